@@ -1,0 +1,91 @@
+"""Input checking for compiled functions and shared variables, Theano's rules.
+
+Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  A value is accepted
+for a ``TensorType`` when its ndim matches, every broadcastable dimension has length 1, and
+its dtype converts without loss — or with loss when the caller allowed downcasting.  Python
+scalars and lists are converted like NumPy would; a float64 array for a float32 input is an
+error that says how to fix it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aotsym.graph.types import dtype_kind
+
+
+def _can_cast_value(arr, dtype, python_value):
+    src = arr.dtype
+    if np.can_cast(src, dtype, casting="safe"):
+        return True
+    if python_value:
+        # Python numbers: accepted when the value survives the conversion (Theano's rule).
+        try:
+            with np.errstate(all="ignore"):
+                conv = arr.astype(dtype)
+            return bool(np.all((conv == arr) | (np.isnan(arr) if src.kind in "fc" else False)))
+        except (TypeError, ValueError, OverflowError):
+            return False
+    return False
+
+
+def filter_value(value, type, *, strict=False, allow_downcast=None, what="argument",
+                 copy=False):
+    """``value`` as an ndarray of ``type``, or a TypeError/ValueError saying what is wrong."""
+    if hasattr(value, "__aotsym_variable__") or type_is_symbolic(value):
+        raise TypeError(f"{what}: expected a number or array for {type.describe()}, got the "
+                        f"symbolic variable {value!r}; pass symbolic values as `givens` or "
+                        "build the expression into the function instead")
+    python_value = not isinstance(value, np.ndarray)
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{what}: expected {type.describe()}, got "
+                            f"{type_name(value)} that is not an array ({exc})") from None
+        if arr.dtype == object or arr.dtype.kind in "SUVMm":
+            raise TypeError(f"{what}: expected {type.describe()}, got {type_name(value)} "
+                            f"{_short(value)}")
+        if isinstance(value, np.generic):
+            python_value = False
+    if arr.ndim != type.ndim:
+        raise TypeError(f"{what}: expected {type.describe()} (ndim {type.ndim}), got an array "
+                        f"of ndim {arr.ndim} with shape {arr.shape}")
+    for d, b in enumerate(type.broadcastable):
+        if b and arr.shape[d] != 1:
+            raise ValueError(f"{what}: dimension {d} must have length 1 ({type.describe()} is "
+                             f"broadcastable there), got shape {arr.shape}")
+    if arr.dtype.name != type.dtype:
+        if strict:
+            raise TypeError(f"{what}: expected dtype {type.dtype}, got {arr.dtype} (strict)")
+        ok = _can_cast_value(arr, type.dtype, python_value)
+        if not ok and not allow_downcast:
+            hint = ""
+            if dtype_kind(type.dtype) == "f" and arr.dtype.kind in "fiub":
+                hint = (f"; convert it with np.asarray(value, dtype='{type.dtype}'), or pass "
+                        "allow_input_downcast=True to aotsym.function to accept the loss of "
+                        "precision")
+            raise TypeError(f"{what}: expected dtype {type.dtype}, got {arr.dtype}: converting "
+                            f"it could lose information{hint}")
+        with np.errstate(all="ignore"):
+            arr = arr.astype(type.dtype)
+        copy = False
+    if copy:
+        arr = np.array(arr, copy=True)
+    return arr
+
+
+def type_is_symbolic(value) -> bool:
+    from aotsym.graph.basic import Variable
+    return isinstance(value, Variable)
+
+
+def type_name(value) -> str:
+    return type(value).__name__
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) < 60 else text[:57] + "..."

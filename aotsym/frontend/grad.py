@@ -1,0 +1,100 @@
+"""``aotsym.grad``: reverse-mode differentiation over the graph.
+
+Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  The rules live with
+the ops (``Op.grad``; the scalar table's ``grad`` column); this module only walks the graph
+backwards — iteratively, so a 100,000-node chain differentiates without recursion — and sums
+the contributions reaching each variable.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from aotsym.graph.basic import Variable, toposort
+from aotsym.graph.convert import as_tensor_variable
+from aotsym.graph.ops import math as m
+from aotsym.graph.types import dtype_kind
+
+
+class DisconnectedInputError(ValueError):
+    """The cost does not depend on a variable passed in ``wrt``."""
+
+
+def _zeros_like(v: Variable) -> Variable:
+    return m.fill(v, as_tensor_variable(0, dtype=v.dtype))
+
+
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
+         return_disconnected="zero", known_grads=None):
+    """Gradient of the scalar ``cost`` with respect to ``wrt`` (a variable or a list).
+
+    ``disconnected_inputs``: ``'raise'`` (default), ``'warn'`` or ``'ignore'`` when ``cost``
+    does not depend on an element of ``wrt``; ``return_disconnected``: ``'zero'`` (a zero
+    tensor of that variable's type) or ``'None'``.  ``consider_constant``: variables through
+    which no gradient flows.  ``known_grads``: ``{variable: gradient}`` to start from instead
+    of (or beside) ``cost``.
+    """
+    single = not isinstance(wrt, (list, tuple))
+    wrt_list = [wrt] if single else list(wrt)
+    for i, w in enumerate(wrt_list):
+        if not isinstance(w, Variable):
+            raise TypeError(f"grad: wrt[{i}] is {type(w).__name__}, not a symbolic variable")
+    seeds = {}
+    if cost is not None:
+        cost = as_tensor_variable(cost)
+        if cost.ndim != 0:
+            raise TypeError(f"grad: the cost must be a scalar, got {cost.type.describe()}; "
+                            "reduce it first (e.g. cost.sum() or cost.mean())")
+        if dtype_kind(cost.dtype) not in "fc":
+            raise TypeError(f"grad: the cost has integer dtype {cost.dtype}; gradients are "
+                            "defined for float costs")
+        seeds[id(cost)] = m.fill(cost, as_tensor_variable(1.0, dtype=cost.dtype))
+    for v, g in (known_grads or {}).items():
+        seeds[id(v)] = as_tensor_variable(g)
+    roots = ([cost] if cost is not None else []) + list((known_grads or {}).keys())
+    blocked = {id(v) for v in (consider_constant or [])}
+
+    # Only nodes between wrt and the roots need a gradient.
+    wanted = {id(w) for w in wrt_list}
+    order = toposort(roots)
+    on_path = set(wanted)
+    for node in order:
+        if any(id(v) in on_path for v in node.inputs):
+            on_path.update(id(o) for o in node.outputs)
+
+    grads = dict(seeds)
+    for node in reversed(order):
+        if not any(id(o) in grads for o in node.outputs):
+            continue
+        if not any(id(v) in on_path for v in node.inputs):
+            continue
+        if any(id(o) in blocked for o in node.outputs):
+            continue
+        gouts = [grads[id(o)] if id(o) in grads else _zeros_like(o) for o in node.outputs]
+        in_grads = node.op.grad(node, list(node.inputs), gouts)
+        if len(in_grads) != len(node.inputs):
+            raise ValueError(f"{node.op}.grad returned {len(in_grads)} gradients for "
+                             f"{len(node.inputs)} inputs")
+        for inp, g in zip(node.inputs, in_grads):
+            if g is None or id(inp) not in on_path or id(inp) in blocked:
+                continue
+            g = as_tensor_variable(g)
+            if g.type != inp.type:
+                from aotsym.graph.ops.elemwise import reduce_to_input
+                g = reduce_to_input(g, inp)
+            prev = grads.get(id(inp))
+            grads[id(inp)] = g if prev is None else m.add(prev, g)
+
+    results = []
+    for w in wrt_list:
+        g = grads.get(id(w))
+        if g is None:
+            msg = (f"grad: the cost does not depend on {w!r} ({w.type.describe()}), "
+                   "passed in wrt; pass disconnected_inputs='ignore' to get zeros")
+            if disconnected_inputs == "raise":
+                raise DisconnectedInputError(msg)
+            if disconnected_inputs == "warn":
+                warnings.warn(msg, stacklevel=2)
+            g = None if return_disconnected == "None" else _zeros_like(w)
+        results.append(g)
+    return results[0] if single else results

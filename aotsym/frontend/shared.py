@@ -1,0 +1,76 @@
+"""``aotsym.shared``: variables whose value lives beside the graph and persists across calls.
+
+Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  A SharedVariable is an
+input variable of the graph; compiled functions read its current value and write ``updates``
+back.  Values are copied on the way in (``shared(v)``, ``set_value``) and out (``get_value``)
+unless ``borrow=True``, so a caller never aliases the stored array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aotsym.graph.basic import Variable, user_source_info
+from aotsym.graph.types import TensorType, floatx
+
+
+class SharedVariable(Variable):
+    __slots__ = ("_value", "strict", "allow_downcast")
+
+    def __init__(self, value, name=None, strict=False, allow_downcast=None, broadcastable=None):
+        value = _as_value(value)
+        if broadcastable is None:
+            broadcastable = (False,) * value.ndim
+        super().__init__(TensorType(value.dtype, broadcastable), name=name,
+                         trace=user_source_info())
+        self.strict = strict
+        self.allow_downcast = allow_downcast
+        self._value = self._filter(value, copy=True)
+
+    def _filter(self, value, copy):
+        from aotsym.frontend.checking import filter_value
+        return filter_value(value, self.type, strict=self.strict,
+                            allow_downcast=self.allow_downcast,
+                            what=f"shared variable {self.name or '<unnamed>'}", copy=copy)
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        return self._value if borrow else self._value.copy()
+
+    def set_value(self, value, borrow=False):
+        self._value = self._filter(value, copy=not borrow)
+
+    @property
+    def value(self):
+        return self.get_value()
+
+    def clone(self, name=None):
+        return Variable(self.type, name=self.name if name is None else name)
+
+    def __repr__(self):
+        return self.name or f"<shared {self.type}>"
+
+
+def _as_value(value):
+    if isinstance(value, Variable):
+        raise TypeError("aotsym.shared needs a concrete value (a number or an array), "
+                        f"got the symbolic variable {value!r}")
+    arr = np.asarray(value)
+    if arr.dtype == object:
+        raise TypeError(f"aotsym.shared: cannot store {type(value).__name__} {value!r}")
+    if isinstance(value, float):  # Python floats follow floatX, as Theano's shared(0.) does
+        arr = arr.astype(floatx())
+    if isinstance(value, bool):
+        arr = arr.astype("bool")
+    elif isinstance(value, int):
+        arr = arr.astype("int64")
+    return arr
+
+
+def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
+           broadcastable=None):
+    """A shared variable holding a copy of ``value`` (no copy with ``borrow=True``)."""
+    var = SharedVariable(value, name=name, strict=strict, allow_downcast=allow_downcast,
+                         broadcastable=broadcastable)
+    if borrow and isinstance(value, np.ndarray) and var._value.dtype == value.dtype:
+        var._value = value
+    return var

@@ -1,0 +1,282 @@
+"""Graph nodes: variables, constants and apply nodes, hash-consed.
+
+Part of the IR (frontend -> **graph** -> optimizer -> emitters).  Invariants:
+
+* Nodes are immutable once made.  An :class:`Apply` is *interned*: applying an equal op to the
+  same input variables returns the existing node, so common subexpressions are one node and
+  structural equality is identity.  Constants are interned by dtype, shape and bytes.
+* Names and source locations live in ``Variable.name`` / ``Variable.tag``, beside the graph;
+  they take no part in hashing or interning.
+* Every traversal here is iterative: a 100,000-node chain never meets Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import weakref
+
+import numpy as np
+
+from aotsym.graph.types import TensorType
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class SourceInfo:
+    """Where the user created a node: file, line number and the line's text."""
+
+    __slots__ = ("filename", "lineno", "function")
+
+    def __init__(self, filename, lineno, function):
+        self.filename, self.lineno, self.function = filename, lineno, function
+
+    def line_text(self) -> str:
+        import linecache
+        return linecache.getline(self.filename, self.lineno).strip()
+
+    def __str__(self):
+        text = self.line_text()
+        where = f'File "{self.filename}", line {self.lineno}, in {self.function}'
+        return f"{where}\n    {text}" if text else where
+
+
+def user_source_info(skip_dirs=(_PACKAGE_DIR,)) -> SourceInfo | None:
+    """The innermost stack frame outside the aotsym package: the user's line."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(skip_dirs) and not filename.startswith("<frozen"):
+            return SourceInfo(filename, frame.f_lineno, frame.f_code.co_name)
+        frame = frame.f_back
+    return None
+
+
+class Tag:
+    """Mutable annotations beside a variable: source line, test value, anything else."""
+
+    __slots__ = ("trace", "test_value", "__dict__")
+
+    def __init__(self, trace=None):
+        self.trace = trace
+        self.test_value = None
+
+
+class Variable:
+    """A value in the graph: an input (``owner is None``) or output ``index`` of an Apply.
+
+    Operator overloading (``x + y``, ``x.sum()``, ``x[1:]`` ...) is installed by
+    :mod:`aotsym.graph.methods` once the ops exist.
+    """
+
+    __slots__ = ("type", "owner", "index", "name", "tag", "__weakref__")
+    __array_priority__ = 1000  # so ndarray + Variable defers to Variable.__radd__
+
+    def __init__(self, type: TensorType, owner=None, index=None, name=None, trace=None):
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.tag = Tag(trace if trace is not None or owner is not None else user_source_info())
+
+    @property
+    def ndim(self) -> int:
+        return self.type.ndim
+
+    @property
+    def dtype(self) -> str:
+        return self.type.dtype
+
+    @property
+    def broadcastable(self) -> tuple:
+        return self.type.broadcastable
+
+    def __repr__(self):
+        if self.name is not None:
+            return self.name
+        if self.owner is not None:
+            out = f".{self.index}" if len(self.owner.outputs) > 1 else ".0"
+            return f"{self.owner.op}{out}"
+        return f"<{self.type}>"
+
+    def __bool__(self):
+        from aotsym.graph.errors import symbolic_bool_error
+        raise symbolic_bool_error(self)
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __iter__(self):
+        raise TypeError(
+            "a symbolic tensor cannot be iterated in Python: its length is not known when the "
+            "graph is built; use aotsym.scan to loop over it, or index it (x[0], x[1:])")
+
+    def __len__(self):
+        raise TypeError("len() of a symbolic tensor is not known when the graph is built; "
+                        "use x.shape[0]")
+
+    def clone(self, name=None) -> "Variable":
+        """A fresh input variable of the same type (not part of any graph)."""
+        return Variable(self.type, name=self.name if name is None else name,
+                        trace=self.tag.trace)
+
+
+class Constant(Variable):
+    """A variable with a fixed value, interned: equal constants are one node."""
+
+    __slots__ = ("data", "_key")
+    _interned: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+
+    def __new__(cls, type: TensorType, data, name=None):
+        data = np.asarray(data, dtype=type.dtype)
+        if data.ndim != type.ndim:
+            raise ValueError(f"constant of ndim {data.ndim} for type {type}")
+        if not data.flags.c_contiguous or data.base is not None:
+            data = data.copy()  # (np.ascontiguousarray would make a 0-d array 1-d)
+        data.setflags(write=False)
+        key = (type, data.shape, data.tobytes())
+        found = cls._interned.get(key)
+        if found is not None:
+            return found
+        self = object.__new__(cls)
+        Variable.__init__(self, type, name=name, trace=False)
+        self.data = data
+        self._key = key
+        cls._interned[key] = self
+        return self
+
+    def __init__(self, type, data, name=None):
+        pass  # all work is done in __new__ (interning)
+
+    def __repr__(self):
+        if self.name is not None:
+            return self.name
+        if self.data.size <= 8:
+            return np.array2string(self.data, separator=", ") if self.data.ndim else str(self.data)
+        return f"Constant{{{self.type}}}"
+
+    def __reduce__(self):
+        return (Constant, (self.type, np.array(self.data), self.name))
+
+
+def constant(value, dtype=None, name=None) -> Constant:
+    """A constant tensor; broadcastable where its length is 1 (as Theano does)."""
+    arr = np.asarray(value, dtype=dtype)
+    if arr.dtype == object:
+        raise TypeError(f"cannot make a constant of {value!r}")
+    if dtype is None and arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
+        arr = arr.astype("float32")
+    return Constant(TensorType(arr.dtype, [n == 1 for n in arr.shape]), arr, name=name)
+
+
+class Apply:
+    """One application of an op to input variables, producing output variables.
+
+    Made only through :meth:`aotsym.graph.op.Op.__call__` / :func:`apply`, which intern it.
+    """
+
+    __slots__ = ("op", "inputs", "outputs", "__weakref__")
+    _interned: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+
+    def __init__(self, op, inputs, output_types, trace=None):
+        self.op = op
+        self.inputs = tuple(inputs)
+        self.outputs = tuple(Variable(t, owner=self, index=i, trace=trace)
+                             for i, t in enumerate(output_types))
+
+    def __repr__(self):
+        return f"{self.op}({', '.join(map(repr, self.inputs))})"
+
+    @property
+    def out(self) -> Variable:
+        (single,) = self.outputs
+        return single
+
+
+def apply(op, inputs) -> Apply:
+    """The interned Apply of ``op`` on ``inputs`` (inputs must already be Variables)."""
+    inputs = tuple(inputs)
+    key = (op, inputs)
+    node = Apply._interned.get(key)
+    if node is None:
+        output_types = op.output_types(inputs)
+        node = Apply(op, inputs, output_types, trace=user_source_info())
+        Apply._interned[key] = node
+    return node
+
+
+# ---------------------------------------------------------------------------- traversal
+
+
+def toposort(outputs) -> list[Apply]:
+    """Apply nodes reachable from ``outputs``, every node after the nodes it reads."""
+    order: list[Apply] = []
+    done: set[int] = set()
+    stack = [(v.owner, False) for v in reversed(list(outputs)) if v.owner is not None]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in done:
+            continue
+        if expanded:
+            done.add(id(node))
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for inp in reversed(node.inputs):
+            if inp.owner is not None and id(inp.owner) not in done:
+                stack.append((inp.owner, False))
+    return order
+
+
+def graph_inputs(outputs) -> list[Variable]:
+    """Variables without an owner (inputs and constants) that ``outputs`` depend on."""
+    seen, result = set(), []
+    for v in outputs:
+        if v.owner is None and id(v) not in seen:
+            seen.add(id(v))
+            result.append(v)
+    for node in toposort(outputs):
+        for v in node.inputs:
+            if v.owner is None and id(v) not in seen:
+                seen.add(id(v))
+                result.append(v)
+    return result
+
+
+def ancestors(outputs) -> list[Variable]:
+    """Every variable ``outputs`` depend on, themselves included."""
+    result, seen = [], set()
+    for v in graph_inputs(outputs):
+        seen.add(id(v))
+        result.append(v)
+    for node in toposort(outputs):
+        for v in node.outputs:
+            if id(v) not in seen:
+                seen.add(id(v))
+                result.append(v)
+    return result
+
+
+def clients(outputs) -> dict[int, list[tuple[Apply, int]]]:
+    """For each variable id, the (node, input position) pairs that read it."""
+    result: dict[int, list] = {}
+    for node in toposort(outputs):
+        for i, v in enumerate(node.inputs):
+            result.setdefault(id(v), []).append((node, i))
+    return result
+
+
+def clone_replace(outputs, replace: dict) -> list[Variable]:
+    """Rebuild ``outputs`` with the variables in ``replace`` substituted (iteratively)."""
+    memo = {id(k): v for k, v in replace.items()}
+    for node in toposort(outputs):
+        new_inputs = [memo.get(id(v), v) for v in node.inputs]
+        if all(a is b for a, b in zip(new_inputs, node.inputs)):
+            continue
+        new_node = apply(node.op, new_inputs)
+        for old, new in zip(node.outputs, new_node.outputs):
+            memo[id(old)] = new
+    return [memo.get(id(v), v) for v in outputs]

@@ -1,0 +1,128 @@
+"""NumPy-style methods and operators on :class:`~aotsym.graph.basic.Variable`.
+
+Part of the IR (frontend -> **graph** -> optimizer -> emitters).  ``install()`` is called once
+by ``aotsym.graph`` after every op module is loaded, so ``basic.py`` does not import the ops.
+``==`` keeps its identity meaning (variables are dict keys); use ``T.eq`` for elementwise
+equality, as in Theano.
+"""
+
+from __future__ import annotations
+
+from aotsym.graph.basic import Variable
+from aotsym.graph.ops import math as m
+from aotsym.graph.ops import reduce as r
+
+
+def _binop(name, reflected=False):
+    if reflected:
+        def method(self, other):
+            return m.elemwise(name, other, self)
+    else:
+        def method(self, other):
+            return m.elemwise(name, self, other)
+    return method
+
+
+def _shape(self):
+    from aotsym.graph.ops.shape import ShapeTuple
+    return ShapeTuple(self)
+
+
+def _getitem(self, index):
+    from aotsym.graph.ops.subtensor import getitem
+    return getitem(self, index)
+
+
+def _reshape(self, *shape, ndim=None):
+    from aotsym.graph.ops.reshape import reshape
+    if len(shape) == 1 and not isinstance(shape[0], int) and hasattr(shape[0], "__len__"):
+        shape = shape[0]
+    return reshape(self, shape, ndim=ndim)
+
+
+def _flatten(self, ndim=1):
+    from aotsym.graph.ops.reshape import flatten
+    return flatten(self, ndim)
+
+
+def _dot(self, other):
+    from aotsym.graph.ops.blas import dot
+    return dot(self, other)
+
+
+def _rdot(self, other):
+    from aotsym.graph.ops.blas import dot
+    return dot(other, self)
+
+
+def _dimshuffle(self, *order):
+    from aotsym.graph.ops.elemwise import dimshuffle
+    return dimshuffle(self, *order)
+
+
+def _transpose(self, *axes):
+    if len(axes) == 1 and isinstance(axes[0], (list, tuple)):
+        axes = tuple(axes[0])
+    return _dimshuffle(self, *(axes or reversed(range(self.ndim))))
+
+
+def _eval(self, givens=None):
+    from aotsym.graph.evaluate import evaluate
+    return evaluate([self], givens or {})[0]
+
+
+def _astype(self, dtype):
+    return m.cast(self, dtype)
+
+
+METHODS = {
+    "__add__": _binop("add"), "__radd__": _binop("add", True),
+    "__sub__": _binop("sub"), "__rsub__": _binop("sub", True),
+    "__mul__": _binop("mul"), "__rmul__": _binop("mul", True),
+    "__truediv__": _binop("true_div"), "__rtruediv__": _binop("true_div", True),
+    "__floordiv__": _binop("int_div"), "__rfloordiv__": _binop("int_div", True),
+    "__mod__": _binop("mod"), "__rmod__": _binop("mod", True),
+    "__pow__": _binop("pow"), "__rpow__": _binop("pow", True),
+    "__and__": _binop("and_"), "__rand__": _binop("and_", True),
+    "__or__": _binop("or_"), "__ror__": _binop("or_", True),
+    "__xor__": _binop("xor"), "__rxor__": _binop("xor", True),
+    "__lt__": _binop("lt"), "__le__": _binop("le"),
+    "__gt__": _binop("gt"), "__ge__": _binop("ge"),
+    "__neg__": lambda self: m.neg(self),
+    "__pos__": lambda self: self,
+    "__abs__": lambda self: m.abs(self),
+    "__invert__": lambda self: m.invert(self),
+    "__matmul__": _dot, "__rmatmul__": _rdot,
+    "__getitem__": _getitem,
+    "shape": property(_shape),
+    "T": property(lambda self: _transpose(self)),
+    "transpose": _transpose,
+    "dimshuffle": _dimshuffle,
+    "reshape": _reshape,
+    "flatten": _flatten,
+    "astype": _astype,
+    "dot": _dot,
+    "eval": _eval,
+    "copy": lambda self: m.identity(self),
+    "sum": lambda self, axis=None, keepdims=False, dtype=None: r.sum(self, axis, keepdims, dtype),
+    "prod": lambda self, axis=None, keepdims=False, dtype=None: r.prod(self, axis, keepdims, dtype),
+    "mean": lambda self, axis=None, keepdims=False, dtype=None: r.mean(self, axis, keepdims, dtype),
+    "var": lambda self, axis=None, keepdims=False, ddof=0: r.var(self, axis, keepdims, ddof),
+    "std": lambda self, axis=None, keepdims=False, ddof=0: r.std(self, axis, keepdims, ddof),
+    "max": lambda self, axis=None, keepdims=False: r.max(self, axis, keepdims),
+    "min": lambda self, axis=None, keepdims=False: r.min(self, axis, keepdims),
+    "all": lambda self, axis=None, keepdims=False: r.all(self, axis, keepdims),
+    "any": lambda self, axis=None, keepdims=False: r.any(self, axis, keepdims),
+    "argmax": lambda self, axis=None, keepdims=False: r.argmax(self, axis, keepdims),
+    "argmin": lambda self, axis=None, keepdims=False: r.argmin(self, axis, keepdims),
+    "clip": lambda self, lo, hi: m.clip(self, lo, hi),
+    "round": lambda self: m.round(self),
+    "conj": lambda self: m.conj(self),
+    "nonzero_values": None,
+}
+
+
+def install(cls=Variable):
+    for name, fn in METHODS.items():
+        if fn is not None:
+            setattr(cls, name, fn)

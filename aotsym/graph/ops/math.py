@@ -1,0 +1,110 @@
+"""Symbolic builders for elementwise math: ``add``, ``exp``, ``switch``, ``cast`` ...
+
+Part of the IR (frontend -> **graph** -> optimizer -> emitters).  Each builder converts its
+operands with the weak-scalar rule (:func:`aotsym.graph.convert.as_tensor_variables`), pads
+lower-ndim operands with broadcastable leading dimensions (NumPy's alignment), and applies
+one :class:`~aotsym.graph.ops.elemwise.Elemwise`.  These are the functions ``aotsym.tensor``
+exports and the gradients in the scalar table are written with.
+"""
+
+from __future__ import annotations
+
+from functools import reduce as _fold
+
+from aotsym.graph.basic import Variable
+from aotsym.graph.convert import as_tensor_variable, as_tensor_variables
+from aotsym.graph.ops.elemwise import DimShuffle, Elemwise
+from aotsym.graph.scalar import SCALAR_OPS
+from aotsym.graph.types import check_dtype
+
+_ELEMWISE = {name: Elemwise(op) for name, op in SCALAR_OPS.items() if name != "cast"}
+
+
+def as_var(x) -> Variable:
+    return as_tensor_variable(x)
+
+
+def pad_ndim(x: Variable, ndim: int) -> Variable:
+    if x.ndim >= ndim:
+        return x
+    return DimShuffle(x.broadcastable, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))(x)
+
+
+def elemwise(name: str, *args) -> Variable:
+    """Apply the scalar op ``name`` with NumPy's alignment of dimensions."""
+    vars_ = as_tensor_variables(args)
+    ndim = max(v.ndim for v in vars_)
+    return _ELEMWISE[name](*[pad_ndim(v, ndim) for v in vars_])
+
+
+def _unary(name):
+    def build(x):
+        return elemwise(name, x)
+    build.__name__ = name
+    build.__doc__ = f"Elementwise ``{name}``."
+    return build
+
+
+def _binary(name):
+    def build(x, y):
+        return elemwise(name, x, y)
+    build.__name__ = name
+    build.__doc__ = f"Elementwise ``{name}`` with broadcasting."
+    return build
+
+
+for _name, _op in SCALAR_OPS.items():
+    if _name in ("cast", "add", "mul"):
+        continue
+    globals()[_name] = (_unary if _op.nin == 1 else _binary)(_name) if _op.nin < 3 else None
+
+
+def add(*terms) -> Variable:
+    """Sum of any number of terms (a left fold of binary adds)."""
+    return _fold(lambda a, b: elemwise("add", a, b), terms)
+
+
+def mul(*factors) -> Variable:
+    return _fold(lambda a, b: elemwise("mul", a, b), factors)
+
+
+def switch(cond, a, b) -> Variable:
+    """Elementwise ``a if cond else b``; both branches are computed (see ``aotsym.ifelse``)."""
+    cond = as_tensor_variable(cond)
+    if cond.dtype != "bool":
+        cond = neq(cond, 0)  # noqa: F821 - defined by the table loop above
+    return elemwise("switch", cond, a, b)
+
+
+def clip(x, lo, hi) -> Variable:
+    return elemwise("clip", x, lo, hi)
+
+
+def cast(x, dtype) -> Variable:
+    x = as_tensor_variable(x)
+    dtype = check_dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    return Elemwise("cast", dtype=dtype)(x)
+
+
+def fill(model, value) -> Variable:
+    """``value`` broadcast to the shape of ``model`` (Theano's ``fill``/``second``)."""
+    return elemwise("second", model, value)
+
+
+def sub(x, y):
+    return elemwise("sub", x, y)
+
+
+# Theano / NumPy spellings of the same functions.
+abs_ = abs  # noqa: F821
+sgn = sgn  # noqa: F821,PLW0127
+sign = sgn
+round = round_half_to_even  # noqa: A001,F821
+inv = reciprocal  # noqa: F821
+and_ = and_  # noqa: F821,PLW0127
+bitwise_and, bitwise_or, bitwise_xor = and_, or_, xor  # noqa: F821
+bitwise_not = invert  # noqa: F821
+where = switch
+second = fill

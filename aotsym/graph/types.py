@@ -1,0 +1,141 @@
+"""Tensor types: the static half of every value in the IR.
+
+Sits at the bottom of the pipeline (frontend -> **graph** -> optimizer -> emitters): every
+variable carries a :class:`TensorType` ``(dtype, broadcastable)``.  ``ndim`` is
+``len(broadcastable)``; a dimension marked broadcastable is known to have length 1 and is the
+*only* kind of dimension that broadcasts (Theano's rule: broadcasting is decided statically, so
+kernels and gradients know it at compile time).
+
+Dtype promotion, written down once and used by every layer:
+
+* tensor with tensor: NumPy's ``np.result_type`` of the two dtypes (there is no float16);
+* a Python ``bool``/``int``/``float``/``complex`` is *weak*: it takes the other operand's dtype
+  when that dtype can hold its kind (``int`` into any integer or float tensor, ``float`` into
+  any float tensor), so ``float32 * 2.0`` stays float32; an ``int`` or ``bool`` tensor with a
+  Python ``float`` becomes ``floatX``; a Python value alone becomes int64 / floatX / bool;
+* NumPy scalars and arrays are strong: their dtype counts like a tensor's;
+* functions that need a float (``exp``, ``/``, ``mean`` ...) lift integers with
+  :func:`upgrade_to_float`: int8/uint8/int16/uint16/bool -> float32, wider -> float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+INT_DTYPES = ("int8", "int16", "int32", "int64")
+UINT_DTYPES = ("uint8", "uint16", "uint32", "uint64")
+FLOAT_DTYPES = ("float32", "float64")
+COMPLEX_DTYPES = ("complex64", "complex128")
+DTYPES = ("bool",) + INT_DTYPES + UINT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES
+
+# Theano's one-letter prefixes for T.fscalar, T.dvector, T.imatrix, ...
+PREFIX_DTYPES = {
+    "b": "int8", "w": "int16", "i": "int32", "l": "int64",
+    "f": "float32", "d": "float64", "c": "complex64", "z": "complex128",
+}
+
+
+def dtype_kind(dtype: str) -> str:
+    """'b' bool, 'i' signed, 'u' unsigned, 'f' float, 'c' complex."""
+    return np.dtype(dtype).kind
+
+
+def check_dtype(dtype) -> str:
+    """Normalise a dtype spelling (``'float32'``, ``np.float32``, ``float``) or raise."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in DTYPES:
+        raise TypeError(f"unsupported dtype {dtype!r}; aotsym supports {', '.join(DTYPES)}")
+    return name
+
+
+def upcast(*dtypes: str) -> str:
+    """The dtype of a NumPy operation mixing tensors of these dtypes."""
+    return np.result_type(*dtypes).name
+
+
+def upgrade_to_float(dtype: str) -> str:
+    """The float dtype a float-only function computes in for an input of ``dtype``."""
+    if dtype_kind(dtype) in "fc":
+        return dtype
+    if dtype in ("bool", "int8", "uint8", "int16", "uint16"):
+        return "float32"
+    return "float64"
+
+
+def floatx() -> str:
+    from aotsym.config import config  # config sits beside the graph, read at call time
+    return config.floatX
+
+
+def weak_scalar_dtype(value, other_dtypes) -> str:
+    """The dtype a Python scalar takes beside tensors of ``other_dtypes`` (module docstring)."""
+    kinds = [dtype_kind(d) for d in other_dtypes]
+    if isinstance(value, bool):
+        return upcast(*other_dtypes) if other_dtypes else "bool"
+    if isinstance(value, int):
+        if not other_dtypes or all(k == "b" for k in kinds):
+            return "int64"
+        return upcast(*[d for d in other_dtypes if d != "bool"])
+    if isinstance(value, float):
+        floats = [d for d, k in zip(other_dtypes, kinds) if k in "fc"]
+        return upcast(*floats) if floats else floatx()
+    if isinstance(value, complex):
+        cplx = [d for d, k in zip(other_dtypes, kinds) if k == "c"]
+        if cplx:
+            return upcast(*cplx)
+        floats = [d for d, k in zip(other_dtypes, kinds) if k == "f"]
+        return "complex64" if floats and upcast(*floats) == "float32" else "complex128"
+    raise TypeError(f"not a Python scalar: {value!r}")
+
+
+class TensorType:
+    """The static type of a tensor: dtype and broadcastable pattern.  Immutable, hashable."""
+
+    __slots__ = ("dtype", "broadcastable")
+
+    def __init__(self, dtype, broadcastable=()):
+        object.__setattr__(self, "dtype", check_dtype(dtype))
+        object.__setattr__(self, "broadcastable", tuple(bool(b) for b in broadcastable))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("TensorType is immutable")
+
+    @property
+    def ndim(self) -> int:
+        return len(self.broadcastable)
+
+    def __eq__(self, other):
+        return (type(other) is TensorType and self.dtype == other.dtype
+                and self.broadcastable == other.broadcastable)
+
+    def __hash__(self):
+        return hash((self.dtype, self.broadcastable))
+
+    def __repr__(self):
+        return f"TensorType({self.dtype}, {self.broadcastable})"
+
+    def __str__(self):
+        shape = ", ".join("1" if b else "?" for b in self.broadcastable)
+        return f"{self.dtype}[{shape}]" if self.ndim else self.dtype
+
+    def clone(self, dtype=None, broadcastable=None) -> "TensorType":
+        return TensorType(self.dtype if dtype is None else dtype,
+                          self.broadcastable if broadcastable is None else broadcastable)
+
+    def __call__(self, name=None):
+        """Theano spelling: ``TensorType('float64', (False,))('x')`` makes an input variable."""
+        from aotsym.graph.basic import Variable
+        return Variable(self, name=name)
+
+    def describe(self) -> str:
+        """Words for error messages: 'a float32 matrix'."""
+        names = {0: "scalar", 1: "vector", 2: "matrix"}
+        shape = names.get(self.ndim, f"{self.ndim}-d tensor")
+        if self.ndim == 2 and self.broadcastable == (True, False):
+            shape = "row"
+        elif self.ndim == 2 and self.broadcastable == (False, True):
+            shape = "col"
+        return f"a {self.dtype} {shape}"

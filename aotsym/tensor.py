@@ -1,0 +1,112 @@
+"""``aotsym.tensor`` (``T``): the Theano-compatible namespace of symbolic tensor functions.
+
+Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  Variable constructors
+are defined here; everything else is re-exported from the op modules of ``aotsym.graph.ops``
+(resolved on first use through the table ``_EXPORTS``, so importing aotsym stays fast).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from aotsym.graph.basic import Variable, constant  # noqa: F401
+from aotsym.graph.types import PREFIX_DTYPES, TensorType, check_dtype, floatx
+
+# ---------------------------------------------------------------------------- variables
+
+_SHAPES = {
+    "scalar": (), "vector": (False,), "matrix": (False, False), "row": (True, False),
+    "col": (False, True), "tensor3": (False,) * 3, "tensor4": (False,) * 4,
+    "tensor5": (False,) * 5, "tensor6": (False,) * 6, "tensor7": (False,) * 7,
+}
+
+
+def tensor(dtype=None, broadcastable=None, name=None, shape=None):
+    """A symbolic input: ``T.tensor('float32', (False, True), name='x')``.
+
+    ``shape`` (a tuple of ints or None) may be given instead of ``broadcastable``: a 1 there
+    means broadcastable, as in PyTensor.
+    """
+    if isinstance(broadcastable, str) and name is None:  # T.tensor(dtype, name) misuse guard
+        raise TypeError("T.tensor(dtype, broadcastable, name): broadcastable must be a tuple")
+    if broadcastable is None:
+        if shape is None:
+            raise TypeError("T.tensor needs broadcastable=(...) or shape=(...)")
+        broadcastable = tuple(s == 1 for s in shape)
+    return TensorType(check_dtype(dtype or floatx()), broadcastable)(name)
+
+
+def _constructor(kind, dtype=None):
+    pattern = _SHAPES[kind]
+
+    def make(name=None, dtype=dtype):
+        return TensorType(check_dtype(dtype or floatx()), pattern)(name)
+    make.__name__ = kind
+    make.__doc__ = f"A symbolic {kind} input (dtype defaults to aotsym.config.floatX)."
+    return make
+
+
+def _plural(single):
+    def make(*names, dtype=None):
+        if len(names) == 1 and isinstance(names[0], int):
+            return [single(dtype=dtype) for _ in range(names[0])]
+        if len(names) == 1 and isinstance(names[0], str) and "," in names[0]:
+            names = [n.strip() for n in names[0].split(",")]
+        return [single(n, dtype=dtype) for n in names]
+    make.__name__ = single.__name__ + "s"
+    return make
+
+
+for _kind in _SHAPES:
+    globals()[_kind] = _constructor(_kind)
+    globals()[_kind + "s"] = _plural(globals()[_kind])
+    for _p, _dt in PREFIX_DTYPES.items():
+        globals()[_p + _kind] = _constructor(_kind, _dt)
+        globals()[_p + _kind + "s"] = _plural(globals()[_p + _kind])
+
+# ---------------------------------------------------------------------------- functions
+
+_EXPORTS = {
+    "aotsym.graph.ops.math": (
+        "add mul sub neg abs abs_ sgn sign sqr sqrt reciprocal inv exp exp2 expm1 log log2 log10 "
+        "log1p sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh arcsinh arccosh arctanh "
+        "erf erfc sigmoid softplus floor ceil trunc round round_half_to_even identity conj "
+        "true_div int_div mod pow maximum minimum lt le gt ge eq neq isnan isinf and_ or_ xor "
+        "invert bitwise_and bitwise_or bitwise_xor bitwise_not switch where clip cast fill "
+        "second elemwise"),
+    "aotsym.graph.ops.reduce": "sum prod mean var std max min all any argmax argmin",
+    "aotsym.graph.ops.shape": "shape shape_i",
+    "aotsym.graph.ops.elemwise": "dimshuffle",
+    "aotsym.graph.ops.blas": "dot tensordot batched_dot matmul outer",
+    "aotsym.graph.ops.reshape": "reshape flatten transpose",
+    "aotsym.graph.ops.subtensor": "set_subtensor inc_subtensor take",
+    "aotsym.graph.ops.join": "concatenate stack join",
+    "aotsym.graph.ops.alloc": "alloc zeros ones zeros_like ones_like arange eye",
+    "aotsym.graph.ops.nnet": (
+        "softmax log_softmax logsumexp binary_crossentropy categorical_crossentropy relu"),
+}
+_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names.split()}
+_ALIASES = {"true_divide": "true_div", "floor_div": "int_div", "power": "pow",
+            "argmax_": "argmax", "concat": "concatenate"}
+
+
+def __getattr__(name):
+    name_ = _ALIASES.get(name, name)
+    if name_ == "nnet":
+        return importlib.import_module("aotsym.nnet")
+    if name_ in ("grad",):
+        from aotsym.frontend.grad import grad
+        return grad
+    if name_ in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name_]), name_)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"aotsym.tensor has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_WHERE) + ["nnet", "grad"])
+
+
+as_tensor_variable = importlib.import_module("aotsym.graph.convert").as_tensor_variable
+as_tensor = as_tensor_variable
