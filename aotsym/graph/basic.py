@@ -41,13 +41,25 @@ class SourceInfo:
         return f"{where}\n    {text}" if text else where
 
 
-def user_source_info(skip_dirs=(_PACKAGE_DIR,)) -> SourceInfo | None:
+_IS_USER_FILE: dict[str, bool] = {}
+
+
+def _is_user_file(filename: str) -> bool:
+    known = _IS_USER_FILE.get(filename)
+    if known is None:
+        known = not (os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep)
+                     or filename.startswith("<frozen"))
+        _IS_USER_FILE[filename] = known
+    return known
+
+
+def user_source_info() -> SourceInfo | None:
     """The innermost stack frame outside the aotsym package: the user's line."""
     frame = sys._getframe(1)
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(skip_dirs) and not filename.startswith("<frozen"):
-            return SourceInfo(filename, frame.f_lineno, frame.f_code.co_name)
+        code = frame.f_code
+        if _is_user_file(code.co_filename):
+            return SourceInfo(code.co_filename, frame.f_lineno, code.co_name)
         frame = frame.f_back
     return None
 

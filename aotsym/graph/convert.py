@@ -14,6 +14,9 @@ from aotsym.graph.basic import Variable, constant
 from aotsym.graph.types import weak_scalar_dtype
 
 
+_SCALAR_CONSTANTS: dict = {}  # (type, value, dtype) -> Constant; kept alive on purpose
+
+
 def is_python_scalar(x) -> bool:
     return isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic)
 
@@ -28,7 +31,14 @@ def as_tensor_variable(x, dtype=None, name=None) -> Variable:
     if hasattr(x, "__aotsym_variable__"):
         return x.__aotsym_variable__()
     if is_python_scalar(x):
-        return constant(x, dtype=dtype or weak_scalar_dtype(x, ()), name=name)
+        dtype = dtype or weak_scalar_dtype(x, ())
+        if name is not None:
+            return constant(x, dtype=dtype, name=name)
+        key = (type(x), x.hex() if isinstance(x, float) else repr(x), dtype)  # keeps -0.0
+        found = _SCALAR_CONSTANTS.get(key)
+        if found is None:
+            found = _SCALAR_CONSTANTS[key] = constant(x, dtype=dtype)
+        return found
     if isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in _flat(x)):
         from aotsym.graph.ops.join import stack
         return stack([as_tensor_variable(e, dtype) for e in x])
@@ -55,7 +65,9 @@ def _flat(seq):
 
 def as_tensor_variables(args) -> list[Variable]:
     """Convert operands together: Python scalars take the dtype of the tensors beside them."""
-    strong = [a.dtype if isinstance(a, Variable) else np.asarray(a).dtype.name
-              for a in args if not is_python_scalar(a)]
+    if all(isinstance(a, Variable) for a in args):
+        return list(args)
+    strong = tuple(a.dtype if isinstance(a, Variable) else np.asarray(a).dtype.name
+                   for a in args if not is_python_scalar(a))
     return [as_tensor_variable(a, dtype=weak_scalar_dtype(a, strong)) if is_python_scalar(a)
             else as_tensor_variable(a) for a in args]

@@ -39,7 +39,10 @@ class Op:
         return type(self) is type(other) and self._props() == other._props()
 
     def __hash__(self):
-        return hash((type(self), self._props()))
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self.__dict__["_hash"] = hash((type(self), self._props()))
+        return h
 
     def __str__(self):
         props = self._props()

@@ -20,6 +20,8 @@ Dtype promotion, written down once and used by every layer:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 INT_DTYPES = ("int8", "int16", "int32", "int64")
@@ -35,6 +37,7 @@ PREFIX_DTYPES = {
 }
 
 
+@lru_cache(maxsize=None)
 def dtype_kind(dtype: str) -> str:
     """'b' bool, 'i' signed, 'u' unsigned, 'f' float, 'c' complex."""
     return np.dtype(dtype).kind
@@ -42,6 +45,8 @@ def dtype_kind(dtype: str) -> str:
 
 def check_dtype(dtype) -> str:
     """Normalise a dtype spelling (``'float32'``, ``np.float32``, ``float``) or raise."""
+    if dtype in _DTYPE_SET:
+        return dtype
     try:
         name = np.dtype(dtype).name
     except TypeError:
@@ -51,11 +56,16 @@ def check_dtype(dtype) -> str:
     return name
 
 
+_DTYPE_SET = frozenset(DTYPES)
+
+
+@lru_cache(maxsize=4096)
 def upcast(*dtypes: str) -> str:
     """The dtype of a NumPy operation mixing tensors of these dtypes."""
     return np.result_type(*dtypes).name
 
 
+@lru_cache(maxsize=None)
 def upgrade_to_float(dtype: str) -> str:
     """The float dtype a float-only function computes in for an input of ``dtype``."""
     if dtype_kind(dtype) in "fc":
@@ -94,11 +104,27 @@ def weak_scalar_dtype(value, other_dtypes) -> str:
 class TensorType:
     """The static type of a tensor: dtype and broadcastable pattern.  Immutable, hashable."""
 
-    __slots__ = ("dtype", "broadcastable")
+    __slots__ = ("dtype", "broadcastable", "_hash")
+    _cache: dict = {}
+
+    def __new__(cls, dtype, broadcastable=()):
+        key = (dtype, broadcastable if type(broadcastable) is tuple else tuple(broadcastable))
+        found = cls._cache.get(key)
+        if found is not None:
+            return found
+        self = object.__new__(cls)
+        object.__setattr__(self, "dtype", check_dtype(dtype))
+        object.__setattr__(self, "broadcastable", tuple(bool(b) for b in key[1]))
+        object.__setattr__(self, "_hash", hash((self.dtype, self.broadcastable)))
+        if all(type(b) is bool for b in key[1]) and isinstance(dtype, str):
+            cls._cache[key] = self
+        return self
 
     def __init__(self, dtype, broadcastable=()):
-        object.__setattr__(self, "dtype", check_dtype(dtype))
-        object.__setattr__(self, "broadcastable", tuple(bool(b) for b in broadcastable))
+        pass  # built (and cached) in __new__
+
+    def __reduce__(self):
+        return (TensorType, (self.dtype, self.broadcastable))
 
     def __setattr__(self, name, value):
         raise AttributeError("TensorType is immutable")
@@ -112,7 +138,7 @@ class TensorType:
                 and self.broadcastable == other.broadcastable)
 
     def __hash__(self):
-        return hash((self.dtype, self.broadcastable))
+        return self._hash
 
     def __repr__(self):
         return f"TensorType({self.dtype}, {self.broadcastable})"

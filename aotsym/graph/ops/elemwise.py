@@ -109,7 +109,7 @@ class Elemwise(Op):
         if self.scalar_op.grad is None:
             raise NotImplementedError(f"no gradient for {self.scalar_op.name}")
         grads = self.scalar_op.grad(m, list(inputs), z, gz)
-        return [None if g is None or dtype_kind(x.dtype) not in "fc"
+        return [None if g is None or dtype_kind(x.dtype) not in "fc" or _is_constant(x)
                 else reduce_to_input(m.as_var(g), x) for g, x in zip(grads, inputs)]
 
     def infer_shape(self, node, input_shapes):
@@ -136,8 +136,18 @@ def _cast(x, dtype):
     return x.astype(dtype)
 
 
+def _is_constant(x: Variable) -> bool:
+    """A constant, or a constant padded by DimShuffle: it needs no gradient."""
+    from aotsym.graph.basic import Constant
+    while x.owner is not None and isinstance(x.owner.op, DimShuffle):
+        x = x.owner.inputs[0]
+    return isinstance(x, Constant)
+
+
 def reduce_to_input(g: Variable, x: Variable) -> Variable:
     """Sum a gradient over the dimensions ``x`` broadcast along; keep x's dtype and pattern."""
+    if g.type == x.type:
+        return g
     from aotsym.graph.ops import math as m
     from aotsym.graph.ops.reduce import sum as tsum
     axes = [d for d in range(x.ndim) if x.broadcastable[d] and not g.broadcastable[d]]

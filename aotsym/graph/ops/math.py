@@ -24,10 +24,19 @@ def as_var(x) -> Variable:
     return as_tensor_variable(x)
 
 
+_PAD_OPS: dict = {}
+
+
 def pad_ndim(x: Variable, ndim: int) -> Variable:
+    """``x`` with broadcastable leading dimensions added up to ``ndim`` (NumPy alignment)."""
     if x.ndim >= ndim:
         return x
-    return DimShuffle(x.broadcastable, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))(x)
+    key = (x.broadcastable, ndim)
+    op = _PAD_OPS.get(key)
+    if op is None:
+        op = _PAD_OPS[key] = DimShuffle(x.broadcastable,
+                                        ["x"] * (ndim - x.ndim) + list(range(x.ndim)))
+    return op(x)
 
 
 def elemwise(name: str, *args) -> Variable:
