@@ -14,6 +14,7 @@ from aotsym.frontend.function import In, function  # noqa: E402,F401
 from aotsym.frontend.grad import grad  # noqa: E402,F401
 from aotsym.frontend.shared import SharedVariable, shared  # noqa: E402,F401
 from aotsym.graph.basic import Variable  # noqa: E402,F401
+from aotsym.resources import runtime_dir  # noqa: E402,F401
 
 
 def __getattr__(name):

@@ -1,16 +1,34 @@
 """``aotsym.config``: the flags every stage reads (floatX, mode, cache directory, compiler).
 
 Beside the pipeline: stages receive values from here as arguments; only the frontend reads it
-directly.  Precedence (later wins): built-in defaults < ``~/.aotsymrc`` < ``[tool.aotsym]`` in
-the current project's ``pyproject.toml`` < ``AOTSYM_FLAGS="k=v,..."`` < assignment in code
-(``aotsym.config.floatX = "float32"``).
+directly.
+
+Where flags come from, later sources overriding earlier ones:
+
+1. the built-in defaults (``FLAGS`` below);
+2. ``~/.aotsymrc``: an INI file, flags in a ``[global]`` (or ``[aotsym]``) section or before
+   any section: ``floatX = float32``;
+3. ``[tool.aotsym]`` in the current project's ``pyproject.toml`` (the nearest one in the
+   current directory or above it); its ``modules`` key belongs to the build hook, not here;
+4. the environment: ``AOTSYM_FLAGS="floatX=float32,mode=FAST_COMPILE"``;
+5. assignment in code: ``aotsym.config.floatX = "float32"``, or temporarily
+   ``with aotsym.config.change_flags(floatX="float32"): ...``.
+
+An unknown flag or a bad value is a ``ValueError`` that names the source and lists the valid
+flags or values.  ``aotsym config`` (the command line) prints every flag with its source.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 MODES = ("FAST_RUN", "FAST_COMPILE", "DEBUG_MODE", "PROFILE_MODE")
+
+SOURCES_TEXT = """\
+Flags are read, later sources overriding earlier ones, from: the defaults; ~/.aotsymrc
+([global] section); [tool.aotsym] in the nearest pyproject.toml; AOTSYM_FLAGS="k=v,...";
+assignments in code (aotsym.config.floatX = "float32")."""
 
 
 def _cache_default():
@@ -18,11 +36,11 @@ def _cache_default():
     return os.path.join(base, "aotsym")
 
 
-# flag: (default, validator/converter, help)
+# flag: (default, allowed values or converter, help)
 FLAGS = {
     "floatX": ("float64", ("float64", "float32"), "default float dtype of T.matrix() etc."),
     "mode": ("FAST_RUN", MODES, "default mode of aotsym.function"),
-    "cache_dir": (None, str, "where built modules are cached"),
+    "cache_dir": (None, str, "where built modules are cached (default ~/.cache/aotsym)"),
     "cxx": ("cc", str, "the C compiler"),
     "cflags": ("-O3 -march=native", str, "extra C compiler flags"),
     "nvcc": ("nvcc", str, "the CUDA compiler"),
@@ -32,24 +50,36 @@ FLAGS = {
     "openmp": (True, bool, "multithread large elementwise loops"),
 }
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
-def _convert(name, value):
-    default, check, _ = FLAGS[name]
+
+def _convert(name, value, source):
+    _, check, _ = FLAGS[name]
+    where = f" (from {source})" if source != "code" else ""
     if isinstance(check, tuple):
         if value not in check:
-            raise ValueError(f"aotsym.config.{name}: {value!r} is not one of {', '.join(check)}")
+            raise ValueError(f"aotsym.config.{name}{where}: {value!r} is not a valid value; "
+                             f"valid values: {', '.join(check)}")
         return value
     if check is bool:
         if isinstance(value, str):
-            low = value.lower()
-            if low not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                raise ValueError(f"aotsym.config.{name}: {value!r} is not a boolean")
-            return low in ("1", "true", "yes", "on")
+            low = value.strip().lower()
+            if low not in _TRUE + _FALSE:
+                raise ValueError(f"aotsym.config.{name}{where}: {value!r} is not a boolean; "
+                                 f"valid values: {', '.join(_TRUE + _FALSE)}")
+            return low in _TRUE
+        if not isinstance(value, (bool, int)):
+            raise ValueError(f"aotsym.config.{name}{where}: {value!r} is not a boolean")
         return bool(value)
-    return check(value)
+    if not isinstance(value, str):
+        raise ValueError(f"aotsym.config.{name}{where}: expected a string, got {value!r}")
+    return value
 
 
 class Config:
+    """The flag values and, for each, the source it came from."""
+
     def __init__(self):
         object.__setattr__(self, "_values", {k: v[0] for k, v in FLAGS.items()})
         object.__setattr__(self, "_sources", {k: "default" for k in FLAGS})
@@ -57,7 +87,7 @@ class Config:
     def __getattr__(self, name):
         values = object.__getattribute__(self, "_values")
         if name not in values:
-            raise AttributeError(f"aotsym.config has no flag {name!r}; flags: "
+            raise AttributeError(f"aotsym.config has no flag {name!r}; valid flags: "
                                  + ", ".join(sorted(FLAGS)))
         if name == "cache_dir" and values[name] is None:
             return _cache_default()
@@ -66,15 +96,31 @@ class Config:
     def __setattr__(self, name, value):
         self.set(name, value, "code")
 
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(FLAGS))
+
     def set(self, name, value, source):
+        """Set flag ``name`` from ``source`` (a file name, 'AOTSYM_FLAGS', 'code' ...)."""
         if name not in FLAGS:
             raise ValueError(f"unknown aotsym flag {name!r} (from {source}); valid flags: "
                              + ", ".join(sorted(FLAGS)))
-        self._values[name] = _convert(name, value)
+        self._values[name] = _convert(name, value, source)
         self._sources[name] = source
 
     def source(self, name) -> str:
         return self._sources[name]
+
+    @contextlib.contextmanager
+    def change_flags(self, **flags):
+        """Set flags for the duration of a ``with`` block (Theano's ``change_flags``)."""
+        saved = {k: (self._values[k], self._sources[k]) for k in flags if k in FLAGS}
+        try:
+            for name, value in flags.items():
+                self.set(name, value, "code")
+            yield self
+        finally:
+            for name, (value, source) in saved.items():
+                self._values[name], self._sources[name] = value, source
 
     def load(self, environ=None, cwd=None, home=None):
         """Read ~/.aotsymrc, pyproject.toml's [tool.aotsym], then AOTSYM_FLAGS."""
@@ -87,32 +133,41 @@ class Config:
         pyproject = _find_pyproject(cwd or os.getcwd())
         if pyproject:
             for name, value in _read_pyproject(pyproject).items():
-                if name in ("modules",):  # the build hook's key, not a flag
+                if name == "modules":  # the build hook's key, not a flag
                     continue
                 self.set(name, value, f"{pyproject} [tool.aotsym]")
-        for item in filter(None, environ.get("AOTSYM_FLAGS", "").split(",")):
+        for item in filter(None, (s.strip() for s in environ.get("AOTSYM_FLAGS", "").split(","))):
             if "=" not in item:
-                raise ValueError(f"AOTSYM_FLAGS: {item!r} is not of the form flag=value")
+                raise ValueError(f"AOTSYM_FLAGS: {item!r} is not of the form flag=value; "
+                                 "valid flags: " + ", ".join(sorted(FLAGS)))
             name, value = item.split("=", 1)
             self.set(name.strip(), value.strip(), "AOTSYM_FLAGS")
+        return self
+
+    def precedence_text(self) -> str:
+        return SOURCES_TEXT
 
     def __repr__(self):
         return "\n".join(f"{k} = {getattr(self, k)!r}  ({self._sources[k]})" for k in FLAGS)
 
 
 def _parse_rc(path):
+    """(flag, value) pairs of an INI-style ~/.aotsymrc (``[global]`` / ``[aotsym]``)."""
     section = None
     with open(path) as fh:
-        for line in fh:
+        for lineno, line in enumerate(fh, 1):
             line = line.split("#", 1)[0].strip()
-            if not line:
+            if not line or line.startswith(";"):
                 continue
             if line.startswith("["):
                 section = line.strip("[]").strip()
                 continue
-            if "=" in line and section in (None, "global", "aotsym"):
-                name, value = line.split("=", 1)
-                yield name.strip(), value.strip().strip('"')
+            if section not in (None, "global", "aotsym"):
+                continue
+            if "=" not in line:
+                raise ValueError(f"{path}:{lineno}: {line!r} is not of the form flag = value")
+            name, value = line.split("=", 1)
+            yield name.strip(), value.strip().strip('"').strip("'")
 
 
 def _find_pyproject(start):
@@ -131,10 +186,16 @@ def _read_pyproject(path) -> dict:
     try:
         import tomllib
     except ImportError:  # Python < 3.11
-        return {}
+        import tomli as tomllib
     with open(path, "rb") as fh:
-        data = tomllib.load(fh)
-    return data.get("tool", {}).get("aotsym", {})
+        try:
+            data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    section = data.get("tool", {}).get("aotsym", {})
+    if not isinstance(section, dict):
+        raise ValueError(f"{path}: [tool.aotsym] must be a table")
+    return section
 
 
 config = Config()

@@ -1,0 +1,86 @@
+"""The ``aotsym`` command line: ``aotsym build``, ``aotsym config``, ``aotsym --version``.
+
+Beside the pipeline: it parses arguments and hands them to the stage that does the work.  The
+``build`` subcommand belongs to the build stage: when :mod:`aotsym.build.cli` exists it provides
+``add_arguments(subparser)`` and ``run(args) -> int``, and this module only registers them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+DESCRIPTION = """\
+aotsym: an ahead-of-time compiler for symbolic tensor programs.
+
+  aotsym build model.py -o dist/     compile a model file's aotsym.Module into an
+                                     importable extension module
+  aotsym config                      show the effective flags and where each comes from
+"""
+
+
+def _build_backend():
+    """The build stage's CLI module, or None while it does not exist."""
+    try:
+        return importlib.import_module("aotsym.build.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("aotsym.build", "aotsym.build.cli"):
+            return None
+        raise
+
+
+def _run_config(args) -> int:
+    from aotsym.config import FLAGS, config
+    width = max(map(len, FLAGS))
+    for name in FLAGS:
+        value = getattr(config, name)
+        print(f"{name:<{width}} = {value!r:<24} # {config.source(name)}")
+    if args.verbose:
+        print()
+        print(config.precedence_text())
+    return 0
+
+
+def _build_missing(args) -> int:
+    print("aotsym build: the C backend (aotsym.build) is not part of this installation yet; "
+          "use aotsym.function(...) in Python, which runs on the reference evaluator",
+          file=sys.stderr)
+    return 2
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from aotsym import __version__
+    parser = argparse.ArgumentParser(
+        prog="aotsym", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"aotsym {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    backend = _build_backend()
+    build = sub.add_parser("build", help="compile a model file into an extension module")
+    if backend is not None:
+        backend.add_arguments(build)
+        build.set_defaults(handler=backend.run)
+    else:
+        build.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        build.set_defaults(handler=_build_missing)
+
+    config = sub.add_parser("config", help="print the effective flags and their sources")
+    config.add_argument("-v", "--verbose", action="store_true",
+                        help="also explain where flags are read from")
+    config.set_defaults(handler=_run_config)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 0
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
