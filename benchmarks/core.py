@@ -1,0 +1,225 @@
+"""The measuring machinery every workload shares: cases, timing, checking against NumPy.
+
+A workload describes *cases*; a case holds one builder per implementation ("numpy", "aotsym",
+"jax", ...).  A builder receives nothing, prepares its function (compiling it: that time is
+not measured here, W7 measures it) and returns a zero-argument callable, or an ``Impl`` when
+what should be checked is not what the call returns (a training step checks the new weights).
+
+``time_case`` then, for each implementation: builds it, calls it once (warm-up and the value
+that is checked against NumPy's), calibrates how many calls make one sample, and finally takes
+the samples *alternating* between implementations, round after round, so that a slow drift of
+the machine (another process, thermal state) touches all of them alike.  The figure reported
+is the median of the per-call times of those samples.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+OK, NOT_INSTALLED, NOT_AVAILABLE, ERROR, TIMEOUT = (
+    "ok", "not installed", "not available", "error", "timeout")
+
+
+class Unavailable(Exception):
+    """The implementation cannot run this case (a feature aotsym does not have yet...)."""
+
+
+@dataclass
+class Impl:
+    """A prepared implementation: ``run`` is timed; ``fetch`` (after one ``run``) gives the
+    arrays to check against NumPy's, by default what ``run`` returned."""
+    run: Callable
+    fetch: Callable | None = None
+    note: str = ""
+
+
+@dataclass
+class Case:
+    """One measured configuration of a workload."""
+    name: str
+    builders: dict                      # impl name -> () -> callable | Impl
+    bytes: int | None = None            # bytes read + written per call (for GB/s)
+    flops: float | None = None          # floating-point operations per call (for GFLOP/s)
+    dtype: str = "float64"              # picks the BLAS peak (dgemm or sgemm)
+    rtol: float | None = None           # tolerances of the check (None: np.allclose's)
+    atol: float | None = None
+    check: bool = True                  # compare every result with NumPy's
+
+
+@dataclass
+class Result:
+    impl: str
+    status: str = OK
+    median: float | None = None         # seconds per call
+    samples: list = field(default_factory=list)
+    number: int = 0                     # calls per sample
+    check: str | None = None            # None: not checked; "ok"; otherwise the mismatch
+    error: str | None = None
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self):
+        d = {k: v for k, v in self.__dict__.items() if v not in (None, "", [], {})}
+        d["impl"], d["status"] = self.impl, self.status
+        return d
+
+
+@dataclass
+class CaseResult:
+    name: str
+    results: dict                       # impl -> Result
+    bytes: int | None = None
+    flops: float | None = None
+    dtype: str = "float64"
+    unit: str = "time"                  # "time": per-call run time; "build": compile time
+
+    def as_dict(self):
+        return {"name": self.name, "bytes": self.bytes, "flops": self.flops,
+                "dtype": self.dtype, "unit": self.unit,
+                "results": {k: r.as_dict() for k, r in self.results.items()}}
+
+
+# ------------------------------------------------------------------------------- checking
+
+def snapshot(value):
+    """The value as a list of fresh NumPy arrays (results may live in reused buffers)."""
+    if isinstance(value, (list, tuple)):
+        out = []
+        for v in value:
+            out.extend(snapshot(v))
+        return out
+    if hasattr(value, "block_until_ready"):
+        value.block_until_ready()
+    return [np.array(value, copy=True)]
+
+
+def compare(got, want, rtol=None, atol=None, dtype_matters=True):
+    """None when ``got`` matches ``want`` (lists of arrays), else a one-line description."""
+    if len(got) != len(want):
+        return f"{len(got)} outputs, NumPy gives {len(want)}"
+    kw = {}
+    if rtol is not None:
+        kw["rtol"] = rtol
+    if atol is not None:
+        kw["atol"] = atol
+    for k, (g, w) in enumerate(zip(got, want)):
+        where = f"output {k}: " if len(want) > 1 else ""
+        if g.shape != w.shape and g.size != w.size:
+            return f"{where}shape {g.shape}, NumPy gives {w.shape}"
+        if dtype_matters and g.dtype != w.dtype:
+            return f"{where}dtype {g.dtype}, NumPy gives {w.dtype}"
+        gf = g.reshape(w.shape).astype(np.float64) if g.dtype != bool else g.reshape(w.shape)
+        wf = w.astype(np.float64) if w.dtype != bool else w
+        if not np.allclose(gf, wf, equal_nan=True, **kw):
+            with np.errstate(all="ignore"):
+                diff = np.abs(gf.astype(np.float64) - wf.astype(np.float64))
+            worst = float(np.nanmax(diff)) if diff.size else 0.0
+            bad = int(np.count_nonzero(~np.isclose(gf, wf, equal_nan=True, **kw)))
+            return f"{where}{bad} of {w.size} values differ (max abs diff {worst:.3g})"
+    return None
+
+
+# -------------------------------------------------------------------------------- timing
+
+def describe_error(exc: BaseException) -> str:
+    """One line: the exception type and message, plus where in aotsym/peer it came from."""
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    for frame in reversed(tb):
+        if "/benchmarks/" not in frame.filename:
+            where = f" [{frame.filename.rsplit('/', 2)[-2]}/{frame.filename.rsplit('/', 1)[-1]}" \
+                    f":{frame.lineno}]"
+            break
+    text = f"{type(exc).__name__}: {msg}{where}"
+    return text if len(text) < 300 else text[:297] + "..."
+
+
+def _classify(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, Unavailable):
+        return NOT_AVAILABLE, str(exc)
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("aotsym"):
+        return NOT_AVAILABLE, f"not available in aotsym yet (no module {exc.name})"
+    return ERROR, describe_error(exc)
+
+
+def _one_sample(fn, number):
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        return (time.perf_counter() - t0) / number
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+def time_case(case: Case, settings, log=print, reference="numpy") -> CaseResult:
+    """Build, check and time every implementation of ``case`` (see the module docstring)."""
+    results: dict[str, Result] = {}
+    ready: dict[str, Callable] = {}
+    want = None
+    order = [reference] + [k for k in case.builders if k != reference]
+    for name in order:
+        builder = case.builders.get(name)
+        res = results[name] = Result(name)
+        if builder is None:
+            continue
+        if isinstance(builder, str):           # a reason it cannot run: "not installed"...
+            res.status = builder
+            continue
+        try:
+            impl = builder()
+            if not isinstance(impl, Impl):
+                impl = Impl(impl)
+            res.note = impl.note
+            first = impl.run()
+            value = snapshot(impl.fetch() if impl.fetch else first)
+        except Exception as exc:  # a peer (or aotsym) failing is a result, not a crash
+            res.status, res.error = _classify(exc)
+            continue
+        if case.check:
+            if name == reference:
+                want = value
+                res.check = "ok"
+            elif want is not None:
+                res.check = compare(value, want, case.rtol, case.atol,
+                                    dtype_matters=(name == "aotsym")) or "ok"
+        try:
+            impl.run()                                   # second warm-up, then calibrate
+            one = max(_one_sample(impl.run, 1), 1e-7)
+        except Exception as exc:
+            res.status, res.error = _classify(exc)
+            continue
+        res.number = max(1, math.ceil(settings.min_sample_s / one))
+        ready[name] = impl.run
+        del first, value
+    del want
+    # samples, alternating between implementations (the order rotates each round)
+    names = list(ready)
+    for r in range(settings.repeats):
+        rot = names[r % len(names):] + names[:r % len(names)] if names else []
+        for name in rot:
+            try:
+                results[name].samples.append(_one_sample(ready[name], results[name].number))
+            except Exception as exc:
+                results[name].status, results[name].error = _classify(exc)
+                ready.pop(name)
+                names.remove(name)
+    for name, res in results.items():
+        if res.status == OK and res.samples:
+            res.median = float(np.median(res.samples))
+    ready.clear()
+    gc.collect()
+    return CaseResult(case.name, {k: v for k, v in results.items()
+                                  if case.builders.get(k) is not None},
+                      bytes=case.bytes, flops=case.flops, dtype=case.dtype)

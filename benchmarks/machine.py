@@ -1,0 +1,73 @@
+"""The machine and software a run measured: CPU, cores, memory, package versions."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+
+from benchmarks.peers import versions as _peer_versions
+
+
+def _cpuinfo() -> dict:
+    info = {}
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if ":" in line:
+                    k, v = (s.strip() for s in line.split(":", 1))
+                    info.setdefault(k, v)
+    except OSError:
+        pass
+    return info
+
+
+def _memory_gib():
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return None
+
+
+def describe() -> dict:
+    cpu = _cpuinfo()
+    flags = cpu.get("flags", "").split()
+    simd = [f for f in ("avx2", "fma", "avx512f") if f in flags]
+    return {
+        "cpu": cpu.get("model name") or platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "simd": simd,
+        "memory_gib": _memory_gib(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "compiler": _first_line(["cc", "--version"]),
+    }
+
+
+def versions() -> dict:
+    out = _peer_versions()
+    out["aotsym commit"] = _first_line(["git", "-C", os.path.dirname(__file__), "rev-parse",
+                                        "--short", "HEAD"])
+    try:
+        import numpy as np
+        cfg = np.show_config(mode="dicts")
+        blas = cfg.get("Build Dependencies", {}).get("blas", {})
+        out["numpy BLAS"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:
+        pass
+    return out
+
+
+def _first_line(cmd) -> str | None:
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+        return (res.stdout or res.stderr).strip().splitlines()[0] if res.returncode == 0 \
+            else None
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return None

@@ -1,0 +1,147 @@
+"""The implementations compared: aotsym and its peers, which of them are installed, and one
+Theano-style API bound to either aotsym or PyTensor so a workload writes its graph once.
+
+Peers are optional (``pip install -e .[bench]``): a missing one is reported as
+"not installed", never an error.  JAX is forced onto the CPU and into 64-bit mode (otherwise
+it silently computes float64 workloads in float32).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+
+from benchmarks.core import NOT_AVAILABLE, NOT_INSTALLED, Unavailable
+
+# key -> label, in the order of the tables
+LABELS = {
+    "aotsym": "aotsym",
+    "numpy": "NumPy",
+    "numexpr": "numexpr",
+    "pytensor": "PyTensor",
+    "pytensor-c": "PyTensor C",
+    "jax": "JAX jit",
+}
+PEERS = [k for k in LABELS if k != "aotsym"]
+DESCRIPTIONS = {
+    "numpy": "NumPy, eager (hand-written gradients where a workload needs them)",
+    "numexpr": "numexpr.evaluate (elementwise workloads only)",
+    "pytensor": "PyTensor, default mode (its Numba backend)",
+    "pytensor-c": "PyTensor, mode \"CVM\" (its C backend)",
+    "jax": "jax.jit on the CPU, 64-bit enabled, inputs already device arrays, outputs waited "
+           "for with block_until_ready",
+}
+
+
+@functools.lru_cache(maxsize=None)
+def missing(key: str) -> str | None:
+    """None if ``key`` can run here, else why not ("not installed", ...)."""
+    try:
+        if key == "jax":
+            jax_module()
+        elif key in ("pytensor", "pytensor-c"):
+            pt = importlib.import_module("pytensor")
+            if key == "pytensor-c" and not pt.config.cxx:
+                return f"{NOT_AVAILABLE} (PyTensor found no C compiler)"
+        else:
+            importlib.import_module(key)
+    except ImportError:
+        return NOT_INSTALLED
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def jax_module():
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def jax_arrays(*arrays):
+    """The inputs placed on JAX's device once, outside the timing, as JAX users hold their
+    data (a NumPy argument costs jit a copy on every call)."""
+    jax = jax_module()
+    return [jax.device_put(a).block_until_ready() for a in arrays]
+
+
+def versions() -> dict:
+    out = {}
+    for mod in ("aotsym", "numpy", "numexpr", "pytensor", "jax", "jaxlib", "numba", "cffi",
+                "matplotlib"):
+        try:
+            m = importlib.import_module(mod)
+            out[mod] = getattr(m, "__version__", "?")
+        except Exception:
+            out[mod] = NOT_INSTALLED
+    return out
+
+
+def builders(keys, build, enabled) -> dict:
+    """``{key: () -> build(key)}`` for the enabled implementations among ``keys``; a key
+    whose peer is missing maps to the reason instead, so the report can say so."""
+    out = {}
+    for key in keys:
+        if key in enabled:
+            reason = missing(key) if key != "aotsym" else None
+            out[key] = reason or functools.partial(build, key)
+    return out
+
+
+# ----------------------------------------------------------------- one Theano-style API
+
+class TheanoAPI:
+    """``T``, ``function``, ``shared``, ``grad``, ``scan``, ``ifelse`` of aotsym or PyTensor."""
+
+    def __init__(self, key: str):
+        self.key = key
+        if key == "aotsym":
+            import aotsym
+            self.T = aotsym.tensor
+            self.function = aotsym.function
+            self.shared = aotsym.shared
+            self.grad = aotsym.grad
+        else:
+            import pytensor
+            import pytensor.tensor as pt
+            mode = "CVM" if key == "pytensor-c" else None
+            self.T = pt
+            self.function = functools.partial(pytensor.function, mode=mode)
+            self.shared = pytensor.shared
+            self.grad = pytensor.grad
+
+    @property
+    def scan(self):
+        if self.key == "aotsym":
+            return aotsym_feature("scan")
+        import pytensor
+        return pytensor.scan
+
+    @property
+    def ifelse(self):
+        if self.key == "aotsym":
+            return aotsym_feature("ifelse")
+        from pytensor.ifelse import ifelse
+        return ifelse
+
+
+def aotsym_feature(name: str):
+    """``aotsym.<name>``, or ``Unavailable`` while aotsym does not have it yet."""
+    import aotsym
+    try:
+        return getattr(aotsym, name)
+    except (AttributeError, ImportError):
+        raise Unavailable(f"aotsym.{name} is not available in aotsym yet") from None
+
+
+def aotsym_backend(f) -> str:
+    """Which engine runs an ``aotsym.function``: the NumPy reference evaluator or a module."""
+    run = getattr(f, "_run", None)
+    if run is None:
+        return "?"
+    mod = getattr(run, "__module__", "") or ""
+    qual = getattr(run, "__qualname__", "") or ""
+    if mod == "aotsym.frontend.function" and qual.startswith("_reference_runner"):
+        return "reference evaluator (NumPy)"
+    return "compiled" if not mod.startswith("aotsym.frontend") else mod

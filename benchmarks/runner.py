@@ -1,0 +1,213 @@
+"""``python -m benchmarks``: run the workloads, print them, write JSON / RESULTS.md / the chart.
+
+Profiles:
+
+* ``--smoke``: tiny sizes, aotsym and NumPy only, a few seconds — what CI runs, to check that
+  the runner works and that every aotsym result equals NumPy's (never timings);
+* ``--quick`` (the default): the real sizes, few repeats, peers' compile times capped low —
+  under three minutes on a 2-core machine;
+* ``--full``: more repeats, and the 100,000-node build.
+
+``--check`` exits non-zero when an aotsym result differs from NumPy's or aotsym fails on a
+workload it claims to support ("not available in aotsym yet" is not a failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from benchmarks import machine, report
+from benchmarks.core import ERROR, time_case
+from benchmarks.peers import LABELS, PEERS, aotsym_backend
+from benchmarks.workloads import WORKLOADS
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str
+    repeats: int                 # samples per implementation
+    min_sample_s: float          # a sample is as many calls as fill this time
+    build_timeout_s: float       # cap on one compile measured by W7 (a child process)
+    chain_sizes: tuple           # W7: aotsym's chain lengths
+    peer_chain_sizes: tuple      # W7: the peers' chain lengths
+    peers: tuple = field(default=tuple(PEERS))
+
+
+PROFILES = {
+    "smoke": Settings("smoke", repeats=2, min_sample_s=0.0, build_timeout_s=120,
+                      chain_sizes=(20, 200), peer_chain_sizes=(), peers=("numpy",)),
+    "quick": Settings("quick", repeats=5, min_sample_s=0.02, build_timeout_s=15,
+                      chain_sizes=(1000, 10000), peer_chain_sizes=(1000,)),
+    "full": Settings("full", repeats=15, min_sample_s=0.1, build_timeout_s=120,
+                     chain_sizes=(1000, 10000, 100000), peer_chain_sizes=(1000,)),
+}
+
+
+class Context:
+    """What a workload sees: the settings, the enabled implementations, the references."""
+
+    def __init__(self, settings: Settings, log):
+        self.settings = settings
+        self.enabled = {"aotsym", "numpy", *settings.peers}
+        self.refs: dict = {}
+        self.log = log
+
+    @property
+    def smoke(self) -> bool:
+        return self.settings.profile == "smoke"
+
+    def size(self, real, smoke):
+        return smoke if self.smoke else real
+
+    @staticmethod
+    def rng():
+        return np.random.default_rng(20240601)
+
+    def time(self, case):
+        result = time_case(case, self.settings)
+        self.log(report.console_case(result, self.refs))
+        return result
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    prof = p.add_mutually_exclusive_group()
+    prof.add_argument("--quick", dest="profile", action="store_const", const="quick",
+                      help="real sizes, few repeats (default; < 3 minutes on 2 cores)")
+    prof.add_argument("--full", dest="profile", action="store_const", const="full",
+                      help="more repeats and the 100k-node build")
+    prof.add_argument("--smoke", dest="profile", action="store_const", const="smoke",
+                      help="tiny sizes, aotsym + NumPy only: checks, not timings (CI)")
+    p.add_argument("--only", action="append", default=[], metavar="NAME",
+                   help="workloads to run, by id or name (W1 or elemwise); repeatable or "
+                        "comma-separated; W8 (the references) always runs")
+    p.add_argument("--peers", metavar="LIST",
+                   help="comma-separated peers to compare with (default: all installed): "
+                        + ", ".join(PEERS))
+    p.add_argument("--json", metavar="PATH", help="write every result as JSON")
+    p.add_argument("--markdown", nargs="?", const=report.DEFAULT_MARKDOWN, metavar="PATH",
+                   help="write the results table (default benchmarks/RESULTS.md) and the "
+                        "chart of ratios beside it (results.png)")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 if an aotsym result differs from NumPy's or aotsym fails")
+    p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    p.set_defaults(profile="quick")
+    return p.parse_args(argv)
+
+
+def select(only):
+    names = [n.strip().lower() for item in only for n in item.split(",") if n.strip()]
+    if not names:
+        return list(WORKLOADS)
+    chosen = []
+    for n in names:
+        hits = [w for w in WORKLOADS if n in (w.ID.lower(), w.NAME.lower())]
+        if not hits:
+            raise SystemExit(f"--only: no workload {n!r}; workloads: "
+                             + ", ".join(f"{w.ID} ({w.NAME})" for w in WORKLOADS))
+        chosen += [w for w in hits if w not in chosen]
+    refs = [w for w in WORKLOADS if w.ID == "W8"]
+    return refs + [w for w in WORKLOADS if w in chosen and w not in refs]
+
+
+def run_workload(mod, ctx):
+    if hasattr(mod, "run"):
+        return mod.run(ctx)
+    return [ctx.time(case) for case in mod.cases(ctx)]
+
+
+def problems(workloads) -> list[str]:
+    """aotsym results that differ from NumPy's, and aotsym failures (not missing features)."""
+    out = []
+    for w in workloads:
+        for case in w["cases"]:
+            r = case["results"].get("aotsym")
+            if r is None:
+                continue
+            if r.get("check") not in (None, "ok"):
+                out.append(f"{w['id']} {case['name']}: aotsym MISMATCH with NumPy: {r['check']}")
+            if r["status"] == ERROR:
+                out.append(f"{w['id']} {case['name']}: aotsym FAILED: {r.get('error')}")
+    return out
+
+
+def aotsym_engine() -> str:
+    """What runs an ``aotsym.function`` in FAST_RUN today: the evaluator or compiled code."""
+    try:
+        import aotsym
+        from aotsym import tensor as T
+        x = T.vector("x", dtype="float64")
+        return aotsym_backend(aotsym.function([x], x * 2 + 1))
+    except Exception as exc:
+        return f"(aotsym.function fails: {type(exc).__name__})"
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.list:
+        for w in WORKLOADS:
+            print(f"{w.ID:4} {w.NAME:12} {w.TITLE}")
+        return 0
+    settings = PROFILES[args.profile]
+    if args.peers is not None:
+        peers = tuple(p.strip() for p in args.peers.split(",") if p.strip())
+        unknown = [p for p in peers if p not in PEERS]
+        if unknown:
+            raise SystemExit(f"--peers: unknown {', '.join(unknown)}; peers: {', '.join(PEERS)}")
+        settings = replace(settings, peers=peers)
+
+    def log(line):
+        print(line, flush=True)
+
+    ctx = Context(settings, log)
+    started = time.perf_counter()
+    info = machine.describe()
+    log(f"aotsym benchmarks, profile {settings.profile}: {info['cpu']}, {info['cores']} cores, "
+        f"{info['memory_gib']} GiB")
+    done = []
+    for mod in select(args.only):
+        log(f"\n== {mod.ID} {mod.TITLE}")
+        t0 = time.perf_counter()
+        cases = run_workload(mod, ctx)
+        done.append({"id": mod.ID, "name": mod.NAME, "title": mod.TITLE,
+                     "about": (mod.__doc__ or "").strip(),
+                     "notes": list(getattr(mod, "NOTES", [])),
+                     "elapsed_s": round(time.perf_counter() - t0, 2),
+                     "cases": [c.as_dict() for c in cases]})
+        gc.collect()
+    data = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "profile": settings.profile, "repeats": settings.repeats,
+        "min_sample_s": settings.min_sample_s,
+        "impls": [k for k in LABELS if k in ctx.enabled],
+        "machine": info, "versions": machine.versions(),
+        "aotsym_engine": aotsym_engine(),
+        "references": ctx.refs, "workloads": done,
+        "elapsed_s": round(time.perf_counter() - started, 1),
+    }
+    data["problems"] = problems(done)
+    log(f"\nfinished in {data['elapsed_s']} s")
+    if data["problems"]:
+        log("\n" + "!" * 78)
+        for line in data["problems"]:
+            log("!! " + line)
+        log("!" * 78)
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as fh:
+            json.dump(data, fh, indent=1)
+        log(f"wrote {args.json}")
+    if args.markdown:
+        for path in report.write_markdown(data, args.markdown):
+            log(f"wrote {path}")
+    return 1 if args.check and data["problems"] else 0

@@ -1,0 +1,38 @@
+"""W8 — the machine's limits: copy bandwidth and NumPy's BLAS peak.
+
+Every other table reads its results as a fraction of these: effective GB/s over the
+``np.copyto`` bandwidth (bytes read + written), GFLOP/s over NumPy's dgemm or sgemm on
+2000x2000 matrices.  Measured first, in the same run as everything else.
+"""
+
+import numpy as np
+
+from benchmarks.core import Case
+
+ID, NAME, TITLE = "W8", "references", "References: copy bandwidth and BLAS peak (NumPy)"
+
+
+def run(ctx):
+    n = ctx.size(10**7, smoke=10**5)
+    m = ctx.size(2000, smoke=64)
+    rng = ctx.rng()
+    src = rng.random(n)
+    dst = np.empty_like(src)
+    copy = ctx.time(Case(f"np.copyto, float64, n={n:,} (read + write)", check=False,
+                         bytes=2 * n * 8, builders={"numpy": lambda: lambda: np.copyto(dst, src)}))
+    fresh = ctx.time(Case(f"np.copy to a fresh array, float64, n={n:,}", check=False,
+                          bytes=2 * n * 8, builders={"numpy": lambda: src.copy}))
+    del src, dst
+    results = [copy, fresh]
+    ctx.refs["copy_gbps"] = copy.bytes / copy.results["numpy"].median / 1e9
+    for dtype, key in (("float64", "dgemm"), ("float32", "sgemm")):
+        a = rng.random((m, m)).astype(dtype)
+        b = rng.random((m, m)).astype(dtype)
+        res = ctx.time(Case(f"{key} {m}x{m} (a @ b)", check=False, flops=2.0 * m**3,
+                            dtype=dtype, builders={"numpy": lambda a=a, b=b: lambda: a @ b}))
+        ctx.refs[f"{key}_gflops"] = res.flops / res.results["numpy"].median / 1e9
+        results.append(res)
+        del a, b
+    ctx.log("  limits: copy {copy_gbps:.3g} GB/s, dgemm {dgemm_gflops:.3g} GFLOP/s, "
+            "sgemm {sgemm_gflops:.3g} GFLOP/s".format(**ctx.refs))
+    return results
