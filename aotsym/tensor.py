@@ -48,11 +48,12 @@ def _constructor(kind, dtype=None):
 
 def _plural(single):
     def make(*names, dtype=None):
+        kw = {} if dtype is None else {"dtype": dtype}  # keep T.fvectors' own float32
         if len(names) == 1 and isinstance(names[0], int):
-            return [single(dtype=dtype) for _ in range(names[0])]
+            return [single(**kw) for _ in range(names[0])]
         if len(names) == 1 and isinstance(names[0], str) and "," in names[0]:
             names = [n.strip() for n in names[0].split(",")]
-        return [single(n, dtype=dtype) for n in names]
+        return [single(n, **kw) for n in names]
     make.__name__ = single.__name__ + "s"
     return make
 
