@@ -58,12 +58,16 @@ def _plural(single):
     return make
 
 
+def _plural_name(kind):
+    return "matrices" if kind == "matrix" else kind + "s"  # Theano: T.matrices, T.fmatrices
+
+
 for _kind in _SHAPES:
     globals()[_kind] = _constructor(_kind)
-    globals()[_kind + "s"] = _plural(globals()[_kind])
+    globals()[_plural_name(_kind)] = _plural(globals()[_kind])
     for _p, _dt in PREFIX_DTYPES.items():
         globals()[_p + _kind] = _constructor(_kind, _dt)
-        globals()[_p + _kind + "s"] = _plural(globals()[_p + _kind])
+        globals()[_p + _plural_name(_kind)] = _plural(globals()[_p + _kind])
 
 # ---------------------------------------------------------------------------- functions
 
