@@ -24,6 +24,18 @@ import contextlib
 import os
 
 MODES = ("FAST_RUN", "FAST_COMPILE", "DEBUG_MODE", "PROFILE_MODE")
+# Theano's spellings of the same modes.
+MODE_ALIASES = {"DebugMode": "DEBUG_MODE", "ProfileMode": "PROFILE_MODE",
+                "DEBUG": "DEBUG_MODE", "PROFILE": "PROFILE_MODE"}
+
+
+def normalize_mode(mode) -> str:
+    """The canonical name of a mode, or a ValueError listing the valid ones."""
+    name = MODE_ALIASES.get(mode, mode)
+    if name not in MODES:
+        raise ValueError(f"unknown aotsym mode {mode!r}; valid modes: {', '.join(MODES)} "
+                         f"(or Theano's {', '.join(MODE_ALIASES)})")
+    return name
 
 SOURCES_TEXT = """\
 Flags are read, later sources overriding earlier ones, from: the defaults; ~/.aotsymrc
@@ -39,7 +51,7 @@ def _cache_default():
 # flag: (default, allowed values or converter, help)
 FLAGS = {
     "floatX": ("float64", ("float64", "float32"), "default float dtype of T.matrix() etc."),
-    "mode": ("FAST_RUN", MODES, "default mode of aotsym.function"),
+    "mode": ("FAST_RUN", normalize_mode, "default mode of aotsym.function"),
     "cache_dir": (None, str, "where built modules are cached (default ~/.cache/aotsym)"),
     "cxx": ("cc", str, "the C compiler"),
     "cflags": ("-O3 -march=native", str, "extra C compiler flags"),
@@ -72,6 +84,13 @@ def _convert(name, value, source):
         if not isinstance(value, (bool, int)):
             raise ValueError(f"aotsym.config.{name}{where}: {value!r} is not a boolean")
         return bool(value)
+    if check is not str:  # a converter that raises ValueError with its own message
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise ValueError(f"aotsym.config.{name}{where}: {exc}") from None
+    if value is None and FLAGS[name][0] is None:
+        return None  # back to the computed default (cache_dir)
     if not isinstance(value, str):
         raise ValueError(f"aotsym.config.{name}{where}: expected a string, got {value!r}")
     return value

@@ -3,15 +3,16 @@
 Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  A value is accepted
 for a ``TensorType`` when its ndim matches, every broadcastable dimension has length 1, and
 its dtype converts without loss — or with loss when the caller allowed downcasting.  Python
-scalars and lists are converted like NumPy would; a float64 array for a float32 input is an
-error that says how to fix it.
+scalars and lists are accepted when their values survive the conversion, and a Python float
+may be rounded to floatX unless downcasting is refused outright (``allow_downcast=False``).
+A float64 array for a float32 input is an error that says how to fix it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from aotsym.graph.types import dtype_kind
+from aotsym.graph.types import floatx
 
 
 def _can_cast_value(arr, dtype, python_value):
@@ -30,8 +31,12 @@ def _can_cast_value(arr, dtype, python_value):
 
 
 def filter_value(value, type, *, strict=False, allow_downcast=None, what="argument",
-                 copy=False):
-    """``value`` as an ndarray of ``type``, or a TypeError/ValueError saying what is wrong."""
+                 copy=False, downcast_hint="pass allow_downcast=True"):
+    """``value`` as an ndarray of ``type``, or a TypeError/ValueError saying what is wrong.
+
+    ``what`` names the value in messages (which function, which argument); ``downcast_hint``
+    says how the caller accepts a lossy conversion.
+    """
     if hasattr(value, "__aotsym_variable__") or type_is_symbolic(value):
         raise TypeError(f"{what}: expected a number or array for {type.describe()}, got the "
                         f"symbolic variable {value!r}; pass symbolic values as `givens` or "
@@ -59,16 +64,17 @@ def filter_value(value, type, *, strict=False, allow_downcast=None, what="argume
                              f"broadcastable there), got shape {arr.shape}")
     if arr.dtype.name != type.dtype:
         if strict:
-            raise TypeError(f"{what}: expected dtype {type.dtype}, got {arr.dtype} (strict)")
+            raise TypeError(f"{what}: expected dtype {type.dtype}, got {arr.dtype} (the "
+                            "input is strict: pass an array of exactly that dtype)")
         ok = _can_cast_value(arr, type.dtype, python_value)
+        if not ok and allow_downcast is None and isinstance(value, float) \
+                and type.dtype == floatx():
+            ok = True  # Theano's default: a Python float may be rounded to floatX
         if not ok and not allow_downcast:
-            hint = ""
-            if dtype_kind(type.dtype) == "f" and arr.dtype.kind in "fiub":
-                hint = (f"; convert it with np.asarray(value, dtype='{type.dtype}'), or pass "
-                        "allow_input_downcast=True to aotsym.function to accept the loss of "
-                        "precision")
             raise TypeError(f"{what}: expected dtype {type.dtype}, got {arr.dtype}: converting "
-                            f"it could lose information{hint}")
+                            f"it could lose information; convert it yourself with "
+                            f"np.asarray(value, dtype='{type.dtype}'), or {downcast_hint} to "
+                            "accept the loss of precision")
         with np.errstate(all="ignore"):
             arr = arr.astype(type.dtype)
         copy = False

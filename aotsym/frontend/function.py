@@ -15,9 +15,12 @@ all updates at once.
 
 from __future__ import annotations
 
+import os
+import warnings
+
 import numpy as np
 
-from aotsym.config import config
+from aotsym.config import config, normalize_mode
 from aotsym.frontend.checking import filter_value
 from aotsym.frontend.shared import SharedVariable
 from aotsym.graph.basic import Constant, Variable, clone_replace, graph_inputs, user_source_info
@@ -31,10 +34,34 @@ class UnusedInputError(ValueError):
 
 
 class In:
-    """An input with options: ``In(x, value=default, name=...)``."""
+    """An input with options (Theano's ``In``).
 
-    def __init__(self, variable, name=None, value=None, borrow=False):
+    ``value``: a default used when the argument is not given; ``name``: the keyword the
+    argument may be passed by (default: the variable's name); ``strict``: the value must
+    already have the declared dtype; ``allow_downcast``: this input accepts lossy conversion
+    (None: the function's ``allow_input_downcast``).  ``borrow`` and ``mutable`` are accepted
+    for compatibility: inputs are never modified, whatever they say.
+    """
+
+    def __init__(self, variable, name=None, value=None, borrow=False, strict=False,
+                 allow_downcast=None, mutable=False):
         self.variable, self.name, self.value, self.borrow = variable, name, value, borrow
+        self.strict, self.allow_downcast, self.mutable = strict, allow_downcast, mutable
+
+
+class Mode:
+    """A compilation mode object: ``aotsym.function(..., mode=aotsym.Mode("FAST_COMPILE"))``.
+
+    The string names are the same thing; this class exists so Theano code that passes a mode
+    object ports unchanged.
+    """
+
+    def __init__(self, name=None, linker=None, optimizer=None):
+        self.name = normalize_mode(name or config.mode)
+        self.linker, self.optimizer = linker, optimizer
+
+    def __repr__(self):
+        return f"Mode({self.name!r})"
 
 
 def _normalize_updates(updates):
@@ -75,21 +102,29 @@ def _normalize_updates(updates):
 
 
 class Function:
-    """A compiled function.  Call it with one value per input (positionally or by name)."""
+    """A compiled function.  Call it with one value per input (positionally or by name).
+
+    Theano's attributes that ported code reads: ``f.maker.fgraph`` (the optimized graph),
+    ``f.name``, ``f.trust_input`` (skip argument checks: the caller promises arrays of the
+    exact declared types).
+    """
 
     def __init__(self, inputs, outputs, updates=None, givens=None, mode=None, name=None,
-                 allow_input_downcast=False, profile=False, on_unused_input="raise",
-                 accept_inplace=False):
-        self.name = name or "function"
+                 allow_input_downcast=None, profile=False, on_unused_input="raise",
+                 accept_inplace=False, no_default_updates=False, rebuild_strict=True):
+        self.name = name
         self.trace = user_source_info()
-        self.mode = mode or config.mode
-        if self.mode not in ("FAST_RUN", "FAST_COMPILE", "DEBUG_MODE", "PROFILE_MODE"):
-            raise ValueError(f"aotsym.function: unknown mode {mode!r}; use FAST_RUN, "
-                             "FAST_COMPILE, DEBUG_MODE or PROFILE_MODE")
+        self.label = f"{name}()" if name else _anonymous_label(self.trace)
+        self.mode = normalize_mode(mode.name if isinstance(mode, Mode) else mode or config.mode)
         self.allow_input_downcast = allow_input_downcast
         self.profile = profile or self.mode == "PROFILE_MODE"
+        self.trust_input = False
+        if on_unused_input not in ("raise", "warn", "ignore"):
+            raise ValueError(f"aotsym.function: on_unused_input must be 'raise', 'warn' or "
+                             f"'ignore', got {on_unused_input!r}")
         if not isinstance(inputs, (list, tuple)):
-            raise TypeError("aotsym.function: inputs must be a list of symbolic variables")
+            raise TypeError("aotsym.function: inputs must be a list of symbolic variables, got "
+                            f"{type(inputs).__name__}")
         specs = [i if isinstance(i, In) else In(i) for i in inputs]
         for k, spec in enumerate(specs):
             if not isinstance(spec.variable, Variable) or isinstance(spec.variable, Constant):
@@ -111,16 +146,18 @@ class Function:
         upd = _normalize_updates(updates)
         targets = out_vars + [new for _, new in upd]
         if givens:
-            pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
-            targets = clone_replace(targets, {k: as_tensor_variable(v) for k, v in pairs})
+            targets = clone_replace(targets, _normalize_givens(givens))
         self.updated = [var for var, _ in upd]
 
         used = {id(v) for v in graph_inputs(targets)}
-        for spec in specs:
-            if id(spec.variable) not in used and on_unused_input == "raise":
-                raise UnusedInputError(
-                    f"aotsym.function: input {spec.variable!r} is not used to compute any "
-                    "output; remove it, or pass on_unused_input='ignore'")
+        for k, spec in enumerate(specs):
+            if id(spec.variable) in used or on_unused_input == "ignore":
+                continue
+            msg = (f"aotsym.function: input {k} ({spec.variable!r}) is not used to compute "
+                   "any output; remove it, or pass on_unused_input='ignore'")
+            if on_unused_input == "raise":
+                raise UnusedInputError(msg)
+            warnings.warn(msg, stacklevel=3)
         shared_in = [v for v in graph_inputs(targets) if isinstance(v, SharedVariable)]
         for var in self.updated:
             if var not in shared_in:
@@ -139,40 +176,80 @@ class Function:
     def _check_args(self, args, kwargs):
         n = len(self.input_specs)
         if len(args) > n:
-            raise TypeError(f"{self.name}() takes {n} argument{'s' * (n != 1)}, got {len(args)}")
+            raise TypeError(f"{self.label} takes {n} argument{'s' * (n != 1)}, got {len(args)}")
         values = list(args) + [None] * (n - len(args))
         given = [True] * len(args) + [False] * (n - len(args))
         for key, val in kwargs.items():
             if key not in self.input_names:
-                raise TypeError(f"{self.name}() got an unexpected keyword argument {key!r}; "
-                                f"inputs: {', '.join(map(str, self.input_names))}")
+                raise TypeError(f"{self.label} got an unexpected keyword argument {key!r}; "
+                                f"its inputs are: {', '.join(map(str, self.input_names))}")
             k = self.input_names.index(key)
             if given[k]:
-                raise TypeError(f"{self.name}() got multiple values for argument {key!r}")
+                raise TypeError(f"{self.label} got multiple values for argument {key!r}")
             values[k], given[k] = val, True
         out = []
         for k, spec in enumerate(self.input_specs):
+            var = spec.variable
+            label = f"{self.label} argument {k}" + (f" ({var.name})" if var.name else "")
             if not given[k]:
                 if spec.value is None:
-                    raise TypeError(f"{self.name}() missing argument {k} "
-                                    f"({self.input_names[k] or spec.variable.type.describe()})")
+                    raise TypeError(f"{label} is missing ({var.type.describe()}); "
+                                    f"{self.label} takes {n} argument{'s' * (n != 1)}")
                 values[k] = spec.value
-            var = spec.variable
-            label = f"{self.name}() argument {k}" + (f" ({var.name})" if var.name else "")
-            if var.tag.trace is not None:
-                label += f" declared at {var.tag.trace.filename}:{var.tag.trace.lineno}"
-            out.append(filter_value(values[k], var.type,
-                                    allow_downcast=self.allow_input_downcast, what=label))
+            if var.tag.trace:
+                label += f", declared at {var.tag.trace.filename}:{var.tag.trace.lineno}"
+            allow = self.allow_input_downcast if spec.allow_downcast is None \
+                else spec.allow_downcast
+            out.append(filter_value(values[k], var.type, strict=spec.strict,
+                                    allow_downcast=allow, what=label,
+                                    downcast_hint="pass allow_input_downcast=True to "
+                                                  "aotsym.function"))
         return out
 
     def __call__(self, *args, **kwargs):
-        values = self._check_args(args, kwargs)
+        if self.trust_input:
+            values = list(args)
+        else:
+            values = self._check_args(args, kwargs)
         values += [sv.get_value(borrow=True) for sv in self.shared_vars]
         results = self._run(values)
         outs = _fresh(results[:self.n_outputs], values)
+        # All updates or none: check every new value before storing any.
+        new_states = []
         for var, new in zip(self.updated, results[self.n_outputs:]):
-            var.set_value(new, borrow=not _aliases(new, values))
+            alias = _aliases(new, values) or _aliases(new, outs) or _aliases(new, new_states)
+            new_states.append(var.filter_update(new, copy=alias))
+        for var, new in zip(self.updated, new_states):
+            var.set_value(new, borrow=True)
         return outs[0] if self.single_output else outs
+
+    def __repr__(self):
+        return f"<aotsym.Function {self.label}, mode={self.mode}>"
+
+
+def _anonymous_label(trace) -> str:
+    if trace is None:
+        return "aotsym.function"
+    return f"aotsym.function (made at {os.path.basename(trace.filename)}:{trace.lineno})"
+
+
+def _normalize_givens(givens) -> dict:
+    """``{variable: replacement}`` with replacements converted and their types checked."""
+    pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
+    out = {}
+    for pair in pairs:
+        if len(pair) != 2:
+            raise TypeError("givens must be a dict or a list of (variable, replacement) pairs")
+        old, new = pair
+        if not isinstance(old, Variable):
+            raise TypeError(f"givens: {old!r} is not a symbolic variable")
+        new = as_tensor_variable(new, dtype=old.dtype) if not isinstance(new, Variable) else new
+        if new.dtype != old.dtype or new.ndim != old.ndim:
+            raise TypeError(f"givens: {old!r} ({old.type.describe()}) cannot be replaced by "
+                            f"{new!r} ({new.type.describe()}); the types must match "
+                            f"(T.cast the replacement to {old.dtype})")
+        out[old] = new
+    return out
 
 
 def _aliases(arr, values):
@@ -182,7 +259,7 @@ def _aliases(arr, values):
 def _fresh(results, inputs):
     """Outputs the caller owns: copy any that alias an input, state or another output."""
     out = []
-    for k, r in enumerate(results):
+    for r in results:
         r = np.asarray(r)
         if not r.flags.writeable or _aliases(r, inputs) or _aliases(r, out):
             r = r.copy()
@@ -217,11 +294,19 @@ def _build_backend(fgraph, mode, name, profile):
 
 
 def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=None,
-             allow_input_downcast=False, profile=False, on_unused_input="raise", **kwargs):
+             allow_input_downcast=None, profile=False, on_unused_input="raise", **kwargs):
     """Compile ``outputs`` as a function of ``inputs`` (Theano's ``theano.function``).
 
-    One output variable gives an array; a list of outputs gives a list.  ``updates`` maps
-    shared variables to their new values, applied after every successful call.
+    ``inputs``: symbolic variables or :class:`In`; ``outputs``: one variable (the call returns
+    an array), a list (a list) or None (an empty list).  ``updates``: a dict or a list of
+    ``(shared variable, new value)`` pairs, all applied after a call succeeds and none when it
+    fails.  ``givens``: ``{variable: replacement}`` substituted before compiling.
+    ``allow_input_downcast``: True accepts arguments whose conversion loses precision (float64
+    for a float32 input); None (default, Theano's) accepts that only for Python floats passed
+    to floatX inputs; False never.  ``on_unused_input``: 'raise' (default), 'warn' or 'ignore'.  ``mode``:
+    'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE', 'PROFILE_MODE' (Theano's 'DebugMode' and
+    'ProfileMode' too) or a :class:`Mode`; default ``aotsym.config.mode``.  Every call returns
+    fresh arrays the caller owns.
     """
     if outputs is None:
         outputs = []

@@ -31,7 +31,14 @@ class SharedVariable(Variable):
         from aotsym.frontend.checking import filter_value
         return filter_value(value, self.type, strict=self.strict,
                             allow_downcast=self.allow_downcast,
-                            what=f"shared variable {self.name or '<unnamed>'}", copy=copy)
+                            what=f"shared variable {self.name or '<unnamed>'}", copy=copy,
+                            downcast_hint="create the shared variable with "
+                                          "allow_downcast=True")
+
+    def filter_update(self, value, copy):
+        """``value`` checked as this variable's next value, without storing it (so a
+        function can check all its updates before applying any)."""
+        return self._filter(value, copy=copy)
 
     def get_value(self, borrow=False, return_internal_type=False):
         return self._value if borrow else self._value.copy()

@@ -1,0 +1,11 @@
+"""Frontend tests run with the default flags, whatever ~/.aotsymrc or AOTSYM_FLAGS say."""
+
+import pytest
+
+from aotsym.config import FLAGS, config
+
+
+@pytest.fixture(autouse=True)
+def default_flags():
+    with config.change_flags(**{name: spec[0] for name, spec in FLAGS.items()}):
+        yield
