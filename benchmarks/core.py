@@ -5,11 +5,12 @@ A workload describes *cases*; a case holds one builder per implementation ("nump
 not measured here, W7 measures it) and returns a zero-argument callable, or an ``Impl`` when
 what should be checked is not what the call returns (a training step checks the new weights).
 
-``time_case`` then, for each implementation: builds it, calls it once (warm-up and the value
-that is checked against NumPy's), calibrates how many calls make one sample, and finally takes
-the samples *alternating* between implementations, round after round, so that a slow drift of
-the machine (another process, thermal state) touches all of them alike.  The figure reported
-is the median of the per-call times of those samples.
+``time_case`` then, for each implementation in turn: builds it, calls it once (warm-up, and
+the value that is checked against NumPy's), calibrates how many calls make one sample, runs one
+more sample to settle, and takes its samples back to back.  The figure reported is the median
+of the per-call times of those samples.  (Alternating implementations sample by sample was
+tried and rejected: on a 2-core machine the thread pools that one library leaves spinning
+after a call — OpenBLAS's, XLA's — slowed the next library down by up to 3x.)
 """
 
 from __future__ import annotations
@@ -166,7 +167,6 @@ def _one_sample(fn, number):
 def time_case(case: Case, settings, log=print, reference="numpy") -> CaseResult:
     """Build, check and time every implementation of ``case`` (see the module docstring)."""
     results: dict[str, Result] = {}
-    ready: dict[str, Callable] = {}
     want = None
     order = [reference] + [k for k in case.builders if k != reference]
     for name in order:
@@ -201,25 +201,16 @@ def time_case(case: Case, settings, log=print, reference="numpy") -> CaseResult:
             res.status, res.error = _classify(exc)
             continue
         res.number = max(1, math.ceil(settings.min_sample_s / one))
-        ready[name] = impl.run
-        del first, value
-    del want
-    # samples, alternating between implementations (the order rotates each round)
-    names = list(ready)
-    for r in range(settings.repeats):
-        rot = names[r % len(names):] + names[:r % len(names)] if names else []
-        for name in rot:
-            try:
-                results[name].samples.append(_one_sample(ready[name], results[name].number))
-            except Exception as exc:
-                results[name].status, results[name].error = _classify(exc)
-                ready.pop(name)
-                names.remove(name)
+        try:
+            _one_sample(impl.run, res.number)               # settle, then the samples
+            res.samples = [_one_sample(impl.run, res.number) for _ in range(settings.repeats)]
+        except Exception as exc:
+            res.status, res.error = _classify(exc)
+        del first, value, impl
+        gc.collect()
     for name, res in results.items():
         if res.status == OK and res.samples:
             res.median = float(np.median(res.samples))
-    ready.clear()
-    gc.collect()
     return CaseResult(case.name, {k: v for k, v in results.items()
                                   if case.builders.get(k) is not None},
                       bytes=case.bytes, flops=case.flops, dtype=case.dtype)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import time
 
 from benchmarks.peers import versions as _peer_versions
 
@@ -48,6 +49,42 @@ def describe() -> dict:
         "python": platform.python_version(),
         "compiler": _first_line(["cc", "--version"]),
     }
+
+
+class CpuMonitor:
+    """How much of the machine's CPU *other* processes used since ``start()``.
+
+    Benchmarks share the cores with whatever else runs; a run during which others took a
+    real share is disturbed, and the report says so instead of hiding it.  Linux only
+    (/proc/stat); elsewhere ``others()`` is None.
+    """
+
+    def __init__(self):
+        self.start()
+
+    @staticmethod
+    def _read():
+        try:
+            with open("/proc/stat") as fh:
+                vals = [int(v) for v in fh.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        busy = (sum(vals) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
+        t = os.times()
+        return time.perf_counter(), busy, t.user + t.system + t.children_user + \
+            t.children_system
+
+    def start(self):
+        self._t0 = self._read()
+
+    def others(self):
+        """Fraction (0..1) of all cores used by other processes since ``start()``."""
+        now = self._read()
+        if now is None or self._t0 is None or now[0] - self._t0[0] <= 0:
+            return None
+        wall = now[0] - self._t0[0]
+        other = (now[1] - self._t0[1]) - (now[2] - self._t0[2])
+        return max(0.0, other) / (wall * (os.cpu_count() or 1))
 
 
 def versions() -> dict:

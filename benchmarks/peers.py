@@ -67,15 +67,26 @@ def jax_arrays(*arrays):
 
 
 def versions() -> dict:
+    """Installed versions, from package metadata (importing JAX or PyTensor costs seconds)."""
+    from importlib import metadata
     out = {}
-    for mod in ("aotsym", "numpy", "numexpr", "pytensor", "jax", "jaxlib", "numba", "cffi",
-                "matplotlib"):
+    for dist in ("aotsym", "numpy", "numexpr", "pytensor", "jax", "jaxlib", "numba", "cffi",
+                 "matplotlib"):
         try:
-            m = importlib.import_module(mod)
-            out[mod] = getattr(m, "__version__", "?")
-        except Exception:
-            out[mod] = NOT_INSTALLED
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = NOT_INSTALLED
     return out
+
+
+def pytensor_blas() -> str:
+    """The BLAS PyTensor's C backend links (set it with PYTENSOR_FLAGS=blas__ldflags=...)."""
+    import warnings
+    with warnings.catch_warnings():  # its "could not link to a BLAS" warning: said here
+        warnings.simplefilter("ignore")
+        import pytensor
+        flags = pytensor.config.blas__ldflags
+    return flags or "none linked (its C backend falls back to NumPy's C-API gemm)"
 
 
 def builders(keys, build, enabled) -> dict:

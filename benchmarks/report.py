@@ -16,6 +16,7 @@ import sys
 from benchmarks.core import OK, TIMEOUT
 from benchmarks.peers import DESCRIPTIONS, LABELS
 
+DISTURBED = 0.10   # share of the CPUs taken by other processes that the report flags
 DEFAULT_MARKDOWN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
 CHART_NAME = "results.png"
 
@@ -137,6 +138,8 @@ def markdown(data: dict, chart: str | None) -> str:
            f"{m['memory_gib']} GiB, SIMD {', '.join(m['simd']) or 'baseline'}; {m['os']}; "
            f"Python {m['python']}; C compiler: {m['compiler'] or 'none found'}",
            "- versions: " + ", ".join(f"{k} {v}" for k, v in data["versions"].items()),
+           f"- PyTensor C's BLAS: `{data['pytensor_blas']}`" if data.get("pytensor_blas")
+           else "",
            "- limits measured in this run: "
            + (f"copy bandwidth {refs['copy_gbps']:.3g} GB/s, " if "copy_gbps" in refs else "")
            + (f"dgemm {refs['dgemm_gflops']:.3g} GFLOP/s, " if "dgemm_gflops" in refs else "")
@@ -151,6 +154,11 @@ def markdown(data: dict, chart: str | None) -> str:
            f"its {data.get('aotsym_engine', '?')}); "
            + "; ".join(f"{LABELS[k]}: {DESCRIPTIONS[k]}" for k in impls if k in DESCRIPTIONS)
            + ".", ""]
+    busy = [w for w in data["workloads"] if (w.get("other_cpu") or 0) > DISTURBED]
+    if (data.get("other_cpu") or 0) > DISTURBED or busy:
+        out += [f"**Disturbed run:** other processes used {data['other_cpu']:.0%} of the CPUs "
+                "during it (" + ", ".join(f"{w['id']} {w['other_cpu']:.0%}" for w in busy)
+                + "); those timings are less trustworthy than the ratios of a quiet run.", ""]
     if data.get("problems"):
         out += ["**aotsym problems in this run:**", ""]
         out += [f"- {p}" for p in data["problems"]] + [""]

@@ -27,7 +27,7 @@ import numpy as np
 
 from benchmarks import machine, report
 from benchmarks.core import ERROR, time_case
-from benchmarks.peers import LABELS, PEERS, aotsym_backend
+from benchmarks.peers import LABELS, PEERS, aotsym_backend, missing, pytensor_blas
 from benchmarks.workloads import WORKLOADS
 
 
@@ -44,7 +44,7 @@ class Settings:
 
 PROFILES = {
     "smoke": Settings("smoke", repeats=2, min_sample_s=0.0, build_timeout_s=120,
-                      chain_sizes=(20, 200), peer_chain_sizes=(), peers=("numpy",)),
+                      chain_sizes=(50,), peer_chain_sizes=(), peers=("numpy",)),
     "quick": Settings("quick", repeats=5, min_sample_s=0.02, build_timeout_s=15,
                       chain_sizes=(1000, 10000), peer_chain_sizes=(1000,)),
     "full": Settings("full", repeats=15, min_sample_s=0.1, build_timeout_s=120,
@@ -175,14 +175,20 @@ def main(argv=None) -> int:
     log(f"aotsym benchmarks, profile {settings.profile}: {info['cpu']}, {info['cores']} cores, "
         f"{info['memory_gib']} GiB")
     done = []
+    whole = machine.CpuMonitor()
     for mod in select(args.only):
         log(f"\n== {mod.ID} {mod.TITLE}")
-        t0 = time.perf_counter()
+        t0, monitor = time.perf_counter(), machine.CpuMonitor()
         cases = run_workload(mod, ctx)
+        others = monitor.others()
+        if others is not None and others > report.DISTURBED:
+            log(f"  !! other processes used {others:.0%} of the CPUs during {mod.ID}: its "
+                "timings are disturbed")
         done.append({"id": mod.ID, "name": mod.NAME, "title": mod.TITLE,
                      "about": (mod.__doc__ or "").strip(),
                      "notes": list(getattr(mod, "NOTES", [])),
                      "elapsed_s": round(time.perf_counter() - t0, 2),
+                     "other_cpu": others,
                      "cases": [c.as_dict() for c in cases]})
         gc.collect()
     data = {
@@ -191,9 +197,12 @@ def main(argv=None) -> int:
         "min_sample_s": settings.min_sample_s,
         "impls": [k for k in LABELS if k in ctx.enabled],
         "machine": info, "versions": machine.versions(),
+        "pytensor_blas": pytensor_blas() if "pytensor-c" in ctx.enabled
+        and not missing("pytensor-c") else None,
         "aotsym_engine": aotsym_engine(),
         "references": ctx.refs, "workloads": done,
         "elapsed_s": round(time.perf_counter() - started, 1),
+        "other_cpu": whole.others(),
     }
     data["problems"] = problems(done)
     log(f"\nfinished in {data['elapsed_s']} s")

@@ -143,7 +143,8 @@ def _child_main(key, n, cache):
         info["total_s"] = info["graph_s"] + info["function_s"]
         got = f(xv)
     elif key in ("pytensor", "pytensor-c"):
-        os.environ["PYTENSOR_FLAGS"] = f"compiledir={cache}"
+        os.environ["PYTENSOR_FLAGS"] = ",".join(
+            filter(None, [os.environ.get("PYTENSOR_FLAGS"), f"compiledir={cache}"]))
         sys.setrecursionlimit(max(10 * n, sys.getrecursionlimit()))
         import pytensor
         import pytensor.tensor as pt
