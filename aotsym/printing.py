@@ -70,9 +70,9 @@ def _constant_text(c: Constant) -> str:
     if data.size <= 8:
         return " ".join(str(data.tolist()).split())
     flat = data.reshape(-1)
-    if (flat == flat[0]).all():
+    if flat.size and (flat == flat[0]).all():
         return f"{data.shape} of {flat[0]}"
-    return f"{c.type}"
+    return f"{data.dtype} {data.shape}"
 
 
 # ---------------------------------------------------------------------------- pprint
@@ -158,38 +158,58 @@ def _fmt_dot(node, out):
     return _join_args("dot", list(node.inputs))
 
 
-def _fmt_subtensor(node, out):
-    """``x[1:3, ::2]``: ops that store Theano's ``idx_list`` (symbolic bounds as inputs)."""
-    op = node.op
-    idx_list = getattr(op, "idx_list", None)
-    if idx_list is None:
-        return _fmt_default(node, out)
-    x, *rest = node.inputs
-    dynamic = iter(rest)
-    parts: list = [x, "["]
+def _index_parts(idx_list, extras) -> list:
+    """The inside of ``[...]`` for an ``idx_list`` (see ``aotsym.graph.ops.subtensor``): ints,
+    ``(start, stop, step)`` slices, and ``'?'`` / ``'a'`` for the next symbolic input."""
+    extras = iter(extras)
+
+    def part(p):
+        if p is None:
+            return ""
+        if isinstance(p, str):  # '?' (a scalar) or 'a' (an index array): the next input
+            return next(extras)
+        return str(p)
+
+    parts: list = []
     for k, entry in enumerate(idx_list):
         if k:
             parts.append(", ")
-        if isinstance(entry, slice):
-            for j, bound in enumerate((entry.start, entry.stop, entry.step)):
-                if j == 2 and bound is None:
-                    break
-                if j:
-                    parts.append(":")
-                if bound is None:
-                    continue
-                if isinstance(bound, (int, str)) and not isinstance(bound, bool):
-                    parts.append(str(bound))
-                else:
-                    parts.append(next(dynamic))
-        elif entry is None or entry == "x":
-            parts.append("None")
-        elif isinstance(entry, int):
-            parts.append(str(entry))
+        if isinstance(entry, tuple):
+            start, stop, step = entry
+            parts += [part(start), ":", part(stop)]
+            if step is not None:
+                parts += [":", part(step)]
         else:
-            parts.append(next(dynamic))
-    parts.append("]")
-    return parts
+            parts.append(part(entry))
+    return [p for p in parts if p != ""]
+
+
+def _fmt_subtensor(node, out):
+    """``x[1:3, i]``; the advanced forms print the same way."""
+    x, *extras = node.inputs
+    idx_list = getattr(node.op, "idx_list", None)
+    if idx_list is None:  # AdvancedSubtensor1: x[ilist]
+        return [x, "[", *extras, "]"]
+    return [x, "[", *_index_parts(idx_list, extras), "]"]
+
+
+def _fmt_incsubtensor(node, out):
+    """``set_subtensor(x[1:3], y)`` / ``inc_subtensor(x[1:3], y)`` (Theano's spelling)."""
+    x, y, *extras = node.inputs
+    name = "set_subtensor" if node.op.set_instead_of_inc else "inc_subtensor"
+    idx_list = getattr(node.op, "idx_list", None)
+    index = extras if idx_list is None else _index_parts(idx_list, extras)
+    return [f"{name}(", x, "[", *index, "], ", y, ")"]
+
+
+def _fmt_reshape(node, out):
+    x, shape = node.inputs
+    return [x, ".reshape(", shape, ")"]
+
+
+def _fmt_join(node, out):
+    return ["concatenate([", *_join_args("", list(node.inputs))[1:-1],
+            f"], axis={node.op.axis})"]
 
 
 def _fmt_default(node, out):
@@ -208,6 +228,14 @@ _FORMATS = {
     "Shape": _fmt_shape,
     "Dot": _fmt_dot,
     "Subtensor": _fmt_subtensor,
+    "AdvancedSubtensor1": _fmt_subtensor,
+    "AdvancedSubtensor": _fmt_subtensor,
+    "Reshape": _fmt_reshape,
+    "Join": _fmt_join,
+    "Alloc": lambda node, out: _join_args("alloc", list(node.inputs)),
+    "IncSubtensor": _fmt_incsubtensor,
+    "AdvancedIncSubtensor1": _fmt_incsubtensor,
+    "AdvancedIncSubtensor": _fmt_incsubtensor,
 }
 
 
@@ -218,8 +246,8 @@ def _format(var):
 
 
 def _pprint_leaf(v) -> str:
-    if isinstance(v, Constant):
-        return repr(v)
+    if isinstance(v, Constant) and v.name is None and v.data.size <= 8:
+        return _constant_text(v)
     return _leaf_label(v)
 
 
