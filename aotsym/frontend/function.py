@@ -303,10 +303,11 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
     fails.  ``givens``: ``{variable: replacement}`` substituted before compiling.
     ``allow_input_downcast``: True accepts arguments whose conversion loses precision (float64
     for a float32 input); None (default, Theano's) accepts that only for Python floats passed
-    to floatX inputs; False never.  ``on_unused_input``: 'raise' (default), 'warn' or 'ignore'.  ``mode``:
-    'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE', 'PROFILE_MODE' (Theano's 'DebugMode' and
-    'ProfileMode' too) or a :class:`Mode`; default ``aotsym.config.mode``.  Every call returns
-    fresh arrays the caller owns.
+    to floatX inputs; False never.  ``on_unused_input``: 'raise' (default), 'warn' or
+    'ignore'.  ``mode``: 'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE', 'PROFILE_MODE' (Theano's
+    'DebugMode' and 'ProfileMode' too) or a :class:`Mode`; default ``aotsym.config.mode``.
+    Theano's ``accept_inplace``, ``no_default_updates`` and ``rebuild_strict`` are accepted and
+    change nothing.  Every call returns fresh arrays the caller owns.
     """
     if outputs is None:
         outputs = []
