@@ -252,10 +252,15 @@ def _pprint_leaf(v) -> str:
 
 
 EXPAND_FACTOR = 4  # name shared subexpressions when expanding would grow the text past this
+_SMALL = 8        # ... but never ones this short (a broadcast constant): repeat those
+
+
+_SIZE_CAP = 1 << 60
 
 
 def _expanded_sizes(order):
-    """Items each variable expands to (a DAG's tree size; Python ints do not overflow)."""
+    """Items each variable expands to: a DAG's tree size, which can grow exponentially, so it
+    saturates at ``_SIZE_CAP`` (keeping the arithmetic on small ints)."""
     size: dict[int, int] = {}
     for node in order:
         for out in node.outputs:
@@ -263,7 +268,7 @@ def _expanded_sizes(order):
             for item in _format(out):
                 if isinstance(item, Variable):
                     total += size.get(id(item), 1)
-            size[id(out)] = total
+            size[id(out)] = min(total, _SIZE_CAP)
     return size
 
 
@@ -287,7 +292,7 @@ def pprint(obj) -> str:
                 uses[id(v)] = uses.get(id(v), 0) + 1
         for node in order:
             for out in node.outputs:
-                if uses.get(id(out), 0) > 1:
+                if uses.get(id(out), 0) > 1 and sizes[id(out)] > _SMALL:
                     bound[id(out)] = out.name or f"_{len(bound) + 1}"
 
     def write(root, buf, expand_root):
