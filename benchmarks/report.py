@@ -61,6 +61,14 @@ def status_text(r: dict) -> str:
     return r["status"]
 
 
+def stage_text(r: dict) -> str:
+    """" (graph 1 ms, optimize 2 ms, ...)" for a build time split into stages, else ""."""
+    stages = [f"{k[:-2]} {fmt_time(v)}" for k, v in r.get("extra", {}).items()
+              if k.endswith("_s") and k not in ("total_s", "function_s", "timeout_s")
+              and v >= 0.0005]
+    return f" ({', '.join(stages)})" if stages else ""
+
+
 # -------------------------------------------------------------------------------- console
 
 def console_case(result, refs=None) -> str:
@@ -68,7 +76,7 @@ def console_case(result, refs=None) -> str:
     lines = [f"  {case['name']}"]
     for impl, r in case["results"].items():
         if r["status"] == OK and r.get("median") is not None:
-            text = f"{fmt_time(r['median']):>10}"
+            text = f"{fmt_time(r['median']):>10}{stage_text(r)}"
             q = ratio(case, impl)
             if q is not None:
                 text += f"   ratio {q:6.2f}"
@@ -99,11 +107,7 @@ def _cell(case, impl, refs, footnotes):
             footnotes.append(f"{LABELS.get(impl, impl)}, {case['name']}: {r['error']}")
             text += f" [{len(footnotes)}]"
         return text
-    parts = [fmt_time(r["median"])]
-    stages = [f"{k[:-2]} {fmt_time(v)}" for k, v in r.get("extra", {}).items()
-              if k.endswith("_s") and k not in ("total_s", "function_s", "timeout_s")]
-    if stages:
-        parts[0] += f" ({', '.join(stages)})"
+    parts = [fmt_time(r["median"]) + stage_text(r)]
     q = ratio(case, impl)
     if q is not None:
         parts.append(f"**{q:.2f}**")

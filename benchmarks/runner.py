@@ -45,7 +45,7 @@ class Settings:
 PROFILES = {
     "smoke": Settings("smoke", repeats=2, min_sample_s=0.0, build_timeout_s=120,
                       chain_sizes=(50,), peer_chain_sizes=(), peers=("numpy",)),
-    "quick": Settings("quick", repeats=5, min_sample_s=0.02, build_timeout_s=15,
+    "quick": Settings("quick", repeats=5, min_sample_s=0.02, build_timeout_s=30,
                       chain_sizes=(1000, 10000), peer_chain_sizes=(1000,)),
     "full": Settings("full", repeats=15, min_sample_s=0.1, build_timeout_s=120,
                      chain_sizes=(1000, 10000, 100000), peer_chain_sizes=(1000,)),
