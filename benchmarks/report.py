@@ -136,14 +136,15 @@ def markdown(data: dict, chart: str | None) -> str:
            % data["profile"], "",
            f"- date: {data['date']}; profile `{data['profile']}` (median of {data['repeats']} "
            f"samples after warm-up; a sample is as many calls as fill "
-           f"{data['min_sample_s'] * 1e3:g} ms; implementations alternate round by round); "
+           f"{data['min_sample_s'] * 1e3:g} ms; all in one process, one implementation after "
+           f"the other, each warmed up and then sampled back to back); "
            f"whole run {data['elapsed_s']} s",
            f"- machine: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), "
            f"{m['memory_gib']} GiB, SIMD {', '.join(m['simd']) or 'baseline'}; {m['os']}; "
            f"Python {m['python']}; C compiler: {m['compiler'] or 'none found'}",
            "- versions: " + ", ".join(f"{k} {v}" for k, v in data["versions"].items()),
-           f"- PyTensor C's BLAS: `{data['pytensor_blas']}`" if data.get("pytensor_blas")
-           else "",
+           *([f"- PyTensor C's BLAS: `{data['pytensor_blas']}`"]
+             if data.get("pytensor_blas") else []),
            "- limits measured in this run: "
            + (f"copy bandwidth {refs['copy_gbps']:.3g} GB/s, " if "copy_gbps" in refs else "")
            + (f"dgemm {refs['dgemm_gflops']:.3g} GFLOP/s, " if "dgemm_gflops" in refs else "")
@@ -170,7 +171,8 @@ def markdown(data: dict, chart: str | None) -> str:
         out += [f"![ratios: peer time / aotsym time]({chart})", ""]
     summary = headline(data)
     if summary:
-        out += ["## Headline", ""] + [f"- {s}" for s in summary] + [""]
+        out += ["## Headline", "", "Ratio = peer time / aotsym time, per case; above 1 aotsym "
+                "is faster.", ""] + summary + [""]
     for w in data["workloads"]:
         footnotes: list[str] = []
         body = w["about"].split("\n\n", 1)[1:]   # the docstring less its title line
@@ -192,24 +194,30 @@ def markdown(data: dict, chart: str | None) -> str:
 
 
 def headline(data: dict) -> list[str]:
-    """One line per peer: geometric-mean ratio, and where it wins."""
+    """A table: per peer, the geometric mean of the run-time ratios, where each side wins,
+    and the build-time ratios apart (they are not the same kind of number)."""
     import math
-    lines = []
+    rows = []
     for impl in data["impls"]:
         if impl == "aotsym":
             continue
-        ratios = [(w["id"], c["name"], ratio(c, impl)) for w in data["workloads"]
-                  for c in w["cases"] if w["id"] != "W8"]
-        ratios = [r for r in ratios if r[2]]
-        if not ratios:
+        run, build = [], []
+        for w in data["workloads"]:
+            for c in w["cases"]:
+                q = ratio(c, impl)
+                if q:
+                    (build if c.get("unit") == "build" else run).append((w["id"], q))
+        if not run and not build:
             continue
-        geo = math.exp(sum(math.log(q) for _, _, q in ratios) / len(ratios))
-        wins = [f"{wid} {name} ({q:.2f})" for wid, name, q in ratios if q < 1]
-        line = (f"{LABELS[impl]}: geometric mean ratio {geo:.2f} over {len(ratios)} cases; "
-                + (f"{LABELS[impl]} is faster on {len(wins)}: " + "; ".join(wins)
-                   if wins else f"aotsym is faster on all of them"))
-        lines.append(line)
-    return lines
+        geo = f"{math.exp(sum(math.log(q) for _, q in run) / len(run)):.2f}" if run else "–"
+        ahead = ", ".join(f"{wid} {q:.2f}" for wid, q in run if q >= 1) or "none"
+        behind = ", ".join(f"{wid} {q:.2f}" for wid, q in run if q < 1) or "none"
+        builds = ", ".join(f"{q:.2f}" for _, q in build) or "–"
+        rows.append(f"| {LABELS[impl]} | {len(run)} | {geo} | {ahead} | {behind} | {builds} |")
+    if not rows:
+        return []
+    return ["| peer | run-time cases | geometric mean ratio | aotsym faster (ratio) | "
+            "peer faster (ratio) | build-time ratios (W7) |", "|---|---|---|---|---|---|"] + rows
 
 
 def chart(data: dict, path: str) -> str | None:
@@ -227,14 +235,14 @@ def chart(data: dict, path: str) -> str | None:
             qs = {p: ratio(c, p) for p in peers}
             if any(qs.values()):
                 rows.append((f"{w['id']} {c['name']}".replace("`", ""), qs))
-    height = max(3.0, 0.18 * len(rows) * max(1, len(peers)) + 1.5)
+    height = max(3.0, 0.13 * len(rows) * max(1, len(peers)) + 1.5)
     fig, ax = plt.subplots(figsize=(11, height))
     bar = 0.8 / max(1, len(peers))
     for k, p in enumerate(peers):
         ys = [i + k * bar for i, (_, qs) in enumerate(rows) if qs[p]]
         xs = [qs[p] for _, qs in rows if qs[p]]
-        if xs:
-            ax.barh(ys, xs, height=bar, label=LABELS[p], left=0)
+        if xs:  # from 1: left of it the peer is faster, right of it aotsym
+            ax.barh(ys, [x - 1 for x in xs], height=bar, left=1, label=LABELS[p])
     ax.set_xscale("log")
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_yticks([i + 0.4 - bar / 2 for i in range(len(rows))])
@@ -246,10 +254,9 @@ def chart(data: dict, path: str) -> str | None:
     if not rows:
         ax.text(0.5, 0.5, "no aotsym result to compare", transform=ax.transAxes, ha="center")
     else:
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(axis="x", which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
 
