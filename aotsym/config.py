@@ -141,6 +141,19 @@ class Config:
             for name, (value, source) in saved.items():
                 self._values[name], self._sources[name] = value, source
 
+    @contextlib.contextmanager
+    def defaults(self):
+        """Every flag at its built-in default (source 'default') for a ``with`` block, as if
+        no rc file, pyproject.toml or AOTSYM_FLAGS existed: what test suites want."""
+        saved = dict(self._values), dict(self._sources)
+        try:
+            for name, spec in FLAGS.items():
+                self._values[name], self._sources[name] = spec[0], "default"
+            yield self
+        finally:
+            self._values.update(saved[0])
+            self._sources.update(saved[1])
+
     def load(self, environ=None, cwd=None, home=None):
         """Read ~/.aotsymrc, pyproject.toml's [tool.aotsym], then AOTSYM_FLAGS."""
         environ = os.environ if environ is None else environ

@@ -4,10 +4,10 @@ use ``aotsym.config.change_flags``; tests of the flag sources build their own ``
 
 import pytest
 
-from aotsym.config import FLAGS, config
+from aotsym.config import config
 
 
 @pytest.fixture(autouse=True)
 def default_flags():
-    with config.change_flags(**{name: spec[0] for name, spec in FLAGS.items()}):
+    with config.defaults():
         yield

@@ -114,6 +114,13 @@ def test_assignment_is_validated():
         cfg.no_such_flag  # noqa: B018
 
 
+def test_defaults_context_resets_and_restores():
+    with config.change_flags(floatX="float32", cxx="clang"):
+        with config.defaults():
+            assert config.floatX == "float64" and config.source("cxx") == "default"
+        assert (config.floatX, config.cxx, config.source("cxx")) == ("float32", "clang", "code")
+
+
 def test_change_flags_restores_value_and_source():
     before = (config.floatX, config.source("floatX"))
     with config.change_flags(floatX="float32"):

@@ -73,8 +73,8 @@ def test_differentiates(chain):
 def test_pprint(chain):
     x, y = chain
     text = pprint(y)
-    assert text.count("tanh(") == STEPS // 3 + (STEPS % 3 > 1)
-    assert "x" in text and len(text) < 100 * STEPS
+    assert text.count("tanh(") >= STEPS // 3
+    assert "x" in text and len(text) < 100 * STEPS   # shared subexpressions are named
 
 
 def test_debugprint(chain):
