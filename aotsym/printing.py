@@ -258,14 +258,14 @@ _SMALL = 8        # ... but never ones this short (a broadcast constant): repeat
 _SIZE_CAP = 1 << 60
 
 
-def _expanded_sizes(order):
-    """Items each variable expands to: a DAG's tree size, which can grow exponentially, so it
+def _expanded_sizes(order, formats):
+    """Nodes each variable expands to: a DAG's tree size, which can grow exponentially, so it
     saturates at ``_SIZE_CAP`` (keeping the arithmetic on small ints)."""
     size: dict[int, int] = {}
     for node in order:
         for out in node.outputs:
             total = 1
-            for item in _format(out):
+            for item in formats[id(out)]:
                 if isinstance(item, Variable):
                     total += size.get(id(item), 1)
             size[id(out)] = min(total, _SIZE_CAP)
@@ -281,11 +281,10 @@ def pprint(obj) -> str:
     """
     outputs, _ = _as_outputs(obj)
     order = toposort(outputs)
-    formats = {}
-    sizes = _expanded_sizes(order)
-    n_items = sum(len(_format(o)) for node in order for o in node.outputs) + len(outputs)
+    formats = {id(out): _format(out) for node in order for out in node.outputs}
+    sizes = _expanded_sizes(order, formats)
     bound: dict[int, str] = {}
-    if sum(sizes.get(id(o), 1) for o in outputs) > EXPAND_FACTOR * n_items + 1000:
+    if sum(sizes.get(id(o), 1) for o in outputs) > EXPAND_FACTOR * len(formats) + 1000:
         uses: dict[int, int] = {}
         for node in order:
             for v in node.inputs:
@@ -311,10 +310,7 @@ def pprint(obj) -> str:
                 first = False
                 continue
             first = False
-            fmt = formats.get(id(item))
-            if fmt is None:
-                fmt = _format(item)
-            stack.extend(reversed(fmt))
+            stack.extend(reversed(formats[id(item)]))
 
     lines = []
     for node in order:
