@@ -368,9 +368,9 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, max_inden
     ``file``: None prints to stdout (and returns it), ``'str'`` returns the text, anything
     with ``write`` receives it.  ``print_type`` adds each variable's type; ``ids`` is
     ``'CHAR'`` (A, B, ... Z, BA ...), ``'int'``, ``'id'`` (Python ids) or ``''``.  ``depth``
-    limits how deep the tree is shown; below ``max_indent`` levels a subtree is continued as a
-    new tree after the current one (``-> [id X] continued below``), so a 100,000-node chain
-    prints in linear time.  ``stop_on_name``: do not show the inputs of named variables.
+    limits how deep the tree is shown; at ``max_indent`` levels a node's line ends with
+    ``-> continued below`` and its subtree is printed as a new tree after the current one, so a
+    100,000-node chain prints in linear time.  ``stop_on_name``: do not show the inputs of named variables.
     """
     outputs, fgraph = _as_outputs(obj)
     if fgraph is not None:
