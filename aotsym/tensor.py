@@ -80,15 +80,17 @@ _EXPORTS = {
         "invert bitwise_and bitwise_or bitwise_xor bitwise_not switch where clip cast fill "
         "second elemwise"),
     "aotsym.graph.ops.reduce": "sum prod mean var std max min all any argmax argmin",
-    "aotsym.graph.ops.shape": "shape shape_i",
+    "aotsym.graph.ops.shape": "shape shape_i specify_shape",
     "aotsym.graph.ops.elemwise": "dimshuffle",
     "aotsym.graph.ops.blas": "dot tensordot batched_dot matmul outer",
     "aotsym.graph.ops.reshape": "reshape flatten transpose",
     "aotsym.graph.ops.subtensor": "set_subtensor inc_subtensor take",
     "aotsym.graph.ops.join": "concatenate stack join",
-    "aotsym.graph.ops.alloc": "alloc zeros ones zeros_like ones_like arange eye",
+    "aotsym.graph.ops.alloc": (
+        "alloc zeros ones zeros_like ones_like arange eye full identity_like"),
     "aotsym.graph.ops.nnet": (
         "softmax log_softmax logsumexp binary_crossentropy categorical_crossentropy relu"),
+    "aotsym.gradient": "verify_grad",
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names.split()}
 _ALIASES = {"true_divide": "true_div", "floor_div": "int_div", "power": "pow",

@@ -41,7 +41,9 @@ def as_tensor_variable(x, dtype=None, name=None) -> Variable:
         return found
     if isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in _flat(x)):
         from aotsym.graph.ops.join import stack
-        return stack([as_tensor_variable(e, dtype) for e in x])
+        from aotsym.graph.ops.math import cast
+        stacked = stack(list(x))  # Python scalars in the list are weak (module docstring)
+        return stacked if dtype is None else cast(stacked, dtype)
     if isinstance(x, (np.ndarray, np.generic, list, tuple, numbers.Number)):
         arr = np.asarray(x)
         if dtype is not None and isinstance(x, (list, tuple)):

@@ -43,7 +43,7 @@ def evaluate(outputs, givens: dict, *, keep_all=False, check_types=True):
         except NodeError:
             raise
         except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as exc:
-            raise NodeError(node, exc) from exc
+            raise _node_error(node, exc) from exc
         for var, val in zip(node.outputs, results):
             val = np.asarray(val)
             if check_types and (val.dtype.name != var.dtype or val.ndim != var.ndim):
@@ -71,3 +71,18 @@ def evaluate(outputs, givens: dict, *, keep_all=False, check_types=True):
 def eval_var(v, givens=None):
     """``v.eval()``: the value of one variable."""
     return evaluate([v], givens or {})[0]
+
+
+_NODE_ERRORS: dict = {}
+
+
+def _node_error(node, exc) -> NodeError:
+    """A NodeError that is also an instance of the cause's class (an IndexError stays an
+    IndexError, a TypeError a TypeError), so callers can catch either."""
+    cls = type(exc)
+    if issubclass(cls, NodeError) or cls is ValueError:
+        return NodeError(node, exc)
+    sub = _NODE_ERRORS.get(cls)
+    if sub is None:
+        sub = _NODE_ERRORS[cls] = type(f"Node{cls.__name__}", (NodeError, cls), {})
+    return sub(node, exc)

@@ -86,3 +86,117 @@ class ShapeTuple(tuple):
     def __getitem__(self, item):
         got = tuple.__getitem__(self, item)
         return list(got) if isinstance(item, slice) else got
+
+
+# ---------------------------------------------------------------------------- static helpers
+#
+# Shapes and indices are int64 scalar variables.  The helpers below convert user spellings
+# (Python ints, NumPy integers, integer scalar variables, ``x.shape[i]``) into them, and read
+# back what is known statically (a constant's value) so type rules can mark length-1
+# dimensions broadcastable.
+
+
+def as_int_scalar(value, what="index"):
+    """``value`` as an int64 scalar variable, or a TypeError saying what was wrong."""
+    from aotsym.graph.basic import Variable
+    from aotsym.graph.ops.math import cast
+    from aotsym.graph.types import dtype_kind
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what} must be an integer, got the boolean {value!r}")
+    if isinstance(value, (int, np.integer)):
+        return as_tensor_variable(np.int64(value))
+    if isinstance(value, Variable):
+        if value.ndim != 0 or dtype_kind(value.dtype) not in "iu":
+            raise TypeError(f"{what} must be an integer scalar, got {value.type.describe()}")
+        return cast(value, "int64")
+    raise TypeError(f"{what} must be an integer or an integer scalar variable, "
+                    f"got {type(value).__name__} {value!r}")
+
+
+def constant_value(v):
+    """The Python int held by a constant integer scalar ``v`` (casts seen through), or None."""
+    from aotsym.graph.ops.elemwise import Elemwise
+    while (v.owner is not None and isinstance(v.owner.op, Elemwise)
+           and v.owner.op.scalar_op.name == "cast" and v.dtype in ("int32", "int64")):
+        v = v.owner.inputs[0]
+    if isinstance(v, Constant) and v.ndim == 0 and v.data.dtype.kind in "iu":
+        return int(v.data)
+    return None
+
+
+def vector_entries(v):
+    """The entries of an integer vector ``v`` as a list of scalar variables, when its length
+    is known statically (a constant, a stack of scalars, or a ``Shape``); else None."""
+    from aotsym.graph.ops.elemwise import DimShuffle
+    from aotsym.graph.ops.join import Join
+    if v.ndim != 1:
+        return None
+    if isinstance(v, Constant):
+        return [as_tensor_variable(np.int64(e)) for e in v.data]
+    node = v.owner
+    if node is None:
+        return None
+    if isinstance(node.op, Shape):
+        return list(ShapeTuple(node.inputs[0]))
+    if isinstance(node.op, Join) and node.op.axis == 0:
+        out = []
+        for inp in node.inputs:
+            if (inp.owner is None or not isinstance(inp.owner.op, DimShuffle)
+                    or inp.owner.op.new_order != ("x",)):
+                return None
+            out.append(inp.owner.inputs[0])
+        return out
+    return None
+
+
+def make_vector(entries, what="shape"):
+    """An int64 vector of the scalars ``entries`` (a constant when they all are)."""
+    scalars = [as_int_scalar(e, f"{what} entry {i}") for i, e in enumerate(entries)]
+    values = [constant_value(s) for s in scalars]
+    if all(val is not None for val in values):
+        return as_tensor_variable(np.asarray(values, dtype="int64").reshape(len(values)))
+    from aotsym.graph.ops.join import stack
+    return stack(scalars)
+
+
+class SpecifyShape(Op):
+    """``x`` unchanged, after checking at run time that its shape is the given one (a view).
+
+    Inputs: ``x`` and one int64 scalar per dimension.  ``context`` names the builder that
+    inserted the check, for the error message.
+    """
+
+    __props__ = ("context",)
+    view_map = {0: [0]}
+
+    def __init__(self, context="specify_shape"):
+        self.context = context
+
+    def __str__(self):
+        return "SpecifyShape"
+
+    def output_types(self, inputs):
+        x, dims = inputs[0], inputs[1:]
+        if len(dims) != x.ndim:
+            raise ValueError(f"{self.context}: {len(dims)} lengths given for a tensor of ndim "
+                             f"{x.ndim}")
+        bc = [b or constant_value(d) == 1 for b, d in zip(x.broadcastable, dims)]
+        return [TensorType(x.dtype, bc)]
+
+    def perform(self, node, inputs):
+        x, dims = inputs[0], tuple(int(d) for d in inputs[1:])
+        if x.shape != dims:
+            raise ValueError(f"{self.context}: a tensor has shape {x.shape}, expected {dims}")
+        return [x]
+
+    def grad(self, node, inputs, output_grads):
+        return [output_grads[0]] + [None] * (len(inputs) - 1)
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(node.inputs[1:])]
+
+
+def specify_shape(x, shape, context="specify_shape"):
+    x = as_tensor_variable(x)
+    dims = [as_int_scalar(d, f"{context}: length") for d in shape]
+    return SpecifyShape(context)(x, *dims)

@@ -1,0 +1,689 @@
+"""Indexing: basic (``Subtensor``) and integer-array (``AdvancedSubtensor1``,
+``AdvancedSubtensor``) indexing, with their ``inc``/``set`` counterparts.
+
+Part of the IR (frontend -> **graph** -> optimizer -> emitters).  ``getitem`` (installed as
+``Variable.__getitem__``) follows NumPy:
+
+* basic indexing — ints (negative too), slices with any step, ``None``/``np.newaxis``,
+  ``Ellipsis`` — is one ``Subtensor(idx_list)`` whose output is a *view* of the input.  The
+  static structure lives in ``idx_list`` (one entry per leading dimension):
+
+  - an ``int``: a constant index (the dimension is dropped);
+  - ``"?"``: a symbolic index, the next int64 scalar input;
+  - a ``(start, stop, step)`` tuple, each ``None``, an ``int`` or ``"?"``: a slice.
+
+  ``None`` in the user's index becomes a DimShuffle after the Subtensor.
+* an integer vector on the first axis (``x[ivec]``) is ``AdvancedSubtensor1`` (a gather);
+* any other mix of integer arrays with ints and slices (``x[T.arange(n), y]``) is
+  ``AdvancedSubtensor``, whose ``idx_list`` marks array inputs with ``"a"``.  The result's
+  dimensions are placed by NumPy's rule (adjacent array indices replace their dimensions in
+  place; separated ones go first).
+
+``set_subtensor(x[idx], y)`` / ``inc_subtensor(x[idx], y)`` (Theano) unpack the indexing node
+and build the matching ``IncSubtensor`` / ``AdvancedIncSubtensor1`` / ``AdvancedIncSubtensor``,
+which return a fresh copy of ``x`` unless ``inplace`` (set by the inplace pass only).  ``y``
+broadcasts into the indexed region by the IR's static rule: only dimensions declared
+broadcastable (or missing on the left) are repeated.  Repeated integer indices accumulate with
+``inc`` (``np.add.at``) and the last write wins with ``set``.
+
+Boolean masks are not supported (the output length would depend on the data): a TypeError
+says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aotsym.graph.basic import Variable
+from aotsym.graph.convert import as_tensor_variable, as_tensor_variables
+from aotsym.graph.op import Op
+from aotsym.graph.types import TensorType, dtype_kind
+
+SYMBOLIC = "?"  # idx_list placeholder: the next scalar input
+ARRAY = "a"     # idx_list placeholder (advanced ops only): the next integer-array input
+
+_FULL = (None, None, None)
+
+
+# ---------------------------------------------------------------------------- idx_list helpers
+
+
+def _is_slice(entry) -> bool:
+    return isinstance(entry, tuple)
+
+
+def _n_inputs(entry) -> int:
+    if _is_slice(entry):
+        return sum(part == SYMBOLIC for part in entry)
+    return 1 if entry in (SYMBOLIC, ARRAY) else 0
+
+
+def _format(idx_list) -> str:
+    parts = []
+    for e in idx_list:
+        if _is_slice(e):
+            start, stop, step = ("" if p is None else str(p) for p in e)
+            parts.append(f"{start}:{stop}" + (f":{step}" if step else ""))
+        else:
+            parts.append(str(e))
+    return ", ".join(parts)
+
+
+def _numpy_index(idx_list, values) -> tuple:
+    """The NumPy index for ``idx_list`` with the symbolic entries taken from ``values``."""
+    it = iter(values)
+
+    def take(part):
+        if part == SYMBOLIC:
+            return int(next(it))
+        return part
+    out = []
+    for e in idx_list:
+        if _is_slice(e):
+            out.append(slice(*(take(p) for p in e)))
+        elif e == ARRAY:
+            out.append(np.asarray(next(it)))
+        else:
+            out.append(take(e))
+    return tuple(out)
+
+
+def _check_idx_list(op, x, extras, idx_list, arrays_allowed=False):
+    if len(idx_list) > x.ndim:
+        raise IndexError(f"{op}: {len(idx_list)} indices for a tensor of ndim {x.ndim}")
+    need = sum(_n_inputs(e) for e in idx_list)
+    if need != len(extras):
+        raise TypeError(f"{op}: the index needs {need} symbolic inputs, got {len(extras)}")
+    it = iter(extras)
+    for e in idx_list:
+        parts = e if _is_slice(e) else (e,)
+        for p in parts:
+            if p == ARRAY:
+                v = next(it)
+                if not arrays_allowed or dtype_kind(v.dtype) not in "iu":
+                    raise TypeError(f"{op}: index arrays must have an integer dtype, got "
+                                    f"{v.type.describe()}")
+            elif p == SYMBOLIC:
+                v = next(it)
+                if v.ndim != 0 or dtype_kind(v.dtype) not in "iu":
+                    raise TypeError(f"{op}: indices must be integer scalars, got "
+                                    f"{v.type.describe()}")
+
+
+def _slice_broadcastable(entry, input_bc) -> bool:
+    """Whether slicing a dimension gives a dimension known to have length 1."""
+    if not input_bc or SYMBOLIC in entry:
+        return False
+    return len(range(1)[slice(*entry)]) == 1
+
+
+def _wrap_index_errors(op, fn):
+    try:
+        return fn()
+    except IndexError as exc:
+        raise IndexError(f"{op}: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{op}: {exc}") from None
+
+
+def _check_value_fits(op, target_shape, y, y_bc):
+    """The IR's static broadcasting rule for the value written into an indexed region."""
+    offset = len(target_shape) - y.ndim
+    for d, (n, b) in enumerate(zip(y.shape, y_bc)):
+        want = target_shape[offset + d]
+        if b:
+            if n != 1:
+                raise ValueError(f"{op}: the value's dimension {d} is declared broadcastable "
+                                 f"but has length {n}")
+        elif n != want:
+            raise ValueError(
+                f"{op}: a value of shape {y.shape} does not fit the indexed region of shape "
+                f"{tuple(target_shape)}; only dimensions declared broadcastable (or missing "
+                "on the left) are repeated")
+
+
+def _check_value_type(op, x, y, region_ndim):
+    if y.ndim > region_ndim:
+        raise ValueError(f"{op}: the value has ndim {y.ndim}, more than the {region_ndim} "
+                         "dimensions of the indexed region")
+    if not np.can_cast(y.dtype, x.dtype, casting="same_kind"):
+        raise TypeError(f"{op}: cannot write a {y.dtype} value into a {x.dtype} tensor; cast "
+                        f"it first (T.cast(y, '{x.dtype}'))")
+
+
+# ---------------------------------------------------------------------------- basic indexing
+
+
+class Subtensor(Op):
+    """Basic indexing ``x[idx_list]`` (module docstring); the output is a view of ``x``."""
+
+    __props__ = ("idx_list",)
+    view_map = {0: [0]}
+
+    def __init__(self, idx_list):
+        self.idx_list = tuple(idx_list)
+
+    def __str__(self):
+        return f"Subtensor{{{_format(self.idx_list)}}}"
+
+    def output_types(self, inputs):
+        x, extras = inputs[0], inputs[1:]
+        _check_idx_list(self, x, extras, self.idx_list)
+        bc = []
+        for d, e in enumerate(self.idx_list):
+            if _is_slice(e):
+                bc.append(_slice_broadcastable(e, x.broadcastable[d]))
+        bc.extend(x.broadcastable[len(self.idx_list):])
+        return [TensorType(x.dtype, bc)]
+
+    def perform(self, node, inputs):
+        x, extras = inputs[0], inputs[1:]
+        index = _numpy_index(self.idx_list, extras)
+        return [_wrap_index_errors(self, lambda: x[index + (Ellipsis,)])]
+
+    def grad(self, node, inputs, output_grads):
+        from aotsym.graph.ops.alloc import zeros_like
+        x, extras = inputs[0], inputs[1:]
+        (gz,) = output_grads
+        if dtype_kind(x.dtype) not in "fc":
+            return [None] * len(inputs)
+        gx = IncSubtensor(self.idx_list)(zeros_like(x), gz, *extras)
+        return [gx] + [None] * len(extras)
+
+    def infer_shape(self, node, input_shapes):
+        x_shape = input_shapes[0]
+        out = []
+        for d, e in enumerate(self.idx_list):
+            if _is_slice(e):
+                if e not in (_FULL, (None, None, 1)):
+                    return None
+                out.append(x_shape[d])
+        return [tuple(out) + tuple(x_shape[len(self.idx_list):])]
+
+
+class IncSubtensor(Op):
+    """``x`` with ``x[idx_list]`` incremented by (or, with ``set_instead_of_inc``, set to)
+    ``y``.  Inputs: ``x``, ``y``, then the symbolic index scalars."""
+
+    __props__ = ("idx_list", "set_instead_of_inc", "inplace")
+
+    def __init__(self, idx_list, set_instead_of_inc=False, inplace=False):
+        self.idx_list = tuple(idx_list)
+        self.set_instead_of_inc = bool(set_instead_of_inc)
+        self.inplace = bool(inplace)
+        self.destroy_map = {0: [0]} if self.inplace else {}
+
+    def __str__(self):
+        kind = "Set" if self.set_instead_of_inc else "Inc"
+        tail = ", inplace" if self.inplace else ""
+        return f"{kind}Subtensor{{{_format(self.idx_list)}{tail}}}"
+
+    def output_types(self, inputs):
+        x, y, extras = inputs[0], inputs[1], inputs[2:]
+        region = Subtensor(self.idx_list).output_types([x, *extras])[0]
+        _check_value_type(self, x, y, region.ndim)
+        return [x.type]
+
+    def perform(self, node, inputs):
+        x, y, extras = inputs[0], inputs[1], inputs[2:]
+        out = x if self.inplace else x.copy()
+        index = _numpy_index(self.idx_list, extras) + (Ellipsis,)
+        region = _wrap_index_errors(self, lambda: out[index])
+        _check_value_fits(self, region.shape, y, node.inputs[1].broadcastable)
+        with np.errstate(all="ignore"):
+            if self.set_instead_of_inc:
+                region[...] = y
+            else:
+                region[...] = region + y
+        return [out]
+
+    def grad(self, node, inputs, output_grads):
+        x, y, extras = inputs[0], inputs[1], inputs[2:]
+        (gz,) = output_grads
+        gx = gy = None
+        if dtype_kind(x.dtype) in "fc":
+            if self.set_instead_of_inc:
+                zero = as_tensor_variable(np.zeros((), dtype=gz.dtype))
+                gx = IncSubtensor(self.idx_list, True)(gz, zero, *extras)
+            else:
+                gx = gz
+        if dtype_kind(y.dtype) in "fc":
+            from aotsym.graph.ops.elemwise import reduce_to_input
+            gy = reduce_to_input(Subtensor(self.idx_list)(gz, *extras), y)
+        return [gx, gy] + [None] * len(extras)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+
+# ---------------------------------------------------------------------------- advanced indexing
+
+
+class AdvancedSubtensor1(Op):
+    """``x[ilist]`` for an integer vector ``ilist``: rows of ``x`` gathered (a fresh array)."""
+
+    def output_types(self, inputs):
+        x, ilist = inputs
+        if x.ndim < 1:
+            raise IndexError("AdvancedSubtensor1: cannot index a scalar")
+        if ilist.ndim != 1 or dtype_kind(ilist.dtype) not in "iu":
+            raise TypeError(f"AdvancedSubtensor1: the index must be an integer vector, got "
+                            f"{ilist.type.describe()}")
+        return [TensorType(x.dtype, ilist.broadcastable + x.broadcastable[1:])]
+
+    def perform(self, node, inputs):
+        x, ilist = inputs
+        _check_bounds(self, ilist, x.shape[0], 0)
+        return [x.take(ilist, axis=0)]
+
+    def grad(self, node, inputs, output_grads):
+        from aotsym.graph.ops.alloc import zeros_like
+        x, ilist = inputs
+        (gz,) = output_grads
+        if dtype_kind(x.dtype) not in "fc":
+            return [None, None]
+        return [AdvancedIncSubtensor1()(zeros_like(x), gz, ilist), None]
+
+    def infer_shape(self, node, input_shapes):
+        return [(input_shapes[1][0],) + tuple(input_shapes[0][1:])]
+
+
+def _check_bounds(op, idx, length, axis):
+    if idx.size and (idx.max() >= length or idx.min() < -length):
+        bad = idx[(idx >= length) | (idx < -length)].flat[0]
+        raise IndexError(f"{op}: index {bad} is out of bounds for dimension {axis} of length "
+                         f"{length}")
+
+
+class AdvancedIncSubtensor1(Op):
+    """``x`` with rows ``ilist`` incremented by (or set to) ``y``.  Inputs: x, y, ilist."""
+
+    __props__ = ("set_instead_of_inc", "inplace")
+
+    def __init__(self, set_instead_of_inc=False, inplace=False):
+        self.set_instead_of_inc = bool(set_instead_of_inc)
+        self.inplace = bool(inplace)
+        self.destroy_map = {0: [0]} if self.inplace else {}
+
+    def __str__(self):
+        kind = "Set" if self.set_instead_of_inc else "Inc"
+        return f"Advanced{kind}Subtensor1" + ("{inplace}" if self.inplace else "")
+
+    def output_types(self, inputs):
+        x, y, ilist = inputs
+        region = AdvancedSubtensor1().output_types([x, ilist])[0]
+        _check_value_type(self, x, y, region.ndim)
+        return [x.type]
+
+    def perform(self, node, inputs):
+        x, y, ilist = inputs
+        out = x if self.inplace else x.copy()
+        _check_bounds(self, ilist, x.shape[0], 0)
+        _check_value_fits(self, (len(ilist),) + x.shape[1:], y, node.inputs[1].broadcastable)
+        with np.errstate(all="ignore"):
+            if self.set_instead_of_inc:
+                out[ilist] = y
+            else:
+                np.add.at(out, ilist, np.asarray(y, dtype=out.dtype))
+        return [out]
+
+    def grad(self, node, inputs, output_grads):
+        x, y, ilist = inputs
+        (gz,) = output_grads
+        gx = gy = None
+        if dtype_kind(x.dtype) in "fc":
+            if self.set_instead_of_inc:
+                zero = as_tensor_variable(np.zeros((), dtype=gz.dtype))
+                gx = AdvancedIncSubtensor1(True)(gz, zero, ilist)
+            else:
+                gx = gz
+        if dtype_kind(y.dtype) in "fc":
+            from aotsym.graph.ops.elemwise import reduce_to_input
+            gy = reduce_to_input(AdvancedSubtensor1()(gz, ilist), y)
+        return [gx, gy, None]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+
+def _advanced_type(op, idx_list, x, extras):
+    """The output type of ``x[idx_list]`` by NumPy's advanced-indexing rule."""
+    _check_idx_list(op, x, extras, idx_list, arrays_allowed=True)
+    it = iter(extras)
+    arrays, positions, slice_dims = [], [], []
+    for d, e in enumerate(idx_list):
+        if _is_slice(e):
+            for _ in range(_n_inputs(e)):
+                next(it)
+            slice_dims.append((d, _slice_broadcastable(e, x.broadcastable[d])))
+            continue
+        positions.append(d)
+        if e == ARRAY or e == SYMBOLIC:
+            v = next(it)
+            if e == ARRAY:
+                arrays.append(v)
+    nb = max((a.ndim for a in arrays), default=0)
+    padded = [(True,) * (nb - a.ndim) + a.broadcastable for a in arrays]
+    adv_bc = [all(p[j] for p in padded) for j in range(nb)]
+    rest = list(x.broadcastable[len(idx_list):])
+    adjacent = positions == list(range(positions[0], positions[-1] + 1)) if positions else True
+    if adjacent:
+        before = [b for d, b in slice_dims if d < positions[0]]
+        after = [b for d, b in slice_dims if d > positions[-1]]
+        bc = before + adv_bc + after + rest
+    else:
+        bc = adv_bc + [b for _, b in slice_dims] + rest
+    return TensorType(x.dtype, bc)
+
+
+class AdvancedSubtensor(Op):
+    """``x[idx_list]`` with integer-array entries (``"a"``) mixed with ints and slices."""
+
+    __props__ = ("idx_list",)
+
+    def __init__(self, idx_list):
+        self.idx_list = tuple(idx_list)
+
+    def __str__(self):
+        return f"AdvancedSubtensor{{{_format(self.idx_list)}}}"
+
+    def output_types(self, inputs):
+        return [_advanced_type(self, self.idx_list, inputs[0], inputs[1:])]
+
+    def perform(self, node, inputs):
+        x, extras = inputs[0], inputs[1:]
+        index = _numpy_index(self.idx_list, extras)
+        return [np.array(_wrap_index_errors(self, lambda: x[index]))]
+
+    def grad(self, node, inputs, output_grads):
+        from aotsym.graph.ops.alloc import zeros_like
+        x, extras = inputs[0], inputs[1:]
+        (gz,) = output_grads
+        if dtype_kind(x.dtype) not in "fc":
+            return [None] * len(inputs)
+        gx = AdvancedIncSubtensor(self.idx_list)(zeros_like(x), gz, *extras)
+        return [gx] + [None] * len(extras)
+
+
+class AdvancedIncSubtensor(Op):
+    """``x`` with ``x[idx_list]`` incremented by (``np.add.at``) or set to ``y``.
+    Inputs: x, y, then the index inputs."""
+
+    __props__ = ("idx_list", "set_instead_of_inc", "inplace")
+
+    def __init__(self, idx_list, set_instead_of_inc=False, inplace=False):
+        self.idx_list = tuple(idx_list)
+        self.set_instead_of_inc = bool(set_instead_of_inc)
+        self.inplace = bool(inplace)
+        self.destroy_map = {0: [0]} if self.inplace else {}
+
+    def __str__(self):
+        kind = "Set" if self.set_instead_of_inc else "Inc"
+        tail = ", inplace" if self.inplace else ""
+        return f"Advanced{kind}Subtensor{{{_format(self.idx_list)}{tail}}}"
+
+    def output_types(self, inputs):
+        x, y, extras = inputs[0], inputs[1], inputs[2:]
+        region = _advanced_type(self, self.idx_list, x, extras)
+        _check_value_type(self, x, y, region.ndim)
+        return [x.type]
+
+    def perform(self, node, inputs):
+        x, y, extras = inputs[0], inputs[1], inputs[2:]
+        out = x if self.inplace else x.copy()
+        index = _numpy_index(self.idx_list, extras)
+        region_shape = _wrap_index_errors(self, lambda: out[index]).shape
+        _check_value_fits(self, region_shape, y, node.inputs[1].broadcastable)
+        with np.errstate(all="ignore"):
+            if self.set_instead_of_inc:
+                out[index] = y
+            else:
+                np.add.at(out, index, np.asarray(y, dtype=out.dtype))
+        return [out]
+
+    def grad(self, node, inputs, output_grads):
+        x, y, extras = inputs[0], inputs[1], inputs[2:]
+        (gz,) = output_grads
+        gx = gy = None
+        if dtype_kind(x.dtype) in "fc":
+            if self.set_instead_of_inc:
+                zero = as_tensor_variable(np.zeros((), dtype=gz.dtype))
+                gx = AdvancedIncSubtensor(self.idx_list, True)(gz, zero, *extras)
+            else:
+                gx = gz
+        if dtype_kind(y.dtype) in "fc":
+            from aotsym.graph.ops.elemwise import reduce_to_input
+            gy = reduce_to_input(AdvancedSubtensor(self.idx_list)(gz, *extras), y)
+        return [gx, gy] + [None] * len(extras)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+
+# ---------------------------------------------------------------------------- builders
+
+_MASK_MESSAGE = ("boolean-mask indexing (x[mask]) is not supported: the result's length would "
+                 "depend on the data; use T.switch(mask, x, 0) to zero the other entries, or "
+                 "index with integer positions")
+
+
+def _is_bool_like(entry) -> bool:
+    if isinstance(entry, (bool, np.bool_)):
+        return True
+    if isinstance(entry, Variable):
+        return entry.dtype == "bool"
+    if isinstance(entry, np.ndarray):
+        return entry.dtype == bool
+    if isinstance(entry, (list, tuple)):
+        return np.asarray(entry).dtype == bool if entry and not any(
+            isinstance(e, Variable) for e in entry) else False
+    return False
+
+
+def _as_index_array(entry) -> Variable:
+    v = as_tensor_variable(entry) if not isinstance(entry, (list, tuple)) or any(
+        isinstance(e, Variable) for e in entry) else as_tensor_variable(
+        np.asarray(entry, dtype="int64") if len(entry) else np.zeros(0, dtype="int64"))
+    if dtype_kind(v.dtype) not in "iu":
+        raise TypeError(f"indices must be integers, got {v.type.describe()}")
+    return v
+
+
+def _scalar_part(part, what):
+    """A slice bound / scalar index: None, an int, or (SYMBOLIC, int64 variable)."""
+    from aotsym.graph.ops.shape import as_int_scalar, constant_value
+    if part is None:
+        return None, None
+    if isinstance(part, (bool, np.bool_)):
+        raise TypeError(f"{what} must be an integer, got {part!r}")
+    if isinstance(part, (int, np.integer)):
+        return int(part), None
+    if isinstance(part, np.ndarray) and part.ndim == 0 and part.dtype.kind in "iu":
+        return int(part), None
+    if isinstance(part, Variable) and part.ndim == 0 and dtype_kind(part.dtype) not in "iu":
+        raise TypeError(f"{what} must be an integer, got {part.type.describe()}; cast it "
+                        "(T.cast(i, 'int64'))")
+    var = as_int_scalar(part, what)
+    value = constant_value(var)
+    return (value, None) if value is not None else (SYMBOLIC, var)
+
+
+def _expand(x, index):
+    """The index as a list of per-entry items with Ellipsis expanded (NumPy's rules)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    if sum(e is Ellipsis for e in index) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    consumed = sum(e is not None and e is not Ellipsis for e in index)
+    if consumed > x.ndim:
+        raise IndexError(f"too many indices for a tensor of ndim {x.ndim}: {consumed} given")
+    out = []
+    for e in index:
+        if e is Ellipsis:
+            out.extend([slice(None)] * (x.ndim - consumed))
+        else:
+            out.append(e)
+    return out
+
+
+def _is_array_entry(e) -> bool:
+    if isinstance(e, Variable):
+        return e.ndim > 0
+    if isinstance(e, np.ndarray):
+        return e.ndim > 0
+    return isinstance(e, (list, tuple))
+
+
+def getitem(x, index):
+    """``x[index]`` with NumPy's semantics (module docstring)."""
+    x = as_tensor_variable(x)
+    if isinstance(index, list):  # x[[0, 2]]: NumPy reads a list as an index array
+        index = (index,)
+    entries = _expand(x, index)
+    for e in entries:
+        if _is_bool_like(e):
+            raise TypeError(_MASK_MESSAGE)
+    if any(_is_array_entry(e) for e in entries):
+        return _advanced_getitem(x, entries)
+
+    idx_list, extras, order = [], [], []
+    dim = 0  # next input dimension
+    out_dim = 0  # next Subtensor output dimension
+    for e in entries:
+        if e is None:
+            order.append("x")
+            continue
+        if isinstance(e, slice):
+            parts = []
+            for name, p in (("start", e.start), ("stop", e.stop), ("step", e.step)):
+                value, var = _scalar_part(p, f"slice {name}")
+                parts.append(value)
+                if var is not None:
+                    extras.append(var)
+            if parts[2] == 0:
+                raise ValueError("slice step cannot be zero")
+            idx_list.append(tuple(parts))
+            order.append(out_dim)
+            out_dim += 1
+        else:
+            value, var = _scalar_part(e, "index")
+            if var is not None:
+                extras.append(var)
+            elif x.broadcastable[dim] and value not in (0, -1):
+                raise IndexError(f"index {value} is out of bounds for dimension {dim} of "
+                                 f"{x.type.describe()}, which has length 1")
+            idx_list.append(value)
+        dim += 1
+    order.extend(range(out_dim, out_dim + x.ndim - dim))
+    out = Subtensor(idx_list)(x, *extras)
+    if "x" in order:
+        from aotsym.graph.ops.elemwise import DimShuffle
+        out = DimShuffle(out.broadcastable, order)(out)
+    return out
+
+
+def _advanced_getitem(x, entries):
+    if any(e is None for e in entries):
+        raise TypeError("np.newaxis (None) cannot be combined with integer-array indexing in "
+                        "aotsym; index first, then add the axis with dimshuffle")
+    idx_list, extras = [], []
+    for e in entries:
+        if isinstance(e, slice):
+            parts = []
+            for name, p in (("start", e.start), ("stop", e.stop), ("step", e.step)):
+                value, var = _scalar_part(p, f"slice {name}")
+                parts.append(value)
+                if var is not None:
+                    extras.append(var)
+            if parts[2] == 0:
+                raise ValueError("slice step cannot be zero")
+            idx_list.append(tuple(parts))
+        elif _is_array_entry(e):
+            extras.append(_as_index_array(e))
+            idx_list.append(ARRAY)
+        else:
+            value, var = _scalar_part(e, "index")
+            idx_list.append(value)
+            if var is not None:
+                extras.append(var)
+    trailing_full = all(_is_slice(e) and e == _FULL for e in idx_list[1:])
+    if idx_list[0] == ARRAY and extras[0].ndim == 1 and trailing_full:
+        return AdvancedSubtensor1()(x, extras[0])
+    while idx_list and _is_slice(idx_list[-1]) and idx_list[-1] == _FULL:
+        idx_list.pop()
+    return AdvancedSubtensor(idx_list)(x, *extras)
+
+
+def take(x, indices, axis=None):
+    """``np.take``: elements of ``x`` at integer ``indices`` along ``axis`` (None: of the
+    flattened ``x``)."""
+    x = as_tensor_variable(x)
+    if _is_bool_like(indices):
+        raise TypeError(_MASK_MESSAGE)
+    if axis is None:
+        from aotsym.graph.ops.reshape import flatten
+        x, axis = flatten(x, 1), 0
+    if not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"take: axis {axis!r} is out of range for a tensor of ndim {x.ndim}")
+    axis = int(axis) % x.ndim
+    indices = _as_index_array(indices)
+    return getitem(x, (slice(None),) * axis + (indices,))
+
+
+def _unpack_indexing(x_sub, what):
+    """(op, indexed tensor, index inputs, dims added by None) of an indexing result."""
+    from aotsym.graph.ops.elemwise import DimShuffle
+    if not isinstance(x_sub, Variable) or x_sub.owner is None:
+        raise TypeError(f"{what}: the first argument must be an indexing of a tensor "
+                        f"(x[...]), got {x_sub!r}")
+    node = x_sub.owner
+    added = ()
+    if isinstance(node.op, DimShuffle):
+        kept = [d for d in node.op.new_order if d != "x"]
+        inner = node.inputs[0].owner
+        if kept != list(range(node.inputs[0].ndim)) or inner is None or not isinstance(
+                inner.op, Subtensor):
+            raise TypeError(f"{what}: the first argument must be an indexing of a tensor "
+                            f"(x[...]), got the output of {node.op}")
+        added = node.op.augment
+        node = inner
+    if not isinstance(node.op, (Subtensor, AdvancedSubtensor1, AdvancedSubtensor)):
+        raise TypeError(f"{what}: the first argument must be an indexing of a tensor "
+                        f"(x[...]), got the output of {node.op}")
+    return node, added
+
+
+def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False,
+                  tolerate_inplace_aliasing=False):
+    """Theano's ``inc_subtensor(x[idx], y)``: a copy of ``x`` with ``y`` added at ``idx``."""
+    what = "set_subtensor" if set_instead_of_inc else "inc_subtensor"
+    node, added = _unpack_indexing(x, what)
+    region = x
+    y = as_tensor_variables([region, y])[1]
+    if y.ndim > region.ndim:
+        raise ValueError(f"{what}: the value has ndim {y.ndim}, more than the ndim "
+                         f"{region.ndim} of the indexed region {region.type.describe()}")
+    if added:  # the region was given length-1 axes with None: take them off the value
+        from aotsym.graph.ops.elemwise import DimShuffle
+        from aotsym.graph.ops.math import pad_ndim
+        y = pad_ndim(y, region.ndim)
+        for a in added:
+            if not y.broadcastable[a]:
+                raise ValueError(f"{what}: the value's dimension {a} must be broadcastable, "
+                                 "as that axis was added to the region with None")
+        y = DimShuffle(y.broadcastable, [d for d in range(y.ndim) if d not in added])(y)
+    x0, extras = node.inputs[0], node.inputs[1:]
+    op = node.op
+    if isinstance(op, Subtensor):
+        new = IncSubtensor(op.idx_list, set_instead_of_inc, inplace)
+        return new(x0, y, *extras)
+    if isinstance(op, AdvancedSubtensor1):
+        return AdvancedIncSubtensor1(set_instead_of_inc, inplace)(x0, y, *extras)
+    return AdvancedIncSubtensor(op.idx_list, set_instead_of_inc, inplace)(x0, y, *extras)
+
+
+def set_subtensor(x, y, inplace=False, tolerate_inplace_aliasing=False):
+    """Theano's ``set_subtensor(x[idx], y)``: a copy of ``x`` with ``y`` written at ``idx``."""
+    return inc_subtensor(x, y, inplace, set_instead_of_inc=True,
+                         tolerate_inplace_aliasing=tolerate_inplace_aliasing)
+
