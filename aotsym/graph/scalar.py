@@ -83,6 +83,14 @@ def real_same(*dts):
     return [out] * len(dts), out
 
 
+def real_arith(*dts):
+    """``real_same`` with bool computed in int8, as NumPy's ``//`` and ``%`` do."""
+    ins, out = real_same(*dts)
+    if out == "bool":
+        return ["int8"] * len(dts), "int8"
+    return ins, out
+
+
 def switch_rule(cond, a, b):
     out = upcast(a, b)
     return ["bool", out, out], out
@@ -97,6 +105,8 @@ def abs_rule(dt):
 
 
 def round_rule(dt):
+    if dtype_kind(dt) == "c":
+        raise TypeError("rounding is not defined for complex numbers")
     out = dt if dtype_kind(dt) in "fc" else upgrade_to_float(dt)
     return [out], out
 
@@ -137,6 +147,10 @@ def _pow(a, b):
         raise ValueError("integers to negative integer powers are not allowed")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return np.power(a, b)
+
+
+def _sign(x):
+    return x.copy() if x.dtype == bool else np.sign(x)  # NumPy has no bool loop for sign
 
 
 def _errors_ignored(fn):
@@ -214,11 +228,11 @@ row("mul", 2, np.multiply, same, {"b": "({0} && {1})", "*": "({0} * {1})"}, grad
     commutative=True, associative=True, symbol="*")
 row("true_div", 2, np.true_divide, floating, "({0} / {1})",
     grad=lambda m, ins, z, gz: [gz / ins[1], -gz * z / ins[1]], symbol="/")
-row("int_div", 2, _int_div, real_same,
+row("int_div", 2, _int_div, real_arith,
     {"i": "AOT_FLOORDIV_INT({0}, {1})", "u": "({1} ? {0} / {1} : 0)",
      "b": "({0} && {1})", "f": "floor{f}({0} / {1})"},
     grad=_nograd, symbol="//")
-row("mod", 2, _mod, real_same,
+row("mod", 2, _mod, real_arith,
     {"i": "AOT_MOD_INT({0}, {1})", "u": "({1} ? {0} % {1} : 0)", "b": "0",
      "f": "AOT_MOD_FLOAT{f}({0}, {1})"},
     grad=lambda m, ins, z, gz: [gz, -gz * m.int_div(ins[0], ins[1])], symbol="%")
@@ -239,10 +253,10 @@ row("abs", 1, np.abs, abs_rule,
     {"f": "fabs{f}({0})", "i": "(({0}) < 0 ? -({0}) : ({0}))", "u": "{0}", "b": "{0}",
      "c": "cabs{f}({0})"},
     grad=lambda m, ins, z, gz: [gz * m.sgn(ins[0])])
-row("sgn", 1, np.sign, real_same,
+row("sgn", 1, _sign, real_same,
     {"f": "AOT_SIGN({0})", "i": "(({0}) > 0) - (({0}) < 0)", "u": "(({0}) > 0)", "b": "{0}"},
     grad=_nograd)
-row("sqr", 1, np.square, same, {"b": "{0}", "*": "({0} * {0})"},
+row("sqr", 1, np.square, arith, {"b": "{0}", "*": "({0} * {0})"},
     grad=lambda m, ins, z, gz: [gz * 2 * ins[0]])
 row("sqrt", 1, np.sqrt, floating, {"f": "sqrt{f}({0})", "c": "csqrt{f}({0})"},
     grad=lambda m, ins, z, gz: [gz * 0.5 / z])

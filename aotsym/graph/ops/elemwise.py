@@ -150,9 +150,9 @@ def reduce_to_input(g: Variable, x: Variable) -> Variable:
         return g
     from aotsym.graph.ops import math as m
     from aotsym.graph.ops.reduce import sum as tsum
-    axes = [d for d in range(x.ndim) if x.broadcastable[d] and not g.broadcastable[d]]
-    if g.ndim > x.ndim:  # a padded scalar operand
+    if g.ndim > x.ndim:  # an operand padded with leading dimensions
         g = tsum(g, axis=list(range(g.ndim - x.ndim)))
+    axes = [d for d in range(x.ndim) if x.broadcastable[d] and not g.broadcastable[d]]
     if axes:
         g = tsum(g, axis=axes, keepdims=True)
     if any(gb and not xb for gb, xb in zip(g.broadcastable, x.broadcastable)):

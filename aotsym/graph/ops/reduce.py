@@ -241,7 +241,9 @@ class ArgReduce(Op):
 def _argreduce(kind, x, axis, keepdims):
     x = as_tensor_variable(x)
     if axis is not None:
-        (axis,) = normalize_axis(axis, x.ndim)
+        if not isinstance(axis, (int, np.integer)) and len(axis) != 1:
+            raise ValueError(f"{kind}: axis must be one int or None, got {axis!r}")
+        (axis,) = normalize_axis(axis, x.ndim, f"{kind}: axis")
     out = ArgReduce(kind, axis)(x)
     if keepdims:
         out = expand_reduced(out, x.ndim, tuple(range(x.ndim)) if axis is None else (axis,))
