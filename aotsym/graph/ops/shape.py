@@ -138,6 +138,8 @@ def vector_entries(v):
         return None
     if isinstance(node.op, Shape):
         return list(ShapeTuple(node.inputs[0]))
+    if isinstance(node.op, DimShuffle) and node.op.new_order == ("x",):
+        return [node.inputs[0]]  # a stack of one scalar
     if isinstance(node.op, Join) and node.op.axis == 0:
         out = []
         for inp in node.inputs:

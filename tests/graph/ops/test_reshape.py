@@ -45,6 +45,8 @@ def test_reshape_spellings():
     np.testing.assert_array_equal(ev(out, {x: X, y: Y}), X.reshape(4, 6))
     r = T.row()
     assert x.reshape(r.shape).broadcastable == (True, False)
+    assert T.reshape(x, (n, 1)).broadcastable == (False, True)
+    assert x.reshape((1, n)).broadcastable == (True, False)
     # a symbolic vector needs ndim
     v = T.lvector()
     np.testing.assert_array_equal(ev(T.reshape(x, v, ndim=2), {x: X, v: [12, 2]}),
