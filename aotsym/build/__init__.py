@@ -1,0 +1,178 @@
+"""``aotsym.build``: optimized graphs in, loaded extension modules out.
+
+Last stage of the pipeline (frontend -> graph -> optimizer -> emit_c -> **build**).  It asks
+:mod:`aotsym.emit_c` for the C source of one or more functions, compiles it with cffi in API
+mode (:mod:`.compiler`), keeps the result in the content-hashed cache (:mod:`.cache`) and
+loads it.  :func:`compile_fgraph` is the backend of ``aotsym.function`` in FAST_RUN; the
+command line (:mod:`.cli`) builds standalone modules from the same emitted code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import threading
+from dataclasses import dataclass
+
+import aotsym
+from aotsym.build import compiler
+from aotsym.build.cache import Cache, cache_key
+from aotsym.build.pyruntime import FunctionSignature, make_slowpath
+
+__all__ = ["compile_fgraph", "build_module", "BuildOptions", "LoadedModule"]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    cc: str = "cc"
+    cflags: str = "-O3 -march=native"
+    threads: bool = True
+    profile: bool = False
+    blas: str = "auto"
+    cache_dir: str | None = None
+
+    @classmethod
+    def from_config(cls, **overrides) -> "BuildOptions":
+        from aotsym.config import config
+        values = dict(cc=config.cxx, cflags=config.cflags, threads=bool(config.openmp),
+                      blas=config.blas, cache_dir=config.cache_dir)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+@dataclass
+class LoadedModule:
+    """A built, loaded module: ``entries[i]`` is the C function of the i-th FunctionSpec."""
+    key: str
+    path: str
+    fast: object
+    entries: list
+    emitted: object
+    from_cache: bool
+
+
+_LOADED: dict[str, LoadedModule] = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def _runtime_source() -> str:
+    from aotsym.emit_c import runtime_source
+    return runtime_source()
+
+
+def build_module(specs, options: BuildOptions | None = None) -> LoadedModule:
+    """Emit, compile (or find in the cache) and load one module exporting ``specs``."""
+    from aotsym.emit_c import emit_module
+    options = options or BuildOptions.from_config()
+    emitted = emit_module(specs, profile=options.profile, threads=options.threads)
+    link = link_options(emitted, options)
+    flags = compiler.compile_flags(options.cflags, extra=link.cflags)
+    key = cache_key({
+        "source": emitted.digest(), "cdef": emitted.cdef, "flags": flags,
+        "link": link.args, "compiler": compiler.compiler_identity(options.cc),
+        "aotsym": aotsym.__version__, "python": compiler.ext_suffix(),
+        "numpy": _numpy_version(),
+    })
+    with _LOADED_LOCK:
+        loaded = _LOADED.get(key)
+    if loaded is not None:
+        return loaded
+    name = f"aotsym_{key[:24]}"
+    so_name = name + compiler.ext_suffix()
+
+    def build(tmp):
+        c_path = os.path.join(tmp, "module.c")
+        compiler.write_cffi_source(name, emitted.source, emitted.cdef, c_path)
+        compiler.compile_extension(c_path, os.path.join(tmp, so_name), options.cc, flags,
+                                   link.args)
+        return [so_name, "module.c"]
+
+    cache = Cache(options.cache_dir or _default_cache_dir())
+    manifest, built = cache.get_or_build(key, build, {
+        "module": name, "functions": [f.name for f in emitted.functions],
+        "compiler": compiler.compiler_version(options.cc), "flags": flags})
+    ext = load_extension(os.path.join(manifest["dir"], so_name), name)
+    fast = register(ext, f"{name}._aot")
+    entries = [getattr(fast, f.name) for f in emitted.functions]
+    _install_slowpath(fast, specs, entries)
+    loaded = LoadedModule(key, manifest["dir"], fast, entries, emitted, not built)
+    with _LOADED_LOCK:
+        _LOADED.setdefault(key, loaded)
+    return loaded
+
+
+def compile_fgraph(fgraph, name=None, profile=False):
+    """The FAST_RUN backend of ``aotsym.function``: ``run(values) -> list of arrays``.
+
+    ``values`` are in ``fgraph.inputs`` order (user inputs, then shared values), already
+    checked by the ``Function``; results come in ``fgraph.outputs`` order and are fresh
+    arrays the caller owns.
+    """
+    from aotsym.emit_c import FunctionSpec
+    spec = FunctionSpec(name or "function", fgraph)
+    loaded = build_module([spec], BuildOptions.from_config(profile=profile))
+    entry = loaded.entries[0]
+
+    def run(values):
+        return list(entry(*values))
+
+    run.module = loaded
+    return run
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+@dataclass
+class LinkOptions:
+    cflags: list
+    args: list
+
+
+def link_options(emitted, options) -> LinkOptions:
+    if not emitted.uses_blas:
+        return LinkOptions([], [])
+    from aotsym.build.blas import find_blas
+    blas = find_blas(options.blas)
+    return LinkOptions(blas.cflags, blas.link_args(rpath=[getattr(blas, "lib_dir", "")]))
+
+
+def load_extension(path: str, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def register(ext, key: str):
+    """Run the module's registration: its functions appear as ``sys.modules[key]``."""
+    if ext.lib.aot_register(key.encode()) != 0:
+        message = ext.ffi.string(ext.lib.aot_register_error()).decode()
+        raise ImportError(f"loading the aotsym module {ext.__name__}: {message}")
+    return sys.modules.pop(key)
+
+
+def _install_slowpath(fast, specs, entries):
+    from aotsym.frontend.checking import filter_value
+    signatures = []
+    for spec in specs:
+        labels = []
+        for k, var in enumerate(spec.fgraph.inputs):
+            label = f"{spec.name}() argument {k}" + (f" ({var.name})" if var.name else "")
+            if var.tag.trace is not None:
+                label += f" declared at {var.tag.trace.filename}:{var.tag.trace.lineno}"
+            labels.append(label)
+        signatures.append(FunctionSignature(spec.name, labels,
+                                            [v.type for v in spec.fgraph.inputs]))
+    fast._set_slowpath(make_slowpath(signatures, entries, filter_value))
+
+
+def _default_cache_dir() -> str:
+    from aotsym.config import config
+    return config.cache_dir
+
+
+def _numpy_version() -> str:
+    import numpy
+    return numpy.__version__

@@ -1,0 +1,149 @@
+"""The content-hashed cache of built modules.
+
+Part of the build stage (emit_c -> **build** -> module.so).  An entry is a directory named by
+its key, the SHA-256 of everything that decides the binary: the emitted C source, the cffi
+declarations, the compiler flags, the compiler's identity, the linked libraries, the aotsym,
+Python and NumPy versions.  Invariants:
+
+* an entry appears atomically: it is built in a temporary directory beside the cache and
+  renamed into place, so a reader never sees a half-written module (a killed build leaves
+  only a temporary directory, swept later);
+* ``manifest.json`` is written last and holds the SHA-256 and size of the shared object; an
+  entry whose manifest is missing or does not match its files is corrupt, and is removed and
+  rebuilt (a truncated ``.so`` is never handed to ``dlopen``);
+* builders of the same key serialize on a file lock (``fcntl.flock``), so two processes that
+  need the same module build it once; different keys build in parallel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+def cache_key(parts: dict) -> str:
+    text = json.dumps(parts, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_digest(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Cache:
+    def __init__(self, root: str):
+        self.root = os.path.abspath(os.path.expanduser(root))
+
+    def entry_dir(self, key: str) -> str:
+        return os.path.join(self.root, key[:2], key)
+
+    @contextlib.contextmanager
+    def lock(self, key: str):
+        lock_dir = os.path.join(self.root, "locks")
+        os.makedirs(lock_dir, exist_ok=True)
+        with open(os.path.join(lock_dir, key + ".lock"), "a+") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def lookup(self, key: str):
+        """The manifest of a valid entry, or None (a corrupt entry is removed)."""
+        d = self.entry_dir(key)
+        manifest_path = os.path.join(d, MANIFEST)
+        try:
+            with open(manifest_path) as fh:
+                manifest = json.load(fh)
+        except FileNotFoundError:
+            if os.path.isdir(d):
+                self._discard(d)
+            return None
+        except (OSError, ValueError):
+            self._discard(d)
+            return None
+        if not self._valid(d, manifest):
+            self._discard(d)
+            return None
+        manifest["dir"] = d
+        return manifest
+
+    def _valid(self, d, manifest) -> bool:
+        if manifest.get("format") != FORMAT:
+            return False
+        for name, info in manifest.get("files", {}).items():
+            path = os.path.join(d, name)
+            try:
+                if os.path.getsize(path) != info["size"] or file_digest(path) != info["sha256"]:
+                    return False
+            except OSError:
+                return False
+        return bool(manifest.get("files"))
+
+    def _discard(self, d):
+        trash = d + f".corrupt-{os.getpid()}-{time.time_ns()}"
+        try:
+            os.rename(d, trash)
+        except OSError:
+            return
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def get_or_build(self, key: str, build, meta: dict):
+        """The manifest of entry ``key``, building it with ``build(tmpdir) -> [file names]``
+        when it is missing or corrupt."""
+        found = self.lookup(key)
+        if found is not None:
+            return found, False
+        with self.lock(key):
+            found = self.lookup(key)  # built by another process while we waited
+            if found is not None:
+                return found, False
+            tmp_root = os.path.join(self.root, "tmp")
+            os.makedirs(tmp_root, exist_ok=True)
+            self._sweep(tmp_root)
+            tmp = tempfile.mkdtemp(prefix=key[:16] + "-", dir=tmp_root)
+            try:
+                files = build(tmp)
+                manifest = dict(meta, format=FORMAT, key=key, files={
+                    name: {"size": os.path.getsize(os.path.join(tmp, name)),
+                           "sha256": file_digest(os.path.join(tmp, name))}
+                    for name in files})
+                with open(os.path.join(tmp, MANIFEST), "w") as fh:
+                    json.dump(manifest, fh, indent=1, sort_keys=True)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                final = self.entry_dir(key)
+                os.makedirs(os.path.dirname(final), exist_ok=True)
+                if os.path.isdir(final):  # a corrupt leftover the lookup could not remove
+                    self._discard(final)
+                os.rename(tmp, final)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        manifest["dir"] = final
+        return manifest, True
+
+    @staticmethod
+    def _sweep(tmp_root, age=3600):
+        """Remove temporary build directories abandoned (killed builds) over an hour ago."""
+        now = time.time()
+        for name in os.listdir(tmp_root):
+            path = os.path.join(tmp_root, name)
+            try:
+                if now - os.path.getmtime(path) > age:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass

@@ -1,0 +1,112 @@
+"""The C toolchain: compile one generated source into a CPython extension with cffi.
+
+Part of the build stage (emit_c -> **build** -> module.so).  cffi in API mode writes the
+module's C file (``ffi.set_source`` + ``ffi.emit_c_code``: our source plus cffi's glue and its
+``PyInit_``), and this module runs the compiler on it directly (no setuptools/distutils in the
+loop: faster, and the flags are exactly the ones hashed into the cache key).
+
+Flags: ``aotsym.config.cflags`` (default ``-O3 -march=native``) plus the flags the generated
+code relies on, which are not negotiable:
+
+* ``-fwrapv``: integer overflow wraps, as in NumPy (and is not undefined behaviour);
+* ``-fno-strict-aliasing``: kernels read typed data through ``char *`` strides;
+* ``-fopenmp-simd``: ``#pragma omp simd`` reductions vectorize, without linking libgomp;
+* ``-pthread``: the runtime's thread pool (pthreads; no OpenMP runtime is needed where the
+  module is installed);
+* ``-fvisibility=hidden``: only ``PyInit_<name>`` is exported;
+* ``-D_CFFI_NO_LIMITED_API``: the entry points use CPython's full C API (METH_FASTCALL) and
+  NumPy's, which the limited API cffi would otherwise select does not offer.
+
+``-march=native`` is right for the in-process cache (the module runs on the machine that
+built it); a module shipped elsewhere should be built with portable flags
+(``aotsym build --cflags=-O3``).  Either way the module checks at import that the CPU has the
+instruction sets it was compiled for, and refuses with a clear message instead of crashing.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shlex
+import shutil
+import subprocess
+import sysconfig
+
+import numpy as np
+
+REQUIRED_FLAGS = ["-std=gnu11", "-fPIC", "-shared", "-fwrapv", "-fno-strict-aliasing",
+                  "-fopenmp-simd", "-pthread", "-fvisibility=hidden", "-D_CFFI_NO_LIMITED_API"]
+WARNING_FLAGS = ["-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+
+
+class CompileError(RuntimeError):
+    """The C compiler failed: the message holds its command line and output."""
+
+
+
+def ext_suffix() -> str:
+    return sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+
+
+def include_dirs() -> list[str]:
+    paths = sysconfig.get_paths()
+    return [paths["include"], paths.get("platinclude", paths["include"]), np.get_include()]
+
+
+@functools.lru_cache(maxsize=None)
+def compiler_identity(cc: str) -> str:
+    """What identifies the compiler in the cache key: its resolved path, size and mtime
+    (cheap: no subprocess; an upgraded compiler has a new file)."""
+    argv = shlex.split(cc)
+    exe = shutil.which(argv[0]) if argv else None
+    if exe is None:
+        return f"{cc} (not found)"
+    real = os.path.realpath(exe)
+    st = os.stat(real)
+    return f"{' '.join(argv)} -> {real} size={st.st_size} mtime={st.st_mtime_ns}"
+
+
+@functools.lru_cache(maxsize=None)
+def compiler_version(cc: str) -> str:
+    """The first line of ``cc --version`` (for metadata; not part of the key)."""
+    try:
+        out = subprocess.run(shlex.split(cc) + ["--version"], capture_output=True, text=True,
+                             timeout=30)
+        return (out.stdout or out.stderr).splitlines()[0].strip()
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return "unknown"
+
+
+def compile_flags(cflags: str, warnings: bool = True, extra=()) -> list[str]:
+    return REQUIRED_FLAGS + (WARNING_FLAGS if warnings else []) + shlex.split(cflags) + \
+        list(extra)
+
+
+def write_cffi_source(module_name: str, source: str, cdef: str, path: str) -> str:
+    """The complete C file of the extension (our source + cffi's API-mode glue)."""
+    import cffi
+    from cffi.recompiler import make_c_source
+    ffi = cffi.FFI()
+    ffi.cdef(cdef)
+    ffi.set_source(module_name, source)
+    make_c_source(ffi, module_name, source, path, verbose=False)  # emit_c_code, quietly
+    return path
+
+
+def compile_extension(c_path: str, out_path: str, cc: str, flags: list[str],
+                      link: list[str] = (), env=None) -> str:
+    """Run the compiler; return its warnings, raise CompileError with its output on failure."""
+    argv = shlex.split(cc) + flags + [f"-I{d}" for d in include_dirs()] + \
+        [c_path, "-o", out_path] + list(link) + ["-lm"]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+    except FileNotFoundError:
+        raise CompileError(f"the C compiler {cc!r} was not found; install one (gcc or clang) "
+                           "or set aotsym.config.cxx / AOTSYM_FLAGS=cxx=...") from None
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).strip()
+        if len(output) > 20000:
+            output = output[:10000] + "\n...\n" + output[-10000:]
+        raise CompileError(f"compiling {c_path} failed (exit {proc.returncode}):\n"
+                           f"  {' '.join(shlex.quote(a) for a in argv)}\n{output}")
+    return proc.stderr.strip()

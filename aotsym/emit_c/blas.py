@@ -1,0 +1,199 @@
+"""Products: ``Dot`` and the optimizer's ``Gemm`` / ``Gemv`` / ``Ger``, through CBLAS.
+
+Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  float32/float64 products
+call the runtime's ``aot_gemm_*`` / ``aot_gemv_*`` / ``aot_ger_*`` / ``aot_dotv_*``
+(runtime/aotsym_blas.h: CBLAS when the module links one, plain loops otherwise); operands of
+another dtype than the result are converted first (NumPy's upcast).  Integer, bool and
+complex products run a plain C loop over the table's ``mul`` and ``add`` expressions.
+"""
+
+from __future__ import annotations
+
+from aotsym.emit_c import dtypes as D
+from aotsym.emit_c.elementwise import elementwise_kernel
+from aotsym.emit_c.emitter import lowers
+from aotsym.emit_c.errors import EmitError
+from aotsym.emit_c.scalar_code import expression
+from aotsym.emit_c.templates import c_comment, c_string, render
+from aotsym.graph.scalar import SCALAR_OPS
+from aotsym.graph.types import TensorType
+
+_PREFIX = {"float64": "d", "float32": "s"}
+_KINDS = {(1, 1): "vector·vector", (2, 1): "matrix·vector", (1, 2): "vector·matrix",
+          (2, 2): "matrix·matrix"}
+
+
+def _cast_operand(fe, node, var, dtype, name):
+    """C lines making ``name`` (an aot_array) ``var`` converted to ``dtype`` (or a view of it,
+    holding no reference).  Sets ``rc`` on failure.  Returns (lines, temporaries)."""
+    ref = fe.ref(var)
+    lines = [f"aot_array {name} = {ref};", f"{name}.block = NULL;"]
+    if var.dtype == dtype:
+        return lines, []
+    kernel, _ = elementwise_kernel(
+        fe.module, f"cast {var.dtype} to {dtype}", [("cast", dtype, [("in", 0)])],
+        [(SCALAR_OPS["cast"], (var.dtype,), dtype)], [("step", 0)],
+        [TensorType(var.dtype, (False,) * var.ndim)], [dtype], node)
+    lines += [
+        f"int64_t {name}_dims[{2 * var.ndim}];",
+        f"{name}.shape = {name}_dims;",
+        f"{name}.strides = {name}_dims + {var.ndim};",
+        f"{name}.itemsize = {D.itemsize(dtype)};",
+        f"for (int d = 0; d < {var.ndim}; d++) {name}.shape[d] = {ref}.shape[d];",
+        f"if (!rc) rc = aot_alloc(ctx, {fe.position}, &{name});",
+        f"aot_array *{name}_ops[2] = {{&{name}, &{ref}}};",
+        f"if (!rc) aot_loop_arrays({var.ndim}, {name}.shape, 2, {name}_ops, {kernel}, NULL, "
+        "1, 0, 0);",
+    ]
+    return lines, [name]
+
+
+def _naive_kernel(fe, node, dtype):
+    k = D.kind(dtype)
+    mul = expression("mul", (dtype, dtype), dtype, ["x", "y"], node)
+    add = expression("add", (dtype, dtype), dtype, ["acc", "p"], node)
+    return fe.module.kernel("dot_naive_kernel.c.j2", comment=c_comment(f"dot {dtype}"),
+                            ctype=D.STORAGE[dtype], compute=D.COMPUTE[dtype], mul=mul,
+                            add=add, zero="0" if k != "c" else "0")
+
+
+@lowers("Dot")
+def lower_dot(fe, node, pos):
+    a, b = node.inputs
+    (out,) = node.outputs
+    dtype = out.dtype
+    kind = _KINDS[(a.ndim, b.ndim)]
+    a_inner = a.ndim - 1
+    message = c_string(f"Dot: shapes %s and %s are not aligned for a {kind} product: %lld "
+                       f"(dimension {a_inner} of the first) != %lld (dimension 0 of the "
+                       "second)")
+    prepare, temps = [], []
+    for var, name in ((a, "da"), (b, "db")):
+        lines, made = _cast_operand(fe, node, var, dtype, name)
+        prepare += lines
+        temps += made
+    out_ref = fe.ref(out)
+    out_dims = ([(0, "da.shape[0]")] if a.ndim == 2 else []) + \
+        ([(out.ndim - 1, "db.shape[1]")] if b.ndim == 2 else [])
+    if dtype in _PREFIX:
+        fe.module.uses_blas = True
+        p = _PREFIX[dtype]
+        call = {
+            (2, 2): [f"rc = aot_gemm_{p}(ctx, {pos}, &{out_ref}, &da, &db, 1, 0);"],
+            (2, 1): [f"rc = aot_gemv_{p}(ctx, {pos}, &{out_ref}, &da, &db, 1, 0);"],
+            (1, 2): ["int64_t bt_dims[4] = {db.shape[1], db.shape[0], db.strides[1], "
+                     "db.strides[0]};",
+                     "aot_array bt = db;", "bt.shape = bt_dims;", "bt.strides = bt_dims + 2;",
+                     f"rc = aot_gemv_{p}(ctx, {pos}, &{out_ref}, &bt, &da, 1, 0);"],
+            (1, 1): [f"rc = aot_dotv_{p}(ctx, {pos}, ({D.STORAGE[dtype]} *){out_ref}.data, "
+                     "&da, &db);"],
+        }[(a.ndim, b.ndim)]
+    else:
+        kernel = _naive_kernel(fe, node, dtype)
+        # everything seen as matrices: a (M, K), b (K, N), out (M, N)
+        call = [
+            "int64_t mv[12];",
+            "aot_array am = da, bm = db, om = " + out_ref + ";",
+            "am.shape = mv; am.strides = mv + 2; bm.shape = mv + 4; bm.strides = mv + 6;",
+            "om.shape = mv + 8; om.strides = mv + 10;",
+        ]
+        call += ["am.shape[0] = da.shape[0]; am.strides[0] = da.strides[0];",
+                 "am.shape[1] = da.shape[1]; am.strides[1] = da.strides[1];"] \
+            if a.ndim == 2 else ["am.shape[0] = 1; am.strides[0] = 0;",
+                                 "am.shape[1] = da.shape[0]; am.strides[1] = da.strides[0];"]
+        call += ["bm.shape[0] = db.shape[0]; bm.strides[0] = db.strides[0];",
+                 "bm.shape[1] = db.shape[1]; bm.strides[1] = db.strides[1];"] \
+            if b.ndim == 2 else ["bm.shape[0] = db.shape[0]; bm.strides[0] = db.strides[0];",
+                                 "bm.shape[1] = 1; bm.strides[1] = 0;"]
+        call += ["om.shape[0] = am.shape[0]; om.shape[1] = bm.shape[1];",
+                 f"om.strides[1] = {D.itemsize(dtype)};",
+                 f"om.strides[0] = om.shape[1] * {D.itemsize(dtype)};",
+                 f"{kernel}(&om, &am, &bm);"]
+    return render("dot_step.c.j2", pos=pos, a=fe.ref(a), b=fe.ref(b), a_ndim=a.ndim,
+                  b_ndim=b.ndim, a_inner=a_inner, message=message, prepare=prepare,
+                  out=out_ref, out_dims=out_dims, call=call, temps=temps)
+
+
+def _scalar(fe, var, ctype):
+    return f"*(const {ctype} *){fe.ref(var)}.data"
+
+
+def _blas_dtype(node):
+    dtype = node.outputs[0].dtype
+    if dtype not in _PREFIX:
+        raise EmitError(f"{node.op} needs float32 or float64 operands, got {dtype}", node)
+    return dtype
+
+
+def _accumulated(fe, node, pos, beta_expr):
+    """C lines giving the output its buffer: the accumulated input's (in place) or a fresh
+    copy of it.  Returns (lines, target ref)."""
+    z = node.inputs[0]
+    out = node.outputs[0]
+    zr, outr = fe.ref(z), fe.ref(out)
+    if node.op.inplace and fe.can_write_inplace(z, pos):
+        fe.share_storage(out, z)
+        return ["aot_copy_shape(&" + outr + ", &" + zr + ");",
+                f"if (aot_blas_writable(&{zr})) {{",
+                f"    aot_share(&{outr}, &{zr});",
+                "} else {",
+                f"    if (aot_alloc(ctx, {pos}, &{outr})) goto fail;",
+                f"    aot_copy(&{outr}, &{zr});",
+                "}"]
+    return [f"aot_copy_shape(&{outr}, &{zr});",
+            f"if (aot_alloc(ctx, {pos}, &{outr})) goto fail;",
+            f"if ({beta_expr} != 0) aot_copy(&{outr}, &{zr});"]
+
+
+@lowers("Gemm")
+def lower_gemm(fe, node, pos):
+    z, alpha, x, y, beta = node.inputs
+    dtype = _blas_dtype(node)
+    fe.module.uses_blas = True
+    ct = D.STORAGE[dtype]
+    beta_c = _scalar(fe, beta, ct)
+    lines = _accumulated(fe, node, pos, beta_c)
+    check = render("blas_check.c.j2", pos=pos, conditions=[
+        (f"{fe.ref(x)}.shape[1] != {fe.ref(y)}.shape[0] || "
+         f"{fe.ref(z)}.shape[0] != {fe.ref(x)}.shape[0] || "
+         f"{fe.ref(z)}.shape[1] != {fe.ref(y)}.shape[1]",
+         c_string(f"{node.op}: shapes Z%s, X%s, Y%s do not match"),
+         [fe.ref(z), fe.ref(x), fe.ref(y)])])
+    call = (f"if (aot_gemm_{_PREFIX[dtype]}(ctx, {pos}, &{fe.ref(node.outputs[0])}, "
+            f"&{fe.ref(x)}, &{fe.ref(y)}, {_scalar(fe, alpha, ct)}, {beta_c})) goto fail;")
+    return check + render("lines_step.c.j2", lines=lines + [call])
+
+
+@lowers("Gemv")
+def lower_gemv(fe, node, pos):
+    yv, alpha, a, x, beta = node.inputs
+    dtype = _blas_dtype(node)
+    fe.module.uses_blas = True
+    ct = D.STORAGE[dtype]
+    beta_c = _scalar(fe, beta, ct)
+    lines = _accumulated(fe, node, pos, beta_c)
+    check = render("blas_check.c.j2", pos=pos, conditions=[
+        (f"{fe.ref(a)}.shape[1] != {fe.ref(x)}.shape[0] || "
+         f"{fe.ref(yv)}.shape[0] != {fe.ref(a)}.shape[0]",
+         c_string(f"{node.op}: shapes y%s, A%s, x%s do not match"),
+         [fe.ref(yv), fe.ref(a), fe.ref(x)])])
+    call = (f"if (aot_gemv_{_PREFIX[dtype]}(ctx, {pos}, &{fe.ref(node.outputs[0])}, "
+            f"&{fe.ref(a)}, &{fe.ref(x)}, {_scalar(fe, alpha, ct)}, {beta_c})) goto fail;")
+    return check + render("lines_step.c.j2", lines=lines + [call])
+
+
+@lowers("Ger")
+def lower_ger(fe, node, pos):
+    a, alpha, x, y = node.inputs
+    dtype = _blas_dtype(node)
+    fe.module.uses_blas = True
+    ct = D.STORAGE[dtype]
+    lines = _accumulated(fe, node, pos, "1")
+    check = render("blas_check.c.j2", pos=pos, conditions=[
+        (f"{fe.ref(a)}.shape[0] != {fe.ref(x)}.shape[0] || "
+         f"{fe.ref(a)}.shape[1] != {fe.ref(y)}.shape[0]",
+         c_string(f"{node.op}: shapes A%s, x%s, y%s do not match"),
+         [fe.ref(a), fe.ref(x), fe.ref(y)])])
+    call = (f"if (aot_ger_{_PREFIX[dtype]}(ctx, {pos}, &{fe.ref(node.outputs[0])}, "
+            f"&{fe.ref(x)}, &{fe.ref(y)}, {_scalar(fe, alpha, ct)})) goto fail;")
+    return check + render("lines_step.c.j2", lines=lines + [call])

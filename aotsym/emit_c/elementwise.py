@@ -1,0 +1,114 @@
+"""Elementwise loops: ``Elemwise`` (one scalar op) and ``Composite`` (a fused program).
+
+Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  A node becomes
+
+* a kernel: the 1-d inner loop the runtime's ``aot_loop`` calls per row.  Inputs whose type
+  is broadcastable in every dimension are loaded once; when every other operand is
+  unit-stride the loop runs over ``restrict`` pointers with a unit-stride index, which the
+  compiler vectorizes; otherwise a strided loop (any strides, negative and zero included);
+* a step in the function: check the input shapes (Theano's static broadcasting, with the
+  reference evaluator's messages), allocate the outputs (or reuse an input's buffer for an
+  in-place output), run the loop (threads for large ones).
+"""
+
+from __future__ import annotations
+
+from aotsym.emit_c import dtypes as D
+from aotsym.emit_c.emitter import lowers
+from aotsym.emit_c.scalar_code import elemwise_code
+from aotsym.emit_c.templates import c_comment, c_string, render
+
+# Relative cost of one evaluation, for the decision to use threads (a copy is 1).
+_EXPENSIVE = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan",
+              "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "arcsinh",
+              "arccosh", "arctanh", "erf", "erfc", "sigmoid", "softplus", "pow", "mod",
+              "true_div", "int_div", "sqrt"}
+
+
+def work_estimate(program) -> int:
+    return max(1, sum(8 if name in _EXPENSIVE else 1 for name, _, _ in program))
+
+
+def elementwise_kernel(module, comment, program, steps, output_refs, in_types, out_dtypes,
+                       where, restrict=True, extra_lines=()):
+    """Render the inner-loop kernel of a scalar program; returns (kernel name, ScalarCode).
+
+    Operands: the outputs first (0 .. nout-1), then the inputs.
+    """
+    nout = len(out_dtypes)
+    names = [f"x{i}" for i in range(len(in_types))]
+    code = elemwise_code(steps, program, names, [t.dtype for t in in_types], output_refs,
+                         where)
+    scalars, arrays = [], []
+    for i, t in enumerate(in_types):
+        entry = {"name": names[i], "ctype": D.STORAGE[t.dtype], "op": nout + i,
+                 "ptr": f"i{i}"}
+        (scalars if all(t.broadcastable) else arrays).append(entry)
+    outs = [{"ptr": f"o{j}", "ctype": D.STORAGE[dt], "op": j, "value": expr}
+            for j, ((expr, _), dt) in enumerate(zip(code.outputs, out_dtypes))]
+    contig = " && ".join(
+        [f"s[{o['op']}] == {D.itemsize(dt)}" for o, dt in zip(outs, out_dtypes)]
+        + [f"s[{x['op']}] == {D.itemsize(in_types[x['op'] - nout].dtype)}" for x in arrays])
+    name = module.kernel(
+        "elemwise_kernel.c.j2", comment=c_comment(comment), scalars=scalars, arrays=arrays,
+        outs=outs, body=list(extra_lines) + code.lines, contig=contig,
+        restrict="restrict " if restrict else "")
+    return name, code
+
+
+def lower_elementwise(fe, node, pos, program, steps, output_refs, inplace):
+    ins, outs = node.inputs, node.outputs
+    ndim = outs[0].ndim
+    inplace_ok = {o: i for o, i in inplace if fe.can_write_inplace(ins[i], pos)}
+    kernel, code = elementwise_kernel(
+        fe.module, str(node.op), program, steps, output_refs, [v.type for v in ins],
+        [v.dtype for v in outs], node, restrict=not inplace_ok)
+    out0 = fe.ref(outs[0])
+    setup = []
+    for j, out in enumerate(outs):
+        ref = fe.ref(out)
+        if j in inplace_ok:
+            src = fe.ref(ins[inplace_ok[j]])
+            fe.share_storage(out, ins[inplace_ok[j]])
+            setup.append(f"aot_share(&{ref}, &{src});")
+            setup.append(f"aot_copy_shape(&{ref}, &{src});")
+            continue
+        if j:
+            setup.append(f"aot_copy_shape(&{ref}, &{out0});")
+        setup.append(f"if (aot_alloc(ctx, {pos}, &{ref})) goto fail;")
+    refs = [fe.ref(v) for v in ins]
+    bcast = [str(int(b)) for v in ins for b in v.broadcastable] or ["0"]
+    after = []
+    if code.uses_ipow:
+        after.append(f"if (aot_check_scalar_flags(ctx, {pos})) goto fail;")
+    body = render(
+        "elemwise_step.c.j2", pos=pos, what=c_string(str(node.op)), nin=len(ins),
+        in_refs=", ".join(f"&{r}" for r in refs), nbc=len(bcast), bcast=", ".join(bcast),
+        ndim=ndim, shape=f"{out0}.shape", out_setup=setup,
+        nops=len(outs) + len(ins),
+        op_refs=", ".join([f"&{fe.ref(v)}" for v in outs] + [f"&{r}" for r in refs]),
+        kernel=kernel, work=work_estimate(program) * len(outs), after=after)
+    return body
+
+
+def elemwise_program(op, in_dtypes):
+    """An Elemwise as a one-step program."""
+    name = op.scalar_op.name
+    cast = op.dtype if name == "cast" else None
+    program = [(name, cast, [("in", i) for i in range(len(in_dtypes))])]
+    compute, out = op.dtypes(in_dtypes)
+    steps = [(op.scalar_op, tuple(compute), out)]
+    return program, steps, [("step", 0)]
+
+
+@lowers("Elemwise")
+def lower_elemwise(fe, node, pos):
+    program, steps, refs = elemwise_program(node.op, [v.dtype for v in node.inputs])
+    return lower_elementwise(fe, node, pos, program, steps, refs, node.op.inplace)
+
+
+@lowers("Composite")
+def lower_composite(fe, node, pos):
+    op = node.op
+    steps = op.steps([v.dtype for v in node.inputs])
+    return lower_elementwise(fe, node, pos, op.program, steps, op.outputs, op.inplace)

@@ -1,0 +1,371 @@
+"""From optimized function graphs to the C source of one extension module.
+
+Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  The emitter translates; it
+does not optimize.  Invariants of the generated code:
+
+* every graph variable is one ``aot_array`` ``v[k]`` (static dtype and ndim; runtime shape and
+  byte strides); inputs and constants are borrowed memory, every other buffer is a pool block
+  with one reference per variable that holds it;
+* the memory plan: a variable's reference is released right after its last reader (views
+  hold their own reference, so a buffer lives as long as any view of it), and the pool hands
+  the memory to the next allocation of that size, warm;
+* outputs are fresh memory the caller owns: an output that is an input, a constant, or a
+  view sharing memory with an earlier output is copied;
+* an in-place op (``destroy_map``) writes into its input only when that buffer is an
+  intermediate nobody reads afterwards; otherwise it gets a fresh buffer (same result);
+* every failure (shape mismatch, empty reduction, out of memory) is reported through the
+  call's ``aot_ctx`` with the node's index; the module turns it into a Python exception that
+  names the op and the user's source line (``describe_node``).
+
+Each op family's translation lives in its own module (``elementwise``, ``reductions``,
+``views``, ``blas`` ...) and registers itself with :func:`lowers`; an op without one is an
+:class:`~aotsym.emit_c.errors.EmitError` at build time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from aotsym.emit_c import dtypes as D
+from aotsym.emit_c.errors import EmitError
+from aotsym.emit_c.templates import c_comment, c_string, render
+from aotsym.graph.basic import Constant
+from aotsym.graph.errors import describe_node
+
+# op class name -> lower(fe, node, pos) -> C text of the node's step
+LOWERINGS: dict = {}
+
+
+def lowers(*op_class_names):
+    """Register a translation for the ops with these class names."""
+    def register(fn):
+        for name in op_class_names:
+            LOWERINGS[name] = fn
+        return fn
+    return register
+
+
+@dataclass
+class FunctionSpec:
+    """One exported function: its name in the module and its (optimized) graph."""
+    name: str
+    fgraph: object
+    single_output: bool = False
+
+
+@dataclass
+class EmittedFunction:
+    name: str
+    index: int
+    input_types: list
+    output_types: list
+    single_output: bool
+    node_count: int
+    node_descriptions: list
+
+
+@dataclass
+class EmittedModule:
+    """The C source of a module's functions (without the cffi glue) and what it exports."""
+    source: str
+    cdef: str
+    functions: list
+    uses_blas: bool
+    profile: bool
+    meta: dict = field(default_factory=dict)
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.source.encode()).hexdigest()
+
+
+CDEF = """
+int aot_register(const char *key);
+const char *aot_register_error(void);
+"""
+
+
+@dataclass
+class CVar:
+    index: int
+    var: object
+    role: str          # "input", "const" or "node"
+    dims: int          # offset of shape (then strides) in the function's dims array
+
+    @property
+    def ref(self) -> str:
+        return f"v[{self.index}]"
+
+    @property
+    def dtype(self) -> str:
+        return self.var.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.var.ndim
+
+    @property
+    def ctype(self) -> str:
+        return D.STORAGE[self.var.dtype]
+
+    @property
+    def itemsize(self) -> int:
+        return D.itemsize(self.var.dtype)
+
+
+class ModuleEmitter:
+    """Collects kernels and constants shared by the functions of one module."""
+
+    def __init__(self, profile=False, threads=True):
+        self.profile = profile
+        self.threads = threads
+        self.kernels: dict[str, str] = {}      # text with placeholder name -> name
+        self.kernel_texts: list[str] = []
+        self.constants: dict = {}              # key -> C name
+        self.constant_texts: list[str] = []
+        self.uses_blas = False
+        self.blas_source = ""
+        self.features: set = set()
+
+    def kernel(self, template: str, **values) -> str:
+        """Render a kernel once per distinct text; return its C name."""
+        text = render(template, name="AOT_KERNEL_NAME", **values)
+        name = self.kernels.get(text)
+        if name is None:
+            name = f"aot_k{len(self.kernels)}"
+            self.kernels[text] = name
+            self.kernel_texts.append(text.replace("AOT_KERNEL_NAME", name))
+        return name
+
+    def constant(self, data: np.ndarray) -> str:
+        key = (data.dtype.name, data.shape, data.tobytes())
+        name = self.constants.get(key)
+        if name is None:
+            name = f"aot_c{len(self.constants)}"
+            self.constants[key] = name
+            ctype, init, count = D.array_initializer(data)
+            shape = ", ".join(str(n) for n in data.shape) or "0"
+            self.constant_texts.append(render(
+                "constant.c.j2", name=name, ctype=ctype, init=init, count=count,
+                shape=shape, comment=c_comment(f"{data.dtype.name}{list(data.shape)}")))
+        return name
+
+
+class FunctionEmitter:
+    """Translates one FunctionGraph into ``<prefix>_run`` and its Python entry point."""
+
+    def __init__(self, module: ModuleEmitter, spec: FunctionSpec, index: int):
+        self.module = module
+        self.spec = spec
+        self.index = index
+        self.prefix = f"aot_f{index}"
+        self.fgraph = spec.fgraph
+        self.order = list(self.fgraph.toposort())
+        self.cvars: dict[int, CVar] = {}
+        self.dims_total = 0
+        self.setup: list[str] = []
+        self.root: dict[int, int] = {}      # id(var) -> id(var owning the storage)
+        self.last_use: dict[int, int] = {}
+        self.position = 0
+        self._analyse()
+
+    # ---------------------------------------------------------------- variables
+    def _declare(self, var, role) -> CVar:
+        cv = CVar(len(self.cvars), var, role, self.dims_total)
+        self.cvars[id(var)] = cv
+        self.dims_total += 2 * var.ndim
+        self.root.setdefault(id(var), id(var))
+        return cv
+
+    def cvar(self, var) -> CVar:
+        cv = self.cvars.get(id(var))
+        if cv is None:
+            if not isinstance(var, Constant):
+                raise EmitError(f"the variable {var!r} is not computed before it is used")
+            cv = self._declare(var, "const")
+            name = self.module.constant(var.data)
+            self.setup.append(f"aot_set_const(&{cv.ref}, (char *){name}, {name}_shape);")
+        return cv
+
+    def ref(self, var) -> str:
+        return self.cvar(var).ref
+
+    def _analyse(self):
+        for j, var in enumerate(self.fgraph.inputs):
+            cv = self._declare(var, "input")
+            self.setup.append(f"aot_set_input(&{cv.ref}, &in[{j}]);")
+        n = len(self.order)
+        for pos, node in enumerate(self.order):
+            for v in node.inputs:
+                self.last_use[id(v)] = pos
+        for v in self.fgraph.outputs:
+            self.last_use[id(v)] = n  # kept to the end
+
+    # ---------------------------------------------------------------- aliasing
+    def share_storage(self, out_var, in_var):
+        """``out_var`` may alias ``in_var``'s memory (a view or an in-place result)."""
+        self.root[id(out_var)] = self.root.get(id(in_var), id(in_var))
+
+    def root_role(self, var) -> str:
+        root = self.root.get(id(var), id(var))
+        cv = self.cvars.get(root)
+        return cv.role if cv is not None else "const"
+
+    def can_write_inplace(self, in_var, pos) -> bool:
+        """May the node at ``pos`` overwrite ``in_var``'s buffer?"""
+        if self.root_role(in_var) != "node":
+            return False
+        root = self.root.get(id(in_var), id(in_var))
+        for vid, r in self.root.items():
+            if r == root and self.last_use.get(vid, -1) > pos:
+                return False
+        return True
+
+    # ---------------------------------------------------------------- emission
+    def where(self, node) -> str:
+        return describe_node(node)
+
+    def emit(self) -> dict:
+        steps = []
+        describe = []
+        for pos, node in enumerate(self.order):
+            self.position = pos
+            for v in node.inputs:
+                self.cvar(v)
+            for v in node.outputs:
+                self._declare(v, "node")
+            lower = LOWERINGS.get(type(node.op).__name__)
+            if lower is None:
+                raise EmitError(f"the C backend has no implementation of the op "
+                                f"{type(node.op).__name__} ({node.op})", node)
+            body = lower(self, node, pos)
+            releases = [self.cvars[id(v)].ref for v in self._dead_after(node, pos)]
+            steps.append(render("step.c.j2", pos=pos, body=body, releases=releases,
+                                comment=c_comment(f"{pos}: {node.op}"
+                                                  + _line_of(node))))
+            describe.append(c_string(describe_node(node)))
+        for v in self.fgraph.outputs:
+            self.cvar(v)
+        finish = self._finish_outputs()
+        layout = [(cv.dims, cv.ndim, cv.itemsize)
+                  for cv in sorted(self.cvars.values(), key=lambda c: c.index)]
+        return {
+            "prefix": self.prefix,
+            "name": self.spec.name,
+            "nvars": max(1, len(layout)),
+            "layout": layout or [(0, 0, 1)],
+            "ndims": max(1, self.dims_total),
+            "setup": self.setup,
+            "steps": steps,
+            "finish": finish,
+            "nodes": describe or ['""'],
+            "n_nodes": max(1, len(describe)),
+        }
+
+    def _dead_after(self, node, pos):
+        dead = []
+        seen = set()
+        for v in list(node.inputs) + list(node.outputs):
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            cv = self.cvars[id(v)]
+            if cv.role == "node" and self.last_use.get(id(v), -1) <= pos:
+                dead.append(v)
+        return dead
+
+    def _finish_outputs(self) -> list[str]:
+        lines = []
+        taken = set()
+        for j, var in enumerate(self.fgraph.outputs):
+            cv = self.cvar(var)
+            root = self.root.get(id(var), id(var))
+            fresh = self.root_role(var) == "node" and root not in taken
+            taken.add(root)
+            kind = "move" if fresh else "copy"
+            lines.append(f"if (aot_output_{kind}(ctx, &out[{j}], &{cv.ref})) goto fail;")
+        return lines
+
+    def entry(self) -> dict:
+        fg = self.fgraph
+        args = []
+        offset = 0
+        for k, var in enumerate(fg.inputs):
+            args.append({
+                "k": k, "ndim": var.ndim, "typenum": D.TYPENUM[var.dtype], "dims": offset,
+                "bcast": [d for d, b in enumerate(var.broadcastable) if b],
+            })
+            offset += 2 * var.ndim
+        outs = []
+        out_offset = 0
+        for var in fg.outputs:
+            outs.append({"dims": out_offset, "ndim": var.ndim, "itemsize": D.itemsize(var.dtype),
+                         "typenum": D.TYPENUM[var.dtype]})
+            out_offset += 2 * var.ndim
+        return {
+            "prefix": self.prefix,
+            "index": self.index,
+            "name": self.spec.name,
+            "c_name": c_string(self.spec.name),
+            "args": args,
+            "nargs": len(args),
+            "nargs_alloc": max(1, len(args)),
+            "in_dims": max(1, offset),
+            "outs": outs,
+            "nout": len(outs),
+            "nout_alloc": max(1, len(outs)),
+            "out_dims": max(1, out_offset),
+            "single": int(self.spec.single_output and len(outs) == 1),
+            "typenums": ", ".join(o["typenum"] for o in outs) or "0",
+        }
+
+
+def _line_of(node) -> str:
+    trace = node.outputs[0].tag.trace if node.outputs else None
+    if not trace:
+        return ""
+    return f" at {trace.filename.rsplit('/', 1)[-1]}:{trace.lineno}"
+
+
+def emit_module(functions: list, profile: bool = False, threads: bool = True,
+                runtime_source: str = "") -> EmittedModule:
+    """C source for one extension module exporting ``functions`` (``FunctionSpec``s)."""
+    _load_lowerings()
+    module = ModuleEmitter(profile=profile, threads=threads)
+    bodies, entries, emitted = [], [], []
+    for index, spec in enumerate(functions):
+        fe = FunctionEmitter(module, spec, index)
+        body = fe.emit()
+        bodies.append(render("function.c.j2", **body))
+        entries.append(render("entry.c.j2", **fe.entry(), profile=profile))
+        emitted.append(EmittedFunction(
+            spec.name, index, [v.type for v in spec.fgraph.inputs],
+            [v.type for v in spec.fgraph.outputs], spec.single_output, len(fe.order),
+            [describe_node(n) for n in fe.order]))
+    defines = (["#define AOT_PROFILE 1"] if profile else []) + \
+        ([] if threads else ["#define AOT_NO_THREADS 1"])
+    source = render(
+        "module.c.j2",
+        defines=defines,
+        runtime=runtime_source,
+        blas=module.blas_source,
+        constants=module.constant_texts,
+        kernels=module.kernel_texts,
+        functions=bodies,
+        entries=entries,
+        methods=[{"name": c_string(s.name), "entry": f"aot_f{i}_entry",
+                  "doc": c_string(getattr(s, "doc", "") or "")}
+                 for i, s in enumerate(functions)],
+    )
+    return EmittedModule(source, CDEF, emitted, module.uses_blas, profile)
+
+
+def _load_lowerings():
+    # importing registers each family's translations
+    from aotsym.emit_c import elementwise, reductions, shapes, views  # noqa: F401
+    try:
+        from aotsym.emit_c import blas  # noqa: F401
+    except ImportError:
+        pass

@@ -1,0 +1,100 @@
+"""Scalar programs as C statements: the body of every fused elementwise loop.
+
+Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  An ``Elemwise`` is a
+one-step program and a ``Composite`` is its own program (see
+:mod:`aotsym.graph.ops.composite`); both become a list of C declarations
+
+    const double t0 = (x0 * x1);
+    const double t1 = exp(t0);
+
+where ``x{i}`` are the loaded inputs (storage type) and each step converts its arguments to
+their compute dtype, then fills the scalar table's ``c`` column (``{0}`` ``{1}`` ``{2}``,
+``{f}``, ``{T}``).  An op without a C expression for the dtype at hand raises
+:class:`~aotsym.emit_c.errors.EmitError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aotsym.emit_c import dtypes as D
+from aotsym.emit_c.errors import EmitError
+from aotsym.graph.scalar import SCALAR_OPS
+
+# Where C's operator does not do what NumPy does: complex numbers are ordered
+# lexicographically (real part, then imaginary part) by NumPy; C cannot compare them.
+C_OVERRIDES = {
+    ("lt", "c"): "AOT_CLT({0}, {1})", ("le", "c"): "AOT_CLE({0}, {1})",
+    ("gt", "c"): "AOT_CLT({1}, {0})", ("ge", "c"): "AOT_CLE({1}, {0})",
+    # NumPy's floor division of floats goes through fmod (npy_divmod), not floor(a / b)
+    ("int_div", "f"): "AOT_FLOORDIV_FLOAT{f}({0}, {1})",
+    # the table's integer clip lets lo win when lo > hi; NumPy's minimum(maximum(..)) lets hi
+    ("clip", "i"): "AOT_IMIN(AOT_IMAX({0}, {1}), {2})",
+    ("clip", "u"): "AOT_IMIN(AOT_IMAX({0}, {1}), {2})",
+    ("clip", "b"): "AOT_IMIN(AOT_IMAX({0}, {1}), {2})",
+    # a complex number is NaN (infinite) when either part is
+    ("isnan", "c"): "(isnan(__real__ {0}) || isnan(__imag__ {0}))",
+    ("isinf", "c"): "(isinf(__real__ {0}) || isinf(__imag__ {0}))",
+}
+
+
+@dataclass
+class ScalarCode:
+    lines: list          # C declarations, in order
+    outputs: list        # per output: (C expression, dtype)
+    uses_ipow: bool      # a signed integer power: check the negative-exponent flag
+
+
+def convert(expr: str, src: str, dst: str) -> str:
+    """``expr`` (of dtype ``src``) as ``dst``, with NumPy's conversion rules."""
+    if src == dst:
+        return expr
+    if dst == "bool":
+        return f"(({expr}) != 0)"
+    if D.kind(dst) in "iu" and D.kind(src) in "fc":
+        real = f"creal{D.LIBM_SUFFIX.get(src, '')}({expr})" if D.kind(src) == "c" else expr
+        return f"aot_f2i_{D.F2I[dst]}((double)({real}))"
+    if D.kind(dst) == "f" and D.kind(src) == "c":
+        return f"(({D.COMPUTE[dst]})creal{D.LIBM_SUFFIX.get(src, '')}({expr}))"
+    return f"(({D.COMPUTE[dst]})({expr}))"
+
+
+def expression(op_name, compute, out_dtype, args, where) -> str:
+    """The C expression of one scalar op on argument expressions already in ``compute``."""
+    row = SCALAR_OPS[op_name]
+    if op_name == "cast":
+        return convert(args[0], compute[0], out_dtype)
+    k = D.kind(compute[-1])
+    template = C_OVERRIDES.get((op_name, k)) or row.c_expr(k)
+    if template is None:
+        raise EmitError(f"the C backend has no implementation of {op_name} for "
+                        f"{', '.join(compute)} operands", where)
+    return template.format(*args, f=D.LIBM_SUFFIX.get(compute[0], ""),
+                           T=D.COMPUTE[out_dtype])
+
+
+def elemwise_code(steps, program, input_exprs, input_dtypes, output_refs, where) -> ScalarCode:
+    """C for a scalar program.
+
+    ``steps``: per step ``(scalar_op, compute dtypes, out dtype)``; ``program``: per step
+    ``(name, cast dtype, args)`` with refs ``('in', i)``, ``('step', j)``, ``('const', v, dt)``.
+    """
+    lines, step_dtypes = [], []
+    uses_ipow = False
+    for j, ((row, compute, out), (name, _cast, args)) in enumerate(zip(steps, program)):
+        c_args = []
+        for ref, want in zip(args, compute):
+            if ref[0] == "in":
+                expr, have = input_exprs[ref[1]], input_dtypes[ref[1]]
+            elif ref[0] == "step":
+                expr, have = f"t{ref[1]}", step_dtypes[ref[1]]
+            else:
+                expr, have = D.literal(ref[1], ref[2]), ref[2]
+            c_args.append(convert(expr, have, want))
+        expr = expression(name, compute, out, c_args, where)
+        if name == "pow" and D.kind(compute[0]) == "i":
+            uses_ipow = True
+        lines.append(f"const {D.COMPUTE[out]} t{j} = {expr};")
+        step_dtypes.append(out)
+    outputs = [(f"t{ref[1]}", step_dtypes[ref[1]]) for ref in output_refs]
+    return ScalarCode(lines, outputs, uses_ipow)

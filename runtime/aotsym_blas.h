@@ -1,0 +1,278 @@
+/* aotsym_blas.h: matrix products through CBLAS (OpenBLAS from scipy-openblas32/64).
+ *
+ * Pasted into every generated module after aotsym_runtime.c.  With -DAOT_BLAS (set by the
+ * build stage when it links a BLAS) the products call CBLAS; the library's symbol names are
+ * AOT_BLAS_PREFIX + "cblas_dgemm" + AOT_BLAS_SUFFIX (scipy-openblas64: scipy_ ... 64_) and its
+ * integer type is AOT_BLAS_INT.  Without a BLAS the same functions run plain C loops (correct,
+ * slow: the build warns).
+ *
+ * Every function takes logical row-major operands of any strides: an operand BLAS cannot
+ * read directly (no unit stride on either axis, negative or zero strides) is copied to a
+ * C-contiguous temporary first; a transposed view (Fortran-contiguous) is passed as Trans.
+ * Output matrices are C-contiguous (or have a unit column stride and a row stride >= N).
+ */
+
+#define AOT_ROW_MAJOR 101
+#define AOT_NO_TRANS 111
+#define AOT_TRANS 112
+
+#ifdef AOT_BLAS
+#define AOT_CAT3_(a, b, c) a##b##c
+#define AOT_CAT3(a, b, c) AOT_CAT3_(a, b, c)
+#define AOT_CBLAS(name) AOT_CAT3(AOT_BLAS_PREFIX, cblas_##name, AOT_BLAS_SUFFIX)
+typedef AOT_BLAS_INT aot_blasint;
+#define AOT_DECLARE_CBLAS(P, T)                                                                \
+    void AOT_CBLAS(P##gemm)(int, int, int, aot_blasint, aot_blasint, aot_blasint, T, const T *, \
+                            aot_blasint, const T *, aot_blasint, T, T *, aot_blasint);          \
+    void AOT_CBLAS(P##gemv)(int, int, aot_blasint, aot_blasint, T, const T *, aot_blasint,     \
+                            const T *, aot_blasint, T, T *, aot_blasint);                      \
+    void AOT_CBLAS(P##ger)(int, aot_blasint, aot_blasint, T, const T *, aot_blasint,           \
+                           const T *, aot_blasint, T *, aot_blasint);                          \
+    T AOT_CBLAS(P##dot)(aot_blasint, const T *, aot_blasint, const T *, aot_blasint);
+AOT_DECLARE_CBLAS(d, double)
+AOT_DECLARE_CBLAS(s, float)
+#endif
+
+/* How BLAS reads the matrix a: 0 as stored (ld = row stride), 1 transposed (ld = column
+ * stride), -1 it cannot (copy it). */
+static int aot_blas_matrix(const aot_array *a, int64_t *ld)
+{
+    int64_t r = a->shape[0], c = a->shape[1], s0 = a->strides[0], s1 = a->strides[1];
+    int64_t it = a->itemsize;
+    if ((c <= 1 || s1 == it) && (r <= 1 || (s0 > 0 && s0 % it == 0 && s0 / it >= c))) {
+        *ld = r <= 1 ? (c > 1 ? c : 1) : s0 / it;
+        return 0;
+    }
+    if ((r <= 1 || s0 == it) && (c <= 1 || (s1 > 0 && s1 % it == 0 && s1 / it >= r))) {
+        *ld = c <= 1 ? (r > 1 ? r : 1) : s1 / it;
+        return 1;
+    }
+    return -1;
+}
+
+/* Can BLAS write into a (in place): a vector of positive unit-multiple stride, or a matrix
+ * with unit column stride? */
+static int aot_blas_writable(const aot_array *a)
+{
+    int64_t ld;
+    if (a->ndim == 1)
+        return a->shape[0] <= 1 || (a->strides[0] > 0 && a->strides[0] % a->itemsize == 0);
+    return aot_blas_matrix(a, &ld) == 0;
+}
+
+/* The increment of vector x for BLAS, or 0: copy it. */
+static int64_t aot_blas_inc(const aot_array *x)
+{
+    if (x->shape[0] <= 1) return 1;
+    if (x->strides[0] > 0 && x->strides[0] % x->itemsize == 0) return x->strides[0] / x->itemsize;
+    return 0;
+}
+
+/* A matrix operand BLAS can read: a itself, or a C-contiguous copy in tmp. */
+static int aot_blas_operand(aot_ctx *ctx, int node, const aot_array *a, aot_array *tmp,
+                            int64_t *tmp_dims, const aot_array **use, int *trans, int64_t *ld)
+{
+    *trans = aot_blas_matrix(a, ld);
+    *use = a;
+    if (*trans >= 0) return 0;
+    tmp->shape = tmp_dims;
+    tmp->strides = tmp_dims + a->ndim;
+    if (aot_contiguous(ctx, node, tmp, a)) return -1;
+    *use = tmp;
+    *trans = 0;
+    *ld = a->ndim == 2 && a->shape[1] > 1 ? a->shape[1] : 1;
+    return 0;
+}
+
+static int aot_blas_vector(aot_ctx *ctx, int node, const aot_array *x, aot_array *tmp,
+                           int64_t *tmp_dims, const aot_array **use, int64_t *inc)
+{
+    *inc = aot_blas_inc(x);
+    *use = x;
+    if (*inc) return 0;
+    tmp->shape = tmp_dims;
+    tmp->strides = tmp_dims + 1;
+    if (aot_contiguous(ctx, node, tmp, x)) return -1;
+    *use = tmp;
+    *inc = 1;
+    return 0;
+}
+
+#define AOT_AT2(T, a, i, j) (*(const T *)((a)->data + (i) * (a)->strides[0] + (j) * (a)->strides[1]))
+#define AOT_AT1(T, a, i) (*(const T *)((a)->data + (i) * (a)->strides[0]))
+
+/* C (M x N, unit column stride) <- alpha * A @ B + beta * C; beta == 0: C is not read. */
+#define AOT_DEFINE_GEMM(P, T)                                                                  \
+    static int aot_gemm_##P(aot_ctx *ctx, int node, aot_array *C, const aot_array *A,          \
+                            const aot_array *B, T alpha, T beta)                               \
+    {                                                                                          \
+        int64_t M = A->shape[0], K = A->shape[1], N = B->shape[1];                             \
+        int64_t ldc = M > 1 ? C->strides[0] / C->itemsize : (N > 1 ? N : 1);                    \
+        if (M == 0 || N == 0) return 0;                                                        \
+        if (K == 0 || alpha == 0) {                                                            \
+            for (int64_t i = 0; i < M; i++)                                                    \
+                for (int64_t j = 0; j < N; j++) {                                              \
+                    T *c = (T *)C->data + i * ldc + j;                                         \
+                    *c = beta == 0 ? (T)0 : beta * *c;                                         \
+                }                                                                              \
+            return 0;                                                                          \
+        }                                                                                      \
+        aot_array ta_, tb_;                                                                    \
+        int64_t ta_dims[4], tb_dims[4], lda, ldb;                                              \
+        const aot_array *a, *b;                                                                \
+        int tra, trb;                                                                          \
+        ta_.block = tb_.block = NULL;                                                          \
+        if (aot_blas_operand(ctx, node, A, &ta_, ta_dims, &a, &tra, &lda) ||                   \
+            aot_blas_operand(ctx, node, B, &tb_, tb_dims, &b, &trb, &ldb)) {                   \
+            aot_release(&ta_);                                                                 \
+            return -1;                                                                         \
+        }                                                                                      \
+        AOT_GEMM_CALL(P, T)                                                                    \
+        aot_release(&ta_);                                                                     \
+        aot_release(&tb_);                                                                     \
+        return 0;                                                                              \
+    }
+
+/* y (length M) <- alpha * A @ x + beta * y; A is M x N. */
+#define AOT_DEFINE_GEMV(P, T)                                                                  \
+    static int aot_gemv_##P(aot_ctx *ctx, int node, aot_array *Y, const aot_array *A,          \
+                            const aot_array *X, T alpha, T beta)                               \
+    {                                                                                          \
+        int64_t M = A->shape[0], N = A->shape[1];                                              \
+        int64_t incy = Y->shape[0] > 1 ? Y->strides[0] / Y->itemsize : 1;                      \
+        if (M == 0) return 0;                                                                  \
+        if (N == 0 || alpha == 0) {                                                            \
+            for (int64_t i = 0; i < M; i++) {                                                  \
+                T *y = (T *)Y->data + i * incy;                                                \
+                *y = beta == 0 ? (T)0 : beta * *y;                                             \
+            }                                                                                  \
+            return 0;                                                                          \
+        }                                                                                      \
+        aot_array ta_, tx_;                                                                    \
+        int64_t ta_dims[4], tx_dims[2], lda, incx;                                             \
+        const aot_array *a, *x;                                                                \
+        int tra;                                                                               \
+        ta_.block = tx_.block = NULL;                                                          \
+        if (aot_blas_operand(ctx, node, A, &ta_, ta_dims, &a, &tra, &lda) ||                   \
+            aot_blas_vector(ctx, node, X, &tx_, tx_dims, &x, &incx)) {                         \
+            aot_release(&ta_);                                                                 \
+            return -1;                                                                         \
+        }                                                                                      \
+        AOT_GEMV_CALL(P, T)                                                                    \
+        aot_release(&ta_);                                                                     \
+        aot_release(&tx_);                                                                     \
+        return 0;                                                                              \
+    }
+
+/* A (M x N, unit column stride) <- alpha * outer(x, y) + A. */
+#define AOT_DEFINE_GER(P, T)                                                                   \
+    static int aot_ger_##P(aot_ctx *ctx, int node, aot_array *A, const aot_array *X,           \
+                           const aot_array *Y, T alpha)                                        \
+    {                                                                                          \
+        int64_t M = A->shape[0], N = A->shape[1];                                              \
+        int64_t lda = M > 1 ? A->strides[0] / A->itemsize : (N > 1 ? N : 1);                    \
+        if (M == 0 || N == 0 || alpha == 0) return 0;                                          \
+        aot_array tx_, ty_;                                                                    \
+        int64_t tx_dims[2], ty_dims[2], incx, incy;                                            \
+        const aot_array *x, *y;                                                                \
+        tx_.block = ty_.block = NULL;                                                          \
+        if (aot_blas_vector(ctx, node, X, &tx_, tx_dims, &x, &incx) ||                         \
+            aot_blas_vector(ctx, node, Y, &ty_, ty_dims, &y, &incy)) {                         \
+            aot_release(&tx_);                                                                 \
+            return -1;                                                                         \
+        }                                                                                      \
+        AOT_GER_CALL(P, T)                                                                     \
+        aot_release(&tx_);                                                                     \
+        aot_release(&ty_);                                                                     \
+        return 0;                                                                              \
+    }
+
+/* x . y of two vectors of length n. */
+#define AOT_DEFINE_DOTV(P, T)                                                                  \
+    static int aot_dotv_##P(aot_ctx *ctx, int node, T *result, const aot_array *X,             \
+                            const aot_array *Y)                                                \
+    {                                                                                          \
+        int64_t n = X->shape[0];                                                               \
+        aot_array tx_, ty_;                                                                    \
+        int64_t tx_dims[2], ty_dims[2], incx, incy;                                            \
+        const aot_array *x, *y;                                                                \
+        tx_.block = ty_.block = NULL;                                                          \
+        if (aot_blas_vector(ctx, node, X, &tx_, tx_dims, &x, &incx) ||                         \
+            aot_blas_vector(ctx, node, Y, &ty_, ty_dims, &y, &incy)) {                         \
+            aot_release(&tx_);                                                                 \
+            return -1;                                                                         \
+        }                                                                                      \
+        AOT_DOTV_CALL(P, T)                                                                    \
+        aot_release(&tx_);                                                                     \
+        aot_release(&ty_);                                                                     \
+        return 0;                                                                              \
+    }
+
+#ifdef AOT_BLAS
+#define AOT_GEMM_CALL(P, T)                                                                    \
+    AOT_CBLAS(P##gemm)(AOT_ROW_MAJOR, tra ? AOT_TRANS : AOT_NO_TRANS,                          \
+                       trb ? AOT_TRANS : AOT_NO_TRANS, (aot_blasint)M, (aot_blasint)N,         \
+                       (aot_blasint)K, alpha, (const T *)a->data, (aot_blasint)lda,            \
+                       (const T *)b->data, (aot_blasint)ldb, beta, (T *)C->data,              \
+                       (aot_blasint)ldc);
+/* op(A) is M x N; stored transposed, A's buffer is an N x M row-major matrix */
+#define AOT_GEMV_CALL(P, T)                                                                    \
+    AOT_CBLAS(P##gemv)(AOT_ROW_MAJOR, tra ? AOT_TRANS : AOT_NO_TRANS,                          \
+                       (aot_blasint)(tra ? N : M), (aot_blasint)(tra ? M : N), alpha,          \
+                       (const T *)a->data, (aot_blasint)lda, (const T *)x->data,               \
+                       (aot_blasint)incx, beta, (T *)Y->data, (aot_blasint)incy);
+#define AOT_GER_CALL(P, T)                                                                     \
+    AOT_CBLAS(P##ger)(AOT_ROW_MAJOR, (aot_blasint)M, (aot_blasint)N, alpha, (const T *)x->data, \
+                      (aot_blasint)incx, (const T *)y->data, (aot_blasint)incy, (T *)A->data,  \
+                      (aot_blasint)lda);
+#define AOT_DOTV_CALL(P, T)                                                                    \
+    *result = n ? AOT_CBLAS(P##dot)((aot_blasint)n, (const T *)x->data, (aot_blasint)incx,     \
+                                    (const T *)y->data, (aot_blasint)incy)                     \
+                : (T)0;
+#else
+#define AOT_GEMM_CALL(P, T)                                                                    \
+    (void)lda;                                                                                 \
+    (void)ldb;                                                                                 \
+    (void)tra;                                                                                 \
+    (void)trb;                                                                                 \
+    for (int64_t i = 0; i < M; i++)                                                            \
+        for (int64_t j = 0; j < N; j++) {                                                      \
+            T acc = 0;                                                                         \
+            for (int64_t k = 0; k < K; k++) acc += AOT_AT2(T, a, i, k) * AOT_AT2(T, b, k, j);   \
+            T *c = (T *)C->data + i * ldc + j;                                                 \
+            *c = alpha * acc + (beta == 0 ? (T)0 : beta * *c);                                 \
+        }
+#define AOT_GEMV_CALL(P, T)                                                                    \
+    (void)lda;                                                                                 \
+    (void)incx;                                                                                \
+    (void)tra;                                                                                 \
+    for (int64_t i = 0; i < M; i++) {                                                          \
+        T acc = 0;                                                                             \
+        for (int64_t k = 0; k < N; k++) acc += AOT_AT2(T, a, i, k) * AOT_AT1(T, x, k);          \
+        T *yy = (T *)Y->data + i * incy;                                                       \
+        *yy = alpha * acc + (beta == 0 ? (T)0 : beta * *yy);                                   \
+    }
+#define AOT_GER_CALL(P, T)                                                                     \
+    (void)incx;                                                                                \
+    (void)incy;                                                                                \
+    for (int64_t i = 0; i < M; i++)                                                            \
+        for (int64_t j = 0; j < N; j++)                                                        \
+            ((T *)A->data)[i * lda + j] += alpha * AOT_AT1(T, x, i) * AOT_AT1(T, y, j);
+#define AOT_DOTV_CALL(P, T)                                                                    \
+    (void)incx;                                                                                \
+    (void)incy;                                                                                \
+    {                                                                                          \
+        T acc = 0;                                                                             \
+        for (int64_t k = 0; k < n; k++) acc += AOT_AT1(T, x, k) * AOT_AT1(T, y, k);             \
+        *result = acc;                                                                         \
+    }
+#endif
+
+AOT_DEFINE_GEMM(d, double)
+AOT_DEFINE_GEMM(s, float)
+AOT_DEFINE_GEMV(d, double)
+AOT_DEFINE_GEMV(s, float)
+AOT_DEFINE_GER(d, double)
+AOT_DEFINE_GER(s, float)
+AOT_DEFINE_DOTV(d, double)
+AOT_DEFINE_DOTV(s, float)

@@ -1,0 +1,256 @@
+/* aotsym_python.h: the boundary between Python objects and the runtime's aot_array.
+ *
+ * Pasted into every generated module after aotsym_runtime.c (the module is a cffi API-mode
+ * extension, so Python.h is already included; this file includes NumPy's C API).  Each
+ * exported function of a module is a METH_FASTCALL C function that
+ *
+ *   1. checks every argument on the fast path (an aligned, native-byte-order ndarray of the
+ *      declared dtype and ndim, length 1 where the type is broadcastable); anything else goes
+ *      to the module's Python slow path (Theano's conversion rules and error messages),
+ *      which converts and calls again;
+ *   2. runs the generated C (the GIL released for large inputs);
+ *   3. wraps each output's pool block in a NumPy array whose base is a capsule that gives the
+ *      block back to the pool when the array dies;
+ *   4. on failure raises ValueError / MemoryError / TypeError whose message names the node,
+ *      the op and the user's source line.
+ */
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+
+typedef char aot_npy_intp_is_int64[sizeof(npy_intp) == sizeof(int64_t) ? 1 : -1];
+
+#define AOT_CAPSULE_NAME "aotsym.block"
+#define AOT_RT_CAPSULE "aotsym.runtime.api"
+#define AOT_RT_MODULE "_aotsym_runtime"
+
+static PyObject *aot_slowpath;          /* the module's Python slow path: (index, args) */
+static __thread int aot_in_slowpath;    /* set while the slow path calls back in */
+static char aot_register_message[512];
+
+/* ---- the shared runtime (one pool of memory and threads per process) */
+static int aot_rt_setup(void)
+{
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    PyObject *holder = PyDict_GetItemString(modules, AOT_RT_MODULE);
+    if (holder) {
+        PyObject *cap = PyObject_GetAttrString(holder, "api");
+        if (cap) {
+            const aot_rt_api *api = (const aot_rt_api *)PyCapsule_GetPointer(cap, AOT_RT_CAPSULE);
+            Py_DECREF(cap);
+            if (api && api->abi == AOT_RT_ABI) {
+                aot_rt = api;
+                return 0;
+            }
+        }
+        PyErr_Clear();
+    }
+    aot_rt_init_local();
+    if (holder) return 0; /* another ABI is published: keep ours private */
+    PyObject *mod = PyModule_New(AOT_RT_MODULE);
+    if (!mod) return -1;
+    PyObject *cap = PyCapsule_New((void *)&aot_rt_local, AOT_RT_CAPSULE, NULL);
+    if (!cap || PyModule_AddObject(mod, "api", cap) < 0) {
+        Py_XDECREF(cap);
+        Py_DECREF(mod);
+        return -1;
+    }
+    int rc = PyDict_SetItemString(modules, AOT_RT_MODULE, mod);
+    Py_DECREF(mod);
+    return rc;
+}
+
+/* ---- arguments */
+static inline int aot_arg_ok(PyObject *o, int typenum, int ndim)
+{
+    if (!PyArray_Check(o)) return 0;
+    PyArrayObject *a = (PyArrayObject *)o;
+    if (PyArray_NDIM(a) != ndim) return 0;
+    int t = PyArray_TYPE(a);
+    if (t != typenum && !PyArray_EquivTypenums(t, typenum)) return 0;
+    return PyArray_ISBEHAVED_RO(a);
+}
+
+/* A borrowed view of an ndarray (the caller keeps the array alive). */
+static inline void aot_arg_view(PyObject *o, aot_array *a, int64_t *dims, int ndim)
+{
+    PyArrayObject *arr = (PyArrayObject *)o;
+    const npy_intp *shape = PyArray_DIMS(arr), *strides = PyArray_STRIDES(arr);
+    a->data = PyArray_BYTES(arr);
+    a->block = NULL;
+    a->shape = dims;
+    a->strides = dims + ndim;
+    a->ndim = ndim;
+    a->itemsize = (int)PyArray_ITEMSIZE(arr);
+    for (int d = 0; d < ndim; d++) {
+        a->shape[d] = shape[d];
+        a->strides[d] = strides[d];
+    }
+}
+
+static PyObject *aot_slow(int index, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (aot_in_slowpath || !aot_slowpath) {
+        PyErr_SetString(PyExc_TypeError,
+                        "aotsym: an argument was rejected after conversion (internal error)");
+        return NULL;
+    }
+    PyObject *tuple = PyTuple_New(nargs);
+    if (!tuple) return NULL;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SET_ITEM(tuple, i, args[i]);
+    }
+    aot_in_slowpath = 1;
+    PyObject *result = PyObject_CallFunction(aot_slowpath, "iO", index, tuple);
+    aot_in_slowpath = 0;
+    Py_DECREF(tuple);
+    return result;
+}
+
+/* ---- results */
+static void aot_capsule_free(PyObject *capsule)
+{
+    aot_block *b = (aot_block *)PyCapsule_GetPointer(capsule, AOT_CAPSULE_NAME);
+    if (b) aot_block_decref(b);
+}
+
+/* An ndarray owning the array's block reference (which it takes over). */
+static PyObject *aot_wrap(aot_array *a, int typenum)
+{
+    PyArray_Descr *descr = PyArray_DescrFromType(typenum);
+    if (!descr) return NULL;
+    PyObject *arr = PyArray_NewFromDescr(&PyArray_Type, descr, a->ndim, (npy_intp *)a->shape,
+                                         (npy_intp *)a->strides, a->data, NPY_ARRAY_WRITEABLE,
+                                         NULL);
+    if (!arr) return NULL;
+    if (a->block) {
+        PyObject *cap = PyCapsule_New(a->block, AOT_CAPSULE_NAME, aot_capsule_free);
+        if (!cap) {
+            Py_DECREF(arr);
+            return NULL;
+        }
+        a->block = NULL; /* the capsule owns the reference now */
+        if (PyArray_SetBaseObject((PyArrayObject *)arr, cap) < 0) {
+            Py_DECREF(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+/* The outputs as one array (single) or a tuple; releases what is not returned on error. */
+static PyObject *aot_wrap_outputs(aot_array *out, int nout, const int *typenums, int single)
+{
+    PyObject *result = NULL;
+    if (single) {
+        result = aot_wrap(&out[0], typenums[0]);
+    } else {
+        result = PyTuple_New(nout);
+        for (int k = 0; result && k < nout; k++) {
+            PyObject *arr = aot_wrap(&out[k], typenums[k]);
+            if (!arr) {
+                Py_CLEAR(result);
+                break;
+            }
+            PyTuple_SET_ITEM(result, k, arr);
+        }
+    }
+    for (int k = 0; k < nout; k++) aot_release(&out[k]);
+    return result;
+}
+
+/* The Python exception for a failed call: the runtime's message, then the node. */
+static PyObject *aot_raise(const aot_ctx *ctx, const char *const *nodes, const char *fname)
+{
+    PyObject *type = ctx->status == AOT_ERR_MEMORY ? PyExc_MemoryError
+                   : ctx->status == AOT_ERR_TYPE ? PyExc_TypeError : PyExc_ValueError;
+    if (ctx->node >= 0)
+        PyErr_Format(type, "%s\n  while computing %s\n  in %s()", ctx->message,
+                     nodes[ctx->node], fname);
+    else
+        PyErr_Format(type, "%s\n  in %s()", ctx->message, fname);
+    return NULL;
+}
+
+/* ---- module-level helpers exposed to the Python side */
+static PyObject *aot_py_set_slowpath(PyObject *self, PyObject *fn)
+{
+    (void)self;
+    Py_XINCREF(fn);
+    Py_XSETREF(aot_slowpath, fn);
+    Py_RETURN_NONE;
+}
+
+static PyObject *aot_py_pool_stats(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    int64_t s[4];
+    aot_rt->pool_stats(s);
+    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:i}", "allocations", (long long)s[0], "reused",
+                         (long long)s[1], "cached_bytes", (long long)s[2], "cached_large",
+                         (long long)s[3], "threads", aot_rt->num_threads());
+}
+
+/* The CPU must have the instruction sets the module was compiled for (-march=native on the
+ * build machine): say so instead of dying of SIGILL.  Compiled for the baseline ISA. */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("arch=x86-64"))) static const char *aot_missing_isa(void)
+{
+    __builtin_cpu_init();
+#ifdef __AVX512F__
+    if (!__builtin_cpu_supports("avx512f")) return "AVX-512";
+#endif
+#ifdef __AVX2__
+    if (!__builtin_cpu_supports("avx2")) return "AVX2";
+#endif
+#ifdef __FMA__
+    if (!__builtin_cpu_supports("fma")) return "FMA";
+#endif
+#ifdef __AVX__
+    if (!__builtin_cpu_supports("avx")) return "AVX";
+#endif
+    return NULL;
+}
+#else
+static const char *aot_missing_isa(void) { return NULL; }
+#endif
+
+/* Fill a module object with the functions and register it as sys.modules[key]. */
+static int aot_register_module(const char *key, PyMethodDef *methods)
+{
+    const char *isa = aot_missing_isa();
+    if (isa) {
+        snprintf(aot_register_message, sizeof aot_register_message,
+                 "this aotsym module was compiled for a CPU with %s, which this machine "
+                 "lacks; rebuild it here, or with portable flags (aotsym build --cflags=-O3)",
+                 isa);
+        return -1;
+    }
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int rc = -1;
+    PyObject *mod = NULL;
+    if (PyArray_API == NULL && _import_array() < 0) goto done;
+    if (aot_rt_setup() < 0) goto done;
+    mod = PyModule_New(key);
+    if (!mod || PyModule_AddFunctions(mod, methods) < 0) goto done;
+    if (PyDict_SetItemString(PyImport_GetModuleDict(), key, mod) < 0) goto done;
+    rc = 0;
+done:
+    if (rc) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyObject *text = value ? PyObject_Str(value) : NULL;
+        const char *msg = text ? PyUnicode_AsUTF8(text) : NULL;
+        snprintf(aot_register_message, sizeof aot_register_message, "%s",
+                 msg ? msg : "unknown error while loading the module");
+        Py_XDECREF(text);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        PyErr_Clear();
+    }
+    Py_XDECREF(mod);
+    PyGILState_Release(gil);
+    return rc;
+}

@@ -1,0 +1,193 @@
+/* aotsym_runtime.h: the C runtime every generated module is compiled with.
+ *
+ * Part of the pipeline's last stage (emit_c -> build -> module.so + runtime/).  The emitter
+ * pastes aotsym_scalar.h, this header and aotsym_runtime.c, in that order, at the top of each
+ * generated translation unit, so a module is one self-contained C file.
+ *
+ * What it provides:
+ *
+ *   aot_array    the descriptor of a value: data pointer, the refcounted block that owns the
+ *                memory (NULL for borrowed memory: arguments, constants), shape and *byte*
+ *                strides (NumPy's convention; negative strides are allowed), ndim, itemsize.
+ *   aot_block    a 64-byte-aligned buffer from the process-wide pool.  Freed blocks are kept
+ *                for reuse (the memory plan: an intermediate is released after its last
+ *                reader, and the next allocation of that size gets warm, already faulted-in
+ *                pages); large blocks are mmap'ed 2 MiB-aligned with MADV_HUGEPAGE.  Output
+ *                blocks are handed to NumPy arrays and come back to the pool when the array
+ *                dies.
+ *   aot_loop     the N-d strided loop driver: it drops length-1 dimensions, merges dimensions
+ *                that are contiguous for every operand, and calls a kernel's 1-d inner loop
+ *                (NumPy-ufunc style) per row; large loops are split over a pthread pool, small
+ *                ones stay on the calling thread.
+ *   aot_ctx      the per-call context: error state (which node, what message) and profiling
+ *                counters.  Errors never abort: every step returns -1 and the generated
+ *                wrapper raises a Python exception naming the node and the user's line.
+ *
+ * One pool of memory and one pool of threads serve every aotsym module in a process: the
+ * first module loaded publishes its runtime (a table of function pointers, aot_rt_api) and
+ * later modules with the same AOT_RT_ABI use it.
+ *
+ * Profiling hooks (AOT_PROF_BEGIN / AOT_PROF_END) compile to nothing unless AOT_PROFILE is
+ * defined (a profile build).
+ */
+#ifndef AOTSYM_RUNTIME_H
+#define AOTSYM_RUNTIME_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AOT_RT_ABI 1
+#define AOT_ALIGN 64
+#define AOT_HEADER 64
+#define AOT_MAX_NDIM 64
+
+#if defined(__GNUC__)
+#define AOT_UNUSED __attribute__((unused))
+#define AOT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define AOT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define AOT_UNUSED
+#define AOT_LIKELY(x) (x)
+#define AOT_UNLIKELY(x) (x)
+#endif
+
+typedef struct aot_block {
+    size_t capacity;          /* usable bytes after the header */
+    int refcount;             /* atomic */
+    int mapped;               /* 1: mmap'ed (map_base, map_len), 0: from aligned_alloc */
+    struct aot_block *next;   /* free-list link while cached */
+    void *map_base;
+    size_t map_len;
+    char pad_[AOT_HEADER - 2 * sizeof(size_t) - 2 * sizeof(int) - 2 * sizeof(void *)];
+} aot_block;
+
+#define AOT_BLOCK_DATA(b) ((char *)(b) + AOT_HEADER)
+
+typedef struct {
+    char *data;
+    aot_block *block;   /* the owning block (one reference), or NULL: borrowed memory */
+    int64_t *shape;
+    int64_t *strides;   /* in bytes */
+    int ndim;
+    int itemsize;
+} aot_array;
+
+enum { AOT_OK = 0, AOT_ERR_VALUE = 1, AOT_ERR_MEMORY = 2, AOT_ERR_TYPE = 3 };
+
+typedef struct {
+    int status;          /* AOT_OK or an AOT_ERR_* kind */
+    int node;            /* index of the failing node (-1: none) */
+    char message[1024];
+    int64_t *prof_ns;    /* profile builds: per-node nanoseconds and calls */
+    int64_t *prof_calls;
+} aot_ctx;
+
+/* The reduced axis of an argmax/argmin: its length and byte stride. */
+typedef struct {
+    int64_t len, stride;
+} aot_axis;
+
+/* 1-d inner loop of a kernel: ptrs[k] is operand k's first element, strides[k] its byte
+ * stride along the row, n the row length; aux is the kernel's extra data. */
+typedef void (*aot_inner_fn)(char **ptrs, const int64_t *strides, int64_t n, void *aux);
+typedef void (*aot_task_fn)(void *arg, int64_t begin, int64_t end);
+
+/* The process-wide runtime shared between modules (see the file comment). */
+typedef struct {
+    int abi;
+    aot_block *(*block_new)(size_t nbytes);
+    void (*block_release)(aot_block *block);
+    void (*parallel_for)(int64_t n, aot_task_fn fn, void *arg);
+    int (*num_threads)(void);
+    void (*pool_stats)(int64_t *out4);
+} aot_rt_api;
+
+static const aot_rt_api *aot_rt;
+
+/* ---- errors */
+static int aot_fail(aot_ctx *ctx, int node, int kind, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+static int aot_fail_nomem(aot_ctx *ctx, int node, size_t nbytes);
+static void aot_format_shape(char *buf, size_t size, const int64_t *shape, int ndim);
+
+/* ---- memory */
+static inline void aot_block_incref(aot_block *b)
+{
+    if (b) __atomic_fetch_add(&b->refcount, 1, __ATOMIC_RELAXED);
+}
+static inline void aot_block_decref(aot_block *b)
+{
+    if (b && __atomic_sub_fetch(&b->refcount, 1, __ATOMIC_ACQ_REL) == 0) aot_rt->block_release(b);
+}
+/* Release the array's reference to its block (the memory plan's "last use"). */
+static inline void aot_release(aot_array *a)
+{
+    aot_block_decref(a->block);
+    a->block = NULL;
+}
+static int64_t aot_size(const aot_array *a);
+static int aot_is_c_contiguous(const aot_array *a);
+static void aot_set_c_strides(aot_array *a);
+/* Allocate a C-contiguous buffer for a->shape (ndim and itemsize already set). */
+static int aot_alloc(aot_ctx *ctx, int node, aot_array *a);
+/* dst becomes a view of src's memory (shares and references its block). */
+static inline void aot_share(aot_array *dst, const aot_array *src)
+{
+    dst->data = src->data;
+    dst->block = src->block;
+    aot_block_incref(src->block);
+}
+
+/* ---- loops */
+/* Run fn over the broadcast iteration space `shape` (ndim dims) for nops operands; strides
+ * is nops x ndim, row-major by operand.  work: an estimate of the cost per element relative
+ * to a copy, for the decision to use threads.  order_op: the operand whose memory order the
+ * loop follows (-1: keep C order).  reduce_op0: operand 0 is an accumulator with zero
+ * strides along the reduced dimensions, so threads never split those. */
+static void aot_loop(int ndim, const int64_t *shape, int nops, char *const *base,
+                     const int64_t *strides, aot_inner_fn fn, void *aux, int work,
+                     int order_op, int reduce_op0);
+/* Loop over operands given as arrays broadcast to `shape` (a length-1 dimension of an
+ * operand is broadcast with stride 0). */
+static void aot_loop_arrays(int ndim, const int64_t *shape, int nops, aot_array *const *ops,
+                            aot_inner_fn fn, void *aux, int work, int order_op, int reduce_op0);
+/* dst (already allocated, same shape) <- src, any strides. */
+static void aot_copy(aot_array *dst, const aot_array *src);
+/* A C-contiguous copy of src when it is not C-contiguous (else a shared view). */
+static int aot_contiguous(aot_ctx *ctx, int node, aot_array *dst, const aot_array *src);
+
+/* ---- shapes */
+/* The broadcast output shape of an elementwise node, with check_broadcast_shapes's errors.
+ * bcast is nin x ndim: 1 where the input's type declares the dimension broadcastable. */
+static int aot_broadcast_shape(aot_ctx *ctx, int node, const char *what, int nin,
+                               aot_array *const *ins, const unsigned char *bcast, int ndim,
+                               int64_t *out_shape);
+
+/* ---- profiling */
+#ifdef AOT_PROFILE
+#include <time.h>
+static inline int64_t aot_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+#define AOT_PROF_BEGIN(ctx, k) int64_t aot_prof_t0_##k = aot_now_ns()
+#define AOT_PROF_END(ctx, k)                                                      \
+    do {                                                                          \
+        (ctx)->prof_ns[k] += aot_now_ns() - aot_prof_t0_##k;                      \
+        (ctx)->prof_calls[k] += 1;                                                \
+    } while (0)
+#else
+#define AOT_PROF_BEGIN(ctx, k) ((void)0)
+#define AOT_PROF_END(ctx, k) ((void)0)
+#endif
+
+#endif /* AOTSYM_RUNTIME_H */

@@ -1,0 +1,218 @@
+/* aotsym_scalar.h: the helpers that the scalar op table's C column names.
+ *
+ * Part of the C runtime (compiled into every module).  aotsym/graph/scalar.py writes
+ * expressions such as "AOT_FLOORDIV_INT({0}, {1})"; this file defines every AOT_* name used
+ * there, with NumPy's semantics:
+ *
+ *   - integer floor division and modulo by zero give 0, and INT_MIN // -1 wraps to INT_MIN
+ *     (never a trap: the division instruction is never executed for those operands);
+ *   - AOT_FMAX / AOT_FMIN propagate NaN (np.maximum / np.minimum);
+ *   - AOT_MOD_FLOAT has the sign of the divisor (np.mod), NaN for a zero divisor;
+ *   - AOT_IPOW wraps on overflow; a negative exponent sets aot_scalar_flags, which the
+ *     generated function turns into NumPy's ValueError.
+ *
+ * Integer helpers dispatch on the promoted C type with _Generic, so one macro serves every
+ * integer width (int8/int16 operands promote to int, as C does).
+ */
+#ifndef AOTSYM_SCALAR_H
+#define AOTSYM_SCALAR_H
+
+#include <math.h>
+#include <stdint.h>
+
+/* Set (never cleared here) when a kernel meets an operation NumPy reports as an error. */
+#define AOT_FLAG_NEGATIVE_POWER 1
+static int aot_scalar_flags;
+
+#define AOT_DEFINE_INT_DIVMOD(NAME, T, UT)                                         \
+    static inline T aot_floordiv_##NAME(T a, T b)                                  \
+    {                                                                              \
+        if (b == 0) return 0;                                                      \
+        if (b == -1) return (T)((UT)0 - (UT)a);                                    \
+        T q = a / b;                                                               \
+        if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1;                          \
+        return q;                                                                  \
+    }                                                                              \
+    static inline T aot_mod_##NAME(T a, T b)                                       \
+    {                                                                              \
+        if (b == 0 || b == -1) return 0;                                           \
+        T r = a % b;                                                               \
+        if (r != 0 && ((r < 0) != (b < 0))) r += b;                                \
+        return r;                                                                  \
+    }
+
+AOT_DEFINE_INT_DIVMOD(i32, int, unsigned int)
+AOT_DEFINE_INT_DIVMOD(il, long, unsigned long)
+AOT_DEFINE_INT_DIVMOD(ill, long long, unsigned long long)
+
+#define AOT_FLOORDIV_INT(a, b) _Generic((a) + (b), \
+    int: aot_floordiv_i32, long: aot_floordiv_il, long long: aot_floordiv_ill)((a), (b))
+#define AOT_MOD_INT(a, b) _Generic((a) + (b), \
+    int: aot_mod_i32, long: aot_mod_il, long long: aot_mod_ill)((a), (b))
+
+static inline double aot_mod_double(double a, double b)
+{
+    double m = fmod(a, b);
+    if (b == 0.0) return m; /* NaN, as NumPy */
+    if (m != 0.0) {
+        if ((b < 0) != (m < 0)) m += b;
+    } else {
+        m = copysign(0.0, b);
+    }
+    return m;
+}
+
+static inline float aot_mod_float(float a, float b)
+{
+    float m = fmodf(a, b);
+    if (b == 0.0f) return m;
+    if (m != 0.0f) {
+        if ((b < 0) != (m < 0)) m += b;
+    } else {
+        m = copysignf(0.0f, b);
+    }
+    return m;
+}
+
+/* NumPy's npy_floor_divide: the quotient consistent with np.mod, rounded like NumPy. */
+static inline double aot_floordiv_double(double a, double b)
+{
+    if (b == 0.0) return a / b;
+    double mod = fmod(a, b);
+    double div = (a - mod) / b;
+    if (mod != 0.0 && ((b < 0) != (mod < 0))) div -= 1.0;
+    if (div == 0.0) return copysign(0.0, a / b);
+    double fl = floor(div);
+    if (div - fl > 0.5) fl += 1.0;
+    return fl;
+}
+
+static inline float aot_floordiv_float(float a, float b)
+{
+    if (b == 0.0f) return a / b;
+    float mod = fmodf(a, b);
+    float div = (a - mod) / b;
+    if (mod != 0.0f && ((b < 0) != (mod < 0))) div -= 1.0f;
+    if (div == 0.0f) return copysignf(0.0f, a / b);
+    float fl = floorf(div);
+    if (div - fl > 0.5f) fl += 1.0f;
+    return fl;
+}
+
+#define AOT_FLOORDIV_FLOAT(a, b) aot_floordiv_double((a), (b))
+#define AOT_FLOORDIV_FLOATf(a, b) aot_floordiv_float((a), (b))
+#define AOT_MOD_FLOAT(a, b) aot_mod_double((a), (b))
+#define AOT_MOD_FLOATf(a, b) aot_mod_float((a), (b))
+
+/* Integer power by squaring in unsigned arithmetic (wraps like NumPy, no UB). */
+#define AOT_DEFINE_IPOW(NAME, T, UT)                                               \
+    static inline T aot_ipow_##NAME(T base, T exp)                                 \
+    {                                                                              \
+        if (exp < 0) {                                                             \
+            __atomic_fetch_or(&aot_scalar_flags, AOT_FLAG_NEGATIVE_POWER,          \
+                              __ATOMIC_RELAXED);                                   \
+            return 0;                                                              \
+        }                                                                          \
+        UT result = 1, b = (UT)base;                                               \
+        while (exp) {                                                              \
+            if (exp & 1) result *= b;                                              \
+            exp >>= 1;                                                             \
+            b *= b;                                                                \
+        }                                                                          \
+        return (T)result;                                                          \
+    }
+#define AOT_DEFINE_UPOW(NAME, T)                                                   \
+    static inline T aot_ipow_##NAME(T base, T exp)                                 \
+    {                                                                              \
+        T result = 1;                                                              \
+        while (exp) {                                                              \
+            if (exp & 1) result *= base;                                           \
+            exp >>= 1;                                                             \
+            base *= base;                                                          \
+        }                                                                          \
+        return result;                                                             \
+    }
+
+AOT_DEFINE_IPOW(i32, int, unsigned int)
+AOT_DEFINE_IPOW(il, long, unsigned long)
+AOT_DEFINE_IPOW(ill, long long, unsigned long long)
+AOT_DEFINE_UPOW(u32, unsigned int)
+AOT_DEFINE_UPOW(ul, unsigned long)
+AOT_DEFINE_UPOW(ull, unsigned long long)
+
+#define AOT_IPOW(a, b) _Generic((a) + (b),                                         \
+    int: aot_ipow_i32, long: aot_ipow_il, long long: aot_ipow_ill,                 \
+    unsigned int: aot_ipow_u32, unsigned long: aot_ipow_ul,                        \
+    unsigned long long: aot_ipow_ull)((a), (b))
+
+/* np.maximum / np.minimum: a NaN in either operand gives NaN. */
+#define AOT_FMAX(a, b) _Generic((a) + (b), float: aot_fmax_f, default: aot_fmax_d)((a), (b))
+#define AOT_FMIN(a, b) _Generic((a) + (b), float: aot_fmin_f, default: aot_fmin_d)((a), (b))
+static inline double aot_fmax_d(double a, double b) { return (a >= b || a != a) ? a : b; }
+static inline double aot_fmin_d(double a, double b) { return (a <= b || a != a) ? a : b; }
+static inline float aot_fmax_f(float a, float b) { return (a >= b || a != a) ? a : b; }
+static inline float aot_fmin_f(float a, float b) { return (a <= b || a != a) ? a : b; }
+
+/* np.sign for floats: NaN stays NaN, zeros stay zeros. */
+#define AOT_SIGN(x) _Generic((x), float: aot_sign_f, default: aot_sign_d)(x)
+static inline double aot_sign_d(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : x); }
+static inline float aot_sign_f(float x) { return x > 0 ? 1.0f : (x < 0 ? -1.0f : x); }
+
+/* Numerically stable logistic and softplus (log(1 + exp(x))). */
+static inline double AOT_SIGMOID(double x)
+{
+    if (x >= 0) return 1.0 / (1.0 + exp(-x));
+    double e = exp(x);
+    return e / (1.0 + e);
+}
+static inline float AOT_SIGMOIDf(float x)
+{
+    if (x >= 0) return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+static inline double AOT_SOFTPLUS(double x)
+{
+    if (x != x) return x;
+    return (x > 0 ? x : 0.0) + log1p(exp(-fabs(x)));
+}
+static inline float AOT_SOFTPLUSf(float x)
+{
+    if (x != x) return x;
+    return (x > 0 ? x : 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
+/* Float -> integer conversion as the reference evaluator does it (NaN and infinities give
+ * 0) and as NumPy does on x86-64 otherwise: through int64, wrapping to narrower types
+ * (-3.0 -> uint8 253); beyond int64's range the result is INT64_MIN's low bits (x86's
+ * "integer indefinite"), never undefined behaviour. */
+#define AOT_DEFINE_F2I(NAME, T)                                                    \
+    static inline T aot_f2i_##NAME(double x)                                       \
+    {                                                                              \
+        if (!(x == x) || x == INFINITY || x == -INFINITY) return 0;                \
+        if (x >= -9223372036854775808.0 && x < 9223372036854775808.0)              \
+            return (T)(int64_t)x;                                                  \
+        if (x >= 0 && x < 18446744073709551616.0 && (T)-1 > 0 && sizeof(T) == 8)   \
+            return (T)(uint64_t)x;                                                 \
+        return (T)INT64_MIN;                                                       \
+    }
+AOT_DEFINE_F2I(i8, int8_t)
+AOT_DEFINE_F2I(i16, int16_t)
+AOT_DEFINE_F2I(i32, int32_t)
+AOT_DEFINE_F2I(i64, int64_t)
+AOT_DEFINE_F2I(u8, uint8_t)
+AOT_DEFINE_F2I(u16, uint16_t)
+AOT_DEFINE_F2I(u32, uint32_t)
+AOT_DEFINE_F2I(u64, uint64_t)
+
+/* max / min of integers (clip): NumPy's minimum(maximum(x, lo), hi), hi wins if lo > hi */
+#define AOT_IMAX(a, b) __extension__({ __typeof__(a) a_ = (a), b_ = (b); a_ > b_ ? a_ : b_; })
+#define AOT_IMIN(a, b) __extension__({ __typeof__(a) a_ = (a), b_ = (b); a_ < b_ ? a_ : b_; })
+
+/* NumPy's order of complex numbers: by real part, then by imaginary part. */
+#define AOT_CLT(a, b) \
+    ((__real__(a) < __real__(b)) || (__real__(a) == __real__(b) && __imag__(a) < __imag__(b)))
+#define AOT_CLE(a, b) \
+    ((__real__(a) < __real__(b)) || (__real__(a) == __real__(b) && __imag__(a) <= __imag__(b)))
+
+#endif /* AOTSYM_SCALAR_H */

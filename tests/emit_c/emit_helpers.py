@@ -1,0 +1,44 @@
+"""Shared helpers of the C emitter tests: build many functions into one module, compare
+every output with the reference evaluator."""
+
+import numpy as np
+
+from aotsym.build import BuildOptions, build_module
+from aotsym.emit_c import FunctionSpec
+from aotsym.graph.evaluate import evaluate
+from aotsym.graph.fgraph import FunctionGraph
+
+# Correctness tests build at -O1: the same C, compiled fast.  The vectorized paths are
+# exercised at -O3 by the benchmarks and by tests that build with the default flags.
+TEST_CFLAGS = "-O1"
+
+
+class Case:
+    def __init__(self, name, inputs, outputs):
+        self.name, self.inputs, self.outputs = name, list(inputs), list(outputs)
+
+
+def build(cases, cflags=TEST_CFLAGS, **options):
+    """One module for all ``cases``; returns {case name: C entry}."""
+    specs = [FunctionSpec(c.name, FunctionGraph(c.inputs, c.outputs)) for c in cases]
+    loaded = build_module(specs, BuildOptions.from_config(cflags=cflags, **options))
+    return {c.name: e for c, e in zip(cases, loaded.entries)}
+
+
+def assert_matches(case, entry, values, rtol=1e-6, atol=1e-9):
+    got = entry(*values)
+    ref = evaluate(case.outputs, dict(zip(case.inputs, values)))
+    assert len(got) == len(ref)
+    for k, (g, r) in enumerate(zip(got, ref)):
+        where = f"{case.name} output {k} ({case.outputs[k].owner.op if case.outputs[k].owner else case.outputs[k]})"
+        assert isinstance(g, np.ndarray), where
+        assert g.dtype == r.dtype, f"{where}: dtype {g.dtype} != {r.dtype}"
+        assert g.shape == r.shape, f"{where}: shape {g.shape} != {r.shape}"
+        if g.dtype.kind in "fc":
+            single = g.dtype in (np.float32, np.complex64)
+            tol = max(rtol, 2e-5) if single else rtol
+            np.testing.assert_allclose(g, r, rtol=tol, atol=max(atol, tol), equal_nan=True,
+                                       err_msg=where)
+        else:
+            np.testing.assert_array_equal(g, r, err_msg=where)
+    return got
