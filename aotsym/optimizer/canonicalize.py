@@ -1,0 +1,571 @@
+"""Canonicalization: one spelling per expression, so that later rules match one form.
+
+Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).  Runs first (after
+merge); the stabilize stage keeps these rules on so its replacements stay canonical.
+
+Sums and products are flattened and rebuilt in one order: non-constant terms in the order they
+first appear (left to right), scalar constants collected into one, placed last.  Flattening
+stops at a node of another dtype, so integer overflow and float rounding of the separate
+nodes' dtypes are kept; within one float dtype it reassociates (results may differ in the
+last bits, as in every optimizing compiler; DEBUG_MODE compares with a tolerance).  ``x / x``
+and ``x - x`` assume ``x`` finite (as Theano does).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aotsym.graph.basic import Constant, apply
+from aotsym.graph.ops import math as m
+from aotsym.graph.ops.elemwise import DimShuffle, Elemwise
+from aotsym.graph.ops.reduce import Reduce
+from aotsym.graph.ops.shape import Shape_i, shape_i
+from aotsym.graph.types import TensorType
+from aotsym.graph.types import dtype_kind
+from aotsym.optimizer.pattern import P, Rule, RuleSet, constant_value, rule
+from aotsym.optimizer.utils import const_like, fill_like, is_elemwise, scalar_constant
+
+x, y, c = P.var("x"), P.var("y"), P.var("c")
+
+
+# ---------------------------------------------------------------------------- sums
+
+
+_OPS = {name: Elemwise(name) for name in ("add", "sub", "mul", "true_div", "neg")}
+
+
+def _op2(name, a, b):
+    """``a <name> b`` for operands of equal ndim, straight to the interning table (the
+    builders' conversions and padding are not needed here, and this is the hot path)."""
+    return apply(_OPS[name], (a, b)).outputs[0]
+
+
+def _op1(name, a):
+    return apply(_OPS[name], (a,)).outputs[0]
+
+
+def same_dtype_elemwise(v, names, dtype) -> bool:
+    """``v`` is an Elemwise in ``names`` whose inputs and output all have ``dtype``."""
+    node = v.owner
+    return (node is not None and type(node.op) is Elemwise and not node.op.inplace
+            and node.op.scalar_op.name in names and v.dtype == dtype
+            and all(i.dtype == dtype for i in node.inputs))
+
+
+def _fill_constant(v, dtype):
+    """``(model, value)`` when ``v`` is ``fill(model, scalar constant)`` of ``dtype``."""
+    if v.dtype == dtype and is_elemwise(v, "second"):
+        model, k = v.owner.inputs
+        val = scalar_constant(k)
+        if val is not None:
+            return model, val
+    return None
+
+
+MAX_FLATTEN = 16  # nested nodes one flattening looks through: keeps long chains linear
+
+
+class Sum:
+    """A flattened sum: signed terms in order of appearance, a constant, shape models.
+
+    At most ``MAX_FLATTEN`` nested nodes are opened; deeper ones stay terms, so a chain of
+    n additions costs O(n) to canonicalize, not O(n^2).
+    """
+
+    NAMES = ("add", "sub", "neg")
+
+    def __init__(self, root):
+        self.root = root
+        dtype = root.dtype
+        self.terms: list = []     # (sign, var)
+        self.const = 0
+        self.n_const = 0
+        self.models: list = []    # fill models whose shape a collected constant carried
+        self.nested = False
+        budget = MAX_FLATTEN
+        stack = [(1, root)]
+        while stack:
+            sign, v = stack.pop()
+            if v is not root:
+                val = scalar_constant(v)
+                filled = None if val is not None else _fill_constant(v, dtype)
+                if filled is not None:
+                    self.models.append(filled[0])
+                    val = filled[1]
+                if val is not None:
+                    self.const = self.const + sign * val if self.n_const else sign * val
+                    self.n_const += 1
+                    continue
+                if budget <= 0 or not same_dtype_elemwise(v, self.NAMES, dtype):
+                    self.add_term(sign, v)
+                    continue
+                budget -= 1
+                self.nested = True
+            node = v.owner
+            name = node.op.scalar_op.name
+            if name == "add":
+                stack.extend([(sign, node.inputs[1]), (sign, node.inputs[0])])
+            elif name == "sub":
+                stack.extend([(-sign, node.inputs[1]), (sign, node.inputs[0])])
+            else:
+                stack.append((-sign, node.inputs[0]))
+
+    def add_term(self, sign, v):
+        for k, (s2, v2) in enumerate(self.terms):
+            if v2 is v and s2 == -sign:
+                del self.terms[k]
+                return
+        self.terms.append((sign, v))
+
+    def plan(self, like=None):
+        """The sum as a left fold of add/sub in the terms' order (the first positive term
+        moved to the front), the constant last (subtracted when negative): ``(first,
+        [(op, operand)...])``.  Rebuilding a built sum gives the same nodes, also when
+        flattening stopped at ``MAX_FLATTEN``."""
+        out = like if like is not None else self.root
+        const = _as_dtype(self.const, out.dtype)
+        terms = list(self.terms)
+        if const != 0 or not terms:
+            if _is_real(const) and const < 0 and terms:
+                terms.append((-1, const_like(-const, out)))
+            else:
+                terms.append((1, const_like(const, out)))
+        first = next((k for k, (s, _) in enumerate(terms) if s > 0), None)
+        if first:
+            terms.insert(0, terms.pop(first))
+        sign, start = terms[0]
+        steps = [("add" if s == sign else "sub", v) for s, v in terms[1:]]
+        if sign < 0:  # only negative terms: -(a + b + ...)
+            steps.append(("neg", None))
+        return start, steps
+
+    def build(self, like=None):
+        out = like if like is not None else self.root
+        return with_models(build_plan(self.plan(like)), out, self.models)
+
+    def unchanged(self) -> bool:
+        """Whether :meth:`build` would give the root itself (checked without building)."""
+        return not self.models and plan_matches(self.root, self.plan())
+
+
+def build_plan(plan):
+    acc, steps = plan
+    for name, v in steps:
+        acc = _op1(name, acc) if v is None else _op2(name, acc, v)
+    return acc
+
+
+def plan_matches(v, plan) -> bool:
+    """Whether ``v`` is the left fold ``plan`` describes (no node is built)."""
+    start, steps = plan
+    for name, operand in reversed(steps):
+        node = v.owner
+        if node is None or type(node.op) is not Elemwise or node.op.inplace or \
+                node.op.scalar_op.name != name or (operand is not None and
+                                                   node.inputs[1] is not operand):
+            return False
+        v = node.inputs[0]
+    return v is start
+
+
+def with_models(v, like, models):
+    """``v`` broadcast (``fill``) over the shape models it lost, to ``like``'s pattern."""
+    for model in models:
+        if v.broadcastable == like.broadcastable:
+            break
+        if model.ndim == v.ndim and any(vb and not mb for vb, mb in
+                                        zip(v.broadcastable, model.broadcastable)):
+            v = m.second(model, v)
+    return v
+
+
+@rule("canonicalize_sum", root=("add", "sub", "neg"))
+def canonicalize_sum(node):
+    """Flatten add/sub/neg, cancel ``x - x``, collect scalar constants, drop ``+ 0``.
+
+    before: (x + 1) - (y - 2) + -x       after: 3 - y
+    before: -(-x)                        after: x
+    """
+    out = node.outputs[0]
+    if dtype_kind(out.dtype) == "b" or not all(i.dtype == out.dtype for i in node.inputs):
+        return None
+    if node.op.scalar_op.name == "neg" and not same_dtype_elemwise(
+            node.inputs[0], Sum.NAMES, out.dtype):
+        return None
+    s = Sum(out)
+    return None if s.unchanged() else s.build()
+
+
+def _is_real(value):
+    return not isinstance(value, complex)
+
+
+def _as_dtype(value, dtype):
+    with np.errstate(all="ignore"):
+        return np.asarray(value).astype(dtype).item()
+
+
+# ---------------------------------------------------------------------------- products
+
+
+class Product:
+    """A flattened product: coefficient, numerator and denominator factors, shape models."""
+
+    NAMES = ("mul", "true_div", "reciprocal", "neg")
+
+    def __init__(self, root, coeff=1, num=None, den=None, models=None):
+        self.root = root
+        self.coeff = coeff
+        self.num: list = list(num or [])
+        self.den: list = list(den or [])
+        self.models: list = list(models or [])
+        self.nested = False
+        self.n_const = 0
+
+    @classmethod
+    def of(cls, root) -> "Product":
+        self = cls(root)
+        dtype = root.dtype
+        budget = MAX_FLATTEN
+        stack = [(False, root)]
+        while stack:
+            inverted, v = stack.pop()
+            if v is not root:
+                val = scalar_constant(v)
+                filled = None if val is not None else _fill_constant(v, dtype)
+                if filled is not None:
+                    self.models.append(filled[0])
+                    val = filled[1]
+                if val is not None:
+                    self.coeff = self.coeff / val if inverted else self.coeff * val
+                    self.n_const += 1
+                    continue
+                if budget <= 0 or not same_dtype_elemwise(v, cls.NAMES, dtype):
+                    (self.den if inverted else self.num).append(v)
+                    continue
+                budget -= 1
+                self.nested = True
+            node = v.owner
+            name = node.op.scalar_op.name
+            if name == "mul":
+                stack.extend([(inverted, node.inputs[1]), (inverted, node.inputs[0])])
+            elif name == "true_div":
+                stack.extend([(not inverted, node.inputs[1]), (inverted, node.inputs[0])])
+            elif name == "reciprocal":
+                stack.append((not inverted, node.inputs[0]))
+            else:
+                self.coeff = -self.coeff
+                stack.append((inverted, node.inputs[0]))
+        return self
+
+    def cancel(self) -> bool:
+        """Remove factors present in both numerator and denominator; True if any were."""
+        cancelled = False
+        for v in list(self.den):
+            for k, u in enumerate(self.num):
+                if u is v:
+                    del self.num[k]
+                    self.den.remove(v)
+                    cancelled = True
+                    break
+        return cancelled
+
+    def plans(self, like=None):
+        """``(numerator plan, denominator plan or None)``: ``num... * coeff / (den...)``
+        as left folds; ``-x`` for a coefficient of -1, ``c / (den...)`` without numerator
+        factors."""
+        out = like if like is not None else self.root
+        coeff = _as_dtype(self.coeff, out.dtype)
+        if self.num:
+            steps = [("mul", v) for v in self.num[1:]]
+            if coeff == -1:
+                steps.append(("neg", None))
+            elif coeff != 1:
+                steps.append(("mul", const_like(coeff, out)))
+            numer = (self.num[0], steps)
+        else:
+            numer = (const_like(coeff, out), [])
+        denom = (self.den[0], [("mul", v) for v in self.den[1:]]) if self.den else None
+        return numer, denom
+
+    def build(self, like=None):
+        out = like if like is not None else self.root
+        numer, denom = self.plans(like)
+        acc = build_plan(numer)
+        if denom is not None:
+            acc = _op2("true_div", acc, build_plan(denom))
+        return with_models(acc, out, self.models)
+
+    def unchanged(self) -> bool:
+        """Whether :meth:`build` would give the root itself (checked without building)."""
+        if self.models:
+            return False
+        numer, denom = self.plans()
+        if denom is None:
+            return plan_matches(self.root, numer)
+        node = self.root.owner
+        return (node.op.scalar_op.name == "true_div" and not node.op.inplace
+                and plan_matches(node.inputs[0], numer) and plan_matches(node.inputs[1], denom))
+
+
+def product_root_ok(node) -> bool:
+    """Whether ``node`` (a mul/true_div/reciprocal/neg) can be flattened as a Product."""
+    out = node.outputs[0]
+    name = node.op.scalar_op.name
+    kind = dtype_kind(out.dtype)
+    if kind == "b" or not all(i.dtype == out.dtype for i in node.inputs):
+        return False
+    if kind not in "fc" and name in ("true_div", "reciprocal"):
+        return False
+    if name == "neg" and not same_dtype_elemwise(node.inputs[0], Product.NAMES, out.dtype):
+        return False
+    return True
+
+
+@rule("canonicalize_product", root=("mul", "true_div", "reciprocal", "neg"))
+def canonicalize_product(node):
+    """Flatten mul/div/reciprocal/neg, cancel ``x / x``, collect scalar constants, drop
+    ``* 1``.
+
+    before: (2 * x) * (y / x) / 4        after: y * 0.5
+    before: -(x * -3)                    after: x * 3
+    before: 1 / (1 / x)                  after: x
+    """
+    if not product_root_ok(node):
+        return None
+    out = node.outputs[0]
+    p = Product.of(out)
+    if dtype_kind(out.dtype) not in "fc" and p.den:
+        return None
+    if _as_dtype(p.coeff, out.dtype) == 0 and dtype_kind(out.dtype) in "fc":
+        return None  # x * 0 is not 0 for x = inf or nan
+    p.cancel()
+    return None if p.unchanged() else p.build()
+
+
+# ---------------------------------------------------------------------------- elementwise
+
+
+@rule("useless_fill", root="second")
+def useless_fill(node):
+    """``fill(model, v) -> v`` when ``v`` already has the output's type.
+
+    before: second(x, y)   (y of x's type)      after: y
+    """
+    model, v = node.inputs
+    return v if v.type == node.outputs[0].type else None
+
+
+@rule("useless_cast", root="cast")
+def useless_cast(node):
+    """A cast to the input's own dtype disappears; a cast of a widening cast goes direct.
+
+    before: cast{float64}(cast{float32}(i8))       after: cast{float64}(i8)
+    """
+    (v,) = node.inputs
+    out = node.outputs[0]
+    if v.dtype == out.dtype:
+        return v
+    if is_elemwise(v, "cast"):
+        inner = v.owner.inputs[0]
+        if np.can_cast(inner.dtype, v.dtype, "safe"):
+            return m.cast(inner, out.dtype)
+    return None
+
+
+@rule("useless_identity", root="identity")
+def useless_identity(node):
+    """``identity(x) -> x`` (a copy; outputs are copied anyway where they alias inputs)."""
+    return node.inputs[0]
+
+
+@rule("useless_switch", root="switch")
+def useless_switch(node):
+    """A switch with a constant condition or equal branches is one branch.
+
+    before: switch(1, a, b)      after: a
+    before: switch(c, a, a)      after: a
+    """
+    cond, a, b = node.inputs
+    if a is b:
+        return a
+    val = constant_value(cond)
+    if val is None:
+        return None
+    return a if val else b
+
+
+def _log_is_real(v):
+    return dtype_kind(v.dtype) == "f"
+
+
+RULES_ELEMWISE = [
+    Rule("exp_of_log", P.exp(P.log(x)),
+         lambda x: m.switch(m.ge(x, 0), x, const_like(np.nan, x)) if _log_is_real(x) else None,
+         doc="exp(log(x)) -> switch(x >= 0, x, nan)   (exact; log of a negative is nan)"),
+    Rule("log_of_exp", P.log(P.exp(x)),
+         lambda x: x if _log_is_real(x) else None,
+         doc="log(exp(x)) -> x   (real x; also right where exp overflows)"),
+    Rule("log1p_of_expm1", P.log1p(P.expm1(x)), lambda x: x,
+         doc="log1p(expm1(x)) -> x"),
+    Rule("expm1_of_log1p", P.expm1(P.log1p(x)),
+         lambda x: m.switch(m.ge(x, -1), x, const_like(np.nan, x)),
+         doc="expm1(log1p(x)) -> switch(x >= -1, x, nan)"),
+]
+
+
+@rule("fill_model_input", root="second")
+def fill_model_input(node):
+    """A fill's shape model is replaced by an input of it with the same shape, so the model's
+    computation is not needed just for its shape.
+
+    before: fill(w ** 2, 0.01)       after: fill(w, 0.01)
+    """
+    model, v = node.inputs
+    start = model
+    for _ in range(1000):  # bounded: a fill at the end of a long chain stays cheap
+        if not is_elemwise(model):
+            break
+        for inp in model.owner.inputs:
+            if inp.broadcastable == model.broadcastable:
+                model = inp
+                break
+        else:
+            break
+    return None if model is start else m.second(model, v)
+
+
+@rule("pow_neutral", root="pow")
+def pow_neutral(node):
+    """``x ** 1 -> x``, ``x ** 0 -> 1`` (shape kept).
+
+    before: pow(w, 1)        after: w
+    """
+    base, e = node.inputs
+    val = scalar_constant(e)
+    if val is None or isinstance(val, complex):
+        return None
+    if val == 1:
+        return base
+    if val == 0:
+        return fill_like(base, 1)
+    return None
+
+
+# ---------------------------------------------------------------------------- shapes
+
+
+@rule("shape_of_computed", root=Shape_i)
+def shape_of_computed(node):
+    """The length of a computed value's dimension, from its inputs' shapes (the op's shape
+    rule), so the value need not be computed to know it.
+
+    before: Shape_i{0}(exp(x))       after: Shape_i{0}(x)
+    """
+    (v,) = node.inputs
+    owner = v.owner
+    if owner is None:
+        return None
+    in_shapes = [tuple(shape_i(i, d) for d in range(i.ndim)) for i in owner.inputs]
+    try:
+        shapes = owner.op.infer_shape(owner, in_shapes)
+    except NotImplementedError:
+        return None
+    if shapes is None:
+        return None
+    length = shapes[v.index][node.op.i]
+    if isinstance(length, (int, np.integer)):
+        return Constant(TensorType("int64", ()), np.asarray(length, dtype="int64"))
+    if length.dtype != "int64" or length.ndim != 0:
+        return None
+    return length
+
+
+# ---------------------------------------------------------------------------- dimshuffle
+
+
+def _compose(inner: DimShuffle, outer: DimShuffle):
+    order = []
+    for d in outer.new_order:
+        order.append("x" if d == "x" else inner.new_order[d])
+    return order
+
+
+@rule("merge_dimshuffles", root=DimShuffle)
+def merge_dimshuffles(node):
+    """Two DimShuffles in a row are one (a double transpose is none).
+
+    before: DimShuffle{1,0}(DimShuffle{1,0}(x))     after: x
+    before: DimShuffle{x,0}(DimShuffle{1}(row))     after: DimShuffle{x,1}(row)
+    """
+    (v,) = node.inputs
+    op = node.op
+    if op.new_order == tuple(range(v.ndim)):
+        return v
+    if v.owner is None or not isinstance(v.owner.op, DimShuffle):
+        return None
+    src = v.owner.inputs[0]
+    order = _compose(v.owner.op, op)
+    if order == list(range(src.ndim)):
+        return src
+    return DimShuffle(src.broadcastable, order)(src)
+
+
+@rule("lift_dimshuffle", root=DimShuffle)
+def lift_dimshuffle(node):
+    """A DimShuffle of an elementwise op on constants and DimShuffles moves to the inputs,
+    where it merges with theirs (nothing is computed twice: the inputs are free views).
+
+    before: DimShuffle{x,0}(add(DimShuffle{0}(a), 1))   after: add(DimShuffle{x,0}(a), [[1]])
+    """
+    (v,) = node.inputs
+    if not is_elemwise(v) or len(v.owner.outputs) != 1:
+        return None
+    ins = v.owner.inputs
+    if not all(isinstance(i, Constant) or (i.owner is not None and
+                                           isinstance(i.owner.op, DimShuffle)) for i in ins):
+        return None
+    order = node.op.new_order
+    new_ins = [DimShuffle(i.broadcastable, order)(i) for i in ins]
+    return apply(v.owner.op, new_ins).outputs[0]
+
+
+# ---------------------------------------------------------------------------- reductions
+
+
+@rule("useless_reduce", root=Reduce)
+def useless_reduce(node):
+    """A sum/prod/max/min over only broadcastable (length-1) dimensions is a DimShuffle.
+
+    before: sum(row, axis=0)      after: DimShuffle{1}(row)
+    """
+    (v,) = node.inputs
+    op = node.op
+    out = node.outputs[0]
+    if op.kind not in ("sum", "prod", "max", "min"):
+        return None
+    if not all(v.broadcastable[a] for a in op.axis) or out.dtype != v.dtype:
+        return None
+    order = [d for d in range(v.ndim) if d not in op.axis]
+    return DimShuffle(v.broadcastable, order)(v)
+
+
+CANONICALIZE_RULES = RuleSet("canonicalize", [
+    canonicalize_sum,
+    canonicalize_product,
+    useless_fill,
+    fill_model_input,
+    pow_neutral,
+    shape_of_computed,
+    useless_cast,
+    useless_identity,
+    useless_switch,
+    *RULES_ELEMWISE,
+    merge_dimshuffles,
+    lift_dimshuffle,
+    useless_reduce,
+])
+
+# The subset that only removes work; later stages keep it on so their output stays tidy.
+SIMPLIFY_RULES = RuleSet("simplify", [useless_fill, useless_cast, useless_identity,
+                                      useless_switch, merge_dimshuffles])

@@ -1,0 +1,299 @@
+"""The rewrite engine: local rules to a fixed point, global passes, stages and their stats.
+
+Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).  Nodes are immutable
+and hash-consed, so a rewrite is a memoized bottom-up rebuild:
+
+* every node is visited after its inputs; it is rebuilt on the rewritten inputs (interning
+  makes an unchanged node the same object, and merges common subexpressions for free), then
+  the rules that can match it are tried in order.  When one fires, its replacement's new
+  nodes are rewritten the same way (their inputs first) before the replacement is accepted;
+  so every node of the result is at a fixed point of the rule set, and only what changed is
+  revisited.  Rules look only at a node and its producers, never at its readers, which is
+  what makes one bottom-up sweep reach the fixed point.
+* the work list is an explicit stack: a 100,000-node chain never recurses.
+* a rule's replacement must have the type of what it replaces; where only the dtype differs
+  or the replacement is more broadcastable, the engine adds the ``cast`` / ``fill`` (the
+  rules stay short: ``x * 1 -> x``).  Anything else is a :class:`RewriteError` naming the rule.
+
+Global passes (fusion, inplace) are plain functions ``FunctionGraph -> FunctionGraph``.  A
+pipeline is an explicit ordered list of named :class:`Stage` s; :class:`OptimizerStats` keeps,
+for every stage and every rule, how often it fired and how long it took.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from aotsym.graph.basic import Apply, apply, user_source_info
+from aotsym.graph.fgraph import FunctionGraph
+
+
+class RewriteError(RuntimeError):
+    """A rule produced something ill-formed (a bug in the rule, reported by its name)."""
+
+
+# ---------------------------------------------------------------------------- statistics
+
+
+@dataclass
+class RuleStat:
+    name: str
+    stage: str
+    tried: int = 0
+    fired: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class StageStat:
+    name: str
+    seconds: float = 0.0
+    nodes_before: int = 0
+    nodes_after: int = 0
+
+
+@dataclass
+class OptimizerStats:
+    """What the optimizer did: per stage time and graph size, per rule fires and time."""
+
+    mode: str = ""
+    stages: list = field(default_factory=list)
+    rules: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def rule(self, name, stage) -> RuleStat:
+        key = (stage, name)
+        st = self.rules.get(key)
+        if st is None:
+            st = self.rules[key] = RuleStat(name, stage)
+        return st
+
+    def fired(self, name) -> int:
+        """How often the rule (or global pass) ``name`` fired, over all stages."""
+        return sum(s.fired for (_, n), s in self.rules.items() if n == name)
+
+    def report(self) -> str:
+        lines = [f"Optimizer ({self.mode}): {self.seconds:.3f}s"]
+        lines.append("  <stage> <time> <nodes before -> after>")
+        for s in self.stages:
+            lines.append(f"    {s.name:<24} {s.seconds:8.4f}s  {s.nodes_before} -> "
+                         f"{s.nodes_after}")
+        fired = sorted((s for s in self.rules.values() if s.fired),
+                       key=lambda s: -s.seconds)
+        if fired:
+            lines.append("  <rewrite> <stage> <fired> <tried> <time>")
+            for s in fired:
+                lines.append(f"    {s.name:<32} {s.stage:<16} {s.fired:6d} {s.tried:8d} "
+                             f"{s.seconds:8.4f}s")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- local rules
+
+
+class LocalRewriter:
+    """Rewrites a graph with one :class:`~aotsym.optimizer.pattern.RuleSet` to a fixed point.
+
+    ``checker`` (DEBUG_MODE) is called as ``checker(rule, node, replacement)`` on every fire.
+    """
+
+    MAX_FIRES = 200  # fires while rewriting one node: more means two rules undo each other
+
+    def __init__(self, ruleset, stats: OptimizerStats, stage: str, checker=None):
+        self.ruleset = ruleset
+        self.stats = stats
+        self.stage = stage
+        self.checker = checker
+        self.result: dict = {}   # Apply -> tuple of the rewritten outputs
+        self.busy: set = set()   # Apply nodes whose replacement is being rewritten
+        self._rule_stats = {}
+        self._call_site = None
+
+    def _stat(self, r):
+        st = self._rule_stats.get(r)
+        if st is None:
+            st = self._rule_stats[r] = self.stats.rule(r.name, self.stage)
+        return st
+
+    def var(self, v):
+        """The rewritten version of ``v`` (its owner must be done, or busy)."""
+        owner = v.owner
+        if owner is None:
+            return v
+        res = self.result.get(owner)
+        if res is None:
+            return v  # busy: a replacement that contains the node it replaces keeps it as is
+        return res[v.index]
+
+    def rewrite(self, outputs) -> list:
+        self._call_site = user_source_info()
+        stack = [(v.owner, 0, None) for v in reversed(list(outputs)) if v.owner is not None]
+        result, busy = self.result, self.busy
+        while stack:
+            node, state, extra = stack.pop()
+            if state == 0:                               # expand: inputs first
+                if node in result or node in busy:
+                    continue
+                stack.append((node, 1, None))
+                for inp in node.inputs:
+                    o = inp.owner
+                    if o is not None and o not in result and o not in busy:
+                        stack.append((o, 0, None))
+            elif state == 1:                             # inputs done: rebuild, try rules
+                if node in result:
+                    continue
+                new_inputs = [self.var(v) for v in node.inputs]
+                if all(a is b for a, b in zip(new_inputs, node.inputs)):
+                    new = node
+                else:
+                    new = apply(node.op, new_inputs)
+                    done = result.get(new)
+                    if done is not None:
+                        result[node] = done
+                        continue
+                    if new in busy:
+                        result[node] = new.outputs
+                        continue
+                fire = self._try_rules(new, node)
+                if fire is None:
+                    result[new] = new.outputs
+                    if new is not node:
+                        result[node] = new.outputs
+                    continue
+                busy.add(node)
+                busy.add(new)
+                stack.append((node, 2, (new, fire)))
+                for r in fire:
+                    o = r.owner
+                    if o is not None and o not in result and o not in busy:
+                        stack.append((o, 0, None))
+            else:                                        # replacement rewritten: accept it
+                new, fire = extra
+                outs = tuple(self.var(r) for r in fire)
+                busy.discard(node)
+                busy.discard(new)
+                result[node] = outs
+                result[new] = outs
+        return [self.var(v) for v in outputs]
+
+    def _try_rules(self, node: Apply, original: Apply):
+        fires = 0
+        for r in self.ruleset.candidates(node.op):
+            st = self._stat(r)
+            t0 = time.perf_counter()
+            repl = r.apply(node)
+            st.seconds += time.perf_counter() - t0
+            st.tried += 1
+            if repl is None:
+                continue
+            repl = self._fit(r, node, repl)
+            if repl is None:
+                continue
+            if all(a is b for a, b in zip(repl, node.outputs)):
+                continue
+            st.fired += 1
+            fires += 1
+            if fires > self.MAX_FIRES:
+                raise RewriteError(f"rewriting {node.op} did not settle (last rule {r.name})")
+            self._inherit_trace(repl, original)
+            if self.checker is not None:
+                self.checker(r, node, repl)
+            return repl
+        return None
+
+    def _fit(self, r, node, repl):
+        """The replacement as a list of variables of exactly the node's output types."""
+        from aotsym.optimizer.utils import fit_type
+        if not isinstance(repl, (list, tuple)):
+            repl = [repl]
+        if len(repl) != len(node.outputs):
+            raise RewriteError(f"rule {r.name} gave {len(repl)} outputs for {node.op}, "
+                               f"which has {len(node.outputs)}")
+        fitted = []
+        for old, new in zip(node.outputs, repl):
+            if new is None:
+                return None
+            got = fit_type(old, new, node)
+            if got is None:
+                raise RewriteError(
+                    f"rule {r.name} replaced {node.op} (type {old.type}) by a value of type "
+                    f"{new.type}, which cannot be cast or broadcast to it")
+            fitted.append(got)
+        return fitted
+
+    def _inherit_trace(self, repl, original):
+        """Nodes a rule creates take the source line of the node they replace."""
+        trace = original.outputs[0].tag.trace
+        if trace is None:
+            return
+        site = self._call_site
+        stack = [v for v in repl if v.owner is not None]
+        seen = set()
+        while stack:
+            v = stack.pop()
+            node = v.owner
+            if node in seen:
+                continue
+            seen.add(node)
+            t = node.outputs[0].tag.trace
+            if t is None or (site is not None and t.filename == site.filename
+                             and t.lineno == site.lineno):
+                for o in node.outputs:
+                    o.tag.trace = trace
+                stack.extend(i for i in node.inputs if i.owner is not None)
+
+
+def rewrite_graph(fgraph: FunctionGraph, ruleset, stats: OptimizerStats, stage: str,
+                  checker=None) -> FunctionGraph:
+    """``fgraph`` with ``ruleset`` applied to a fixed point (see :class:`LocalRewriter`)."""
+    outputs = LocalRewriter(ruleset, stats, stage, checker).rewrite(fgraph.outputs)
+    return fgraph.with_outputs(outputs)
+
+
+# ---------------------------------------------------------------------------- pipelines
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One named step of a pipeline: a rule set run to a fixed point, or a global pass."""
+
+    name: str
+    rules: object = None      # a RuleSet
+    run: object = None        # a function (fgraph, context) -> fgraph
+    doc: str = ""
+
+    def __call__(self, fgraph, ctx) -> FunctionGraph:
+        if self.rules is not None:
+            return rewrite_graph(fgraph, self.rules, ctx.stats, self.name, ctx.checker)
+        return self.run(fgraph, ctx)
+
+
+@dataclass
+class PassContext:
+    """What a stage gets besides the graph: the stats to fill and the DEBUG_MODE checker."""
+
+    stats: OptimizerStats
+    checker: object = None
+    mode: str = "FAST_RUN"
+
+    def count(self, name, stage, n=1, seconds=0.0):
+        st = self.stats.rule(name, stage)
+        st.fired += n
+        st.tried += 1
+        st.seconds += seconds
+
+
+def run_stages(fgraph: FunctionGraph, stages, ctx: PassContext) -> FunctionGraph:
+    t_start = time.perf_counter()
+    for stage in stages:
+        before = len(fgraph)
+        t0 = time.perf_counter()
+        new = stage(fgraph, ctx)
+        seconds = time.perf_counter() - t0
+        if ctx.checker is not None and stage.rules is None:
+            ctx.checker.check_pass(stage.name, fgraph, new)
+        fgraph = new
+        ctx.stats.stages.append(StageStat(stage.name, seconds, before, len(fgraph)))
+    ctx.stats.seconds += time.perf_counter() - t_start
+    return fgraph

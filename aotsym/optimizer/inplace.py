@@ -1,0 +1,3 @@
+"""stub"""
+def insert_inplace(fg, ctx=None):
+    return fg

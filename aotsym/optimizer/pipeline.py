@@ -1,0 +1,85 @@
+"""The optimizer's pipeline: one explicit, ordered list of named stages per mode.
+
+Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).
+
+==================  =====================================================================
+stage               what it does
+==================  =====================================================================
+merge               re-intern nodes: equal subexpressions become one (:mod:`.cleanup`)
+fold                constant folding alone (FAST_COMPILE)
+canonicalize        one spelling per expression (:mod:`.canonicalize`) + constant folding
+stabilize           numerically safe forms (:mod:`.stabilize`), canonical rules kept on
+specialize          cheaper forms: powers, division by constants (:mod:`.specialize`)
+blas                dot -> gemm / gemv / ger with scaling absorbed (:mod:`.blas`)
+fuse_elementwise    elementwise trees -> one Composite (:mod:`.fusion`)
+fuse_reductions     elementwise producer + reduction -> one FusedReduce (:mod:`.fusion`)
+inplace             outputs written over dead input buffers (:mod:`.inplace`)
+==================  =====================================================================
+
+Modes: ``FAST_COMPILE`` = merge, fold, fuse_elementwise; ``FAST_RUN`` (and ``PROFILE_MODE``)
+= all of them in the order above; ``DEBUG_MODE`` = FAST_RUN with every rewrite checked by
+:mod:`.debug`.
+"""
+
+from __future__ import annotations
+
+from aotsym.graph.fgraph import FunctionGraph
+from aotsym.optimizer.blas import BLAS_RULES
+from aotsym.optimizer.canonicalize import CANONICALIZE_RULES, SIMPLIFY_RULES
+from aotsym.optimizer.cleanup import FOLD_RULES, merge_graph
+from aotsym.optimizer.engine import OptimizerStats, PassContext, Stage, run_stages
+from aotsym.optimizer.fusion import fuse_elementwise, fuse_reductions
+from aotsym.optimizer.inplace import insert_inplace
+from aotsym.optimizer.specialize import SPECIALIZE_RULES
+from aotsym.optimizer.stabilize import STABILIZE_RULES
+
+STAGES = {s.name: s for s in [
+    Stage("merge", run=merge_graph),
+    Stage("fold", rules=FOLD_RULES),
+    Stage("canonicalize", rules=FOLD_RULES + CANONICALIZE_RULES),
+    Stage("stabilize", rules=FOLD_RULES + STABILIZE_RULES + CANONICALIZE_RULES),
+    Stage("specialize", rules=FOLD_RULES + SPECIALIZE_RULES + SIMPLIFY_RULES),
+    Stage("blas", rules=FOLD_RULES + BLAS_RULES + SIMPLIFY_RULES),
+    Stage("fuse_elementwise", run=fuse_elementwise),
+    Stage("fuse_reductions", run=fuse_reductions),
+    Stage("inplace", run=insert_inplace),
+]}
+
+FAST_RUN = ["merge", "canonicalize", "stabilize", "specialize", "blas", "fuse_elementwise",
+            "fuse_reductions", "inplace"]
+MODES = {
+    "FAST_COMPILE": ["merge", "fold", "fuse_elementwise"],
+    "FAST_RUN": FAST_RUN,
+    "PROFILE_MODE": FAST_RUN,
+    "DEBUG_MODE": FAST_RUN,
+}
+
+_LAST: list = []
+
+
+def optimize(fgraph: FunctionGraph, mode: str = "FAST_RUN", stages=None) -> FunctionGraph:
+    """The optimized graph for ``mode`` (see the module docstring); ``stages`` overrides the
+    mode's list of stage names.  The stats go to ``result.meta["optimizer_stats"]``."""
+    if mode not in MODES:
+        raise ValueError(f"optimize: unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    names = MODES[mode] if stages is None else list(stages)
+    unknown = [n for n in names if n not in STAGES]
+    if unknown:
+        raise ValueError(f"optimize: unknown stage(s) {unknown}; stages: {', '.join(STAGES)}")
+    stats = OptimizerStats(mode=mode)
+    checker = None
+    if mode == "DEBUG_MODE":
+        from aotsym.optimizer.debug import RewriteChecker
+        checker = RewriteChecker(fgraph)
+    ctx = PassContext(stats=stats, checker=checker, mode=mode)
+    result = run_stages(fgraph, [STAGES[n] for n in names], ctx)
+    if checker is not None:
+        checker.check_final(result)
+    result = result.with_outputs(result.outputs, optimizer_stats=stats)
+    _LAST[:] = [stats]
+    return result
+
+
+def last_stats() -> OptimizerStats | None:
+    """The stats of the most recent :func:`optimize` call (for the profiler)."""
+    return _LAST[0] if _LAST else None

@@ -1,0 +1,204 @@
+"""Stabilization: numerically safe forms of expressions that overflow or lose precision.
+
+Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).  Runs after
+canonicalize, with the canonical rules kept on (its patterns are written for canonical
+forms: constants last, ``a - b`` kept as ``sub``).  Every rule here is exact in real
+arithmetic; it changes results only where the naive form overflows, underflows or cancels.
+
+The logistic sigmoid is the centre of it: ``1 + exp(t)`` is ``1 / sigmoid(-t)`` wherever it
+stands in a product, ``1 - sigmoid(t)`` is ``sigmoid(-t)``, and ``exp(t) * sigmoid(-t)`` is
+``sigmoid(t)``.  Written that way, the gradient of a naive ``1 / (1 + exp(-z))`` cross-entropy
+reduces (with :func:`distribute_to_cancel`) to sums of products of sigmoids, finite for any
+logit — as the forward cost is, through ``log(sigmoid(z)) -> -softplus(-z)``.
+"""
+
+from __future__ import annotations
+
+from aotsym.graph.ops import math as m
+from aotsym.graph.ops.elemwise import DimShuffle
+from aotsym.graph.ops.reduce import Reduce
+from aotsym.optimizer.canonicalize import Product, Sum, product_root_ok, same_dtype_elemwise
+from aotsym.optimizer.pattern import P, Rule, RuleSet, rule
+from aotsym.optimizer.utils import const_like, is_elemwise, scalar_constant
+
+x, y = P.var("x"), P.var("y")
+
+
+def _real(v):
+    return v.dtype in ("float32", "float64")
+
+
+def negation(a, b) -> bool:
+    """Whether ``a == -b`` structurally (one is ``neg`` of the other)."""
+    return (is_elemwise(a, "neg") and a.owner.inputs[0] is b) or \
+        (is_elemwise(b, "neg") and b.owner.inputs[0] is a)
+
+
+def neg(v):
+    """``-v`` without a double negation."""
+    return v.owner.inputs[0] if is_elemwise(v, "neg") else m.neg(v)
+
+
+# ---------------------------------------------------------------------------- pattern rules
+
+PATTERN_RULES = [
+    Rule("log1p_from_log", P.log(P.add(1, x)), lambda x: m.log1p(x) if _real(x) else None,
+         doc="log(1 + x) -> log1p(x)"),
+    Rule("log1p_from_log_sub", P.log(P.sub(1, x)),
+         lambda x: m.log1p(neg(x)) if _real(x) else None,
+         doc="log(1 - x) -> log1p(-x)"),
+    Rule("expm1_from_exp", P.sub(P.exp(x), 1), lambda x: m.expm1(x) if _real(x) else None,
+         doc="exp(x) - 1 -> expm1(x)"),
+    Rule("one_minus_sigmoid", P.sub(1, P.sigmoid(x)), lambda x: m.sigmoid(neg(x)),
+         doc="1 - sigmoid(x) -> sigmoid(-x)"),
+    Rule("sigmoid_from_exp", P.true_div(1, P.add(1, P.exp(x))),
+         lambda x: m.sigmoid(neg(x)) if _real(x) else None,
+         doc="1 / (1 + exp(x)) -> sigmoid(-x)   (so 1 / (1 + exp(-x)) -> sigmoid(x))"),
+    Rule("log_sigmoid", P.log(P.sigmoid(x)), lambda x: m.neg(m.softplus(neg(x))),
+         doc="log(sigmoid(x)) -> -softplus(-x)   (so log(1 - sigmoid(x)) -> -softplus(x))"),
+    Rule("softplus_from_log1p_exp", P.log1p(P.exp(x)), lambda x: m.softplus(x),
+         doc="log1p(exp(x)) -> softplus(x)   (so log(1 + exp(x)) -> softplus(x))"),
+    Rule("log1p_neg_sigmoid", P.log1p(P.neg(P.sigmoid(x))),
+         lambda x: m.neg(m.softplus(x)),
+         doc="log1p(-sigmoid(x)) -> -softplus(x)"),
+]
+
+
+# ---------------------------------------------------------------------------- products
+
+
+def _sigmoid_denominator(v):
+    """``t`` when ``v`` is ``1 + exp(t)`` (a real float), else None."""
+    if not (is_elemwise(v, "add") and _real(v)):
+        return None
+    a, b = v.owner.inputs
+    for one, e in ((a, b), (b, a)):
+        if scalar_constant(one) == 1 and is_elemwise(e, "exp") and e.type == v.type:
+            return e.owner.inputs[0]
+    return None
+
+
+@rule("sigmoid_in_product", root=("mul", "true_div", "reciprocal", "neg"))
+def sigmoid_in_product(node):
+    """Sigmoid identities inside a product (any place of numerator or denominator).
+
+    before: a / (1 + exp(-z))            after: a * sigmoid(z)
+    before: a * (1 + exp(t))             after: a / sigmoid(-t)
+    before: exp(t) * sigmoid(-t) * a     after: sigmoid(t) * a
+    before: exp(t) / (1 + exp(t))        after: sigmoid(t)
+    """
+    if not product_root_ok(node) or not _real(node.outputs[0]):
+        return None
+    p = Product.of(node.outputs[0])
+    changed = False
+    for side, other in ((p.num, p.den), (p.den, p.num)):
+        for k, v in enumerate(side):
+            t = _sigmoid_denominator(v)
+            if t is not None:
+                del side[k]
+                other.append(m.sigmoid(neg(t)))
+                changed = True
+                break
+    # exp(t) * sigmoid(-t) -> sigmoid(t)
+    for k, e in enumerate(p.num):
+        if not is_elemwise(e, "exp"):
+            continue
+        t = e.owner.inputs[0]
+        for j, s in enumerate(p.num):
+            if is_elemwise(s, "sigmoid") and negation(s.owner.inputs[0], t):
+                p.num[k] = m.sigmoid(t)
+                del p.num[j]
+                changed = True
+                break
+        if changed:
+            break
+    if not changed:
+        return None
+    p.cancel()
+    return p.build()
+
+
+@rule("distribute_to_cancel", root=("mul", "true_div", "neg"))
+def distribute_to_cancel(node):
+    """Multiply a sum into a product when that cancels a denominator in every term.
+
+    before: (a / s - b / t) * s * t      after: a * t - b * s
+
+    The gradient of a naive logistic cross-entropy has this form with ``s = sigmoid(z)``,
+    ``t = sigmoid(-z)``: distributed, nothing divides by an underflowed sigmoid.
+    """
+    if not product_root_ok(node):
+        return None
+    out = node.outputs[0]
+    p = Product.of(out)
+    for k, s in enumerate(p.num):
+        if not same_dtype_elemwise(s, Sum.NAMES, out.dtype):
+            continue
+        rest = p.num[:k] + p.num[k + 1:]
+        total = Sum(s)
+        if total.n_const or not total.terms:
+            continue
+        parts = []
+        for sign, term in total.terms:
+            tp = Product.of(term) if same_dtype_elemwise(term, Product.NAMES, out.dtype) \
+                else Product(term, num=[term])
+            if not any(any(d is r for r in rest) for d in tp.den):
+                break
+            merged = Product(out, coeff=tp.coeff * p.coeff * sign, num=rest + tp.num,
+                             den=p.den + tp.den, models=p.models + tp.models + total.models)
+            merged.cancel()
+            parts.append(merged.build())
+        else:
+            acc = parts[0]
+            for v in parts[1:]:
+                acc = m.add(acc, v)
+            return acc
+    return None
+
+
+# ---------------------------------------------------------------------------- reductions
+
+
+def _is_max_shift(v):
+    """``v`` is ``x - expand(max(x))`` (the already-stable form)."""
+    if not is_elemwise(v, "sub"):
+        return False
+    a, b = v.owner.inputs
+    while b.owner is not None and isinstance(b.owner.op, DimShuffle):
+        b = b.owner.inputs[0]
+    if is_elemwise(b, "switch"):
+        b = b.owner.inputs[2]
+    return b.owner is not None and isinstance(b.owner.op, Reduce) and b.owner.op.kind == "max" \
+        and b.owner.inputs[0] is a
+
+
+@rule("logsumexp", root="log")
+def logsumexp(node):
+    """``log(sum(exp(x)))`` computed as ``m + log(sum(exp(x - m)))``, ``m = max(x)``.
+
+    before: log(sum(exp(x), axis))
+    after:  m + log(sum(exp(x - expand(m)), axis)),  m = max(x, axis) (0 where m is inf)
+    """
+    (s,) = node.inputs
+    if s.owner is None or not isinstance(s.owner.op, Reduce) or s.owner.op.kind != "sum":
+        return None
+    e = s.owner.inputs[0]
+    if not is_elemwise(e, "exp") or not _real(e) or e.dtype != s.dtype:
+        return None
+    xv = e.owner.inputs[0]
+    if _is_max_shift(xv):
+        return None
+    from aotsym.graph.ops.reduce import expand_reduced
+    axis = s.owner.op.axis
+    mx = Reduce("max", axis)(xv)
+    mx = m.switch(m.isinf(mx), const_like(0, mx), mx)
+    shifted = m.sub(xv, expand_reduced(mx, xv.ndim, axis))
+    return m.add(mx, m.log(Reduce("sum", axis, s.owner.op.dtype)(m.exp(shifted))))
+
+
+STABILIZE_RULES = RuleSet("stabilize", [
+    *PATTERN_RULES,
+    sigmoid_in_product,
+    distribute_to_cancel,
+    logsumexp,
+])

@@ -1,0 +1,163 @@
+"""Helpers the rewrite sets share: type fitting, constants, deterministic ordering, printing.
+
+Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import weakref
+
+import numpy as np
+
+from aotsym.graph.basic import Constant, Variable
+from aotsym.graph.ops import math as m
+from aotsym.graph.ops.elemwise import DimShuffle, Elemwise
+from aotsym.graph.types import TensorType, dtype_kind
+from aotsym.optimizer.pattern import constant_value  # noqa: F401  (re-exported)
+
+
+def is_elemwise(v: Variable, name: str | None = None) -> bool:
+    """Whether ``v`` is computed by a (non-inplace) Elemwise, of scalar op ``name`` if given."""
+    node = v.owner
+    return (node is not None and type(node.op) is Elemwise and not node.op.inplace
+            and (name is None or node.op.scalar_op.name == name))
+
+
+def is_float(v: Variable) -> bool:
+    return dtype_kind(v.dtype) == "f"
+
+
+def is_floating(v: Variable) -> bool:
+    return dtype_kind(v.dtype) in "fc"
+
+
+def fit_type(old: Variable, new: Variable, node=None):
+    """``new`` cast and broadcast to ``old``'s type, or None when that is impossible.
+
+    Broadcasting uses the inputs of ``node`` as shape models (``second``), so ``x + 0 -> x``
+    keeps the output's shape when ``x`` is a row and ``0`` a matrix.
+    """
+    if new.type == old.type:
+        return new
+    if new.ndim != old.ndim:
+        return None
+    v = new
+    if v.dtype != old.dtype:
+        v = m.cast(v, old.dtype)
+    if v.broadcastable == old.broadcastable:
+        return v
+    if any(ob and not vb for ob, vb in zip(old.broadcastable, v.broadcastable)):
+        return None
+    if node is None:
+        return None
+    for model in node.inputs:
+        if model.ndim != old.ndim:
+            continue
+        if any(vb and not mb and not ob for vb, mb, ob in
+               zip(v.broadcastable, model.broadcastable, old.broadcastable)):
+            v = m.second(model, v)
+            if v.broadcastable == old.broadcastable:
+                return v
+    return None
+
+
+def const_like(value, like: Variable) -> Variable:
+    """A constant ``value`` of ``like``'s dtype and ndim, every dimension broadcastable.
+
+    This is the form constant folding gives a padded scalar (``DimShuffle{x,x}(1)``), so a
+    rule that rebuilds an unchanged expression rebuilds the very same node.
+    """
+    with np.errstate(all="ignore"):
+        data = np.full((1,) * like.ndim, value, dtype=like.dtype)
+    return Constant(TensorType(like.dtype, (True,) * like.ndim), data)
+
+
+def scalar_constant(v: Variable):
+    """The value of a constant whose every dimension is broadcastable and whose elements are
+    all equal (seen through DimShuffles), else None."""
+    if not all(v.broadcastable):
+        return None
+    return constant_value(v)
+
+
+def fill_like(like: Variable, value) -> Variable:
+    """``value`` with exactly ``like``'s type (shape taken from ``like`` at run time)."""
+    c = const_like(value, like)
+    if c.broadcastable == like.broadcastable:
+        return c
+    return m.second(like, c)
+
+
+# ---------------------------------------------------------------------------- ordering
+
+
+_KEYS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def structural_key(v: Variable) -> str:
+    """A deterministic sort key for ``v``, the same in every run (so that reordering terms
+    never makes generated code, or the build cache's content hash, depend on addresses)."""
+    key = _KEYS.get(v)
+    if key is not None:
+        return key
+    stack = [v]
+    while stack:
+        u = stack[-1]
+        if u in _KEYS:
+            stack.pop()
+            continue
+        node = u.owner
+        if node is None:
+            _KEYS[u] = _leaf_key(u)
+            stack.pop()
+            continue
+        missing = [i for i in node.inputs if i not in _KEYS]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        head = "|".join([str(node.op)] + [_KEYS[i] for i in node.inputs])
+        digest = hashlib.sha1(head.encode()).hexdigest()[:16]
+        for o in node.outputs:
+            _KEYS[o] = f"{digest}.{o.index}"
+    return _KEYS[v]
+
+
+def _leaf_key(v):
+    if isinstance(v, Constant):
+        return "c:" + hashlib.sha1(v.data.tobytes() + str(v.type).encode()).hexdigest()[:16]
+    return f"v:{v.name}:{v.type}"
+
+
+# ---------------------------------------------------------------------------- printing
+
+
+def format_graph(outputs, max_lines=40) -> str:
+    """A compact debugprint of ``outputs`` for error messages (shared nodes shown once)."""
+    lines: list[str] = []
+    names: dict = {}
+    stack = [(v, 0) for v in reversed(list(outputs))]
+    while stack and len(lines) < max_lines:
+        v, depth = stack.pop()
+        pad = " |" * depth
+        if v.owner is None:
+            label = repr(v) if not isinstance(v, Constant) or v.data.size <= 4 else \
+                f"Constant{{{v.type}}}"
+            lines.append(f"{pad}{label} [{v.type}]")
+            continue
+        if v in names:
+            lines.append(f"{pad}{names[v]} (shown above)")
+            continue
+        names[v] = f"@{len(names)}"
+        out = f".{v.index}" if len(v.owner.outputs) > 1 else ""
+        lines.append(f"{pad}{v.owner.op}{out} {names[v]} [{v.type}]")
+        for inp in reversed(v.owner.inputs):
+            stack.append((inp, depth + 1))
+    if stack:
+        lines.append(" ...")
+    return "\n".join(lines)
+
+
+def is_dimshuffle(v: Variable) -> bool:
+    return v.owner is not None and isinstance(v.owner.op, DimShuffle)
