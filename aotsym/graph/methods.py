@@ -33,6 +33,12 @@ def _getitem(self, index):
     return getitem(self, index)
 
 
+def _setitem(self, index, value):
+    raise TypeError(
+        "symbolic tensors are immutable: `x[i] = y` cannot change x; build a new tensor with "
+        "T.set_subtensor(x[i], y) (or T.inc_subtensor(x[i], y) to add)")
+
+
 def _reshape(self, *shape, ndim=None):
     from aotsym.graph.ops.reshape import reshape
     if len(shape) == 1 and not isinstance(shape[0], int) and hasattr(shape[0], "__len__"):
@@ -94,6 +100,7 @@ METHODS = {
     "__invert__": lambda self: m.invert(self),
     "__matmul__": _dot, "__rmatmul__": _rdot,
     "__getitem__": _getitem,
+    "__setitem__": _setitem,
     "shape": property(_shape),
     "T": property(lambda self: _transpose(self)),
     "transpose": _transpose,
@@ -118,11 +125,9 @@ METHODS = {
     "clip": lambda self, lo, hi: m.clip(self, lo, hi),
     "round": lambda self: m.round(self),
     "conj": lambda self: m.conj(self),
-    "nonzero_values": None,
 }
 
 
 def install(cls=Variable):
     for name, fn in METHODS.items():
-        if fn is not None:
-            setattr(cls, name, fn)
+        setattr(cls, name, fn)
