@@ -4,7 +4,7 @@
 
 Trains on random data (N=400 examples, 784 features) and prints what the seed prints: the
 initial model, the final model, the targets and the predictions, then the training accuracy.
-The seed runs 10000 steps; the default here is 200, enough to fit the training set.
+The seed runs 10000 steps; the default here is 500, enough to fit the training set.
 """
 
 import argparse
@@ -17,7 +17,7 @@ from aotsym import tensor as T
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=200, help="training steps (seed: 10000)")
+    parser.add_argument("--steps", type=int, default=500, help="training steps (seed: 10000)")
     parser.add_argument("--seed", type=int, default=None, help="random seed for the data")
     args = parser.parse_args(argv)
 

@@ -42,7 +42,7 @@ def predict(x):
 def main(argv=None):
     import argparse
     parser = argparse.ArgumentParser(description="train the logreg module in-process")
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=500)
     args = parser.parse_args(argv)
 
     data_rng = np.random.RandomState(1)

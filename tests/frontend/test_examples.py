@@ -28,7 +28,7 @@ def test_simple():
 
 
 def test_logistic_regression_prints_the_seed_sections():
-    out = run_example("logistic_regression.py", "--steps", "100", "--seed", "0")
+    out = run_example("logistic_regression.py", "--seed", "0")
     sections = ["Initial model:", "Final model:", "target values for D:", "prediction on D:"]
     positions = [out.index(s) for s in sections]
     assert positions == sorted(positions)
@@ -37,7 +37,7 @@ def test_logistic_regression_prints_the_seed_sections():
 
 
 def test_logreg_module_runs_and_is_a_build_spec():
-    out = run_example("logreg_module.py", "--steps", "100")
+    out = run_example("logreg_module.py")
     assert "Module('logreg'" in out and "prediction on D:" in out
     assert float(out.strip().split("\n")[-1].split(":")[1]) >= 0.95
 
