@@ -38,7 +38,6 @@ class Impl:
     arrays to check against NumPy's, by default what ``run`` returned."""
     run: Callable
     fetch: Callable | None = None
-    note: str = ""
 
 
 @dataclass
@@ -101,29 +100,26 @@ def snapshot(value):
     return [np.array(value, copy=True)]
 
 
-def compare(got, want, rtol=None, atol=None, dtype_matters=True):
-    """None when ``got`` matches ``want`` (lists of arrays), else a one-line description."""
+def compare(got, want, rtol=None, atol=None, strict=True):
+    """None when ``got`` matches ``want`` (lists of arrays), else a one-line description.
+    ``strict``: shapes and dtypes must be NumPy's too (aotsym promises NumPy's semantics;
+    a peer is only held to the values)."""
     if len(got) != len(want):
         return f"{len(got)} outputs, NumPy gives {len(want)}"
-    kw = {}
-    if rtol is not None:
-        kw["rtol"] = rtol
-    if atol is not None:
-        kw["atol"] = atol
+    kw = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
     for k, (g, w) in enumerate(zip(got, want)):
         where = f"output {k}: " if len(want) > 1 else ""
-        if g.shape != w.shape and g.size != w.size:
+        if g.shape != w.shape and (strict or g.size != w.size):
             return f"{where}shape {g.shape}, NumPy gives {w.shape}"
-        if dtype_matters and g.dtype != w.dtype:
+        if strict and g.dtype != w.dtype:
             return f"{where}dtype {g.dtype}, NumPy gives {w.dtype}"
-        gf = g.reshape(w.shape).astype(np.float64) if g.dtype != bool else g.reshape(w.shape)
-        wf = w.astype(np.float64) if w.dtype != bool else w
-        if not np.allclose(gf, wf, equal_nan=True, **kw):
+        gf, wf = g.reshape(w.shape).astype(np.float64), w.astype(np.float64)
+        close = np.isclose(gf, wf, equal_nan=True, **kw)
+        if not close.all():
             with np.errstate(all="ignore"):
-                diff = np.abs(gf.astype(np.float64) - wf.astype(np.float64))
-            worst = float(np.nanmax(diff)) if diff.size else 0.0
-            bad = int(np.count_nonzero(~np.isclose(gf, wf, equal_nan=True, **kw)))
-            return f"{where}{bad} of {w.size} values differ (max abs diff {worst:.3g})"
+                worst = float(np.nanmax(np.abs(gf - wf)))
+            return (f"{where}{int(close.size - close.sum())} of {w.size} values differ "
+                    f"(max abs diff {worst:.3g})")
     return None
 
 
@@ -164,16 +160,14 @@ def _one_sample(fn, number):
             gc.enable()
 
 
-def time_case(case: Case, settings, log=print, reference="numpy") -> CaseResult:
-    """Build, check and time every implementation of ``case`` (see the module docstring)."""
+def time_case(case: Case, settings, reference="numpy") -> CaseResult:
+    """Build, check and time every implementation of ``case`` (see the module docstring);
+    the ``reference`` goes first: its first result is what the others are checked against."""
     results: dict[str, Result] = {}
     want = None
-    order = [reference] + [k for k in case.builders if k != reference]
-    for name in order:
-        builder = case.builders.get(name)
+    for name in sorted(case.builders, key=lambda k: k != reference):  # stable: order kept
+        builder = case.builders[name]
         res = results[name] = Result(name)
-        if builder is None:
-            continue
         if isinstance(builder, str):           # a reason it cannot run: "not installed"...
             res.status = builder
             continue
@@ -181,7 +175,6 @@ def time_case(case: Case, settings, log=print, reference="numpy") -> CaseResult:
             impl = builder()
             if not isinstance(impl, Impl):
                 impl = Impl(impl)
-            res.note = impl.note
             first = impl.run()
             value = snapshot(impl.fetch() if impl.fetch else first)
         except Exception as exc:  # a peer (or aotsym) failing is a result, not a crash
@@ -193,7 +186,7 @@ def time_case(case: Case, settings, log=print, reference="numpy") -> CaseResult:
                 res.check = "ok"
             elif want is not None:
                 res.check = compare(value, want, case.rtol, case.atol,
-                                    dtype_matters=(name == "aotsym")) or "ok"
+                                    strict=(name == "aotsym")) or "ok"
         try:
             impl.run()                                   # second warm-up, then calibrate
             one = max(_one_sample(impl.run, 1), 1e-7)
@@ -211,6 +204,5 @@ def time_case(case: Case, settings, log=print, reference="numpy") -> CaseResult:
     for name, res in results.items():
         if res.status == OK and res.samples:
             res.median = float(np.median(res.samples))
-    return CaseResult(case.name, {k: v for k, v in results.items()
-                                  if case.builders.get(k) is not None},
+    return CaseResult(case.name, {k: results[k] for k in case.builders},
                       bytes=case.bytes, flops=case.flops, dtype=case.dtype)
