@@ -163,7 +163,8 @@ static PyObject *aot_wrap_outputs(aot_array *out, int nout, const int *typenums,
 static PyObject *aot_raise(const aot_ctx *ctx, const char *const *nodes, const char *fname)
 {
     PyObject *type = ctx->status == AOT_ERR_MEMORY ? PyExc_MemoryError
-                   : ctx->status == AOT_ERR_TYPE ? PyExc_TypeError : PyExc_ValueError;
+                   : ctx->status == AOT_ERR_TYPE ? PyExc_TypeError
+                   : ctx->status == AOT_ERR_INDEX ? PyExc_IndexError : PyExc_ValueError;
     if (ctx->node >= 0)
         PyErr_Format(type, "%s\n  while computing %s\n  in %s()", ctx->message,
                      nodes[ctx->node], fname);

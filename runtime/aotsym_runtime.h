@@ -76,7 +76,7 @@ typedef struct {
     int itemsize;
 } aot_array;
 
-enum { AOT_OK = 0, AOT_ERR_VALUE = 1, AOT_ERR_MEMORY = 2, AOT_ERR_TYPE = 3 };
+enum { AOT_OK = 0, AOT_ERR_VALUE = 1, AOT_ERR_MEMORY = 2, AOT_ERR_TYPE = 3, AOT_ERR_INDEX = 4 };
 
 typedef struct {
     int status;          /* AOT_OK or an AOT_ERR_* kind */
@@ -90,6 +90,11 @@ typedef struct {
 typedef struct {
     int64_t len, stride;
 } aot_axis;
+
+/* The axis of a row operation with an input and an output (softmax): length, strides. */
+typedef struct {
+    int64_t len, in_stride, out_stride;
+} aot_axis2;
 
 /* 1-d inner loop of a kernel: ptrs[k] is operand k's first element, strides[k] its byte
  * stride along the row, n the row length; aux is the kernel's extra data. */

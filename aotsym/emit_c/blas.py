@@ -10,42 +10,15 @@ complex products run a plain C loop over the table's ``mul`` and ``add`` express
 from __future__ import annotations
 
 from aotsym.emit_c import dtypes as D
-from aotsym.emit_c.elementwise import elementwise_kernel
+from aotsym.emit_c.elementwise import converted
 from aotsym.emit_c.emitter import lowers
 from aotsym.emit_c.errors import EmitError
 from aotsym.emit_c.scalar_code import expression
 from aotsym.emit_c.templates import c_comment, c_string, render
-from aotsym.graph.scalar import SCALAR_OPS
-from aotsym.graph.types import TensorType
 
 _PREFIX = {"float64": "d", "float32": "s"}
 _KINDS = {(1, 1): "vector·vector", (2, 1): "matrix·vector", (1, 2): "vector·matrix",
           (2, 2): "matrix·matrix"}
-
-
-def _cast_operand(fe, node, var, dtype, name):
-    """C lines making ``name`` (an aot_array) ``var`` converted to ``dtype`` (or a view of it,
-    holding no reference).  Sets ``rc`` on failure.  Returns (lines, temporaries)."""
-    ref = fe.ref(var)
-    lines = [f"aot_array {name} = {ref};", f"{name}.block = NULL;"]
-    if var.dtype == dtype:
-        return lines, []
-    kernel, _ = elementwise_kernel(
-        fe.module, f"cast {var.dtype} to {dtype}", [("cast", dtype, [("in", 0)])],
-        [(SCALAR_OPS["cast"], (var.dtype,), dtype)], [("step", 0)],
-        [TensorType(var.dtype, (False,) * var.ndim)], [dtype], node)
-    lines += [
-        f"int64_t {name}_dims[{2 * var.ndim}];",
-        f"{name}.shape = {name}_dims;",
-        f"{name}.strides = {name}_dims + {var.ndim};",
-        f"{name}.itemsize = {D.itemsize(dtype)};",
-        f"for (int d = 0; d < {var.ndim}; d++) {name}.shape[d] = {ref}.shape[d];",
-        f"if (!rc) rc = aot_alloc(ctx, {fe.position}, &{name});",
-        f"aot_array *{name}_ops[2] = {{&{name}, &{ref}}};",
-        f"if (!rc) aot_loop_arrays({var.ndim}, {name}.shape, 2, {name}_ops, {kernel}, NULL, "
-        "1, 0, 0);",
-    ]
-    return lines, [name]
 
 
 def _naive_kernel(fe, node, dtype):
@@ -69,7 +42,7 @@ def lower_dot(fe, node, pos):
                        "second)")
     prepare, temps = [], []
     for var, name in ((a, "da"), (b, "db")):
-        lines, made = _cast_operand(fe, node, var, dtype, name)
+        lines, made = converted(fe, node, var, dtype, name)
         prepare += lines
         temps += made
     out_ref = fe.ref(out)

@@ -17,6 +17,8 @@ from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.emitter import lowers
 from aotsym.emit_c.scalar_code import elemwise_code
 from aotsym.emit_c.templates import c_comment, c_string, render
+from aotsym.graph.scalar import SCALAR_OPS
+from aotsym.graph.types import TensorType
 
 # Relative cost of one evaluation, for the decision to use threads (a copy is 1).
 _EXPENSIVE = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan",
@@ -112,3 +114,37 @@ def lower_composite(fe, node, pos):
     op = node.op
     steps = op.steps([v.dtype for v in node.inputs])
     return lower_elementwise(fe, node, pos, op.program, steps, op.outputs, op.inplace)
+
+
+def cast_kernel(module, src_dtype, dst_dtype, ndim, where) -> str:
+    """A kernel converting an array of ``src_dtype`` into one of ``dst_dtype`` (operands: out,
+    in)."""
+    kernel, _ = elementwise_kernel(
+        module, f"cast {src_dtype} to {dst_dtype}", [("cast", dst_dtype, [("in", 0)])],
+        [(SCALAR_OPS["cast"], (src_dtype,), dst_dtype)], [("step", 0)],
+        [TensorType(src_dtype, (False,) * ndim)], [dst_dtype], where)
+    return kernel
+
+
+def converted(fe, node, var, dtype, name):
+    """C lines declaring ``name``: the aot_array of ``var`` converted to ``dtype`` (a fresh
+    C-contiguous temporary), or a view of it holding no reference when it already has that
+    dtype.  The lines set ``rc`` on failure (declared by the step).  Returns (lines, names of
+    temporaries to release)."""
+    ref = fe.ref(var)
+    lines = [f"aot_array {name} = {ref};", f"{name}.block = NULL;"]
+    if var.dtype == dtype:
+        return lines, []
+    kernel = cast_kernel(fe.module, var.dtype, dtype, var.ndim, node)
+    nd = var.ndim
+    lines += [
+        f"int64_t {name}_dims[{max(1, 2 * nd)}];",
+        f"{name}.shape = {name}_dims;",
+        f"{name}.strides = {name}_dims + {nd};",
+        f"{name}.itemsize = {D.itemsize(dtype)};",
+        f"for (int d = 0; d < {nd}; d++) {name}.shape[d] = {ref}.shape[d];",
+        f"if (!rc) rc = aot_alloc(ctx, {fe.position}, &{name});",
+        f"aot_array *{name}_ops[2] = {{&{name}, &{ref}}};",
+        f"if (!rc) aot_loop_arrays({nd}, {name}.shape, 2, {name}_ops, {kernel}, NULL, 1, 0, 0);",
+    ]
+    return lines, [name]

@@ -364,8 +364,5 @@ def emit_module(functions: list, profile: bool = False, threads: bool = True,
 
 def _load_lowerings():
     # importing registers each family's translations
-    from aotsym.emit_c import elementwise, reductions, shapes, views  # noqa: F401
-    try:
-        from aotsym.emit_c import blas  # noqa: F401
-    except ImportError:
-        pass
+    from aotsym.emit_c import (blas, elementwise, nnet, reductions, shapes,  # noqa: F401
+                               structure, views)
