@@ -155,4 +155,4 @@ def aotsym_backend(f) -> str:
     qual = getattr(run, "__qualname__", "") or ""
     if mod == "aotsym.frontend.function" and qual.startswith("_reference_runner"):
         return "reference evaluator (NumPy)"
-    return "compiled" if not mod.startswith("aotsym.frontend") else mod
+    return "compiled C module" if not mod.startswith("aotsym.frontend") else mod

@@ -155,8 +155,8 @@ def markdown(data: dict, chart: str | None) -> str:
            "(effective bandwidth, bytes read + written, over the copy bandwidth; or GFLOP/s "
            "over NumPy's dgemm/sgemm).  ✓: aotsym's result equals NumPy's (`np.allclose`).",
            "",
-           f"Implementations: aotsym (`aotsym.function`, default mode FAST_RUN, run by "
-           f"its {data.get('aotsym_engine', '?')}); "
+           f"Implementations: aotsym (`aotsym.function`, default mode FAST_RUN; engine: "
+           f"{data.get('aotsym_engine', '?')}); "
            + "; ".join(f"{LABELS[k]}: {DESCRIPTIONS[k]}" for k in impls if k in DESCRIPTIONS)
            + ".", ""]
     busy = [w for w in data["workloads"] if (w.get("other_cpu") or 0) > DISTURBED]
@@ -178,10 +178,10 @@ def markdown(data: dict, chart: str | None) -> str:
         body = w["about"].split("\n\n", 1)[1:]   # the docstring less its title line
         out += [f"## {w['id']} — {w['title']}", ""] + body + [""]
         cols = [i for i in impls if any(i in c["results"] for c in w["cases"])]
-        out.append("| case | " + " | ".join(LABELS.get(c, c) for c in cols) + " |")
-        out.append("|---" * (len(cols) + 1) + "|")
-        for case in w["cases"]:
-            out.append(f"| {case['name']} | "
+        out.append("| # | case | " + " | ".join(LABELS.get(c, c) for c in cols) + " |")
+        out.append("|---" * (len(cols) + 2) + "|")
+        for k, case in enumerate(w["cases"], 1):
+            out.append(f"| {w['id']}.{k} | {case['name']} | "
                        + " | ".join(_cell(case, c, refs, footnotes) for c in cols) + " |")
         out.append("")
         for note in w.get("notes", []):
@@ -203,16 +203,16 @@ def headline(data: dict) -> list[str]:
             continue
         run, build = [], []
         for w in data["workloads"]:
-            for c in w["cases"]:
+            for k, c in enumerate(w["cases"], 1):
                 q = ratio(c, impl)
                 if q:
-                    (build if c.get("unit") == "build" else run).append((w["id"], q))
+                    (build if c.get("unit") == "build" else run).append((f"{w['id']}.{k}", q))
         if not run and not build:
             continue
         geo = f"{math.exp(sum(math.log(q) for _, q in run) / len(run)):.2f}" if run else "–"
         ahead = ", ".join(f"{wid} {q:.2f}" for wid, q in run if q >= 1) or "none"
         behind = ", ".join(f"{wid} {q:.2f}" for wid, q in run if q < 1) or "none"
-        builds = ", ".join(f"{q:.2f}" for _, q in build) or "–"
+        builds = ", ".join(f"{cid} {q:.2f}" for cid, q in build) or "–"
         rows.append(f"| {LABELS[impl]} | {len(run)} | {geo} | {ahead} | {behind} | {builds} |")
     if not rows:
         return []
@@ -231,10 +231,10 @@ def chart(data: dict, path: str) -> str | None:
     peers = [i for i in data["impls"] if i != "aotsym"]
     rows = []
     for w in data["workloads"]:
-        for c in w["cases"]:
+        for k, c in enumerate(w["cases"], 1):
             qs = {p: ratio(c, p) for p in peers}
             if any(qs.values()):
-                rows.append((f"{w['id']} {c['name']}".replace("`", ""), qs))
+                rows.append((f"{w['id']}.{k} {c['name']}".replace("`", ""), qs))
     height = max(3.0, 0.13 * len(rows) * max(1, len(peers)) + 1.5)
     fig, ax = plt.subplots(figsize=(11, height))
     bar = 0.8 / max(1, len(peers))
