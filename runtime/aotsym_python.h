@@ -24,6 +24,9 @@ typedef char aot_npy_intp_is_int64[sizeof(npy_intp) == sizeof(int64_t) ? 1 : -1]
 #define AOT_RT_MODULE "_aotsym_runtime"
 
 static PyObject *aot_slowpath;          /* the module's Python slow path: (index, args) */
+static PyObject *aot_node_names;        /* per function, a tuple: what each node is and where
+                                           the user made it (kept out of the C source so the
+                                           same graph is the same binary wherever it was made) */
 static __thread int aot_in_slowpath;    /* set while the slow path calls back in */
 static char aot_register_message[512];
 
@@ -159,17 +162,41 @@ static PyObject *aot_wrap_outputs(aot_array *out, int nout, const int *typenums,
     return result;
 }
 
-/* The Python exception for a failed call: the runtime's message, then the node. */
-static PyObject *aot_raise(const aot_ctx *ctx, const char *const *nodes, const char *fname)
+/* The Python exception for a failed call: the runtime's message, then the node.  The node's
+ * description comes from the table set by _set_node_names; without one (a module shared by
+ * several in-process functions) the exception carries aotsym_message and aotsym_node for the
+ * caller to describe the node itself. */
+static PyObject *aot_raise(const aot_ctx *ctx, int function, const char *fname)
 {
     PyObject *type = ctx->status == AOT_ERR_MEMORY ? PyExc_MemoryError
                    : ctx->status == AOT_ERR_TYPE ? PyExc_TypeError
                    : ctx->status == AOT_ERR_INDEX ? PyExc_IndexError : PyExc_ValueError;
-    if (ctx->node >= 0)
-        PyErr_Format(type, "%s\n  while computing %s\n  in %s()", ctx->message,
-                     nodes[ctx->node], fname);
-    else
-        PyErr_Format(type, "%s\n  in %s()", ctx->message, fname);
+    PyObject *names = aot_node_names && function < PyList_GET_SIZE(aot_node_names)
+                          ? PyList_GET_ITEM(aot_node_names, function) : NULL;
+    if (ctx->node >= 0 && names && PyTuple_Check(names) && ctx->node < PyTuple_GET_SIZE(names)) {
+        PyErr_Format(type, "%s\n  while computing %S\n  in %s()", ctx->message,
+                     PyTuple_GET_ITEM(names, ctx->node), fname);
+        return NULL;
+    }
+    PyObject *exc = ctx->node >= 0
+        ? PyObject_CallFunction(type, "s", ctx->message)
+        : PyUnicode_FromFormat("%s\n  in %s()", ctx->message, fname);
+    if (!exc) return NULL;
+    if (ctx->node < 0) {
+        PyErr_SetObject(type, exc);
+        Py_DECREF(exc);
+        return NULL;
+    }
+    PyObject *node = PyLong_FromLong(ctx->node);
+    PyObject *message = PyUnicode_FromString(ctx->message);
+    if (node && message) {
+        PyObject_SetAttrString(exc, "aotsym_node", node);
+        PyObject_SetAttrString(exc, "aotsym_message", message);
+    }
+    Py_XDECREF(node);
+    Py_XDECREF(message);
+    PyErr_SetObject(type, exc);
+    Py_DECREF(exc);
     return NULL;
 }
 
@@ -179,6 +206,19 @@ static PyObject *aot_py_set_slowpath(PyObject *self, PyObject *fn)
     (void)self;
     Py_XINCREF(fn);
     Py_XSETREF(aot_slowpath, fn);
+    Py_RETURN_NONE;
+}
+
+/* _set_node_names([tuple of str per function]) */
+static PyObject *aot_py_set_node_names(PyObject *self, PyObject *names)
+{
+    (void)self;
+    if (!PyList_Check(names)) {
+        PyErr_SetString(PyExc_TypeError, "_set_node_names expects a list of tuples");
+        return NULL;
+    }
+    Py_INCREF(names);
+    Py_XSETREF(aot_node_names, names);
     Py_RETURN_NONE;
 }
 

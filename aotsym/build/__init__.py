@@ -43,10 +43,14 @@ class BuildOptions:
 
 @dataclass
 class LoadedModule:
-    """A built, loaded module: ``entries[i]`` is the C function of the i-th FunctionSpec."""
+    """A built, loaded module.  ``c_entries[i]`` is the C function of the i-th FunctionSpec;
+    ``entries[i]`` calls it and, when it fails, names the failing node with the source line
+    of *these* specs (a module is shared by every identical graph of the process, wherever
+    the user made it)."""
     key: str
     path: str
     fast: object
+    c_entries: list
     entries: list
     emitted: object
     from_cache: bool
@@ -77,7 +81,7 @@ def build_module(specs, options: BuildOptions | None = None) -> LoadedModule:
     with _LOADED_LOCK:
         loaded = _LOADED.get(key)
     if loaded is not None:
-        return loaded
+        return _wrap(key, *loaded[:3], emitted, specs, loaded[3])
     name = f"aotsym_{key[:24]}"
     so_name = name + compiler.ext_suffix()
 
@@ -94,12 +98,31 @@ def build_module(specs, options: BuildOptions | None = None) -> LoadedModule:
         "compiler": compiler.compiler_version(options.cc), "flags": flags})
     ext = load_extension(os.path.join(manifest["dir"], so_name), name)
     fast = register(ext, f"{name}._aot")
-    entries = [getattr(fast, f.name) for f in emitted.functions]
-    _install_slowpath(fast, specs, entries)
-    loaded = LoadedModule(key, manifest["dir"], fast, entries, emitted, not built)
+    c_entries = [getattr(fast, f.name) for f in emitted.functions]
+    _install_slowpath(fast, specs, c_entries, emitted)
     with _LOADED_LOCK:
-        _LOADED.setdefault(key, loaded)
-    return loaded
+        _LOADED.setdefault(key, (fast, c_entries, manifest["dir"], not built))
+    return _wrap(key, fast, c_entries, manifest["dir"], emitted, specs, not built)
+
+
+def _wrap(key, fast, c_entries, path, emitted, specs, from_cache) -> LoadedModule:
+    entries = [described(entry, spec.fgraph.toposort(), spec.name)
+               for entry, spec in zip(c_entries, specs)]
+    return LoadedModule(key, path, fast, c_entries, entries, emitted, from_cache)
+
+
+def described(entry, nodes, fname):
+    """``entry`` whose run-time errors name the failing node of ``nodes`` (op, user line)."""
+    def call(*args):
+        try:
+            return entry(*args)
+        except Exception as exc:
+            node = getattr(exc, "aotsym_node", None)
+            if node is None:
+                raise
+            raise node_error(exc, nodes[node], fname) from None
+    call.__name__ = fname
+    return call
 
 
 def compile_fgraph(fgraph, name=None, profile=False):
@@ -122,6 +145,14 @@ def compile_fgraph(fgraph, name=None, profile=False):
 
 
 # ------------------------------------------------------------------------------ helpers
+
+
+def node_error(exc, node, fname):
+    """The exception ``exc`` raised by a module's C code, with the node described (which op,
+    which line of the user's code), as the reference evaluator's NodeError says it."""
+    from aotsym.graph.errors import describe_node
+    return type(exc)(f"{exc.aotsym_message}\n  while computing {describe_node(node)}\n"
+                     f"  in {fname}()")
 
 
 @dataclass
@@ -153,7 +184,7 @@ def register(ext, key: str):
     return sys.modules.pop(key)
 
 
-def _install_slowpath(fast, specs, entries):
+def _install_slowpath(fast, specs, entries, emitted):
     from aotsym.frontend.checking import filter_value
     signatures = []
     for spec in specs:

@@ -224,12 +224,8 @@ class FunctionEmitter:
         return True
 
     # ---------------------------------------------------------------- emission
-    def where(self, node) -> str:
-        return describe_node(node)
-
     def emit(self) -> dict:
         steps = []
-        describe = []
         for pos, node in enumerate(self.order):
             self.position = pos
             for v in node.inputs:
@@ -243,9 +239,7 @@ class FunctionEmitter:
             body = lower(self, node, pos)
             releases = [self.cvars[id(v)].ref for v in self._dead_after(node, pos)]
             steps.append(render("step.c.j2", pos=pos, body=body, releases=releases,
-                                comment=c_comment(f"{pos}: {node.op}"
-                                                  + _line_of(node))))
-            describe.append(c_string(describe_node(node)))
+                                comment=c_comment(f"{pos}: {node.op}")))
         for v in self.fgraph.outputs:
             self.cvar(v)
         finish = self._finish_outputs()
@@ -260,8 +254,7 @@ class FunctionEmitter:
             "setup": self.setup,
             "steps": steps,
             "finish": finish,
-            "nodes": describe or ['""'],
-            "n_nodes": max(1, len(describe)),
+            "n_nodes": max(1, len(self.order)),
         }
 
     def _dead_after(self, node, pos):
@@ -320,13 +313,6 @@ class FunctionEmitter:
             "single": int(self.spec.single_output and len(outs) == 1),
             "typenums": ", ".join(o["typenum"] for o in outs) or "0",
         }
-
-
-def _line_of(node) -> str:
-    trace = node.outputs[0].tag.trace if node.outputs else None
-    if not trace:
-        return ""
-    return f" at {trace.filename.rsplit('/', 1)[-1]}:{trace.lineno}"
 
 
 def emit_module(functions: list, profile: bool = False, threads: bool = True,
