@@ -1,0 +1,70 @@
+"""The build cache: a second process loads in milliseconds; concurrent builders of one key
+build it once; a corrupt or truncated entry is detected and rebuilt, never loaded."""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
+    env.pop("AOTSYM_FLAGS", None)
+    return env
+
+
+def run_child(cache):
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "build_child.py"), str(cache)],
+                          capture_output=True, text=True, env=_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def entries(cache):
+    return glob.glob(os.path.join(str(cache), "??", "*", "manifest.json"))
+
+
+def test_second_process_loads_from_cache(tmp_path):
+    first = run_child(tmp_path)
+    second = run_child(tmp_path)
+    assert not first["from_cache"] and second["from_cache"]
+    assert second["result"] == [1.0, 3.0, 5.0]
+    assert second["seconds"] < 0.5, second  # a load, not a compile
+    assert len(entries(tmp_path)) == 1
+
+
+def test_concurrent_builders_build_once(tmp_path):
+    procs = [subprocess.Popen([sys.executable, os.path.join(HERE, "build_child.py"),
+                               str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=_env()) for _ in range(3)]
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-4000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    assert sorted(r["from_cache"] for r in results) == [False, True, True]
+    assert all(r["result"] == [1.0, 3.0, 5.0] for r in results)
+    assert len(entries(tmp_path)) == 1
+    assert not os.listdir(os.path.join(str(tmp_path), "tmp"))  # nothing half-built left
+
+
+def test_truncated_module_is_rebuilt(tmp_path):
+    first = run_child(tmp_path)
+    (so,) = glob.glob(os.path.join(first["path"], "*.so"))
+    with open(so, "r+b") as fh:
+        fh.truncate(os.path.getsize(so) // 2)
+    again = run_child(tmp_path)
+    assert not again["from_cache"] and again["result"] == [1.0, 3.0, 5.0]
+
+
+def test_entry_without_manifest_is_rebuilt(tmp_path):
+    first = run_child(tmp_path)
+    os.remove(os.path.join(first["path"], "manifest.json"))
+    again = run_child(tmp_path)
+    assert not again["from_cache"] and again["result"] == [1.0, 3.0, 5.0]
+    assert len(entries(tmp_path)) == 1

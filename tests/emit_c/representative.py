@@ -1,0 +1,60 @@
+"""A representative set of functions touching every kind of kernel and runtime path, with
+inputs: shared by the warnings test and the sanitizer run (tests/emit_c/test_c_quality.py)."""
+
+import numpy as np
+from emit_helpers import Case
+
+from aotsym import tensor as T
+from aotsym.graph.ops.composite import Composite, FusedReduce
+from aotsym.graph.ops.gemm import Gemm, Gemv, Ger
+
+
+def cases():
+    x, y = T.matrix("x"), T.matrix("y")
+    v = T.vector("v")
+    i = T.lscalar("i")
+    iv = T.ivector("iv")
+    f = T.fmatrix("f")
+    n = T.lmatrix("n")
+    s = T.scalar("s")
+    comp = Composite([("mul", None, [("in", 0), ("in", 1)]), ("exp", None, [("step", 0)]),
+                      ("neg", None, [("step", 1)])], 2, [("step", 1), ("step", 2)])
+    return [
+        Case("elementwise", [x, y, n], [x * y + 2, T.exp(x) / (1 + y ** 2), n // 3, n % -2,
+                                        T.maximum(x, y), T.switch(x > y, x, y), abs(n) ** 2,
+                                        T.cast(x, "int8"), T.sigmoid(x), T.softplus(y)]
+             + comp(x, y)),
+        Case("reductions", [x, f, n], [x.sum(axis=0), x.max(axis=1), x.mean(), f.sum(),
+                                       n.prod(axis=1), x.argmax(axis=1), x.argmin(),
+                                       (x > 0).any(axis=0),
+                                       FusedReduce("sum", (1,), Composite(
+                                           [("sqr", None, [("in", 0)])], 1, [("step", 0)]))(x)]),
+        Case("structure", [x, v, i, iv], [x.T.reshape((-1,)), x[1:, ::-1], x[i],
+                                          T.inc_subtensor(x[:, 1:], 1.0), x[iv],
+                                          T.set_subtensor(x[iv], 0.0), x[iv, iv],
+                                          T.concatenate([x, x * 2], axis=1), T.alloc(v, 3, 4)[0],
+                                          T.arange(i), T.softmax(x), T.log_softmax(x, axis=0)]),
+        Case("products", [x, y, v, s], [T.dot(x, y), T.dot(x, v), T.dot(v, v),
+                                        Gemm()(x, s, x, y, s), Gemv()(v, s, x, v, s),
+                                        Ger()(x, s, v, v), T.dot(T.cast(x, "int64"), v)]),
+    ]
+
+
+def inputs(name, rng):
+    X = rng.standard_normal((4, 4))
+    Y = rng.standard_normal((4, 4))
+    N = rng.integers(-5, 5, (4, 4))
+    return {
+        "elementwise": [X, Y, N],
+        "reductions": [X, X.astype("float32"), N],
+        "structure": [X, rng.standard_normal(4), np.int64(2), np.array([0, 3, -1, 1], "int32")],
+        "products": [X, Y, rng.standard_normal(4), np.float64(0.5)],
+    }[name]
+
+
+def layouts(values):
+    """The values as given, reversed and strided."""
+    yield values
+    yield [a[::-1] if isinstance(a, np.ndarray) and a.ndim else a for a in values]
+    yield [np.repeat(a, 2, axis=-1)[..., ::2] if isinstance(a, np.ndarray) and a.ndim else a
+           for a in values]
