@@ -10,6 +10,10 @@ import time
 from benchmarks.peers import versions as _peer_versions
 
 
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+              "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS", "XLA_FLAGS", "AOTSYM_FLAGS")
+
+
 def _cpuinfo() -> dict:
     info = {}
     try:
@@ -48,6 +52,7 @@ def describe() -> dict:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "compiler": _first_line(["cc", "--version"]),
+        "thread_env": {k: v for k, v in os.environ.items() if k in THREAD_ENV},
     }
 
 

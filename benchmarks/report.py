@@ -141,7 +141,9 @@ def markdown(data: dict, chart: str | None) -> str:
            f"whole run {data['elapsed_s']} s",
            f"- machine: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), "
            f"{m['memory_gib']} GiB, SIMD {', '.join(m['simd']) or 'baseline'}; {m['os']}; "
-           f"Python {m['python']}; C compiler: {m['compiler'] or 'none found'}",
+           f"Python {m['python']}; C compiler: {m['compiler'] or 'none found'}; thread "
+           "settings: " + (", ".join(f"`{k}={v}`" for k, v in m.get("thread_env", {}).items())
+                           or "library defaults"),
            "- versions: " + ", ".join(f"{k} {v}" for k, v in data["versions"].items()),
            *([f"- PyTensor C's BLAS: `{data['pytensor_blas']}`"]
              if data.get("pytensor_blas") else []),

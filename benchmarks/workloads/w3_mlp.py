@@ -18,6 +18,11 @@ from benchmarks.peers import TheanoAPI, builders, jax_arrays, jax_module
 ID, NAME, TITLE = "W3", "mlp", "MLP 784-500-10 training step, float32"
 IMPLS = ("numpy", "pytensor", "pytensor-c", "jax", "aotsym")
 LR = 0.01
+NOTES = ["On a machine whose cores are busy with other processes, a multi-threaded OpenBLAS "
+         "(NumPy's bundled one, and whatever links it) can stall on these small products — "
+         "measured once at 63 ms instead of 0.73 ms single-threaded for 60x784 @ 784x500.  "
+         "Several columns at the same tens of milliseconds here mean that, not the code; "
+         "see the disturbed-run line at the top."]
 
 
 def cases(ctx):
