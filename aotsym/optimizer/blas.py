@@ -1,3 +1,208 @@
-"""stub"""
-from aotsym.optimizer.pattern import RuleSet
-BLAS_RULES = RuleSet("blas", [])
+"""BLAS: ``dot`` and the scaling and accumulation around it become one Gemm / Gemv / Ger.
+
+Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).  Runs after
+specialize.  The rule ``gemm_from_sum`` reads a sum the way BLAS does: it expands the
+expression into scaled terms ``sum_k alpha_k * t_k`` (distributing scalar factors over nested
+sums, merging equal terms), finds a ``dot`` term and a term ``Z`` of the dot's type, and
+builds::
+
+    Z * beta + alpha * dot(A, B)  ->  Gemm(Z, alpha, A, B, beta)    (matrix . matrix)
+                                      Gemv(Z, alpha, A, b, beta)    (matrix . vector;
+                                                                     vector . matrix via A.T)
+                                      Ger(Z, alpha, x, y)           (column . row, beta 1)
+
+So the seed's update ``w - 0.01 * (dot(x.T, d) + 0.02 * w)`` is
+``Gemv(w, -0.01, x.T, d, 0.9998)``, made in place on ``w`` by the inplace pass.  Scales are
+0-d: constants or scalar variables (a learning rate).  float32/float64 only; a ``dot`` whose
+operands have other dtypes is left to the emitter's generic product.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aotsym.graph.basic import Constant
+from aotsym.graph.ops import math as m
+from aotsym.graph.ops.blas import Dot
+from aotsym.graph.ops.elemwise import DimShuffle
+from aotsym.graph.ops.gemm import BLAS_DTYPES, Gemm, Gemv, Ger
+from aotsym.graph.types import TensorType
+from aotsym.optimizer.canonicalize import Product, Sum, same_dtype_elemwise
+from aotsym.optimizer.pattern import RuleSet, rule
+from aotsym.optimizer.utils import scalar_constant
+
+MAX_TERMS = 16
+
+
+class Scale:
+    """A scalar coefficient: a Python number times a product of 0-d variables."""
+
+    def __init__(self, const=1.0, factors=(), divisors=()):
+        self.const = const
+        self.factors = tuple(factors)
+        self.divisors = tuple(divisors)
+
+    def times(self, other: "Scale") -> "Scale":
+        return Scale(self.const * other.const, self.factors + other.factors,
+                     self.divisors + other.divisors)
+
+    def key(self):
+        return (self.factors, self.divisors)
+
+    def variable(self, dtype):
+        """The scale as a 0-d variable of ``dtype``."""
+        parts = list(self.factors)
+        if self.const != 1 or not parts:
+            parts.insert(0, Constant(TensorType(dtype, ()), np.asarray(self.const, dtype=dtype)))
+        v = parts[0]
+        for f in parts[1:]:
+            v = m.mul(v, f)
+        for d in self.divisors:
+            v = m.true_div(v, d)
+        return v
+
+
+def _as_scalar(v):
+    """The 0-d variable behind an all-broadcastable ``v`` (undoing padding), else None."""
+    if not all(v.broadcastable):
+        return None
+    while v.owner is not None and isinstance(v.owner.op, DimShuffle) and v.ndim > 0:
+        v = v.owner.inputs[0]
+    if v.ndim == 0:
+        return v
+    return DimShuffle(v.broadcastable, [])(v)
+
+
+def scaled_terms(root, dtype):
+    """``[(Scale, term, origin)]`` with ``root == sum(scale * term)``; None if not
+    expressible.  ``origin`` is the BLAS node a term was read out of (or None)."""
+    out: list = []
+    stack = [(Scale(), root, None)]
+    while stack:
+        scale, v, origin = stack.pop()
+        if len(out) + len(stack) > MAX_TERMS:
+            return None
+        if same_dtype_elemwise(v, Sum.NAMES, dtype):
+            s = Sum(v)
+            for sign, t in reversed(s.terms):
+                stack.append((scale.times(Scale(float(sign))), t, None))
+            if s.const != 0 or s.models:
+                return None  # a constant term has no buffer to accumulate into
+            continue
+        blas = _blas_parts(v, dtype)
+        if blas is not None:
+            for sc, t in reversed(blas):
+                stack.append((scale.times(sc), t, v.owner))
+            continue
+        if same_dtype_elemwise(v, Product.NAMES, dtype):
+            p = Product.of(v)
+            scalars = [_as_scalar(f) for f in p.num]
+            big = [f for f, sc in zip(p.num, scalars) if sc is None]
+            den = [_as_scalar(f) for f in p.den]
+            if len(big) == 1 and all(d is not None for d in den) and not p.models:
+                factors = [sc for sc in scalars if sc is not None]
+                stack.append((scale.times(Scale(p.coeff, factors, den)), big[0], origin))
+                continue
+        out.append((scale, v, origin))
+    return out
+
+
+def _scale_of(v) -> Scale:
+    val = scalar_constant(v)
+    return Scale(val) if val is not None else Scale(1.0, [v])
+
+
+def _blas_parts(v, dtype):
+    """A (non-inplace) Gemm/Gemv/Ger of ``dtype`` as its two scaled terms, else None."""
+    node = v.owner
+    if node is None or v.dtype != dtype or getattr(node.op, "inplace", True):
+        return None
+    op = node.op
+    if isinstance(op, (Gemm, Gemv)):
+        z, alpha, a, b, beta = node.inputs
+        return [(_scale_of(alpha), Dot()(a, b)), (_scale_of(beta), z)]
+    if isinstance(op, Ger):
+        z, alpha, x, y = node.inputs
+        col = DimShuffle(x.broadcastable, (0, "x"))(x)
+        row = DimShuffle(y.broadcastable, ("x", 0))(y)
+        return [(_scale_of(alpha), Dot()(col, row)), (Scale(), z)]
+    return None
+
+
+def _merge(terms):
+    """Add the scales of equal terms (same variable, same symbolic factors)."""
+    merged: list = []
+    for scale, t, origin in terms:
+        for k, (s2, t2, o2) in enumerate(merged):
+            if t2 is t and s2.key() == scale.key():
+                merged[k] = (Scale(s2.const + scale.const, s2.factors, s2.divisors), t, "merged")
+                break
+        else:
+            merged.append((scale, t, origin))
+    return merged
+
+
+def _blas_call(dot_var, z, alpha, beta, beta_is_one):
+    a, b = dot_var.owner.inputs
+    if a.ndim == 2 and b.ndim == 2:
+        if a.broadcastable[1] and b.broadcastable[0] and beta_is_one and \
+                a.owner is not None and isinstance(a.owner.op, DimShuffle) and \
+                a.owner.op.new_order == (0, "x") and b.owner is not None and \
+                isinstance(b.owner.op, DimShuffle) and b.owner.op.new_order == ("x", 0):
+            return Ger()(z, alpha, a.owner.inputs[0], b.owner.inputs[0])
+        return Gemm()(z, alpha, a, b, beta)
+    if a.ndim == 2 and b.ndim == 1:
+        return Gemv()(z, alpha, a, b, beta)
+    if a.ndim == 1 and b.ndim == 2:
+        return Gemv()(z, alpha, DimShuffle(b.broadcastable, (1, 0))(b), a, beta)
+    return None
+
+
+@rule("gemm_from_sum", root=("add", "sub", "mul", "neg"))
+def gemm_from_sum(node, ctx=None):
+    """``Z * beta + alpha * dot(A, B) + rest -> Gemm/Gemv/Ger(Z, alpha, A, B, beta) + rest``.
+
+    A ``dot`` that other nodes read too is left alone (absorbing it would compute the
+    product twice).
+
+    before: w - 0.01 * (dot(x.T, d) + 0.02 * w)
+    after:  Gemv(w, -0.01, x.T, d, 0.9998)
+    """
+    out = node.outputs[0]
+    dtype = out.dtype
+    if dtype not in BLAS_DTYPES:
+        return None
+    terms = scaled_terms(out, dtype)
+    if terms is None:
+        return None
+    terms = _merge(terms)
+    dots = [k for k, (_, t, o) in enumerate(terms)
+            if t.owner is not None and isinstance(t.owner.op, Dot) and t.type == out.type
+            and all(i.dtype == dtype for i in t.owner.inputs)
+            and (ctx is None or o is not None or ctx.n_readers(t) <= 1)]
+    zs = [k for k, (_, t, _) in enumerate(terms) if t.type == out.type and k not in dots]
+    if not dots or not zs:
+        return None
+    kd, kz = dots[0], zs[0]
+    (sa, d, od), (sb, z, oz) = terms[kd], terms[kz]
+    if od is not None and od is oz:
+        return None  # the same call again: nothing new to absorb
+    beta_is_one = not sb.factors and not sb.divisors and sb.const == 1
+    call = _blas_call(d, z, sa.variable(dtype), sb.variable(dtype), beta_is_one)
+    if call is None:
+        return None
+    acc = call
+    for k, (s, t, _) in enumerate(terms):
+        if k in (kd, kz):
+            continue
+        if s.factors or s.divisors or s.const != 1:
+            t = m.mul(t, _pad(s.variable(dtype), t.ndim))
+        acc = m.add(acc, t)
+    return acc
+
+
+def _pad(scalar, ndim):
+    return m.pad_ndim(scalar, ndim)
+
+
+BLAS_RULES = RuleSet("blas", [gemm_from_sum])

@@ -399,6 +399,14 @@ def _log_is_real(v):
     return dtype_kind(v.dtype) == "f"
 
 
+NEUTRAL_RULES = [
+    Rule("mul_by_one", P.mul(x, 1), lambda x: x,
+         doc="x * 1 -> x   (any dtypes: the engine casts x to the product's dtype)"),
+    Rule("add_zero", P.add(x, 0), lambda x: x, doc="x + 0 -> x"),
+    Rule("sub_zero", P.sub(x, 0), lambda x: x, doc="x - 0 -> x"),
+    Rule("div_by_one", P.true_div(x, 1), lambda x: x, doc="x / 1 -> x"),
+]
+
 RULES_ELEMWISE = [
     Rule("exp_of_log", P.exp(P.log(x)),
          lambda x: m.switch(m.ge(x, 0), x, const_like(np.nan, x)) if _log_is_real(x) else None,
@@ -500,15 +508,23 @@ def merge_dimshuffles(node):
     """
     (v,) = node.inputs
     op = node.op
-    if op.new_order == tuple(range(v.ndim)):
+    if _is_identity(list(op.new_order), v):
         return v
     if v.owner is None or not isinstance(v.owner.op, DimShuffle):
         return None
     src = v.owner.inputs[0]
     order = _compose(v.owner.op, op)
-    if order == list(range(src.ndim)):
+    if _is_identity(order, src):
         return src
     return DimShuffle(src.broadcastable, order)(src)
+
+
+def _is_identity(order, src) -> bool:
+    """The shuffle leaves every non-broadcastable dimension where it is, and the ndim: only
+    length-1 dimensions move, so the values are ``src``'s."""
+    return len(order) == src.ndim and all(
+        order[i] == i for i in range(src.ndim) if not src.broadcastable[i]) and all(
+        src.broadcastable[i] for i, d in enumerate(order) if d != i)
 
 
 @rule("lift_dimshuffle", root=DimShuffle)
@@ -553,6 +569,7 @@ def useless_reduce(node):
 CANONICALIZE_RULES = RuleSet("canonicalize", [
     canonicalize_sum,
     canonicalize_product,
+    *NEUTRAL_RULES,
     useless_fill,
     fill_model_input,
     pow_neutral,
@@ -567,5 +584,5 @@ CANONICALIZE_RULES = RuleSet("canonicalize", [
 ])
 
 # The subset that only removes work; later stages keep it on so their output stays tidy.
-SIMPLIFY_RULES = RuleSet("simplify", [useless_fill, useless_cast, useless_identity,
+SIMPLIFY_RULES = RuleSet("simplify", [*NEUTRAL_RULES, useless_fill, useless_cast, useless_identity,
                                       useless_switch, merge_dimshuffles])

@@ -98,7 +98,7 @@ class LocalRewriter:
     ``checker`` (DEBUG_MODE) is called as ``checker(rule, node, replacement)`` on every fire.
     """
 
-    MAX_FIRES = 200  # fires while rewriting one node: more means two rules undo each other
+    MAX_FIRES_PER_NODE = 50  # more fires than this per node of the graph: rules that loop
 
     def __init__(self, ruleset, stats: OptimizerStats, stage: str, checker=None):
         self.ruleset = ruleset
@@ -109,12 +109,23 @@ class LocalRewriter:
         self.busy: set = set()   # Apply nodes whose replacement is being rewritten
         self._rule_stats = {}
         self._call_site = None
+        self._fires = 0
+        self._budget = 0
+        self._clients = None
 
     def _stat(self, r):
         st = self._rule_stats.get(r)
         if st is None:
             st = self._rule_stats[r] = self.stats.rule(r.name, self.stage)
         return st
+
+    def n_readers(self, v) -> int:
+        """Readers of ``v`` (graph outputs count) in the graph this stage started from; 1 for
+        a variable made during the stage.  For rules that must not duplicate work."""
+        if self._clients is None:
+            return 1
+        found = self._clients.get(id(v))
+        return len(found) if found is not None else 1
 
     def var(self, v):
         """The rewritten version of ``v`` (its owner must be done, or busy)."""
@@ -126,8 +137,12 @@ class LocalRewriter:
             return v  # busy: a replacement that contains the node it replaces keeps it as is
         return res[v.index]
 
-    def rewrite(self, outputs) -> list:
+    def rewrite(self, outputs, n_nodes=0, clients=None) -> list:
+        """The rewritten ``outputs``; ``n_nodes`` (the graph's size) bounds the number of
+        rewrites, so rules that undo or endlessly extend each other are reported."""
         self._call_site = user_source_info()
+        self._budget = self.MAX_FIRES_PER_NODE * (n_nodes + 100)
+        self._clients = clients
         stack = [(v.owner, 0, None) for v in reversed(list(outputs)) if v.owner is not None]
         result, busy = self.result, self.busy
         while stack:
@@ -178,11 +193,10 @@ class LocalRewriter:
         return [self.var(v) for v in outputs]
 
     def _try_rules(self, node: Apply, original: Apply):
-        fires = 0
         for r in self.ruleset.candidates(node.op):
             st = self._stat(r)
             t0 = time.perf_counter()
-            repl = r.apply(node)
+            repl = r.apply(node, self)
             st.seconds += time.perf_counter() - t0
             st.tried += 1
             if repl is None:
@@ -193,9 +207,13 @@ class LocalRewriter:
             if all(a is b for a, b in zip(repl, node.outputs)):
                 continue
             st.fired += 1
-            fires += 1
-            if fires > self.MAX_FIRES:
-                raise RewriteError(f"rewriting {node.op} did not settle (last rule {r.name})")
+            self._fires += 1
+            if self._fires > self._budget:
+                busiest = sorted(self._rule_stats.values(), key=lambda s: -s.fired)[:3]
+                raise RewriteError(
+                    f"stage {self.stage}: rewriting does not settle ({self._fires} rewrites; "
+                    "most frequent: " + ", ".join(f"{s.name} x{s.fired}" for s in busiest)
+                    + f"); last: {r.name} on {node.op}")
             self._inherit_trace(repl, original)
             if self.checker is not None:
                 self.checker(r, node, repl)
@@ -247,7 +265,8 @@ class LocalRewriter:
 def rewrite_graph(fgraph: FunctionGraph, ruleset, stats: OptimizerStats, stage: str,
                   checker=None) -> FunctionGraph:
     """``fgraph`` with ``ruleset`` applied to a fixed point (see :class:`LocalRewriter`)."""
-    outputs = LocalRewriter(ruleset, stats, stage, checker).rewrite(fgraph.outputs)
+    outputs = LocalRewriter(ruleset, stats, stage, checker).rewrite(
+        fgraph.outputs, len(fgraph), fgraph.clients())
     return fgraph.with_outputs(outputs)
 
 

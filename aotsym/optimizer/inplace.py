@@ -1,3 +1,187 @@
-"""stub"""
-def insert_inplace(fg, ctx=None):
-    return fg
+"""Inplace: an op writes its output over an input buffer that nothing reads afterwards.
+
+Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).  The last global
+pass.  Ops that can: ``Elemwise`` and ``Composite`` (an output over an input of the same
+type), ``Gemm``/``Gemv``/``Ger`` (over their accumulated input), ``IncSubtensor`` and its
+advanced variants (over the tensor they update)::
+
+    before: Gemv{no_inplace}(w, -0.1, x.T, d, 0.998)      (w's update)
+    after:  Gemv{inplace}(w, -0.1, x.T, d, 0.998)
+
+A buffer ``v`` may be destroyed by node ``N`` when, with ``aliases(v)`` the variables sharing
+its memory (``v``, the views of it, views of those ...):
+
+* ``v``'s memory is not a constant's, and not a graph input's — except a shared variable
+  whose update is exactly ``N``'s output (``fgraph.meta["updates"]``, ``{output index: input
+  index}``, says which input each update output belongs to; without it no input is touched);
+* no alias is a graph output (the caller gets its value), and ``N`` reads no alias through
+  another input;
+* every other reader of every alias is an ancestor of ``N``: it has run before ``N`` in any
+  order the emitter picks, so the write cannot be seen.  (Checking only ancestors keeps the
+  schedule free; a reader that is not an ancestor could be scheduled after ``N``.)
+
+Decisions are made in topological order and a destroyed buffer's new value is one more alias
+of its memory, so a chain of in-place ops reuses one buffer and two ops never both write over
+a value a third still reads.  View ops declare ``view_map``; the pass follows
+them to find aliases.  DEBUG_MODE then checks the declarations against what ``perform``
+actually does.
+"""
+
+from __future__ import annotations
+
+from aotsym.graph.basic import Constant, apply
+from aotsym.graph.fgraph import FunctionGraph
+from aotsym.graph.ops.composite import Composite
+from aotsym.graph.ops.elemwise import Elemwise
+from aotsym.graph.ops.gemm import Gemm, Gemv, Ger
+
+MAX_ANCESTOR_SEARCH = 10000  # nodes visited to prove a reader runs first; else: no inplace
+
+
+class _Aliasing:
+    """Memory roots of variables (following view_map) and readers per root."""
+
+    def __init__(self, fgraph):
+        self.root: dict = {}
+        self.aliases: dict = {}
+        for v in fgraph.inputs:
+            self._set(v, v)
+        for node in fgraph.toposort():
+            for v in node.inputs:
+                if v not in self.root:
+                    self._set(v, v)
+            vm = node.op.view_map
+            for k, o in enumerate(node.outputs):
+                src = vm.get(k)
+                self._set(o, self.root[node.inputs[src[0]]] if src else o)
+
+    def _set(self, v, root):
+        self.root[v] = root
+        self.aliases.setdefault(root, []).append(v)
+
+    def destroyed(self, out, v):
+        """``out`` was written over ``v``'s memory: it is one more alias of it."""
+        self._set(out, self.root[v])
+
+
+def _candidates(node):
+    """``[(output index, input index, make_op)]`` the op could do in place."""
+    op = node.op
+    if type(op) is Elemwise and not op.inplace:
+        out = node.outputs[0]
+        return [(0, i, (lambda i=i: Elemwise(op.scalar_op, op.dtype, inplace=((0, i),))))
+                for i, v in enumerate(node.inputs) if v.type == out.type]
+    if isinstance(op, Composite) and not op.inplace:
+        found, used = [], set()
+        for k, out in enumerate(node.outputs):
+            for i, v in enumerate(node.inputs):
+                if v.type == out.type and i not in used:
+                    found.append((k, i, None))
+                    used.add(i)
+                    break
+        return found
+    if isinstance(op, (Gemm, Gemv, Ger)) and not op.inplace:
+        return [(0, 0, lambda: op.with_inplace(True))]
+    if type(op).__name__ in _INC_SUBTENSOR_OPS and op.inplace is False:
+        return [(0, 0, lambda: _inc_inplace(op))]
+    return []
+
+
+# The subtensor family (aotsym.graph.ops.subtensor): ops whose ``inplace`` prop makes
+# ``destroy_map = {0: [0]}``; named, not imported, so this pass does not need the module.
+_INC_SUBTENSOR_OPS = ("IncSubtensor", "AdvancedIncSubtensor1", "AdvancedIncSubtensor")
+
+
+def _inc_inplace(op):
+    props = {p: getattr(op, p) for p in op.__props__}
+    props["inplace"] = True
+    return type(op)(**props)
+
+
+def _is_ancestor(target, node, ancestors_cache, limit=MAX_ANCESTOR_SEARCH):
+    """Whether ``target`` (an Apply) is an ancestor of ``node``."""
+    seen = ancestors_cache.get(node)
+    if seen is None:
+        seen = set()
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            for v in n.inputs:
+                o = v.owner
+                if o is not None and o not in seen:
+                    seen.add(o)
+                    if len(seen) > limit:
+                        return False
+                    stack.append(o)
+        ancestors_cache[node] = seen
+    return target in seen
+
+
+def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
+    """See the module docstring."""
+    alias = _Aliasing(fgraph)
+    clients = fgraph.clients()
+    position = {node: k for k, node in enumerate(fgraph.toposort())}
+    outputs = set(fgraph.outputs)
+    input_pos = {v: k for k, v in enumerate(fgraph.inputs)}
+    n_out = len(fgraph.outputs)
+    updates = fgraph.meta.get("updates", {})   # {output index: input index}
+    update_target = {fgraph.outputs[o]: fgraph.inputs[i] for o, i in updates.items()
+                     if 0 <= o < n_out and 0 <= i < len(fgraph.inputs)}
+    ancestors_cache: dict = {}
+    decisions: dict = {}   # node -> new op
+
+    def destroyable(node, out_index, in_index):
+        v = node.inputs[in_index]
+        root = alias.root[v]
+        if isinstance(root, Constant):
+            return False
+        if root in input_pos:
+            if update_target.get(node.outputs[out_index]) is not root:
+                return False
+        members = alias.aliases[root]
+        for a in members:
+            if a in outputs:
+                return False
+            for j, u in enumerate(node.inputs):
+                if u is a and j != in_index:
+                    return False
+            for reader, _ in clients.get(id(a), []):
+                if reader == "output" or reader is node:
+                    continue
+                if position[reader] > position[node]:
+                    return False
+                if not _is_ancestor(reader, node, ancestors_cache):
+                    return False
+        return True
+
+    for node in fgraph.toposort():
+        cands = _candidates(node)
+        if not cands:
+            continue
+        pairs = []
+        for k, i, make in cands:
+            if destroyable(node, k, i):
+                pairs.append((k, i, make))
+                alias.destroyed(node.outputs[k], node.inputs[i])
+                if make is not None:
+                    break  # single-output ops take one buffer
+        if not pairs:
+            continue
+        if isinstance(node.op, Composite):
+            decisions[node] = node.op.with_inplace(tuple((k, i) for k, i, _ in pairs))
+        else:
+            decisions[node] = pairs[0][2]()
+    if not decisions:
+        return fgraph
+    memo: dict = {}
+    for node in fgraph.toposort():
+        new_inputs = [memo.get(v, v) for v in node.inputs]
+        op = decisions.get(node, node.op)
+        if op is node.op and all(a is b for a, b in zip(new_inputs, node.inputs)):
+            continue
+        new = apply(op, new_inputs)
+        memo.update(zip(node.outputs, new.outputs))
+    if ctx is not None:
+        ctx.count("insert_inplace", "inplace", len(decisions))
+    return fgraph.with_outputs([memo.get(v, v) for v in fgraph.outputs])

@@ -214,7 +214,10 @@ class Rule:
     """A named local rewrite: ``pattern`` + ``build``, or a function of the node.
 
     ``build(**captures)`` (or ``build(node)`` when ``pattern`` is None) returns the
-    replacement: a Variable (single-output nodes), a list of Variables, or None.
+    replacement: a Variable (single-output nodes), a list of Variables, or None.  A build
+    function that also takes ``ctx`` (function rules: a second parameter) gets the
+    :class:`~aotsym.optimizer.engine.LocalRewriter`, whose ``n_readers(var)`` says how many
+    nodes read a variable in the graph the stage started from.
     ``root`` (for function rules) is what the node must be: an Op class, a scalar op name
     (for ``Elemwise``), a tuple of those, or None for every node.
     """
@@ -227,21 +230,25 @@ class Rule:
         if pattern is not None:
             params = inspect.signature(build).parameters
             self._wants_node = "node" in params
+            self._wants_ctx = "ctx" in params
             keys = [pattern.root_key]
         else:
+            self._wants_ctx = len(inspect.signature(build).parameters) > 1
             roots = root if isinstance(root, tuple) else (root,)
             keys = [(Elemwise, r) if isinstance(r, str) else r for r in roots]
         self.keys = tuple(keys)
 
-    def apply(self, node):
+    def apply(self, node, ctx=None):
         if self.pattern is None:
-            return self.build(node)
+            return self.build(node, ctx) if self._wants_ctx else self.build(node)
         captures: dict = {}
         if not self.pattern.match(node.outputs[0], captures):
             return None
         captures = {k: v for k, v in captures.items()}
         if self._wants_node:
             captures["node"] = node
+        if self._wants_ctx:
+            captures["ctx"] = ctx
         return self.build(**captures)
 
     def __repr__(self):
