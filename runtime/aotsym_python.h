@@ -141,21 +141,21 @@ static PyObject *aot_wrap(aot_array *a, int typenum)
     return arr;
 }
 
-/* The outputs as one array (single) or a tuple; releases what is not returned on error. */
+/* The outputs as one array (single) or a list (Theano's convention); releases what is not returned on error. */
 static PyObject *aot_wrap_outputs(aot_array *out, int nout, const int *typenums, int single)
 {
     PyObject *result = NULL;
     if (single) {
         result = aot_wrap(&out[0], typenums[0]);
     } else {
-        result = PyTuple_New(nout);
+        result = PyList_New(nout);
         for (int k = 0; result && k < nout; k++) {
             PyObject *arr = aot_wrap(&out[k], typenums[k]);
             if (!arr) {
                 Py_CLEAR(result);
                 break;
             }
-            PyTuple_SET_ITEM(result, k, arr);
+            PyList_SET_ITEM(result, k, arr);
         }
     }
     for (int k = 0; k < nout; k++) aot_release(&out[k]);
@@ -220,6 +220,42 @@ static PyObject *aot_py_set_node_names(PyObject *self, PyObject *names)
     Py_INCREF(names);
     Py_XSETREF(aot_node_names, names);
     Py_RETURN_NONE;
+}
+
+/* Profile builds: per function, the tables of per-node nanoseconds and calls. */
+typedef struct {
+    int64_t *ns, *calls;
+    int n;
+} aot_profile_table;
+
+/* _profile(function index) -> list of (nanoseconds, calls) per node, or None when the module
+ * is not a profile build.  _profile_reset() zeroes every counter. */
+static PyObject *aot_profile_get(const aot_profile_table *tables, int ntables, PyObject *index)
+{
+    long k = PyLong_AsLong(index);
+    if (k == -1 && PyErr_Occurred()) return NULL;
+    if (!tables) Py_RETURN_NONE;
+    if (k < 0 || k >= ntables) {
+        PyErr_SetString(PyExc_IndexError, "no such function");
+        return NULL;
+    }
+    PyObject *list = PyList_New(tables[k].n);
+    for (int i = 0; list && i < tables[k].n; i++) {
+        PyObject *item = Py_BuildValue("(LL)", (long long)tables[k].ns[i],
+                                       (long long)tables[k].calls[i]);
+        if (!item) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, item);
+    }
+    return list;
+}
+
+static void aot_profile_reset(const aot_profile_table *tables, int ntables)
+{
+    for (int k = 0; tables && k < ntables; k++)
+        for (int i = 0; i < tables[k].n; i++) tables[k].ns[i] = tables[k].calls[i] = 0;
 }
 
 static PyObject *aot_py_pool_stats(PyObject *self, PyObject *unused)

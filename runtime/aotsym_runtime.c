@@ -8,6 +8,9 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 /* ------------------------------------------------------------------------ errors */
 
@@ -707,4 +710,34 @@ static int aot_check_scalar_flags(aot_ctx *ctx, int node)
         return aot_fail(ctx, node, AOT_ERR_VALUE,
                         "integers to negative integer powers are not allowed");
     return 0;
+}
+
+/* ------------------------------------------------------------------------ streaming stores */
+
+/* dst <- src, n bytes, the aligned middle written with non-temporal stores: a large output
+ * that does not fit in cache is written without first being read (no read-for-ownership),
+ * which is most of the cost of producing a fresh array.  Other CPUs: memcpy. */
+static void aot_stream_copy(char *dst, const char *src, size_t n)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    size_t head = (size_t)(-(uintptr_t)dst) & 31;
+    if (head > n) head = n;
+    memcpy(dst, src, head);
+    dst += head;
+    src += head;
+    n -= head;
+    size_t body = n & ~(size_t)31;
+    for (size_t i = 0; i < body; i += 32) {
+#ifdef __AVX__
+        _mm256_stream_si256((__m256i *)(dst + i), _mm256_loadu_si256((const __m256i *)(src + i)));
+#else
+        _mm_stream_si128((__m128i *)(dst + i), _mm_loadu_si128((const __m128i *)(src + i)));
+        _mm_stream_si128((__m128i *)(dst + i + 16), _mm_loadu_si128((const __m128i *)(src + i + 16)));
+#endif
+    }
+    memcpy(dst + body, src + body, n - body);
+    _mm_sfence();
+#else
+    memcpy(dst, src, n);
+#endif
 }

@@ -168,6 +168,13 @@ static void aot_copy(aot_array *dst, const aot_array *src);
 /* A C-contiguous copy of src when it is not C-contiguous (else a shared view). */
 static int aot_contiguous(aot_ctx *ctx, int node, aot_array *dst, const aot_array *src);
 
+/* ---- streaming stores (kernels producing large contiguous outputs) */
+#ifndef AOT_STREAM_MIN_BYTES
+#define AOT_STREAM_MIN_BYTES ((int64_t)8 << 20) /* rows below this stay cached */
+#endif
+#define AOT_STREAM_BLOCK 512                    /* elements computed per block into L1 */
+static void aot_stream_copy(char *dst, const char *src, size_t n);
+
 /* ---- shapes */
 /* The broadcast output shape of an elementwise node, with check_broadcast_shapes's errors.
  * bcast is nin x ndim: 1 where the input's type declares the dimension broadcastable. */

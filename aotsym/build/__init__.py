@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import aotsym
 from aotsym.build import compiler
 from aotsym.build.cache import Cache, cache_key
-from aotsym.build.pyruntime import FunctionSignature, make_slowpath
+from aotsym.build.pyruntime import FunctionSignature, make_slowpath, register
 
 __all__ = ["compile_fgraph", "build_module", "BuildOptions", "LoadedModule"]
 
@@ -174,14 +174,6 @@ def load_extension(path: str, name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def register(ext, key: str):
-    """Run the module's registration: its functions appear as ``sys.modules[key]``."""
-    if ext.lib.aot_register(key.encode()) != 0:
-        message = ext.ffi.string(ext.lib.aot_register_error()).decode()
-        raise ImportError(f"loading the aotsym module {ext.__name__}: {message}")
-    return sys.modules.pop(key)
 
 
 def _install_slowpath(fast, specs, entries, emitted):

@@ -54,7 +54,8 @@ def elementwise_kernel(module, comment, program, steps, output_refs, in_types, o
     name = module.kernel(
         "elemwise_kernel.c.j2", comment=c_comment(comment), scalars=scalars, arrays=arrays,
         outs=outs, body=list(extra_lines) + code.lines, contig=contig,
-        restrict="restrict " if restrict else "")
+        restrict="restrict " if restrict else "",
+        out_itemsize=min(D.itemsize(dt) for dt in out_dtypes))
     return name, code
 
 

@@ -54,6 +54,7 @@ class FunctionSpec:
     name: str
     fgraph: object
     single_output: bool = False
+    doc: str = ""          # the C function's docstring (signature first, Python's convention)
 
 
 @dataclass
@@ -342,8 +343,11 @@ def emit_module(functions: list, profile: bool = False, threads: bool = True,
         functions=bodies,
         entries=entries,
         methods=[{"name": c_string(s.name), "entry": f"aot_f{i}_entry",
-                  "doc": c_string(getattr(s, "doc", "") or "")}
+                  "doc": c_string(s.doc or "")}
                  for i, s in enumerate(functions)],
+        profile_tables=[{"prefix": f"aot_f{i}", "n": max(1, f.node_count)}
+                        for i, f in enumerate(emitted)],
+        n_tables=len(emitted),
     )
     return EmittedModule(source, CDEF, emitted, module.uses_blas, profile)
 

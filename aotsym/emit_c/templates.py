@@ -15,9 +15,10 @@ TEMPLATE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 @functools.lru_cache(maxsize=None)
-def environment() -> jinja2.Environment:
+def environment(directory: str = TEMPLATE_DIR) -> jinja2.Environment:
+    """Templates of ``directory`` (the emitter's by default; the build stage has its own)."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        loader=jinja2.FileSystemLoader(directory),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -26,8 +27,8 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render(template: str, **values) -> str:
-    return environment().get_template(template).render(**values)
+def render(template: str, directory: str = TEMPLATE_DIR, **values) -> str:
+    return environment(directory).get_template(template).render(**values)
 
 
 def c_string(text: str) -> str:

@@ -1,0 +1,247 @@
+"""``aotsym build SPEC.py -o OUTDIR``: a standalone package that imports and runs in a process
+that can import neither aotsym nor find a C compiler; its state, metadata, stubs, profile."""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+SPEC = textwrap.dedent('''
+    """A toy model for the CLI tests."""
+    import numpy as np
+    import aotsym
+    from aotsym import tensor as T
+
+    mod = aotsym.Module("toy")
+    w = mod.shared(np.linspace(-1, 1, 5), name="w")
+    b = mod.shared(0.0, name="b")
+
+
+    @mod.export(T.matrix("x"), T.vector("y"))
+    def train(x, y):
+        """One gradient step."""
+        p = T.sigmoid(T.dot(x, w) + b)
+        cost = ((p - y) ** 2).mean()
+        gw, gb = aotsym.grad(cost, [w, b])
+        return [p, cost], {w: w - 0.5 * gw, b: b - 0.5 * gb}
+
+
+    @mod.export(T.matrix("x"))
+    def predict(x):
+        return T.sigmoid(T.dot(x, w) + b) > 0.5
+
+
+    @mod.export(T.vector("v"))
+    def tiny(v):
+        return v * 2 + 1
+''')
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
+    env.pop("AOTSYM_FLAGS", None)
+    return env
+
+
+def aotsym_build(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "aotsym.cli", "build", *args],
+                          capture_output=True, text=True, env=_env(), cwd=cwd, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    spec = root / "toy_spec.py"
+    spec.write_text(SPEC)
+    proc = aotsym_build(str(spec), "-o", str(root / "dist"), "--keep-source", "-v")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root, spec, proc.stdout
+
+
+def isolated_python(tmp_path, dist, code):
+    """Run ``code`` where only numpy and cffi's runtime can be imported, with no compiler
+    on PATH; the built package is copied elsewhere first (it must not need its build dir)."""
+    import cffi
+    import numpy
+    site = tmp_path / "site"
+    site.mkdir()
+    for mod in (numpy, cffi):
+        pkg = os.path.dirname(mod.__file__)
+        os.symlink(pkg, site / os.path.basename(pkg))
+    parent = os.path.dirname(os.path.dirname(numpy.__file__))
+    for extra in glob.glob(os.path.join(parent, "numpy.libs")) + \
+            glob.glob(os.path.join(parent, "_cffi_backend*")):
+        os.symlink(extra, site / os.path.basename(extra))
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(dist, moved, symlinks=False)
+    prelude = (f"import sys; sys.path[:0] = [{str(moved)!r}, {str(site)!r}]\n"
+               "import shutil\n"
+               "assert shutil.which('cc') is None and shutil.which('gcc') is None\n"
+               "try:\n    import aotsym\nexcept ImportError:\n    pass\n"
+               "else:\n    raise SystemExit('aotsym is importable here')\n")
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", prelude + code],
+                          capture_output=True, text=True, timeout=300,
+                          env={"PATH": str(tmp_path / "no-bin"), "HOME": str(tmp_path)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_stages_are_printed_with_times(built):
+    _, _, out = built
+    for stage in ("trace", "optimize", "emit", "compile"):
+        assert any(line.startswith(stage) and " s " in line for line in out.splitlines()), out
+    assert "wrote" in out
+
+
+def test_package_contents(built):
+    root, _, _ = built
+    pkg = root / "dist" / "toy"
+    names = set(os.listdir(pkg))
+    assert {"__init__.py", "__init__.pyi", "initial_state.npz", "_aot.c"} <= names
+    assert any(n.startswith("_aot") and n.endswith(".so") for n in names)
+    stub = (pkg / "__init__.pyi").read_text()
+    assert "def train(x: NDArray[np.float64]" in stub and "w: SharedValue" in stub
+    assert "def save_state(path: str) -> None" in stub
+
+
+def test_standalone_module_matches_in_process_and_keeps_state(built, tmp_path):
+    root, spec, _ = built
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 5))
+    Y = (rng.random(20) > 0.5).astype("float64")
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "Y.npy", Y)
+    out = isolated_python(tmp_path, root / "dist", textwrap.dedent(f'''
+        import json, inspect
+        import numpy as np
+        import toy
+        X = np.load({str(tmp_path / "X.npy")!r}); Y = np.load({str(tmp_path / "Y.npy")!r})
+        costs = [float(toy.train(X, Y)[1]) for _ in range(5)]
+        w = toy.w.get_value()
+        toy.save_state({str(tmp_path / "state.npz")!r})
+        toy.w.set_value(np.zeros(5))
+        toy.load_state({str(tmp_path / "state.npz")!r})
+        assert np.array_equal(toy.w.get_value(), w)
+        print(json.dumps({{"costs": costs, "w": w.tolist(), "b": float(toy.b.get_value()),
+                          "pred": toy.predict(X).tolist(), "tiny": toy.tiny(np.arange(3.0)).tolist(),
+                          "meta": sorted(toy.__aotsym__), "sig": str(inspect.signature(toy.train)),
+                          "doc": toy.train.__doc__}}))
+    '''))
+    got = json.loads(out.strip().splitlines()[-1])
+    # the same exports compiled in-process
+    import runpy
+    ns = runpy.run_path(str(spec))
+    mod = ns["mod"]
+    train, predict = mod.function("train"), mod.function("predict")
+    costs = [float(train(X, Y)[1]) for _ in range(5)]
+    np.testing.assert_allclose(got["costs"], costs, rtol=1e-10)
+    np.testing.assert_allclose(got["w"], ns["w"].get_value(), rtol=1e-10)
+    assert got["pred"] == predict(X).tolist()
+    assert got["tiny"] == [1.0, 3.0, 5.0]
+    assert {"aotsym", "flags", "graph_hash", "compiler", "functions"} <= set(got["meta"])
+    assert got["sig"] == "(x, y)"
+    assert "train(x: float64[?, ?], y: float64[?])" in got["doc"]
+    assert "One gradient step." in got["doc"] and "Updates the shared values w, b" in got["doc"]
+
+
+def test_standalone_errors_name_function_argument_and_line(built, tmp_path):
+    root, _, _ = built
+    out = isolated_python(tmp_path, root / "dist", textwrap.dedent('''
+        import numpy as np
+        import toy
+        for bad in (lambda: toy.train(np.ones((3, 4)), np.ones(3)),
+                    lambda: toy.train(np.ones((3, 5), dtype=complex), np.ones(3)),
+                    lambda: toy.predict(np.ones(5)),
+                    lambda: toy.tiny("text"),
+                    lambda: toy.w.set_value(np.ones((2, 2)))):
+            try:
+                bad()
+            except (TypeError, ValueError) as exc:
+                print(type(exc).__name__, "|", str(exc).replace("\\n", " / "))
+            else:
+                print("no error")
+    '''))
+    lines = out.strip().splitlines()
+    assert len(lines) == 5 and "no error" not in out
+    assert lines[0].startswith("ValueError") and "not aligned" in lines[0] and \
+        "toy_spec.py" in lines[0] and "in train()" in lines[0]
+    assert lines[1].startswith("TypeError") and "train() argument 0 (x) declared at" in lines[1]
+    assert lines[2].startswith("TypeError") and "ndim" in lines[2]
+    assert lines[3].startswith("TypeError") and "tiny() argument 0 (v)" in lines[3]
+    assert lines[4].startswith("TypeError") and "toy.w" in lines[4]
+
+
+def test_state_file_that_does_not_match_is_refused(built, tmp_path):
+    root, _, _ = built
+    out = isolated_python(tmp_path, root / "dist", textwrap.dedent(f'''
+        import json
+        import numpy as np
+        import toy
+        toy.save_state({str(tmp_path / "good.npz")!r})
+        good = dict(np.load({str(tmp_path / "good.npz")!r}))
+        meta = json.loads(str(good["__aotsym_state__"]))
+        def variant(name, **change):
+            d = dict(good)
+            d.update(change)
+            np.savez({str(tmp_path)!r} + "/" + name + ".npz", **d)
+            try:
+                toy.load_state({str(tmp_path)!r} + "/" + name + ".npz")
+            except ValueError as exc:
+                print(name, "|", exc)
+        variant("dtype", w=good["w"].astype("float32"))
+        variant("shape", w=np.zeros(6))
+        other = dict(meta, graph_hash="0" * 64)
+        variant("hash", __aotsym_state__=np.array(json.dumps(other)))
+        d = dict(good); d.pop("b"); np.savez({str(tmp_path / "missing.npz")!r}, **d)
+        try:
+            toy.load_state({str(tmp_path / "missing.npz")!r})
+        except ValueError as exc:
+            print("missing |", exc)
+        toy.load_state({str(tmp_path)!r} + "/hash.npz", strict=False)
+        print("non-strict ok")
+    '''))
+    assert "dtype | " in out and "has dtype float32" in out
+    assert "shape | " in out and "has shape (6,)" in out
+    assert "hash | " in out and "different build" in out
+    assert "missing | " in out and "missing ['b']" in out
+    assert "non-strict ok" in out
+
+
+def test_profile_build_reports_per_node_times(tmp_path):
+    spec = tmp_path / "prof_spec.py"
+    spec.write_text(SPEC.replace('Module("toy")', 'Module("toyprof")'))
+    proc = aotsym_build(str(spec), "-o", str(tmp_path / "dist"), "--profile")
+    assert proc.returncode == 0, proc.stderr
+    out = isolated_python(tmp_path, tmp_path / "dist", textwrap.dedent('''
+        import io
+        import numpy as np
+        import toyprof
+        for _ in range(3):
+            toyprof.train(np.ones((4, 5)), np.ones(4))
+        report = toyprof.profile()
+        nodes = report["train"]
+        assert nodes and all(n["calls"] == 3 for n in nodes), nodes
+        buf = io.StringIO()
+        toyprof.print_profile(buf)
+        print(buf.getvalue())
+    '''))
+    assert "Function train:" in out
+
+
+def test_bad_specs_fail_with_a_message(tmp_path):
+    proc = aotsym_build(str(tmp_path / "missing.py"), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 1 and "no such spec file" in proc.stderr
+    empty = tmp_path / "empty.py"
+    empty.write_text("x = 1\n")
+    proc = aotsym_build(str(empty), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 1 and "defines no aotsym.Module" in proc.stderr
