@@ -349,7 +349,8 @@ static int aot_num_threads_impl(void)
     return n;
 }
 
-/* fn over [0, n) split in one chunk per thread; serial when nested, busy or single-core. */
+/* fn over [0, n) split in chunks taken by the threads as they come free; serial when
+ * nested, busy or single-core. */
 static void aot_parallel_for_impl(int64_t n, aot_task_fn fn, void *arg)
 {
     if (n <= 1 || aot_in_worker) {
@@ -367,7 +368,10 @@ static void aot_parallel_for_impl(int64_t n, aot_task_fn fn, void *arg)
     aot_tp.fn = fn;
     aot_tp.arg = arg;
     aot_tp.n = n;
-    aot_tp.nchunks = n < aot_tp.nthreads ? (int)n : aot_tp.nthreads;
+    /* a few chunks per thread: a thread slowed down (another process on its core) leaves
+     * its share to the others instead of holding everyone up */
+    int64_t chunks = (int64_t)aot_tp.nthreads * 4;
+    aot_tp.nchunks = (int)(n < chunks ? n : chunks);
     aot_tp.next_chunk = 0;
     aot_tp.pending = aot_tp.nchunks;
     aot_tp.generation++;

@@ -168,9 +168,12 @@ static void aot_copy(aot_array *dst, const aot_array *src);
 /* A C-contiguous copy of src when it is not C-contiguous (else a shared view). */
 static int aot_contiguous(aot_ctx *ctx, int node, aot_array *dst, const aot_array *src);
 
-/* ---- streaming stores (kernels producing large contiguous outputs) */
+/* ---- streaming stores (kernels producing large contiguous outputs)
+ * Off by default (-DAOT_STREAM_MIN_BYTES=N turns them on for rows of N bytes and more): on
+ * the machines measured so far, writing recycled (warm) pool blocks with ordinary stores was
+ * as fast or faster than non-temporal stores, which pay off only for cold memory. */
 #ifndef AOT_STREAM_MIN_BYTES
-#define AOT_STREAM_MIN_BYTES ((int64_t)8 << 20) /* rows below this stay cached */
+#define AOT_STREAM_MIN_BYTES INT64_MAX
 #endif
 #define AOT_STREAM_BLOCK 512                    /* elements computed per block into L1 */
 static void aot_stream_copy(char *dst, const char *src, size_t n);

@@ -112,10 +112,12 @@ def test_composite_program_with_constants_and_casts():
         2, [("step", 3), ("step", 4)])
     outs = comp(x, y)
     case = Case("composite", [x, y], outs)
-    entry = build([case], cflags="-O3 -march=native")["composite"]
-    rng = np.random.default_rng(1)
-    for shape in [(3, 5), (0, 5), (1000, 33)]:
-        xv = rng.standard_normal(shape).astype("float32")
-        yv = rng.integers(-3, 3, (1, shape[1])).astype("int16")
-        assert_matches(case, entry, [xv, yv], rtol=1e-5)
-        assert_matches(case, entry, [xv[::-1, ::2], yv[:, ::2]], rtol=1e-5)
+    # -O3 (the vectorized paths) and streaming stores for rows of 256 bytes and more
+    for flags in ("-O3 -march=native", "-O3 -march=native -DAOT_STREAM_MIN_BYTES=256"):
+        entry = build([case], cflags=flags)["composite"]
+        rng = np.random.default_rng(1)
+        for shape in [(3, 5), (0, 5), (1000, 33), (3, 1001)]:
+            xv = rng.standard_normal(shape).astype("float32")
+            yv = rng.integers(-3, 3, (1, shape[1])).astype("int16")
+            assert_matches(case, entry, [xv, yv], rtol=1e-5)
+            assert_matches(case, entry, [xv[::-1, ::2], yv[:, ::2]], rtol=1e-5)
