@@ -1,5 +1,5 @@
 """A representative set of functions touching every kind of kernel and runtime path, with
-inputs: shared by the warnings test and the sanitizer run (tests/emit_c/test_c_quality.py)."""
+inputs: shared by the warnings test and the sanitizer run (tests/emit_c/test_emit_c_quality.py)."""
 
 import numpy as np
 from emit_helpers import Case

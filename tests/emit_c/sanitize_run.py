@@ -1,5 +1,5 @@
 """Run the representative functions built with AddressSanitizer + UBSan (a subprocess of
-test_c_quality.py: the sanitizer runtime is preloaded into it).  Exits non-zero on a
+test_emit_c_quality.py: the sanitizer runtime is preloaded into it).  Exits non-zero on a
 mismatch; the sanitizers abort the process on an error."""
 
 import sys
