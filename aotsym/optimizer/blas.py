@@ -92,7 +92,7 @@ def scaled_terms(root, dtype):
         blas = _blas_parts(v, dtype)
         if blas is not None:
             for sc, t in reversed(blas):
-                stack.append((scale.times(sc), t, v.owner))
+                stack.append((scale.times(sc), t, v))
             continue
         if same_dtype_elemwise(v, Product.NAMES, dtype):
             p = Product.of(v)
@@ -120,7 +120,10 @@ def _blas_parts(v, dtype):
     op = node.op
     if isinstance(op, (Gemm, Gemv)):
         z, alpha, a, b, beta = node.inputs
-        return [(_scale_of(alpha), Dot()(a, b)), (_scale_of(beta), z)]
+        parts = [(_scale_of(alpha), Dot()(a, b))]
+        if scalar_constant(beta) != 0:  # beta 0: z is not read
+            parts.append((_scale_of(beta), z))
+        return parts
     if isinstance(op, Ger):
         z, alpha, x, y = node.inputs
         col = DimShuffle(x.broadcastable, (0, "x"))(x)
@@ -179,7 +182,7 @@ def gemm_from_sum(node, ctx=None):
     dots = [k for k, (_, t, o) in enumerate(terms)
             if t.owner is not None and isinstance(t.owner.op, Dot) and t.type == out.type
             and all(i.dtype == dtype for i in t.owner.inputs)
-            and (ctx is None or o is not None or ctx.n_readers(t) <= 1)]
+            and (ctx is None or ctx.n_readers(t if o is None else o) <= 1)]
     zs = [k for k, (_, t, _) in enumerate(terms) if t.type == out.type and k not in dots]
     if not dots or not zs:
         return None
@@ -205,4 +208,32 @@ def _pad(scalar, ndim):
     return m.pad_ndim(scalar, ndim)
 
 
-BLAS_RULES = RuleSet("blas", [gemm_from_sum])
+@rule("dot_to_gemv", root=Dot)
+def dot_to_gemv(node):
+    """A matrix-vector product is a Gemv with ``beta = 0`` (its accumulated input, a fresh
+    buffer of the right length, is not read; the inplace pass writes into it).
+
+    before: dot(x, w)                after: Gemv(Alloc(0, x.shape[0]), 1, x, w, 0)
+    before: dot(v, a)                after: Gemv(Alloc(0, a.shape[1]), 1, a.T, v, 0)
+    """
+    a, b = node.inputs
+    out = node.outputs[0]
+    dtype = out.dtype
+    if dtype not in BLAS_DTYPES or a.dtype != dtype or b.dtype != dtype:
+        return None
+    from aotsym.graph.ops.alloc import Alloc
+    from aotsym.graph.ops.shape import shape_i
+    if a.ndim == 2 and b.ndim == 1:
+        mat, vec, rows = a, b, shape_i(a, 0)
+    elif a.ndim == 1 and b.ndim == 2:
+        mat, vec, rows = DimShuffle(b.broadcastable, (1, 0))(b), a, shape_i(b, 1)
+    else:
+        return None
+    zero = Constant(TensorType(dtype, ()), np.zeros((), dtype))
+    z = Alloc()(zero, rows)
+    if z.type != out.type:
+        return None
+    return Gemv()(z, Constant(TensorType(dtype, ()), np.ones((), dtype)), mat, vec, zero)
+
+
+BLAS_RULES = RuleSet("blas", [gemm_from_sum, dot_to_gemv])

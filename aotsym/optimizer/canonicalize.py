@@ -236,9 +236,12 @@ class Product:
                 if filled is not None:
                     self.models.append(filled[0])
                     val = filled[1]
-                if val is not None:
+                if val is not None and not (inverted and val == 0):
                     self.coeff = self.coeff / val if inverted else self.coeff * val
                     self.n_const += 1
+                    continue
+                if val is not None:  # x / 0 stays a division (inf or nan at run time)
+                    self.den.append(v)
                     continue
                 if budget <= 0 or not same_dtype_elemwise(v, cls.NAMES, dtype):
                     (self.den if inverted else self.num).append(v)

@@ -112,6 +112,7 @@ class LocalRewriter:
         self._fires = 0
         self._budget = 0
         self._clients = None
+        self._inherited_readers: dict = {}  # replacement -> readers of what it replaced
 
     def _stat(self, r):
         st = self._rule_stats.get(r)
@@ -125,7 +126,9 @@ class LocalRewriter:
         if self._clients is None:
             return 1
         found = self._clients.get(id(v))
-        return len(found) if found is not None else 1
+        if found is not None:
+            return len(found)
+        return self._inherited_readers.get(v, 1)
 
     def var(self, v):
         """The rewritten version of ``v`` (its owner must be done, or busy)."""
@@ -186,6 +189,10 @@ class LocalRewriter:
             else:                                        # replacement rewritten: accept it
                 new, fire = extra
                 outs = tuple(self.var(r) for r in fire)
+                if self._clients is not None:
+                    for old, o in zip(node.outputs, outs):
+                        if id(o) not in self._clients:
+                            self._inherited_readers[o] = self.n_readers(old)
                 busy.discard(node)
                 busy.discard(new)
                 result[node] = outs

@@ -1,0 +1,71 @@
+"""DEBUG_MODE: the first rewrite that changes a result is reported by name, with both
+subgraphs and the user's source line; dishonest destroy/view declarations are caught."""
+
+import numpy as np
+import pytest
+
+from aotsym import tensor as T
+from aotsym.graph.fgraph import FunctionGraph
+from aotsym.graph.op import Op
+from aotsym.graph.ops import math as m
+from aotsym.optimizer.debug import RewriteCheckError, RewriteChecker, values_agree
+from aotsym.optimizer.engine import OptimizerStats, rewrite_graph
+from aotsym.optimizer.pattern import P, Rule, RuleSet
+
+
+def test_wrong_rule_is_reported_with_subgraphs_and_source_line():
+    x = T.vector("x")
+    y = T.exp(x) + 1          # this line is the one reported
+    fg = FunctionGraph([x], [y * 2])
+    wrong = Rule("exp_is_sin", P.exp(P.var("a")), lambda a: m.sin(a))
+    checker = RewriteChecker(fg)
+    with pytest.raises(RewriteCheckError) as info:
+        rewrite_graph(fg, RuleSet("bad", [wrong]), OptimizerStats(), "test", checker)
+    text = str(info.value)
+    assert "exp_is_sin" in text and "Elemwise{exp}" in text and "Elemwise{sin}" in text
+    assert "test_debug.py" in text and "y = T.exp(x) + 1" in text
+
+
+def test_user_test_values_are_used():
+    x = T.vector("x")
+    x.tag.test_value = np.array([-1.0, 0.0, 1.0])
+    checker = RewriteChecker(FunctionGraph([x], [T.exp(x)]))
+    np.testing.assert_array_equal(checker.values[x], [-1.0, 0.0, 1.0])
+
+
+class _SneakyDouble(Op):
+    """Doubles its input in place without declaring destroy_map: dishonest."""
+
+    def output_types(self, inputs):
+        return [inputs[0].type]
+
+    def perform(self, node, inputs):
+        (a,) = inputs
+        a *= 2
+        return [a]
+
+
+def test_undeclared_destruction_is_caught():
+    x = T.vector("x")
+    fg = FunctionGraph([x], [_SneakyDouble()(T.exp(x))])
+    checker = RewriteChecker.__new__(RewriteChecker)
+    checker.rng = np.random.default_rng(0)
+    checker.fgraph = fg
+    checker.enabled = True
+    checker.values = {x: np.array([1.0, 2.0, 3.0])}
+    checker.original = [np.exp(checker.values[x]) * 2]
+    with pytest.raises(RewriteCheckError, match="modified its input"):
+        checker.check_final(fg)
+
+
+def test_debug_mode_on_the_pipeline_passes_for_honest_rules():
+    from aotsym.optimizer import optimize
+    a = T.vector("a")
+    p = 1 / (1 + T.exp(-a))
+    optimize(FunctionGraph([a], [T.log(p) + a ** 10, T.log(1 - p)]), mode="DEBUG_MODE")
+
+
+def test_values_agree_accepts_stabilized_infinities():
+    assert values_agree(np.array([np.inf, 1.0]), np.array([800.0, 1.0]))[0]
+    assert not values_agree(np.array([2.0, 1.0]), np.array([2.1, 1.0]))[0]
+    assert not values_agree(np.array([1], "int32"), np.array([1.0]))[0]

@@ -1,0 +1,71 @@
+"""Specialization: cheaper forms with the same values."""
+
+import numpy as np
+
+from aotsym import tensor as T
+from aotsym.graph.evaluate import evaluate
+from aotsym.graph.ops import math as m
+from aotsym.graph.ops.blas import Dot
+from aotsym.optimizer.testing import assert_graph, assert_same_values, count_ops, rewrite
+from aotsym.optimizer.utils import const_like
+
+STAGES = ["canonicalize", "specialize"]
+
+
+def spec(v):
+    return rewrite(v, STAGES)
+
+
+def test_square_and_square_root():
+    x = T.vector("x")
+    assert_graph(spec(x ** 2), m.sqr(x))
+    assert_graph(spec(x ** 0.5), m.sqrt(x))
+    assert_graph(spec(x ** -1), const_like(1.0, x) / x)
+    assert_graph(spec(x ** -0.5), const_like(1.0, x) / m.sqrt(x))
+
+
+def test_seed_power_by_squaring():
+    a = T.vector("a")
+    before = a + a ** 10
+    after = spec(before)
+    assert count_ops(after, "pow") == 0
+    assert count_ops(after, "sqr") == 3 and count_ops(after, "mul") == 1
+    (got,) = evaluate([after], {a: np.array([0.0, 1.0, 2.0])})
+    np.testing.assert_array_equal(got, [0.0, 2.0, 1026.0])
+    assert_same_values(before, after)
+
+
+def test_integer_powers_stay_integer_and_exact():
+    i = T.vector("i", dtype="int64")
+    before = i ** 7
+    after = spec(before)
+    assert count_ops(after, "pow") == 0 and after.dtype == "int64"
+    (got,) = evaluate([after], {i: np.array([2, 3, -5])})
+    np.testing.assert_array_equal(got, np.array([2, 3, -5]) ** 7)
+    assert count_ops(spec(i ** -1), "pow") == 1  # an error at run time, as in NumPy
+
+
+def test_int_base_float_exponent_is_cast_first():
+    i = T.vector("i", dtype="int32")
+    before = i ** 2.0
+    after = spec(before)
+    assert after.dtype == before.dtype
+    assert_same_values(before, after)
+
+
+def test_division_by_constant():
+    x = T.vector("x")
+    assert_graph(spec(x / 4), x * const_like(0.25, x))
+    i = T.vector("i", dtype="int32")
+    before = i / 4.0            # int input, float output: cast, then multiply
+    assert_same_values(before, spec(before))
+    assert count_ops(spec(before), "true_div") == 0
+
+
+def test_sum_of_product_is_dot():
+    x, y = T.vector("x"), T.vector("y")
+    before = T.sum(x * y)
+    assert_graph(spec(before), Dot()(x, y))
+    assert_same_values(before, spec(before))
+    mx = T.matrix("m")
+    assert count_ops(spec(T.sum(mx * mx)), Dot) == 0  # only vectors
