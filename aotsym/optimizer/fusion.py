@@ -12,8 +12,10 @@ Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).  Global 
 A group grows from a consumer towards its producers.  A producer joins when it is an
 ``Elemwise`` whose output has the group's broadcastable pattern (a narrower producer, e.g. on
 a row inside a matrix loop, stays a separate smaller loop rather than being recomputed at every
-element) and every reader of its output is in the group; a producer whose output is also a
-graph output joins too and becomes an extra output of the Composite.  Scalar constants become
+element).  When its output is also read outside the group (by other nodes, or as a graph
+output) it becomes an extra output of the Composite — one loop writes it instead of a loop of
+its own — unless a node that reads it also feeds the group (that would be a cycle; the group
+is then grown again without such exports).  Scalar constants become
 literals of the program.  A group of one op stays an ``Elemwise``.  Groups are capped at
 ``MAX_STEPS`` steps and ``MAX_INPUTS`` inputs so generated loops stay compilable.
 
@@ -32,6 +34,7 @@ from aotsym.graph.fgraph import FunctionGraph
 from aotsym.graph.ops.composite import Composite, FusedReduce
 from aotsym.graph.ops.elemwise import Elemwise
 from aotsym.graph.ops.reduce import Reduce
+from aotsym.optimizer.engine import RewriteError
 
 MAX_STEPS = 256
 MAX_INPUTS = 32
@@ -48,57 +51,199 @@ def _scalar_literal(v):
     return None
 
 
+MAX_CYCLE_SEARCH = 4000  # nodes visited to prove an export makes no cycle; else: no export
+
+
 def find_groups(fgraph: FunctionGraph):
     """Groups of elementwise nodes to fuse: ``[(nodes in topological order, exported)]``,
-    the last node being the root; ``exported`` lists member outputs that are graph outputs."""
+    the last node being the root; ``exported`` lists member outputs read outside the group
+    (by other nodes or as graph outputs), which become extra outputs of the Composite."""
     order = fgraph.toposort()
     position = {node: k for k, node in enumerate(order)}
     clients = fgraph.clients()
+    groups = _form_groups(order, position, clients, allow_export=True)
+    if _units_cycle(groups, order):
+        # Each group is acyclic with the rest of the graph, but two exporting groups can need
+        # each other's outputs.  Groups whose outputs are read only inside them cannot.
+        groups = _form_groups(order, position, clients, allow_export=False)
+    return [(sorted(members, key=position.__getitem__), exported)
+            for members, exported in groups]
+
+
+def _form_groups(order, position, clients, allow_export):
     group_of: dict = {}
     groups = []
     for node in reversed(order):
         if node in group_of or not _fusable(node):
             continue
-        pattern = node.outputs[0].broadcastable
-        members = {node}
-        group_of[node] = node
-        exported = []
-        inputs: set = set()
-        work = [node]
-        while work:
-            member = work.pop()
-            for v in member.inputs:
-                p = v.owner
-                if p is None or p in members:
-                    continue
-                if (p in group_of or not _fusable(p) or v.broadcastable != pattern
-                        or len(members) >= MAX_STEPS):
-                    inputs.add(v)
-                    continue
-                readers = clients.get(id(v), [])
-                outside = [c for c, _ in readers if c != "output" and c not in members]
-                if outside:
-                    inputs.add(v)
-                    continue
-                new_inputs = {i for i in p.inputs if _scalar_literal(i) is None}
-                if len(inputs | new_inputs) > MAX_INPUTS:
-                    inputs.add(v)
-                    continue
-                members.add(p)
-                group_of[p] = node
-                inputs.discard(v)
-                if any(c == "output" for c, _ in readers):
-                    exported.append(v)
-                work.append(p)
+        members, exported = _grow(node, group_of, clients, allow_export)
+        if exported and _makes_cycle(members, exported, clients, position):
+            for n in members:
+                del group_of[n]
+            members, exported = _grow(node, group_of, clients, allow_export=False)
         if len(members) > 1:
-            groups.append((sorted(members, key=position.__getitem__), exported))
+            groups.append((members, exported))
         else:
             del group_of[node]
+    if allow_export:
+        groups = _merge_consumers(groups, order, position, clients)
     return groups
 
 
+def _units_cycle(groups, order) -> bool:
+    """Whether the graph with every group collapsed to one node has a cycle."""
+    unit: dict = {}
+    for k, (members, _) in enumerate(groups):
+        for n in members:
+            unit[n] = ("g", k)
+    deps: dict = {}
+    for node in order:
+        u = unit.get(node, node)
+        found = deps.setdefault(u, set())
+        for v in node.inputs:
+            if v.owner is not None:
+                d = unit.get(v.owner, v.owner)
+                if d != u:
+                    found.add(d)
+    state: dict = {}
+    for start in deps:
+        if start in state:
+            continue
+        stack = [(start, iter(deps[start]))]
+        state[start] = 1
+        while stack:
+            u, it = stack[-1]
+            d = next(it, None)
+            if d is None:
+                state[u] = 2
+                stack.pop()
+            elif state.get(d) == 1:
+                return True
+            elif d not in state:
+                state[d] = 1
+                stack.append((d, iter(deps.get(d, ()))))
+    return False
+
+
+def _merge_consumers(groups, order, position, clients):
+    """A group (or a single elementwise node) that reads outputs of exactly one other group
+    of the same pattern joins it: ``gt(sigmoid(z), 0.5)`` beside the loop that computes
+    ``sigmoid(z)`` costs no pass of its own."""
+    owner: dict = {}                       # member node -> group index
+    for k, (members, _) in enumerate(groups):
+        for n in members:
+            owner[n] = k
+    units = [(members, exported) for members, exported in groups]
+    merged_into: dict = {}
+
+    def find(k):
+        while k in merged_into:
+            k = merged_into[k]
+        return k
+
+    singles = [n for n in order if _fusable(n) and n not in owner]
+    for k, n in enumerate(singles):
+        owner[n] = len(units)
+        units.append(({n}, []))
+    for node in order:
+        k = owner.get(node)
+        if k is None or find(k) != k:
+            continue
+        members, exported = units[k]
+        if node is not max(members, key=position.__getitem__):
+            continue                       # consider each unit once, at its root
+        sources = {find(owner[v.owner]) for n in members for v in n.inputs
+                   if v.owner is not None and v.owner in owner and v.owner not in members}
+        if len(sources) != 1:
+            continue
+        (j,) = sources
+        target, t_exported = units[j]
+        pattern = next(iter(target)).outputs[0].broadcastable
+        if any(n.outputs[0].broadcastable != pattern for n in members):
+            continue
+        union = target | members
+        if len(union) > MAX_STEPS:
+            continue
+        outs = [v for v in t_exported + exported + [n.outputs[0] for n in members]]
+        new_exported = []
+        for v in outs:
+            if v not in new_exported and any(c == "output" or c not in union
+                                             for c, _ in clients.get(id(v), [])):
+                new_exported.append(v)
+        if _makes_cycle(union, new_exported, clients, position):
+            continue
+        units[j] = (union, new_exported)
+        merged_into[k] = j
+    return [units[k] for k in range(len(units))
+            if k not in merged_into and len(units[k][0]) > 1]
+
+
+def _grow(root, group_of, clients, allow_export):
+    """Members and exported outputs of the group grown from ``root`` (see module doc)."""
+    pattern = root.outputs[0].broadcastable
+    members = {root}
+    group_of[root] = root
+    exported = []
+    inputs: set = set()
+    work = [root]
+    while work:
+        member = work.pop()
+        for v in member.inputs:
+            p = v.owner
+            if p is None or p in members:
+                continue
+            if (p in group_of or not _fusable(p) or v.broadcastable != pattern
+                    or len(members) >= MAX_STEPS):
+                inputs.add(v)
+                continue
+            readers = clients.get(id(v), [])
+            outside = [c for c, _ in readers if c != "output" and c not in members]
+            if outside and not allow_export:
+                inputs.add(v)
+                continue
+            new_inputs = {i for i in p.inputs if _scalar_literal(i) is None}
+            if len(inputs | new_inputs) > MAX_INPUTS:
+                inputs.add(v)
+                continue
+            members.add(p)
+            group_of[p] = root
+            inputs.discard(v)
+            if outside or any(c == "output" for c, _ in readers):
+                exported.append(v)
+            work.append(p)
+    # members added later may have taken in readers that made an output look exported
+    exported = [v for v in exported if any(
+        c == "output" or c not in members for c, _ in clients.get(id(v), []))]
+    return members, exported
+
+
+def _makes_cycle(members, exported, clients, position) -> bool:
+    """Whether a node outside the group reads an exported output and also feeds the group
+    (the Composite would need its own output as an input)."""
+    readers = {c for v in exported for c, _ in clients.get(id(v), [])
+               if c != "output" and c not in members}
+    if not readers:
+        return False
+    lowest = min(position[v.owner] for v in exported)
+    stack = [v.owner for n in members for v in n.inputs
+             if v.owner is not None and v.owner not in members]
+    seen: set = set()
+    while stack:
+        n = stack.pop()
+        if n in seen or position[n] < lowest:
+            continue
+        if n in readers:
+            return True
+        seen.add(n)
+        if len(seen) > MAX_CYCLE_SEARCH:
+            return True
+        stack.extend(v.owner for v in n.inputs if v.owner is not None)
+    return False
+
+
 def _build_composite(nodes, exported, memo):
-    """The Composite node for a group, its inputs mapped through ``memo``."""
+    """The Composite node for a group, its inputs mapped through ``memo``.  Output 0 is the
+    last member (the root); every other exported output follows."""
     step_of: dict = {}
     input_index: dict = {}
     inputs: list = []
@@ -121,11 +266,11 @@ def _build_composite(nodes, exported, memo):
         op = node.op
         program.append((op.scalar_op.name, op.dtype, tuple(ref(v) for v in node.inputs)))
         step_of[node.outputs[0]] = len(program) - 1
+    if not inputs:
+        return None
     root = nodes[-1].outputs[0]
     outs = [root] + [v for v in exported if v is not root]
     comp = Composite(program, len(inputs), [("step", step_of[v]) for v in outs])
-    if not inputs:
-        return None
     new = apply(comp, inputs)
     return dict(zip(outs, new.outputs))
 
@@ -135,24 +280,49 @@ def fuse_elementwise(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
     groups = find_groups(fgraph)
     if not groups:
         return fgraph
-    root_of = {nodes[-1]: (nodes, exported) for nodes, exported in groups}
-    member = {n for nodes, _ in groups for n in nodes}
+    unit_of: dict = {}     # member node -> (nodes, exported) of its group
+    for nodes, exported in groups:
+        for n in nodes:
+            unit_of[n] = (nodes, exported)
     memo: dict = {}
+    done: set = set()
+    pending: set = set()
     fused = 0
-    for node in fgraph.toposort():
-        if node in root_of:
-            nodes, exported = root_of[node]
-            mapping = _build_composite(nodes, exported, memo)
+    # Rebuild on demand from the outputs (a group is built once all its inputs are): an
+    # exported output may be read by a node that came before the group's root in the old
+    # topological order.
+    stack = [(v.owner, False) for v in fgraph.outputs if v.owner is not None]
+    while stack:
+        node, expanded = stack.pop()
+        unit = unit_of.get(node)
+        key = id(unit) if unit is not None else node
+        if key in done:
+            continue
+        members = unit[0] if unit is not None else [node]
+        deps = [v.owner for n in members for v in n.inputs
+                if v.owner is not None and v.owner not in members]
+        if not expanded:
+            if key in pending:
+                raise RewriteError("fuse_elementwise: fused groups depend on each other "
+                                   f"(around {node.op}); this is a bug in the grouping")
+            pending.add(key)
+            stack.append((node, True))
+            stack.extend((d, False) for d in deps
+                         if (id(unit_of[d]) if d in unit_of else d) not in done)
+            continue
+        done.add(key)
+        if unit is not None:
+            mapping = _build_composite(unit[0], unit[1], memo)
             if mapping is not None:
                 memo.update(mapping)
                 fused += 1
                 continue
-        elif node in member:
-            continue
-        new_inputs = [memo.get(v, v) for v in node.inputs]
-        if any(a is not b for a, b in zip(new_inputs, node.inputs)):
-            new = apply(node.op, new_inputs)
-            memo.update(zip(node.outputs, new.outputs))
+            members = [n for n in unit[0]]
+        for n in members:
+            new_inputs = [memo.get(v, v) for v in n.inputs]
+            if any(a is not b for a, b in zip(new_inputs, n.inputs)):
+                new = apply(n.op, new_inputs)
+                memo.update(zip(n.outputs, new.outputs))
     if ctx is not None:
         ctx.count("fuse_elementwise", "fuse_elementwise", fused)
     return fgraph.with_outputs([memo.get(v, v) for v in fgraph.outputs])

@@ -47,7 +47,7 @@ def test_x_plus_zero_and_times_one_keep_type():
     assert canon(x * 1) is x
     assert canon(x - 0) is x
     assert_graph(canon(0 - x), -x)
-    row, mat = T.row("r"), T.matrix("m")
+    row = T.row("r")
     zeros = T.constant(np.zeros((2, 3)))
     before = row + zeros                       # shape (2, 3): x + 0 must keep the shape
     after = canon(before)

@@ -1,6 +1,5 @@
 """The rewrite engine: patterns, fixed points, type fitting, stats, long chains."""
 
-import numpy as np
 import pytest
 
 from aotsym import tensor as T
