@@ -94,8 +94,12 @@ class CpuMonitor:
 
 def versions() -> dict:
     out = _peer_versions()
-    out["aotsym commit"] = _first_line(["git", "-C", os.path.dirname(__file__), "rev-parse",
-                                        "--short", "HEAD"])
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    commit = _first_line(["git", "-C", root, "rev-parse", "--short", "HEAD"])
+    if commit and _first_line(["git", "-C", root, "status", "--porcelain", "--untracked-files=no",
+                               "--", "aotsym", "runtime"]):
+        commit += " + uncommitted changes to aotsym/"
+    out["aotsym commit"] = commit
     try:
         import numpy as np
         cfg = np.show_config(mode="dicts")
