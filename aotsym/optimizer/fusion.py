@@ -145,13 +145,12 @@ def _merge_consumers(groups, order, position, clients):
     for k, n in enumerate(singles):
         owner[n] = len(units)
         units.append(({n}, []))
+    roots = {max(members, key=position.__getitem__): k for k, (members, _) in enumerate(units)}
     for node in order:
-        k = owner.get(node)
+        k = roots.get(node)                # consider each unit once, at its root
         if k is None or find(k) != k:
             continue
         members, exported = units[k]
-        if node is not max(members, key=position.__getitem__):
-            continue                       # consider each unit once, at its root
         sources = {find(owner[v.owner]) for n in members for v in n.inputs
                    if v.owner is not None and v.owner in owner and v.owner not in members}
         if len(sources) != 1:
