@@ -52,13 +52,11 @@ def same_dtype_elemwise(v, names, dtype) -> bool:
             and all(i.dtype == dtype for i in node.inputs))
 
 
-def _fill_constant(v, dtype):
-    """``(model, value)`` when ``v`` is ``fill(model, scalar constant)`` of ``dtype``."""
+def _unfill(v, dtype):
+    """``(model, value)`` when ``v`` is ``fill(model, value)`` of ``dtype``: inside a sum or
+    a product the fill only carries a shape, which the rebuild restores where needed."""
     if v.dtype == dtype and is_elemwise(v, "second"):
-        model, k = v.owner.inputs
-        val = scalar_constant(k)
-        if val is not None:
-            return model, val
+        return tuple(v.owner.inputs)
     return None
 
 
@@ -87,11 +85,12 @@ class Sum:
         while stack:
             sign, v = stack.pop()
             if v is not root:
-                val = scalar_constant(v)
-                filled = None if val is not None else _fill_constant(v, dtype)
+                filled = _unfill(v, dtype)
                 if filled is not None:
                     self.models.append(filled[0])
-                    val = filled[1]
+                    stack.append((sign, filled[1]))
+                    continue
+                val = scalar_constant(v)
                 if val is not None:
                     self.const = self.const + sign * val if self.n_const else sign * val
                     self.n_const += 1
@@ -231,11 +230,12 @@ class Product:
         while stack:
             inverted, v = stack.pop()
             if v is not root:
-                val = scalar_constant(v)
-                filled = None if val is not None else _fill_constant(v, dtype)
+                filled = _unfill(v, dtype)
                 if filled is not None:
                     self.models.append(filled[0])
-                    val = filled[1]
+                    stack.append((inverted, filled[1]))
+                    continue
+                val = scalar_constant(v)
                 if val is not None and not (inverted and val == 0):
                     self.coeff = self.coeff / val if inverted else self.coeff * val
                     self.n_const += 1
@@ -531,18 +531,21 @@ def _is_identity(order, src) -> bool:
 
 
 @rule("lift_dimshuffle", root=DimShuffle)
-def lift_dimshuffle(node):
-    """A DimShuffle of an elementwise op on constants and DimShuffles moves to the inputs,
-    where it merges with theirs (nothing is computed twice: the inputs are free views).
+def lift_dimshuffle(node, ctx=None):
+    """A DimShuffle of an elementwise op moves to the op's inputs (views are free, and the
+    op then meets the other ops of its expression), when nothing else reads the op's
+    result or its inputs are constants and DimShuffles (nothing is computed twice).
 
-    before: DimShuffle{x,0}(add(DimShuffle{0}(a), 1))   after: add(DimShuffle{x,0}(a), [[1]])
+    before: DimShuffle{0,x}(true_div(a, b))     after: true_div(DimShuffle{0,x}(a),
+                                                                 DimShuffle{0,x}(b))
     """
     (v,) = node.inputs
     if not is_elemwise(v) or len(v.owner.outputs) != 1:
         return None
     ins = v.owner.inputs
     if not all(isinstance(i, Constant) or (i.owner is not None and
-                                           isinstance(i.owner.op, DimShuffle)) for i in ins):
+                                           isinstance(i.owner.op, DimShuffle)) for i in ins) \
+            and (ctx is None or ctx.n_readers(v) > 1):
         return None
     order = node.op.new_order
     new_ins = [DimShuffle(i.broadcastable, order)(i) for i in ins]
@@ -569,6 +572,138 @@ def useless_reduce(node):
     return DimShuffle(v.broadcastable, order)(v)
 
 
+# ---------------------------------------------------------------------------- shapes of data
+
+
+def _is_length_of(entry, v, d) -> bool:
+    """Whether the int64 scalar ``entry`` is the length of ``v``'s dimension ``d``."""
+    from aotsym.graph.ops.shape import constant_value as int_value
+    if v.broadcastable[d]:
+        return int_value(entry) == 1
+    node = entry.owner
+    return node is not None and isinstance(node.op, Shape_i) and node.op.i == d and \
+        node.inputs[0] is v
+
+
+@rule("merge_reshapes", root="Reshape")
+def merge_reshapes(node):
+    """A reshape of a reshape is one reshape; a reshape to the input's own shape is nothing.
+
+    before: reshape(reshape(x, (6,)), (2, 3))        after: reshape(x, (2, 3))
+    before: reshape(x, x.shape)                      after: x
+    """
+    from aotsym.graph.ops.shape import vector_entries
+    x, shp = node.inputs
+    out = node.outputs[0]
+    entries = vector_entries(shp)
+    if entries is not None and len(entries) == x.ndim and out.type == x.type and all(
+            _is_length_of(e, x, d) for d, e in enumerate(entries)):
+        return x
+    if x.owner is not None and type(x.owner.op) is type(node.op):
+        return apply(node.op, [x.owner.inputs[0], shp]).outputs[0]
+    return None
+
+
+@rule("useless_alloc", root="Alloc")
+def useless_alloc(node):
+    """An alloc of a value to the value's own shape is the value.
+
+    before: alloc(x, x.shape[0], x.shape[1])        after: x
+    """
+    v, dims = node.inputs[0], node.inputs[1:]
+    out = node.outputs[0]
+    if v.type != out.type or len(dims) != v.ndim:
+        return None
+    if all(_is_length_of(e, v, d) for d, e in enumerate(dims)):
+        return v
+    return None
+
+
+def _plain_slice(e):
+    """``(start, stop)`` of a constant step-1 slice with non-negative bounds, else None."""
+    if not isinstance(e, tuple):
+        return None
+    start, stop, step = e
+    if step not in (None, 1) or "?" in (start, stop):
+        return None
+    if (start is not None and start < 0) or (stop is not None and stop < 0):
+        return None
+    return (start or 0, stop)
+
+
+@rule("merge_subtensors", root="Subtensor")
+def merge_subtensors(node):
+    """Indexing the result of indexing is one indexing (constant, step-1, non-negative
+    slices and indices; anything else is left as it is).
+
+    before: x[2:][1:5]       after: x[3:7]
+    before: x[1:, :][0]      after: x[1]
+    """
+    x = node.inputs[0]
+    inner = x.owner
+    if inner is None or type(inner.op) is not type(node.op) or len(node.inputs) > 1 or \
+            len(inner.inputs) > 1:
+        return None
+    src = inner.inputs[0]
+    in_list = list(inner.op.idx_list) + [(None, None, None)] * (src.ndim - len(
+        inner.op.idx_list))
+    kept = [d for d, e in enumerate(in_list) if isinstance(e, tuple)]  # inner output dims
+    merged = list(in_list)
+    for k, e in enumerate(node.op.idx_list):
+        d = kept[k]
+        a = _plain_slice(in_list[d])
+        if a is None:
+            return None
+        start, stop = a
+        if isinstance(e, tuple):
+            b = _plain_slice(e)
+            if b is None:
+                return None
+            c, dd = b
+            new_stop = stop if dd is None else (start + dd if stop is None
+                                                else min(stop, start + dd))
+            merged[d] = (start + c or None, new_stop, None)
+        elif isinstance(e, int) and e >= 0 and stop is None:
+            merged[d] = start + e
+        else:
+            return None
+    while merged and merged[-1] == (None, None, None):
+        merged.pop()
+    if not merged:
+        return src
+    return apply(type(node.op)(tuple(merged)), [src]).outputs[0]
+
+
+@rule("factor_out_of_sum", root=Reduce)
+def factor_out_of_sum(node):
+    """Factors that do not vary along the summed axes move out of the sum.
+
+    before: sum(y / expand(s), axis=1)      after: sum(y, axis=1) / s
+    before: sum(c * x, axis=0)   (c a broadcast scalar)   after: sum(x, axis=0) * c
+    """
+    op = node.op
+    (v,) = node.inputs
+    out = node.outputs[0]
+    if op.kind != "sum" or not same_dtype_elemwise(v, ("mul", "true_div"), out.dtype) or \
+            dtype_kind(out.dtype) not in "fc":
+        return None
+    p = Product.of(v)
+    def constant_along(f):
+        return all(f.broadcastable[a] for a in op.axis)
+    outer_num = [f for f in p.num if constant_along(f)]
+    outer_den = [f for f in p.den if constant_along(f)]
+    if not outer_num and not outer_den or p.models:
+        return None
+    inner = Product(v, coeff=p.coeff, num=[f for f in p.num if not constant_along(f)],
+                    den=[f for f in p.den if not constant_along(f)])
+    order = [d for d in range(v.ndim) if d not in op.axis]
+    def reduced(f):
+        return DimShuffle(f.broadcastable, order)(f)
+    summed = Reduce("sum", op.axis, op.dtype)(inner.build(like=v))
+    return Product(out, num=[summed] + [reduced(f) for f in outer_num],
+                   den=[reduced(f) for f in outer_den]).build()
+
+
 CANONICALIZE_RULES = RuleSet("canonicalize", [
     canonicalize_sum,
     canonicalize_product,
@@ -584,6 +719,10 @@ CANONICALIZE_RULES = RuleSet("canonicalize", [
     merge_dimshuffles,
     lift_dimshuffle,
     useless_reduce,
+    factor_out_of_sum,
+    merge_reshapes,
+    useless_alloc,
+    merge_subtensors,
 ])
 
 # The subset that only removes work; later stages keep it on so their output stays tidy.

@@ -235,7 +235,7 @@ class Rule:
         else:
             self._wants_ctx = len(inspect.signature(build).parameters) > 1
             roots = root if isinstance(root, tuple) else (root,)
-            keys = [(Elemwise, r) if isinstance(r, str) else r for r in roots]
+            keys = [_root_key(r) for r in roots]
         self.keys = tuple(keys)
 
     def apply(self, node, ctx=None):
@@ -260,6 +260,14 @@ def rule(name, root=None):
     def wrap(fn):
         return Rule(name, None, fn, root=root, doc=fn.__doc__)
     return wrap
+
+
+def _root_key(r):
+    """A rule root: a scalar op name (its Elemwise), an Op class, or an op class *name*
+    written as a capitalized string ("Reshape"), for ops a rule module need not import."""
+    if isinstance(r, str):
+        return ("op", r) if r[:1].isupper() else (Elemwise, r)
+    return r
 
 
 class RuleSet:
@@ -290,6 +298,10 @@ class RuleSet:
             key = (Elemwise, op.scalar_op.name)
         else:
             key = type(op)
+            named = self._cache.get(("name", key))
+            if named is None:
+                named = self._cache[("name", key)] = [
+                    r for r in self.rules if ("op", key.__name__) in r.keys]
         found = self._cache.get(key)
         if found is None:
             found = []
@@ -300,5 +312,7 @@ class RuleSet:
                             k is Elemwise and type(op) is Elemwise):
                         found.append(r)
                         break
+            if type(op) is not Elemwise:
+                found = [r for r in self.rules if r in found or r in named]
             self._cache[key] = found
         return found

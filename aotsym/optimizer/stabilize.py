@@ -120,9 +120,11 @@ def sigmoid_in_product(node):
 
 @rule("distribute_to_cancel", root=("mul", "true_div", "neg"))
 def distribute_to_cancel(node):
-    """Multiply a sum into a product when that cancels a denominator in every term.
+    """Multiply a sum (of at most ``MAX_DISTRIBUTED_TERMS`` terms) into a product when that
+    cancels a factor against a denominator.
 
     before: (a / s - b / t) * s * t      after: a * t - b * s
+    before: (c - y / e) * e              after: c * e - y
 
     The gradient of a naive logistic cross-entropy has this form with ``s = sigmoid(z)``,
     ``t = sigmoid(-z)``: distributed, nothing divides by an underflowed sigmoid.
@@ -138,17 +140,18 @@ def distribute_to_cancel(node):
         total = Sum(s)
         if total.n_const or not total.terms:
             continue
+        if len(total.terms) > MAX_DISTRIBUTED_TERMS:
+            continue
         parts = []
+        cancels = False
         for sign, term in total.terms:
             tp = Product.of(term) if same_dtype_elemwise(term, Product.NAMES, out.dtype) \
                 else Product(term, num=[term])
-            if not any(any(d is r for r in rest) for d in tp.den):
-                break
             merged = Product(out, coeff=tp.coeff * p.coeff * sign, num=rest + tp.num,
                              den=p.den + tp.den, models=p.models + tp.models + total.models)
-            merged.cancel()
+            cancels |= merged.cancel()
             parts.append(merged.build())
-        else:
+        if cancels:
             acc = parts[0]
             for v in parts[1:]:
                 acc = m.add(acc, v)
@@ -156,20 +159,30 @@ def distribute_to_cancel(node):
     return None
 
 
+MAX_DISTRIBUTED_TERMS = 4
+
+
 # ---------------------------------------------------------------------------- reductions
 
 
 def _is_max_shift(v):
-    """``v`` is ``x - expand(max(x))`` (the already-stable form)."""
+    """``v`` is ``x - f(max(x))`` (the already-stable form; ``f`` being broadcasting and the
+    guard against infinite maxima, in whatever form earlier rules left them)."""
     if not is_elemwise(v, "sub"):
         return False
     a, b = v.owner.inputs
-    while b.owner is not None and isinstance(b.owner.op, DimShuffle):
-        b = b.owner.inputs[0]
-    if is_elemwise(b, "switch"):
-        b = b.owner.inputs[2]
-    return b.owner is not None and isinstance(b.owner.op, Reduce) and b.owner.op.kind == "max" \
-        and b.owner.inputs[0] is a
+    stack, seen = [b], 0
+    while stack and seen < 12:
+        u = stack.pop()
+        seen += 1
+        node = u.owner
+        if node is None:
+            continue
+        if isinstance(node.op, Reduce) and node.op.kind == "max" and node.inputs[0] is a:
+            return True
+        if isinstance(node.op, DimShuffle) or is_elemwise(u):
+            stack.extend(node.inputs)
+    return False
 
 
 @rule("logsumexp", root="log")
@@ -196,9 +209,90 @@ def logsumexp(node):
     return m.add(mx, m.log(Reduce("sum", axis, s.owner.op.dtype)(m.exp(shifted))))
 
 
+# ---------------------------------------------------------------------------- softmax
+
+
+def _expanded_sum_of(v):
+    """``(e, axis)`` when ``v`` is ``sum(e, axis)`` with the reduced axes put back as
+    broadcastable dimensions (``keepdims``), else None."""
+    if v.owner is None or not isinstance(v.owner.op, DimShuffle):
+        return None
+    s = v.owner.inputs[0]
+    if s.owner is None or not isinstance(s.owner.op, Reduce) or s.owner.op.kind != "sum":
+        return None
+    e = s.owner.inputs[0]
+    axis = s.owner.op.axis
+    from aotsym.graph.ops.reduce import expand_reduced
+    if expand_reduced(s, e.ndim, axis) is not v or s.dtype != e.dtype:
+        return None
+    return e, axis
+
+
+def _softmax_axis(axis, ndim):
+    if len(axis) == ndim:
+        return None if ndim > 1 else 0
+    if len(axis) == 1:
+        return axis[0]
+    return False
+
+
+def _softmax_input(e):
+    """The ``x`` of ``exp(x)``, with a subtracted max (``x - max(x)``) taken off."""
+    t = e.owner.inputs[0]
+    if _is_max_shift(t):
+        return t.owner.inputs[0]
+    return t
+
+
+@rule("softmax_in_product", root=("mul", "true_div"))
+def softmax_in_product(node):
+    """``exp(x) / sum(exp(x), axis)`` is ``Softmax(x)`` wherever it stands in a product (the
+    gradient of a naive softmax has it too, the other way up).
+
+    before: exp(x) / expand(sum(exp(x), axis=1))              after: Softmax{axis=1}(x)
+    before: exp(x - max(x)) / expand(sum(exp(x - max(x))))    after: Softmax(x)
+    before: a * expand(sum(exp(x))) / exp(x)                  after: a / Softmax(x)
+    """
+    from aotsym.graph.ops.nnet import Softmax
+    if not product_root_ok(node) or not _real(node.outputs[0]):
+        return None
+    p = Product.of(node.outputs[0])
+    for top, bottom in ((p.num, p.den), (p.den, p.num)):
+        for k, e in enumerate(top):
+            if not is_elemwise(e, "exp"):
+                continue
+            for j, d in enumerate(bottom):
+                found = _expanded_sum_of(d)
+                if found is None or found[0] is not e:
+                    continue
+                ax = _softmax_axis(found[1], e.ndim)
+                if ax is False:
+                    continue
+                top[k] = Softmax(ax)(_softmax_input(e))
+                del bottom[j]
+                p.cancel()
+                return p.build()
+    return None
+
+
+@rule("log_softmax", root="log")
+def log_softmax(node):
+    """``log(Softmax(x)) -> LogSoftmax(x)`` (no log of an underflowed zero).
+
+    before: log(Softmax{axis=1}(x))       after: LogSoftmax{axis=1}(x)
+    """
+    from aotsym.graph.ops.nnet import LogSoftmax, Softmax
+    (v,) = node.inputs
+    if v.owner is None or type(v.owner.op) is not Softmax:
+        return None
+    return LogSoftmax(v.owner.op.axis)(v.owner.inputs[0])
+
+
 STABILIZE_RULES = RuleSet("stabilize", [
     *PATTERN_RULES,
     sigmoid_in_product,
     distribute_to_cancel,
+    softmax_in_product,
+    log_softmax,
     logsumexp,
 ])

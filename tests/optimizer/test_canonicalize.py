@@ -122,3 +122,29 @@ def test_pow_neutral_and_shape_of_computed():
 def test_useless_reduce_over_broadcastable():
     r = T.row("r")
     assert_graph(canon(T.sum(r, axis=0)), DimShuffle(r.broadcastable, (1,))(r))
+
+
+def test_reshape_chains_and_useless_reshape():
+    from aotsym.graph.ops.reshape import Reshape
+    x = T.matrix("x")
+    before = x.reshape((6,)).reshape((2, 3))
+    after = canon(before)
+    assert after.owner.inputs[0] is x and isinstance(after.owner.op, Reshape)
+    assert_same_values(before, after, {x: np.arange(6.0).reshape(3, 2)})
+    assert canon(x.reshape(x.shape)) is x
+
+
+def test_useless_alloc():
+    x = T.matrix("x")
+    assert canon(T.alloc(x, x.shape[0], x.shape[1])) is x
+
+
+def test_subtensor_of_subtensor():
+    x = T.vector("x")
+    assert_graph(canon(x[2:][1:5]), x[3:7])
+    m = T.matrix("m")
+    assert_graph(canon(m[1:, :][0]), m[1])
+    vals = {x: np.arange(10.0)}
+    assert_same_values(x[2:][1:5], canon(x[2:][1:5]), vals)
+    before = x[-3:][1:]          # negative bounds: left alone
+    assert canon(before).owner.inputs[0].owner is not None

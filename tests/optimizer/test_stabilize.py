@@ -87,3 +87,36 @@ def test_gradient_of_naive_cross_entropy_is_finite():
     np.testing.assert_allclose(cost, expected_cost)
     sig = 1 / (1 + np.exp(-vals[z].clip(-50, 50)))
     np.testing.assert_allclose(grad, (sig - vals[y]) / 5, atol=1e-12)
+
+
+def test_naive_softmax_becomes_the_op():
+    from aotsym.graph.ops.nnet import LogSoftmax, Softmax
+    x = T.matrix("x")
+    e = T.exp(x)
+    before = e / T.sum(e, axis=1, keepdims=True)
+    assert_graph(stab(before), Softmax(1)(x))
+    e2 = T.exp(x - T.max(x, axis=1, keepdims=True))
+    assert_graph(stab(e2 / T.sum(e2, axis=1, keepdims=True)), Softmax(1)(x))
+    assert_graph(stab(T.log(before)), LogSoftmax(1)(x))
+    big = {x: np.array([[1000.0, 0.0], [-1000.0, 5.0]])}
+    (got,) = evaluate([stab(T.log(before))], big)
+    assert np.isfinite(got).all()
+    assert_same_values(before, stab(before))
+
+
+def test_naive_softmax_cross_entropy_gradient_is_finite():
+    import aotsym
+    x = T.matrix("x")
+    y = T.matrix("y")
+    e = T.exp(x)
+    sm = e / T.sum(e, axis=1, keepdims=True)
+    cost = -T.sum(y * T.log(sm))
+    g = aotsym.grad(cost, x)
+    vals = {x: np.array([[800.0, 0.0, -5.0], [1.0, 2.0, 3.0]]),
+            y: np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])}
+    cost_v, g_v = evaluate(rewrite([cost, g], ["canonicalize", "stabilize"]), vals)
+    assert np.isfinite(cost_v) and np.isfinite(g_v).all()
+    xs = vals[x] - vals[x].max(axis=1, keepdims=True)
+    ref_sm = np.exp(xs) / np.exp(xs).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(g_v, ref_sm * vals[y].sum(axis=1, keepdims=True) - vals[y],
+                               atol=1e-12)
