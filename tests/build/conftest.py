@@ -3,13 +3,23 @@ modules built here are shared between tests through module-scoped fixtures)."""
 
 import pytest
 
-from aotsym.config import FLAGS, config
+from aotsym.config import config
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def session_cache(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("aotsym-cache"))
-    defaults = {name: spec[0] for name, spec in FLAGS.items()}
-    defaults["cache_dir"] = path
-    with config.change_flags(**defaults):
-        yield path
+    return str(tmp_path_factory.mktemp("aotsym-cache"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_cache(session_cache):
+    """Module-scoped builds (shared by the tests of a file) use the session's cache."""
+    with config.defaults(), config.change_flags(cache_dir=session_cache):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def test_cache(session_cache):
+    """After tests/conftest.py's default flags: keep the session's cache."""
+    with config.change_flags(cache_dir=session_cache):
+        yield

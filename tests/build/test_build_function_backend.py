@@ -59,7 +59,7 @@ def test_op_without_c_translation_fails_at_build_naming_op_and_line():
     with pytest.raises(EmitError) as info:
         aotsym.function([x], y * 2)
     text = str(info.value)
-    assert "Opaque" in text and "test_function_backend.py" in text and "y = Opaque()(x)" in text
+    assert "Opaque" in text and "test_build_function_backend.py" in text and "y = Opaque()(x)" in text
     f = aotsym.function([x], y * 2, mode="FAST_COMPILE")  # the evaluator still runs it
     np.testing.assert_array_equal(f([1.0]), [4.0])
 

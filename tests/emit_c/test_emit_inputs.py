@@ -73,7 +73,7 @@ def test_wrong_dtype_names_function_argument_and_line(f):
     with pytest.raises(TypeError) as info:
         f(np.ones((2, 3), dtype=np.complex128), np.ones((1, 3)), 1.0)
     text = str(info.value)
-    assert "combine() argument 0 (x)" in text and f"test_inputs.py:{LINE}" in text
+    assert "combine() argument 0 (x)" in text and f"test_emit_inputs.py:{LINE}" in text
     assert "float64" in text
 
 
@@ -97,7 +97,7 @@ def test_shapes_that_do_not_broadcast_name_the_node_and_line(f):
         f(np.ones((2, 3)), np.ones((1, 4)), 1.0)
     text = str(info.value)
     assert "do not match in dimension 1" in text
-    assert "Elemwise{mul}" in text and "test_inputs.py" in text and "combine()" in text
+    assert "Elemwise{mul}" in text and "test_emit_inputs.py" in text and "combine()" in text
 
 
 def test_through_aotsym_function():
@@ -108,4 +108,4 @@ def test_through_aotsym_function():
     np.testing.assert_array_equal(out[0], [3, 2, 1, 0])
     with pytest.raises(ValueError, match="do not match in dimension 0") as info:
         g(np.ones(3), np.ones(4))
-    assert "test_inputs.py" in str(info.value) and "in g()" in str(info.value)
+    assert "test_emit_inputs.py" in str(info.value) and "in g()" in str(info.value)
