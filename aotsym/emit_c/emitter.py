@@ -100,16 +100,8 @@ class CVar:
         return f"v[{self.index}]"
 
     @property
-    def dtype(self) -> str:
-        return self.var.dtype
-
-    @property
     def ndim(self) -> int:
         return self.var.ndim
-
-    @property
-    def ctype(self) -> str:
-        return D.STORAGE[self.var.dtype]
 
     @property
     def itemsize(self) -> int:
@@ -119,16 +111,12 @@ class CVar:
 class ModuleEmitter:
     """Collects kernels and constants shared by the functions of one module."""
 
-    def __init__(self, profile=False, threads=True):
-        self.profile = profile
-        self.threads = threads
+    def __init__(self):
         self.kernels: dict[str, str] = {}      # text with placeholder name -> name
         self.kernel_texts: list[str] = []
         self.constants: dict = {}              # key -> C name
         self.constant_texts: list[str] = []
-        self.uses_blas = False
-        self.blas_source = ""
-        self.features: set = set()
+        self.uses_blas = False                 # a product that links the BLAS
 
     def kernel(self, template: str, **values) -> str:
         """Render a kernel once per distinct text; return its C name."""
@@ -168,7 +156,8 @@ class FunctionEmitter:
         self.dims_total = 0
         self.setup: list[str] = []
         self.root: dict[int, int] = {}      # id(var) -> id(var owning the storage)
-        self.last_use: dict[int, int] = {}
+        self.last_use: dict[int, int] = {}  # id(var) -> position of its last reader
+        self.root_last: dict[int, int] = {}  # id(root) -> last reader of any var it holds
         self.position = 0
         self._analyse()
 
@@ -207,7 +196,12 @@ class FunctionEmitter:
     # ---------------------------------------------------------------- aliasing
     def share_storage(self, out_var, in_var):
         """``out_var`` may alias ``in_var``'s memory (a view or an in-place result)."""
-        self.root[id(out_var)] = self.root.get(id(in_var), id(in_var))
+        root = self.root.get(id(in_var), id(in_var))
+        self.root[id(out_var)] = root
+        self.root_last[root] = max(self._root_last(root), self.last_use.get(id(out_var), -1))
+
+    def _root_last(self, root) -> int:
+        return self.root_last.get(root, self.last_use.get(root, -1))
 
     def root_role(self, var) -> str:
         root = self.root.get(id(var), id(var))
@@ -215,14 +209,11 @@ class FunctionEmitter:
         return cv.role if cv is not None else "const"
 
     def can_write_inplace(self, in_var, pos) -> bool:
-        """May the node at ``pos`` overwrite ``in_var``'s buffer?"""
+        """May the node at ``pos`` overwrite ``in_var``'s buffer: an intermediate that nothing
+        (``in_var``, a view of it, the buffer's other tenants) reads after ``pos``?"""
         if self.root_role(in_var) != "node":
             return False
-        root = self.root.get(id(in_var), id(in_var))
-        for vid, r in self.root.items():
-            if r == root and self.last_use.get(vid, -1) > pos:
-                return False
-        return True
+        return self._root_last(self.root.get(id(in_var), id(in_var))) <= pos
 
     # ---------------------------------------------------------------- emission
     def emit(self) -> dict:
@@ -320,7 +311,7 @@ def emit_module(functions: list, profile: bool = False, threads: bool = True,
                 runtime_source: str = "") -> EmittedModule:
     """C source for one extension module exporting ``functions`` (``FunctionSpec``s)."""
     _load_lowerings()
-    module = ModuleEmitter(profile=profile, threads=threads)
+    module = ModuleEmitter()
     bodies, entries, emitted = [], [], []
     for index, spec in enumerate(functions):
         fe = FunctionEmitter(module, spec, index)
@@ -337,7 +328,6 @@ def emit_module(functions: list, profile: bool = False, threads: bool = True,
         "module.c.j2",
         defines=defines,
         runtime=runtime_source,
-        blas=module.blas_source,
         constants=module.constant_texts,
         kernels=module.kernel_texts,
         functions=bodies,
