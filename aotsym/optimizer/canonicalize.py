@@ -79,7 +79,6 @@ class Sum:
         self.const = 0
         self.n_const = 0
         self.models: list = []    # fill models whose shape a collected constant carried
-        self.nested = False
         budget = MAX_FLATTEN
         stack = [(1, root)]
         while stack:
@@ -99,7 +98,6 @@ class Sum:
                     self.add_term(sign, v)
                     continue
                 budget -= 1
-                self.nested = True
             node = v.owner
             name = node.op.scalar_op.name
             if name == "add":
@@ -218,7 +216,6 @@ class Product:
         self.num: list = list(num or [])
         self.den: list = list(den or [])
         self.models: list = list(models or [])
-        self.nested = False
         self.n_const = 0
 
     @classmethod
@@ -247,7 +244,6 @@ class Product:
                     (self.den if inverted else self.num).append(v)
                     continue
                 budget -= 1
-                self.nested = True
             node = v.owner
             name = node.op.scalar_op.name
             if name == "mul":

@@ -35,14 +35,6 @@ from aotsym.graph.scalar import SCALAR_OPS
 # ---------------------------------------------------------------------------- constants
 
 
-def strip_broadcast(v):
-    """``v`` without the DimShuffles that only add or drop broadcastable dimensions."""
-    while v.owner is not None and isinstance(v.owner.op, DimShuffle) and \
-            v.owner.op.shuffle == tuple(sorted(v.owner.op.shuffle)):
-        v = v.owner.inputs[0]
-    return v
-
-
 def constant_value(v):
     """The Python scalar every element of ``v`` equals, if ``v`` is such a constant; else None.
 

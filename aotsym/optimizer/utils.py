@@ -1,20 +1,17 @@
-"""Helpers the rewrite sets share: type fitting, constants, deterministic ordering, printing.
+"""Helpers the rewrite sets share: type fitting, constants, printing.
 
 Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).
 """
 
 from __future__ import annotations
 
-import hashlib
-import weakref
-
 import numpy as np
 
 from aotsym.graph.basic import Constant, Variable
 from aotsym.graph.ops import math as m
-from aotsym.graph.ops.elemwise import DimShuffle, Elemwise
-from aotsym.graph.types import TensorType, dtype_kind
-from aotsym.optimizer.pattern import constant_value  # noqa: F401  (re-exported)
+from aotsym.graph.ops.elemwise import Elemwise
+from aotsym.graph.types import TensorType
+from aotsym.optimizer.pattern import constant_value
 
 
 def is_elemwise(v: Variable, name: str | None = None) -> bool:
@@ -22,14 +19,6 @@ def is_elemwise(v: Variable, name: str | None = None) -> bool:
     node = v.owner
     return (node is not None and type(node.op) is Elemwise and not node.op.inplace
             and (name is None or node.op.scalar_op.name == name))
-
-
-def is_float(v: Variable) -> bool:
-    return dtype_kind(v.dtype) == "f"
-
-
-def is_floating(v: Variable) -> bool:
-    return dtype_kind(v.dtype) in "fc"
 
 
 def fit_type(old: Variable, new: Variable, node=None):
@@ -89,47 +78,6 @@ def fill_like(like: Variable, value) -> Variable:
     return m.second(like, c)
 
 
-# ---------------------------------------------------------------------------- ordering
-
-
-_KEYS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def structural_key(v: Variable) -> str:
-    """A deterministic sort key for ``v``, the same in every run (so that reordering terms
-    never makes generated code, or the build cache's content hash, depend on addresses)."""
-    key = _KEYS.get(v)
-    if key is not None:
-        return key
-    stack = [v]
-    while stack:
-        u = stack[-1]
-        if u in _KEYS:
-            stack.pop()
-            continue
-        node = u.owner
-        if node is None:
-            _KEYS[u] = _leaf_key(u)
-            stack.pop()
-            continue
-        missing = [i for i in node.inputs if i not in _KEYS]
-        if missing:
-            stack.extend(missing)
-            continue
-        stack.pop()
-        head = "|".join([str(node.op)] + [_KEYS[i] for i in node.inputs])
-        digest = hashlib.sha1(head.encode()).hexdigest()[:16]
-        for o in node.outputs:
-            _KEYS[o] = f"{digest}.{o.index}"
-    return _KEYS[v]
-
-
-def _leaf_key(v):
-    if isinstance(v, Constant):
-        return "c:" + hashlib.sha1(v.data.tobytes() + str(v.type).encode()).hexdigest()[:16]
-    return f"v:{v.name}:{v.type}"
-
-
 # ---------------------------------------------------------------------------- printing
 
 
@@ -158,6 +106,3 @@ def format_graph(outputs, max_lines=40) -> str:
         lines.append(" ...")
     return "\n".join(lines)
 
-
-def is_dimshuffle(v: Variable) -> bool:
-    return v.owner is not None and isinstance(v.owner.op, DimShuffle)

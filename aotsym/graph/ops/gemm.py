@@ -37,7 +37,6 @@ from __future__ import annotations
 import numpy as np
 
 from aotsym.graph.op import Op
-from aotsym.graph.types import TensorType
 
 BLAS_DTYPES = ("float32", "float64")
 
@@ -158,20 +157,3 @@ class Ger(_Blas):
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
-
-
-def gemm(z, alpha, x, y, beta):
-    return Gemm()(z, alpha, x, y, beta)
-
-
-def gemv(y, alpha, a, x, beta):
-    return Gemv()(y, alpha, a, x, beta)
-
-
-def ger(a, alpha, x, y):
-    return Ger()(a, alpha, x, y)
-
-
-def blas_type_ok(*types: TensorType) -> bool:
-    """Whether values of these types can go to one BLAS call."""
-    return len({t.dtype for t in types}) == 1 and types[0].dtype in BLAS_DTYPES
