@@ -82,6 +82,9 @@ class EmittedModule:
         return hashlib.sha256(self.source.encode()).hexdigest()
 
 
+# Variables of a function live on the C stack up to this size, on the heap beyond.
+FRAME_ON_STACK_BYTES = 256 * 1024
+
 CDEF = """
 int aot_register(const char *key);
 const char *aot_register_error(void);
@@ -237,12 +240,26 @@ class FunctionEmitter:
         finish = self._finish_outputs()
         layout = [(cv.dims, cv.ndim, cv.itemsize)
                   for cv in sorted(self.cvars.values(), key=lambda c: c.index)]
+        nvars, ndims = max(1, len(layout)), max(1, self.dims_total)
+        if nvars * 48 + ndims * 8 <= FRAME_ON_STACK_BYTES:
+            frame = [f"int64_t dims[{ndims}];", f"aot_array v[{nvars}];"]
+            frame_end = []
+        else:  # a huge graph: its frame goes on the heap, not the C stack
+            frame = [f"int64_t *dims = (int64_t *)malloc({ndims} * sizeof(int64_t));",
+                     f"aot_array *v = (aot_array *)malloc({nvars} * sizeof(aot_array));",
+                     "if (!dims || !v) {",
+                     "    free(dims);",
+                     "    free(v);",
+                     f"    return aot_fail_nomem(ctx, -1, {nvars} * sizeof(aot_array));",
+                     "}"]
+            frame_end = ["free(dims);", "free(v);"]
         return {
             "prefix": self.prefix,
             "name": self.spec.name,
-            "nvars": max(1, len(layout)),
+            "frame": frame,
+            "frame_end": frame_end,
+            "nvars": nvars,
             "layout": layout or [(0, 0, 1)],
-            "ndims": max(1, self.dims_total),
             "setup": self.setup,
             "steps": steps,
             "finish": finish,

@@ -33,3 +33,18 @@ def test_long_chain_runs_in_recycled_blocks():
     reused = after["reused"] - before["reused"]
     assert allocations >= 3 * 80 and reused == allocations  # nothing new from the system
     assert after["cached_large"] <= 3                       # two intermediates and the output
+
+
+def test_huge_frames_go_on_the_heap(monkeypatch):
+    import aotsym.emit_c.emitter as emitter
+    monkeypatch.setattr(emitter, "FRAME_ON_STACK_BYTES", 0)
+    x = T.matrix("x")
+    spec = FunctionSpec("heap_frame", FunctionGraph([x], [(x.T * 2).sum(axis=0), x[1:] + 1]))
+    loaded = build_module([spec], BuildOptions.from_config(cflags="-O1"))
+    assert "malloc" in loaded.emitted.source.split("aot_f0_run")[1][:2000]
+    a = np.arange(6.0).reshape(2, 3)
+    got = loaded.entries[0](a)
+    np.testing.assert_array_equal(got[0], (a.T * 2).sum(axis=0))
+    np.testing.assert_array_equal(got[1], a[1:] + 1)
+    with np.testing.assert_raises(TypeError):
+        loaded.entries[0](np.ones(3))
