@@ -65,26 +65,22 @@ class _Aliasing:
 
 
 def _candidates(node):
-    """``[(output index, input index, make_op)]`` the op could do in place."""
+    """``(pairs, make)``: the ``(output, input)`` pairs the op could write in place, in order
+    of preference, and ``make(chosen pairs) -> in-place op``; ``(None, None)`` if none."""
     op = node.op
     if type(op) is Elemwise and not op.inplace:
         out = node.outputs[0]
-        return [(0, i, (lambda i=i: Elemwise(op.scalar_op, op.dtype, inplace=((0, i),))))
-                for i, v in enumerate(node.inputs) if v.type == out.type]
+        pairs = [(0, i) for i, v in enumerate(node.inputs) if v.type == out.type]
+        return pairs, lambda chosen: Elemwise(op.scalar_op, op.dtype, inplace=chosen)
     if isinstance(op, Composite) and not op.inplace:
-        found, used = [], set()
-        for k, out in enumerate(node.outputs):
-            for i, v in enumerate(node.inputs):
-                if v.type == out.type and i not in used:
-                    found.append((k, i, None))
-                    used.add(i)
-                    break
-        return found
+        pairs = [(k, i) for k, out in enumerate(node.outputs)
+                 for i, v in enumerate(node.inputs) if v.type == out.type]
+        return pairs, op.with_inplace
     if isinstance(op, (Gemm, Gemv, Ger)) and not op.inplace:
-        return [(0, 0, lambda: op.with_inplace(True))]
+        return [(0, 0)], lambda chosen: op.with_inplace(True)
     if type(op).__name__ in _INC_SUBTENSOR_OPS and op.inplace is False:
-        return [(0, 0, lambda: _inc_inplace(op))]
-    return []
+        return [(0, 0)], lambda chosen: _inc_inplace(op)
+    return None, None
 
 
 # The subtensor family (aotsym.graph.ops.subtensor): ops whose ``inplace`` prop makes
@@ -156,22 +152,19 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
         return True
 
     for node in fgraph.toposort():
-        cands = _candidates(node)
-        if not cands:
-            continue
-        pairs = []
-        for k, i, make in cands:
-            if destroyable(node, k, i):
-                pairs.append((k, i, make))
-                alias.destroyed(node.outputs[k], node.inputs[i])
-                if make is not None:
-                    break  # single-output ops take one buffer
+        pairs, make = _candidates(node)
         if not pairs:
             continue
-        if isinstance(node.op, Composite):
-            decisions[node] = node.op.with_inplace(tuple((k, i) for k, i, _ in pairs))
-        else:
-            decisions[node] = pairs[0][2]()
+        chosen, used_out, used_in = [], set(), set()
+        for k, i in pairs:                       # each output over one input, and vice versa
+            if k in used_out or i in used_in or not destroyable(node, k, i):
+                continue
+            chosen.append((k, i))
+            used_out.add(k)
+            used_in.add(i)
+            alias.destroyed(node.outputs[k], node.inputs[i])
+        if chosen:
+            decisions[node] = make(tuple(chosen))
     if not decisions:
         return fgraph
     memo: dict = {}

@@ -75,3 +75,26 @@ def test_user_input_never_destroyed_in_evaluation():
     keep = xv.copy()
     evaluate(list(fg.outputs), {x: xv})
     np.testing.assert_array_equal(xv, keep)
+
+
+def test_view_of_a_value_counts_as_a_reader():
+    x = T.matrix("x")
+    e = T.exp(x)
+    t = e.T                 # a view of e's buffer
+    s = T.sin(e)            # may not write over e: the view t is read afterwards
+    out = T.dot(t, s)
+    fg = optimize(FunctionGraph([x], [out]), stages=["inplace"])
+    sin_node = [n for n in fg.toposort() if "sin" in str(n.op)][0]
+    assert not sin_node.op.destroy_map
+    from aotsym.optimizer.testing import assert_same_values
+    assert_same_values([out], list(fg.outputs))
+
+
+def test_composite_prefers_a_destroyable_input():
+    x, y, a = T.vector("x"), T.vector("y"), T.matrix("a")
+    e = T.dot(a, y)          # not elementwise: an input of the fused loop
+    fused = optimize(FunctionGraph([x, y, a], [T.exp(x) * e + 1]),
+                     stages=["fuse_elementwise", "inplace"])
+    node = fused.outputs[0].owner
+    assert node.inputs[0] is x      # the user's x comes first but is never written
+    assert node.op.destroy_map and node.inputs[node.op.destroy_map[0][0]] is e
