@@ -87,3 +87,25 @@ def test_large_calls_release_the_gil():
     t.join()
     # with the GIL held for the whole call the counter could not run at all
     assert len(ticks) > min(10, elapsed / 0.01)
+
+
+def test_concurrent_calls_from_python_threads_are_correct():
+    x = T.vector("x")
+    f = aotsym.function([x], [T.tanh(x) * 2 + x, (x * x).sum()])
+    rng = np.random.default_rng(1)
+    inputs = [rng.standard_normal(300_000) for _ in range(4)]
+    expected = [[np.tanh(a) * 2 + a, (a * a).sum()] for a in inputs]
+    errors = []
+
+    def work(k):
+        for _ in range(5):
+            got = f(inputs[k])
+            if not (np.allclose(got[0], expected[k][0]) and np.isclose(got[1], expected[k][1])):
+                errors.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
