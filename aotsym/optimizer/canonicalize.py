@@ -13,6 +13,8 @@ and ``x - x`` assume ``x`` finite (as Theano does).
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from aotsym.graph.basic import Constant, apply
@@ -61,6 +63,7 @@ def _unfill(v, dtype):
 
 
 MAX_FLATTEN = 16  # nested nodes one flattening looks through: keeps long chains linear
+_PRODUCTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 class Sum:
@@ -220,6 +223,18 @@ class Product:
 
     @classmethod
     def of(cls, root) -> "Product":
+        """The flattened product rooted at ``root`` (memoized per variable: several rules
+        look at every product, and nodes never change)."""
+        cached = _PRODUCTS.get(root)
+        if cached is None:
+            cached = _PRODUCTS[root] = cls._flatten(root)
+        coeff, num, den, models, n_const = cached
+        self = cls(root, coeff, num, den, models)
+        self.n_const = n_const
+        return self
+
+    @classmethod
+    def _flatten(cls, root):
         self = cls(root)
         dtype = root.dtype
         budget = MAX_FLATTEN
@@ -255,7 +270,8 @@ class Product:
             else:
                 self.coeff = -self.coeff
                 stack.append((inverted, node.inputs[0]))
-        return self
+        return (self.coeff, tuple(self.num), tuple(self.den), tuple(self.models),
+                self.n_const)
 
     def cancel(self) -> bool:
         """Remove factors present in both numerator and denominator; True if any were."""

@@ -280,9 +280,9 @@ def fuse_elementwise(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
     if not groups:
         return fgraph
     unit_of: dict = {}     # member node -> (nodes, exported) of its group
-    for nodes, exported in groups:
-        for n in nodes:
-            unit_of[n] = (nodes, exported)
+    for unit in groups:
+        for n in unit[0]:
+            unit_of[n] = unit
     memo: dict = {}
     done: set = set()
     pending: set = set()
