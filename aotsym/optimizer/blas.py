@@ -27,7 +27,7 @@ from aotsym.graph.ops.blas import Dot
 from aotsym.graph.ops.elemwise import DimShuffle
 from aotsym.graph.ops.gemm import BLAS_DTYPES, Gemm, Gemv, Ger
 from aotsym.graph.types import TensorType
-from aotsym.optimizer.canonicalize import Product, Sum, same_dtype_elemwise
+from aotsym.optimizer.algebra import Product, Sum, same_dtype_elemwise
 from aotsym.optimizer.pattern import RuleSet, rule
 from aotsym.optimizer.utils import scalar_constant
 

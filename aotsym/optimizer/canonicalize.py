@@ -3,8 +3,9 @@
 Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).  Runs first (after
 merge); the stabilize stage keeps these rules on so its replacements stay canonical.
 
-Sums and products are flattened and rebuilt in one order: non-constant terms in the order they
-first appear (left to right), scalar constants collected into one, placed last.  Flattening
+Sums and products are flattened and rebuilt in one order (:mod:`.algebra`): non-constant terms
+in the order they first appear (left to right), scalar constants collected into one, placed
+last.  Flattening
 stops at a node of another dtype, so integer overflow and float rounding of the separate
 nodes' dtypes are kept; within one float dtype it reassociates (results may differ in the
 last bits, as in every optimizing compiler; DEBUG_MODE compares with a tolerance).  ``x / x``
@@ -13,170 +14,23 @@ and ``x - x`` assume ``x`` finite (as Theano does).
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 from aotsym.graph.basic import Constant, apply
 from aotsym.graph.ops import math as m
-from aotsym.graph.ops.elemwise import DimShuffle, Elemwise
+from aotsym.graph.ops.elemwise import DimShuffle
 from aotsym.graph.ops.reduce import Reduce
 from aotsym.graph.ops.shape import Shape_i, shape_i
-from aotsym.graph.types import TensorType
-from aotsym.graph.types import dtype_kind
+from aotsym.graph.types import TensorType, dtype_kind
+from aotsym.optimizer.algebra import (Product, Sum, as_dtype, product_root_ok,
+                                      same_dtype_elemwise)
 from aotsym.optimizer.pattern import P, Rule, RuleSet, constant_value, rule
 from aotsym.optimizer.utils import const_like, fill_like, is_elemwise, scalar_constant
 
-x, y, c = P.var("x"), P.var("y"), P.var("c")
+x = P.var("x")
 
 
-# ---------------------------------------------------------------------------- sums
-
-
-_OPS = {name: Elemwise(name) for name in ("add", "sub", "mul", "true_div", "neg")}
-
-
-def _op2(name, a, b):
-    """``a <name> b`` for operands of equal ndim, straight to the interning table (the
-    builders' conversions and padding are not needed here, and this is the hot path)."""
-    return apply(_OPS[name], (a, b)).outputs[0]
-
-
-def _op1(name, a):
-    return apply(_OPS[name], (a,)).outputs[0]
-
-
-def same_dtype_elemwise(v, names, dtype) -> bool:
-    """``v`` is an Elemwise in ``names`` whose inputs and output all have ``dtype``."""
-    node = v.owner
-    return (node is not None and type(node.op) is Elemwise and not node.op.inplace
-            and node.op.scalar_op.name in names and v.dtype == dtype
-            and all(i.dtype == dtype for i in node.inputs))
-
-
-def _unfill(v, dtype):
-    """``(model, value)`` when ``v`` is ``fill(model, value)`` of ``dtype``: inside a sum or
-    a product the fill only carries a shape, which the rebuild restores where needed."""
-    if v.dtype == dtype and is_elemwise(v, "second"):
-        return tuple(v.owner.inputs)
-    return None
-
-
-MAX_FLATTEN = 16  # nested nodes one flattening looks through: keeps long chains linear
-_PRODUCTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-class Sum:
-    """A flattened sum: signed terms in order of appearance, a constant, shape models.
-
-    At most ``MAX_FLATTEN`` nested nodes are opened; deeper ones stay terms, so a chain of
-    n additions costs O(n) to canonicalize, not O(n^2).
-    """
-
-    NAMES = ("add", "sub", "neg")
-
-    def __init__(self, root):
-        self.root = root
-        dtype = root.dtype
-        self.terms: list = []     # (sign, var)
-        self.const = 0
-        self.n_const = 0
-        self.models: list = []    # fill models whose shape a collected constant carried
-        budget = MAX_FLATTEN
-        stack = [(1, root)]
-        while stack:
-            sign, v = stack.pop()
-            if v is not root:
-                filled = _unfill(v, dtype)
-                if filled is not None:
-                    self.models.append(filled[0])
-                    stack.append((sign, filled[1]))
-                    continue
-                val = scalar_constant(v)
-                if val is not None:
-                    self.const = self.const + sign * val if self.n_const else sign * val
-                    self.n_const += 1
-                    continue
-                if budget <= 0 or not same_dtype_elemwise(v, self.NAMES, dtype):
-                    self.add_term(sign, v)
-                    continue
-                budget -= 1
-            node = v.owner
-            name = node.op.scalar_op.name
-            if name == "add":
-                stack.extend([(sign, node.inputs[1]), (sign, node.inputs[0])])
-            elif name == "sub":
-                stack.extend([(-sign, node.inputs[1]), (sign, node.inputs[0])])
-            else:
-                stack.append((-sign, node.inputs[0]))
-
-    def add_term(self, sign, v):
-        for k, (s2, v2) in enumerate(self.terms):
-            if v2 is v and s2 == -sign:
-                del self.terms[k]
-                return
-        self.terms.append((sign, v))
-
-    def plan(self, like=None):
-        """The sum as a left fold of add/sub in the terms' order (the first positive term
-        moved to the front), the constant last (subtracted when negative): ``(first,
-        [(op, operand)...])``.  Rebuilding a built sum gives the same nodes, also when
-        flattening stopped at ``MAX_FLATTEN``."""
-        out = like if like is not None else self.root
-        const = _as_dtype(self.const, out.dtype)
-        terms = list(self.terms)
-        if const != 0 or not terms:
-            if _is_real(const) and const < 0 and terms:
-                terms.append((-1, const_like(-const, out)))
-            else:
-                terms.append((1, const_like(const, out)))
-        first = next((k for k, (s, _) in enumerate(terms) if s > 0), None)
-        if first:
-            terms.insert(0, terms.pop(first))
-        sign, start = terms[0]
-        steps = [("add" if s == sign else "sub", v) for s, v in terms[1:]]
-        if sign < 0:  # only negative terms: -(a + b + ...)
-            steps.append(("neg", None))
-        return start, steps
-
-    def build(self, like=None):
-        out = like if like is not None else self.root
-        return with_models(build_plan(self.plan(like)), out, self.models)
-
-    def unchanged(self) -> bool:
-        """Whether :meth:`build` would give the root itself (checked without building)."""
-        return not self.models and plan_matches(self.root, self.plan())
-
-
-def build_plan(plan):
-    acc, steps = plan
-    for name, v in steps:
-        acc = _op1(name, acc) if v is None else _op2(name, acc, v)
-    return acc
-
-
-def plan_matches(v, plan) -> bool:
-    """Whether ``v`` is the left fold ``plan`` describes (no node is built)."""
-    start, steps = plan
-    for name, operand in reversed(steps):
-        node = v.owner
-        if node is None or type(node.op) is not Elemwise or node.op.inplace or \
-                node.op.scalar_op.name != name or (operand is not None and
-                                                   node.inputs[1] is not operand):
-            return False
-        v = node.inputs[0]
-    return v is start
-
-
-def with_models(v, like, models):
-    """``v`` broadcast (``fill``) over the shape models it lost, to ``like``'s pattern."""
-    for model in models:
-        if v.broadcastable == like.broadcastable:
-            break
-        if model.ndim == v.ndim and any(vb and not mb for vb, mb in
-                                        zip(v.broadcastable, model.broadcastable)):
-            v = m.second(model, v)
-    return v
+# ---------------------------------------------------------------------------- sums and products
 
 
 @rule("canonicalize_sum", root=("add", "sub", "neg"))
@@ -196,147 +50,6 @@ def canonicalize_sum(node):
     return None if s.unchanged() else s.build()
 
 
-def _is_real(value):
-    return not isinstance(value, complex)
-
-
-def _as_dtype(value, dtype):
-    with np.errstate(all="ignore"):
-        return np.asarray(value).astype(dtype).item()
-
-
-# ---------------------------------------------------------------------------- products
-
-
-class Product:
-    """A flattened product: coefficient, numerator and denominator factors, shape models."""
-
-    NAMES = ("mul", "true_div", "reciprocal", "neg")
-
-    def __init__(self, root, coeff=1, num=None, den=None, models=None):
-        self.root = root
-        self.coeff = coeff
-        self.num: list = list(num or [])
-        self.den: list = list(den or [])
-        self.models: list = list(models or [])
-        self.n_const = 0
-
-    @classmethod
-    def of(cls, root) -> "Product":
-        """The flattened product rooted at ``root`` (memoized per variable: several rules
-        look at every product, and nodes never change)."""
-        cached = _PRODUCTS.get(root)
-        if cached is None:
-            cached = _PRODUCTS[root] = cls._flatten(root)
-        coeff, num, den, models, n_const = cached
-        self = cls(root, coeff, num, den, models)
-        self.n_const = n_const
-        return self
-
-    @classmethod
-    def _flatten(cls, root):
-        self = cls(root)
-        dtype = root.dtype
-        budget = MAX_FLATTEN
-        stack = [(False, root)]
-        while stack:
-            inverted, v = stack.pop()
-            if v is not root:
-                filled = _unfill(v, dtype)
-                if filled is not None:
-                    self.models.append(filled[0])
-                    stack.append((inverted, filled[1]))
-                    continue
-                val = scalar_constant(v)
-                if val is not None and not (inverted and val == 0):
-                    self.coeff = self.coeff / val if inverted else self.coeff * val
-                    self.n_const += 1
-                    continue
-                if val is not None:  # x / 0 stays a division (inf or nan at run time)
-                    self.den.append(v)
-                    continue
-                if budget <= 0 or not same_dtype_elemwise(v, cls.NAMES, dtype):
-                    (self.den if inverted else self.num).append(v)
-                    continue
-                budget -= 1
-            node = v.owner
-            name = node.op.scalar_op.name
-            if name == "mul":
-                stack.extend([(inverted, node.inputs[1]), (inverted, node.inputs[0])])
-            elif name == "true_div":
-                stack.extend([(not inverted, node.inputs[1]), (inverted, node.inputs[0])])
-            elif name == "reciprocal":
-                stack.append((not inverted, node.inputs[0]))
-            else:
-                self.coeff = -self.coeff
-                stack.append((inverted, node.inputs[0]))
-        return (self.coeff, tuple(self.num), tuple(self.den), tuple(self.models),
-                self.n_const)
-
-    def cancel(self) -> bool:
-        """Remove factors present in both numerator and denominator; True if any were."""
-        cancelled = False
-        for v in list(self.den):
-            for k, u in enumerate(self.num):
-                if u is v:
-                    del self.num[k]
-                    self.den.remove(v)
-                    cancelled = True
-                    break
-        return cancelled
-
-    def plans(self, like=None):
-        """``(numerator plan, denominator plan or None)``: ``num... * coeff / (den...)``
-        as left folds; ``-x`` for a coefficient of -1, ``c / (den...)`` without numerator
-        factors."""
-        out = like if like is not None else self.root
-        coeff = _as_dtype(self.coeff, out.dtype)
-        if self.num:
-            steps = [("mul", v) for v in self.num[1:]]
-            if coeff == -1:
-                steps.append(("neg", None))
-            elif coeff != 1:
-                steps.append(("mul", const_like(coeff, out)))
-            numer = (self.num[0], steps)
-        else:
-            numer = (const_like(coeff, out), [])
-        denom = (self.den[0], [("mul", v) for v in self.den[1:]]) if self.den else None
-        return numer, denom
-
-    def build(self, like=None):
-        out = like if like is not None else self.root
-        numer, denom = self.plans(like)
-        acc = build_plan(numer)
-        if denom is not None:
-            acc = _op2("true_div", acc, build_plan(denom))
-        return with_models(acc, out, self.models)
-
-    def unchanged(self) -> bool:
-        """Whether :meth:`build` would give the root itself (checked without building)."""
-        if self.models:
-            return False
-        numer, denom = self.plans()
-        if denom is None:
-            return plan_matches(self.root, numer)
-        node = self.root.owner
-        return (node.op.scalar_op.name == "true_div" and not node.op.inplace
-                and plan_matches(node.inputs[0], numer) and plan_matches(node.inputs[1], denom))
-
-
-def product_root_ok(node) -> bool:
-    """Whether ``node`` (a mul/true_div/reciprocal/neg) can be flattened as a Product."""
-    out = node.outputs[0]
-    name = node.op.scalar_op.name
-    kind = dtype_kind(out.dtype)
-    if kind == "b" or not all(i.dtype == out.dtype for i in node.inputs):
-        return False
-    if kind not in "fc" and name in ("true_div", "reciprocal"):
-        return False
-    if name == "neg" and not same_dtype_elemwise(node.inputs[0], Product.NAMES, out.dtype):
-        return False
-    return True
-
-
 @rule("canonicalize_product", root=("mul", "true_div", "reciprocal", "neg"))
 def canonicalize_product(node):
     """Flatten mul/div/reciprocal/neg, cancel ``x / x``, collect scalar constants, drop
@@ -352,7 +65,7 @@ def canonicalize_product(node):
     p = Product.of(out)
     if dtype_kind(out.dtype) not in "fc" and p.den:
         return None
-    if _as_dtype(p.coeff, out.dtype) == 0 and dtype_kind(out.dtype) in "fc":
+    if as_dtype(p.coeff, out.dtype) == 0 and dtype_kind(out.dtype) in "fc":
         return None  # x * 0 is not 0 for x = inf or nan
     p.cancel()
     return None if p.unchanged() else p.build()

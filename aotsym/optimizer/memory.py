@@ -50,7 +50,7 @@ class MemoryPlan:
     """See the module docstring."""
 
     order: list
-    kind: dict                     # variable -> 'input' | 'constant' | 'view' | 'inplace' | 'alloc'
+    kind: dict                     # variable -> input/constant/view/inplace/alloc
     buffer_of: dict                # variable -> buffer index (alloc, view and inplace vars
                                    # whose memory is a buffer)
     buffers: list

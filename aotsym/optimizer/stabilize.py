@@ -17,7 +17,7 @@ from __future__ import annotations
 from aotsym.graph.ops import math as m
 from aotsym.graph.ops.elemwise import DimShuffle
 from aotsym.graph.ops.reduce import Reduce
-from aotsym.optimizer.canonicalize import Product, Sum, product_root_ok, same_dtype_elemwise
+from aotsym.optimizer.algebra import Product, Sum, product_root_ok, same_dtype_elemwise
 from aotsym.optimizer.pattern import P, Rule, RuleSet, rule
 from aotsym.optimizer.utils import const_like, is_elemwise, scalar_constant
 
