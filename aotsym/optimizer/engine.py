@@ -8,9 +8,13 @@ and hash-consed, so a rewrite is a memoized bottom-up rebuild:
   the rules that can match it are tried in order.  When one fires, its replacement's new
   nodes are rewritten the same way (their inputs first) before the replacement is accepted;
   so every node of the result is at a fixed point of the rule set, and only what changed is
-  revisited.  Rules look only at a node and its producers, never at its readers, which is
-  what makes one bottom-up sweep reach the fixed point.
-* the work list is an explicit stack: a 100,000-node chain never recurses.
+  revisited.  Rules look at a node and its producers, not at what the rewritten graph
+  does with it, which is what makes one bottom-up sweep reach the fixed point.  A rule that
+  must not duplicate work may ask how many nodes read a variable in the graph the stage
+  started from (``ctx.n_readers``; fixed for the stage).
+* the work list is an explicit stack: a 100,000-node chain never recurses.  A replacement
+  that contains the node it replaces keeps that inner occurrence as it is; rules that keep
+  undoing or extending each other exhaust a budget of rewrites per node and are reported.
 * a rule's replacement must have the type of what it replaces; where only the dtype differs
   or the replacement is more broadcastable, the engine adds the ``cast`` / ``fill`` (the
   rules stay short: ``x * 1 -> x``).  Anything else is a :class:`RewriteError` naming the rule.
