@@ -153,6 +153,6 @@ def _build(args, log) -> int:
         final, seconds = write_package(mod, plans, emitted, args.outdir, config.cxx, flags,
                                        blas, spec_path=path, keep_source=args.keep_source,
                                        log=log)
-        log(f"compile   {seconds:7.2f} s  {' '.join(flags[-3:]) if not args.verbose else ''}")
+        log(f"compile   {seconds:7.2f} s  {config.cxx} {cflags}")
         log(f"wrote {final}{os.sep}  (import {mod.name} with {args.outdir} on sys.path)")
     return 0
