@@ -82,6 +82,33 @@ def lower_specify_shape(fe, node, pos):
 # ------------------------------------------------------------------------------ basic indexing
 
 
+def _slice_lines(fe, entry, it, src, d, data, dst, out_dim, pos, what):
+    """C lines applying the slice ``entry`` (start, stop, step: None, an int or symbolic)
+    to dimension ``d`` of ``src``: ``data`` advances to the first element, ``dst``'s dimension
+    ``out_dim`` gets the count and the stride."""
+    parts = []
+    for p in entry:
+        if p == SYMBOLIC:
+            parts.append(("1", _int_value(fe, next(it))))
+        elif p is None:
+            parts.append(("0", "0"))
+        else:
+            parts.append(("1", str(int(p))))
+    (hs, start), (he, stop), (has_step, step) = parts
+    step = step if has_step == "1" else "1"
+    return [
+        "if (!rc) {",
+        f"    int64_t first, count, step = {step};",
+        f"    if (step == 0) rc = aot_fail(ctx, {pos}, AOT_ERR_VALUE, "
+        f"\"%s: slice step cannot be zero\", {what});",
+        f"    aot_slice({src}.shape[{d}], {hs}, {start}, {he}, {stop}, step, &first, &count);",
+        f"    {data} += first * {src}.strides[{d}];",
+        f"    {dst}.shape[{out_dim}] = count;",
+        f"    {dst}.strides[{out_dim}] = {src}.strides[{d}] * step;",
+        "}",
+    ]
+
+
 def _slicing_lines(fe, node, idx_list, extras, src, dst, what, pos):
     """C lines making aot_array ``dst`` the view ``src[idx_list]`` (no reference taken)."""
     it = iter(extras)
@@ -90,28 +117,7 @@ def _slicing_lines(fe, node, idx_list, extras, src, dst, what, pos):
     ndim = node.inputs[0].ndim
     for d, entry in enumerate(idx_list):
         if isinstance(entry, tuple):
-            parts = []
-            for p in entry:
-                if p == SYMBOLIC:
-                    parts.append(("1", _int_value(fe, next(it))))
-                elif p is None:
-                    parts.append(("0", "0"))
-                else:
-                    parts.append(("1", str(int(p))))
-            (hs, start), (he, stop), (has_step, step) = parts
-            step = step if has_step == "1" else "1"
-            lines += [
-                "if (!rc) {",
-                f"    int64_t first, count, step = {step};",
-                "    if (step == 0) rc = aot_fail(ctx, " + str(pos) + ", AOT_ERR_VALUE, "
-                "\"%s: slice step cannot be zero\", " + what + ");",
-                f"    aot_slice({src}.shape[{d}], {hs}, {start}, {he}, {stop}, step, &first, "
-                "&count);",
-                f"    sl_data += first * {src}.strides[{d}];",
-                f"    {dst}.shape[{out_dim}] = count;",
-                f"    {dst}.strides[{out_dim}] = {src}.strides[{d}] * step;",
-                "}",
-            ]
+            lines += _slice_lines(fe, entry, it, src, d, "sl_data", dst, out_dim, pos, what)
             out_dim += 1
         else:
             value = _int_value(fe, next(it)) if entry == SYMBOLIC else str(int(entry))
@@ -246,28 +252,7 @@ def _advanced_lines(fe, node, idx_list, extras, src, pos, what):
     temps, arrays, axes = [], [], []
     for d, entry in enumerate(idx_list):
         if isinstance(entry, tuple):
-            parts = []
-            for p in entry:
-                if p == SYMBOLIC:
-                    parts.append(("1", _int_value(fe, next(it))))
-                elif p is None:
-                    parts.append(("0", "0"))
-                else:
-                    parts.append(("1", str(int(p))))
-            (hs, start), (he, stop), (has_step, step) = parts
-            step = step if has_step == "1" else "1"
-            lines += [
-                "if (!rc) {",
-                f"    int64_t first, count, step = {step};",
-                f"    if (step == 0) rc = aot_fail(ctx, {pos}, AOT_ERR_VALUE, "
-                f"\"%s: slice step cannot be zero\", {what});",
-                f"    aot_slice({src}.shape[{d}], {hs}, {start}, {he}, {stop}, step, &first, "
-                "&count);",
-                f"    xs_data += first * {src}.strides[{d}];",
-                f"    xs.shape[{d}] = count;",
-                f"    xs.strides[{d}] = {src}.strides[{d}] * step;",
-                "}",
-            ]
+            lines += _slice_lines(fe, entry, it, src, d, "xs_data", "xs", d, pos, what)
             continue
         axes.append(d)
         lines += [f"xs.shape[{d}] = {src}.shape[{d}];", f"xs.strides[{d}] = {src}.strides[{d}];"]
