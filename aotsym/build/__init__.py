@@ -5,6 +5,19 @@ Last stage of the pipeline (frontend -> graph -> optimizer -> emit_c -> **build*
 mode (:mod:`.compiler`), keeps the result in the content-hashed cache (:mod:`.cache`) and
 loads it.  :func:`compile_fgraph` is the backend of ``aotsym.function`` in FAST_RUN; the
 command line (:mod:`.cli`) builds standalone modules from the same emitted code.
+
+The call path.  A module is a cffi extension whose one cffi-declared function,
+``aot_register(key)``, publishes the module's entry points as ``sys.modules[key]``: one
+METH_FASTCALL C function per exported graph, which checks its ndarray arguments in C, runs
+the graph with the GIL released (for inputs of 16k elements and more), and wraps the output
+blocks as ndarrays.  One C call per Python call and no Python in between: ~0.1 µs for
+``x*2+1`` on 10 elements from a standalone module (NumPy's own ``x*2+1``: ~1 µs).  Anything
+the fast checks reject goes to the Python slow path (:mod:`.pyruntime`), which converts or
+raises Theano's errors, then calls again.
+
+BLAS: the module links OpenBLAS from the scipy-openblas64/32 package (:mod:`.blas`); a cached
+module finds it through an rpath to that package, a standalone one through ``$ORIGIN`` (the
+library is copied beside it).
 """
 
 from __future__ import annotations
