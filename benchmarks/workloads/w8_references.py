@@ -2,7 +2,9 @@
 
 Every other table reads its results as a fraction of these: effective GB/s over the
 ``np.copyto`` bandwidth (bytes read + written), GFLOP/s over NumPy's dgemm or sgemm on
-2000x2000 matrices.  Measured first, in the same run as everything else.
+2000x2000 matrices.  Measured first, in the same run as everything else.  A limit is the
+best the machine did, so it is taken from the fastest sample (the tables show medians, like
+everywhere else); fractions of it are therefore on the conservative side.
 """
 
 import numpy as np
@@ -24,15 +26,19 @@ def run(ctx):
                           bytes=2 * n * 8, builders={"numpy": lambda: src.copy}))
     del src, dst
     results = [copy, fresh]
-    ctx.refs["copy_gbps"] = copy.bytes / copy.results["numpy"].median / 1e9
+    ctx.refs["copy_gbps"] = copy.bytes / _fastest(copy) / 1e9
     for dtype, key in (("float64", "dgemm"), ("float32", "sgemm")):
         a = rng.random((m, m)).astype(dtype)
         b = rng.random((m, m)).astype(dtype)
         res = ctx.time(Case(f"{key} {m}x{m} (a @ b)", check=False, flops=2.0 * m**3,
                             dtype=dtype, builders={"numpy": lambda a=a, b=b: lambda: a @ b}))
-        ctx.refs[f"{key}_gflops"] = res.flops / res.results["numpy"].median / 1e9
+        ctx.refs[f"{key}_gflops"] = res.flops / _fastest(res) / 1e9
         results.append(res)
         del a, b
     ctx.log("  limits: copy {copy_gbps:.3g} GB/s, dgemm {dgemm_gflops:.3g} GFLOP/s, "
             "sgemm {sgemm_gflops:.3g} GFLOP/s".format(**ctx.refs))
     return results
+
+
+def _fastest(result):
+    return min(result.results["numpy"].samples)
