@@ -7,7 +7,9 @@
  *   1. checks every argument on the fast path (an aligned, native-byte-order ndarray of the
  *      declared dtype and ndim, length 1 where the type is broadcastable); anything else goes
  *      to the module's Python slow path (Theano's conversion rules and error messages),
- *      which converts and calls again;
+ *      which converts and calls again.  Each function also has an exact entry that refuses
+ *      such arguments with NotImplemented instead: its caller (aotsym.function, whose
+ *      inputs have their own options) converts them with its own rules and calls again;
  *   2. runs the generated C (the GIL released for large inputs);
  *   3. wraps each output's pool block in a NumPy array whose base is a capsule that gives the
  *      block back to the pool when the array dies;
@@ -110,6 +112,14 @@ static PyObject *aot_slow(int index, PyObject *const *args, Py_ssize_t nargs)
     return result;
 }
 
+/* Arguments the fast checks rejected: to the slow path, or refused with NotImplemented (the
+ * exact entries, whose caller converts with its own rules and calls again). */
+static PyObject *aot_reject(int slow, int index, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!slow) Py_RETURN_NOTIMPLEMENTED;
+    return aot_slow(index, args, nargs);
+}
+
 /* ---- results */
 static void aot_capsule_free(PyObject *capsule)
 {
@@ -207,6 +217,21 @@ static PyObject *aot_py_set_slowpath(PyObject *self, PyObject *fn)
     Py_XINCREF(fn);
     Py_XSETREF(aot_slowpath, fn);
     Py_RETURN_NONE;
+}
+
+/* _exact_entries() -> tuple of the exact entries (see aot_reject), in function order. */
+static PyObject *aot_exact_entries(PyObject *module, PyMethodDef *defs, int n)
+{
+    PyObject *tuple = PyTuple_New(n);
+    for (int k = 0; tuple && k < n; k++) {
+        PyObject *fn = PyCFunction_NewEx(&defs[k], module, NULL);
+        if (!fn) {
+            Py_CLEAR(tuple);
+            break;
+        }
+        PyTuple_SET_ITEM(tuple, k, fn);
+    }
+    return tuple;
 }
 
 /* _set_node_names([tuple of str per function]) */

@@ -15,6 +15,11 @@ blocks as ndarrays.  One C call per Python call and no Python in between: ~0.1 Â
 the fast checks reject goes to the Python slow path (:mod:`.pyruntime`), which converts or
 raises Theano's errors, then calls again.
 
+Each function also has an *exact* entry, the same C with the slow path left out: it refuses
+what its checks reject with ``NotImplemented``.  ``aotsym.function`` calls it first (its
+inputs have their own options: ``strict``, ``allow_downcast``, defaults, keywords) and runs
+its own checks only when it is refused; :class:`CompiledFunction` holds both entries.
+
 BLAS: the module links OpenBLAS from the scipy-openblas64/32 package (:mod:`.blas`); a cached
 module finds it through an rpath to that package, a standalone one through ``$ORIGIN`` (the
 library is copied beside it).
@@ -33,7 +38,8 @@ from aotsym.build import compiler
 from aotsym.build.cache import Cache, cache_key
 from aotsym.build.pyruntime import FunctionSignature, make_slowpath, register
 
-__all__ = ["compile_fgraph", "build_module", "BuildOptions", "LoadedModule"]
+__all__ = ["compile_fgraph", "build_module", "BuildOptions", "LoadedModule",
+           "CompiledFunction"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,8 @@ class LoadedModule:
     """A built, loaded module.  ``c_entries[i]`` is the C function of the i-th FunctionSpec;
     ``entries[i]`` calls it and, when it fails, names the failing node with the source line
     of *these* specs (a module is shared by every identical graph of the process, wherever
-    the user made it)."""
+    the user made it); ``exact_entries[i]`` is its exact entry (NotImplemented for arguments
+    that are not exactly the declared types, no node description)."""
     key: str
     path: str
     fast: object
@@ -67,6 +74,8 @@ class LoadedModule:
     entries: list
     emitted: object
     from_cache: bool
+    exact_entries: list
+    nodes: list           # per spec, the nodes in the order the C code numbers them
 
 
 _LOADED: dict[str, LoadedModule] = {}
@@ -94,7 +103,8 @@ def build_module(specs, options: BuildOptions | None = None) -> LoadedModule:
     with _LOADED_LOCK:
         loaded = _LOADED.get(key)
     if loaded is not None:
-        return _wrap(key, *loaded[:3], emitted, specs, loaded[3])
+        fast, c_entries, path, from_cache = loaded
+        return _wrap(key, fast, c_entries, path, emitted, specs, from_cache)
     name = f"aotsym_{key[:24]}"
     so_name = name + compiler.ext_suffix()
 
@@ -119,9 +129,11 @@ def build_module(specs, options: BuildOptions | None = None) -> LoadedModule:
 
 
 def _wrap(key, fast, c_entries, path, emitted, specs, from_cache) -> LoadedModule:
-    entries = [described(entry, spec.fgraph.toposort(), spec.name)
-               for entry, spec in zip(c_entries, specs)]
-    return LoadedModule(key, path, fast, c_entries, entries, emitted, from_cache)
+    nodes = [spec.fgraph.toposort() for spec in specs]
+    entries = [described(entry, order, spec.name)
+               for entry, order, spec in zip(c_entries, nodes, specs)]
+    return LoadedModule(key, path, fast, c_entries, entries, emitted, from_cache,
+                        list(fast._exact_entries()), nodes)
 
 
 def described(entry, nodes, fname):
@@ -130,41 +142,62 @@ def described(entry, nodes, fname):
         try:
             return entry(*args)
         except Exception as exc:
-            node = getattr(exc, "aotsym_node", None)
-            if node is None:
+            error = node_error(exc, nodes, fname)
+            if error is None:
                 raise
-            raise node_error(exc, nodes[node], fname) from None
+            raise error from None
     call.__name__ = fname
     return call
 
 
-def compile_fgraph(fgraph, name=None, profile=False):
-    """The FAST_RUN backend of ``aotsym.function``: ``run(values) -> list of arrays``.
+class CompiledFunction:
+    """The FAST_RUN backend of one ``aotsym.function``: ``run(values) -> list of arrays``.
 
     ``values`` are in ``fgraph.inputs`` order (user inputs, then shared values), already
     checked by the ``Function``; results come in ``fgraph.outputs`` order and are fresh
-    arrays the caller owns.
+    arrays the caller owns (the emitted code copies an output that is an input, a constant
+    or shares memory with another output).  ``exact(*values)`` is the module's exact entry:
+    the same call without the slow path â€” the list of results, or ``NotImplemented`` when a
+    value is not exactly of its declared type (the caller checks and converts, then calls
+    ``run``).  Its run-time errors are raw: ``node_error(exc)`` describes them.
     """
+
+    def __init__(self, loaded, index=0):
+        self.module = loaded
+        self.exact = loaded.exact_entries[index]
+        self._entry = loaded.entries[index]
+        self._nodes = loaded.nodes[index]
+        self._name = loaded.emitted.functions[index].name
+
+    def __call__(self, values):
+        return list(self._entry(*values))
+
+    def node_error(self, exc):
+        """The exception to raise for ``exc`` raised by ``exact``: the failing node
+        described, or None when ``exc`` is not a node's failure (raise it as it is)."""
+        return node_error(exc, self._nodes, self._name)
+
+
+def compile_fgraph(fgraph, name=None, profile=False) -> CompiledFunction:
+    """The FAST_RUN backend of ``aotsym.function`` (see :class:`CompiledFunction`)."""
     from aotsym.emit_c import FunctionSpec
     spec = FunctionSpec(name or "function", fgraph)
     loaded = build_module([spec], BuildOptions.from_config(profile=profile))
-    entry = loaded.entries[0]
-
-    def run(values):
-        return list(entry(*values))
-
-    run.module = loaded
-    return run
+    return CompiledFunction(loaded)
 
 
 # ------------------------------------------------------------------------------ helpers
 
 
-def node_error(exc, node, fname):
-    """The exception ``exc`` raised by a module's C code, with the node described (which op,
-    which line of the user's code), as the reference evaluator's NodeError says it."""
+def node_error(exc, nodes, fname):
+    """The exception ``exc`` raised by a module's C code, with the failing node of ``nodes``
+    described (which op, which line of the user's code), as the reference evaluator's
+    NodeError says it; None when ``exc`` names no node."""
+    node = getattr(exc, "aotsym_node", None)
+    if node is None:
+        return None
     from aotsym.graph.errors import describe_node
-    return type(exc)(f"{exc.aotsym_message}\n  while computing {describe_node(node)}\n"
+    return type(exc)(f"{exc.aotsym_message}\n  while computing {describe_node(nodes[node])}\n"
                      f"  in {fname}()")
 
 

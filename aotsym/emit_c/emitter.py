@@ -350,11 +350,12 @@ def emit_module(functions: list, profile: bool = False, threads: bool = True,
         functions=bodies,
         entries=entries,
         methods=[{"name": c_string(s.name), "entry": f"aot_f{i}_entry",
-                  "doc": c_string(s.doc or "")}
+                  "exact": f"aot_f{i}_exact", "doc": c_string(s.doc or "")}
                  for i, s in enumerate(functions)],
         profile_tables=[{"prefix": f"aot_f{i}", "n": max(1, f.node_count)}
                         for i, f in enumerate(emitted)],
         n_tables=len(emitted),
+        n_functions=len(functions),
     )
     return EmittedModule(source, CDEF, emitted, module.uses_blas, profile)
 

@@ -11,6 +11,16 @@ runs the optimizer for the mode, and hands the graph to a backend:
 A backend is a callable ``run(values) -> results`` over that same ordering.  The ``Function``
 checks the arguments (Theano's rules), calls the backend, and only when it succeeded writes
 all updates at once.
+
+The fast path.  The compiled backend also offers ``exact(*values)``: the module's C entry,
+which checks in C that every value is an ndarray of exactly its declared dtype, ndim and
+broadcastable pattern — arguments Theano's rules pass through unchanged, whatever the
+input's options — and refuses anything else with ``NotImplemented``.  A call with
+positional arguments only (and plain shared variables) goes straight to it; keywords,
+defaults, conversions and argument errors go through ``_check_args`` and ``run``: one set
+of rules (:mod:`aotsym.frontend.checking`), one set of messages.  The C results are fresh
+arrays by construction (an output that is an input or another output's memory is copied),
+so the fast path copies nothing.
 """
 
 from __future__ import annotations
@@ -168,6 +178,7 @@ class Function:
         self.n_outputs = len(out_vars)
         self.fgraph, self._run = _build_backend(self.unoptimized, self.mode, self.name,
                                                 self.profile)
+        self._exact, self._checked_updates = self._fast_path()
 
     @property
     def maker(self):
@@ -206,7 +217,50 @@ class Function:
                                                   "aotsym.function"))
         return out
 
+    def _fast_path(self):
+        """(the backend's exact entry or None, indices of the updates whose new values it
+        cannot vouch for).  None when the backend has none or a shared variable is not a
+        plain SharedVariable (a subclass may override get_value/set_value)."""
+        exact = getattr(self._run, "exact", None)
+        if exact is None or any(type(v) is not SharedVariable for v in self.shared_vars):
+            return None, []
+        # A new value of the variable's exact type, with no broadcastable dimension to
+        # check, is stored as the C code returns it; the others go through filter_update.
+        new_types = [v.type for v in self.fgraph.outputs[self.n_outputs:]]
+        checked = [k for k, (var, new) in enumerate(zip(self.updated, new_types))
+                   if new != var.type or any(var.broadcastable)]
+        return exact, checked
+
     def __call__(self, *args, **kwargs):
+        exact = self._exact
+        if exact is not None and not kwargs and len(args) == len(self.input_specs):
+            values = args
+            if self.shared_vars:
+                values += tuple([sv._value for sv in self.shared_vars])
+            try:
+                results = exact(*values)
+            except Exception as exc:
+                error = self._run.node_error(exc)
+                if error is None:
+                    raise
+                raise error from None
+            if results is not NotImplemented:
+                if self.updated:
+                    self._store_exact_updates(results[self.n_outputs:])
+                    del results[self.n_outputs:]
+                return results[0] if self.single_output else results
+        return self._call_checked(args, kwargs)
+
+    def _store_exact_updates(self, new_values):
+        """Store the new shared values the exact entry computed (fresh arrays of the
+        variables' dtypes): all or none, every check before the first store."""
+        for k in self._checked_updates:
+            new_values[k] = self.updated[k].filter_update(new_values[k], copy=False)
+        for var, new in zip(self.updated, new_values):
+            var._value = new  # plain SharedVariables (see _fast_path), value checked
+
+    def _call_checked(self, args, kwargs):
+        """The call with Theano's argument rules: keywords, defaults, conversions, errors."""
         if self.trust_input:
             values = list(args)
         else:
