@@ -4,13 +4,16 @@ Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  The rule
 the ops (``Op.grad``; the scalar table's ``grad`` column); this module only walks the graph
 backwards — iteratively, so a 100,000-node chain differentiates without recursion — and sums
 the contributions reaching each variable.
+
+The nodes of a node's gradient record that node's source line, noted "in the gradient taken
+at <the grad call>": an error in the backward pass names the user's expression it came from.
 """
 
 from __future__ import annotations
 
 import warnings
 
-from aotsym.graph.basic import Variable, toposort
+from aotsym.graph.basic import Variable, toposort, traced_as, user_source_info
 from aotsym.graph.convert import as_tensor_variable
 from aotsym.graph.ops import math as m
 from aotsym.graph.types import dtype_kind
@@ -63,6 +66,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             on_path.update(id(o) for o in node.outputs)
 
     grads = dict(seeds)
+    trace_for = _GradientTraces(user_source_info())
     for node in reversed(order):
         if not any(id(o) in grads for o in node.outputs):
             continue
@@ -70,20 +74,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             continue
         if any(id(o) in blocked for o in node.outputs):
             continue
-        gouts = [grads[id(o)] if id(o) in grads else _zeros_like(o) for o in node.outputs]
-        in_grads = node.op.grad(node, list(node.inputs), gouts)
-        if len(in_grads) != len(node.inputs):
-            raise ValueError(f"{node.op}.grad returned {len(in_grads)} gradients for "
-                             f"{len(node.inputs)} inputs")
-        for inp, g in zip(node.inputs, in_grads):
-            if g is None or id(inp) not in on_path or id(inp) in blocked:
-                continue
-            g = as_tensor_variable(g)
-            if g.type != inp.type:
-                from aotsym.graph.ops.elemwise import reduce_to_input
-                g = reduce_to_input(g, inp)
-            prev = grads.get(id(inp))
-            grads[id(inp)] = g if prev is None else m.add(prev, g)
+        with traced_as(trace_for(node)):
+            _backprop(node, grads, on_path, blocked)
 
     results = []
     for w in wrt_list:
@@ -98,3 +90,42 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             g = None if return_disconnected == "None" else _zeros_like(w)
         results.append(g)
     return results[0] if single else results
+
+
+def _backprop(node, grads, on_path, blocked):
+    """Add ``node``'s contributions to the gradients of its inputs (in ``grads``)."""
+    gouts = [grads[id(o)] if id(o) in grads else _zeros_like(o) for o in node.outputs]
+    in_grads = node.op.grad(node, list(node.inputs), gouts)
+    if len(in_grads) != len(node.inputs):
+        raise ValueError(f"{node.op}.grad returned {len(in_grads)} gradients for "
+                         f"{len(node.inputs)} inputs")
+    for inp, g in zip(node.inputs, in_grads):
+        if g is None or id(inp) not in on_path or id(inp) in blocked:
+            continue
+        g = as_tensor_variable(g)
+        if g.type != inp.type:
+            from aotsym.graph.ops.elemwise import reduce_to_input
+            g = reduce_to_input(g, inp)
+        prev = grads.get(id(inp))
+        grads[id(inp)] = g if prev is None else m.add(prev, g)
+
+
+class _GradientTraces:
+    """The source line a node's gradient records: the node's own line, noted with the line
+    of the ``grad`` call (``site``); the ``grad`` line itself for a node without one."""
+
+    def __init__(self, site):
+        self.site = site
+        self.note = f"in the gradient taken at {site.short()}" if site else "in a gradient"
+        self.memo: dict = {}
+
+    def __call__(self, node):
+        trace = node.outputs[0].tag.trace
+        if trace is None:
+            return self.site
+        key = (trace.filename, trace.lineno, trace.function)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = trace.noted(self.note)
+        return found
+

@@ -7,6 +7,11 @@ Part of the IR (frontend -> **graph** -> optimizer -> emitters).  Invariants:
   structural equality is identity.  Constants are interned by dtype, shape and bytes.
 * Names and source locations live in ``Variable.name`` / ``Variable.tag``, beside the graph;
   they take no part in hashing or interning.
+* A new node records where the user asked for it: the innermost stack frame outside aotsym
+  (:func:`user_source_info`), unless code that builds nodes on the user's behalf (the
+  optimizer, ``grad``) says which user line they stand for, with :func:`traced_as` or
+  ``apply(..., trace=...)``.  So a node a rewrite makes carries the line of the expression it
+  replaces, not the line that called the optimizer.
 * Every traversal here is iterative: a 100,000-node chain never meets Python's recursion limit.
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -24,12 +30,25 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class SourceInfo:
-    """Where the user created a node: file, line number and the line's text."""
+    """Where the user created a node: file, line number and the line's text.
 
-    __slots__ = ("filename", "lineno", "function")
+    ``note`` says how a node made on the user's behalf relates to that line (a gradient node
+    carries the line of the expression it differentiates, noting where ``grad`` was taken).
+    """
 
-    def __init__(self, filename, lineno, function):
+    __slots__ = ("filename", "lineno", "function", "note")
+
+    def __init__(self, filename, lineno, function, note=None):
         self.filename, self.lineno, self.function = filename, lineno, function
+        self.note = note
+
+    def noted(self, note) -> "SourceInfo":
+        """The same line, with ``note``."""
+        return SourceInfo(self.filename, self.lineno, self.function, note)
+
+    def short(self) -> str:
+        """``file.py:12``."""
+        return f"{os.path.basename(self.filename)}:{self.lineno}"
 
     def line_text(self) -> str:
         import linecache
@@ -38,7 +57,9 @@ class SourceInfo:
     def __str__(self):
         text = self.line_text()
         where = f'File "{self.filename}", line {self.lineno}, in {self.function}'
-        return f"{where}\n    {text}" if text else where
+        if text:
+            where += f"\n    {text}"
+        return f"{where}\n    ({self.note})" if self.note else where
 
 
 _IS_USER_FILE: dict[str, bool] = {}
@@ -64,8 +85,65 @@ def user_source_info() -> SourceInfo | None:
     return None
 
 
+FROM_STACK = object()  # "no override": a new node looks up the user's frame on the stack
+
+
+class _Override(threading.local):
+    trace = FROM_STACK
+
+
+_OVERRIDE = _Override()
+
+
+def creation_trace():
+    """The source line a node made now records: the override in force, else the user's
+    innermost frame (see :func:`traced_as`)."""
+    trace = _OVERRIDE.trace
+    return user_source_info() if trace is FROM_STACK else trace
+
+
+def set_trace_override(trace):
+    """Nodes made from now on (in this thread) record ``trace`` (a :class:`SourceInfo` or
+    None; ``FROM_STACK`` to walk the stack again).  Returns the previous setting, which the
+    caller restores.  For loops that switch per node; elsewhere use :func:`traced_as`."""
+    previous = _OVERRIDE.trace
+    _OVERRIDE.trace = trace
+    return previous
+
+
+class traced_as:
+    """``with traced_as(trace):`` every node made inside records ``trace`` as its source.
+
+    For code that builds nodes on the user's behalf: a rewrite's replacement stands for the
+    node it replaces, a gradient for the expression it differentiates.  It also spares the
+    stack walk of :func:`user_source_info` for each new node.
+    """
+
+    __slots__ = ("trace", "previous")
+
+    def __init__(self, trace):
+        self.trace = trace
+
+    def __enter__(self):
+        self.previous = set_trace_override(self.trace)
+        return self
+
+    def __exit__(self, *exc):
+        _OVERRIDE.trace = self.previous
+
+
+def trace_of(node):
+    """The source line of an Apply node (that of its first output)."""
+    return node.outputs[0].tag.trace
+
+
 class Tag:
-    """Mutable annotations beside a variable: source line, test value, anything else."""
+    """Mutable annotations beside a variable: source line, test value, anything else.
+
+    ``trace``: the :class:`SourceInfo` of the user's line that made it (or None);
+    ``fused_traces`` (only on a fused node's first output): the lines of every user
+    expression that node computes.
+    """
 
     __slots__ = ("trace", "test_value", "__dict__")
 
@@ -89,7 +167,7 @@ class Variable:
         self.owner = owner
         self.index = index
         self.name = name
-        self.tag = Tag(trace if trace is not None or owner is not None else user_source_info())
+        self.tag = Tag(trace if trace is not None or owner is not None else creation_trace())
 
     @property
     def ndim(self) -> int:
@@ -208,16 +286,39 @@ class Apply:
         return single
 
 
-def apply(op, inputs) -> Apply:
-    """The interned Apply of ``op`` on ``inputs`` (inputs must already be Variables)."""
+def apply(op, inputs, trace=FROM_STACK) -> Apply:
+    """The interned Apply of ``op`` on ``inputs`` (inputs must already be Variables).
+
+    A new node records ``trace`` as its source line; by default the override in force or the
+    user's frame (:func:`creation_trace`).  An existing equal node keeps its own.
+    """
     inputs = tuple(inputs)
     key = (op, inputs)
     node = Apply._interned.get(key)
     if node is None:
         output_types = op.output_types(inputs)
-        node = Apply(op, inputs, output_types, trace=user_source_info())
+        if trace is FROM_STACK:
+            trace = creation_trace()
+        node = Apply(op, inputs, output_types, trace=trace)
         Apply._interned[key] = node
     return node
+
+
+def rebuild(node, inputs, op=None) -> Apply:
+    """``node``'s op (or ``op``, a variant of it) applied to ``inputs``, for passes that
+    rebuild a graph: a node made here takes ``node``'s source information, output by output
+    (an existing equal node keeps its own)."""
+    op = node.op if op is None else op
+    inputs = tuple(inputs)
+    found = Apply._interned.get((op, inputs))
+    if found is not None:
+        return found
+    new = apply(op, inputs, trace=node.outputs[0].tag.trace)
+    for old, out in zip(node.outputs, new.outputs):
+        out.tag.trace = old.tag.trace
+        if old.tag.__dict__:
+            out.tag.__dict__.update(old.tag.__dict__)
+    return new
 
 
 # ---------------------------------------------------------------------------- traversal
@@ -288,7 +389,7 @@ def clone_replace(outputs, replace: dict) -> list[Variable]:
         new_inputs = [memo.get(id(v), v) for v in node.inputs]
         if all(a is b for a, b in zip(new_inputs, node.inputs)):
             continue
-        new_node = apply(node.op, new_inputs)
+        new_node = rebuild(node, new_inputs)
         for old, new in zip(node.outputs, new_node.outputs):
             memo[id(old)] = new
     return [memo.get(id(v), v) for v in outputs]

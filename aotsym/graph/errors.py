@@ -6,13 +6,40 @@ message always says which op, which node and which line of the user's model file
 
 from __future__ import annotations
 
+import os
+
 
 def describe_node(node) -> str:
+    """The op, the output's name and the user's line that made ``node``; for a node that
+    fuses several user expressions, the lines of all of them.  Build and run time errors,
+    compiled or not, describe a node with this."""
     out = node.outputs[0]
     trace = out.tag.trace
     where = f"\n  created at {trace}" if trace else ""
+    fused = getattr(out.tag, "fused_traces", ())
+    if len(fused) > 1:
+        where += f"\n  fusing the expressions at {_lines(fused)}"
     name = f" ({out.name})" if out.name else ""
     return f"{node.op}{name}{where}"
+
+
+MAX_LINES_LISTED = 12
+
+
+def _lines(traces) -> str:
+    """``model.py lines 9, 10, 12`` (several files: ``;``-separated)."""
+    by_file: dict = {}
+    for t in traces:
+        by_file.setdefault(t.filename, set()).add(t.lineno)
+    parts, listed = [], 0
+    for filename, numbers in by_file.items():
+        shown = sorted(numbers)[:MAX_LINES_LISTED - listed]
+        listed += len(shown)
+        if shown:
+            parts.append(f"{os.path.basename(filename)} line{'s' if len(shown) > 1 else ''} "
+                         + ", ".join(map(str, shown)))
+    more = sum(map(len, by_file.values())) - listed
+    return "; ".join(parts) + (f" and {more} more" if more > 0 else "")
 
 
 class NodeError(ValueError):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aotsym.graph.basic import Constant, apply
+from aotsym.graph.basic import Constant, rebuild
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.optimizer.pattern import Rule, RuleSet
 
@@ -77,7 +77,7 @@ def merge_graph(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
     merged = 0
     for node in fgraph.toposort():
         new_inputs = [memo.get(v, v) for v in node.inputs]
-        new = apply(node.op, new_inputs)
+        new = rebuild(node, new_inputs)
         if new is not node:
             merged += 1
         for o, n in zip(node.outputs, new.outputs):

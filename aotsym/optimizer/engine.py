@@ -18,6 +18,10 @@ and hash-consed, so a rewrite is a memoized bottom-up rebuild:
 * a rule's replacement must have the type of what it replaces; where only the dtype differs
   or the replacement is more broadcastable, the engine adds the ``cast`` / ``fill`` (the
   rules stay short: ``x * 1 -> x``).  Anything else is a :class:`RewriteError` naming the rule.
+* every node made while a node is rebuilt or rewritten records that node's source line
+  (:func:`~aotsym.graph.basic.set_trace_override`): a rewrite's result names the user's
+  expression it stands for.  Global passes do the same for the nodes they make; a node made
+  during a stage on behalf of no node records none, never the line that called the optimizer.
 
 Global passes (fusion, inplace) are plain functions ``FunctionGraph -> FunctionGraph``.  A
 pipeline is an explicit ordered list of named :class:`Stage` s; :class:`OptimizerStats` keeps,
@@ -29,7 +33,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from aotsym.graph.basic import Apply, apply, user_source_info
+from aotsym.graph.basic import Apply, rebuild, set_trace_override, traced_as
 from aotsym.graph.fgraph import FunctionGraph
 
 
@@ -112,7 +116,6 @@ class LocalRewriter:
         self.result: dict = {}   # Apply -> tuple of the rewritten outputs
         self.busy: set = set()   # Apply nodes whose replacement is being rewritten
         self._rule_stats = {}
-        self._call_site = None
         self._fires = 0
         self._budget = 0
         self._clients = None
@@ -147,9 +150,15 @@ class LocalRewriter:
     def rewrite(self, outputs, n_nodes=0, clients=None) -> list:
         """The rewritten ``outputs``; ``n_nodes`` (the graph's size) bounds the number of
         rewrites, so rules that undo or endlessly extend each other are reported."""
-        self._call_site = user_source_info()
         self._budget = self.MAX_FIRES_PER_NODE * (n_nodes + 100)
         self._clients = clients
+        previous = set_trace_override(None)
+        try:
+            return self._rewrite(outputs)
+        finally:
+            set_trace_override(previous)
+
+    def _rewrite(self, outputs) -> list:
         stack = [(v.owner, 0, None) for v in reversed(list(outputs)) if v.owner is not None]
         result, busy = self.result, self.busy
         while stack:
@@ -165,11 +174,12 @@ class LocalRewriter:
             elif state == 1:                             # inputs done: rebuild, try rules
                 if node in result:
                     continue
+                set_trace_override(node.outputs[0].tag.trace)  # what's made stands for node
                 new_inputs = [self.var(v) for v in node.inputs]
                 if all(a is b for a, b in zip(new_inputs, node.inputs)):
                     new = node
                 else:
-                    new = apply(node.op, new_inputs)
+                    new = rebuild(node, new_inputs)
                     done = result.get(new)
                     if done is not None:
                         result[node] = done
@@ -177,7 +187,7 @@ class LocalRewriter:
                     if new in busy:
                         result[node] = new.outputs
                         continue
-                fire = self._try_rules(new, node)
+                fire = self._try_rules(new)
                 if fire is None:
                     result[new] = new.outputs
                     if new is not node:
@@ -203,7 +213,7 @@ class LocalRewriter:
                 result[new] = outs
         return [self.var(v) for v in outputs]
 
-    def _try_rules(self, node: Apply, original: Apply):
+    def _try_rules(self, node: Apply):
         for r in self.ruleset.candidates(node.op):
             st = self._stat(r)
             t0 = time.perf_counter()
@@ -225,7 +235,6 @@ class LocalRewriter:
                     f"stage {self.stage}: rewriting does not settle ({self._fires} rewrites; "
                     "most frequent: " + ", ".join(f"{s.name} x{s.fired}" for s in busiest)
                     + f"); last: {r.name} on {node.op}")
-            self._inherit_trace(repl, original)
             if self.checker is not None:
                 self.checker(r, node, repl)
             return repl
@@ -250,27 +259,6 @@ class LocalRewriter:
                     f"{new.type}, which cannot be cast or broadcast to it")
             fitted.append(got)
         return fitted
-
-    def _inherit_trace(self, repl, original):
-        """Nodes a rule creates take the source line of the node they replace."""
-        trace = original.outputs[0].tag.trace
-        if trace is None:
-            return
-        site = self._call_site
-        stack = [v for v in repl if v.owner is not None]
-        seen = set()
-        while stack:
-            v = stack.pop()
-            node = v.owner
-            if node in seen:
-                continue
-            seen.add(node)
-            t = node.outputs[0].tag.trace
-            if t is None or (site is not None and t.filename == site.filename
-                             and t.lineno == site.lineno):
-                for o in node.outputs:
-                    o.tag.trace = trace
-                stack.extend(i for i in node.inputs if i.owner is not None)
 
 
 def rewrite_graph(fgraph: FunctionGraph, ruleset, stats: OptimizerStats, stage: str,
@@ -315,6 +303,11 @@ class PassContext:
 
 
 def run_stages(fgraph: FunctionGraph, stages, ctx: PassContext) -> FunctionGraph:
+    with traced_as(None):  # a pass says which user line each node it makes stands for
+        return _run_stages(fgraph, stages, ctx)
+
+
+def _run_stages(fgraph, stages, ctx):
     t_start = time.perf_counter()
     for stage in stages:
         before = len(fgraph)

@@ -29,7 +29,7 @@ when the reduction is the only reader of the elementwise result (which is then n
 
 from __future__ import annotations
 
-from aotsym.graph.basic import Constant, apply
+from aotsym.graph.basic import Constant, apply, rebuild
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.graph.ops.composite import Composite, FusedReduce
 from aotsym.graph.ops.elemwise import Elemwise
@@ -270,8 +270,24 @@ def _build_composite(nodes, exported, memo):
     root = nodes[-1].outputs[0]
     outs = [root] + [v for v in exported if v is not root]
     comp = Composite(program, len(inputs), [("step", step_of[v]) for v in outs])
-    new = apply(comp, inputs)
+    new = apply(comp, inputs, trace=root.tag.trace)
+    for old, out in zip(outs[1:], new.outputs[1:]):
+        out.tag.trace = old.tag.trace
+    new.outputs[0].tag.fused_traces = fused_traces(nodes)
     return dict(zip(outs, new.outputs))
+
+
+def fused_traces(nodes) -> tuple:
+    """The distinct source lines of the user expressions ``nodes`` fuse (a fused node's
+    errors list them: its own line is only that of its last expression)."""
+    seen, traces = set(), []
+    for node in nodes:
+        out = node.outputs[0]
+        for t in getattr(out.tag, "fused_traces", None) or (out.tag.trace,):
+            if t is not None and (t.filename, t.lineno) not in seen:
+                seen.add((t.filename, t.lineno))
+                traces.append(t)
+    return tuple(traces)
 
 
 def fuse_elementwise(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
@@ -320,7 +336,7 @@ def fuse_elementwise(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
         for n in members:
             new_inputs = [memo.get(v, v) for v in n.inputs]
             if any(a is not b for a, b in zip(new_inputs, n.inputs)):
-                new = apply(n.op, new_inputs)
+                new = rebuild(n, new_inputs)
                 memo.update(zip(n.outputs, new.outputs))
     if ctx is not None:
         ctx.count("fuse_elementwise", "fuse_elementwise", fused)
@@ -362,13 +378,15 @@ def fuse_reductions(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
                 comp, ins = _as_composite(p)
                 if comp is not None:
                     op = FusedReduce(node.op.kind, node.op.axis, comp, node.op.dtype)
-                    new = apply(op, [memo.get(i, i) for i in ins])
+                    new = apply(op, [memo.get(i, i) for i in ins],
+                                trace=node.outputs[0].tag.trace)
                     if new.outputs[0].type == node.outputs[0].type:
+                        new.outputs[0].tag.fused_traces = fused_traces([p, node])
                         memo[node.outputs[0]] = new.outputs[0]
                         fused += 1
                         continue
         if any(a is not b for a, b in zip(new_inputs, node.inputs)):
-            new = apply(node.op, new_inputs)
+            new = rebuild(node, new_inputs)
             memo.update(zip(node.outputs, new.outputs))
     if ctx is not None:
         ctx.count("fuse_reductions", "fuse_reductions", fused)

@@ -29,7 +29,7 @@ actually does.
 
 from __future__ import annotations
 
-from aotsym.graph.basic import Constant, apply
+from aotsym.graph.basic import Constant, rebuild
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.graph.ops.composite import Composite
 from aotsym.graph.ops.elemwise import Elemwise
@@ -173,7 +173,7 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
         op = decisions.get(node, node.op)
         if op is node.op and all(a is b for a, b in zip(new_inputs, node.inputs)):
             continue
-        new = apply(op, new_inputs)
+        new = rebuild(node, new_inputs, op)
         memo.update(zip(node.outputs, new.outputs))
     if ctx is not None:
         ctx.count("insert_inplace", "inplace", len(decisions))

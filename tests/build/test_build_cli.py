@@ -43,7 +43,18 @@ SPEC = textwrap.dedent('''
     @mod.export(T.vector("v"))
     def tiny(v):
         return v * 2 + 1
+
+
+    @mod.export(T.vector("v"), T.iscalar("i"))
+    def pick(v, i):
+        return (T.exp(v) * 2)[i] + 1
 ''')
+
+
+def spec_line(text) -> int:
+    """The line of SPEC (as written to the spec file) that contains ``text``."""
+    (line,) = [k for k, s in enumerate(SPEC.splitlines(), 1) if text in s]
+    return line
 
 
 def _env():
@@ -163,19 +174,26 @@ def test_standalone_errors_name_function_argument_and_line(built, tmp_path):
                     lambda: toy.train(np.ones((3, 5), dtype=complex), np.ones(3)),
                     lambda: toy.predict(np.ones(5)),
                     lambda: toy.tiny("text"),
-                    lambda: toy.w.set_value(np.ones((2, 2)))):
+                    lambda: toy.w.set_value(np.ones((2, 2))),
+                    lambda: toy.pick(np.zeros(3), 5)):
             try:
                 bad()
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, IndexError) as exc:
                 print(type(exc).__name__, "|", str(exc).replace("\\n", " / "))
             else:
                 print("no error")
     '''))
     lines = out.strip().splitlines()
-    assert len(lines) == 5 and "no error" not in out
-    # (the optimizer may have turned the dot into a Gemv: the message is that node's)
+    assert len(lines) == 6 and "no error" not in out
+    # (the optimizer may have turned the dot into a Gemv: the message is that node's, and
+    # names the user's line of the dot; the package carries it, aotsym is not importable)
     assert lines[0].startswith("ValueError") and "in train()" in lines[0] and \
         ("not aligned" in lines[0] or "do not match" in lines[0])
+    dot_line = spec_line("p = T.sigmoid(T.dot(x, w) + b)")
+    assert f'toy_spec.py", line {dot_line}, in train / ' in lines[0], lines[0]
+    assert lines[5].startswith("IndexError") and "out of bounds" in lines[5]
+    pick_line = spec_line("(T.exp(v) * 2)[i] + 1")
+    assert f'toy_spec.py", line {pick_line}, in pick' in lines[5], lines[5]
     assert lines[1].startswith("TypeError") and "train() argument 0 (x) declared at" in lines[1]
     assert lines[2].startswith("TypeError") and "ndim" in lines[2]
     assert lines[3].startswith("TypeError") and "tiny() argument 0 (v)" in lines[3]
