@@ -209,10 +209,13 @@ AOT_DEFINE_F2I(u64, uint64_t)
 #define AOT_IMAX(a, b) __extension__({ __typeof__(a) a_ = (a), b_ = (b); a_ > b_ ? a_ : b_; })
 #define AOT_IMIN(a, b) __extension__({ __typeof__(a) a_ = (a), b_ = (b); a_ < b_ ? a_ : b_; })
 
-/* NumPy's order of complex numbers: by real part, then by imaginary part. */
+/* NumPy's order of complex numbers (its CLT / CLE): by real part, then by imaginary part;
+ * a NaN imaginary part makes the real parts' order count for nothing. */
 #define AOT_CLT(a, b) \
-    ((__real__(a) < __real__(b)) || (__real__(a) == __real__(b) && __imag__(a) < __imag__(b)))
+    ((__real__(a) < __real__(b) && !isnan(__imag__(a)) && !isnan(__imag__(b))) \
+     || (__real__(a) == __real__(b) && __imag__(a) < __imag__(b)))
 #define AOT_CLE(a, b) \
-    ((__real__(a) < __real__(b)) || (__real__(a) == __real__(b) && __imag__(a) <= __imag__(b)))
+    ((__real__(a) < __real__(b) && !isnan(__imag__(a)) && !isnan(__imag__(b))) \
+     || (__real__(a) == __real__(b) && __imag__(a) <= __imag__(b)))
 
 #endif /* AOTSYM_SCALAR_H */

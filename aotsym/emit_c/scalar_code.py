@@ -21,23 +21,6 @@ from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.errors import EmitError
 from aotsym.graph.scalar import SCALAR_OPS
 
-# Where C's operator does not do what NumPy does: complex numbers are ordered
-# lexicographically (real part, then imaginary part) by NumPy; C cannot compare them.
-C_OVERRIDES = {
-    ("lt", "c"): "AOT_CLT({0}, {1})", ("le", "c"): "AOT_CLE({0}, {1})",
-    ("gt", "c"): "AOT_CLT({1}, {0})", ("ge", "c"): "AOT_CLE({1}, {0})",
-    # NumPy's floor division of floats goes through fmod (npy_divmod), not floor(a / b)
-    ("int_div", "f"): "AOT_FLOORDIV_FLOAT{f}({0}, {1})",
-    # the table's integer clip lets lo win when lo > hi; NumPy's minimum(maximum(..)) lets hi
-    ("clip", "i"): "AOT_IMIN(AOT_IMAX({0}, {1}), {2})",
-    ("clip", "u"): "AOT_IMIN(AOT_IMAX({0}, {1}), {2})",
-    ("clip", "b"): "AOT_IMIN(AOT_IMAX({0}, {1}), {2})",
-    # a complex number is NaN (infinite) when either part is
-    ("isnan", "c"): "(isnan(__real__ {0}) || isnan(__imag__ {0}))",
-    ("isinf", "c"): "(isinf(__real__ {0}) || isinf(__imag__ {0}))",
-}
-
-
 @dataclass
 class ScalarCode:
     lines: list          # C declarations, in order
@@ -65,7 +48,7 @@ def expression(op_name, compute, out_dtype, args, where) -> str:
     if op_name == "cast":
         return convert(args[0], compute[0], out_dtype)
     k = D.kind(compute[-1])
-    template = C_OVERRIDES.get((op_name, k)) or row.c_expr(k)
+    template = row.c_expr(k)
     if template is None:
         raise EmitError(f"the C backend has no implementation of {op_name} for "
                         f"{', '.join(compute)} operands", where)

@@ -10,7 +10,9 @@ each layer needs about one scalar function:
 ``c``         C expression; ``{0}`` ``{1}`` ``{2}`` are the inputs (already in their compute
               dtype), ``{f}`` is libm's float suffix (``f`` for float32, empty for float64),
               ``{T}`` the output's C type.  A dict keys the expression by the compute dtype's
-              kind (``b`` ``i`` ``u`` ``f`` ``c``) with ``*`` as the fallback.
+              kind (``b`` ``i`` ``u`` ``f`` ``c``) with ``*`` as the fallback.  It must
+              compute what ``numpy`` does, corners included (NaN, signed zeros, ``lo > hi``);
+              the emitters use it as written, with no exceptions of their own.
 ``cuda``      the same for CUDA device code (``None``: same as ``c``)
 ``grad``      ``grad(m, inputs, output, gz) -> [gradient per input or None]`` where ``m`` is
               :mod:`aotsym.graph.ops.math` (the symbolic builders); ``None`` marks an input
@@ -228,9 +230,10 @@ row("mul", 2, np.multiply, same, {"b": "({0} && {1})", "*": "({0} * {1})"}, grad
     commutative=True, associative=True, symbol="*")
 row("true_div", 2, np.true_divide, floating, "({0} / {1})",
     grad=lambda m, ins, z, gz: [gz / ins[1], -gz * z / ins[1]], symbol="/")
+# (float // is NumPy's npy_floor_divide, through fmod: 1.0 // 0.1 == 9.0, not floor(1 / 0.1))
 row("int_div", 2, _int_div, real_arith,
     {"i": "AOT_FLOORDIV_INT({0}, {1})", "u": "({1} ? {0} / {1} : 0)",
-     "b": "({0} && {1})", "f": "floor{f}({0} / {1})"},
+     "b": "({0} && {1})", "f": "AOT_FLOORDIV_FLOAT{f}({0}, {1})"},
     grad=_nograd, symbol="//")
 row("mod", 2, _mod, real_arith,
     {"i": "AOT_MOD_INT({0}, {1})", "u": "({1} ? {0} % {1} : 0)", "b": "0",
@@ -317,15 +320,25 @@ row("identity", 1, lambda x: np.array(x, copy=True), same, "{0}",
 row("conj", 1, np.conj, same, {"c": "conj{f}({0})", "*": "{0}"},
     grad=lambda m, ins, z, gz: [m.conj(gz)])
 
-row("lt", 2, np.less, compare, "({0} < {1})", grad=_nograd, symbol="<")
-row("le", 2, np.less_equal, compare, "({0} <= {1})", grad=_nograd, symbol="<=")
-row("gt", 2, np.greater, compare, "({0} > {1})", grad=_nograd, symbol=">")
-row("ge", 2, np.greater_equal, compare, "({0} >= {1})", grad=_nograd, symbol=">=")
+# NumPy orders complex numbers by real part, then imaginary part; C cannot compare them.
+row("lt", 2, np.less, compare, {"c": "AOT_CLT({0}, {1})", "*": "({0} < {1})"},
+    grad=_nograd, symbol="<")
+row("le", 2, np.less_equal, compare, {"c": "AOT_CLE({0}, {1})", "*": "({0} <= {1})"},
+    grad=_nograd, symbol="<=")
+row("gt", 2, np.greater, compare, {"c": "AOT_CLT({1}, {0})", "*": "({0} > {1})"},
+    grad=_nograd, symbol=">")
+row("ge", 2, np.greater_equal, compare, {"c": "AOT_CLE({1}, {0})", "*": "({0} >= {1})"},
+    grad=_nograd, symbol=">=")
 row("eq", 2, np.equal, compare, "({0} == {1})", grad=_nograd, commutative=True, symbol="==")
 row("neq", 2, np.not_equal, compare, "({0} != {1})", grad=_nograd, commutative=True,
     symbol="!=")
-row("isnan", 1, np.isnan, predicate, {"f": "isnan({0})", "*": "0"}, grad=_nograd)
-row("isinf", 1, np.isinf, predicate, {"f": "isinf({0})", "*": "0"}, grad=_nograd)
+# a complex number is NaN (infinite) when either part is
+row("isnan", 1, np.isnan, predicate,
+    {"f": "isnan({0})", "c": "(isnan(__real__ {0}) || isnan(__imag__ {0}))", "*": "0"},
+    grad=_nograd)
+row("isinf", 1, np.isinf, predicate,
+    {"f": "isinf({0})", "c": "(isinf(__real__ {0}) || isinf(__imag__ {0}))", "*": "0"},
+    grad=_nograd)
 
 row("and_", 2, np.bitwise_and, integral, {"b": "({0} && {1})", "*": "({0} & {1})"},
     grad=_nograd, commutative=True, associative=True, symbol="&")
@@ -338,9 +351,9 @@ row("invert", 1, np.invert, integral, {"b": "(!{0})", "*": "(~{0})"}, grad=_nogr
 
 row("switch", 3, lambda c, a, b: np.where(c, a, b), switch_rule, "({0} ? {1} : {2})",
     grad=lambda m, ins, z, gz: [None, m.switch(ins[0], gz, 0), m.switch(ins[0], 0, gz)])
+# clip is minimum(maximum(x, lo), hi), as NumPy: when lo > hi, hi wins
 row("clip", 3, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), real_same,
-    {"f": "AOT_FMIN(AOT_FMAX({0}, {1}), {2})",
-     "*": "(({0}) < ({1}) ? ({1}) : (({0}) > ({2}) ? ({2}) : ({0})))"},
+    {"f": "AOT_FMIN(AOT_FMAX({0}, {1}), {2})", "*": "AOT_IMIN(AOT_IMAX({0}, {1}), {2})"},
     grad=lambda m, ins, z, gz: [gz * m.and_(m.ge(ins[0], ins[1]), m.le(ins[0], ins[2])),
                                 gz * m.lt(ins[0], ins[1]), gz * m.gt(ins[0], ins[2])])
 row("second", 2, lambda a, b: np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)).copy(),

@@ -46,3 +46,20 @@ def test_every_scalar_row_has_c_for_every_accepted_dtype(name):
         assert expr and "{" not in expr, (name, dt, expr)
         covered += 1
     assert covered, f"{name} accepts no dtype?"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in SCALAR_OPS if n != "cast"))
+def test_the_c_expression_is_the_tables_own(name):
+    """The emitter spells every scalar op as the table's C column says: NumPy's semantics
+    are fixed in one place, the table, with no emitter-side exceptions."""
+    from aotsym.emit_c import dtypes as D
+    row = SCALAR_OPS[name]
+    for dt in DTYPES:
+        try:
+            compute, out = row.dtypes(*([dt] * row.nin))
+        except (TypeError, ValueError):
+            continue
+        args = [f"a{k}" for k in range(row.nin)]
+        want = row.c_expr(D.kind(compute[-1])).format(
+            *args, f=D.LIBM_SUFFIX.get(compute[0], ""), T=D.COMPUTE[out])
+        assert expression(name, tuple(compute), out, args, None) == want, (name, dt)
