@@ -32,7 +32,9 @@ def test_long_chain_runs_in_recycled_blocks():
     allocations = after["allocations"] - before["allocations"]
     reused = after["reused"] - before["reused"]
     assert allocations >= 3 * 80 and reused == allocations  # nothing new from the system
-    assert after["cached_large"] <= 3                       # two intermediates and the output
+    # The pool is process-wide (earlier tests leave blocks in it): this chain adds at most
+    # its two live intermediates and the output to what was cached before it ran.
+    assert after["cached_large"] - before["cached_large"] <= 3
 
 
 def test_huge_frames_go_on_the_heap(monkeypatch):
