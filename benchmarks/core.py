@@ -7,7 +7,8 @@ what should be checked is not what the call returns (a training step checks the 
 
 ``time_case`` then, for each implementation in turn: builds it, calls it once (warm-up, and
 the value that is checked against NumPy's), calibrates how many calls make one sample, runs one
-more sample to settle, and takes its samples back to back.  The figure reported is the median
+more sample to settle, and takes its samples back to back; a stateless case is checked once
+more after all those calls (a reused output buffer must not go wrong on the second call).  The figure reported is the median
 of the per-call times of those samples.  (Alternating implementations sample by sample was
 tried and rejected: on a 2-core machine the thread pools that one library leaves spinning
 after a call — OpenBLAS's, XLA's — slowed the next library down by up to 3x.)
@@ -51,6 +52,7 @@ class Case:
     rtol: float | None = None           # tolerances of the check (None: np.allclose's)
     atol: float | None = None
     check: bool = True                  # compare every result with NumPy's
+    stateless: bool = True              # every call gives the same result: check the last too
 
 
 @dataclass
@@ -197,6 +199,12 @@ def time_case(case: Case, settings, reference="numpy") -> CaseResult:
         try:
             _one_sample(impl.run, res.number)               # settle, then the samples
             res.samples = [_one_sample(impl.run, res.number) for _ in range(settings.repeats)]
+            if case.check and case.stateless and res.check == "ok" and name != reference:
+                last = impl.run()                            # still right after many calls?
+                wrong = compare(snapshot(impl.fetch() if impl.fetch else last), want,
+                                case.rtol, case.atol, strict=(name == "aotsym"))
+                if wrong:
+                    res.check = f"after {res.number * (settings.repeats + 1) + 3} calls: {wrong}"
         except Exception as exc:
             res.status, res.error = _classify(exc)
         del first, value, impl

@@ -64,3 +64,17 @@ def test_a_wrong_result_is_caught():
     assert result.results["aotsym"].check.startswith("5 of 5 values differ")
     found = problems([{"id": "W0", "cases": [result.as_dict()]}])
     assert len(found) == 1 and "MISMATCH" in found[0]
+
+
+def test_a_result_that_goes_wrong_on_later_calls_is_caught():
+    from benchmarks.core import Case, time_case
+    from benchmarks.runner import PROFILES
+    x = np.arange(5.0)
+    calls = []
+
+    def drifting():
+        calls.append(1)
+        return x * 2 if len(calls) == 1 else x * 3
+    case = Case("x*2", builders={"numpy": lambda: lambda: x * 2, "aotsym": lambda: drifting})
+    result = time_case(case, PROFILES["smoke"])
+    assert result.results["aotsym"].check.startswith("after ")

@@ -40,7 +40,7 @@ def cases(ctx):
         yield Case(name=f"{'1 step' if steps == 1 else f'{steps} steps'}, "
                         f"{x.shape[0]}x{x.shape[1]} float64",
                    flops=flops * steps, dtype="float64", rtol=1e-6, atol=1e-8,
-                   builders=builders(IMPLS, build, ctx.enabled))
+                   stateless=False, builders=builders(IMPLS, build, ctx.enabled))
 
 
 def theano_train(api, w0):

@@ -40,7 +40,7 @@ def cases(ctx):
     build = functools.partial(_build, x=x, y=y, params=params)
     yield Case(name=f"1 step, batch {batch}, {n_in}-{n_hid}-{n_out} float32", flops=flops,
                dtype="float32", rtol=1e-4, atol=1e-6,
-               builders=builders(IMPLS, build, ctx.enabled))
+               stateless=False, builders=builders(IMPLS, build, ctx.enabled))
 
 
 def theano_step(api, params0):
