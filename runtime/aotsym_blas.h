@@ -98,6 +98,22 @@ static int aot_blas_vector(aot_ctx *ctx, int node, const aot_array *x, aot_array
     return 0;
 }
 
+/* dst: src itself when BLAS can read it as it is (a matrix with one unit stride, a vector of
+ * positive stride), else a C-contiguous copy.  A state write makes its operands ready before
+ * any write, so that its BLAS call then allocates nothing and cannot fail. */
+static int aot_blas_ready(aot_ctx *ctx, int node, aot_array *dst, const aot_array *src)
+{
+    int64_t ld;
+    int ok = src->ndim == 1 ? aot_blas_inc(src) != 0 : aot_blas_matrix(src, &ld) >= 0;
+    if (!ok) return aot_contiguous(ctx, node, dst, src);
+    for (int d = 0; d < src->ndim; d++) {
+        dst->shape[d] = src->shape[d];
+        dst->strides[d] = src->strides[d];
+    }
+    aot_share(dst, src);
+    return 0;
+}
+
 #define AOT_AT2(T, a, i, j) (*(const T *)((a)->data + (i) * (a)->strides[0] + (j) * (a)->strides[1]))
 #define AOT_AT1(T, a, i) (*(const T *)((a)->data + (i) * (a)->strides[0]))
 

@@ -151,16 +151,33 @@ static PyObject *aot_wrap(aot_array *a, int typenum)
     return arr;
 }
 
-/* The outputs as one array (single) or a list (Theano's convention); releases what is not returned on error. */
-static PyObject *aot_wrap_outputs(aot_array *out, int nout, const int *typenums, int single)
+/* Output k: the argument array itself when a state write wrote it in that argument's buffer
+ * (state_args[k] names the argument, -1: none), else a new ndarray owning its block. */
+static PyObject *aot_wrap_output(aot_array *out, int k, const int *typenums,
+                                 PyObject *const *args, const int *state_args)
+{
+    if (state_args && state_args[k] >= 0 && out[k].block == NULL) {
+        PyObject *arg = args[state_args[k]];
+        if (out[k].data == PyArray_BYTES((PyArrayObject *)arg)) {
+            Py_INCREF(arg);
+            return arg;
+        }
+    }
+    return aot_wrap(&out[k], typenums[k]);
+}
+
+/* The outputs as one array (single) or a list (Theano's convention); releases what is not
+ * returned on error.  args/state_args: see aot_wrap_output (NULL: no state writes). */
+static PyObject *aot_wrap_outputs(aot_array *out, int nout, const int *typenums, int single,
+                                  PyObject *const *args, const int *state_args)
 {
     PyObject *result = NULL;
     if (single) {
-        result = aot_wrap(&out[0], typenums[0]);
+        result = aot_wrap_output(out, 0, typenums, args, state_args);
     } else {
         result = PyList_New(nout);
         for (int k = 0; result && k < nout; k++) {
-            PyObject *arr = aot_wrap(&out[k], typenums[k]);
+            PyObject *arr = aot_wrap_output(out, k, typenums, args, state_args);
             if (!arr) {
                 Py_CLEAR(result);
                 break;
@@ -170,6 +187,30 @@ static PyObject *aot_wrap_outputs(aot_array *out, int nout, const int *typenums,
     }
     for (int k = 0; k < nout; k++) aot_release(&out[k]);
     return result;
+}
+
+/* A function with state writes wraps its outputs before the first write (ctx->before_commit):
+ * the one failure left after the run — a Python object that cannot be made — then comes
+ * while nothing is written.  ts: the thread state when the run released the GIL. */
+typedef struct {
+    PyThreadState *ts;
+    aot_array *out;
+    int nout, single;
+    const int *typenums, *state_args;
+    PyObject *const *args;
+    PyObject *result;      /* the wrapped outputs; NULL with a Python error set on failure */
+    int called;
+} aot_commit_hook;
+
+static int aot_wrap_before_commit(void *ctx_)
+{
+    aot_commit_hook *h = (aot_commit_hook *)((aot_ctx *)ctx_)->hook;
+    if (h->ts) PyEval_RestoreThread(h->ts);
+    h->called = 1;
+    h->result = aot_wrap_outputs(h->out, h->nout, h->typenums, h->single, h->args,
+                                 h->state_args);
+    if (h->ts) h->ts = PyEval_SaveThread();
+    return h->result ? 0 : -1;
 }
 
 /* The Python exception for a failed call: the runtime's message, then the node.  The node's

@@ -686,6 +686,37 @@ static void aot_copy_shape(aot_array *dst, const aot_array *src)
     }
 }
 
+/* The bytes [lo, hi) an array's elements can touch (empty: lo == hi). */
+static void aot_extent(const aot_array *a, uintptr_t *lo, uintptr_t *hi)
+{
+    intptr_t low = 0, high = a->itemsize;
+    for (int d = 0; d < a->ndim; d++) {
+        if (a->shape[d] == 0) {
+            *lo = *hi = (uintptr_t)a->data;
+            return;
+        }
+        intptr_t span = (intptr_t)((a->shape[d] - 1) * a->strides[d]);
+        if (span < 0) low += span; else high += span;
+    }
+    *lo = (uintptr_t)a->data + low;
+    *hi = (uintptr_t)a->data + high;
+}
+
+/* Whether in[k]'s memory may overlap any other of the n arguments (a state write over in[k]
+ * then goes to a fresh buffer: another argument could still be read through it). */
+static int aot_overlaps_others(const aot_array *in, int n, int k)
+{
+    uintptr_t lo, hi, l2, h2;
+    aot_extent(&in[k], &lo, &hi);
+    if (lo == hi) return 0;
+    for (int j = 0; j < n; j++) {
+        if (j == k) continue;
+        aot_extent(&in[j], &l2, &h2);
+        if (l2 < hi && lo < h2) return 1;
+    }
+    return 0;
+}
+
 /* out takes over v's buffer (v keeps pointing at the data, without a reference). */
 static int aot_output_move(aot_ctx *ctx, aot_array *out, aot_array *v)
 {

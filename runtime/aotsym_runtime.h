@@ -84,6 +84,13 @@ typedef struct {
     char message[1024];
     int64_t *prof_ns;    /* profile builds: per-node nanoseconds and calls */
     int64_t *prof_calls;
+    /* State writes (functions whose updates write a shared variable's own buffer):
+     * writable[k] != 0 when argument k's buffer may be written (NULL: none may), and
+     * before_commit, when set, runs after every check and before the first such write;
+     * failing, it fails the call (nothing written). */
+    const unsigned char *writable;
+    int (*before_commit)(void *ctx);
+    void *hook;
 } aot_ctx;
 
 /* The reduced axis of an argmax/argmin: its length and byte stride. */

@@ -156,7 +156,9 @@ class CompiledFunction:
     ``values`` are in ``fgraph.inputs`` order (user inputs, then shared values), already
     checked by the ``Function``; results come in ``fgraph.outputs`` order and are fresh
     arrays the caller owns (the emitted code copies an output that is an input, a constant
-    or shares memory with another output).  ``exact(*values)`` is the module's exact entry:
+    or shares memory with another output) — except an update written in place into its
+    shared value's buffer, which comes back as that value's array itself (the state rule,
+    :mod:`aotsym.optimizer.inplace`; never a user output).  ``exact(*values)`` is the module's exact entry:
     the same call without the slow path — the list of results, or ``NotImplemented`` when a
     value is not exactly of its declared type (the caller checks and converts, then calls
     ``run``).  Its run-time errors are raw: ``node_error(exc)`` describes them.

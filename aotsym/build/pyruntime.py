@@ -105,6 +105,8 @@ class SharedValue:
         return self.type.dtype
 
     def get_value(self, borrow=False):
+        """A copy of the value; ``borrow=True``: the module's own array, which an update
+        written in place (``Gemv{inplace}``) changes on the next call."""
         return self._value if borrow else self._value.copy()
 
     def set_value(self, value, borrow=False):

@@ -5,13 +5,18 @@ call the runtime's ``aot_gemm_*`` / ``aot_gemv_*`` / ``aot_ger_*`` / ``aot_dotv_
 (runtime/aotsym_blas.h: CBLAS when the module links one, plain loops otherwise); operands of
 another dtype than the result are converted first (NumPy's upcast).  Integer, bool and
 complex products run a plain C loop over the table's ``mul`` and ``add`` expressions.
+
+``Gemm`` / ``Gemv`` / ``Ger`` writing a shared variable's update into its own buffer (a state
+write, :mod:`.emitter`) are translated in two halves: :func:`state_write` makes every check,
+the output buffer and BLAS-readable operands (the *prepare*, which may fail), and leaves the
+BLAS call (the *commit*) for after every other step.
 """
 
 from __future__ import annotations
 
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.elementwise import converted
-from aotsym.emit_c.emitter import lowers
+from aotsym.emit_c.emitter import lowers, lowers_state_write
 from aotsym.emit_c.errors import EmitError
 from aotsym.emit_c.scalar_code import expression
 from aotsym.emit_c.templates import c_comment, c_string, render
@@ -118,6 +123,29 @@ def _accumulated(fe, node, pos, beta_expr):
             f"if ({beta_expr} != 0) aot_copy(&{outr}, &{zr});"]
 
 
+def _shape_check(node, fe, pos) -> str:
+    """C of the op's shape check (the reference ``perform``'s, with its message)."""
+    kind = type(node.op).__name__
+    if kind == "Gemm":
+        z, _, x, y, _ = node.inputs
+        cond = (f"{fe.ref(x)}.shape[1] != {fe.ref(y)}.shape[0] || "
+                f"{fe.ref(z)}.shape[0] != {fe.ref(x)}.shape[0] || "
+                f"{fe.ref(z)}.shape[1] != {fe.ref(y)}.shape[1]")
+        message, refs = f"{node.op}: shapes Z%s, X%s, Y%s do not match", (z, x, y)
+    elif kind == "Gemv":
+        yv, _, a, x, _ = node.inputs
+        cond = (f"{fe.ref(a)}.shape[1] != {fe.ref(x)}.shape[0] || "
+                f"{fe.ref(yv)}.shape[0] != {fe.ref(a)}.shape[0]")
+        message, refs = f"{node.op}: shapes y%s, A%s, x%s do not match", (yv, a, x)
+    else:
+        a, _, x, y = node.inputs
+        cond = (f"{fe.ref(a)}.shape[0] != {fe.ref(x)}.shape[0] || "
+                f"{fe.ref(a)}.shape[1] != {fe.ref(y)}.shape[0]")
+        message, refs = f"{node.op}: shapes A%s, x%s, y%s do not match", (a, x, y)
+    return render("blas_check.c.j2", pos=pos, conditions=[
+        (cond, c_string(message), [fe.ref(v) for v in refs])])
+
+
 @lowers("Gemm")
 def lower_gemm(fe, node, pos):
     z, alpha, x, y, beta = node.inputs
@@ -126,12 +154,7 @@ def lower_gemm(fe, node, pos):
     ct = D.STORAGE[dtype]
     beta_c = _scalar(fe, beta, ct)
     lines = _accumulated(fe, node, pos, beta_c)
-    check = render("blas_check.c.j2", pos=pos, conditions=[
-        (f"{fe.ref(x)}.shape[1] != {fe.ref(y)}.shape[0] || "
-         f"{fe.ref(z)}.shape[0] != {fe.ref(x)}.shape[0] || "
-         f"{fe.ref(z)}.shape[1] != {fe.ref(y)}.shape[1]",
-         c_string(f"{node.op}: shapes Z%s, X%s, Y%s do not match"),
-         [fe.ref(z), fe.ref(x), fe.ref(y)])])
+    check = _shape_check(node, fe, pos)
     call = (f"if (aot_gemm_{_PREFIX[dtype]}(ctx, {pos}, &{fe.ref(node.outputs[0])}, "
             f"&{fe.ref(x)}, &{fe.ref(y)}, {_scalar(fe, alpha, ct)}, {beta_c})) goto fail;")
     return check + render("lines_step.c.j2", lines=lines + [call])
@@ -145,11 +168,7 @@ def lower_gemv(fe, node, pos):
     ct = D.STORAGE[dtype]
     beta_c = _scalar(fe, beta, ct)
     lines = _accumulated(fe, node, pos, beta_c)
-    check = render("blas_check.c.j2", pos=pos, conditions=[
-        (f"{fe.ref(a)}.shape[1] != {fe.ref(x)}.shape[0] || "
-         f"{fe.ref(yv)}.shape[0] != {fe.ref(a)}.shape[0]",
-         c_string(f"{node.op}: shapes y%s, A%s, x%s do not match"),
-         [fe.ref(yv), fe.ref(a), fe.ref(x)])])
+    check = _shape_check(node, fe, pos)
     call = (f"if (aot_gemv_{_PREFIX[dtype]}(ctx, {pos}, &{fe.ref(node.outputs[0])}, "
             f"&{fe.ref(a)}, &{fe.ref(x)}, {_scalar(fe, alpha, ct)}, {beta_c})) goto fail;")
     return check + render("lines_step.c.j2", lines=lines + [call])
@@ -162,11 +181,52 @@ def lower_ger(fe, node, pos):
     fe.module.uses_blas = True
     ct = D.STORAGE[dtype]
     lines = _accumulated(fe, node, pos, "1")
-    check = render("blas_check.c.j2", pos=pos, conditions=[
-        (f"{fe.ref(a)}.shape[0] != {fe.ref(x)}.shape[0] || "
-         f"{fe.ref(a)}.shape[1] != {fe.ref(y)}.shape[0]",
-         c_string(f"{node.op}: shapes A%s, x%s, y%s do not match"),
-         [fe.ref(a), fe.ref(x), fe.ref(y)])])
+    check = _shape_check(node, fe, pos)
     call = (f"if (aot_ger_{_PREFIX[dtype]}(ctx, {pos}, &{fe.ref(node.outputs[0])}, "
             f"&{fe.ref(x)}, &{fe.ref(y)}, {_scalar(fe, alpha, ct)})) goto fail;")
     return check + render("lines_step.c.j2", lines=lines + [call])
+
+
+# op -> (C name of the call, indices of the inputs the product reads, beta input or None)
+_STATE_CALLS = {"Gemm": ("gemm", (2, 3), 4), "Gemv": ("gemv", (2, 3), 4),
+                "Ger": ("ger", (2, 3), None)}
+
+
+@lowers_state_write("Gemm", "Gemv", "Ger")
+def state_write(fe, node, pos, k):
+    """(prepare, commit) of ``node`` writing over argument ``k`` (its input 0).
+
+    Prepare: the op's shape check; the output is argument ``k``'s buffer when the entry says
+    the argument is writeable (``ctx->writable``), BLAS can write it, and it overlaps no other
+    argument — else a fresh buffer holding the old value; the product's operands are made
+    BLAS-readable (``aot_blas_ready``: shared, or copied).  Commit: the BLAS call, which with
+    ready operands allocates nothing and cannot fail.
+    """
+    dtype = _blas_dtype(node)
+    fe.module.uses_blas = True
+    ct = D.STORAGE[dtype]
+    name, operand_index, beta_index = _STATE_CALLS[type(node.op).__name__]
+    z, out = node.inputs[0], node.outputs[0]
+    zr, outr = fe.ref(z), fe.ref(out)
+    nin = len(fe.fgraph.inputs)
+    beta = "1" if beta_index is None else _scalar(fe, node.inputs[beta_index], ct)
+    ready = []
+    for i in operand_index:
+        var = node.inputs[i]
+        ready.append((fe.ref(var), fe.scratch(var.ndim, var.dtype)))
+    lines = [f"aot_copy_shape(&{outr}, &{zr});",
+             f"if (ctx->writable && ctx->writable[{k}] && aot_blas_writable(&{zr}) &&",
+             f"        !aot_overlaps_others(in, {nin}, {k})) {{",
+             f"    aot_share(&{outr}, &{zr});          /* written in place at the commit */",
+             "} else {",
+             f"    if (aot_alloc(ctx, {pos}, &{outr})) goto fail;",
+             f"    if ({beta} != 0) aot_copy(&{outr}, &{zr});",
+             "}"]
+    lines += [f"if (aot_blas_ready(ctx, {pos}, &{t}, &{r})) goto fail;" for r, t in ready]
+    prepare = _shape_check(node, fe, pos) + render("lines_step.c.j2", lines=lines)
+    (ar, at), (br, bt) = ready
+    alpha = _scalar(fe, node.inputs[1], ct)
+    scalars = f"{alpha}" if beta_index is None else f"{alpha}, {beta}"
+    call = (f"if (aot_{name}_{_PREFIX[dtype]}(ctx, {pos}, &{outr}, &{at}, &{bt}, {scalars})) "
+            "goto fail;")
+    return prepare, render("lines_step.c.j2", lines=[call])

@@ -13,6 +13,15 @@ does not optimize.  Invariants of the generated code:
   view sharing memory with an earlier output is copied;
 * an in-place op (``destroy_map``) writes into its input only when that buffer is an
   intermediate nobody reads afterwards; otherwise it gets a fresh buffer (same result);
+* state writes — a BLAS op writing a shared variable's update into that variable's own
+  buffer (the optimizer's state rule, :mod:`aotsym.optimizer.inplace`) — never come before a
+  failure.  They are the last nodes of the schedule, and are emitted in two halves: first
+  every *prepare* (shape checks, the run-time test that the buffer may be written — the
+  argument is writeable, BLAS can write it, it overlaps no other argument — else a fresh
+  buffer, and BLAS-readable operands, copied if need be), then the outputs are handed over
+  and the entry wraps them as Python objects (``ctx->before_commit``), and only then every
+  *commit* (the BLAS calls, which cannot fail once their operands are ready).  An output
+  written in place is handed back as the caller's own argument array, not a copy;
 * every failure (shape mismatch, empty reduction, out of memory) is reported through the
   call's ``aot_ctx`` with the node's index; the module turns it into a Python exception that
   names the op and the user's source line (``describe_node``).
@@ -37,6 +46,9 @@ from aotsym.graph.errors import describe_node
 
 # op class name -> lower(fe, node, pos) -> C text of the node's step
 LOWERINGS: dict = {}
+# op class name -> lower(fe, node, pos, k) -> (prepare, commit) C text of a state write over
+# input k (see the module docstring)
+STATE_WRITES: dict = {}
 
 
 def lowers(*op_class_names):
@@ -46,6 +58,22 @@ def lowers(*op_class_names):
             LOWERINGS[name] = fn
         return fn
     return register
+
+
+def lowers_state_write(*op_class_names):
+    """Register the two-halves translation of a state write for these op classes."""
+    def register(fn):
+        for name in op_class_names:
+            STATE_WRITES[name] = fn
+        return fn
+    return register
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """A frame slot that is no graph variable (an operand made ready for a later call)."""
+    ndim: int
+    dtype: str
 
 
 @dataclass
@@ -162,6 +190,7 @@ class FunctionEmitter:
         self.last_use: dict[int, int] = {}  # id(var) -> position of its last reader
         self.root_last: dict[int, int] = {}  # id(root) -> last reader of any var it holds
         self.position = 0
+        self.state_args: dict[int, int] = {}   # output index -> input it may be written over
         self._analyse()
 
     # ---------------------------------------------------------------- variables
@@ -184,6 +213,27 @@ class FunctionEmitter:
 
     def ref(self, var) -> str:
         return self.cvar(var).ref
+
+    def scratch(self, ndim, dtype) -> str:
+        """A fresh frame slot (released with the frame)."""
+        return self._declare(Scratch(ndim, dtype), "node").ref
+
+    def _state_write(self, node):
+        """``(input index, output index)`` when ``node`` is a state write this emitter can
+        split (module docstring), else None: an in-place op of STATE_WRITES over a graph
+        input, whose one output is that input's update and is read by nothing else."""
+        if type(node.op).__name__ not in STATE_WRITES or not getattr(node.op, "inplace", False):
+            return None
+        k = next((j for j, v in enumerate(self.fgraph.inputs) if v is node.inputs[0]), None)
+        out = node.outputs[0]
+        where = [j for j, v in enumerate(self.fgraph.outputs) if v is out]
+        updates = self.fgraph.meta.get("updates", {})
+        if k is None or len(node.outputs) != 1 or len(where) != 1 or \
+                updates.get(where[0]) != k:
+            return None
+        if any(out in n.inputs for n in self.order):
+            return None
+        return k, where[0]
 
     def _analyse(self):
         for j, var in enumerate(self.fgraph.inputs):
@@ -219,20 +269,42 @@ class FunctionEmitter:
         return self._root_last(self.root.get(id(in_var), id(in_var))) <= pos
 
     # ---------------------------------------------------------------- emission
+    def _tail_start(self) -> int:
+        """Position of the first node of the schedule's tail of state writes."""
+        start = len(self.order)
+        while start > 0 and self._state_write(self.order[start - 1]) is not None:
+            start -= 1
+        return start
+
     def emit(self) -> dict:
-        steps = []
+        steps, commits = [], []
+        tail = self._tail_start()
         for pos, node in enumerate(self.order):
             self.position = pos
             for v in node.inputs:
                 self.cvar(v)
             for v in node.outputs:
                 self._declare(v, "node")
+            state = self._state_write(node) if pos >= tail else None
+            if state is not None and self._root_last(id(node.inputs[0])) <= pos:
+                # prepare now (may fail: nothing written yet), commit after every prepare;
+                # the frame keeps its buffers to the end (no release between the halves)
+                k, j = state
+                prepare, commit = STATE_WRITES[type(node.op).__name__](self, node, pos, k)
+                self.state_args[j] = k
+                # (the profile times the commit: a node counts one call)
+                steps.append(f"    /* {c_comment(f'{pos}: {node.op}, prepare')} */\n"
+                             f"    {{\n{prepare}\n    }}")
+                commits.append(render("step.c.j2", pos=pos, body=commit, releases=[],
+                                      comment=c_comment(f"{pos}: {node.op}, commit")))
+                continue
             lower = LOWERINGS.get(type(node.op).__name__)
             if lower is None:
                 raise EmitError(f"the C backend has no implementation of the op "
                                 f"{type(node.op).__name__} ({node.op})", node)
             body = lower(self, node, pos)
-            releases = [self.cvars[id(v)].ref for v in self._dead_after(node, pos)]
+            releases = [] if pos >= tail else \
+                [self.cvars[id(v)].ref for v in self._dead_after(node, pos)]
             steps.append(render("step.c.j2", pos=pos, body=body, releases=releases,
                                 comment=c_comment(f"{pos}: {node.op}")))
         for v in self.fgraph.outputs:
@@ -263,6 +335,7 @@ class FunctionEmitter:
             "setup": self.setup,
             "steps": steps,
             "finish": finish,
+            "commits": commits,
             "n_nodes": max(1, len(self.order)),
         }
 
@@ -321,6 +394,11 @@ class FunctionEmitter:
             "out_dims": max(1, out_offset),
             "single": int(self.spec.single_output and len(outs) == 1),
             "typenums": ", ".join(o["typenum"] for o in outs) or "0",
+            # per output: the argument whose buffer a state write may have written it in
+            "state_args": ", ".join(str(self.state_args.get(j, -1))
+                                    for j in range(len(outs))) or "-1",
+            "writable_args": sorted(set(self.state_args.values())),
+            "commits": bool(self.state_args),
         }
 
 

@@ -21,6 +21,14 @@ defaults, conversions and argument errors go through ``_check_args`` and ``run``
 of rules (:mod:`aotsym.frontend.checking`), one set of messages.  The C results are fresh
 arrays by construction (an output that is an input or another output's memory is copied),
 so the fast path copies nothing.
+
+In-place updates.  The graph's ``meta["updates"]`` tells the optimizer which input each
+update output replaces, so ``w - 0.1*dot(x.T, d)`` becomes ``Gemv{inplace}`` over ``w``'s own
+array (:mod:`aotsym.optimizer.inplace`, the state rule).  Such a new value comes back as the
+variable's own array and is stored as it is; it is never a user output.  The write comes
+after every check of the call (the emitter's prepare/commit halves), so a call that raises
+has changed no shared variable.  ``get_value()`` copies, so values taken before a call stay
+as they were; ``get_value(borrow=True)`` is the variable's array and sees the write.
 """
 
 from __future__ import annotations
@@ -174,7 +182,12 @@ class Function:
                 shared_in.append(var)
         self.shared_vars = shared_in
         fg_inputs = [s.variable for s in specs] + [sv for sv in shared_in]
-        self.unoptimized = FunctionGraph(fg_inputs, targets, n_updates=len(upd))
+        # which input each update output replaces: lets the optimizer write an update into
+        # its variable's own buffer (aotsym.optimizer.inplace, the state rule)
+        update_map = {len(out_vars) + k: len(specs) + shared_in.index(var)
+                      for k, var in enumerate(self.updated)}
+        self.unoptimized = FunctionGraph(fg_inputs, targets, n_updates=len(upd),
+                                         meta={"updates": update_map})
         self.n_outputs = len(out_vars)
         self.fgraph, self._run = _build_backend(self.unoptimized, self.mode, self.name,
                                                 self.profile)
@@ -268,9 +281,16 @@ class Function:
         values += [sv.get_value(borrow=True) for sv in self.shared_vars]
         results = self._run(values)
         outs = _fresh(results[:self.n_outputs], values)
-        # All updates or none: check every new value before storing any.
+        # All updates or none: check every new value before storing any.  A new value that
+        # is the variable's own array was written in place (an in-place update, made only
+        # when nothing could fail after it): it is stored as it is.
         new_states = []
+        n_in = len(self.input_specs)
+        own = {id(sv): values[n_in + k] for k, sv in enumerate(self.shared_vars)}
         for var, new in zip(self.updated, results[self.n_outputs:]):
+            if new is own[id(var)]:
+                new_states.append(new)
+                continue
             alias = _aliases(new, values) or _aliases(new, outs) or _aliases(new, new_states)
             new_states.append(var.filter_update(new, copy=alias))
         for var, new in zip(self.updated, new_states):
@@ -322,11 +342,35 @@ def _fresh(results, inputs):
 
 
 def _reference_runner(fgraph):
+    """The evaluator as a backend.  It runs the nodes in order, so an in-place op's write into
+    a shared variable could come before a later node fails: the inputs an op destroys are
+    copied first (the state changes only when the Function stores the results)."""
     inputs, outputs = fgraph.inputs, fgraph.outputs
+    destroyed = _destroyed_inputs(fgraph)
 
     def run(values):
+        values = [np.array(v, copy=True) if k in destroyed else v
+                  for k, v in enumerate(values)]
         return evaluate(outputs, dict(zip(inputs, values)))
     return run
+
+
+def _destroyed_inputs(fgraph) -> set:
+    """Indices of the graph inputs some node's ``destroy_map`` writes over (directly or
+    through views, ``view_map``)."""
+    root = {id(v): k for k, v in enumerate(fgraph.inputs)}
+    out = set()
+    for node in fgraph.toposort():
+        for ins in getattr(node.op, "destroy_map", {}).values():
+            for i in ins:
+                k = root.get(id(node.inputs[i]))
+                if k is not None:
+                    out.add(k)
+        for o, ins in getattr(node.op, "view_map", {}).items():
+            k = root.get(id(node.inputs[ins[0]]))
+            if k is not None:
+                root[id(node.outputs[o])] = k
+    return out
 
 
 def _build_backend(fgraph, mode, name, profile):

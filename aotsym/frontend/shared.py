@@ -41,9 +41,14 @@ class SharedVariable(Variable):
         return self._filter(value, copy=copy)
 
     def get_value(self, borrow=False, return_internal_type=False):
+        """The value: a copy the caller owns (a later call never changes it).  With
+        ``borrow=True``, the variable's own array: a function whose update writes it in place
+        (``Gemv{inplace}`` on this variable) changes that array, so it sees the new value."""
         return self._value if borrow else self._value.copy()
 
     def set_value(self, value, borrow=False):
+        """Store ``value`` (a copy; with ``borrow=True`` the array itself when it has the
+        right type — an in-place update may then write into it, unless it is read-only)."""
         self._value = self._filter(value, copy=not borrow)
 
     @property

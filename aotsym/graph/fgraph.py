@@ -8,6 +8,12 @@ wherever nothing changed (nodes are hash-consed), so rebuilding is cheap.
 Inputs are ``Variable``s owned by no node.  By convention a compiled function's graph lists
 the user's inputs first, then the shared variables it reads; its outputs are the user's
 outputs followed by the new values of updated shared variables (``n_updates`` of them).
+
+``meta`` carries what later stages need beside the graph: ``meta["updates"]`` (``{output
+index: input index}``: that output is the new value of that input, a shared variable) and
+``meta["schedule_last"]`` (nodes :func:`toposort` puts after every other node, in that order:
+the in-place writes into shared variables, see :mod:`aotsym.optimizer.inplace`; a listed node
+that some node reads is left where it is).
 """
 
 from __future__ import annotations
@@ -46,7 +52,11 @@ class FunctionGraph:
 
     def toposort(self):
         if self._order is None:
-            self._order = toposort(self.outputs)
+            order = toposort(self.outputs)
+            last = self.meta.get("schedule_last")
+            if last:
+                order = _schedule_last(order, last, self.clients())
+            self._order = order
         return self._order
 
     @property
@@ -83,6 +93,17 @@ class FunctionGraph:
 
     def __repr__(self):
         return f"FunctionGraph({len(self)} nodes, inputs={list(self.inputs)})"
+
+
+def _schedule_last(order, last, clients) -> list:
+    """``order`` with the nodes of ``last`` that no node reads moved to its end."""
+    present = set(order)
+    movable = [n for n in last if n in present and all(
+        reader == "output" for v in n.outputs for reader, _ in clients.get(id(v), []))]
+    if not movable:
+        return order
+    moved = set(movable)
+    return [n for n in order if n not in moved] + movable
 
 
 def _missing(v: Variable, node=None) -> str:

@@ -13,7 +13,8 @@ its memory (``v``, the views of it, views of those ...):
 
 * ``v``'s memory is not a constant's, and not a graph input's — except a shared variable
   whose update is exactly ``N``'s output (``fgraph.meta["updates"]``, ``{output index: input
-  index}``, says which input each update output belongs to; without it no input is touched);
+  index}``, says which input each update output belongs to; without it no input is touched),
+  under the state rule below;
 * no alias is a graph output (the caller gets its value), and ``N`` reads no alias through
   another input;
 * every other reader of every alias is an ancestor of ``N``: it has run before ``N`` in any
@@ -25,6 +26,22 @@ of its memory, so a chain of in-place ops reuses one buffer and two ops never bo
 a value a third still reads.  View ops declare ``view_map``; the pass follows
 them to find aliases.  DEBUG_MODE then checks the declarations against what ``perform``
 actually does.
+
+The state rule.  Updates are all or nothing: when a call fails, no shared variable has
+changed.  A write into a shared variable's own buffer is therefore allowed only where no
+error can come after it, which the pass arranges and the emitter completes:
+
+* only ``Gemm`` / ``Gemv`` / ``Ger`` write over a shared variable (their checks — shapes,
+  buffers for operands BLAS cannot read — can all be made before the write, and the BLAS call
+  itself cannot fail); an elementwise update stays out of place;
+* ``N``'s output is read by nothing but the update: it is no user output (outputs are fresh
+  arrays the caller owns, never the state) and no node's input, so ``N`` can run after every
+  other node;
+* such nodes are listed in ``fgraph.meta["schedule_last"]``, and the graph's schedule
+  (``FunctionGraph.toposort``) puts them last.  The C emitter then makes every check and
+  allocation of all of them, hands the outputs over, and only then lets them write
+  (:mod:`aotsym.emit_c.emitter`); a write it cannot prove safe at run time (a read-only or
+  overlapping buffer) goes to a fresh buffer instead.
 """
 
 from __future__ import annotations
@@ -126,6 +143,20 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
                      if 0 <= o < n_out and 0 <= i < len(fgraph.inputs)}
     ancestors_cache: dict = {}
     decisions: dict = {}   # node -> new op
+    state_writers: set = set()   # nodes writing over a shared variable (run last)
+
+    def state_write_ok(node, out_index, root):
+        """The state rule (module docstring): ``node`` may write over the shared variable
+        ``root`` only as its own update, read by nothing else, and only a BLAS op."""
+        out = node.outputs[out_index]
+        if update_target.get(out) is not root or not isinstance(node.op, (Gemm, Gemv, Ger)):
+            return False
+        if len(node.outputs) != 1:
+            return False
+        for reader, k in clients.get(id(out), []):
+            if reader != "output" or updates.get(k) != input_pos[root]:
+                return False
+        return True
 
     def destroyable(node, out_index, in_index):
         v = node.inputs[in_index]
@@ -133,7 +164,7 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
         if isinstance(root, Constant):
             return False
         if root in input_pos:
-            if update_target.get(node.outputs[out_index]) is not root:
+            if not state_write_ok(node, out_index, root):
                 return False
         members = alias.aliases[root]
         for a in members:
@@ -163,11 +194,14 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
             used_out.add(k)
             used_in.add(i)
             alias.destroyed(node.outputs[k], node.inputs[i])
+            if alias.root[node.inputs[i]] in input_pos:
+                state_writers.add(node)
         if chosen:
             decisions[node] = make(tuple(chosen))
     if not decisions:
         return fgraph
     memo: dict = {}
+    last: list = []
     for node in fgraph.toposort():
         new_inputs = [memo.get(v, v) for v in node.inputs]
         op = decisions.get(node, node.op)
@@ -175,6 +209,9 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
             continue
         new = rebuild(node, new_inputs, op)
         memo.update(zip(node.outputs, new.outputs))
+        if node in state_writers:
+            last.append(new)
     if ctx is not None:
         ctx.count("insert_inplace", "inplace", len(decisions))
-    return fgraph.with_outputs([memo.get(v, v) for v in fgraph.outputs])
+    extra = {"schedule_last": tuple(last)} if last else {}
+    return fgraph.with_outputs([memo.get(v, v) for v in fgraph.outputs], **extra)
