@@ -10,8 +10,12 @@ the value that is checked against NumPy's), calibrates how many calls make one s
 more sample to settle, and takes its samples back to back; a stateless case is checked once
 more after all those calls (a reused output buffer must not go wrong on the second call).  The figure reported is the median
 of the per-call times of those samples.  (Alternating implementations sample by sample was
-tried and rejected: on a 2-core machine the thread pools that one library leaves spinning
-after a call — OpenBLAS's, XLA's — slowed the next library down by up to 3x.)
+tried and rejected, twice: on a 2-core machine the thread pools that one library leaves
+spinning after a call — OpenBLAS's busy-wait ~0.1 s, XLA's — slowed the next library down by
+up to 3x, and an untimed settle sample plus an idle gap before each timed one did not cure
+it for PyTensor's C backend.  The price of sampling back to back is that a drift of the
+machine lands on whichever implementation is being measured; the runner reports how much CPU
+other processes took during each workload.)
 """
 
 from __future__ import annotations

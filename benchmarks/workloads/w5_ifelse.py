@@ -3,7 +3,8 @@
 ``switch(lt(a, b), mean(x), mean(y))`` evaluates both means; ``ifelse`` only the branch
 taken, so it should cost about half.  aotsym and PyTensor run the seed's graphs; JAX
 ``jnp.where`` and ``lax.cond``; NumPy ``np.where`` and a Python ``if``.  The bandwidth counts
-what must be read: both matrices for switch, one for ifelse.  While ``aotsym.ifelse`` does
+what must be read: both matrices for switch, one for ifelse (a pass that only reads can
+beat the copy figure, which also writes).  While ``aotsym.ifelse`` does
 not exist its cell says so.
 """
 
