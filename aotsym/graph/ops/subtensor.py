@@ -238,22 +238,32 @@ class IncSubtensor(Op):
         return [out]
 
     def grad(self, node, inputs, output_grads):
-        x, y, extras = inputs[0], inputs[1], inputs[2:]
-        (gz,) = output_grads
-        gx = gy = None
-        if dtype_kind(x.dtype) in "fc":
-            if self.set_instead_of_inc:
-                zero = as_tensor_variable(np.zeros((), dtype=gz.dtype))
-                gx = IncSubtensor(self.idx_list, True)(gz, zero, *extras)
-            else:
-                gx = gz
-        if dtype_kind(y.dtype) in "fc":
-            from aotsym.graph.ops.elemwise import reduce_to_input
-            gy = reduce_to_input(Subtensor(self.idx_list)(gz, *extras), y)
-        return [gx, gy] + [None] * len(extras)
+        return _indexed_write_grad(self, Subtensor(self.idx_list), inputs, output_grads)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
+
+
+def _indexed_write_grad(op, read, inputs, output_grads):
+    """Gradients of ``set/inc_subtensor(x[idx], y)`` for any indexing op pair.
+
+    ``read`` is the op that reads the same region (Subtensor for IncSubtensor, ...).  x's
+    gradient is ``gz`` with the region zeroed when it was overwritten (set), else ``gz``;
+    y's is ``gz`` read at the region, summed where y was broadcast.
+    """
+    x, y, extras = inputs[0], inputs[1], inputs[2:]
+    (gz,) = output_grads
+    gx = gy = None
+    if dtype_kind(x.dtype) in "fc":
+        if op.set_instead_of_inc:
+            zero = as_tensor_variable(np.zeros((), dtype=gz.dtype))
+            gx = type(op)(op.idx_list, True)(gz, zero, *extras)
+        else:
+            gx = gz
+    if dtype_kind(y.dtype) in "fc":
+        from aotsym.graph.ops.elemwise import reduce_to_input
+        gy = reduce_to_input(read(gz, *extras), y)
+    return [gx, gy] + [None] * len(extras)
 
 
 # ---------------------------------------------------------------------------- advanced indexing
@@ -442,19 +452,8 @@ class AdvancedIncSubtensor(Op):
         return [out]
 
     def grad(self, node, inputs, output_grads):
-        x, y, extras = inputs[0], inputs[1], inputs[2:]
-        (gz,) = output_grads
-        gx = gy = None
-        if dtype_kind(x.dtype) in "fc":
-            if self.set_instead_of_inc:
-                zero = as_tensor_variable(np.zeros((), dtype=gz.dtype))
-                gx = AdvancedIncSubtensor(self.idx_list, True)(gz, zero, *extras)
-            else:
-                gx = gz
-        if dtype_kind(y.dtype) in "fc":
-            from aotsym.graph.ops.elemwise import reduce_to_input
-            gy = reduce_to_input(AdvancedSubtensor(self.idx_list)(gz, *extras), y)
-        return [gx, gy] + [None] * len(extras)
+        return _indexed_write_grad(self, AdvancedSubtensor(self.idx_list), inputs,
+                                   output_grads)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
