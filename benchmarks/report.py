@@ -148,7 +148,8 @@ def markdown(data: dict, chart: str | None) -> str:
            *([f"- PyTensor C's BLAS: `{data['pytensor_blas']}`"]
              if data.get("pytensor_blas") else []),
            "- limits measured in this run (best sample, W8): "
-           + (f"copy bandwidth {refs['copy_gbps']:.3g} GB/s, " if "copy_gbps" in refs else "")
+           + (f"copy bandwidth {refs['copy_gbps']:.3g} GB/s (best of 1 and all cores), "
+              if "copy_gbps" in refs else "")
            + (f"dgemm {refs['dgemm_gflops']:.3g} GFLOP/s, " if "dgemm_gflops" in refs else "")
            + (f"sgemm {refs['sgemm_gflops']:.3g} GFLOP/s" if "sgemm_gflops" in refs else ""),
            "",

@@ -3,7 +3,11 @@
 The seeds' first examples.  Each expression is written once as a Python function over
 duck-typed operands, so NumPy, JAX, aotsym and PyTensor run literally the same expression
 (numexpr gets the same text).  Effective bandwidth counts the inputs read and the output
-written once; the reference is the machine's ``np.copyto`` bandwidth (W8).
+written once; the reference is the machine's copy bandwidth (W8).  A copy also pays a read of
+its destination before writing it (read-for-ownership); a loop with streaming stores does not,
+so above 100% is possible (up to about 150%).  Every implementation drops each result before
+the next call, so an allocator that recycles freed memory avoids the page faults of a fresh
+output (W8 shows what those cost).
 """
 
 import functools

@@ -1,11 +1,16 @@
 """W8 — the machine's limits: copy bandwidth and NumPy's BLAS peak.
 
-Every other table reads its results as a fraction of these: effective GB/s over the
-``np.copyto`` bandwidth (bytes read + written), GFLOP/s over NumPy's dgemm or sgemm on
+Every other table reads its results as a fraction of these: effective GB/s over the copy
+bandwidth (bytes read + written; the faster of ``np.copyto`` on one thread and on all cores,
+one slice per thread — on a VM one core may not saturate memory, and multi-threaded code
+would otherwise read as above 100%), GFLOP/s over NumPy's dgemm or sgemm on
 2000x2000 matrices.  Measured first, in the same run as everything else.  A limit is the
 best the machine did, so it is taken from the fastest sample (the tables show medians, like
 everywhere else); fractions of it are therefore on the conservative side.
 """
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -22,11 +27,22 @@ def run(ctx):
     dst = np.empty_like(src)
     copy = ctx.time(Case(f"np.copyto, float64, n={n:,} (read + write)", check=False,
                          bytes=2 * n * 8, builders={"numpy": lambda: lambda: np.copyto(dst, src)}))
+    threads = os.cpu_count() or 1
+    pool = ThreadPoolExecutor(threads)
+    bounds = np.linspace(0, n, threads + 1).astype(int)
+    slices = [(dst[lo:hi], src[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+    def parallel_copy():
+        list(pool.map(lambda pair: np.copyto(*pair), slices))
+    wide = ctx.time(Case(f"np.copyto on {threads} threads, one slice each (read + write)",
+                         check=False, bytes=2 * n * 8,
+                         builders={"numpy": lambda: parallel_copy}))
     fresh = ctx.time(Case(f"np.copy to a fresh array, float64, n={n:,}", check=False,
                           bytes=2 * n * 8, builders={"numpy": lambda: src.copy}))
-    del src, dst
-    results = [copy, fresh]
-    ctx.refs["copy_gbps"] = copy.bytes / _fastest(copy) / 1e9
+    pool.shutdown()
+    del src, dst, slices
+    results = [copy, wide, fresh]
+    ctx.refs["copy_gbps"] = max(copy.bytes / _fastest(copy), wide.bytes / _fastest(wide)) / 1e9
     for dtype, key in (("float64", "dgemm"), ("float32", "sgemm")):
         a = rng.random((m, m)).astype(dtype)
         b = rng.random((m, m)).astype(dtype)
