@@ -78,3 +78,16 @@ def test_a_result_that_goes_wrong_on_later_calls_is_caught():
     case = Case("x*2", builders={"numpy": lambda: lambda: x * 2, "aotsym": lambda: drifting})
     result = time_case(case, PROFILES["smoke"])
     assert result.results["aotsym"].check.startswith("after ")
+
+
+def test_a_missing_peer_is_reported_not_fatal():
+    from benchmarks.core import Case, time_case
+    from benchmarks.peers import builders, missing
+    from benchmarks.runner import PROFILES
+    assert missing("surely_not_an_installed_module") == "not installed"
+    x = np.arange(3.0)
+    table = builders(("numpy", "surely_not_an_installed_module"), lambda key: lambda: x,
+                     {"numpy", "surely_not_an_installed_module"})
+    result = time_case(Case("x", builders=table), PROFILES["smoke"])
+    assert result.results["surely_not_an_installed_module"].status == "not installed"
+    assert result.results["numpy"].median is not None
