@@ -40,7 +40,6 @@ def run(ctx):
     fresh = ctx.time(Case(f"np.copy to a fresh array, float64, n={n:,}", check=False,
                           bytes=2 * n * 8, builders={"numpy": lambda: src.copy}))
     pool.shutdown()
-    del src, dst, slices
     results = [copy, wide, fresh]
     ctx.refs["copy_gbps"] = max(copy.bytes / _fastest(copy), wide.bytes / _fastest(wide)) / 1e9
     for dtype, key in (("float64", "dgemm"), ("float32", "sgemm")):
