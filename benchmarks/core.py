@@ -6,10 +6,10 @@ not measured here, W7 measures it) and returns a zero-argument callable, or an `
 what should be checked is not what the call returns (a training step checks the new weights).
 
 ``time_case`` then, for each implementation in turn: builds it, calls it once (warm-up, and
-the value that is checked against NumPy's), calibrates how many calls make one sample, runs one
-more sample to settle, and takes its samples back to back; a stateless case is checked once
-more after all those calls (a reused output buffer must not go wrong on the second call).  The figure reported is the median
-of the per-call times of those samples.  (Alternating implementations sample by sample was
+the value that is checked against NumPy's), calibrates how many calls make one sample, runs
+one more sample to settle, and takes its samples back to back; a stateless case is checked
+once more after all those calls (a reused output buffer must not go wrong on the second
+call).  The figure reported is the median of the per-call times of those samples.  (Alternating implementations sample by sample was
 tried and rejected, twice: on a 2-core machine the thread pools that one library leaves
 spinning after a call — OpenBLAS's busy-wait ~0.1 s, XLA's — slowed the next library down by
 up to 3x, and an untimed settle sample plus an idle gap before each timed one did not cure

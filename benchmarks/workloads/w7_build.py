@@ -9,8 +9,9 @@ interrupted otherwise), timing only the graph construction and the ``function`` 
 * cached: a second process builds the same chain with the cache now holding it.
 
 aotsym's time is split into graph construction, optimizer, C emission, C compiler and the
-rest of the backend (cache lookup, loading), timed at those stages' entry points; JAX is ``jit(...).lower(x).compile()`` with its
-persistent compilation cache in the same kind of directory.  PyTensor needs a raised Python
+rest of the backend (cache lookup, loading), timed at those stages' entry points; JAX is
+``jit(...).lower(x).compile()`` with its persistent compilation cache in the same kind of
+directory.  PyTensor needs a raised Python
 recursion limit for long chains (it recurses over the graph); aotsym is run at Python's
 default limit on purpose.  One measurement per cell, not a median.
 """
