@@ -71,7 +71,7 @@ def lower_specify_shape(fe, node, pos):
         f"    rc = aot_fail(ctx, {pos}, AOT_ERR_VALUE, \"%s: a tensor has shape %s, expected "
         f"%s\", {c_string(node.op.context)}, s1, s2);",
         "}",
-        f"if (!rc) {{",
+        "if (!rc) {",
         f"    aot_copy_shape(&{outr}, &{xr});",
         f"    aot_share(&{outr}, &{xr});",
         "}",
@@ -363,7 +363,7 @@ def lower_alloc(fe, node, pos):
         f"rc = aot_alloc_check(ctx, {pos}, &{outr}, &{fe.ref(value)}, vbc);",
         f"if (!rc) rc = aot_alloc(ctx, {pos}, &{outr});",
     ] + _region_decl("vv", out.ndim) + [
-        f"if (!rc) {{",
+        "if (!rc) {",
         f"    aot_pad_view(&vv, &{fe.ref(value)}, {out.ndim});",
         f"    aot_copy(&{outr}, &vv);",
         "}",

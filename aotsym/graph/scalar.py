@@ -242,9 +242,11 @@ row("mod", 2, _mod, real_arith,
 row("pow", 2, _pow, arith, {"i": "AOT_IPOW({0}, {1})", "u": "AOT_IPOW({0}, {1})",
                              "f": "pow{f}({0}, {1})", "c": "cpow{f}({0}, {1})"},
     grad=_g_pow, symbol="**")
-row("maximum", 2, np.maximum, real_same, {"f": "AOT_FMAX({0}, {1})", "*": "(({0}) > ({1}) ? ({0}) : ({1}))"},
+row("maximum", 2, np.maximum, real_same,
+    {"f": "AOT_FMAX({0}, {1})", "*": "(({0}) > ({1}) ? ({0}) : ({1}))"},
     grad=lambda m, ins, z, gz: [gz * m.eq(z, ins[0]), gz * m.neq(z, ins[0])], commutative=True)
-row("minimum", 2, np.minimum, real_same, {"f": "AOT_FMIN({0}, {1})", "*": "(({0}) < ({1}) ? ({0}) : ({1}))"},
+row("minimum", 2, np.minimum, real_same,
+    {"f": "AOT_FMIN({0}, {1})", "*": "(({0}) < ({1}) ? ({0}) : ({1}))"},
     grad=lambda m, ins, z, gz: [gz * m.eq(z, ins[0]), gz * m.neq(z, ins[0])], commutative=True)
 row("arctan2", 2, np.arctan2, real_floating, "atan2{f}({0}, {1})",
     grad=lambda m, ins, z, gz: [gz * ins[1] / (m.sqr(ins[0]) + m.sqr(ins[1])),

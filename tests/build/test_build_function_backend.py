@@ -11,7 +11,6 @@ import aotsym
 from aotsym import tensor as T
 from aotsym.emit_c import EmitError
 from aotsym.graph.op import Op
-from aotsym.graph.types import TensorType
 
 
 def test_fast_run_is_compiled_and_fast_compile_is_not():
