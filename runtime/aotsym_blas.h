@@ -231,12 +231,72 @@ static int aot_blas_ready(aot_ctx *ctx, int node, aot_array *dst, const aot_arra
                        (aot_blasint)K, alpha, (const T *)a->data, (aot_blasint)lda,            \
                        (const T *)b->data, (aot_blasint)ldb, beta, (T *)C->data,              \
                        (aot_blasint)ldc);
-/* op(A) is M x N; stored transposed, A's buffer is an N x M row-major matrix */
+/* op(A) is M x N; stored transposed, A's buffer is an N x M row-major matrix.
+ *
+ * Matrix-vector products of AOT_GEMV_PAR_MIN <= M * N < AOT_GEMV_PAR_MAX elements are split
+ * over the runtime's thread pool: each task computes a block of y (a multiple of
+ * AOT_GEMV_UNIT elements) with one gemv on the matching block of rows of op(A) -- rows of
+ * A's buffer (A + i0 * lda), or, stored transposed, its columns (A + i0, same lda).  The
+ * blocks are disjoint, and every element of y is the same dot product as in one call.
+ * scipy-openblas runs dgemv/sgemv on one thread below 115200 * GEMM_MULTITHREAD_THRESHOLD
+ * (4) = 460800 elements and splits it over its own threads from there (measured: 600 x 800
+ * takes 52 us on one OpenBLAS thread, 28 on two; 500 x 900 the same 49 on one or two), so
+ * above AOT_GEMV_PAR_MAX the product stays one call and OpenBLAS threads it itself, and
+ * below it no block -- smaller than the whole -- starts OpenBLAS threads inside a pool task
+ * (no oversubscription, and OpenBLAS's thread count, shared with the rest of the process, is
+ * left alone).  parallel_for allocates nothing and cannot fail (nested, busy or one thread:
+ * it runs the whole range as one task, i.e. the single call), so the commit half of a state
+ * write stays unable to fail.  AOT_GEMV_PAR_MIN: waking the pool costs about 5 us on the
+ * 2-core machine measured (a sleeping worker, no spinning), so the split pays from about
+ * 150000 elements (300 x 500 broke even, 400 x 500 went from 19 to 16 us, 400 x 784 from 31
+ * to 22 us); one block per thread measured faster than four (the pool's default). */
+#ifndef AOT_GEMV_PAR_MIN
+#define AOT_GEMV_PAR_MIN 160000
+#endif
+#ifndef AOT_GEMV_PAR_MAX
+#define AOT_GEMV_PAR_MAX 460800
+#endif
+#define AOT_GEMV_UNIT 8
+#ifndef AOT_GEMV_BLOCKS_PER_THREAD
+#define AOT_GEMV_BLOCKS_PER_THREAD 1
+#endif
+#define AOT_DEFINE_GEMV_TASK(P, T)                                                             \
+    typedef struct {                                                                           \
+        int tra;                                                                               \
+        int64_t M, N, lda, incx, incy, nblocks;                                                \
+        T alpha, beta;                                                                         \
+        const T *a, *x;                                                                        \
+        T *y;                                                                                  \
+    } aot_gemv_job_##P;                                                                        \
+    static void aot_gemv_task_##P(void *arg, int64_t begin, int64_t end)                       \
+    {                                                                                          \
+        const aot_gemv_job_##P *j = (const aot_gemv_job_##P *)arg;                             \
+        int64_t units = (j->M + AOT_GEMV_UNIT - 1) / AOT_GEMV_UNIT;                            \
+        int64_t i0 = units * begin / j->nblocks * AOT_GEMV_UNIT;                               \
+        int64_t i1 = units * end / j->nblocks * AOT_GEMV_UNIT;                                 \
+        if (i1 > j->M) i1 = j->M;                                                              \
+        if (i1 <= i0) return;                                                                  \
+        int64_t k = i1 - i0;                                                                   \
+        AOT_CBLAS(P##gemv)(AOT_ROW_MAJOR, j->tra ? AOT_TRANS : AOT_NO_TRANS,                   \
+                           (aot_blasint)(j->tra ? j->N : k), (aot_blasint)(j->tra ? k : j->N), \
+                           j->alpha, j->a + (j->tra ? i0 : i0 * j->lda), (aot_blasint)j->lda,  \
+                           j->x, (aot_blasint)j->incx, j->beta, j->y + i0 * j->incy,           \
+                           (aot_blasint)j->incy);                                              \
+    }
+AOT_DEFINE_GEMV_TASK(d, double)
+AOT_DEFINE_GEMV_TASK(s, float)
 #define AOT_GEMV_CALL(P, T)                                                                    \
-    AOT_CBLAS(P##gemv)(AOT_ROW_MAJOR, tra ? AOT_TRANS : AOT_NO_TRANS,                          \
-                       (aot_blasint)(tra ? N : M), (aot_blasint)(tra ? M : N), alpha,          \
-                       (const T *)a->data, (aot_blasint)lda, (const T *)x->data,               \
-                       (aot_blasint)incx, beta, (T *)Y->data, (aot_blasint)incy);
+    if (M * N >= AOT_GEMV_PAR_MIN && M * N < AOT_GEMV_PAR_MAX && M >= 2 * AOT_GEMV_UNIT) {     \
+        int64_t nb_ = aot_rt->num_threads() * AOT_GEMV_BLOCKS_PER_THREAD;                       \
+        aot_gemv_job_##P job_ = {tra, M, N, lda, incx, incy, nb_, alpha, beta,                 \
+                                 (const T *)a->data, (const T *)x->data, (T *)Y->data};        \
+        aot_rt->parallel_for(nb_, aot_gemv_task_##P, &job_);                                   \
+    } else {                                                                                   \
+        AOT_CBLAS(P##gemv)(AOT_ROW_MAJOR, tra ? AOT_TRANS : AOT_NO_TRANS,                      \
+                           (aot_blasint)(tra ? N : M), (aot_blasint)(tra ? M : N), alpha,      \
+                           (const T *)a->data, (aot_blasint)lda, (const T *)x->data,           \
+                           (aot_blasint)incx, beta, (T *)Y->data, (aot_blasint)incy);          \
+    }
 #define AOT_GER_CALL(P, T)                                                                     \
     AOT_CBLAS(P##ger)(AOT_ROW_MAJOR, (aot_blasint)M, (aot_blasint)N, alpha, (const T *)x->data, \
                       (aot_blasint)incx, (const T *)y->data, (aot_blasint)incy, (T *)A->data,  \

@@ -81,3 +81,65 @@ def test_large_dot_uses_blas_speed(entries):
     a = np.random.default_rng(0).standard_normal((300, 300))
     got = entries["float64"](a, a, a[0], a[1])
     np.testing.assert_allclose(got[0], a @ a, rtol=1e-10)
+
+
+# Large enough (AOT_GEMV_PAR_MIN <= M * N < AOT_GEMV_PAR_MAX in runtime/aotsym_blas.h) for a
+# gemv split over the thread pool in blocks of y; M not a multiple of the block unit (8).
+PAR_SHAPES = [(400, 784), (403, 781)]
+wf = T.fvector("wf")
+PAR_CASES = [
+    Case("gemv_par", [A, v, w, al, be], [Gemv()(v, al, A, w, be), Gemv()(w, al, A.T, v, be),
+                                          T.dot(A, w), T.dot(A.T, v), T.dot(v, A)]),
+    Case("gemv_par_f32", [Af, vf, wf], [T.dot(Af, wf), T.dot(Af.T, vf)]),
+]
+
+
+@pytest.fixture(scope="module")
+def par_entries():
+    return build(PAR_CASES)
+
+
+def _par_layouts(a):
+    """C order, transposed storage (Fortran; a vector: reversed), strided (every other
+    element), reversed (negative strides)."""
+    rev = tuple(slice(None, None, -1) for _ in a.shape)
+    yield a
+    yield np.asfortranarray(a) if a.ndim == 2 else np.ascontiguousarray(a[rev])[rev]
+    big = np.zeros(tuple(2 * n for n in a.shape), a.dtype)
+    sl = tuple(slice(None, None, 2) for _ in a.shape)
+    big[sl] = a
+    yield big[sl]
+    yield np.ascontiguousarray(a[rev])[rev]
+
+
+@pytest.mark.parametrize("shape", PAR_SHAPES)
+@pytest.mark.parametrize("layout", range(4))
+def test_parallel_gemv_matches_numpy_and_reference(par_entries, shape, layout):
+    m, n = shape
+    rng = np.random.default_rng(m + layout)
+    a, x_m, x_n = rng.standard_normal((m, n)), rng.standard_normal(m), rng.standard_normal(n)
+    alpha, beta = np.array(-0.7), np.array(1.3)
+    a_, xm_, xn_ = (list(_par_layouts(t))[layout] for t in (a, x_m, x_n))
+    case = PAR_CASES[0]
+    got = assert_matches(case, par_entries[case.name], [a_, xm_, xn_, alpha, beta],
+                         rtol=1e-12, atol=1e-12)
+    want = [alpha * (a @ x_n) + beta * x_m, alpha * (a.T @ x_m) + beta * x_n, a @ x_n,
+            a.T @ x_m, x_m @ a]
+    for g, e in zip(got, want):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+    # the accumulated inputs are not written (Gemv is not in place here)
+    np.testing.assert_array_equal(xm_, x_m)
+    np.testing.assert_array_equal(xn_, x_n)
+
+
+@pytest.mark.parametrize("layout", range(4))
+def test_parallel_sgemv_matches_numpy(par_entries, layout):
+    m, n = PAR_SHAPES[1]
+    rng = np.random.default_rng(layout)
+    a = rng.standard_normal((m, n)).astype("float32")
+    x_m, x_n = (rng.standard_normal(k).astype("float32") for k in (m, n))
+    args = [list(_par_layouts(t))[layout] for t in (a, x_m, x_n)]
+    case = PAR_CASES[1]
+    got = assert_matches(case, par_entries[case.name], args, rtol=1e-5)
+    np.testing.assert_allclose(got[0], a @ x_n, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got[1], a.T @ x_m, rtol=1e-4, atol=1e-4)
