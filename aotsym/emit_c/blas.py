@@ -146,31 +146,19 @@ def _shape_check(node, fe, pos) -> str:
         (cond, c_string(message), [fe.ref(v) for v in refs])])
 
 
-@lowers("Gemm")
-def lower_gemm(fe, node, pos):
-    z, alpha, x, y, beta = node.inputs
+@lowers("Gemm", "Gemv")
+def lower_gemm_gemv(fe, node, pos):
+    """``out = alpha * dot(a, b) + beta * z``: ``aot_gemm_*`` or ``aot_gemv_*`` by op."""
+    z, alpha, a, b, beta = node.inputs
     dtype = _blas_dtype(node)
     fe.module.uses_blas = True
     ct = D.STORAGE[dtype]
     beta_c = _scalar(fe, beta, ct)
     lines = _accumulated(fe, node, pos, beta_c)
     check = _shape_check(node, fe, pos)
-    call = (f"if (aot_gemm_{_PREFIX[dtype]}(ctx, {pos}, &{fe.ref(node.outputs[0])}, "
-            f"&{fe.ref(x)}, &{fe.ref(y)}, {_scalar(fe, alpha, ct)}, {beta_c})) goto fail;")
-    return check + render("lines_step.c.j2", lines=lines + [call])
-
-
-@lowers("Gemv")
-def lower_gemv(fe, node, pos):
-    yv, alpha, a, x, beta = node.inputs
-    dtype = _blas_dtype(node)
-    fe.module.uses_blas = True
-    ct = D.STORAGE[dtype]
-    beta_c = _scalar(fe, beta, ct)
-    lines = _accumulated(fe, node, pos, beta_c)
-    check = _shape_check(node, fe, pos)
-    call = (f"if (aot_gemv_{_PREFIX[dtype]}(ctx, {pos}, &{fe.ref(node.outputs[0])}, "
-            f"&{fe.ref(a)}, &{fe.ref(x)}, {_scalar(fe, alpha, ct)}, {beta_c})) goto fail;")
+    call = (f"if (aot_{type(node.op).__name__.lower()}_{_PREFIX[dtype]}(ctx, {pos}, "
+            f"&{fe.ref(node.outputs[0])}, &{fe.ref(a)}, &{fe.ref(b)}, "
+            f"{_scalar(fe, alpha, ct)}, {beta_c})) goto fail;")
     return check + render("lines_step.c.j2", lines=lines + [call])
 
 

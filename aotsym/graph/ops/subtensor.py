@@ -201,11 +201,13 @@ class Subtensor(Op):
         return [tuple(out) + tuple(x_shape[len(self.idx_list):])]
 
 
-class IncSubtensor(Op):
-    """``x`` with ``x[idx_list]`` incremented by (or, with ``set_instead_of_inc``, set to)
-    ``y``.  Inputs: ``x``, ``y``, then the symbolic index scalars."""
+class _IndexedWrite(Op):
+    """What IncSubtensor and AdvancedIncSubtensor share: ``x`` with ``x[idx_list]``
+    incremented by (or, with ``set_instead_of_inc``, set to) ``y``; inputs ``x``, ``y``, then
+    the index inputs.  A subclass names its reading op (``read_op``) and its label."""
 
     __props__ = ("idx_list", "set_instead_of_inc", "inplace")
+    label = ""
 
     def __init__(self, idx_list, set_instead_of_inc=False, inplace=False):
         self.idx_list = tuple(idx_list)
@@ -216,7 +218,20 @@ class IncSubtensor(Op):
     def __str__(self):
         kind = "Set" if self.set_instead_of_inc else "Inc"
         tail = ", inplace" if self.inplace else ""
-        return f"{kind}Subtensor{{{_format(self.idx_list)}{tail}}}"
+        return f"{self.label}{kind}Subtensor{{{_format(self.idx_list)}{tail}}}"
+
+    def read_op(self) -> Op:
+        raise NotImplementedError
+
+    def grad(self, node, inputs, output_grads):
+        return _indexed_write_grad(self, self.read_op(), inputs, output_grads)
+
+
+class IncSubtensor(_IndexedWrite):
+    """Basic indexing written to: ``set_subtensor(x[1:3], y)``, ``inc_subtensor(x[i], y)``."""
+
+    def read_op(self):
+        return Subtensor(self.idx_list)
 
     def output_types(self, inputs):
         x, y, extras = inputs[0], inputs[1], inputs[2:]
@@ -236,9 +251,6 @@ class IncSubtensor(Op):
             else:
                 region[...] = region + y
         return [out]
-
-    def grad(self, node, inputs, output_grads):
-        return _indexed_write_grad(self, Subtensor(self.idx_list), inputs, output_grads)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
@@ -415,22 +427,14 @@ class AdvancedSubtensor(Op):
         return [gx] + [None] * len(extras)
 
 
-class AdvancedIncSubtensor(Op):
-    """``x`` with ``x[idx_list]`` incremented by (``np.add.at``) or set to ``y``.
-    Inputs: x, y, then the index inputs."""
+class AdvancedIncSubtensor(_IndexedWrite):
+    """Integer-array indexing written to: increments accumulate over repeated indices
+    (``np.add.at``); with set, the last write wins."""
 
-    __props__ = ("idx_list", "set_instead_of_inc", "inplace")
+    label = "Advanced"
 
-    def __init__(self, idx_list, set_instead_of_inc=False, inplace=False):
-        self.idx_list = tuple(idx_list)
-        self.set_instead_of_inc = bool(set_instead_of_inc)
-        self.inplace = bool(inplace)
-        self.destroy_map = {0: [0]} if self.inplace else {}
-
-    def __str__(self):
-        kind = "Set" if self.set_instead_of_inc else "Inc"
-        tail = ", inplace" if self.inplace else ""
-        return f"Advanced{kind}Subtensor{{{_format(self.idx_list)}{tail}}}"
+    def read_op(self):
+        return AdvancedSubtensor(self.idx_list)
 
     def output_types(self, inputs):
         x, y, extras = inputs[0], inputs[1], inputs[2:]
@@ -451,9 +455,6 @@ class AdvancedIncSubtensor(Op):
                 np.add.at(out, index, np.asarray(y, dtype=out.dtype))
         return [out]
 
-    def grad(self, node, inputs, output_grads):
-        return _indexed_write_grad(self, AdvancedSubtensor(self.idx_list), inputs,
-                                   output_grads)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
