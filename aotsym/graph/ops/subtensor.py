@@ -554,15 +554,7 @@ def getitem(x, index):
             order.append("x")
             continue
         if isinstance(e, slice):
-            parts = []
-            for name, p in (("start", e.start), ("stop", e.stop), ("step", e.step)):
-                value, var = _scalar_part(p, f"slice {name}")
-                parts.append(value)
-                if var is not None:
-                    extras.append(var)
-            if parts[2] == 0:
-                raise ValueError("slice step cannot be zero")
-            idx_list.append(tuple(parts))
+            idx_list.append(_slice_entry(e, extras))
             order.append(out_dim)
             out_dim += 1
         else:
@@ -582,6 +574,19 @@ def getitem(x, index):
     return out
 
 
+def _slice_entry(e: slice, extras: list) -> tuple:
+    """A slice as a static (start, stop, step) entry; symbolic bounds go to ``extras``."""
+    parts = []
+    for name, p in (("start", e.start), ("stop", e.stop), ("step", e.step)):
+        value, var = _scalar_part(p, f"slice {name}")
+        parts.append(value)
+        if var is not None:
+            extras.append(var)
+    if parts[2] == 0:
+        raise ValueError("slice step cannot be zero")
+    return tuple(parts)
+
+
 def _advanced_getitem(x, entries):
     if any(e is None for e in entries):
         raise TypeError("np.newaxis (None) cannot be combined with integer-array indexing in "
@@ -589,15 +594,7 @@ def _advanced_getitem(x, entries):
     idx_list, extras = [], []
     for e in entries:
         if isinstance(e, slice):
-            parts = []
-            for name, p in (("start", e.start), ("stop", e.stop), ("step", e.step)):
-                value, var = _scalar_part(p, f"slice {name}")
-                parts.append(value)
-                if var is not None:
-                    extras.append(var)
-            if parts[2] == 0:
-                raise ValueError("slice step cannot be zero")
-            idx_list.append(tuple(parts))
+            idx_list.append(_slice_entry(e, extras))
         elif _is_array_entry(e):
             extras.append(_as_index_array(e))
             idx_list.append(ARRAY)
