@@ -8,9 +8,9 @@ one-step program and a ``Composite`` is its own program (see
     const double t1 = exp(t0);
 
 where ``x{i}`` are the loaded inputs (storage type) and each step converts its arguments to
-their compute dtype, then fills the scalar table's ``c`` column (``{0}`` ``{1}`` ``{2}``,
-``{f}``, ``{T}``).  An op without a C expression for the dtype at hand raises
-:class:`~aotsym.emit_c.errors.EmitError`.
+their compute dtype, then fills the row's template from the C backend's spelling table
+(:mod:`aotsym.emit_c.scalar_table`: ``{0}`` ``{1}`` ``{2}``, ``{f}``, ``{T}``).  An op without
+a C spelling for the dtype at hand raises :class:`~aotsym.emit_c.errors.EmitError`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.errors import EmitError
-from aotsym.graph.scalar import SCALAR_OPS
+from aotsym.emit_c.scalar_table import c_spelling
 
 @dataclass
 class ScalarCode:
@@ -44,11 +44,9 @@ def convert(expr: str, src: str, dst: str) -> str:
 
 def expression(op_name, compute, out_dtype, args, where) -> str:
     """The C expression of one scalar op on argument expressions already in ``compute``."""
-    row = SCALAR_OPS[op_name]
     if op_name == "cast":
         return convert(args[0], compute[0], out_dtype)
-    k = D.kind(compute[-1])
-    template = row.c_expr(k)
+    template = c_spelling(op_name, D.kind(compute[-1]))
     if template is None:
         raise EmitError(f"the C backend has no implementation of {op_name} for "
                         f"{', '.join(compute)} operands", where)

@@ -6,20 +6,21 @@ each layer needs about one scalar function:
 ``name``      the op's name (``Elemwise{name}`` in printed graphs)
 ``nin``       number of inputs
 ``numpy``     the reference implementation on arrays already converted to the compute dtype
-``dtypes``    type rule ``(input dtypes) -> (compute dtypes per input, output dtype)``
-``c``         C expression; ``{0}`` ``{1}`` ``{2}`` are the inputs (already in their compute
-              dtype), ``{f}`` is libm's float suffix (``f`` for float32, empty for float64),
-              ``{T}`` the output's C type.  A dict keys the expression by the compute dtype's
-              kind (``b`` ``i`` ``u`` ``f`` ``c``) with ``*`` as the fallback.  It must
-              compute what ``numpy`` does, corners included (NaN, signed zeros, ``lo > hi``);
-              the emitters use it as written, with no exceptions of their own.
-``cuda``      the same for CUDA device code (``None``: same as ``c``)
+``dtypes``    type rule ``(input dtypes) -> (compute dtypes per input, output dtype)``; it
+              raises ``TypeError`` for the dtypes the op does not accept
 ``grad``      ``grad(m, inputs, output, gz) -> [gradient per input or None]`` where ``m`` is
               :mod:`aotsym.graph.ops.math` (the symbolic builders); ``None`` marks an input
               with no gradient (integer, or piecewise constant)
 ``commutative`` / ``associative``   facts the canonicalizer uses
+``symbol``    the infix operator ``pprint`` writes (``+``), or ``None``
 
-Adding an elementwise op is adding a row; a test checks every row has a C and CUDA entry.
+A row holds semantics only.  How a backend writes it is that backend's business: each spells
+the rows in its own table beside its renderer (:mod:`aotsym.emit_c.scalar_table`,
+:mod:`aotsym.emit_cuda.scalar_table`), computing exactly what ``numpy`` does, corners
+included (NaN, signed zeros, division by zero, ``lo > hi``).  Adding an elementwise op is
+adding a row here plus a spelling in each backend's table; the coverage tests
+(``tests/emit_c/test_emit_tables.py``, ``tests/emit_cuda/test_cuda_tables.py``) say which
+spelling is missing, for which dtype kind.
 """
 
 from __future__ import annotations
@@ -172,8 +173,6 @@ class ScalarOp:
     nin: int
     numpy: Callable = field(compare=False, hash=False)
     dtypes: Callable = field(compare=False, hash=False)
-    c: object = field(compare=False, hash=False)
-    cuda: object = field(default=None, compare=False, hash=False)
     grad: Callable | None = field(default=None, compare=False, hash=False)
     commutative: bool = field(default=False, compare=False, hash=False)
     associative: bool = field(default=False, compare=False, hash=False)
@@ -182,19 +181,12 @@ class ScalarOp:
     def __str__(self):
         return self.name
 
-    def c_expr(self, kind: str, cuda: bool = False) -> str | None:
-        """The C (or CUDA) expression template for a compute dtype of this ``kind``."""
-        table = self.cuda if cuda and self.cuda is not None else self.c
-        if isinstance(table, dict):
-            return table.get(kind, table.get("*"))
-        return table
-
 
 SCALAR_OPS: dict[str, ScalarOp] = {}
 
 
-def row(name, nin, numpy, dtypes, c, cuda=None, grad=None, **kw) -> ScalarOp:
-    op = ScalarOp(name, nin, _errors_ignored(numpy), dtypes, c, cuda, grad, **kw)
+def row(name, nin, numpy, dtypes, grad=None, **kw) -> ScalarOp:
+    op = ScalarOp(name, nin, _errors_ignored(numpy), dtypes, grad, **kw)
     SCALAR_OPS[name] = op
     return op
 
@@ -221,146 +213,102 @@ def _g_pow(m, ins, z, gz):
     return [gx, gy]
 
 
-F = "f"  # kind key for floats
-row("add", 2, np.add, same, {"b": "({0} || {1})", "*": "({0} + {1})"}, grad=_g_add,
-    commutative=True, associative=True, symbol="+")
-row("sub", 2, np.subtract, arith, "({0} - {1})",
-    grad=lambda m, ins, z, gz: [gz, -gz], symbol="-")
-row("mul", 2, np.multiply, same, {"b": "({0} && {1})", "*": "({0} * {1})"}, grad=_g_mul,
-    commutative=True, associative=True, symbol="*")
-row("true_div", 2, np.true_divide, floating, "({0} / {1})",
+row("add", 2, np.add, same, grad=_g_add, commutative=True, associative=True, symbol="+")
+row("sub", 2, np.subtract, arith, grad=lambda m, ins, z, gz: [gz, -gz], symbol="-")
+row("mul", 2, np.multiply, same, grad=_g_mul, commutative=True, associative=True, symbol="*")
+row("true_div", 2, np.true_divide, floating,
     grad=lambda m, ins, z, gz: [gz / ins[1], -gz * z / ins[1]], symbol="/")
-# (float // is NumPy's npy_floor_divide, through fmod: 1.0 // 0.1 == 9.0, not floor(1 / 0.1))
-row("int_div", 2, _int_div, real_arith,
-    {"i": "AOT_FLOORDIV_INT({0}, {1})", "u": "({1} ? {0} / {1} : 0)",
-     "b": "({0} && {1})", "f": "AOT_FLOORDIV_FLOAT{f}({0}, {1})"},
-    grad=_nograd, symbol="//")
+# float // is NumPy's npy_floor_divide, through fmod: 1.0 // 0.1 == 9.0, not floor(1 / 0.1);
+# integer // and % by zero give 0, never an error
+row("int_div", 2, _int_div, real_arith, grad=_nograd, symbol="//")
 row("mod", 2, _mod, real_arith,
-    {"i": "AOT_MOD_INT({0}, {1})", "u": "({1} ? {0} % {1} : 0)", "b": "0",
-     "f": "AOT_MOD_FLOAT{f}({0}, {1})"},
     grad=lambda m, ins, z, gz: [gz, -gz * m.int_div(ins[0], ins[1])], symbol="%")
-row("pow", 2, _pow, arith, {"i": "AOT_IPOW({0}, {1})", "u": "AOT_IPOW({0}, {1})",
-                             "f": "pow{f}({0}, {1})", "c": "cpow{f}({0}, {1})"},
-    grad=_g_pow, symbol="**")
+row("pow", 2, _pow, arith, grad=_g_pow, symbol="**")
+# np.maximum / np.minimum propagate NaN (C's fmax / fmin do not)
 row("maximum", 2, np.maximum, real_same,
-    {"f": "AOT_FMAX({0}, {1})", "*": "(({0}) > ({1}) ? ({0}) : ({1}))"},
     grad=lambda m, ins, z, gz: [gz * m.eq(z, ins[0]), gz * m.neq(z, ins[0])], commutative=True)
 row("minimum", 2, np.minimum, real_same,
-    {"f": "AOT_FMIN({0}, {1})", "*": "(({0}) < ({1}) ? ({0}) : ({1}))"},
     grad=lambda m, ins, z, gz: [gz * m.eq(z, ins[0]), gz * m.neq(z, ins[0])], commutative=True)
-row("arctan2", 2, np.arctan2, real_floating, "atan2{f}({0}, {1})",
+row("arctan2", 2, np.arctan2, real_floating,
     grad=lambda m, ins, z, gz: [gz * ins[1] / (m.sqr(ins[0]) + m.sqr(ins[1])),
                                 -gz * ins[0] / (m.sqr(ins[0]) + m.sqr(ins[1]))])
 
-row("neg", 1, np.negative, arith, {"b": "(!{0})", "*": "(-{0})"},
-    grad=lambda m, ins, z, gz: [-gz], symbol="-")
-row("abs", 1, np.abs, abs_rule,
-    {"f": "fabs{f}({0})", "i": "(({0}) < 0 ? -({0}) : ({0}))", "u": "{0}", "b": "{0}",
-     "c": "cabs{f}({0})"},
-    grad=lambda m, ins, z, gz: [gz * m.sgn(ins[0])])
-row("sgn", 1, _sign, real_same,
-    {"f": "AOT_SIGN({0})", "i": "(({0}) > 0) - (({0}) < 0)", "u": "(({0}) > 0)", "b": "{0}"},
-    grad=_nograd)
-row("sqr", 1, np.square, arith, {"b": "{0}", "*": "({0} * {0})"},
-    grad=lambda m, ins, z, gz: [gz * 2 * ins[0]])
-row("sqrt", 1, np.sqrt, floating, {"f": "sqrt{f}({0})", "c": "csqrt{f}({0})"},
-    grad=lambda m, ins, z, gz: [gz * 0.5 / z])
-row("reciprocal", 1, np.reciprocal, floating, "(({T})1 / {0})",
-    grad=lambda m, ins, z, gz: [-gz * m.sqr(z)])
-row("exp", 1, np.exp, floating, {"f": "exp{f}({0})", "c": "cexp{f}({0})"},
-    grad=lambda m, ins, z, gz: [gz * z])
-row("exp2", 1, np.exp2, real_floating, "exp2{f}({0})",
-    grad=lambda m, ins, z, gz: [gz * z * math.log(2.0)])
-row("expm1", 1, np.expm1, real_floating, "expm1{f}({0})",
-    grad=lambda m, ins, z, gz: [gz * (z + 1)])
-row("log", 1, np.log, floating, {"f": "log{f}({0})", "c": "clog{f}({0})"},
-    grad=lambda m, ins, z, gz: [gz / ins[0]])
-row("log2", 1, np.log2, real_floating, "log2{f}({0})",
+row("neg", 1, np.negative, arith, grad=lambda m, ins, z, gz: [-gz], symbol="-")
+row("abs", 1, np.abs, abs_rule, grad=lambda m, ins, z, gz: [gz * m.sgn(ins[0])])
+row("sgn", 1, _sign, real_same, grad=_nograd)
+row("sqr", 1, np.square, arith, grad=lambda m, ins, z, gz: [gz * 2 * ins[0]])
+row("sqrt", 1, np.sqrt, floating, grad=lambda m, ins, z, gz: [gz * 0.5 / z])
+row("reciprocal", 1, np.reciprocal, floating, grad=lambda m, ins, z, gz: [-gz * m.sqr(z)])
+row("exp", 1, np.exp, floating, grad=lambda m, ins, z, gz: [gz * z])
+row("exp2", 1, np.exp2, real_floating, grad=lambda m, ins, z, gz: [gz * z * math.log(2.0)])
+row("expm1", 1, np.expm1, real_floating, grad=lambda m, ins, z, gz: [gz * (z + 1)])
+row("log", 1, np.log, floating, grad=lambda m, ins, z, gz: [gz / ins[0]])
+row("log2", 1, np.log2, real_floating,
     grad=lambda m, ins, z, gz: [gz / (ins[0] * math.log(2.0))])
-row("log10", 1, np.log10, real_floating, "log10{f}({0})",
+row("log10", 1, np.log10, real_floating,
     grad=lambda m, ins, z, gz: [gz / (ins[0] * math.log(10.0))])
-row("log1p", 1, np.log1p, real_floating, "log1p{f}({0})",
-    grad=lambda m, ins, z, gz: [gz / (1 + ins[0])])
-row("sin", 1, np.sin, floating, {"f": "sin{f}({0})", "c": "csin{f}({0})"},
-    grad=lambda m, ins, z, gz: [gz * m.cos(ins[0])])
-row("cos", 1, np.cos, floating, {"f": "cos{f}({0})", "c": "ccos{f}({0})"},
-    grad=lambda m, ins, z, gz: [-gz * m.sin(ins[0])])
-row("tan", 1, np.tan, real_floating, "tan{f}({0})",
-    grad=lambda m, ins, z, gz: [gz * (1 + m.sqr(z))])
-row("arcsin", 1, np.arcsin, real_floating, "asin{f}({0})",
+row("log1p", 1, np.log1p, real_floating, grad=lambda m, ins, z, gz: [gz / (1 + ins[0])])
+row("sin", 1, np.sin, floating, grad=lambda m, ins, z, gz: [gz * m.cos(ins[0])])
+row("cos", 1, np.cos, floating, grad=lambda m, ins, z, gz: [-gz * m.sin(ins[0])])
+row("tan", 1, np.tan, real_floating, grad=lambda m, ins, z, gz: [gz * (1 + m.sqr(z))])
+row("arcsin", 1, np.arcsin, real_floating,
     grad=lambda m, ins, z, gz: [gz / m.sqrt(1 - m.sqr(ins[0]))])
-row("arccos", 1, np.arccos, real_floating, "acos{f}({0})",
+row("arccos", 1, np.arccos, real_floating,
     grad=lambda m, ins, z, gz: [-gz / m.sqrt(1 - m.sqr(ins[0]))])
-row("arctan", 1, np.arctan, real_floating, "atan{f}({0})",
+row("arctan", 1, np.arctan, real_floating,
     grad=lambda m, ins, z, gz: [gz / (1 + m.sqr(ins[0]))])
-row("sinh", 1, np.sinh, real_floating, "sinh{f}({0})",
-    grad=lambda m, ins, z, gz: [gz * m.cosh(ins[0])])
-row("cosh", 1, np.cosh, real_floating, "cosh{f}({0})",
-    grad=lambda m, ins, z, gz: [gz * m.sinh(ins[0])])
-row("tanh", 1, np.tanh, floating, {"f": "tanh{f}({0})", "c": "ctanh{f}({0})"},
-    grad=lambda m, ins, z, gz: [gz * (1 - m.sqr(z))])
-row("arcsinh", 1, np.arcsinh, real_floating, "asinh{f}({0})",
+row("sinh", 1, np.sinh, real_floating, grad=lambda m, ins, z, gz: [gz * m.cosh(ins[0])])
+row("cosh", 1, np.cosh, real_floating, grad=lambda m, ins, z, gz: [gz * m.sinh(ins[0])])
+row("tanh", 1, np.tanh, floating, grad=lambda m, ins, z, gz: [gz * (1 - m.sqr(z))])
+row("arcsinh", 1, np.arcsinh, real_floating,
     grad=lambda m, ins, z, gz: [gz / m.sqrt(m.sqr(ins[0]) + 1)])
-row("arccosh", 1, np.arccosh, real_floating, "acosh{f}({0})",
+row("arccosh", 1, np.arccosh, real_floating,
     grad=lambda m, ins, z, gz: [gz / m.sqrt(m.sqr(ins[0]) - 1)])
-row("arctanh", 1, np.arctanh, real_floating, "atanh{f}({0})",
+row("arctanh", 1, np.arctanh, real_floating,
     grad=lambda m, ins, z, gz: [gz / (1 - m.sqr(ins[0]))])
-row("erf", 1, _vectorize(math.erf), real_floating, "erf{f}({0})",
+row("erf", 1, _vectorize(math.erf), real_floating,
     grad=lambda m, ins, z, gz: [gz * (2 / math.sqrt(math.pi)) * m.exp(-m.sqr(ins[0]))])
-row("erfc", 1, _vectorize(math.erfc), real_floating, "erfc{f}({0})",
+row("erfc", 1, _vectorize(math.erfc), real_floating,
     grad=lambda m, ins, z, gz: [-gz * (2 / math.sqrt(math.pi)) * m.exp(-m.sqr(ins[0]))])
-row("sigmoid", 1, _sigmoid, real_floating, "AOT_SIGMOID{f}({0})",
-    grad=lambda m, ins, z, gz: [gz * z * (1 - z)])
-row("softplus", 1, _softplus, real_floating, "AOT_SOFTPLUS{f}({0})",
+row("sigmoid", 1, _sigmoid, real_floating, grad=lambda m, ins, z, gz: [gz * z * (1 - z)])
+row("softplus", 1, _softplus, real_floating,
     grad=lambda m, ins, z, gz: [gz * m.sigmoid(ins[0])])
-row("floor", 1, np.floor, round_rule, {"f": "floor{f}({0})"}, grad=_nograd)
-row("ceil", 1, np.ceil, round_rule, {"f": "ceil{f}({0})"}, grad=_nograd)
-row("trunc", 1, np.trunc, round_rule, {"f": "trunc{f}({0})"}, grad=_nograd)
-row("round_half_to_even", 1, np.rint, round_rule, {"f": "nearbyint{f}({0})"}, grad=_nograd)
-row("identity", 1, lambda x: np.array(x, copy=True), same, "{0}",
-    grad=lambda m, ins, z, gz: [gz])
-row("conj", 1, np.conj, same, {"c": "conj{f}({0})", "*": "{0}"},
-    grad=lambda m, ins, z, gz: [m.conj(gz)])
+row("floor", 1, np.floor, round_rule, grad=_nograd)
+row("ceil", 1, np.ceil, round_rule, grad=_nograd)
+row("trunc", 1, np.trunc, round_rule, grad=_nograd)
+row("round_half_to_even", 1, np.rint, round_rule, grad=_nograd)
+row("identity", 1, lambda x: np.array(x, copy=True), same, grad=lambda m, ins, z, gz: [gz])
+row("conj", 1, np.conj, same, grad=lambda m, ins, z, gz: [m.conj(gz)])
 
-# NumPy orders complex numbers by real part, then imaginary part; C cannot compare them.
-row("lt", 2, np.less, compare, {"c": "AOT_CLT({0}, {1})", "*": "({0} < {1})"},
-    grad=_nograd, symbol="<")
-row("le", 2, np.less_equal, compare, {"c": "AOT_CLE({0}, {1})", "*": "({0} <= {1})"},
-    grad=_nograd, symbol="<=")
-row("gt", 2, np.greater, compare, {"c": "AOT_CLT({1}, {0})", "*": "({0} > {1})"},
-    grad=_nograd, symbol=">")
-row("ge", 2, np.greater_equal, compare, {"c": "AOT_CLE({1}, {0})", "*": "({0} >= {1})"},
-    grad=_nograd, symbol=">=")
-row("eq", 2, np.equal, compare, "({0} == {1})", grad=_nograd, commutative=True, symbol="==")
-row("neq", 2, np.not_equal, compare, "({0} != {1})", grad=_nograd, commutative=True,
-    symbol="!=")
+# NumPy orders complex numbers by real part, then imaginary part (a NaN imaginary part makes
+# the real parts' order count for nothing).
+row("lt", 2, np.less, compare, grad=_nograd, symbol="<")
+row("le", 2, np.less_equal, compare, grad=_nograd, symbol="<=")
+row("gt", 2, np.greater, compare, grad=_nograd, symbol=">")
+row("ge", 2, np.greater_equal, compare, grad=_nograd, symbol=">=")
+row("eq", 2, np.equal, compare, grad=_nograd, commutative=True, symbol="==")
+row("neq", 2, np.not_equal, compare, grad=_nograd, commutative=True, symbol="!=")
 # a complex number is NaN (infinite) when either part is
-row("isnan", 1, np.isnan, predicate,
-    {"f": "isnan({0})", "c": "(isnan(__real__ {0}) || isnan(__imag__ {0}))", "*": "0"},
-    grad=_nograd)
-row("isinf", 1, np.isinf, predicate,
-    {"f": "isinf({0})", "c": "(isinf(__real__ {0}) || isinf(__imag__ {0}))", "*": "0"},
-    grad=_nograd)
+row("isnan", 1, np.isnan, predicate, grad=_nograd)
+row("isinf", 1, np.isinf, predicate, grad=_nograd)
 
-row("and_", 2, np.bitwise_and, integral, {"b": "({0} && {1})", "*": "({0} & {1})"},
-    grad=_nograd, commutative=True, associative=True, symbol="&")
-row("or_", 2, np.bitwise_or, integral, {"b": "({0} || {1})", "*": "({0} | {1})"},
-    grad=_nograd, commutative=True, associative=True, symbol="|")
-row("xor", 2, np.bitwise_xor, integral, {"b": "({0} != {1})", "*": "({0} ^ {1})"},
-    grad=_nograd, commutative=True, associative=True, symbol="^")
-row("invert", 1, np.invert, integral, {"b": "(!{0})", "*": "(~{0})"}, grad=_nograd,
-    symbol="~")
+row("and_", 2, np.bitwise_and, integral, grad=_nograd, commutative=True, associative=True,
+    symbol="&")
+row("or_", 2, np.bitwise_or, integral, grad=_nograd, commutative=True, associative=True,
+    symbol="|")
+row("xor", 2, np.bitwise_xor, integral, grad=_nograd, commutative=True, associative=True,
+    symbol="^")
+row("invert", 1, np.invert, integral, grad=_nograd, symbol="~")
 
-row("switch", 3, lambda c, a, b: np.where(c, a, b), switch_rule, "({0} ? {1} : {2})",
+row("switch", 3, lambda c, a, b: np.where(c, a, b), switch_rule,
     grad=lambda m, ins, z, gz: [None, m.switch(ins[0], gz, 0), m.switch(ins[0], 0, gz)])
 # clip is minimum(maximum(x, lo), hi), as NumPy: when lo > hi, hi wins
 row("clip", 3, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), real_same,
-    {"f": "AOT_FMIN(AOT_FMAX({0}, {1}), {2})", "*": "AOT_IMIN(AOT_IMAX({0}, {1}), {2})"},
     grad=lambda m, ins, z, gz: [gz * m.and_(m.ge(ins[0], ins[1]), m.le(ins[0], ins[2])),
                                 gz * m.lt(ins[0], ins[1]), gz * m.gt(ins[0], ins[2])])
 row("second", 2, lambda a, b: np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)).copy(),
-    lambda a, b: ([a, b], b), "{1}", grad=lambda m, ins, z, gz: [None, gz])
+    lambda a, b: ([a, b], b), grad=lambda m, ins, z, gz: [None, gz])
 # ``cast`` is special: its output dtype is a property of the Elemwise node (Elemwise.dtype).
-row("cast", 1, lambda x: x, lambda dt: ([dt], dt), "(({T}){0})",
+row("cast", 1, lambda x: x, lambda dt: ([dt], dt),
     grad=lambda m, ins, z, gz: [m.cast(gz, ins[0].dtype)
                                 if dtype_kind(ins[0].dtype) in "fc" else None])

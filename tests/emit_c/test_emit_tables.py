@@ -1,5 +1,6 @@
-"""Every op of the IR has a C translation, and every row of the scalar table a C expression
-for the compute dtypes its type rule produces (or a clear EmitError, never a silent gap)."""
+"""Every op of the IR has a C translation, and every row of the scalar table a C spelling
+(``aotsym.emit_c.scalar_table``) for every dtype kind its type rule accepts, which the emitter
+writes as the table says (or a clear EmitError, never a silent gap)."""
 
 import importlib
 import inspect
@@ -10,7 +11,9 @@ import pytest
 import aotsym.graph.ops as ops_pkg
 from aotsym.emit_c import LOWERINGS
 from aotsym.emit_c.emitter import _load_lowerings
+from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.scalar_code import expression
+from aotsym.emit_c.scalar_table import C_SCALAR, c_spelling
 from aotsym.graph.op import Op
 from aotsym.graph.scalar import SCALAR_OPS
 from aotsym.graph.types import DTYPES
@@ -33,6 +36,33 @@ def test_every_op_class_has_a_c_translation():
     assert not missing, f"ops without a C translation: {missing}"
 
 
+def accepted_kinds(row):
+    """The compute dtype kinds (``biufc``) that ``row``'s type rule accepts, found by asking
+    the rule about each dtype (a ``TypeError`` is a refusal), with the dtypes per kind."""
+    kinds = {}
+    for dt in DTYPES:
+        try:
+            compute, out = row.dtypes(*([dt] * row.nin))
+        except (TypeError, ValueError):
+            continue
+        kinds.setdefault(D.kind(compute[-1]), []).append((tuple(compute), out))
+    return kinds
+
+
+def test_the_c_table_spells_exactly_the_rows_of_the_ir():
+    assert sorted(set(SCALAR_OPS) - set(C_SCALAR)) == [], "rows with no C spelling"
+    assert sorted(set(C_SCALAR) - set(SCALAR_OPS)) == [], "C spellings of no row"
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_OPS))
+def test_every_scalar_row_has_a_c_spelling_for_every_accepted_kind(name):
+    kinds = accepted_kinds(SCALAR_OPS[name])
+    assert kinds, f"{name} accepts no dtype?"
+    missing = sorted(k for k in kinds if c_spelling(name, k) is None)
+    assert not missing, f"{name}: no C spelling for dtype kinds {missing} " \
+        f"(add them to aotsym/emit_c/scalar_table.py)"
+
+
 @pytest.mark.parametrize("name", sorted(n for n in SCALAR_OPS if n != "cast"))
 def test_every_scalar_row_has_c_for_every_accepted_dtype(name):
     row = SCALAR_OPS[name]
@@ -50,9 +80,8 @@ def test_every_scalar_row_has_c_for_every_accepted_dtype(name):
 
 @pytest.mark.parametrize("name", sorted(n for n in SCALAR_OPS if n != "cast"))
 def test_the_c_expression_is_the_tables_own(name):
-    """The emitter spells every scalar op as the table's C column says: NumPy's semantics
-    are fixed in one place, the table, with no emitter-side exceptions."""
-    from aotsym.emit_c import dtypes as D
+    """The emitter spells every scalar op as the C table says: each corner of NumPy's
+    semantics is spelled in one place, the table, with no emitter-side exceptions."""
     row = SCALAR_OPS[name]
     for dt in DTYPES:
         try:
@@ -60,6 +89,6 @@ def test_the_c_expression_is_the_tables_own(name):
         except (TypeError, ValueError):
             continue
         args = [f"a{k}" for k in range(row.nin)]
-        want = row.c_expr(D.kind(compute[-1])).format(
+        want = c_spelling(name, D.kind(compute[-1])).format(
             *args, f=D.LIBM_SUFFIX.get(compute[0], ""), T=D.COMPUTE[out])
         assert expression(name, tuple(compute), out, args, None) == want, (name, dt)

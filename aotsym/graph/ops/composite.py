@@ -24,17 +24,18 @@ step may depend on fewer inputs: it is simply evaluated at every point of the lo
 step by step come from ``Elemwise.dtypes``, so ``Composite.steps(input_dtypes)`` returns, per
 step, ``(scalar_op, compute dtypes of its args, output dtype)``.
 
-What the C / CUDA emitter does with a Composite
------------------------------------------------
+What an emitter does with a Composite
+-------------------------------------
 One loop over the output shape (``check_broadcast_shapes`` of the inputs: a broadcastable
 input dimension has stride 0).  Per element:
 
-1. load input ``i`` (its C type is the input's dtype);
+1. load input ``i`` (stored in the input's dtype);
 2. for each step ``j`` in order, with ``(op, compute, out) = node.op.steps(...)[j]``: convert
-   each arg to its compute dtype (``(ctype)arg``), substitute into ``op.c_expr(kind)`` with
-   ``{f}`` / ``{T}`` for ``out``, and assign to a local ``out`` variable ``s{j}``
-   (a constant arg is a literal of its dtype; ``cast`` steps use ``cast_dtype``);
-3. store ``s{j}`` of each output ref into output ``k`` (already of the output's dtype).
+   each arg to its compute dtype, apply the backend's spelling of ``op`` for that compute
+   dtype (each backend's own scalar table, e.g. :mod:`aotsym.emit_c.scalar_table`), and keep
+   the result as step ``j``'s value, of dtype ``out`` (a constant arg is a literal of its
+   dtype; ``cast`` steps use ``cast_dtype``);
+3. store step ``j``'s value of each output ref into output ``k`` (already of its dtype).
 
 ``inplace`` is a tuple of ``(output, input)`` pairs, as in ``Elemwise``: that output is
 written into the input's buffer (same type, so same shape); the emitter allocates nothing
