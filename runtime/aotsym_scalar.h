@@ -1,8 +1,8 @@
-/* aotsym_scalar.h: the helpers that the scalar op table's C column names.
+/* aotsym_scalar.h: the helpers that the C backend's scalar table names.
  *
- * Part of the C runtime (compiled into every module).  aotsym/graph/scalar.py writes
+ * Part of the C runtime (compiled into every module).  aotsym/emit_c/scalar_table.py writes
  * expressions such as "AOT_FLOORDIV_INT({0}, {1})"; this file defines every AOT_* name used
- * there, with NumPy's semantics:
+ * there, with NumPy's semantics (aotsym_cuda_scalar.cuh is its device-side twin):
  *
  *   - integer floor division and modulo by zero give 0, and INT_MIN // -1 wraps to INT_MIN
  *     (never a trap: the division instruction is never executed for those operands);

@@ -1,7 +1,8 @@
 """Corners where C's obvious spelling is not NumPy's, compiled and compared with NumPy itself
 (bit for bit, signed zeros included): float floor division (fmod-based, 1.0 // 0.1 == 9.0),
 integer clip with lo > hi (hi wins), isnan / isinf of complex numbers (either part), and the
-order of complex numbers.  The scalar table's C column is the only place these are spelled."""
+order of complex numbers.  The C backend's scalar table (aotsym/emit_c/scalar_table.py)
+is the only place these are spelled in C."""
 
 import itertools
 

@@ -1,0 +1,242 @@
+/* aotsym_cuda_scalar.cuh: the device helpers that the CUDA scalar table names.
+ *
+ * Part of the runtime, on the CUDA side: aotsym/emit_cuda/scalar_table.py writes expressions
+ * such as "aot_cu_floordiv({0}, {1})"; this file defines every aot_cu_* name used there, as
+ * __device__ functions with NumPy's semantics, line for line the same as the C runtime's
+ * macros in aotsym_scalar.h (AOT_FLOORDIV_*, AOT_MOD_*, AOT_IPOW, AOT_FMAX, AOT_SIGN, ...):
+ *
+ *   - integer floor division and modulo by zero give 0, and INT_MIN // -1 wraps to INT_MIN
+ *     (the division instruction is never executed for those operands);
+ *   - aot_cu_fmax / aot_cu_fmin propagate NaN (np.maximum / np.minimum; CUDA's fmax / fmin,
+ *     like C's, return the other operand);
+ *   - aot_cu_mod of floats has the sign of the divisor (np.mod), NaN for a zero divisor, and
+ *     aot_cu_floordiv of floats is NumPy's npy_floor_divide (1.0 // 0.1 == 9.0);
+ *   - aot_cu_ipow wraps on overflow; a negative exponent sets aot_cu_scalar_flags, which the
+ *     generated host code reads back (cudaMemcpyFromSymbol) and turns into NumPy's ValueError;
+ *   - complex numbers are thrust::complex<float> / thrust::complex<double> (CCCL, shipped
+ *     with every CUDA toolkit, header-only, host and device); aot_cu_clt / aot_cu_cle order
+ *     them as NumPy does: by real part, then imaginary part.
+ *
+ * C++ overloading replaces the C header's _Generic dispatch: the helpers are overloaded for
+ * int, long, long long (int8/int16 operands promote to int, as in C, so the same overload is
+ * chosen as the C macro's) and for float / double, so the CUDA table needs no per-type names.
+ * Every name carries the aot_cu_ prefix so that a translation unit may also include the C
+ * runtime's headers.  Compile without --use_fast_math (it flushes denormals to zero and
+ * approximates division, sqrt and the transcendental functions).
+ */
+#ifndef AOTSYM_CUDA_SCALAR_CUH
+#define AOTSYM_CUDA_SCALAR_CUH
+
+#include <stdint.h>
+#include <thrust/complex.h>
+
+#define AOT_CU_INLINE static __device__ __forceinline__
+
+/* Set (never cleared here) when a kernel meets an operation NumPy reports as an error. */
+#define AOT_CU_FLAG_NEGATIVE_POWER 1
+static __device__ int aot_cu_scalar_flags;
+
+/* ------------------------------------------------------------ integer // and % (NumPy's) */
+
+#define AOT_CU_DEFINE_INT_DIVMOD(T, UT)                                            \
+    AOT_CU_INLINE T aot_cu_floordiv(T a, T b)                                      \
+    {                                                                              \
+        if (b == 0) return 0;                                                      \
+        if (b == -1) return (T)((UT)0 - (UT)a);                                    \
+        T q = a / b;                                                               \
+        if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1;                          \
+        return q;                                                                  \
+    }                                                                              \
+    AOT_CU_INLINE T aot_cu_mod(T a, T b)                                           \
+    {                                                                              \
+        if (b == 0 || b == -1) return 0;                                           \
+        T r = a % b;                                                               \
+        if (r != 0 && ((r < 0) != (b < 0))) r += b;                                \
+        return r;                                                                  \
+    }
+
+AOT_CU_DEFINE_INT_DIVMOD(int, unsigned int)
+AOT_CU_DEFINE_INT_DIVMOD(long, unsigned long)
+AOT_CU_DEFINE_INT_DIVMOD(long long, unsigned long long)
+
+/* -------------------------------------------------------------- float // and % (NumPy's) */
+
+AOT_CU_INLINE double aot_cu_mod(double a, double b)
+{
+    double m = fmod(a, b);
+    if (b == 0.0) return m; /* NaN, as NumPy */
+    if (m != 0.0) {
+        if ((b < 0) != (m < 0)) m += b;
+    } else {
+        m = copysign(0.0, b);
+    }
+    return m;
+}
+
+AOT_CU_INLINE float aot_cu_mod(float a, float b)
+{
+    float m = fmodf(a, b);
+    if (b == 0.0f) return m;
+    if (m != 0.0f) {
+        if ((b < 0) != (m < 0)) m += b;
+    } else {
+        m = copysignf(0.0f, b);
+    }
+    return m;
+}
+
+/* NumPy's npy_floor_divide: the quotient consistent with np.mod, rounded like NumPy. */
+AOT_CU_INLINE double aot_cu_floordiv(double a, double b)
+{
+    if (b == 0.0) return a / b;
+    double mod = fmod(a, b);
+    double div = (a - mod) / b;
+    if (mod != 0.0 && ((b < 0) != (mod < 0))) div -= 1.0;
+    if (div == 0.0) return copysign(0.0, a / b);
+    double fl = floor(div);
+    if (div - fl > 0.5) fl += 1.0;
+    return fl;
+}
+
+AOT_CU_INLINE float aot_cu_floordiv(float a, float b)
+{
+    if (b == 0.0f) return a / b;
+    float mod = fmodf(a, b);
+    float div = (a - mod) / b;
+    if (mod != 0.0f && ((b < 0) != (mod < 0))) div -= 1.0f;
+    if (div == 0.0f) return copysignf(0.0f, a / b);
+    float fl = floorf(div);
+    if (div - fl > 0.5f) fl += 1.0f;
+    return fl;
+}
+
+/* ------------------------------------------------------------------------ integer power */
+
+/* By squaring in unsigned arithmetic (wraps like NumPy, no undefined behaviour). */
+#define AOT_CU_DEFINE_IPOW(T, UT)                                                  \
+    AOT_CU_INLINE T aot_cu_ipow(T base, T exp)                                     \
+    {                                                                              \
+        if (exp < 0) {                                                             \
+            atomicOr(&aot_cu_scalar_flags, AOT_CU_FLAG_NEGATIVE_POWER);            \
+            return 0;                                                              \
+        }                                                                          \
+        UT result = 1, b = (UT)base;                                               \
+        while (exp) {                                                              \
+            if (exp & 1) result *= b;                                              \
+            exp >>= 1;                                                             \
+            b *= b;                                                                \
+        }                                                                          \
+        return (T)result;                                                          \
+    }
+#define AOT_CU_DEFINE_UPOW(T)                                                      \
+    AOT_CU_INLINE T aot_cu_ipow(T base, T exp)                                     \
+    {                                                                              \
+        T result = 1;                                                              \
+        while (exp) {                                                              \
+            if (exp & 1) result *= base;                                           \
+            exp >>= 1;                                                             \
+            base *= base;                                                          \
+        }                                                                          \
+        return result;                                                             \
+    }
+
+AOT_CU_DEFINE_IPOW(int, unsigned int)
+AOT_CU_DEFINE_IPOW(long, unsigned long)
+AOT_CU_DEFINE_IPOW(long long, unsigned long long)
+AOT_CU_DEFINE_UPOW(unsigned int)
+AOT_CU_DEFINE_UPOW(unsigned long)
+AOT_CU_DEFINE_UPOW(unsigned long long)
+
+/* ------------------------------------------------------------ max, min, sign (NumPy's) */
+
+/* np.maximum / np.minimum: a NaN in either operand gives NaN. */
+AOT_CU_INLINE double aot_cu_fmax(double a, double b) { return (a >= b || a != a) ? a : b; }
+AOT_CU_INLINE double aot_cu_fmin(double a, double b) { return (a <= b || a != a) ? a : b; }
+AOT_CU_INLINE float aot_cu_fmax(float a, float b) { return (a >= b || a != a) ? a : b; }
+AOT_CU_INLINE float aot_cu_fmin(float a, float b) { return (a <= b || a != a) ? a : b; }
+
+/* max / min of integers and bools (clip): minimum(maximum(x, lo), hi), hi wins if lo > hi */
+template <class T> AOT_CU_INLINE T aot_cu_imax(T a, T b) { return a > b ? a : b; }
+template <class T> AOT_CU_INLINE T aot_cu_imin(T a, T b) { return a < b ? a : b; }
+
+/* np.sign for floats: NaN stays NaN, zeros stay zeros. */
+AOT_CU_INLINE double aot_cu_sign(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : x); }
+AOT_CU_INLINE float aot_cu_sign(float x) { return x > 0 ? 1.0f : (x < 0 ? -1.0f : x); }
+
+/* -------------------------------------------------- numerically stable logistic, softplus */
+
+AOT_CU_INLINE double aot_cu_sigmoid(double x)
+{
+    if (x >= 0) return 1.0 / (1.0 + exp(-x));
+    double e = exp(x);
+    return e / (1.0 + e);
+}
+AOT_CU_INLINE float aot_cu_sigmoid(float x)
+{
+    if (x >= 0) return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+AOT_CU_INLINE double aot_cu_softplus(double x)
+{
+    if (x != x) return x;
+    return (x > 0 ? x : 0.0) + log1p(exp(-fabs(x)));
+}
+AOT_CU_INLINE float aot_cu_softplus(float x)
+{
+    if (x != x) return x;
+    return (x > 0 ? x : 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
+/* ----------------------------------------------------------------------------- complex */
+
+/* NumPy's order of complex numbers (its CLT / CLE): by real part, then by imaginary part;
+ * a NaN imaginary part makes the real parts' order count for nothing. */
+template <class T>
+AOT_CU_INLINE bool aot_cu_clt(thrust::complex<T> a, thrust::complex<T> b)
+{
+    return (a.real() < b.real() && !isnan(a.imag()) && !isnan(b.imag()))
+           || (a.real() == b.real() && a.imag() < b.imag());
+}
+template <class T>
+AOT_CU_INLINE bool aot_cu_cle(thrust::complex<T> a, thrust::complex<T> b)
+{
+    return (a.real() < b.real() && !isnan(a.imag()) && !isnan(b.imag()))
+           || (a.real() == b.real() && a.imag() <= b.imag());
+}
+
+/* A complex number is NaN (infinite) when either part is. */
+template <class T> AOT_CU_INLINE bool aot_cu_isnan(thrust::complex<T> z)
+{
+    return isnan(z.real()) || isnan(z.imag());
+}
+template <class T> AOT_CU_INLINE bool aot_cu_isinf(thrust::complex<T> z)
+{
+    return isinf(z.real()) || isinf(z.imag());
+}
+
+/* ------------------------------------------------------------ float -> integer (NumPy's) */
+
+/* As the C runtime's aot_f2i_*: NaN and infinities give 0; otherwise through int64,
+ * wrapping to narrower types (-3.0 -> uint8 253); beyond int64's range, INT64_MIN's low bits
+ * (x86's "integer indefinite", which NumPy shows), never the GPU's saturating conversion. */
+#define AOT_CU_DEFINE_F2I(NAME, T)                                                 \
+    AOT_CU_INLINE T aot_cu_f2i_##NAME(double x)                                    \
+    {                                                                              \
+        if (!(x == x) || isinf(x)) return 0;                                       \
+        if (x >= -9223372036854775808.0 && x < 9223372036854775808.0)              \
+            return (T)(int64_t)x;                                                  \
+        if (x >= 0 && x < 18446744073709551616.0 && (T)-1 > 0 && sizeof(T) == 8)   \
+            return (T)(uint64_t)x;                                                 \
+        return (T)INT64_MIN;                                                       \
+    }
+AOT_CU_DEFINE_F2I(i8, int8_t)
+AOT_CU_DEFINE_F2I(i16, int16_t)
+AOT_CU_DEFINE_F2I(i32, int32_t)
+AOT_CU_DEFINE_F2I(i64, int64_t)
+AOT_CU_DEFINE_F2I(u8, uint8_t)
+AOT_CU_DEFINE_F2I(u16, uint16_t)
+AOT_CU_DEFINE_F2I(u32, uint32_t)
+AOT_CU_DEFINE_F2I(u64, uint64_t)
+
+#endif /* AOTSYM_CUDA_SCALAR_CUH */
