@@ -21,7 +21,8 @@ def __getattr__(name):
     import importlib
     lazy = {"printing": "aotsym.printing", "Module": "aotsym.frontend.module",
             "scan": "aotsym.frontend.scan", "ifelse": "aotsym.frontend.ifelse",
-            "pp": "aotsym.printing", "Mode": "aotsym.frontend.function"}
+            "pp": "aotsym.printing", "Mode": "aotsym.frontend.function",
+            "OpFromGraph": "aotsym.graph.ops.opfromgraph"}
     if name in lazy:
         mod = importlib.import_module(lazy[name])
         if name == "printing":

@@ -8,6 +8,9 @@ formats are kept so tutorial output reads the same:
   ``exp(x)``, ``x.T``, ``sum(x, axis=[0])``, ``x[1:3]``;
 * ``debugprint(v)`` — the tree, one node per line, ``[id A]`` ids, `` |`` indentation; a node
   reached a second time is printed as its line only (its inputs were shown the first time);
+  nodes whose ops hold inner graphs (``OpFromGraph``, later ``scan``/``ifelse``) are followed,
+  as in Theano, by an ``Inner graphs:`` section: each such node's line, then its inner
+  outputs' trees with lines prefixed `` >`` (nested ones get their own entry);
 * ``pydotprint(v, outfile)`` — graphviz through the ``dot`` program when it is installed,
   else the ``.dot`` text and a message saying so.
 
@@ -382,11 +385,15 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, max_inden
     done: set[int] = set()
     lines: list[str] = []
     roots = list(outputs)
+    holders: list = []
     k = 0
     while k < len(roots):
         _debugprint_tree(roots[k], lines, id_of, done, position, print_type, depth,
-                         max_indent, stop_on_name, roots)
+                         max_indent, stop_on_name, roots, holders=holders)
         k += 1
+    if holders:
+        _debugprint_inner(holders, lines, id_of, done, print_type, depth, max_indent,
+                          stop_on_name)
     text = "\n".join(lines) + "\n"
     if file == "str":
         return text
@@ -411,10 +418,37 @@ def _debugprint_line(var, id_of, position, print_type, prefix):
     return prefix + label
 
 
+def _debugprint_inner(holders, lines, id_of, done, print_type, depth, max_indent,
+                      stop_on_name):
+    """Theano's "Inner graphs:" section: per node holding inner graphs (nested ones too,
+    as they are reached), its line, then each inner output's tree prefixed `` >``."""
+    from aotsym.graph.inner import inner_graphs_of
+    lines += ["", "Inner graphs:"]
+    seen: set[int] = set()
+    k = 0
+    while k < len(holders):
+        node = holders[k]
+        k += 1
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        lines.append("")
+        lines.append(_debugprint_line(node.outputs[0], id_of, None, print_type, ""))
+        for graph in inner_graphs_of(node.op):
+            roots = list(graph.outputs)
+            j = 0
+            while j < len(roots):
+                _debugprint_tree(roots[j], lines, id_of, done, None, print_type, depth,
+                                 max_indent, stop_on_name, roots, holders=holders,
+                                 prefix=" >")
+                j += 1
+
+
 def _debugprint_tree(root, lines, id_of, done, position, print_type, depth, max_indent,
-                     stop_on_name, roots):
+                     stop_on_name, roots, holders=None, prefix=""):
     # Stack of (variable, prefix for its line, prefix for its children's lines, level).
-    stack = [(root, "", "", 0)]
+    # ``holders`` collects the nodes holding inner graphs; ``prefix`` starts every line.
+    stack = [(root, prefix, prefix, 0)]
     while stack:
         var, line_prefix, child_prefix, level = stack.pop()
         line = _debugprint_line(var, id_of, position, print_type, line_prefix)
@@ -431,6 +465,8 @@ def _debugprint_tree(root, lines, id_of, done, position, print_type, depth, max_
             continue
         lines.append(line)
         done.add(id(node))
+        if holders is not None and getattr(node.op, "inner_graphs", None):
+            holders.append(node)
         if 0 <= depth <= level + 1 or (stop_on_name and var.name is not None and level > 0):
             continue
         ins = node.inputs

@@ -324,8 +324,23 @@ def rebuild(node, inputs, op=None) -> Apply:
 # ---------------------------------------------------------------------------- traversal
 
 
-def toposort(outputs) -> list[Apply]:
-    """Apply nodes reachable from ``outputs``, every node after the nodes it reads."""
+def _inner_outputs(node) -> list:
+    """Outputs of the inner graphs ``node``'s op holds (see :mod:`aotsym.graph.inner`; found
+    by the ``inner_graphs`` attribute, which this module cannot import the mixin to check)."""
+    graphs = getattr(node.op, "inner_graphs", None)
+    if not graphs:
+        return []
+    return [v for g in graphs for v in g.outputs]
+
+
+def toposort(outputs, enter_inner=False) -> list[Apply]:
+    """Apply nodes reachable from ``outputs``, every node after the nodes it reads.
+
+    ``enter_inner``: also the nodes of the inner graphs of ops that hold them (recursively),
+    each inner graph's nodes in their own order just before the node holding it (inner graphs
+    are closed, so this order is valid for both).  Default: an op holding inner graphs is one
+    node, as every pass that does not explicitly enter sees it.
+    """
     order: list[Apply] = []
     done: set[int] = set()
     stack = [(v.owner, False) for v in reversed(list(outputs)) if v.owner is not None]
@@ -341,17 +356,27 @@ def toposort(outputs) -> list[Apply]:
         for inp in reversed(node.inputs):
             if inp.owner is not None and id(inp.owner) not in done:
                 stack.append((inp.owner, False))
+        if enter_inner:
+            for inp in reversed(_inner_outputs(node)):
+                if inp.owner is not None and id(inp.owner) not in done:
+                    stack.append((inp.owner, False))
     return order
 
 
-def graph_inputs(outputs) -> list[Variable]:
-    """Variables without an owner (inputs and constants) that ``outputs`` depend on."""
+def graph_inputs(outputs, enter_inner=False) -> list[Variable]:
+    """Variables without an owner (inputs and constants) that ``outputs`` depend on;
+    ``enter_inner``: with those of inner graphs (their placeholders and constants) too."""
     seen, result = set(), []
     for v in outputs:
         if v.owner is None and id(v) not in seen:
             seen.add(id(v))
             result.append(v)
-    for node in toposort(outputs):
+    for node in toposort(outputs, enter_inner):
+        if enter_inner:
+            for v in _inner_outputs(node):
+                if v.owner is None and id(v) not in seen:
+                    seen.add(id(v))
+                    result.append(v)
         for v in node.inputs:
             if v.owner is None and id(v) not in seen:
                 seen.add(id(v))
@@ -359,13 +384,14 @@ def graph_inputs(outputs) -> list[Variable]:
     return result
 
 
-def ancestors(outputs) -> list[Variable]:
-    """Every variable ``outputs`` depend on, themselves included."""
+def ancestors(outputs, enter_inner=False) -> list[Variable]:
+    """Every variable ``outputs`` depend on, themselves included (``enter_inner``: and every
+    variable of the inner graphs on the way)."""
     result, seen = [], set()
-    for v in graph_inputs(outputs):
+    for v in graph_inputs(outputs, enter_inner):
         seen.add(id(v))
         result.append(v)
-    for node in toposort(outputs):
+    for node in toposort(outputs, enter_inner):
         for v in node.outputs:
             if id(v) not in seen:
                 seen.add(id(v))
@@ -373,17 +399,24 @@ def ancestors(outputs) -> list[Variable]:
     return result
 
 
-def clients(outputs) -> dict[int, list[tuple[Apply, int]]]:
-    """For each variable id, the (node, input position) pairs that read it."""
+def clients(outputs, enter_inner=False) -> dict[int, list[tuple[Apply, int]]]:
+    """For each variable id, the (node, input position) pairs that read it (``enter_inner``:
+    inner nodes reading inner variables too; an inner graph's outputs are read by no node)."""
     result: dict[int, list] = {}
-    for node in toposort(outputs):
+    for node in toposort(outputs, enter_inner):
         for i, v in enumerate(node.inputs):
             result.setdefault(id(v), []).append((node, i))
     return result
 
 
 def clone_replace(outputs, replace: dict) -> list[Variable]:
-    """Rebuild ``outputs`` with the variables in ``replace`` substituted (iteratively)."""
+    """Rebuild ``outputs`` with the variables in ``replace`` substituted (iteratively).
+
+    It never enters inner graphs: they are closed (every free variable is one of their own
+    placeholders), so no outer variable occurs inside one, and a node whose op holds inner
+    graphs is rebuilt on its substituted outer inputs with its op unchanged.  To substitute
+    inside an inner graph, rebuild it (``InnerGraph.with_outputs``) and the op
+    (``with_inner_graphs``)."""
     memo = {id(k): v for k, v in replace.items()}
     for node in toposort(outputs):
         new_inputs = [memo.get(id(v), v) for v in node.inputs]

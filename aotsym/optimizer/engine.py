@@ -303,8 +303,14 @@ class PassContext:
 
 
 def run_stages(fgraph: FunctionGraph, stages, ctx: PassContext) -> FunctionGraph:
+    """``stages`` in order on ``fgraph``; then, for ops that hold inner graphs (``scan``,
+    ``ifelse``, ``OpFromGraph``), the same ``stages`` inside each inner graph, recursively
+    (:func:`aotsym.optimizer.inner.optimize_inner_graphs`: one more stage line,
+    ``inner_graphs``, and only when some node holds an inner graph)."""
     with traced_as(None):  # a pass says which user line each node it makes stands for
-        return _run_stages(fgraph, stages, ctx)
+        fgraph = _run_stages(fgraph, stages, ctx)
+        from aotsym.optimizer.inner import optimize_inner_graphs
+        return optimize_inner_graphs(fgraph, stages, ctx)
 
 
 def _run_stages(fgraph, stages, ctx):

@@ -5,7 +5,9 @@ Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).
 ==================  =====================================================================
 stage               what it does
 ==================  =====================================================================
+inline              OpFromGraph -> its body, inlined (:mod:`.inner`; backends lack the op)
 merge               re-intern nodes: equal subexpressions become one (:mod:`.cleanup`)
+prune_outputs       ops holding inner graphs drop the outputs nobody reads (:mod:`.inner`)
 fold                constant folding alone (FAST_COMPILE)
 canonicalize        one spelling per expression (:mod:`.canonicalize`) + constant folding
 stabilize           numerically safe forms (:mod:`.stabilize`), canonical rules kept on
@@ -16,9 +18,12 @@ fuse_reductions     elementwise producer + reduction -> one FusedReduce (:mod:`.
 inplace             outputs written over dead input buffers (:mod:`.inplace`)
 ==================  =====================================================================
 
-Modes: ``FAST_COMPILE`` = merge, fold, fuse_elementwise; ``FAST_RUN`` (and ``PROFILE_MODE``)
-= all of them in the order above; ``DEBUG_MODE`` = FAST_RUN with every rewrite checked by
-:mod:`.debug`.
+Modes: ``FAST_COMPILE`` = inline, merge, prune_outputs, fold, fuse_elementwise;
+``FAST_RUN`` (and ``PROFILE_MODE``) = all of them in the order above except fold;
+``DEBUG_MODE`` = FAST_RUN with every rewrite checked by :mod:`.debug`.
+
+After the stages of the list, :func:`~aotsym.optimizer.engine.run_stages` runs the same list
+inside every inner graph of the result (:mod:`.inner`), recursively.
 """
 
 from __future__ import annotations
@@ -31,12 +36,15 @@ from aotsym.optimizer.canonicalize import CANONICALIZE_RULES, SIMPLIFY_RULES
 from aotsym.optimizer.cleanup import FOLD_RULES, merge_graph
 from aotsym.optimizer.engine import OptimizerStats, PassContext, Stage, run_stages
 from aotsym.optimizer.fusion import fuse_elementwise, fuse_reductions
+from aotsym.optimizer.inner import inline_graphs, prune_unused_outputs
 from aotsym.optimizer.inplace import insert_inplace
 from aotsym.optimizer.specialize import SPECIALIZE_RULES
 from aotsym.optimizer.stabilize import STABILIZE_RULES
 
 STAGES = {s.name: s for s in [
+    Stage("inline", run=inline_graphs),
     Stage("merge", run=merge_graph),
+    Stage("prune_outputs", run=prune_unused_outputs),
     Stage("fold", rules=FOLD_RULES),
     Stage("canonicalize", rules=FOLD_RULES + CANONICALIZE_RULES),
     Stage("stabilize", rules=FOLD_RULES + STABILIZE_RULES + CANONICALIZE_RULES),
@@ -47,10 +55,10 @@ STAGES = {s.name: s for s in [
     Stage("inplace", run=insert_inplace),
 ]}
 
-FAST_RUN = ["merge", "canonicalize", "stabilize", "specialize", "blas", "fuse_elementwise",
-            "fuse_reductions", "inplace"]
+FAST_RUN = ["inline", "merge", "prune_outputs", "canonicalize", "stabilize", "specialize",
+            "blas", "fuse_elementwise", "fuse_reductions", "inplace"]
 MODES = {
-    "FAST_COMPILE": ["merge", "fold", "fuse_elementwise"],
+    "FAST_COMPILE": ["inline", "merge", "prune_outputs", "fold", "fuse_elementwise"],
     "FAST_RUN": FAST_RUN,
     "PROFILE_MODE": FAST_RUN,
     "DEBUG_MODE": FAST_RUN,

@@ -1,0 +1,9 @@
+"""``aotsym.compile``: Theano's ``theano.compile`` names, for ported code.
+
+Beside the pipeline: re-exports only.  ``aotsym.compile.builders.OpFromGraph`` is
+:class:`aotsym.graph.ops.opfromgraph.OpFromGraph`; ``function`` is ``aotsym.function``.
+"""
+
+from aotsym.compile import builders  # noqa: F401
+from aotsym.compile.builders import OpFromGraph  # noqa: F401
+from aotsym.frontend.function import In, Mode, function  # noqa: F401
