@@ -3,6 +3,14 @@
 The pipeline, one direction of flow::
 
     user code -> frontend -> graph (IR) -> optimizer -> emit_c / emit_cuda -> build -> module
+
+Importing ``aotsym`` loads the configuration, the IR and ``aotsym.tensor``; the frontend's
+names (``function``, ``shared``, ``grad``, ``Module`` ...) are loaded on first use, so a later
+stage imported on its own (``import aotsym.build``) does not pull the frontend in.
+
+Not implemented yet: ``scan``, ``map``, ``reduce``, ``foldl``, ``foldr``, ``ifelse`` (and
+Theano's ``aotsym.ifelse.ifelse``, ``aotsym.scan_module``).  Using one raises
+:class:`FeatureNotImplemented`, a NotImplementedError saying what to write instead.
 """
 
 __version__ = "0.1.0"
@@ -10,24 +18,56 @@ __version__ = "0.1.0"
 from aotsym.config import config  # noqa: E402,F401
 from aotsym import graph as _graph  # noqa: E402,F401  (installs Variable methods)
 from aotsym import tensor  # noqa: E402,F401
-from aotsym.frontend.function import In, function  # noqa: E402,F401
-from aotsym.frontend.grad import grad  # noqa: E402,F401
-from aotsym.frontend.shared import SharedVariable, shared  # noqa: E402,F401
 from aotsym.graph.basic import Variable  # noqa: E402,F401
 from aotsym.resources import runtime_dir  # noqa: E402,F401
 
+# name -> (module, attribute; None: the module itself), imported on first use
+_LAZY = {
+    "function": ("aotsym.frontend.function", "function"),
+    "In": ("aotsym.frontend.function", "In"),
+    "Mode": ("aotsym.frontend.function", "Mode"),
+    "grad": ("aotsym.frontend.grad", "grad"),
+    "shared": ("aotsym.frontend.shared", "shared"),
+    "SharedVariable": ("aotsym.frontend.shared", "SharedVariable"),
+    "Module": ("aotsym.frontend.module", "Module"),
+    "printing": ("aotsym.printing", None),
+    "pp": ("aotsym.printing", "pprint"),
+    "OpFromGraph": ("aotsym.graph.ops.opfromgraph", "OpFromGraph"),
+}
+
+
+class FeatureNotImplemented(NotImplementedError, ImportError):
+    """A Theano feature aotsym does not have yet.  It is also an ImportError, so that
+    ``from aotsym import scan`` reports this message, and code that probes for a feature by
+    catching ImportError finds it missing."""
+
+
+_LOOP_HINT = ("use T.switch(cond, a, b) for an elementwise choice, or a Python loop over a "
+              "fixed count (for i in range(n): ...), which unrolls into the graph")
+NOT_IMPLEMENTED = {
+    "scan": f"aotsym.scan is not implemented yet; {_LOOP_HINT}",
+    "scan_module": f"aotsym.scan_module (aotsym.scan) is not implemented yet; {_LOOP_HINT}",
+    **{name: f"aotsym.{name} is not implemented yet (it is built on aotsym.scan); "
+             f"{_LOOP_HINT}" for name in ("map", "reduce", "foldl", "foldr")},
+    "ifelse": "aotsym.ifelse is not implemented yet; use T.switch(cond, then_value, "
+              "else_value), which computes both branches, or a Python `if` on a value "
+              "known when the function is built",
+}
+
+
+def not_implemented(name: str) -> FeatureNotImplemented:
+    """The error for using the not-yet-implemented feature ``name`` (``"scan"`` ...)."""
+    return FeatureNotImplemented(NOT_IMPLEMENTED[name])
+
 
 def __getattr__(name):
-    import importlib
-    lazy = {"printing": "aotsym.printing", "Module": "aotsym.frontend.module",
-            "scan": "aotsym.frontend.scan", "ifelse": "aotsym.frontend.ifelse",
-            "pp": "aotsym.printing", "Mode": "aotsym.frontend.function",
-            "OpFromGraph": "aotsym.graph.ops.opfromgraph"}
-    if name in lazy:
-        mod = importlib.import_module(lazy[name])
-        if name == "printing":
-            return mod
-        if name == "pp":
-            return mod.pprint
-        return getattr(mod, name)
+    if name in _LAZY:
+        import importlib
+        module, attr = _LAZY[name]
+        mod = importlib.import_module(module)
+        value = mod if attr is None else getattr(mod, attr)
+        globals()[name] = value
+        return value
+    if name in NOT_IMPLEMENTED:
+        raise not_implemented(name)
     raise AttributeError(f"module 'aotsym' has no attribute {name!r}")

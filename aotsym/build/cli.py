@@ -2,8 +2,11 @@
 package (see :mod:`aotsym.build.standalone`).
 
 Part of the build stage (emit_c -> **build** -> module.so).  ``aotsym/cli.py`` registers this
-subcommand through :func:`add_arguments` and :func:`run`.  The stages are printed with their
-times: trace (import the spec, which traces its exports), optimize, emit, compile.
+subcommand through :func:`add_arguments` and :func:`run`.  It runs the spec file (which traces
+its Modules' exports), has each Module assemble its exports, and hands them to the build
+driver (:func:`aotsym.build.driver.build_package`), the path every build takes.  It prints
+the stages with the times the driver reports: trace, optimize (and, per optimizer stage, the
+seconds its stats record), emit, compile.
 
 Compiler flags: ``--cflags`` if given; else ``aotsym.config.cflags`` when the user set it
 (pyproject.toml, AOTSYM_FLAGS, ~/.aotsymrc); else portable flags (``-O3``, and on x86-64
@@ -15,11 +18,17 @@ lacking the instruction sets it was compiled for.
 
 from __future__ import annotations
 
+import keyword
 import os
 import platform
 import runpy
 import sys
 import time
+
+from aotsym.build.blas import NO_BLAS
+from aotsym.build.compiler import compiler_version
+from aotsym.build.driver import BuildOptions, build_package, check_target
+from aotsym.config import config
 
 PORTABLE_CFLAGS = "-O3 -march=x86-64-v2 -mtune=generic" if platform.machine() in (
     "x86_64", "AMD64") else "-O3"
@@ -60,8 +69,13 @@ class _Log:
 
 
 def load_modules(spec: str) -> tuple:
-    """(path, [aotsym.Module]) defined by the spec file (``file.py`` or ``file.py:attr``)."""
-    from aotsym.frontend.module import Module
+    """(path, [aotsym.Module]) defined by the spec file (``file.py`` or ``file.py:attr``).
+
+    The command line is where user code enters: the spec file uses the frontend, and this is
+    the one place the build stage names a frontend class (``aotsym.Module``, to find the
+    spec's Modules).  What it builds, it gets from ``Module.assemble()`` as plain data."""
+    import aotsym
+    Module = aotsym.Module
     path, _, attr = spec.partition(":")
     if ":" in spec and len(path) == 1:  # a Windows drive letter
         path, _, attr = spec[2:].partition(":")
@@ -91,7 +105,13 @@ def load_modules(spec: str) -> tuple:
 def run(args) -> int:
     log = _Log(args.verbose)
     try:
+        check_target(args.target)
+    except NotImplementedError as exc:
+        print(f"aotsym build: {exc}", file=sys.stderr)
+        return 2
+    try:
         return _build(args, log)
+    # ImportError: the spec file's own imports
     except (FileNotFoundError, ValueError, TypeError, ImportError, NotImplementedError,
             RuntimeError) as exc:
         print(f"aotsym build: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -99,17 +119,6 @@ def run(args) -> int:
 
 
 def _build(args, log) -> int:
-    from aotsym.build import compiler
-    from aotsym.build.blas import NO_BLAS, find_blas
-    from aotsym.build.standalone import c_returns_single, plan_exports, signature_doc, \
-        write_package
-    from aotsym.config import config
-    from aotsym.emit_c import FunctionSpec, emit_module
-
-    if args.target != "c":
-        print("aotsym build: the CUDA target (--target cuda) is not part of this installation "
-              "yet; build with --target c", file=sys.stderr)
-        return 2
     t = time.perf_counter()
     path, modules = load_modules(args.spec)
     if args.name and len(modules) > 1:
@@ -125,34 +134,44 @@ def _build(args, log) -> int:
         cflags = config.cflags
     else:
         cflags = PORTABLE_CFLAGS
+    options = BuildOptions.from_config(cflags=cflags, target=args.target,
+                                       profile=args.profile or args.mode == "PROFILE_MODE")
     for mod in modules:
         if args.name and len(modules) == 1 and args.name != mod.name:
-            from aotsym.frontend.module import _check_name
-            _check_name(args.name, "--name")
+            if not args.name.isidentifier() or keyword.iskeyword(args.name):
+                raise ValueError(f"--name {args.name!r} is not a valid Python identifier")
             mod.name = args.name
         if not mod.exports:
             raise ValueError(f"Module {mod.name!r} exports no function (@{mod.name}.export)")
-        t = time.perf_counter()
-        plans = plan_exports(mod, mode=args.mode)
-        log(f"optimize  {time.perf_counter() - t:7.2f} s  "
-            + ", ".join(f"{p.name}: {len(p.fgraph)} nodes" for p in plans))
-        t = time.perf_counter()
-        specs = [FunctionSpec(p.name, p.fgraph, c_returns_single(p), signature_doc(p))
-                 for p in plans]
-        emitted = emit_module(specs, profile=args.profile or args.mode == "PROFILE_MODE",
-                              threads=bool(config.openmp))
-        log(f"emit      {time.perf_counter() - t:7.2f} s  {len(emitted.source) // 1024} KB of "
-            f"C, graph hash {emitted.digest()[:16]}")
-        blas = find_blas(config.blas) if emitted.uses_blas else NO_BLAS
-        flags = compiler.compile_flags(cflags, extra=blas.cflags)
-        log.detail(f"compiler: {config.cxx} ({compiler.compiler_version(config.cxx)})")
-        log.detail(f"flags: {' '.join(flags)}")
-        if emitted.uses_blas:
-            log.detail(f"BLAS: {blas.name} {blas.version} (copied beside the module, found "
-                       "through $ORIGIN)" if blas is not NO_BLAS else "BLAS: none (C loops)")
-        final, seconds = write_package(mod, plans, emitted, args.outdir, config.cxx, flags,
-                                       blas, spec_path=path, keep_source=args.keep_source,
-                                       log=log)
-        log(f"compile   {seconds:7.2f} s  {config.cxx} {cflags}")
-        log(f"wrote {final}{os.sep}  (import {mod.name} with {args.outdir} on sys.path)")
+        built = build_package(mod, mod.assemble(), args.outdir, mode=args.mode,
+                              options=options, spec_path=path, keep_source=args.keep_source,
+                              log=log)
+        _report(built, options, log)
+        log(f"wrote {built.path}{os.sep}  (import {mod.name} with {args.outdir} on sys.path)")
     return 0
+
+
+def _report(built, options, log) -> None:
+    """The stages' times and sizes, from what the driver returned (the optimizer's own
+    stats for the optimize stage)."""
+    stats = {name: s for name, s in built.stats.items() if s is not None}
+    seconds = sum(s.seconds for s in stats.values())
+    log(f"optimize  {seconds:7.2f} s  "
+        + ", ".join(f"{name}: {len(fg)} nodes" for name, fg in built.fgraphs.items()))
+    stages: dict = {}
+    for s in stats.values():
+        for stage in s.stages:
+            stages[stage.name] = stages.get(stage.name, 0.0) + stage.seconds
+    fired = sum(r.fired for s in stats.values() for r in s.rules.values())
+    log("            " + ", ".join(f"{name} {sec:.3f} s" for name, sec in stages.items())
+        + f"; {fired} rewrites fired")
+    emitted = built.emitted
+    log(f"emit      {built.seconds['emit']:7.2f} s  {len(emitted.source) // 1024} KB of C, "
+        f"graph hash {emitted.digest()[:16]}")
+    log.detail(f"compiler: {options.cc} ({compiler_version(options.cc)})")
+    log.detail(f"flags: {' '.join(built.flags)}")
+    if emitted.uses_blas:
+        log.detail(f"BLAS: {built.blas.name} {built.blas.version} (copied beside the module, "
+                   "found through $ORIGIN)" if built.blas is not NO_BLAS else
+                   "BLAS: none (C loops)")
+    log(f"compile   {built.seconds['compile']:7.2f} s  {options.cc} {options.cflags}")

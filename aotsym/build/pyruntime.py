@@ -7,7 +7,7 @@ imported by aotsym in-process, and its source is copied into every standalone mo
 
 A generated function's C entry checks its arguments on a fast path (an aligned, native
 ndarray of the declared dtype and ndim, length 1 on broadcastable dimensions).  Anything else
-comes here: ``filter_value`` (Theano's rules and messages, :mod:`aotsym.frontend.checking`)
+comes here: ``filter_value`` (Theano's rules and messages, :mod:`aotsym.graph.checking`)
 converts or rejects each argument, and the C entry is called again with the converted values.
 """
 

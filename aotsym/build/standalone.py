@@ -2,7 +2,9 @@
 numpy and cffi's runtime.
 
 Part of the build stage (emit_c -> **build** -> module.so).  ``aotsym build`` (:mod:`.cli`)
-calls :func:`plan_exports` (trace results to optimized graphs) and :func:`write_package`.  The
+hands a Module's assembled exports to the build driver
+(:func:`aotsym.build.driver.build_package`), which optimizes and emits them as it does for
+``aotsym.function``, then calls :func:`write_package` here to compile the package.  The
 package ``OUTDIR/NAME/`` holds:
 
 * ``_aot<EXT_SUFFIX>``: the cffi extension, the same emitted C as ``aotsym.function`` builds
@@ -10,8 +12,9 @@ package ``OUTDIR/NAME/`` holds:
 * ``__init__.py``: the module users import: the exported functions (the C entry itself when a
   function has no shared state, else a thin wrapper that passes the state in and stores the
   updates after a successful call), the shared values, ``save_state`` / ``load_state``,
-  ``profile``, ``__aotsym__``; Theano's argument checking is embedded
-  (aotsym/frontend/checking.py, aotsym/build/pyruntime.py), so error messages are the ones
+  ``profile``, ``__aotsym__`` (the build: versions, flags, graph hash, and per function what
+  the optimizer did, ``__aotsym__["optimizer"]``); Theano's argument checking is embedded
+  (aotsym/graph/checking.py, aotsym/build/pyruntime.py), so error messages are the ones
   aotsym gives in-process;
 * ``__init__.pyi``: type stubs; ``initial_state.npz``: the shared values at build time;
 * the BLAS shared library when the module links one, found through ``$ORIGIN``: the package
@@ -27,13 +30,14 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 import aotsym
-from aotsym.build import compiler
+from aotsym.build import compiler, pyruntime
+from aotsym.config import config
 from aotsym.emit_c.templates import render
+from aotsym.graph import checking
 
 BUILD_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -44,61 +48,12 @@ _NP_TYPES = {"bool": "np.bool_", "int8": "np.int8", "int16": "np.int16", "int32"
              "complex128": "np.complex128"}
 
 
-@dataclass
-class ExportPlan:
-    """One exported function: its graph (user inputs, then shared values read; outputs, then
-    the new shared values) and what the Python side needs to call it."""
-    name: str
-    fgraph: object
-    arg_names: list
-    shared_in: list        # names of the shared values passed after the arguments
-    updated: list          # names of the shared values the trailing outputs replace
-    n_outputs: int
-    single_output: bool
-    doc: str = ""
-    trace: object = None
-    labels: list = field(default_factory=list)
-
-
-def plan_exports(mod, mode="FAST_RUN", optimize=True) -> list:
-    """The optimized graph and calling convention of every export of ``mod``."""
-    from aotsym.frontend.function import Function
-    plans = []
-    for name, ex in mod.exports.items():
-        outs = ex.outputs[0] if ex.single_output else ex.outputs
-        # FAST_COMPILE: Function only assembles and normalizes the graph (no C build here)
-        fn = Function(ex.inputs, outs, updates=ex.updates, mode="FAST_COMPILE", name=name,
-                      on_unused_input="ignore")
-        fgraph = fn.unoptimized
-        if optimize:
-            fgraph = _optimize(fgraph, mode)
-        labels = []
-        for k, var in enumerate(fgraph.inputs[:len(ex.inputs)]):
-            label = f"{name}() argument {k}" + (f" ({var.name})" if var.name else "")
-            if var.tag.trace is not None:
-                label += f" declared at {var.tag.trace.filename}:{var.tag.trace.lineno}"
-            labels.append(label)
-        plans.append(ExportPlan(
-            name, fgraph, list(ex.arg_names) or [v.name for v in ex.inputs],
-            [v.name for v in fn.shared_vars], [v.name for v in fn.updated], fn.n_outputs,
-            ex.single_output, ex.doc or "", ex.trace, labels))
-    return plans
-
-
-def _optimize(fgraph, mode):
-    try:
-        from aotsym import optimizer
-    except ImportError:
-        return fgraph
-    if not hasattr(optimizer, "optimize"):
-        return fgraph
-    return optimizer.optimize(fgraph, mode=mode)
-
-
 def signature_doc(plan) -> str:
     """The C function's docstring: a text signature (``inspect.signature`` reads it), then
-    the argument and result types."""
-    ins = plan.fgraph.inputs[:len(plan.arg_names)]
+    the argument and result types.  ``plan``: an
+    :class:`~aotsym.build.driver.AssembledFunction` (its graph, optimized or not: the types
+    of inputs and outputs are the same)."""
+    ins = plan.fgraph.inputs[:plan.n_args]
     args = ", ".join(plan.arg_names)
     typed = ", ".join(f"{n}: {v.type}" for n, v in zip(plan.arg_names, ins))
     outs = [str(v.type) for v in plan.fgraph.outputs[:plan.n_outputs]]
@@ -107,7 +62,8 @@ def signature_doc(plan) -> str:
     if plan.doc:
         lines += ["", plan.doc]
     if plan.updated:
-        lines += ["", "Updates the shared values " + ", ".join(plan.updated) + "."]
+        lines += ["", "Updates the shared values " + ", ".join(v.name for v in plan.updated)
+                  + "."]
     return "\n".join(lines)
 
 
@@ -124,14 +80,14 @@ def _python_wrapper(plan) -> list:
     """Lines defining the Python name of an export: the C entry itself when the function has
     no shared state (the fastest call), else a wrapper passing the state in and storing the
     new values after a successful call."""
-    if not plan.shared_in and not plan.updated:
+    if not plan.shared_inputs and not plan.updated:
         return [f"{plan.name} = _fast.{plan.name}"]
     args = ", ".join(plan.arg_names)
-    call = ", ".join(plan.arg_names + [f"{s}._value" for s in plan.shared_in])
+    call = ", ".join(plan.arg_names + [f"{s.name}._value" for s in plan.shared_inputs])
     lines = [f"def {plan.name}({args}):",
              f"    outs = _fast.{plan.name}({call})"]
     for k, s in enumerate(plan.updated):
-        lines.append(f"    {s}._value = outs[{plan.n_outputs + k}]")
+        lines.append(f"    {s.name}._value = outs[{plan.n_outputs + k}]")
     if c_returns_single(plan):
         lines.append("    return outs")
     else:
@@ -146,10 +102,13 @@ def c_returns_single(plan) -> bool:
     return plan.single_output and not plan.updated
 
 
-def write_package(mod, plans, emitted, outdir, cc, flags, blas, spec_path="",
-                  keep_source=False, log=print) -> tuple:
+def write_package(mod, plans, emitted, steps, outdir, cc, flags, blas, stats=None,
+                  spec_path="", keep_source=False, log=print) -> tuple:
     """Compile ``emitted`` and write the package ``outdir/NAME``: (its path, seconds spent
-    compiling).  The package is assembled beside and renamed into place."""
+    compiling).  The package is assembled beside and renamed into place.  ``mod``: the
+    Module (name, docstring, shared values); ``plans``: its exports, assembled; ``steps``:
+    per function the driver's ``step_table`` (what a run-time error or profile row names);
+    ``stats``: per function the optimizer's summary, for ``__aotsym__["optimizer"]``."""
     name = mod.name
     final = os.path.join(outdir, name)
     os.makedirs(outdir, exist_ok=True)
@@ -173,7 +132,7 @@ def write_package(mod, plans, emitted, outdir, cc, flags, blas, spec_path="",
             log(warnings)
         if not keep_source:
             os.remove(c_path)
-        _write_python(mod, plans, emitted, tmp, flags, blas, spec_path, cc)
+        _write_python(mod, plans, emitted, steps, stats, tmp, flags, blas, spec_path, cc)
         if os.path.isdir(final):
             shutil.rmtree(final)
         os.rename(tmp, final)
@@ -183,9 +142,7 @@ def write_package(mod, plans, emitted, outdir, cc, flags, blas, spec_path="",
     return final, seconds
 
 
-def _write_python(mod, plans, emitted, pkg, flags, blas, spec_path, cc):
-    from aotsym.build import pyruntime
-    from aotsym.frontend import checking
+def _write_python(mod, plans, emitted, steps, stats, pkg, flags, blas, spec_path, cc):
     name = mod.name
     shared = list(mod.shared_vars.values())
     np.savez(os.path.join(pkg, "initial_state.npz"),
@@ -194,7 +151,7 @@ def _write_python(mod, plans, emitted, pkg, flags, blas, spec_path, cc):
     for plan in plans:
         ins = plan.fgraph.inputs
         types = ", ".join(f"ArgType({v.dtype!r}, {tuple(v.broadcastable)!r})" for v in ins)
-        labels = plan.labels + [f"{plan.name}() shared value {s}" for s in plan.shared_in]
+        labels = plan.labels
         outs = plan.fgraph.outputs[:plan.n_outputs]
         ret = [f"NDArray[{_NP_TYPES[v.dtype]}]" for v in outs]
         functions.append({
@@ -215,9 +172,9 @@ def _write_python(mod, plans, emitted, pkg, flags, blas, spec_path, cc):
         "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "functions": {p.name: signature_doc(p).split("\n--\n\n", 1)[1] for p in plans},
         "shared": {s.name: str(s.type) for s in shared},
+        "optimizer": dict(stats or {}),
     }
-    node_names = [tuple(f.node_descriptions) for f in emitted.functions]
-    from aotsym.config import config
+    node_names = [tuple(description for _, description in table) for table in steps]
     checking_src = embedded_source(checking) + (
         f"\n\n\ndef floatx():\n    return {config.floatX!r}\n\n\n"
         "def type_is_symbolic(value):\n    return False\n")

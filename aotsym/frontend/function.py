@@ -1,16 +1,19 @@
 """``aotsym.function``: inputs and outputs in, a callable out.
 
-Part of the frontend (**frontend** -> graph -> optimizer -> emitters -> build).  It builds the
-FunctionGraph (user inputs, then the shared variables read; outputs, then update values),
-runs the optimizer for the mode, and hands the graph to a backend:
+Part of the frontend (**frontend** -> graph -> optimizer -> emitters -> build).  It checks
+what the user passed, assembles the calling convention (:mod:`.assemble`: user inputs, then
+the shared variables read; outputs, then update values; the argument labels) and hands it to
+the build driver (:func:`aotsym.build.driver.build_functions`), which optimizes it for the
+mode and returns a runner:
 
 * FAST_COMPILE: the NumPy reference evaluator;
-* FAST_RUN / PROFILE_MODE: the compiled C module (``aotsym.build``) when a backend is present;
-* DEBUG_MODE: the optimizer checks every rewrite, and results are compared with the evaluator.
+* FAST_RUN / PROFILE_MODE: the compiled C module;
+* DEBUG_MODE: the optimizer checks every rewrite; the reference evaluator runs the result.
 
-A backend is a callable ``run(values) -> results`` over that same ordering.  The ``Function``
-checks the arguments (Theano's rules), calls the backend, and only when it succeeded writes
-all updates at once.
+A runner is a callable ``run(values) -> results`` over that same ordering, with the optimized
+graph (``run.fgraph``) and what the optimizer did (``run.stats``).  The ``Function`` checks
+the arguments (Theano's rules), calls the runner, and only when it succeeded writes all
+updates at once.
 
 The fast path.  The compiled backend also offers ``exact(*values)``: the module's C entry,
 which checks in C that every value is an ndarray of exactly its declared dtype, ndim and
@@ -18,7 +21,7 @@ broadcastable pattern — arguments Theano's rules pass through unchanged, whate
 input's options — and refuses anything else with ``NotImplemented``.  A call with
 positional arguments only (and plain shared variables) goes straight to it; keywords,
 defaults, conversions and argument errors go through ``_check_args`` and ``run``: one set
-of rules (:mod:`aotsym.frontend.checking`), one set of messages.  The C results are fresh
+of rules (:mod:`aotsym.graph.checking`), one set of messages.  The C results are fresh
 arrays by construction (an output that is an input or another output's memory is copied),
 so the fast path copies nothing.
 
@@ -33,22 +36,14 @@ as they were; ``get_value(borrow=True)`` is the variable's array and sees the wr
 
 from __future__ import annotations
 
-import os
-import warnings
-
 import numpy as np
 
+from aotsym.build.driver import BuildOptions, build_functions
 from aotsym.config import config, normalize_mode
-from aotsym.frontend.checking import filter_value
+from aotsym.frontend.assemble import UnusedInputError, assemble  # noqa: F401 (public name)
 from aotsym.frontend.shared import SharedVariable
-from aotsym.graph.basic import Constant, Variable, clone_replace, graph_inputs, user_source_info
-from aotsym.graph.convert import as_tensor_variable
-from aotsym.graph.evaluate import evaluate
-from aotsym.graph.fgraph import FunctionGraph
-
-
-class UnusedInputError(ValueError):
-    pass
+from aotsym.graph.basic import Constant, Variable, user_source_info
+from aotsym.graph.checking import filter_value
 
 
 class In:
@@ -82,43 +77,6 @@ class Mode:
         return f"Mode({self.name!r})"
 
 
-def _normalize_updates(updates):
-    if updates is None:
-        return []
-    items = list(updates.items()) if isinstance(updates, dict) else list(updates)
-    out, seen = [], set()
-    for pair in items:
-        if len(pair) != 2:
-            raise TypeError("updates must be a dict or a list of (shared variable, new value)")
-        var, new = pair
-        if not isinstance(var, SharedVariable):
-            raise TypeError(f"updates: {var!r} is not a shared variable; only aotsym.shared "
-                            "values can be updated")
-        if id(var) in seen:
-            raise ValueError(f"updates: shared variable {var!r} is updated twice")
-        seen.add(id(var))
-        new = as_tensor_variable(new)
-        if new.dtype != var.dtype:
-            from aotsym.graph.types import dtype_kind
-            if dtype_kind(new.dtype) in "fc" and dtype_kind(var.dtype) in "fc" and \
-                    np.can_cast(var.dtype, new.dtype):
-                raise TypeError(
-                    f"updates: the new value of {var!r} has dtype {new.dtype}, the variable "
-                    f"{var.dtype}; cast it explicitly (T.cast(expr, '{var.dtype}')) — this "
-                    "often means a float64 constant crept into a float32 graph")
-            from aotsym.graph.ops.math import cast
-            new = cast(new, var.dtype)
-        if new.ndim != var.ndim:
-            raise TypeError(f"updates: the new value of {var!r} has ndim {new.ndim}, the "
-                            f"variable {var.ndim}")
-        if new.broadcastable != var.broadcastable:
-            from aotsym.graph.ops.math import fill
-            if any(nb and not vb for nb, vb in zip(new.broadcastable, var.broadcastable)):
-                new = fill(var, new)
-        out.append((var, new))
-    return out
-
-
 class Function:
     """A compiled function.  Call it with one value per input (positionally or by name).
 
@@ -132,7 +90,6 @@ class Function:
                  accept_inplace=False, no_default_updates=False, rebuild_strict=True):
         self.name = name
         self.trace = user_source_info()
-        self.label = f"{name}()" if name else _anonymous_label(self.trace)
         self.mode = normalize_mode(mode.name if isinstance(mode, Mode) else mode or config.mode)
         self.allow_input_downcast = allow_input_downcast
         self.profile = profile or self.mode == "PROFILE_MODE"
@@ -157,40 +114,19 @@ class Function:
         self.input_specs = specs
         self.input_vars = [s.variable for s in specs]
         self.input_names = [s.name or s.variable.name for s in specs]
-
         self.single_output = not isinstance(outputs, (list, tuple))
-        out_list = [outputs] if self.single_output else list(outputs)
-        out_vars = [as_tensor_variable(o) for o in out_list]
-        upd = _normalize_updates(updates)
-        targets = out_vars + [new for _, new in upd]
-        if givens:
-            targets = clone_replace(targets, _normalize_givens(givens))
-        self.updated = [var for var, _ in upd]
-
-        used = {id(v) for v in graph_inputs(targets)}
-        for k, spec in enumerate(specs):
-            if id(spec.variable) in used or on_unused_input == "ignore":
-                continue
-            msg = (f"aotsym.function: input {k} ({spec.variable!r}) is not used to compute "
-                   "any output; remove it, or pass on_unused_input='ignore'")
-            if on_unused_input == "raise":
-                raise UnusedInputError(msg)
-            warnings.warn(msg, stacklevel=3)
-        shared_in = [v for v in graph_inputs(targets) if isinstance(v, SharedVariable)]
-        for var in self.updated:
-            if var not in shared_in:
-                shared_in.append(var)
-        self.shared_vars = shared_in
-        fg_inputs = [s.variable for s in specs] + [sv for sv in shared_in]
-        # which input each update output replaces: lets the optimizer write an update into
-        # its variable's own buffer (aotsym.optimizer.inplace, the state rule)
-        update_map = {len(out_vars) + k: len(specs) + shared_in.index(var)
-                      for k, var in enumerate(self.updated)}
-        self.unoptimized = FunctionGraph(fg_inputs, targets, n_updates=len(upd),
-                                         meta={"updates": update_map})
-        self.n_outputs = len(out_vars)
-        self.fgraph, self._run = _build_backend(self.unoptimized, self.mode, self.name,
-                                                self.profile)
+        self.assembled = assemble(
+            self.input_vars, [outputs] if self.single_output else list(outputs), updates,
+            name=name, single_output=self.single_output, givens=givens,
+            on_unused_input=on_unused_input, arg_names=self.input_names, trace=self.trace)
+        self.label = self.assembled.label
+        self.shared_vars = self.assembled.shared_inputs
+        self.updated = self.assembled.updated
+        self.n_outputs = self.assembled.n_outputs
+        self.unoptimized = self.assembled.fgraph
+        (self._run,) = build_functions([self.assembled], self.mode,
+                                       BuildOptions.from_config(profile=self.profile))
+        self.fgraph = self._run.fgraph
         self._exact, self._checked_updates = self._fast_path()
 
     @property
@@ -213,15 +149,12 @@ class Function:
             values[k], given[k] = val, True
         out = []
         for k, spec in enumerate(self.input_specs):
-            var = spec.variable
-            label = f"{self.label} argument {k}" + (f" ({var.name})" if var.name else "")
+            var, label = spec.variable, self.assembled.labels[k]
             if not given[k]:
                 if spec.value is None:
                     raise TypeError(f"{label} is missing ({var.type.describe()}); "
                                     f"{self.label} takes {n} argument{'s' * (n != 1)}")
                 values[k] = spec.value
-            if var.tag.trace:
-                label += f", declared at {var.tag.trace.filename}:{var.tag.trace.lineno}"
             allow = self.allow_input_downcast if spec.allow_downcast is None \
                 else spec.allow_downcast
             out.append(filter_value(values[k], var.type, strict=spec.strict,
@@ -301,31 +234,6 @@ class Function:
         return f"<aotsym.Function {self.label}, mode={self.mode}>"
 
 
-def _anonymous_label(trace) -> str:
-    if trace is None:
-        return "aotsym.function"
-    return f"aotsym.function (made at {os.path.basename(trace.filename)}:{trace.lineno})"
-
-
-def _normalize_givens(givens) -> dict:
-    """``{variable: replacement}`` with replacements converted and their types checked."""
-    pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
-    out = {}
-    for pair in pairs:
-        if len(pair) != 2:
-            raise TypeError("givens must be a dict or a list of (variable, replacement) pairs")
-        old, new = pair
-        if not isinstance(old, Variable):
-            raise TypeError(f"givens: {old!r} is not a symbolic variable")
-        new = as_tensor_variable(new, dtype=old.dtype) if not isinstance(new, Variable) else new
-        if new.dtype != old.dtype or new.ndim != old.ndim:
-            raise TypeError(f"givens: {old!r} ({old.type.describe()}) cannot be replaced by "
-                            f"{new!r} ({new.type.describe()}); the types must match "
-                            f"(T.cast the replacement to {old.dtype})")
-        out[old] = new
-    return out
-
-
 def _aliases(arr, values):
     return any(np.may_share_memory(arr, v) for v in values)
 
@@ -339,56 +247,6 @@ def _fresh(results, inputs):
             r = r.copy()
         out.append(r)
     return out
-
-
-def _reference_runner(fgraph):
-    """The evaluator as a backend.  It runs the nodes in order, so an in-place op's write into
-    a shared variable could come before a later node fails: the inputs an op destroys are
-    copied first (the state changes only when the Function stores the results)."""
-    inputs, outputs = fgraph.inputs, fgraph.outputs
-    destroyed = _destroyed_inputs(fgraph)
-
-    def run(values):
-        values = [np.array(v, copy=True) if k in destroyed else v
-                  for k, v in enumerate(values)]
-        return evaluate(outputs, dict(zip(inputs, values)))
-    return run
-
-
-def _destroyed_inputs(fgraph) -> set:
-    """Indices of the graph inputs some node's ``destroy_map`` writes over (directly or
-    through views, ``view_map``)."""
-    root = {id(v): k for k, v in enumerate(fgraph.inputs)}
-    out = set()
-    for node in fgraph.toposort():
-        for ins in getattr(node.op, "destroy_map", {}).values():
-            for i in ins:
-                k = root.get(id(node.inputs[i]))
-                if k is not None:
-                    out.add(k)
-        for o, ins in getattr(node.op, "view_map", {}).items():
-            k = root.get(id(node.inputs[ins[0]]))
-            if k is not None:
-                root[id(node.outputs[o])] = k
-    return out
-
-
-def _build_backend(fgraph, mode, name, profile):
-    """(optimized graph, runner) for ``mode``; later stages plug in here."""
-    try:
-        from aotsym import optimizer
-    except ImportError:
-        optimizer = None
-    if optimizer is not None and hasattr(optimizer, "optimize"):
-        fgraph = optimizer.optimize(fgraph, mode=mode)
-    if mode in ("FAST_RUN", "PROFILE_MODE"):
-        try:
-            from aotsym.build import compile_fgraph
-        except ImportError:
-            compile_fgraph = None
-        if compile_fgraph is not None:
-            return fgraph, compile_fgraph(fgraph, name=name, profile=profile)
-    return fgraph, _reference_runner(fgraph)
 
 
 def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=None,

@@ -13,7 +13,9 @@ Part of the frontend (**frontend** -> graph -> optimizer -> emitters -> build)::
 ``export`` calls the Python function once with symbolic arguments and records an
 :class:`Export`: its inputs, outputs and ``{shared: new value}`` updates.  The build stage turns
 every export of a module into one function of the generated extension, which owns the shared
-state.  ``mod.function(name)`` compiles one export in-process (same semantics, for tests).
+state: ``mod.assemble()`` gives each export in the calling convention the build driver takes
+(:mod:`.assemble`, the same assembly as ``aotsym.function``).  ``mod.function(name)``
+compiles one export in-process (same semantics, for tests).
 """
 
 from __future__ import annotations
@@ -117,6 +119,15 @@ class Module:
                 user_source_info(), [v.name for v in inputs])
             return fn
         return decorate
+
+    def assemble(self) -> list:
+        """Every export, in order, as an :class:`~aotsym.build.driver.AssembledFunction`
+        (what ``aotsym build`` compiles into this module's package)."""
+        from aotsym.frontend.assemble import assemble
+        return [assemble(ex.inputs, ex.outputs, ex.updates, name=name,
+                         single_output=ex.single_output, on_unused_input="ignore",
+                         arg_names=ex.arg_names, doc=ex.doc or "", trace=ex.trace)
+                for name, ex in self.exports.items()]
 
     def function(self, name, mode=None):
         """Compile one export in-process, as ``aotsym.function`` would."""

@@ -28,7 +28,7 @@ class SharedVariable(Variable):
         self._value = self._filter(value, copy=True)
 
     def _filter(self, value, copy):
-        from aotsym.frontend.checking import filter_value
+        from aotsym.graph.checking import filter_value
         return filter_value(value, self.type, strict=self.strict,
                             allow_downcast=self.allow_downcast,
                             what=f"shared variable {self.name or '<unnamed>'}", copy=copy,

@@ -8,10 +8,10 @@ buffer plan.
 ``optimize(fgraph, mode)`` runs the stages of :mod:`aotsym.optimizer.pipeline` for the mode
 (``FAST_COMPILE``, ``FAST_RUN``, ``DEBUG_MODE`` = FAST_RUN with every rewrite checked,
 ``PROFILE_MODE`` = FAST_RUN) and attaches what it did, an
-:class:`~aotsym.optimizer.engine.OptimizerStats`, as ``fgraph.meta["optimizer_stats"]``;
-:func:`last_stats` returns the most recent one.
+:class:`~aotsym.optimizer.engine.OptimizerStats`, as ``fgraph.meta["optimizer_stats"]``:
+the stats travel with the graph to whatever is built from it (no global keeps them).
 """
 
 from aotsym.optimizer.engine import OptimizerStats, RewriteError  # noqa: F401
 from aotsym.optimizer.memory import MemoryPlan, plan_memory  # noqa: F401
-from aotsym.optimizer.pipeline import STAGES, last_stats, optimize  # noqa: F401
+from aotsym.optimizer.pipeline import STAGES, optimize  # noqa: F401

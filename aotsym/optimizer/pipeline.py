@@ -64,12 +64,10 @@ MODES = {
     "DEBUG_MODE": FAST_RUN,
 }
 
-_LAST: list = []
-
-
 def optimize(fgraph: FunctionGraph, mode: str = "FAST_RUN", stages=None) -> FunctionGraph:
     """The optimized graph for ``mode`` (see the module docstring); ``stages`` overrides the
-    mode's list of stage names.  The stats go to ``result.meta["optimizer_stats"]``."""
+    mode's list of stage names.  The stats go to ``result.meta["optimizer_stats"]`` and
+    travel with the graph to the artifact (no global keeps them)."""
     if mode not in MODES:
         raise ValueError(f"optimize: unknown mode {mode!r}; use one of {', '.join(MODES)}")
     names = MODES[mode] if stages is None else list(stages)
@@ -93,11 +91,4 @@ def optimize(fgraph: FunctionGraph, mode: str = "FAST_RUN", stages=None) -> Func
             gc.enable()
     if checker is not None:
         checker.check_final(result)
-    result = result.with_outputs(result.outputs, optimizer_stats=stats)
-    _LAST[:] = [stats]
-    return result
-
-
-def last_stats() -> OptimizerStats | None:
-    """The stats of the most recent :func:`optimize` call (for the profiler)."""
-    return _LAST[0] if _LAST else None
+    return result.with_outputs(result.outputs, optimizer_stats=stats)

@@ -1,11 +1,21 @@
-"""Input checking for compiled functions and shared variables, Theano's rules.
+"""Input checking: Theano's rules for which value a ``TensorType`` accepts, and as what array.
 
-Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  A value is accepted
-for a ``TensorType`` when its ndim matches, every broadcastable dimension has length 1, and
-its dtype converts without loss — or with loss when the caller allowed downcasting.  Python
-scalars and lists are accepted when their values survive the conversion, and a Python float
-may be rounded to floatX unless downcasting is refused outright (``allow_downcast=False``).
-A float64 array for a float32 input is an error that says how to fix it.
+Part of the graph layer (frontend -> **graph** -> optimizer -> emitters -> build): the value
+rule of the IR's own type, as Theano's ``TensorType.filter`` was.  It lives here, not in the
+frontend, because both ends of the pipeline apply it: the frontend checks ``aotsym.function``
+arguments and shared values with it, and the build stage installs it as a compiled module's
+slow path and embeds this file's source into every standalone package (so an error message is
+the same in-process and in production).  Everything imports the graph layer, so the flow
+stays one way.  Invariant for that embedding: the module imports only numpy at the top, and
+what it needs from aotsym (``floatx``, ``type_is_symbolic``) is a function the standalone
+package redefines.
+
+A value is accepted for a ``TensorType`` when its ndim matches, every broadcastable dimension
+has length 1, and its dtype converts without loss — or with loss when the caller allowed
+downcasting.  Python scalars and lists are accepted when their values survive the conversion,
+and a Python float may be rounded to floatX unless downcasting is refused outright
+(``allow_downcast=False``).  A float64 array for a float32 input is an error that says how to
+fix it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,485 @@
+"""The build driver: one path from assembled functions to an artifact.
+
+Part of the build stage (frontend -> graph -> optimizer -> emit_c -> **build**).  Every way of
+building goes through here — ``aotsym.function`` (:mod:`aotsym.frontend.function`), the
+command line and its standalone packages (:mod:`.cli`, :mod:`.standalone`), the setuptools
+hook (which runs the command line), ``--profile`` and (once it exists) ``--target cuda``::
+
+    AssembledFunction ─► optimize ─► _emit ─► compile (cache | package) ─► load
+      (the frontend)     aotsym.optimizer  aotsym.emit_c   .compiler, .cache   CompiledFunction
+
+* :class:`AssembledFunction` is the input: a function's unoptimized graph in the calling
+  convention (user inputs, then the shared variables read; outputs, then the new values of
+  updated shared variables; ``meta["updates"]``) and the labels its arguments have in error
+  messages.  The frontend assembles it (:mod:`aotsym.frontend.assemble`: only the frontend
+  knows shared variables, givens and the user's options); this stage receives it as data and
+  never imports the frontend.
+* :func:`build_functions` builds functions in-process (``aotsym.function``, ``Module.function``):
+  optimized, then run by the reference evaluator (``FAST_COMPILE``, ``DEBUG_MODE``) or
+  emitted, compiled into the content-hashed cache and loaded (``FAST_RUN``,
+  ``PROFILE_MODE``).  :func:`build_package` builds a Module's exports into a standalone
+  package (:mod:`.standalone` writes its files).  Both optimize with :func:`optimize_graphs`
+  and emit with :func:`_emit`.
+* What the optimizer did travels with the artifact, never through a global: each optimized
+  graph carries its :class:`~aotsym.optimizer.engine.OptimizerStats` as
+  ``meta["optimizer_stats"]``; a :class:`CompiledFunction`'s or reference runner's ``stats``,
+  a :class:`LoadedModule`'s ``stats``, a :class:`PackageBuild`'s ``stats`` and a standalone
+  package's ``__aotsym__["optimizer"]`` (:func:`stats_summary`) are that object or its summary.
+* The C code reports a failing step by its index; :func:`step_table` is the one place that
+  maps indices back to graph nodes and their descriptions.
+
+The call path of a compiled module.  A module is a cffi extension whose one cffi-declared
+function, ``aot_register(key)``, publishes the module's entry points as ``sys.modules[key]``:
+one METH_FASTCALL C function per exported graph, which checks its ndarray arguments in C, runs
+the graph with the GIL released (for inputs of 16k elements and more), and wraps the output
+blocks as ndarrays.  Anything the fast checks reject goes to the Python slow path
+(:mod:`.pyruntime`), which converts or raises Theano's errors, then calls again.  Each function
+also has an *exact* entry, the same C without the slow path: it refuses what its checks
+reject with ``NotImplemented`` (``aotsym.function`` calls it first, see
+:class:`CompiledFunction`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import aotsym
+from aotsym.build import compiler
+from aotsym.build.cache import Cache, cache_key
+from aotsym.build.pyruntime import FunctionSignature, make_slowpath, register
+from aotsym.emit_c import FunctionSpec, emit_module
+from aotsym.graph.checking import filter_value
+from aotsym.graph.evaluate import evaluate
+from aotsym.graph.fgraph import FunctionGraph
+from aotsym.optimizer import optimize
+
+__all__ = ["AssembledFunction", "BuildOptions", "build_functions", "build_package",
+           "build_module", "compile_fgraph", "CompiledFunction", "LoadedModule",
+           "PackageBuild", "argument_labels", "optimize_graphs", "stats_summary",
+           "step_table"]
+
+TARGETS = ("c", "cuda")
+REFERENCE_MODES = ("FAST_COMPILE", "DEBUG_MODE")   # run by the evaluator, not compiled
+
+
+# ------------------------------------------------------------------------------ inputs
+
+
+@dataclass
+class AssembledFunction:
+    """One function, as the frontend hands it to the build stage.
+
+    ``fgraph`` is unoptimized: inputs are the ``n_args`` user arguments, then the shared
+    variables read; outputs are the ``n_outputs`` user outputs, then the new values of the
+    updated shared variables (``fgraph.n_updates``; ``fgraph.meta["updates"]`` maps each such
+    output index to the input index it replaces).  ``name`` is the function's name in a module
+    (an identifier for Module exports); ``label`` names it in messages (``"train()"``);
+    ``labels`` names each input of ``fgraph`` (:func:`argument_labels`).
+    """
+    name: str
+    label: str
+    fgraph: FunctionGraph
+    n_args: int
+    n_outputs: int
+    single_output: bool
+    labels: list
+    arg_names: list
+    doc: str = ""
+    trace: object = None
+
+    @property
+    def shared_inputs(self) -> list:
+        """The shared variables read, in the order they follow the arguments."""
+        return list(self.fgraph.inputs[self.n_args:])
+
+    @property
+    def updated(self) -> list:
+        """The shared variables the trailing outputs replace, in output order."""
+        updates = self.fgraph.meta.get("updates", {})
+        return [self.fgraph.inputs[updates[self.n_outputs + k]]
+                for k in range(self.fgraph.n_updates)]
+
+
+def argument_labels(label: str, inputs, n_args: int | None = None) -> list:
+    """How messages name each input of a function called ``label`` (``"train()"``): the first
+    ``n_args`` (default: all) are ``"train() argument 0 (x) declared at model.py:12"``, the
+    rest ``"train() shared value w"``.  The one place these labels are made: the frontend's
+    checks, a compiled module's slow path and a standalone package all use them."""
+    n_args = len(inputs) if n_args is None else n_args
+    labels = []
+    for k, var in enumerate(inputs):
+        if k >= n_args:
+            labels.append(f"{label} shared value {var.name or k - n_args}")
+            continue
+        text = f"{label} argument {k}" + (f" ({var.name})" if var.name else "")
+        if var.tag.trace is not None:
+            text += f" declared at {var.tag.trace.filename}:{var.tag.trace.lineno}"
+        labels.append(text)
+    return labels
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: the C compiler and its flags, threads, profile counters, BLAS, the cache
+    directory and the target (``"c"``; ``"cuda"`` is not part of this installation yet)."""
+    cc: str = "cc"
+    cflags: str = "-O3 -march=native"
+    threads: bool = True
+    profile: bool = False
+    blas: str = "auto"
+    cache_dir: str | None = None
+    target: str = "c"
+
+    @classmethod
+    def from_config(cls, **overrides) -> "BuildOptions":
+        from aotsym.config import config
+        values = dict(cc=config.cxx, cflags=config.cflags, threads=bool(config.openmp),
+                      blas=config.blas, cache_dir=config.cache_dir)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def check_target(target: str) -> None:
+    """Refuse a target this installation cannot build, before any work is done."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; use one of {', '.join(TARGETS)}")
+    if target != "c":
+        raise NotImplementedError(
+            "the CUDA target (--target cuda) is not part of this installation yet; build "
+            "with --target c")
+
+
+# ------------------------------------------------------------------------------ the stages
+
+
+def optimize_graphs(assembled: list, mode: str) -> list:
+    """The optimized graph of each function (its stats in ``meta["optimizer_stats"]``)."""
+    return [optimize(fn.fgraph, mode=mode) for fn in assembled]
+
+
+def _emit(specs: list, options: BuildOptions):
+    """The emit step, the only one of this stage: ``FunctionSpec``s -> ``EmittedModule``."""
+    return emit_module(specs, profile=options.profile, threads=options.threads)
+
+
+def step_table(spec, emitted_function) -> list:
+    """``[(node, description)]`` of one emitted function, indexed as its C code numbers its
+    steps (the index in a run-time error, the row of a profile counter).  The one place that
+    maps those indices back to the graph."""
+    nodes = spec.fgraph.toposort()
+    descriptions = list(emitted_function.node_descriptions)
+    if len(nodes) != len(descriptions):
+        raise RuntimeError(f"{spec.name}: the emitted code numbers {len(descriptions)} steps, "
+                           f"its graph has {len(nodes)} nodes")
+    return list(zip(nodes, descriptions))
+
+
+def stats_summary(stats) -> dict | None:
+    """What the optimizer did, as plain data (a package's ``__aotsym__``, the profile):
+    ``{"mode", "seconds", "stages": {stage: seconds}, "rewrites": {rule: times fired}}``."""
+    if stats is None:
+        return None
+    rewrites: dict = {}
+    for rule in stats.rules.values():
+        if rule.fired:
+            rewrites[rule.name] = rewrites.get(rule.name, 0) + rule.fired
+    stages: dict = {}
+    for stage in stats.stages:
+        stages[stage.name] = round(stages.get(stage.name, 0.0) + stage.seconds, 6)
+    return {"mode": stats.mode, "seconds": round(stats.seconds, 6), "stages": stages,
+            "rewrites": dict(sorted(rewrites.items()))}
+
+
+# ------------------------------------------------------------------------------ in-process
+
+
+def build_functions(assembled: list, mode: str = "FAST_RUN",
+                    options: BuildOptions | None = None) -> list:
+    """One runner per assembled function: ``run(values) -> list of arrays``, ``values`` and
+    results in the calling convention; ``run.fgraph`` is the optimized graph and
+    ``run.stats`` what the optimizer did.  ``FAST_COMPILE`` and ``DEBUG_MODE`` run on the
+    reference evaluator; the other modes compile one module holding every function
+    (:class:`CompiledFunction`)."""
+    options = options or BuildOptions.from_config()
+    check_target(options.target)
+    fgraphs = optimize_graphs(assembled, mode)
+    if mode in REFERENCE_MODES:
+        return [ReferenceFunction(fg) for fg in fgraphs]
+    specs = [FunctionSpec(fn.name, fg) for fn, fg in zip(assembled, fgraphs)]
+    loaded = build_module(specs, options, labels=[fn.labels for fn in assembled])
+    return [CompiledFunction(loaded, k) for k in range(len(specs))]
+
+
+class ReferenceFunction:
+    """The reference evaluator as a runner (``FAST_COMPILE``, ``DEBUG_MODE``).  It runs the
+    nodes in order, so an in-place op's write into a shared value could come before a later
+    node fails: the inputs an op destroys are copied first (the state changes only when the
+    caller stores the results)."""
+
+    def __init__(self, fgraph):
+        self.fgraph = fgraph
+        self.stats = fgraph.meta.get("optimizer_stats")
+        self._destroyed = _destroyed_inputs(fgraph)
+
+    def __call__(self, values):
+        values = [np.array(v, copy=True) if k in self._destroyed else v
+                  for k, v in enumerate(values)]
+        return evaluate(self.fgraph.outputs, dict(zip(self.fgraph.inputs, values)))
+
+
+def _destroyed_inputs(fgraph) -> set:
+    """Indices of the graph inputs some node's ``destroy_map`` writes over (directly or
+    through views, ``view_map``)."""
+    root = {id(v): k for k, v in enumerate(fgraph.inputs)}
+    out = set()
+    for node in fgraph.toposort():
+        for ins in getattr(node.op, "destroy_map", {}).values():
+            for i in ins:
+                k = root.get(id(node.inputs[i]))
+                if k is not None:
+                    out.add(k)
+        for o, ins in getattr(node.op, "view_map", {}).items():
+            k = root.get(id(node.inputs[ins[0]]))
+            if k is not None:
+                root[id(node.outputs[o])] = k
+    return out
+
+
+@dataclass
+class LoadedModule:
+    """A built, loaded module.  ``c_entries[i]`` is the C function of the i-th FunctionSpec;
+    ``entries[i]`` calls it and, when it fails, names the failing node with the source line
+    of *these* specs (a module is shared by every identical graph of the process, wherever
+    the user made it); ``exact_entries[i]`` is its exact entry (NotImplemented for arguments
+    that are not exactly the declared types, no node description)."""
+    key: str
+    path: str
+    fast: object
+    c_entries: list
+    entries: list
+    emitted: object
+    from_cache: bool
+    exact_entries: list
+    steps: list           # per spec, step_table(): (node, description) per C step index
+    specs: list = field(default_factory=list)
+
+    @property
+    def nodes(self) -> list:
+        """Per spec, the nodes in the order the C code numbers them."""
+        return [[node for node, _ in table] for table in self.steps]
+
+    @property
+    def stats(self) -> list:
+        """Per spec, what the optimizer did (None for a graph built unoptimized)."""
+        return [spec.fgraph.meta.get("optimizer_stats") for spec in self.specs]
+
+
+_LOADED: dict = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def build_module(specs, options: BuildOptions | None = None, labels=None) -> LoadedModule:
+    """Emit, compile (or find in the cache) and load one module exporting ``specs`` (graphs
+    as they are: optimizing is :func:`build_functions`' step).  ``labels``: per spec, how
+    messages name its inputs (default: :func:`argument_labels` of every input)."""
+    options = options or BuildOptions.from_config()
+    check_target(options.target)
+    emitted = _emit(specs, options)
+    link = link_options(emitted, options)
+    flags = compiler.compile_flags(options.cflags, extra=link.cflags)
+    key = cache_key({
+        "source": emitted.digest(), "cdef": emitted.cdef, "flags": flags,
+        "link": link.args, "compiler": compiler.compiler_identity(options.cc),
+        "aotsym": aotsym.__version__, "python": compiler.ext_suffix(),
+        "numpy": np.__version__,
+    })
+    with _LOADED_LOCK:
+        loaded = _LOADED.get(key)
+    if loaded is not None:
+        fast, c_entries, path, from_cache = loaded
+        return _wrap(key, fast, c_entries, path, emitted, specs, from_cache)
+    name = f"aotsym_{key[:24]}"
+    so_name = name + compiler.ext_suffix()
+
+    def build(tmp):
+        c_path = os.path.join(tmp, "module.c")
+        compiler.write_cffi_source(name, emitted.source, emitted.cdef, c_path)
+        compiler.compile_extension(c_path, os.path.join(tmp, so_name), options.cc, flags,
+                                   link.args)
+        return [so_name, "module.c"]
+
+    cache = Cache(options.cache_dir or _default_cache_dir())
+    manifest, built = cache.get_or_build(key, build, {
+        "module": name, "functions": [f.name for f in emitted.functions],
+        "compiler": compiler.compiler_version(options.cc), "flags": flags})
+    ext = load_extension(os.path.join(manifest["dir"], so_name), name)
+    fast = register(ext, f"{name}._aot")
+    c_entries = [getattr(fast, f.name) for f in emitted.functions]
+    if labels is None:
+        labels = [argument_labels(f"{spec.name}()", spec.fgraph.inputs) for spec in specs]
+    signatures = [FunctionSignature(spec.name, spec_labels, [v.type for v in spec.fgraph.inputs])
+                  for spec, spec_labels in zip(specs, labels)]
+    fast._set_slowpath(make_slowpath(signatures, c_entries, filter_value))
+    with _LOADED_LOCK:
+        _LOADED.setdefault(key, (fast, c_entries, manifest["dir"], not built))
+    return _wrap(key, fast, c_entries, manifest["dir"], emitted, specs, not built)
+
+
+def _wrap(key, fast, c_entries, path, emitted, specs, from_cache) -> LoadedModule:
+    steps = [step_table(spec, fn) for spec, fn in zip(specs, emitted.functions)]
+    entries = [described(entry, [d for _, d in table], spec.name)
+               for entry, table, spec in zip(c_entries, steps, specs)]
+    return LoadedModule(key, path, fast, c_entries, entries, emitted, from_cache,
+                        list(fast._exact_entries()), steps, list(specs))
+
+
+def described(entry, descriptions, fname):
+    """``entry`` whose run-time errors name the failing step (op, user line)."""
+    def call(*args):
+        try:
+            return entry(*args)
+        except Exception as exc:
+            error = node_error(exc, descriptions, fname)
+            if error is None:
+                raise
+            raise error from None
+    call.__name__ = fname
+    return call
+
+
+def node_error(exc, descriptions, fname):
+    """The exception ``exc`` raised by a module's C code, with the failing step described
+    (which op, which line of the user's code; ``descriptions`` from :func:`step_table`), as
+    the reference evaluator's NodeError says it; None when ``exc`` names no step."""
+    index = getattr(exc, "aotsym_node", None)
+    if index is None:
+        return None
+    return type(exc)(f"{exc.aotsym_message}\n  while computing {descriptions[index]}\n"
+                     f"  in {fname}()")
+
+
+class CompiledFunction:
+    """The compiled runner of one function: ``run(values) -> list of arrays``.
+
+    ``values`` are in ``fgraph.inputs`` order (user inputs, then shared values), already
+    checked by the caller; results come in ``fgraph.outputs`` order and are fresh arrays the
+    caller owns (the emitted code copies an output that is an input, a constant or shares
+    memory with another output) — except an update written in place into its shared value's
+    buffer, which comes back as that value's array itself (the state rule,
+    :mod:`aotsym.optimizer.inplace`; never a user output).  ``exact(*values)`` is the module's
+    exact entry: the same call without the slow path — the list of results, or
+    ``NotImplemented`` when a value is not exactly of its declared type (the caller checks and
+    converts, then calls ``run``).  Its run-time errors are raw: ``node_error(exc)`` describes
+    them.  ``fgraph`` is the graph compiled, ``stats`` what the optimizer did to it.
+    """
+
+    def __init__(self, loaded, index=0):
+        self.module = loaded
+        self.exact = loaded.exact_entries[index]
+        self._entry = loaded.entries[index]
+        self._descriptions = [d for _, d in loaded.steps[index]]
+        self._name = loaded.emitted.functions[index].name
+        self.fgraph = loaded.specs[index].fgraph
+        self.stats = self.fgraph.meta.get("optimizer_stats")
+
+    def __call__(self, values):
+        return list(self._entry(*values))
+
+    def node_error(self, exc):
+        """The exception to raise for ``exc`` raised by ``exact``: the failing node
+        described, or None when ``exc`` is not a node's failure (raise it as it is)."""
+        return node_error(exc, self._descriptions, self._name)
+
+
+def compile_fgraph(fgraph, name=None, profile=False) -> CompiledFunction:
+    """One graph, as it is (not optimized here), compiled and loaded."""
+    spec = FunctionSpec(name or "function", fgraph)
+    return CompiledFunction(build_module([spec], BuildOptions.from_config(profile=profile)))
+
+
+# ------------------------------------------------------------------------------ packages
+
+
+@dataclass
+class PackageBuild:
+    """What :func:`build_package` made: the package's path, the emitted module, the compiler
+    flags and BLAS used, per function the optimized graph and its stats, and the seconds each
+    stage took (``optimize``, ``emit``, ``compile``)."""
+    path: str
+    emitted: object
+    flags: list
+    blas: object
+    fgraphs: dict
+    seconds: dict
+
+    @property
+    def stats(self) -> dict:
+        return {name: fg.meta.get("optimizer_stats") for name, fg in self.fgraphs.items()}
+
+
+def build_package(module, assembled: list, outdir: str, mode: str = "FAST_RUN",
+                  options: BuildOptions | None = None, spec_path: str = "",
+                  keep_source: bool = False, log=print) -> PackageBuild:
+    """Build ``assembled`` (a Module's exports) into the standalone package
+    ``outdir/module.name`` (see :mod:`.standalone`; ``module`` gives the package its name,
+    docstring and shared values).  The package is compiled whatever ``mode`` is; ``mode``
+    picks the optimizer's stages."""
+    from aotsym.build import standalone
+    from aotsym.build.blas import NO_BLAS, find_blas
+    options = options or BuildOptions.from_config()
+    check_target(options.target)
+    seconds = {}
+    t = time.perf_counter()
+    fgraphs = optimize_graphs(assembled, mode)
+    seconds["optimize"] = time.perf_counter() - t
+    t = time.perf_counter()
+    specs = [FunctionSpec(fn.name, fg, standalone.c_returns_single(fn),
+                          standalone.signature_doc(fn))
+             for fn, fg in zip(assembled, fgraphs)]
+    emitted = _emit(specs, options)
+    seconds["emit"] = time.perf_counter() - t
+    blas = find_blas(options.blas) if emitted.uses_blas else NO_BLAS
+    flags = compiler.compile_flags(options.cflags, extra=blas.cflags)
+    steps = [step_table(spec, fn) for spec, fn in zip(specs, emitted.functions)]
+    path, seconds["compile"] = standalone.write_package(
+        module, assembled, emitted, steps, outdir, options.cc, flags, blas,
+        stats={fn.name: stats_summary(fg.meta.get("optimizer_stats"))
+               for fn, fg in zip(assembled, fgraphs)},
+        spec_path=spec_path, keep_source=keep_source, log=log)
+    return PackageBuild(path, emitted, flags, blas,
+                        {fn.name: fg for fn, fg in zip(assembled, fgraphs)}, seconds)
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+@dataclass
+class LinkOptions:
+    cflags: list
+    args: list
+
+
+def link_options(emitted, options) -> LinkOptions:
+    if not emitted.uses_blas:
+        return LinkOptions([], [])
+    from aotsym.build.blas import find_blas
+    blas = find_blas(options.blas)
+    return LinkOptions(blas.cflags, blas.link_args(rpath=[getattr(blas, "lib_dir", "")]))
+
+
+def load_extension(path: str, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _default_cache_dir() -> str:
+    from aotsym.config import config
+    return config.cache_dir
