@@ -2,8 +2,9 @@
 
 Part of the build stage (frontend -> graph -> optimizer -> emit_c -> **build**).  Every way of
 building goes through here — ``aotsym.function`` (:mod:`aotsym.frontend.function`), the
-command line and its standalone packages (:mod:`.cli`, :mod:`.standalone`), the setuptools
-hook (which runs the command line), ``--profile`` and (once it exists) ``--target cuda``::
+command line and its standalone packages (:mod:`.cli`, :mod:`.standalone`), ``--profile``,
+and, once they exist, the setuptools hook and ``--target cuda`` (:func:`check_target` refuses
+it today)::
 
     AssembledFunction ─► optimize ─► _emit ─► compile (cache | package) ─► load
       (the frontend)     aotsym.optimizer  aotsym.emit_c   .compiler, .cache   CompiledFunction
