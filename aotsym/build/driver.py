@@ -6,8 +6,9 @@ command line and its standalone packages (:mod:`.cli`, :mod:`.standalone`), ``--
 and, once they exist, the setuptools hook and ``--target cuda`` (:func:`check_target` refuses
 it today)::
 
-    AssembledFunction ─► optimize ─► _emit ─► compile (cache | package) ─► load
-      (the frontend)     aotsym.optimizer  aotsym.emit_c   .compiler, .cache   CompiledFunction
+    AssembledFunction ─► optimize ─────────► _emit ────────► compile ─────────► load
+    (the frontend)       aotsym.optimizer    aotsym.emit_c   .compiler + .cache   CompiledFunction
+                                                             or .standalone       a package
 
 * :class:`AssembledFunction` is the input: a function's unoptimized graph in the calling
   convention (user inputs, then the shared variables read; outputs, then the new values of
