@@ -6,9 +6,9 @@ command line and its standalone packages (:mod:`.cli`, :mod:`.standalone`), ``--
 and, once they exist, the setuptools hook and ``--target cuda`` (:func:`check_target` refuses
 it today)::
 
-    AssembledFunction ─► optimize ─────────► _emit ────────► compile ─────────► load
-    (the frontend)       aotsym.optimizer    aotsym.emit_c   .compiler + .cache   CompiledFunction
-                                                             or .standalone       a package
+    AssembledFunction ─► optimize ─► lower ───────────► _emit ───────► compile ─────────► load
+    (the frontend)       aotsym.optimizer (the lowered    aotsym.emit_c  .compiler + .cache
+                                           program)                      or .standalone
 
 * :class:`AssembledFunction` is the input: a function's unoptimized graph in the calling
   convention (user inputs, then the shared variables read; outputs, then the new values of
@@ -20,15 +20,17 @@ it today)::
   optimized, then run by the reference evaluator (``FAST_COMPILE``, ``DEBUG_MODE``) or
   emitted, compiled into the content-hashed cache and loaded (``FAST_RUN``,
   ``PROFILE_MODE``).  :func:`build_package` builds a Module's exports into a standalone
-  package (:mod:`.standalone` writes its files).  Both optimize with :func:`optimize_graphs`
-  and emit with :func:`_emit`.
+  package (:mod:`.standalone` writes its files).  Both optimize with :func:`optimize_graphs`,
+  lower each graph to its program (:func:`aotsym.optimizer.lower_program`, the optimizer's
+  last stage) and render the programs with :func:`_emit`.
 * What the optimizer did travels with the artifact, never through a global: each optimized
   graph carries its :class:`~aotsym.optimizer.engine.OptimizerStats` as
   ``meta["optimizer_stats"]``; a :class:`CompiledFunction`'s or reference runner's ``stats``,
   a :class:`LoadedModule`'s ``stats``, a :class:`PackageBuild`'s ``stats`` and a standalone
   package's ``__aotsym__["optimizer"]`` (:func:`stats_summary`) are that object or its summary.
-* The C code reports a failing step by its index; :func:`step_table` is the one place that
-  maps indices back to graph nodes and their descriptions.
+* The C code reports a failing step by its id number; :func:`step_table` is the one place
+  that maps those numbers back to graph nodes (the lowered program's ``step_nodes``) and
+  their descriptions.
 
 The call path of a compiled module.  A module is a cffi extension whose one cffi-declared
 function, ``aot_register(key)``, publishes the module's entry points as ``sys.modules[key]``:
@@ -59,7 +61,8 @@ from aotsym.emit_c import FunctionSpec, emit_module
 from aotsym.graph.checking import filter_value
 from aotsym.graph.evaluate import evaluate
 from aotsym.graph.fgraph import FunctionGraph
-from aotsym.optimizer import optimize
+from aotsym.optimizer import lower_program, optimize
+from aotsym.optimizer.inplace import Aliasing
 
 __all__ = ["AssembledFunction", "BuildOptions", "build_functions", "build_package",
            "build_module", "compile_fgraph", "CompiledFunction", "LoadedModule",
@@ -170,11 +173,17 @@ def _emit(specs: list, options: BuildOptions):
     return emit_module(specs, profile=options.profile, threads=options.threads)
 
 
+def _spec(name, fgraph, single_output=False, doc="") -> FunctionSpec:
+    """What the renderer gets for one function: its lowered program (the optimizer's last
+    stage, run on the graph as it is)."""
+    return FunctionSpec(name, lower_program(fgraph), single_output, doc)
+
+
 def step_table(spec, emitted_function) -> list:
     """``[(node, description)]`` of one emitted function, indexed as its C code numbers its
-    steps (the index in a run-time error, the row of a profile counter).  The one place that
-    maps those indices back to the graph."""
-    nodes = spec.fgraph.toposort()
+    steps (the id number in a run-time error, the row of a profile counter).  The one place
+    that maps those numbers back to the graph: the lowered program's step table."""
+    nodes = spec.program.step_nodes
     descriptions = list(emitted_function.node_descriptions)
     if len(nodes) != len(descriptions):
         raise RuntimeError(f"{spec.name}: the emitted code numbers {len(descriptions)} steps, "
@@ -213,8 +222,11 @@ def build_functions(assembled: list, mode: str = "FAST_RUN",
     fgraphs = optimize_graphs(assembled, mode)
     if mode in REFERENCE_MODES:
         return [ReferenceFunction(fg) for fg in fgraphs]
-    specs = [FunctionSpec(fn.name, fg) for fn, fg in zip(assembled, fgraphs)]
+    t = time.perf_counter()
+    specs = [_spec(fn.name, fg) for fn, fg in zip(assembled, fgraphs)]
+    lower_s = time.perf_counter() - t
     loaded = build_module(specs, options, labels=[fn.labels for fn in assembled])
+    loaded.seconds["lower"] = lower_s
     return [CompiledFunction(loaded, k) for k in range(len(specs))]
 
 
@@ -236,21 +248,10 @@ class ReferenceFunction:
 
 
 def _destroyed_inputs(fgraph) -> set:
-    """Indices of the graph inputs some node's ``destroy_map`` writes over (directly or
-    through views, ``view_map``)."""
-    root = {id(v): k for k, v in enumerate(fgraph.inputs)}
-    out = set()
-    for node in fgraph.toposort():
-        for ins in getattr(node.op, "destroy_map", {}).values():
-            for i in ins:
-                k = root.get(id(node.inputs[i]))
-                if k is not None:
-                    out.add(k)
-        for o, ins in getattr(node.op, "view_map", {}).items():
-            k = root.get(id(node.inputs[ins[0]]))
-            if k is not None:
-                root[id(node.outputs[o])] = k
-    return out
+    """Indices of the graph inputs some node's ``destroy_map`` writes over (directly, through
+    views or through earlier writes: the optimizer's graph-level alias analysis)."""
+    written = Aliasing(fgraph).written_roots(fgraph)
+    return {k for k, v in enumerate(fgraph.inputs) if v in written}
 
 
 @dataclass
@@ -270,6 +271,7 @@ class LoadedModule:
     exact_entries: list
     steps: list           # per spec, step_table(): (node, description) per C step index
     specs: list = field(default_factory=list)
+    seconds: dict = field(default_factory=dict)   # stage -> seconds this build took
 
     @property
     def nodes(self) -> list:
@@ -292,7 +294,9 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
     messages name its inputs (default: :func:`argument_labels` of every input)."""
     options = options or BuildOptions.from_config()
     check_target(options.target)
+    t = time.perf_counter()
     emitted = _emit(specs, options)
+    seconds = {"emit": time.perf_counter() - t}
     link = link_options(emitted, options)
     flags = compiler.compile_flags(options.cflags, extra=link.cflags)
     key = cache_key({
@@ -305,21 +309,24 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
         loaded = _LOADED.get(key)
     if loaded is not None:
         fast, c_entries, path, from_cache = loaded
-        return _wrap(key, fast, c_entries, path, emitted, specs, from_cache)
+        return _wrap(key, fast, c_entries, path, emitted, specs, from_cache, seconds)
     name = f"aotsym_{key[:24]}"
     so_name = name + compiler.ext_suffix()
 
     def build(tmp):
         c_path = os.path.join(tmp, "module.c")
         compiler.write_cffi_source(name, emitted.source, emitted.cdef, c_path)
+        t0 = time.perf_counter()
         compiler.compile_extension(c_path, os.path.join(tmp, so_name), options.cc, flags,
                                    link.args)
+        seconds["compile"] = time.perf_counter() - t0
         return [so_name, "module.c"]
 
     cache = Cache(options.cache_dir or _default_cache_dir())
     manifest, built = cache.get_or_build(key, build, {
         "module": name, "functions": [f.name for f in emitted.functions],
         "compiler": compiler.compiler_version(options.cc), "flags": flags})
+    t = time.perf_counter()
     ext = load_extension(os.path.join(manifest["dir"], so_name), name)
     fast = register(ext, f"{name}._aot")
     c_entries = [getattr(fast, f.name) for f in emitted.functions]
@@ -328,17 +335,18 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
     signatures = [FunctionSignature(spec.name, spec_labels, [v.type for v in spec.fgraph.inputs])
                   for spec, spec_labels in zip(specs, labels)]
     fast._set_slowpath(make_slowpath(signatures, c_entries, filter_value))
+    seconds["load"] = time.perf_counter() - t
     with _LOADED_LOCK:
         _LOADED.setdefault(key, (fast, c_entries, manifest["dir"], not built))
-    return _wrap(key, fast, c_entries, manifest["dir"], emitted, specs, not built)
+    return _wrap(key, fast, c_entries, manifest["dir"], emitted, specs, not built, seconds)
 
 
-def _wrap(key, fast, c_entries, path, emitted, specs, from_cache) -> LoadedModule:
+def _wrap(key, fast, c_entries, path, emitted, specs, from_cache, seconds) -> LoadedModule:
     steps = [step_table(spec, fn) for spec, fn in zip(specs, emitted.functions)]
     entries = [described(entry, [d for _, d in table], spec.name)
                for entry, table, spec in zip(c_entries, steps, specs)]
     return LoadedModule(key, path, fast, c_entries, entries, emitted, from_cache,
-                        list(fast._exact_entries()), steps, list(specs))
+                        list(fast._exact_entries()), steps, list(specs), dict(seconds))
 
 
 def described(entry, descriptions, fname):
@@ -401,7 +409,7 @@ class CompiledFunction:
 
 def compile_fgraph(fgraph, name=None, profile=False) -> CompiledFunction:
     """One graph, as it is (not optimized here), compiled and loaded."""
-    spec = FunctionSpec(name or "function", fgraph)
+    spec = _spec(name or "function", fgraph)
     return CompiledFunction(build_module([spec], BuildOptions.from_config(profile=profile)))
 
 
@@ -441,8 +449,7 @@ def build_package(module, assembled: list, outdir: str, mode: str = "FAST_RUN",
     fgraphs = optimize_graphs(assembled, mode)
     seconds["optimize"] = time.perf_counter() - t
     t = time.perf_counter()
-    specs = [FunctionSpec(fn.name, fg, standalone.c_returns_single(fn),
-                          standalone.signature_doc(fn))
+    specs = [_spec(fn.name, fg, standalone.c_returns_single(fn), standalone.signature_doc(fn))
              for fn, fg in zip(assembled, fgraphs)]
     emitted = _emit(specs, options)
     seconds["emit"] = time.perf_counter() - t

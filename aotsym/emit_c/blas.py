@@ -109,8 +109,7 @@ def _accumulated(fe, node, pos, beta_expr):
     z = node.inputs[0]
     out = node.outputs[0]
     zr, outr = fe.ref(z), fe.ref(out)
-    if node.op.inplace and fe.can_write_inplace(z, pos):
-        fe.share_storage(out, z)
+    if fe.step.writes_inplace(0):
         return ["aot_copy_shape(&" + outr + ", &" + zr + ");",
                 f"if (aot_blas_writable(&{zr})) {{",
                 f"    aot_share(&{outr}, &{zr});",

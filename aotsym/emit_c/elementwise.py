@@ -59,10 +59,10 @@ def elementwise_kernel(module, comment, program, steps, output_refs, in_types, o
     return name, code
 
 
-def lower_elementwise(fe, node, pos, program, steps, output_refs, inplace):
+def lower_elementwise(fe, node, pos, program, steps, output_refs):
     ins, outs = node.inputs, node.outputs
     ndim = outs[0].ndim
-    inplace_ok = {o: i for o, i in inplace if fe.can_write_inplace(ins[i], pos)}
+    inplace_ok = fe.step.inplace()     # {output: input} the lowered program granted
     kernel, code = elementwise_kernel(
         fe.module, str(node.op), program, steps, output_refs, [v.type for v in ins],
         [v.dtype for v in outs], node, restrict=not inplace_ok)
@@ -72,7 +72,6 @@ def lower_elementwise(fe, node, pos, program, steps, output_refs, inplace):
         ref = fe.ref(out)
         if j in inplace_ok:
             src = fe.ref(ins[inplace_ok[j]])
-            fe.share_storage(out, ins[inplace_ok[j]])
             setup.append(f"aot_share(&{ref}, &{src});")
             setup.append(f"aot_copy_shape(&{ref}, &{src});")
             continue
@@ -107,14 +106,14 @@ def elemwise_program(op, in_dtypes):
 @lowers("Elemwise")
 def lower_elemwise(fe, node, pos):
     program, steps, refs = elemwise_program(node.op, [v.dtype for v in node.inputs])
-    return lower_elementwise(fe, node, pos, program, steps, refs, node.op.inplace)
+    return lower_elementwise(fe, node, pos, program, steps, refs)
 
 
 @lowers("Composite")
 def lower_composite(fe, node, pos):
     op = node.op
     steps = op.steps([v.dtype for v in node.inputs])
-    return lower_elementwise(fe, node, pos, op.program, steps, op.outputs, op.inplace)
+    return lower_elementwise(fe, node, pos, op.program, steps, op.outputs)
 
 
 def cast_kernel(module, src_dtype, dst_dtype, ndim, where) -> str:
@@ -144,7 +143,7 @@ def converted(fe, node, var, dtype, name):
         f"{name}.strides = {name}_dims + {nd};",
         f"{name}.itemsize = {D.itemsize(dtype)};",
         f"for (int d = 0; d < {nd}; d++) {name}.shape[d] = {ref}.shape[d];",
-        f"if (!rc) rc = aot_alloc(ctx, {fe.position}, &{name});",
+        f"if (!rc) rc = aot_alloc(ctx, {fe.step.id.number}, &{name});",
         f"aot_array *{name}_ops[2] = {{&{name}, &{ref}}};",
         f"if (!rc) aot_loop_arrays({nd}, {name}.shape, 2, {name}_ops, {kernel}, NULL, 1, 0, 0);",
     ]

@@ -1,30 +1,24 @@
-"""From optimized function graphs to the C source of one extension module.
+"""The C renderer: lowered programs to the C source of one extension module.
 
-Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  The emitter translates; it
-does not optimize.  Invariants of the generated code:
+Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  It spells the lowered
+program (:mod:`aotsym.optimizer.program`) and decides nothing the program states: which
+output is a view, which is written in place, when a value is released, which state writes
+are split and committed last, how each output is handed over, each step's id.  What is left
+here is spelling:
 
-* every graph variable is one ``aot_array`` ``v[k]`` (static dtype and ndim; runtime shape and
-  byte strides); inputs and constants are borrowed memory, every other buffer is a pool block
-  with one reference per variable that holds it;
-* the memory plan: a variable's reference is released right after its last reader (views
-  hold their own reference, so a buffer lives as long as any view of it), and the pool hands
-  the memory to the next allocation of that size, warm;
-* outputs are fresh memory the caller owns: an output that is an input, a constant, or a
-  view sharing memory with an earlier output is copied;
-* an in-place op (``destroy_map``) writes into its input only when that buffer is an
-  intermediate nobody reads afterwards; otherwise it gets a fresh buffer (same result);
-* state writes — a BLAS op writing a shared variable's update into that variable's own
-  buffer (the optimizer's state rule, :mod:`aotsym.optimizer.inplace`) — never come before a
-  failure.  They are the last nodes of the schedule, and are emitted in two halves: first
-  every *prepare* (shape checks, the run-time test that the buffer may be written — the
-  argument is writeable, BLAS can write it, it overlaps no other argument — else a fresh
-  buffer, and BLAS-readable operands, copied if need be), then the outputs are handed over
-  and the entry wraps them as Python objects (``ctx->before_commit``), and only then every
+* every slot of the program is one ``aot_array`` ``v[k]`` (static dtype and ndim; runtime
+  shape and byte strides); arguments and constants are borrowed memory, every other buffer
+  is a pool block with one reference per value that holds it; ``step.release`` drops the
+  references after a step, and the pool hands the memory to the next allocation of its size;
+* a step's id number is the index of its failure reports (``aot_ctx``) and of its profile
+  counters; the module turns a failure into a Python exception naming the op and the
+  user's source line (``describe_node`` of ``program.step_nodes[number]``);
+* a state write's halves: the *prepare* spells the run-time test that the argument's buffer
+  may be written (the argument is writeable, BLAS can write it, it overlaps no other
+  argument — else a fresh buffer) and makes the BLAS operands ready; after every prepare the
+  outputs are handed over and the entry wraps them (``ctx->before_commit``); then every
   *commit* (the BLAS calls, which cannot fail once their operands are ready).  An output
-  written in place is handed back as the caller's own argument array, not a copy;
-* every failure (shape mismatch, empty reduction, out of memory) is reported through the
-  call's ``aot_ctx`` with the node's index; the module turns it into a Python exception that
-  names the op and the user's source line (``describe_node``).
+  written in place is handed back as the caller's own argument array, not a copy.
 
 Each op family's translation lives in its own module (``elementwise``, ``reductions``,
 ``views``, ``blas`` ...) and registers itself with :func:`lowers`; an op without one is an
@@ -41,8 +35,8 @@ import numpy as np
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.errors import EmitError
 from aotsym.emit_c.templates import c_comment, c_string, render
-from aotsym.graph.basic import Constant
 from aotsym.graph.errors import describe_node
+from aotsym.optimizer.program import BLOCK, COMMIT, CONSTANT, NODE, PREPARE
 
 # op class name -> lower(fe, node, pos) -> C text of the node's step
 LOWERINGS: dict = {}
@@ -78,11 +72,15 @@ class Scratch:
 
 @dataclass
 class FunctionSpec:
-    """One exported function: its name in the module and its (optimized) graph."""
+    """One exported function: its name in the module and its lowered program."""
     name: str
-    fgraph: object
+    program: object        # aotsym.optimizer.program.Program
     single_output: bool = False
     doc: str = ""          # the C function's docstring (signature first, Python's convention)
+
+    @property
+    def fgraph(self):
+        return self.program.fgraph
 
 
 @dataclass
@@ -117,26 +115,6 @@ CDEF = """
 int aot_register(const char *key);
 const char *aot_register_error(void);
 """
-
-
-@dataclass
-class CVar:
-    index: int
-    var: object
-    role: str          # "input", "const" or "node"
-    dims: int          # offset of shape (then strides) in the function's dims array
-
-    @property
-    def ref(self) -> str:
-        return f"v[{self.index}]"
-
-    @property
-    def ndim(self) -> int:
-        return self.var.ndim
-
-    @property
-    def itemsize(self) -> int:
-        return D.itemsize(self.var.dtype)
 
 
 class ModuleEmitter:
@@ -174,145 +152,115 @@ class ModuleEmitter:
 
 
 class FunctionEmitter:
-    """Translates one FunctionGraph into ``<prefix>_run`` and its Python entry point."""
+    """Renders one lowered program as ``<prefix>_run`` and its Python entry point.
+
+    Every slot of the program is the frame's ``v[slot]``; the renderer's own temporaries
+    (operands made BLAS-ready for a commit) follow them.  The lowerings read the current
+    step (``self.step``: its id, its outputs' storage) and spell it.
+    """
 
     def __init__(self, module: ModuleEmitter, spec: FunctionSpec, index: int):
         self.module = module
         self.spec = spec
         self.index = index
         self.prefix = f"aot_f{index}"
-        self.fgraph = spec.fgraph
-        self.order = list(self.fgraph.toposort())
-        self.cvars: dict[int, CVar] = {}
-        self.dims_total = 0
-        self.setup: list[str] = []
-        self.root: dict[int, int] = {}      # id(var) -> id(var owning the storage)
-        self.last_use: dict[int, int] = {}  # id(var) -> position of its last reader
-        self.root_last: dict[int, int] = {}  # id(root) -> last reader of any var it holds
-        self.position = 0
-        self.state_args: dict[int, int] = {}   # output index -> input it may be written over
-        self._analyse()
+        self.program = spec.program
+        self.fgraph = self.program.fgraph
+        self.current = self.program     # the program being rendered (a body inside a block)
+        self.scratch_slots: list[Scratch] = []
+        self.commit_texts: dict[int, str] = {}   # step number -> a state write's commit half
+        self.step = None
 
-    # ---------------------------------------------------------------- variables
-    def _declare(self, var, role) -> CVar:
-        cv = CVar(len(self.cvars), var, role, self.dims_total)
-        self.cvars[id(var)] = cv
-        self.dims_total += 2 * var.ndim
-        self.root.setdefault(id(var), id(var))
-        return cv
-
-    def cvar(self, var) -> CVar:
-        cv = self.cvars.get(id(var))
-        if cv is None:
-            if not isinstance(var, Constant):
-                raise EmitError(f"the variable {var!r} is not computed before it is used")
-            cv = self._declare(var, "const")
-            name = self.module.constant(var.data)
-            self.setup.append(f"aot_set_const(&{cv.ref}, (char *){name}, {name}_shape);")
-        return cv
-
+    # ---------------------------------------------------------------- frame slots
     def ref(self, var) -> str:
-        return self.cvar(var).ref
+        index = self.current.slot_of.get(id(var))
+        if index is None:
+            raise EmitError(f"the variable {var!r} is not in the lowered program")
+        return f"v[{index}]"
 
     def scratch(self, ndim, dtype) -> str:
-        """A fresh frame slot (released with the frame)."""
-        return self._declare(Scratch(ndim, dtype), "node").ref
+        """A fresh frame slot that is no value of the program (released with the frame)."""
+        self.scratch_slots.append(Scratch(ndim, dtype))
+        return f"v[{len(self.program.slots) + len(self.scratch_slots) - 1}]"
 
-    def _state_write(self, node):
-        """``(input index, output index)`` when ``node`` is a state write this emitter can
-        split (module docstring), else None: an in-place op of STATE_WRITES over a graph
-        input, whose one output is that input's update and is read by nothing else."""
-        if type(node.op).__name__ not in STATE_WRITES or not getattr(node.op, "inplace", False):
-            return None
-        k = next((j for j, v in enumerate(self.fgraph.inputs) if v is node.inputs[0]), None)
-        out = node.outputs[0]
-        where = [j for j, v in enumerate(self.fgraph.outputs) if v is out]
-        updates = self.fgraph.meta.get("updates", {})
-        if k is None or len(node.outputs) != 1 or len(where) != 1 or \
-                updates.get(where[0]) != k:
-            return None
-        if any(out in n.inputs for n in self.order):
-            return None
-        return k, where[0]
+    def _layout(self) -> list:
+        layout, offset = [], 0
+        for item in list(self.program.slots) + self.scratch_slots:
+            layout.append((offset, item.ndim, D.itemsize(item.dtype)))
+            offset += 2 * item.ndim
+        return layout
 
-    def _analyse(self):
-        for j, var in enumerate(self.fgraph.inputs):
-            cv = self._declare(var, "input")
-            self.setup.append(f"aot_set_input(&{cv.ref}, &in[{j}]);")
-        n = len(self.order)
-        for pos, node in enumerate(self.order):
-            for v in node.inputs:
-                self.last_use[id(v)] = pos
-        for v in self.fgraph.outputs:
-            self.last_use[id(v)] = n  # kept to the end
-
-    # ---------------------------------------------------------------- aliasing
-    def share_storage(self, out_var, in_var):
-        """``out_var`` may alias ``in_var``'s memory (a view or an in-place result)."""
-        root = self.root.get(id(in_var), id(in_var))
-        self.root[id(out_var)] = root
-        self.root_last[root] = max(self._root_last(root), self.last_use.get(id(out_var), -1))
-
-    def _root_last(self, root) -> int:
-        return self.root_last.get(root, self.last_use.get(root, -1))
-
-    def root_role(self, var) -> str:
-        root = self.root.get(id(var), id(var))
-        cv = self.cvars.get(root)
-        return cv.role if cv is not None else "const"
-
-    def can_write_inplace(self, in_var, pos) -> bool:
-        """May the node at ``pos`` overwrite ``in_var``'s buffer: an intermediate that nothing
-        (``in_var``, a view of it, the buffer's other tenants) reads after ``pos``?"""
-        if self.root_role(in_var) != "node":
-            return False
-        return self._root_last(self.root.get(id(in_var), id(in_var))) <= pos
+    def _setup(self) -> list:
+        lines = []
+        for k, index in enumerate(self.program.inputs):
+            lines.append(f"aot_set_input(&v[{index}], &in[{k}]);")
+        for slot in self.program.slots:
+            if slot.role == CONSTANT:
+                name = self.module.constant(slot.var.data)
+                lines.append(f"aot_set_const(&v[{slot.index}], (char *){name}, {name}_shape);")
+        return lines
 
     # ---------------------------------------------------------------- emission
-    def _tail_start(self) -> int:
-        """Position of the first node of the schedule's tail of state writes."""
-        start = len(self.order)
-        while start > 0 and self._state_write(self.order[start - 1]) is not None:
-            start -= 1
-        return start
+    def _render_step(self, step) -> str:
+        self.step = step
+        node, number = step.node, step.id.number
+        if step.kind == PREPARE:
+            split = STATE_WRITES.get(type(node.op).__name__)
+            if split is None:
+                raise EmitError(f"the C backend cannot split the state write {node.op} into "
+                                "a prepare and a commit", node)
+            # one translation gives both halves (they share the operands made ready)
+            prepare, self.commit_texts[number] = split(self, node, number, step.state_arg)
+            return (f"    /* {c_comment(f'{step.id}: {node.op}, prepare')} */\n"
+                    f"    {{\n{prepare}\n    }}")
+        if step.kind == COMMIT:
+            # (the profile times the commit: a node counts one call)
+            return render("step.c.j2", pos=number, body=self.commit_texts.pop(number),
+                          releases=[], comment=c_comment(f"{step.id}: {node.op}, commit"))
+        if step.kind == BLOCK:
+            return render("step.c.j2", pos=number, body=self._render_block(step),
+                          releases=[f"v[{s}]" for s in step.release],
+                          comment=c_comment(f"{step.id}: {node.op}"))
+        lower = LOWERINGS.get(type(node.op).__name__)
+        if lower is None:
+            raise EmitError(f"the C backend has no implementation of the op "
+                            f"{type(node.op).__name__} ({node.op})", node)
+        body = lower(self, node, number)
+        return render("step.c.j2", pos=number, body=body,
+                      releases=[f"v[{s}]" for s in step.release],
+                      comment=c_comment(f"{step.id}: {node.op}"))
+
+    def _render_block(self, step) -> str:
+        """A structured step with one body, inline: the body's inputs borrow the step's
+        input values, its steps run in the same frame, its outputs are handed over to the
+        step's outputs, and every value of the body still held is released."""
+        if len(step.body) != 1:
+            raise EmitError(f"the C backend cannot render {step.node.op}: a structured step "
+                            f"with {len(step.body)} bodies", step.node)
+        (body,) = step.body
+        lines = [f"    aot_set_input(&v[{b}], &v[{o}]);" for b, o in zip(body.inputs,
+                                                                     step.inputs)]
+        outer, self.current = self.current, body
+        try:
+            lines += [self._render_step(s) for s in body.steps]
+        finally:
+            self.current = outer
+        lines += [f"    if (aot_output_{h.how}(ctx, &v[{plan.slot}], &v[{h.slot}])) goto fail;"
+                  for h, plan in zip(body.outputs, step.outputs)]
+        held = sorted({s for s in body.slot_of.values() if self.program.slots[s].role == NODE})
+        lines += [f"    aot_release(&v[{s}]);" for s in held]
+        return "\n".join(lines)
 
     def emit(self) -> dict:
-        steps, commits = [], []
-        tail = self._tail_start()
-        for pos, node in enumerate(self.order):
-            self.position = pos
-            for v in node.inputs:
-                self.cvar(v)
-            for v in node.outputs:
-                self._declare(v, "node")
-            state = self._state_write(node) if pos >= tail else None
-            if state is not None and self._root_last(id(node.inputs[0])) <= pos:
-                # prepare now (may fail: nothing written yet), commit after every prepare;
-                # the frame keeps its buffers to the end (no release between the halves)
-                k, j = state
-                prepare, commit = STATE_WRITES[type(node.op).__name__](self, node, pos, k)
-                self.state_args[j] = k
-                # (the profile times the commit: a node counts one call)
-                steps.append(f"    /* {c_comment(f'{pos}: {node.op}, prepare')} */\n"
-                             f"    {{\n{prepare}\n    }}")
-                commits.append(render("step.c.j2", pos=pos, body=commit, releases=[],
-                                      comment=c_comment(f"{pos}: {node.op}, commit")))
-                continue
-            lower = LOWERINGS.get(type(node.op).__name__)
-            if lower is None:
-                raise EmitError(f"the C backend has no implementation of the op "
-                                f"{type(node.op).__name__} ({node.op})", node)
-            body = lower(self, node, pos)
-            releases = [] if pos >= tail else \
-                [self.cvars[id(v)].ref for v in self._dead_after(node, pos)]
-            steps.append(render("step.c.j2", pos=pos, body=body, releases=releases,
-                                comment=c_comment(f"{pos}: {node.op}")))
-        for v in self.fgraph.outputs:
-            self.cvar(v)
-        finish = self._finish_outputs()
-        layout = [(cv.dims, cv.ndim, cv.itemsize)
-                  for cv in sorted(self.cvars.values(), key=lambda c: c.index)]
-        nvars, ndims = max(1, len(layout)), max(1, self.dims_total)
+        program = self.program
+        steps = [self._render_step(s) for s in program.steps]
+        commits = [self._render_step(s) for s in program.commits]
+        self.step = None
+        finish = [f"if (aot_output_{h.how}(ctx, &out[{j}], &v[{h.slot}])) goto fail;"
+                  for j, h in enumerate(program.outputs)]
+        layout = self._layout()
+        nvars = max(1, len(layout))
+        ndims = max(1, sum(2 * nd for _, nd, _ in layout))
         if nvars * 48 + ndims * 8 <= FRAME_ON_STACK_BYTES:
             frame = [f"int64_t dims[{ndims}];", f"aot_array v[{nvars}];"]
             frame_end = []
@@ -332,36 +280,12 @@ class FunctionEmitter:
             "frame_end": frame_end,
             "nvars": nvars,
             "layout": layout or [(0, 0, 1)],
-            "setup": self.setup,
+            "setup": self._setup(),
             "steps": steps,
             "finish": finish,
             "commits": commits,
-            "n_nodes": max(1, len(self.order)),
+            "n_nodes": max(1, program.n_step_ids),
         }
-
-    def _dead_after(self, node, pos):
-        dead = []
-        seen = set()
-        for v in list(node.inputs) + list(node.outputs):
-            if id(v) in seen:
-                continue
-            seen.add(id(v))
-            cv = self.cvars[id(v)]
-            if cv.role == "node" and self.last_use.get(id(v), -1) <= pos:
-                dead.append(v)
-        return dead
-
-    def _finish_outputs(self) -> list[str]:
-        lines = []
-        taken = set()
-        for j, var in enumerate(self.fgraph.outputs):
-            cv = self.cvar(var)
-            root = self.root.get(id(var), id(var))
-            fresh = self.root_role(var) == "node" and root not in taken
-            taken.add(root)
-            kind = "move" if fresh else "copy"
-            lines.append(f"if (aot_output_{kind}(ctx, &out[{j}], &{cv.ref})) goto fail;")
-        return lines
 
     def entry(self) -> dict:
         fg = self.fgraph
@@ -379,6 +303,7 @@ class FunctionEmitter:
             outs.append({"dims": out_offset, "ndim": var.ndim, "itemsize": D.itemsize(var.dtype),
                          "typenum": D.TYPENUM[var.dtype]})
             out_offset += 2 * var.ndim
+        state_args = [h.state_arg for h in self.program.outputs]
         return {
             "prefix": self.prefix,
             "index": self.index,
@@ -395,10 +320,9 @@ class FunctionEmitter:
             "single": int(self.spec.single_output and len(outs) == 1),
             "typenums": ", ".join(o["typenum"] for o in outs) or "0",
             # per output: the argument whose buffer a state write may have written it in
-            "state_args": ", ".join(str(self.state_args.get(j, -1))
-                                    for j in range(len(outs))) or "-1",
-            "writable_args": sorted(set(self.state_args.values())),
-            "commits": bool(self.state_args),
+            "state_args": ", ".join(map(str, state_args)) or "-1",
+            "writable_args": sorted({k for k in state_args if k >= 0}),
+            "commits": any(k >= 0 for k in state_args),
         }
 
 
@@ -415,8 +339,8 @@ def emit_module(functions: list, profile: bool = False, threads: bool = True,
         entries.append(render("entry.c.j2", **fe.entry(), profile=profile))
         emitted.append(EmittedFunction(
             spec.name, index, [v.type for v in spec.fgraph.inputs],
-            [v.type for v in spec.fgraph.outputs], spec.single_output, len(fe.order),
-            [describe_node(n) for n in fe.order]))
+            [v.type for v in spec.fgraph.outputs], spec.single_output,
+            spec.program.n_step_ids, [describe_node(n) for n in spec.program.step_nodes]))
     defines = (["#define AOT_PROFILE 1"] if profile else []) + \
         ([] if threads else ["#define AOT_NO_THREADS 1"])
     source = render(

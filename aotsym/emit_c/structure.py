@@ -44,7 +44,6 @@ def _int_value(fe, var) -> str:
 def lower_reshape(fe, node, pos):
     x, shp = node.inputs
     (out,) = node.outputs
-    fe.share_storage(out, x)
     lines, temps = converted(fe, node, shp, "int64", "shp")
     lines += [
         f"static const unsigned char bc[{max(1, out.ndim)}] = {{{_bytes(out.broadcastable)}}};",
@@ -58,7 +57,6 @@ def lower_reshape(fe, node, pos):
 def lower_specify_shape(fe, node, pos):
     x, dims = node.inputs[0], node.inputs[1:]
     (out,) = node.outputs
-    fe.share_storage(out, x)
     xr, outr = fe.ref(x), fe.ref(out)
     lines = [f"int64_t want[{max(1, len(dims))}] = {{"
              + (", ".join(_int_value(fe, d) for d in dims) or "0") + "};"]
@@ -135,7 +133,6 @@ def _slicing_lines(fe, node, idx_list, extras, src, dst, what, pos):
 def lower_subtensor(fe, node, pos):
     x, extras = node.inputs[0], node.inputs[1:]
     (out,) = node.outputs
-    fe.share_storage(out, x)
     outr = fe.ref(out)
     lines = _slicing_lines(fe, node, node.op.idx_list, extras, fe.ref(x), outr,
                            c_string(str(node.op)), pos)
@@ -158,8 +155,7 @@ def _target_lines(fe, node, pos):
     x = node.inputs[0]
     out = node.outputs[0]
     xr, outr = fe.ref(x), fe.ref(out)
-    if getattr(node.op, "inplace", False) and fe.can_write_inplace(x, pos):
-        fe.share_storage(out, x)
+    if fe.step.writes_inplace(0):
         return [f"aot_copy_shape(&{outr}, &{xr});", f"aot_share(&{outr}, &{xr});"]
     return [f"aot_copy_shape(&{outr}, &{xr});",
             f"if (!rc) rc = aot_alloc(ctx, {pos}, &{outr});",

@@ -16,7 +16,6 @@ def lower_dimshuffle(fe, node, pos):
     (x,) = node.inputs
     (out,) = node.outputs
     src, dst = fe.ref(x), fe.ref(out)
-    fe.share_storage(out, x)
     dims = []
     for j, d in enumerate(op.new_order):
         if d == "x":

@@ -18,7 +18,7 @@ its memory (``v``, the views of it, views of those ...):
 * no alias is a graph output (the caller gets its value), and ``N`` reads no alias through
   another input;
 * every other reader of every alias is an ancestor of ``N``: it has run before ``N`` in any
-  order the emitter picks, so the write cannot be seen.  (Checking only ancestors keeps the
+  order the schedule takes, so the write cannot be seen.  (Checking only ancestors keeps the
   schedule free; a reader that is not an ancestor could be scheduled after ``N``.)
 
 Decisions are made in topological order and a destroyed buffer's new value is one more alias
@@ -29,19 +29,24 @@ actually does.
 
 The state rule.  Updates are all or nothing: when a call fails, no shared variable has
 changed.  A write into a shared variable's own buffer is therefore allowed only where no
-error can come after it, which the pass arranges and the emitter completes:
+error can come after it, which the pass arranges and the lowering (:mod:`.lower`)
+completes:
 
-* only ``Gemm`` / ``Gemv`` / ``Ger`` write over a shared variable (their checks — shapes,
+* only ``Gemm`` / ``Gemv`` / ``Ger`` (:data:`STATE_WRITE_OPS`) write over a shared variable (their checks — shapes,
   buffers for operands BLAS cannot read — can all be made before the write, and the BLAS call
   itself cannot fail); an elementwise update stays out of place;
 * ``N``'s output is read by nothing but the update: it is no user output (outputs are fresh
   arrays the caller owns, never the state) and no node's input, so ``N`` can run after every
   other node;
 * such nodes are listed in ``fgraph.meta["schedule_last"]``, and the graph's schedule
-  (``FunctionGraph.toposort``) puts them last.  The C emitter then makes every check and
-  allocation of all of them, hands the outputs over, and only then lets them write
-  (:mod:`aotsym.emit_c.emitter`); a write it cannot prove safe at run time (a read-only or
-  overlapping buffer) goes to a fresh buffer instead.
+  (``FunctionGraph.toposort``) puts them last.  The lowering splits each into a prepare step
+  (every check and allocation) and a commit step run after the outputs are handed over; the
+  renderer spells the run-time test that sends a write it cannot prove safe (a read-only or
+  overlapping argument) to a fresh buffer instead.
+
+This pass declares what is safe on the graph; the lowering (:mod:`.lower`) grants each
+declared write on the schedule, where the arguments and the order are known — the one place a
+write in place is decided for the emitters.
 """
 
 from __future__ import annotations
@@ -54,9 +59,17 @@ from aotsym.graph.ops.gemm import Gemm, Gemv, Ger
 
 MAX_ANCESTOR_SEARCH = 10000  # nodes visited to prove a reader runs first; else: no inplace
 
+# The ops that may write over a shared variable (the state rule): every check they make can
+# come before the write.  The lowering (:mod:`.lower`) splits them into prepare and commit.
+STATE_WRITE_OPS = (Gemm, Gemv, Ger)
 
-class _Aliasing:
-    """Memory roots of variables (following view_map) and readers per root."""
+
+class Aliasing:
+    """The graph's memory roots: each variable's ``root`` (the variable whose memory it is:
+    itself, or, following ``view_map`` and ``destroy_map``, the input it views or was written
+    over) and each root's ``aliases``.  The graph-level alias analysis, shared by this pass and
+    the reference runner (which inputs an op may write); the schedule-level one, with the
+    writes actually granted, is the lowering's (:mod:`.lower`)."""
 
     def __init__(self, fgraph):
         self.root: dict = {}
@@ -67,10 +80,15 @@ class _Aliasing:
             for v in node.inputs:
                 if v not in self.root:
                     self._set(v, v)
-            vm = node.op.view_map
+            vm, dm = node.op.view_map, node.op.destroy_map
             for k, o in enumerate(node.outputs):
-                src = vm.get(k)
+                src = vm.get(k) or dm.get(k)
                 self._set(o, self.root[node.inputs[src[0]]] if src else o)
+
+    def written_roots(self, fgraph) -> set:
+        """The roots some op's ``destroy_map`` writes over."""
+        return {self.root[node.inputs[i]] for node in fgraph.toposort()
+                for ins in node.op.destroy_map.values() for i in ins}
 
     def _set(self, v, root):
         self.root[v] = root
@@ -132,7 +150,7 @@ def _is_ancestor(target, node, ancestors_cache, limit=MAX_ANCESTOR_SEARCH):
 
 def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
     """See the module docstring."""
-    alias = _Aliasing(fgraph)
+    alias = Aliasing(fgraph)
     clients = fgraph.clients()
     position = {node: k for k, node in enumerate(fgraph.toposort())}
     outputs = set(fgraph.outputs)
@@ -149,7 +167,7 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
         """The state rule (module docstring): ``node`` may write over the shared variable
         ``root`` only as its own update, read by nothing else, and only a BLAS op."""
         out = node.outputs[out_index]
-        if update_target.get(out) is not root or not isinstance(node.op, (Gemm, Gemv, Ger)):
+        if update_target.get(out) is not root or not isinstance(node.op, STATE_WRITE_OPS):
             return False
         if len(node.outputs) != 1:
             return False

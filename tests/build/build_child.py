@@ -12,10 +12,11 @@ from aotsym import tensor as T
 from aotsym.build import BuildOptions, build_module
 from aotsym.emit_c import FunctionSpec
 from aotsym.graph.fgraph import FunctionGraph
+from aotsym.optimizer import lower_program
 
 aotsym.config.cache_dir = sys.argv[1]
 x = T.vector("x")
-spec = FunctionSpec("twice_plus_one", FunctionGraph([x], [x * 2 + 1]))
+spec = FunctionSpec("twice_plus_one", lower_program(FunctionGraph([x], [x * 2 + 1])))
 start = time.perf_counter()
 loaded = build_module([spec], BuildOptions.from_config(cflags="-O1"))
 seconds = time.perf_counter() - start

@@ -7,6 +7,7 @@ from aotsym.build import BuildOptions, build_module
 from aotsym.emit_c import FunctionSpec
 from aotsym.graph.evaluate import evaluate
 from aotsym.graph.fgraph import FunctionGraph
+from aotsym.optimizer import lower_program
 
 # Correctness tests build at -O1: the same C, compiled fast.  The vectorized paths are
 # exercised at -O3 by the benchmarks and by tests that build with the default flags.
@@ -20,7 +21,8 @@ class Case:
 
 def build(cases, cflags=TEST_CFLAGS, **options):
     """One module for all ``cases``; returns {case name: C entry}."""
-    specs = [FunctionSpec(c.name, FunctionGraph(c.inputs, c.outputs)) for c in cases]
+    specs = [FunctionSpec(c.name, lower_program(FunctionGraph(c.inputs, c.outputs)))
+             for c in cases]
     loaded = build_module(specs, BuildOptions.from_config(cflags=cflags, **options))
     return {c.name: e for c, e in zip(cases, loaded.entries)}
 

@@ -7,6 +7,7 @@ from emit_helpers import Case
 from aotsym import tensor as T
 from aotsym.graph.ops.composite import Composite, FusedReduce
 from aotsym.graph.ops.gemm import Gemm, Gemv, Ger
+from aotsym.graph.ops.opfromgraph import OpFromGraph
 
 
 def cases():
@@ -17,6 +18,8 @@ def cases():
     f = T.fmatrix("f")
     n = T.lmatrix("n")
     s = T.scalar("s")
+    a, c = T.matrix("a"), T.vector("c")
+    body = OpFromGraph([a, c], [T.exp(a) * c + 1, a.T[::-1], (a * c).sum(axis=1)])
     comp = Composite([("mul", None, [("in", 0), ("in", 1)]), ("exp", None, [("step", 0)]),
                       ("neg", None, [("step", 1)])], 2, [("step", 1), ("step", 2)])
     return [
@@ -37,6 +40,8 @@ def cases():
         Case("products", [x, y, v, s], [T.dot(x, y), T.dot(x, v), T.dot(v, v),
                                         Gemm()(x, s, x, y, s), Gemv()(v, s, x, v, s),
                                         Ger()(x, s, v, v), T.dot(T.cast(x, "int64"), v)]),
+        # an op holding an inner graph: a structured step whose body is emitted inline
+        Case("blocks", [x, v], body(x, v) + [body(x * 2, v)[0] - body(x, v)[2]]),
     ]
 
 
@@ -49,6 +54,7 @@ def inputs(name, rng):
         "reductions": [X, X.astype("float32"), N],
         "structure": [X, rng.standard_normal(4), np.int64(2), np.array([0, 3, -1, 1], "int32")],
         "products": [X, Y, rng.standard_normal(4), np.float64(0.5)],
+        "blocks": [X, rng.standard_normal(4)],
     }[name]
 
 

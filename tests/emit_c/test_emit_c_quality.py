@@ -13,12 +13,14 @@ from aotsym.build import compiler
 from aotsym.build.blas import find_blas
 from aotsym.emit_c import FunctionSpec, emit_module
 from aotsym.graph.fgraph import FunctionGraph
+from aotsym.optimizer import lower_program
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def test_generated_c_compiles_without_warnings(tmp_path):
-    specs = [FunctionSpec(c.name, FunctionGraph(c.inputs, c.outputs)) for c in cases()]
+    specs = [FunctionSpec(c.name, lower_program(FunctionGraph(c.inputs, c.outputs)))
+             for c in cases()]
     for profile in (False, True):
         emitted = emit_module(specs, profile=profile)
         c_path = str(tmp_path / f"warn{int(profile)}.c")

@@ -8,6 +8,7 @@ from aotsym import tensor as T
 from aotsym.build import BuildOptions, build_module
 from aotsym.emit_c import FunctionSpec
 from aotsym.graph.fgraph import FunctionGraph
+from aotsym.optimizer import lower_program
 
 
 def test_long_chain_runs_in_recycled_blocks():
@@ -15,7 +16,7 @@ def test_long_chain_runs_in_recycled_blocks():
     y = x
     for _ in range(40):          # unfused: 80 nodes, 80 intermediate arrays
         y = T.tanh(y) * 1.5
-    loaded = build_module([FunctionSpec("chain", FunctionGraph([x], [y]))],
+    loaded = build_module([FunctionSpec("chain", lower_program(FunctionGraph([x], [y])))],
                           BuildOptions.from_config(cflags="-O1"))
     f, stats = loaded.entries[0], loaded.fast._pool_stats
     big = np.linspace(-1, 1, 300_000)             # 2.4 MB per array: large pool blocks
@@ -41,7 +42,8 @@ def test_huge_frames_go_on_the_heap(monkeypatch):
     import aotsym.emit_c.emitter as emitter
     monkeypatch.setattr(emitter, "FRAME_ON_STACK_BYTES", 0)
     x = T.matrix("x")
-    spec = FunctionSpec("heap_frame", FunctionGraph([x], [(x.T * 2).sum(axis=0), x[1:] + 1]))
+    graph = FunctionGraph([x], [(x.T * 2).sum(axis=0), x[1:] + 1])
+    spec = FunctionSpec("heap_frame", lower_program(graph))
     loaded = build_module([spec], BuildOptions.from_config(cflags="-O1"))
     assert "malloc" in loaded.emitted.source.split("aot_f0_run")[1][:2000]
     a = np.arange(6.0).reshape(2, 3)
