@@ -1,14 +1,13 @@
 """The ``aotsym`` command line: ``aotsym build``, ``aotsym config``, ``aotsym --version``.
 
 Beside the pipeline: it parses arguments and hands them to the stage that does the work.  The
-``build`` subcommand belongs to the build stage: when :mod:`aotsym.build.cli` exists it provides
+``build`` subcommand belongs to the build stage: :mod:`aotsym.build.cli` provides
 ``add_arguments(subparser)`` and ``run(args) -> int``, and this module only registers them.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 DESCRIPTION = """\
@@ -18,16 +17,6 @@ aotsym: an ahead-of-time compiler for symbolic tensor programs.
                                      importable extension module
   aotsym config                      show the effective flags and where each comes from
 """
-
-
-def _build_backend():
-    """The build stage's CLI module, or None while it does not exist."""
-    try:
-        return importlib.import_module("aotsym.build.cli")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("aotsym.build", "aotsym.build.cli"):
-            return None
-        raise
 
 
 def _run_config(args) -> int:
@@ -42,13 +31,6 @@ def _run_config(args) -> int:
     return 0
 
 
-def _build_missing(args) -> int:
-    print("aotsym build: the C backend (aotsym.build) is not part of this installation yet; "
-          "use aotsym.function(...) in Python, which runs on the reference evaluator",
-          file=sys.stderr)
-    return 2
-
-
 def make_parser() -> argparse.ArgumentParser:
     from aotsym import __version__
     parser = argparse.ArgumentParser(
@@ -57,14 +39,10 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aotsym {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    backend = _build_backend()
+    from aotsym.build import cli as build_cli
     build = sub.add_parser("build", help="compile a model file into an extension module")
-    if backend is not None:
-        backend.add_arguments(build)
-        build.set_defaults(handler=backend.run)
-    else:
-        build.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        build.set_defaults(handler=_build_missing)
+    build_cli.add_arguments(build)
+    build.set_defaults(handler=build_cli.run)
 
     config = sub.add_parser("config", help="print the effective flags and their sources")
     config.add_argument("-v", "--verbose", action="store_true",

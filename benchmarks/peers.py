@@ -151,8 +151,6 @@ def aotsym_backend(f) -> str:
     run = getattr(f, "_run", None)
     if run is None:
         return "?"
-    mod = getattr(run, "__module__", "") or ""
-    qual = getattr(run, "__qualname__", "") or ""
-    if mod == "aotsym.frontend.function" and qual.startswith("_reference_runner"):
-        return "reference evaluator (NumPy)"
-    return "compiled C module" if not mod.startswith("aotsym.frontend") else mod
+    if getattr(run, "module", None) is not None:
+        return "compiled C module"
+    return "reference evaluator (NumPy)"

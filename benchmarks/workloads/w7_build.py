@@ -96,40 +96,20 @@ def _child(key, n, cache, limit) -> Result:
 
 # ------------------------------------------------------------------- the child process
 
-class _StageTimer:
-    """Times aotsym's stage entry points, where they exist, by wrapping them in place."""
-    STAGES = [("optimize_s", "aotsym.optimizer", "optimize"),
-              ("emit_s", "aotsym.emit_c", "emit_module"),
-              ("cc_s", "aotsym.build.compiler", "compile_extension"),
-              ("backend_s", "aotsym.build", "compile_fgraph")]
-
-    def __init__(self):
-        import importlib
-        self.times = {}
-        for label, modname, attr in self.STAGES:
-            try:
-                mod = importlib.import_module(modname)
-            except ImportError:
-                continue
-            fn = getattr(mod, attr, None)
-            if fn is not None:
-                setattr(mod, attr, self._wrap(label, fn))
-
-    def _wrap(self, label, fn):
-        def timed(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.times[label] = self.times.get(label, 0.0) + time.perf_counter() - t0
-        return timed
-
-
-def _split(times):
-    """The stages in pipeline order; "load" is the backend's time outside emit and cc."""
-    out = {k: times[k] for k in ("optimize_s", "emit_s", "cc_s") if k in times}
-    if "backend_s" in times:
-        out["load_s"] = max(0.0, times["backend_s"] - out.get("emit_s", 0) - out.get("cc_s", 0))
+def _stage_times(f) -> dict:
+    """The seconds of each build stage, as the built function carries them: the optimizer's
+    stats, and the module's own record of lowering, emitting, compiling (absent on a cache
+    hit) and loading."""
+    run = getattr(f, "_run", None)
+    out = {}
+    stats = getattr(run, "stats", None)
+    if stats is not None:
+        out["optimize_s"] = stats.seconds
+    seconds = getattr(getattr(run, "module", None), "seconds", {}) or {}
+    for stage, label in (("lower", "lower_s"), ("emit", "emit_s"), ("compile", "cc_s"),
+                         ("load", "load_s")):
+        if stage in seconds:
+            out[label] = seconds[stage]
     return out
 
 
@@ -142,7 +122,6 @@ def _child_main(key, n, cache):
         from aotsym import tensor as T
         from benchmarks.peers import aotsym_backend
         aotsym.config.cache_dir = cache
-        stages = _StageTimer()
         t0 = time.perf_counter()
         x = T.vector("x", dtype="float64")
         y = chain(x, n, T.sin)
@@ -150,7 +129,7 @@ def _child_main(key, n, cache):
         t0 = time.perf_counter()
         f = aotsym.function([x], y)
         info["function_s"] = time.perf_counter() - t0
-        info.update(_split(stages.times))
+        info.update(_stage_times(f))
         info["backend"] = aotsym_backend(f)
         module = getattr(getattr(f, "_run", None), "module", None)
         if module is not None and hasattr(module, "from_cache"):
