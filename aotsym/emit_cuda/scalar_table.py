@@ -3,7 +3,8 @@
 Part of the CUDA renderer (graph -> optimizer -> **emit_cuda** -> build).  The IR's table
 (:mod:`aotsym.graph.scalar`) says what each scalar op computes; this table says how a CUDA
 kernel writes it.  The layout and placeholders are those of the C table
-(:mod:`aotsym.emit_c.scalar_table`):
+(:mod:`aotsym.emit_c.scalar_table`), and so is most of the content: ``CUDA_SCALAR`` is the
+C table with the rows of ``CUDA_OVERRIDES`` replaced.
 
 ``CUDA_SCALAR`` maps a row's name to an expression template, or to a dict of templates keyed
 by the kind of the compute dtype (``b`` ``i`` ``u`` ``f`` ``c``) with ``*`` as the fallback;
@@ -37,82 +38,45 @@ every spelling with ``nvcc``.
 
 from __future__ import annotations
 
-from aotsym.emit_c.scalar_table import lookup
+from aotsym.emit_c.scalar_table import C_SCALAR, lookup
 
-CUDA_SCALAR: dict[str, str | dict[str, str]] = {
-    "add": {"b": "({0} || {1})", "*": "({0} + {1})"},
-    "sub": "({0} - {1})",
-    "mul": {"b": "({0} && {1})", "*": "({0} * {1})"},
-    "true_div": "({0} / {1})",
+# The rows CUDA spells differently from C (the C renderer's table is the base: the CUDA
+# renderer is the C renderer plus these overrides, as tinygrad's is).  A row overridden here
+# is replaced whole, every dtype kind of it.
+CUDA_OVERRIDES: dict[str, str | dict[str, str]] = {
     "int_div": {"i": "aot_cu_floordiv({0}, {1})", "u": "({1} ? {0} / {1} : 0)",
                 "b": "({0} && {1})", "f": "aot_cu_floordiv({0}, {1})"},
     "mod": {"i": "aot_cu_mod({0}, {1})", "u": "({1} ? {0} % {1} : 0)", "b": "0",
             "f": "aot_cu_mod({0}, {1})"},
-    "pow": {"i": "aot_cu_ipow({0}, {1})", "u": "aot_cu_ipow({0}, {1})",
-            "f": "pow{f}({0}, {1})", "c": "thrust::pow({0}, {1})"},
+    "pow": {"i": "aot_cu_ipow({0}, {1})", "u": "aot_cu_ipow({0}, {1})", "f": "pow{f}({0}, {1})",
+            "c": "thrust::pow({0}, {1})"},
     "maximum": {"f": "aot_cu_fmax({0}, {1})", "*": "(({0}) > ({1}) ? ({0}) : ({1}))"},
     "minimum": {"f": "aot_cu_fmin({0}, {1})", "*": "(({0}) < ({1}) ? ({0}) : ({1}))"},
-    "arctan2": "atan2{f}({0}, {1})",
-
-    "neg": {"b": "(!{0})", "*": "(-{0})"},
     "abs": {"f": "fabs{f}({0})", "i": "(({0}) < 0 ? -({0}) : ({0}))", "u": "{0}", "b": "{0}",
             "c": "thrust::abs({0})"},
     "sgn": {"f": "aot_cu_sign({0})", "i": "((({0}) > 0) - (({0}) < 0))", "u": "(({0}) > 0)",
             "b": "{0}"},
-    "sqr": {"b": "{0}", "*": "({0} * {0})"},
     "sqrt": {"f": "sqrt{f}({0})", "c": "thrust::sqrt({0})"},
-    "reciprocal": "(({T})1 / {0})",
     "exp": {"f": "exp{f}({0})", "c": "thrust::exp({0})"},
-    "exp2": "exp2{f}({0})",
-    "expm1": "expm1{f}({0})",
     "log": {"f": "log{f}({0})", "c": "thrust::log({0})"},
-    "log2": "log2{f}({0})",
-    "log10": "log10{f}({0})",
-    "log1p": "log1p{f}({0})",
     "sin": {"f": "sin{f}({0})", "c": "thrust::sin({0})"},
     "cos": {"f": "cos{f}({0})", "c": "thrust::cos({0})"},
-    "tan": "tan{f}({0})",
-    "arcsin": "asin{f}({0})",
-    "arccos": "acos{f}({0})",
-    "arctan": "atan{f}({0})",
-    "sinh": "sinh{f}({0})",
-    "cosh": "cosh{f}({0})",
     "tanh": {"f": "tanh{f}({0})", "c": "thrust::tanh({0})"},
-    "arcsinh": "asinh{f}({0})",
-    "arccosh": "acosh{f}({0})",
-    "arctanh": "atanh{f}({0})",
-    "erf": "erf{f}({0})",
-    "erfc": "erfc{f}({0})",
     "sigmoid": "aot_cu_sigmoid({0})",
     "softplus": "aot_cu_softplus({0})",
-    "floor": {"f": "floor{f}({0})"},
-    "ceil": {"f": "ceil{f}({0})"},
-    "trunc": {"f": "trunc{f}({0})"},
     "round_half_to_even": {"f": "rint{f}({0})"},
-    "identity": "{0}",
     "conj": {"c": "thrust::conj({0})", "*": "{0}"},
-
     "lt": {"c": "aot_cu_clt({0}, {1})", "*": "({0} < {1})"},
     "le": {"c": "aot_cu_cle({0}, {1})", "*": "({0} <= {1})"},
     "gt": {"c": "aot_cu_clt({1}, {0})", "*": "({0} > {1})"},
     "ge": {"c": "aot_cu_cle({1}, {0})", "*": "({0} >= {1})"},
-    "eq": "({0} == {1})",
-    "neq": "({0} != {1})",
     "isnan": {"f": "isnan({0})", "c": "aot_cu_isnan({0})", "*": "false"},
     "isinf": {"f": "isinf({0})", "c": "aot_cu_isinf({0})", "*": "false"},
-
-    "and_": {"b": "({0} && {1})", "*": "({0} & {1})"},
-    "or_": {"b": "({0} || {1})", "*": "({0} | {1})"},
-    "xor": {"b": "({0} != {1})", "*": "({0} ^ {1})"},
-    "invert": {"b": "(!{0})", "*": "(~{0})"},
-
-    "switch": "({0} ? {1} : {2})",
     "clip": {"f": "aot_cu_fmin(aot_cu_fmax({0}, {1}), {2})",
              "*": "aot_cu_imin(aot_cu_imax({0}, {1}), {2})"},
-    "second": "{1}",
-    # NumPy's float -> integer rules are the renderer's conversion (aot_cu_f2i_*), as in C
-    "cast": "(({T}){0})",
 }
+
+CUDA_SCALAR: dict[str, str | dict[str, str]] = {**C_SCALAR, **CUDA_OVERRIDES}
 
 
 def cuda_spelling(name: str, kind: str) -> str | None:

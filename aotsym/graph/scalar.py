@@ -185,6 +185,24 @@ class ScalarOp:
 SCALAR_OPS: dict[str, ScalarOp] = {}
 
 
+def accepted_signatures(row: ScalarOp) -> dict:
+    """What ``row``'s type rule accepts, asked about every dtype in turn (a ``TypeError`` or
+    ``ValueError`` is a refusal): ``{compute kind: [(compute dtypes, output dtype), ...]}``,
+    keyed by the kind (``biufc``) of the last compute dtype.  The backends' coverage tests
+    check a spelling exists for each kind."""
+    from aotsym.graph.types import DTYPES
+    kinds: dict = {}
+    for dt in DTYPES:
+        try:
+            compute, out = row.dtypes(*([dt] * row.nin))
+        except (TypeError, ValueError):
+            continue
+        pairs = kinds.setdefault(dtype_kind(compute[-1]), [])
+        if (tuple(compute), out) not in pairs:
+            pairs.append((tuple(compute), out))
+    return kinds
+
+
 def row(name, nin, numpy, dtypes, grad=None, **kw) -> ScalarOp:
     op = ScalarOp(name, nin, _errors_ignored(numpy), dtypes, grad, **kw)
     SCALAR_OPS[name] = op

@@ -15,7 +15,7 @@ from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.scalar_code import expression
 from aotsym.emit_c.scalar_table import C_SCALAR, c_spelling
 from aotsym.graph.op import Op
-from aotsym.graph.scalar import SCALAR_OPS
+from aotsym.graph.scalar import SCALAR_OPS, accepted_signatures
 from aotsym.graph.types import DTYPES
 
 
@@ -42,19 +42,6 @@ def test_every_op_class_has_a_c_translation():
     assert "OpFromGraph" in classes and "OpFromGraph" not in LOWERINGS
 
 
-def accepted_kinds(row):
-    """The compute dtype kinds (``biufc``) that ``row``'s type rule accepts, found by asking
-    the rule about each dtype (a ``TypeError`` is a refusal), with the dtypes per kind."""
-    kinds = {}
-    for dt in DTYPES:
-        try:
-            compute, out = row.dtypes(*([dt] * row.nin))
-        except (TypeError, ValueError):
-            continue
-        kinds.setdefault(D.kind(compute[-1]), []).append((tuple(compute), out))
-    return kinds
-
-
 def test_the_c_table_spells_exactly_the_rows_of_the_ir():
     assert sorted(set(SCALAR_OPS) - set(C_SCALAR)) == [], "rows with no C spelling"
     assert sorted(set(C_SCALAR) - set(SCALAR_OPS)) == [], "C spellings of no row"
@@ -62,7 +49,7 @@ def test_the_c_table_spells_exactly_the_rows_of_the_ir():
 
 @pytest.mark.parametrize("name", sorted(SCALAR_OPS))
 def test_every_scalar_row_has_a_c_spelling_for_every_accepted_kind(name):
-    kinds = accepted_kinds(SCALAR_OPS[name])
+    kinds = accepted_signatures(SCALAR_OPS[name])
     assert kinds, f"{name} accepts no dtype?"
     missing = sorted(k for k in kinds if c_spelling(name, k) is None)
     assert not missing, f"{name}: no C spelling for dtype kinds {missing} " \

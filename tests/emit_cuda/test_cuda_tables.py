@@ -12,27 +12,12 @@ import pytest
 
 from aotsym.emit_cuda import dtypes as CU
 from aotsym.emit_cuda.scalar_table import CUDA_SCALAR, cuda_spelling
-from aotsym.graph.scalar import SCALAR_OPS
+from aotsym.graph.scalar import SCALAR_OPS, accepted_signatures
 from aotsym.graph.types import DTYPES, dtype_kind
 from aotsym.resources import runtime_dir
 
 RUNTIME = runtime_dir()
 HEADER = os.path.join(RUNTIME, "aotsym_cuda_scalar.cuh")
-
-
-def accepted(row):
-    """The (compute dtypes, output dtype) pairs ``row``'s type rule gives, asking it about
-    each dtype in turn (a ``TypeError`` is a refusal), keyed by the compute dtype's kind."""
-    kinds = {}
-    for dt in DTYPES:
-        try:
-            compute, out = row.dtypes(*([dt] * row.nin))
-        except (TypeError, ValueError):
-            continue
-        pairs = kinds.setdefault(dtype_kind(compute[-1]), [])
-        if (tuple(compute), out) not in pairs:
-            pairs.append((tuple(compute), out))
-    return kinds
 
 
 def spell(name, compute, out, args):
@@ -53,7 +38,7 @@ def test_every_dtype_has_cuda_types():
 @pytest.mark.parametrize("name", sorted(SCALAR_OPS))
 def test_every_scalar_row_has_a_cuda_spelling_for_every_accepted_kind(name):
     row = SCALAR_OPS[name]
-    kinds = accepted(row)
+    kinds = accepted_signatures(row)
     assert kinds, f"{name} accepts no dtype?"
     missing = sorted(k for k in kinds if cuda_spelling(name, k) is None)
     assert not missing, f"{name}: no CUDA spelling for dtype kinds {missing} " \
@@ -118,7 +103,7 @@ def all_kernels():
     parts = ['#include "aotsym_cuda_scalar.cuh"\n\n']
     starts, line = {}, 3
     for name in sorted(SCALAR_OPS):
-        for pairs in accepted(SCALAR_OPS[name]).values():
+        for pairs in accepted_signatures(SCALAR_OPS[name]).values():
             for compute, out in pairs:
                 text = kernel(name, compute, out)
                 starts[line] = f"{name} ({', '.join(compute)}) -> {out}"
