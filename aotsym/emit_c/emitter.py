@@ -36,13 +36,15 @@ from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.errors import EmitError
 from aotsym.emit_c.templates import c_comment, c_string, render
 from aotsym.graph.errors import describe_node
-from aotsym.optimizer.program import BLOCK, COMMIT, CONSTANT, NODE, PREPARE
+from aotsym.optimizer.program import BLOCK, COMMIT, CONSTANT, NODE, PREPARE, STRUCTURED
 
 # op class name -> lower(fe, node, pos) -> C text of the node's step
 LOWERINGS: dict = {}
 # op class name -> lower(fe, node, pos, k) -> (prepare, commit) C text of a state write over
 # input k (see the module docstring)
 STATE_WRITES: dict = {}
+# structured step kind -> render(fe, step) -> C text of the step's body (nested programs)
+STRUCTURED_RENDERERS: dict = {}
 
 
 def lowers(*op_class_names):
@@ -50,6 +52,14 @@ def lowers(*op_class_names):
     def register(fn):
         for name in op_class_names:
             LOWERINGS[name] = fn
+        return fn
+    return register
+
+
+def renders_structured(kind):
+    """Register the renderer of a structured step kind (BLOCK, BRANCH, LOOP)."""
+    def register(fn):
+        STRUCTURED_RENDERERS[kind] = fn
         return fn
     return register
 
@@ -217,8 +227,12 @@ class FunctionEmitter:
             # (the profile times the commit: a node counts one call)
             return render("step.c.j2", pos=number, body=self.commit_texts.pop(number),
                           releases=[], comment=c_comment(f"{step.id}: {node.op}, commit"))
-        if step.kind == BLOCK:
-            return render("step.c.j2", pos=number, body=self._render_block(step),
+        if step.kind in STRUCTURED:
+            render_structured = STRUCTURED_RENDERERS.get(step.kind)
+            if render_structured is None:
+                raise EmitError(f"the C backend cannot render a {step.kind} step "
+                                f"({node.op})", node)
+            return render("step.c.j2", pos=number, body=render_structured(self, step),
                           releases=[f"v[{s}]" for s in step.release],
                           comment=c_comment(f"{step.id}: {node.op}"))
         lower = LOWERINGS.get(type(node.op).__name__)
@@ -230,26 +244,19 @@ class FunctionEmitter:
                       releases=[f"v[{s}]" for s in step.release],
                       comment=c_comment(f"{step.id}: {node.op}"))
 
-    def _render_block(self, step) -> str:
-        """A structured step with one body, inline: the body's inputs borrow the step's
-        input values, its steps run in the same frame, its outputs are handed over to the
-        step's outputs, and every value of the body still held is released."""
-        if len(step.body) != 1:
-            raise EmitError(f"the C backend cannot render {step.node.op}: a structured step "
-                            f"with {len(step.body)} bodies", step.node)
-        (body,) = step.body
-        lines = [f"    aot_set_input(&v[{b}], &v[{o}]);" for b, o in zip(body.inputs,
-                                                                     step.inputs)]
+    def render_body(self, body) -> list:
+        """The C steps of a nested program (a structured step's body), rendered with its own
+        slots; the caller binds its inputs first and hands its outputs over after."""
         outer, self.current = self.current, body
         try:
-            lines += [self._render_step(s) for s in body.steps]
+            return [self._render_step(s) for s in body.steps]
         finally:
             self.current = outer
-        lines += [f"    if (aot_output_{h.how}(ctx, &v[{plan.slot}], &v[{h.slot}])) goto fail;"
-                  for h, plan in zip(body.outputs, step.outputs)]
-        held = sorted({s for s in body.slot_of.values() if self.program.slots[s].role == NODE})
-        lines += [f"    aot_release(&v[{s}]);" for s in held]
-        return "\n".join(lines)
+
+    def body_held(self, body) -> list:
+        """The body's values a run may still hold a reference to (release after a run)."""
+        return sorted({s for s in body.slot_of.values()
+                       if self.program.slots[s].role == NODE})
 
     def emit(self) -> dict:
         program = self.program
@@ -360,6 +367,23 @@ def emit_module(functions: list, profile: bool = False, threads: bool = True,
         n_functions=len(functions),
     )
     return EmittedModule(source, CDEF, emitted, module.uses_blas, profile)
+
+
+@renders_structured(BLOCK)
+def render_block(fe, step) -> str:
+    """A structured step with one body run once, inline: the body's inputs borrow the step's
+    input values, its steps run in the same frame, its outputs are handed over to the step's
+    outputs, and every value of the body still held is released."""
+    if len(step.body) != 1:
+        raise EmitError(f"the C backend cannot render {step.node.op}: a block with "
+                        f"{len(step.body)} bodies", step.node)
+    (body,) = step.body
+    lines = [f"    aot_set_input(&v[{b}], &v[{o}]);" for b, o in zip(body.inputs, step.inputs)]
+    lines += fe.render_body(body)
+    lines += [f"    if (aot_output_{h.how}(ctx, &v[{plan.slot}], &v[{h.slot}])) goto fail;"
+              for h, plan in zip(body.outputs, step.outputs)]
+    lines += [f"    aot_release(&v[{s}]);" for s in fe.body_held(body)]
+    return "\n".join(lines)
 
 
 def _load_lowerings():

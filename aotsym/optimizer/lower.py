@@ -22,10 +22,12 @@ writes last) and decides, for the :class:`~aotsym.optimizer.program.Program` it 
 * **outputs** — moved to the caller when a fresh buffer holds them, else copied (an
   argument, a constant, or a buffer an earlier output already took);
 * **structured steps** — a node whose op holds inner graphs (:mod:`aotsym.graph.inner`)
-  becomes a BLOCK step whose ``body`` holds one nested program per inner graph, lowered by
-  the same rules into the same frame: the body's inputs are its own slots, borrowing the
-  step's input values (never written over: a body writes in place only over its own
-  intermediates); its outputs are handed over to the step's outputs, moved when fresh;
+  becomes a structured step of the op's ``structured_kind`` (BLOCK by default; BRANCH,
+  LOOP) whose ``body`` holds one nested program per inner graph, lowered by the same rules
+  into the same frame, and whose ``params`` are the op's ``structured_params(node)``.  A
+  body's inputs are its own slots, borrowing values the step binds (never written over: a
+  body writes in place only over its own intermediates); its outputs are handed over to the
+  step's outputs, moved when fresh;
 * **step ids** — numbered in schedule order, depth first: a step's ``number`` is its place
   in that walk, its ``path`` its position in each enclosing program (for a function without
   structured steps, ``number`` is the position in the schedule); a state write's two halves
@@ -46,8 +48,8 @@ from aotsym.graph.basic import Constant
 from aotsym.graph.inner import inner_graphs_of
 from aotsym.optimizer.inplace import STATE_WRITE_OPS
 from aotsym.optimizer.program import (ALLOC, APPLY, BLOCK, COMMIT, CONSTANT, INPLACE, INPUT,
-                                      NODE, PREPARE, VIEW, Handover, OutputPlan, Program,
-                                      Slot, Step, StepId)
+                                      NODE, PREPARE, STRUCTURED, VIEW, Handover, OutputPlan,
+                                      Program, Slot, Step, StepId)
 
 
 class LoweringError(ValueError):
@@ -184,9 +186,15 @@ class _Lowering:
             release = () if pos >= tail else self.dead_after(in_slots, out_slots, pos)
             graphs = inner_graphs_of(node.op)
             if graphs:
+                kind = getattr(node.op, "structured_kind", BLOCK)
+                if kind not in STRUCTURED:
+                    raise LoweringError(f"{node.op}: unknown structured step kind {kind!r}")
                 body = tuple(_Lowering(g.fgraph(), self.frame, step_id.path + (b,)).run()
                              for b, g in enumerate(graphs))
-                steps.append(Step(step_id, BLOCK, node, in_slots, plans, release, body=body))
+                params_of = getattr(node.op, "structured_params", None)
+                params = dict(params_of(node)) if params_of is not None else {}
+                steps.append(Step(step_id, kind, node, in_slots, plans, release, body=body,
+                                  params=params))
             else:
                 steps.append(Step(step_id, APPLY, node, in_slots, plans, release))
         outputs = self.handover([self.slot_for(v) for v in fg.outputs], state_outputs)

@@ -30,9 +30,12 @@ here, made once; a renderer decides none of them:
   run-time errors and profile counters use; ``program.step_nodes[number]`` is the node a
   failure is reported against.
 
-Structured steps (``kind == "block"``) hold nested programs in ``body``: a sub-graph emitted
-inline (an op with an inner graph, :mod:`aotsym.graph.inner`); loops and branches (scan,
-ifelse) are the same shape with a trip count or a condition.
+Structured steps (``kind`` in :data:`STRUCTURED`) hold nested programs in ``body``, one per
+inner graph of their op (:mod:`aotsym.graph.inner`), lowered into the same frame: BLOCK (a
+sub-graph emitted inline), BRANCH (one body per branch, only the taken one runs) and LOOP (a
+body run per iteration).  The op names its kind (``structured_kind``) and describes what its
+bodies need — which inputs are the condition, the sequences, the carried states — as plain
+data (``structured_params(node)`` -> ``step.params``); the renderer spells that.
 """
 
 from __future__ import annotations
@@ -43,7 +46,13 @@ from dataclasses import dataclass, field
 APPLY = "apply"        # one node, run in place in the schedule
 PREPARE = "prepare"    # a state write's first half: checks and buffers (may fail)
 COMMIT = "commit"      # its second half: the write, after the outputs are handed over
-BLOCK = "block"        # a structured step holding nested programs (``body``)
+# Structured steps hold nested programs (``body``); the op holding the inner graphs says
+# which kind it is (``op.structured_kind``, default BLOCK) and what its bodies need
+# (``op.structured_params(node)``, plain data kept in ``step.params``):
+BLOCK = "block"        # one body run once, inline (OpFromGraph)
+BRANCH = "branch"      # one body per branch, only the taken one runs (ifelse)
+LOOP = "loop"          # one body run once per iteration (scan)
+STRUCTURED = (BLOCK, BRANCH, LOOP)
 
 # Storage of a step's output
 ALLOC, VIEW, INPLACE = "alloc", "view", "inplace"
@@ -95,7 +104,8 @@ class Step:
     outputs: tuple                     # OutputPlan per node output
     release: tuple = ()                # slots dropped after this step
     state_arg: int | None = None       # PREPARE/COMMIT: the argument written over
-    body: tuple = ()                   # BLOCK: nested Programs
+    body: tuple = ()                   # structured steps: nested Programs
+    params: dict = field(default_factory=dict)   # structured steps: the op's layout data
 
     def inplace(self) -> dict:
         """``{output index: input index}`` of the in-place writes granted to this step."""
