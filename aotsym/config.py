@@ -14,6 +14,9 @@ Where flags come from, later sources overriding earlier ones:
 5. assignment in code: ``aotsym.config.floatX = "float32"``, or temporarily
    ``with aotsym.config.change_flags(floatX="float32"): ...``.
 
+``fast_math`` (off by default) lets rewrites assume finite values; :data:`FAST_MATH_TEXT`
+lists exactly the rewrites it changes.
+
 An unknown flag or a bad value is a ``ValueError`` that names the source and lists the valid
 flags or values.  ``aotsym config`` (the command line) prints every flag with its source.
 """
@@ -60,7 +63,27 @@ FLAGS = {
     "compute_test_value": ("off", ("off", "ignore", "warn", "raise"),
                            "evaluate test values while building graphs (Theano's flag)"),
     "openmp": (True, bool, "multithread large elementwise loops"),
+    "fast_math": (False, bool, "let rewrites assume every value finite and every divisor "
+                  "nonzero (see FAST_MATH_TEXT)"),
 }
+
+FAST_MATH_TEXT = """\
+fast_math (off by default) lets the optimizer assume that no value is nan or +-inf and that no
+divisor is 0, as Theano did.  It changes exactly these rewrites (FAST_RUN, PROFILE_MODE and
+DEBUG_MODE; FAST_COMPILE does not rewrite):
+  canonicalize_sum        a term and its negation cancel for any x:  x - x -> 0,
+                          x + y - y -> x, sum(x) - sum(x) -> 0, sqrt(x) - sqrt(x) -> 0, and
+                          var/std over length-1 axes -> 0 (off: only integer, bool, finite
+                          constant or narrow-integer-cast terms cancel);
+  canonicalize_product    a factor in numerator and denominator cancels for any x:
+                          x / x -> 1, (x * 2) / x -> 2, x * y / y -> x, (0.5 / x) * x -> 0.5,
+                          log(M) / log(M) -> 1 (off: only finite nonzero constants);
+  cancel_stable_factors, sigmoid_in_product, distribute_to_cancel, softmax_in_product
+                          (stabilize) cancel any factor, not only exp / sigmoid / softmax
+                          (and sums and broadcasts of them) and finite nonzero constants.
+With it off (the default) every rewrite keeps NumPy's answer for nan, +-inf and +-0, except
+that stabilizing rewrites may make finite what overflows or underflows (log1p, softplus,
+softmax, sigmoid) and floating-point sums and products may be reassociated (last bits)."""
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")

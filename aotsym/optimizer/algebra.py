@@ -8,6 +8,11 @@ tree of mul/true_div/reciprocal/neg as a coefficient, numerator and denominator 
 rebuild restores where the result would otherwise be too broadcastable.  Both rebuild in one
 canonical order (left folds, terms in order of appearance, constants last), and can tell
 without building whether the rebuild would be the very node they came from.
+
+Cancellation keeps NumPy's answers for every input: ``x - x`` is 0 only where ``x`` is
+provably finite (``inf - inf`` and ``nan - nan`` are nan), ``x / x`` is 1 only where ``x`` is
+provably finite and nonzero (:func:`surely_finite`, :func:`surely_finite_nonzero`).  Under
+``fast_math`` (:mod:`aotsym.config`) both cancel for any ``x``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import weakref
 
 import numpy as np
 
-from aotsym.graph.basic import apply
+from aotsym.graph.basic import Constant, apply
 from aotsym.graph.ops import math as m
 from aotsym.graph.ops.elemwise import Elemwise
 from aotsym.graph.types import dtype_kind
@@ -52,6 +57,38 @@ def _unfill(v, dtype):
     return None
 
 
+def surely_finite(v) -> bool:
+    """Whether every value ``v`` can take is finite, so ``v - v`` is exactly 0: an integer or
+    bool (wrapping arithmetic is exact), a constant of finite values, or a cast of a narrow
+    enough integer to a float (no integer overflows float32; int16 and wider overflow
+    float16)."""
+    kind = dtype_kind(v.dtype)
+    if kind in "biu":
+        return True
+    if isinstance(v, Constant):
+        with np.errstate(all="ignore"):
+            return bool(np.all(np.isfinite(v.data)))
+    if is_elemwise(v, "cast") and kind == "f":
+        src = v.owner.inputs[0].dtype
+        return dtype_kind(src) in "biu" and (
+            v.dtype != "float16" or np.dtype(src).itemsize == 1)
+    return False
+
+
+def surely_finite_nonzero(v) -> bool:
+    """Whether every value of ``v`` is finite and nonzero, so ``v / v`` is exactly 1: only a
+    constant is known to be."""
+    if not isinstance(v, Constant):
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.isfinite(v.data)) and np.all(v.data != 0))
+
+
+def any_value(v) -> bool:
+    """The cancellation test of ``fast_math``: every value is assumed finite and nonzero."""
+    return True
+
+
 MAX_FLATTEN = 16  # nested nodes one flattening looks through: keeps long chains linear
 _PRODUCTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
@@ -60,13 +97,15 @@ class Sum:
     """A flattened sum: signed terms in order of appearance, a constant, shape models.
 
     At most ``MAX_FLATTEN`` nested nodes are opened; deeper ones stay terms, so a chain of
-    n additions costs O(n) to canonicalize, not O(n^2).
+    n additions costs O(n) to canonicalize, not O(n^2).  A term and its negation cancel
+    where ``may_cancel(term)`` (default :func:`surely_finite`).
     """
 
     NAMES = ("add", "sub", "neg")
 
-    def __init__(self, root):
+    def __init__(self, root, may_cancel=surely_finite):
         self.root = root
+        self.may_cancel = may_cancel
         dtype = root.dtype
         self.terms: list = []     # (sign, var)
         self.const = 0
@@ -102,7 +141,7 @@ class Sum:
 
     def add_term(self, sign, v):
         for k, (s2, v2) in enumerate(self.terms):
-            if v2 is v and s2 == -sign:
+            if v2 is v and s2 == -sign and self.may_cancel(v):
                 del self.terms[k]
                 return
         self.terms.append((sign, v))
@@ -244,10 +283,14 @@ class Product:
         return (self.coeff, tuple(self.num), tuple(self.den), tuple(self.models),
                 self.n_const)
 
-    def cancel(self) -> bool:
-        """Remove factors present in both numerator and denominator; True if any were."""
+    def cancel(self, may_cancel=surely_finite_nonzero) -> bool:
+        """Remove factors present in both numerator and denominator where
+        ``may_cancel(factor)`` (default: the factor is a finite nonzero constant, the only
+        case where ``v / v`` is 1 for every value); True if any were."""
         cancelled = False
         for v in list(self.den):
+            if not may_cancel(v):
+                continue
             for k, u in enumerate(self.num):
                 if u is v:
                     del self.num[k]

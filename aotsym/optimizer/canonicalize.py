@@ -8,8 +8,11 @@ in the order they first appear (left to right), scalar constants collected into 
 last.  Flattening
 stops at a node of another dtype, so integer overflow and float rounding of the separate
 nodes' dtypes are kept; within one float dtype it reassociates (results may differ in the
-last bits, as in every optimizing compiler; DEBUG_MODE compares with a tolerance).  ``x / x``
-and ``x - x`` assume ``x`` finite (as Theano does).
+last bits, as in every optimizing compiler; DEBUG_MODE compares with a tolerance).  ``x - x``
+cancels only where ``x`` is provably finite (integers, finite constants), ``x / x`` only where
+``x`` is a finite nonzero constant: NumPy gives nan for ``inf - inf``, ``0 / 0``, ``inf / inf``
+(Theano assumed finite values).  Under ``fast_math`` (:mod:`aotsym.config`) both cancel for
+any ``x``.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from aotsym.graph.ops.elemwise import DimShuffle
 from aotsym.graph.ops.reduce import Reduce
 from aotsym.graph.ops.shape import Shape_i, shape_i
 from aotsym.graph.types import TensorType, dtype_kind
-from aotsym.optimizer.algebra import (Product, Sum, as_dtype, product_root_ok,
-                                      same_dtype_elemwise)
+from aotsym.optimizer.algebra import (Product, Sum, any_value, as_dtype, product_root_ok,
+                                      same_dtype_elemwise, surely_finite,
+                                      surely_finite_nonzero)
 from aotsym.optimizer.pattern import P, Rule, RuleSet, constant_value, rule
 from aotsym.optimizer.utils import const_like, fill_like, is_elemwise, scalar_constant
 
@@ -33,11 +37,21 @@ x = P.var("x")
 # ---------------------------------------------------------------------------- sums and products
 
 
-@rule("canonicalize_sum", root=("add", "sub", "neg"))
-def canonicalize_sum(node):
-    """Flatten add/sub/neg, cancel ``x - x``, collect scalar constants, drop ``+ 0``.
+def _may_cancel_term(ctx):
+    return any_value if getattr(ctx, "fast_math", False) else surely_finite
 
-    before: (x + 1) - (y - 2) + -x       after: 3 - y
+
+def _may_cancel_factor(ctx):
+    return any_value if getattr(ctx, "fast_math", False) else surely_finite_nonzero
+
+
+@rule("canonicalize_sum", root=("add", "sub", "neg"))
+def canonicalize_sum(node, ctx=None):
+    """Flatten add/sub/neg, cancel ``x - x`` (``x`` provably finite, or ``fast_math``),
+    collect scalar constants, drop ``+ 0``.
+
+    before: (x + 1) - (y - 2) + -x       after: 3 - y       (x integer, or fast_math)
+    before: (x + 1) - (y - 2) + -x       after: x - y - x + 3   (x a float)
     before: -(-x)                        after: x
     """
     out = node.outputs[0]
@@ -46,16 +60,16 @@ def canonicalize_sum(node):
     if node.op.scalar_op.name == "neg" and not same_dtype_elemwise(
             node.inputs[0], Sum.NAMES, out.dtype):
         return None
-    s = Sum(out)
+    s = Sum(out, _may_cancel_term(ctx))
     return None if s.unchanged() else s.build()
 
 
 @rule("canonicalize_product", root=("mul", "true_div", "reciprocal", "neg"))
-def canonicalize_product(node):
-    """Flatten mul/div/reciprocal/neg, cancel ``x / x``, collect scalar constants, drop
-    ``* 1``.
+def canonicalize_product(node, ctx=None):
+    """Flatten mul/div/reciprocal/neg, cancel ``x / x`` (only under ``fast_math``: a
+    variable may be 0, inf or nan), collect scalar constants, drop ``* 1``.
 
-    before: (2 * x) * (y / x) / 4        after: y * 0.5
+    before: (2 * x) * (y / x) / 4        after: x * y * 0.5 / x   (fast_math: y * 0.5)
     before: -(x * -3)                    after: x * 3
     before: 1 / (1 / x)                  after: x
     """
@@ -67,7 +81,7 @@ def canonicalize_product(node):
         return None
     if as_dtype(p.coeff, out.dtype) == 0 and dtype_kind(out.dtype) in "fc":
         return None  # x * 0 is not 0 for x = inf or nan
-    p.cancel()
+    p.cancel(_may_cancel_factor(ctx))
     return None if p.unchanged() else p.build()
 
 

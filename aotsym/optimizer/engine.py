@@ -108,8 +108,10 @@ class LocalRewriter:
 
     MAX_FIRES_PER_NODE = 50  # more fires than this per node of the graph: rules that loop
 
-    def __init__(self, ruleset, stats: OptimizerStats, stage: str, checker=None):
+    def __init__(self, ruleset, stats: OptimizerStats, stage: str, checker=None,
+                 fast_math=False):
         self.ruleset = ruleset
+        self.fast_math = fast_math  # rules may assume finite values (aotsym.config.fast_math)
         self.stats = stats
         self.stage = stage
         self.checker = checker
@@ -262,9 +264,9 @@ class LocalRewriter:
 
 
 def rewrite_graph(fgraph: FunctionGraph, ruleset, stats: OptimizerStats, stage: str,
-                  checker=None) -> FunctionGraph:
+                  checker=None, fast_math=False) -> FunctionGraph:
     """``fgraph`` with ``ruleset`` applied to a fixed point (see :class:`LocalRewriter`)."""
-    outputs = LocalRewriter(ruleset, stats, stage, checker).rewrite(
+    outputs = LocalRewriter(ruleset, stats, stage, checker, fast_math).rewrite(
         fgraph.outputs, len(fgraph), fgraph.clients())
     return fgraph.with_outputs(outputs)
 
@@ -283,17 +285,20 @@ class Stage:
 
     def __call__(self, fgraph, ctx) -> FunctionGraph:
         if self.rules is not None:
-            return rewrite_graph(fgraph, self.rules, ctx.stats, self.name, ctx.checker)
+            return rewrite_graph(fgraph, self.rules, ctx.stats, self.name, ctx.checker,
+                                 ctx.fast_math)
         return self.run(fgraph, ctx)
 
 
 @dataclass
 class PassContext:
-    """What a stage gets besides the graph: the stats to fill and the DEBUG_MODE checker."""
+    """What a stage gets besides the graph: the stats to fill, the DEBUG_MODE checker and
+    whether rules may assume finite values (``fast_math``, see :mod:`aotsym.config`)."""
 
     stats: OptimizerStats
     checker: object = None
     mode: str = "FAST_RUN"
+    fast_math: bool = False
 
     def count(self, name, stage, n=1, seconds=0.0):
         st = self.stats.rule(name, stage)

@@ -131,7 +131,8 @@ def optimize_inner_graphs(fgraph: FunctionGraph, stages, ctx: PassContext) -> Fu
         if got is None:
             fg = graph.fgraph()
             checker = None if ctx.checker is None else type(ctx.checker)(fg)
-            inner_ctx = PassContext(stats=inner_stats, checker=checker, mode=ctx.mode)
+            inner_ctx = PassContext(stats=inner_stats, checker=checker, mode=ctx.mode,
+                                    fast_math=ctx.fast_math)
             new = run_stages(fg, stages, inner_ctx)
             if checker is not None:
                 checker.check_final(new)

@@ -64,9 +64,11 @@ MODES = {
     "DEBUG_MODE": FAST_RUN,
 }
 
-def optimize(fgraph: FunctionGraph, mode: str = "FAST_RUN", stages=None) -> FunctionGraph:
+def optimize(fgraph: FunctionGraph, mode: str = "FAST_RUN", stages=None,
+             fast_math: bool = False) -> FunctionGraph:
     """The optimized graph for ``mode`` (see the module docstring); ``stages`` overrides the
-    mode's list of stage names.  The stats go to ``result.meta["optimizer_stats"]`` and
+    mode's list of stage names; ``fast_math`` lets the cancellation rules assume every value
+    finite (and every divisor nonzero): ``x - x -> 0``, ``x / x -> 1`` for any ``x``.  The stats go to ``result.meta["optimizer_stats"]`` and
     travel with the graph to the artifact (no global keeps them)."""
     if mode not in MODES:
         raise ValueError(f"optimize: unknown mode {mode!r}; use one of {', '.join(MODES)}")
@@ -79,7 +81,7 @@ def optimize(fgraph: FunctionGraph, mode: str = "FAST_RUN", stages=None) -> Func
     if mode == "DEBUG_MODE":
         from aotsym.optimizer.debug import RewriteChecker
         checker = RewriteChecker(fgraph)
-    ctx = PassContext(stats=stats, checker=checker, mode=mode)
+    ctx = PassContext(stats=stats, checker=checker, mode=mode, fast_math=fast_math)
     # Rewriting makes and drops many small objects; Python's cyclic collector rescanning the
     # growing heap made the optimizer superlinear (100,000 nodes: 25 s -> 9 s without it).
     gc_was_enabled = gc.isenabled()

@@ -17,7 +17,8 @@ from __future__ import annotations
 from aotsym.graph.ops import math as m
 from aotsym.graph.ops.elemwise import DimShuffle
 from aotsym.graph.ops.reduce import Reduce
-from aotsym.optimizer.algebra import Product, Sum, product_root_ok, same_dtype_elemwise
+from aotsym.optimizer.algebra import (Product, Sum, any_value, product_root_ok,
+                                      same_dtype_elemwise, surely_finite_nonzero)
 from aotsym.optimizer.pattern import P, Rule, RuleSet, rule
 from aotsym.optimizer.utils import const_like, is_elemwise, scalar_constant
 
@@ -26,6 +27,36 @@ x, y = P.var("x"), P.var("y")
 
 def _real(v):
     return v.dtype in ("float32", "float64")
+
+
+def stable_factor(v) -> bool:
+    """Whether the stabilizing rules may cancel ``v / v``: a finite nonzero constant, or an
+    exp, sigmoid or softmax, a sum of one or a DimShuffle of one: positive and finite for
+    finite inputs, 0 or inf only where it
+    underflows or overflows (the naive ``v / v`` is then nan; making that finite is what
+    stabilizing is for).  Any other variable may be 0, inf or nan for ordinary inputs
+    (NumPy's ``v / v`` is nan there), so it stays unless ``fast_math``.
+
+    before: (a / s - b / t) * s * t    (s = sigmoid(z), t = sigmoid(-z))   after: a*t - b*s
+    before: (c - y / e) * e            (e a plain variable)                after: unchanged
+    """
+    from aotsym.graph.ops.nnet import Softmax
+    if surely_finite_nonzero(v):
+        return True
+    for _ in range(8):
+        if is_elemwise(v, "sigmoid") or is_elemwise(v, "exp") or (
+                v.owner is not None and type(v.owner.op) is Softmax):
+            return True
+        node = v.owner
+        if node is None or not (isinstance(node.op, DimShuffle) or (
+                isinstance(node.op, Reduce) and node.op.kind == "sum")):
+            return False
+        v = node.inputs[0]
+    return False
+
+
+def _may_cancel(ctx):
+    return any_value if getattr(ctx, "fast_math", False) else stable_factor
 
 
 def negation(a, b) -> bool:
@@ -79,7 +110,7 @@ def _sigmoid_denominator(v):
 
 
 @rule("sigmoid_in_product", root=("mul", "true_div", "reciprocal", "neg"))
-def sigmoid_in_product(node):
+def sigmoid_in_product(node, ctx=None):
     """Sigmoid identities inside a product (any place of numerator or denominator).
 
     before: a / (1 + exp(-z))            after: a * sigmoid(z)
@@ -114,17 +145,34 @@ def sigmoid_in_product(node):
             break
     if not changed:
         return None
-    p.cancel()
+    p.cancel(_may_cancel(ctx))
+    return p.build()
+
+
+@rule("cancel_stable_factors", root=("mul", "true_div", "reciprocal", "neg"))
+def cancel_stable_factors(node, ctx=None):
+    """``v / v`` cancels in a product where ``v`` is a :func:`stable_factor` (canonicalize
+    cancels only finite nonzero constants).
+
+    before: (y * exp(x)) / exp(x)        after: y
+    before: (y * w) / w                  after: unchanged (w may be 0, inf or nan)
+    """
+    if not product_root_ok(node) or not _real(node.outputs[0]):
+        return None
+    p = Product.of(node.outputs[0])
+    if not p.cancel(_may_cancel(ctx)):
+        return None
     return p.build()
 
 
 @rule("distribute_to_cancel", root=("mul", "true_div", "neg"))
-def distribute_to_cancel(node):
+def distribute_to_cancel(node, ctx=None):
     """Multiply a sum (of at most ``MAX_DISTRIBUTED_TERMS`` terms) into a product when that
     cancels a factor against a denominator.
 
     before: (a / s - b / t) * s * t      after: a * t - b * s
-    before: (c - y / e) * e              after: c * e - y
+    before: (c - y / e) * e              after: c * e - y    (only where e may cancel:
+                                                              :func:`stable_factor`)
 
     The gradient of a naive logistic cross-entropy has this form with ``s = sigmoid(z)``,
     ``t = sigmoid(-z)``: distributed, nothing divides by an underflowed sigmoid.
@@ -149,7 +197,7 @@ def distribute_to_cancel(node):
                 else Product(term, num=[term])
             merged = Product(out, coeff=tp.coeff * p.coeff * sign, num=rest + tp.num,
                              den=p.den + tp.den, models=p.models + tp.models + total.models)
-            cancels |= merged.cancel()
+            cancels |= merged.cancel(_may_cancel(ctx))
             parts.append(merged.build())
         if cancels:
             acc = parts[0]
@@ -245,7 +293,7 @@ def _softmax_input(e):
 
 
 @rule("softmax_in_product", root=("mul", "true_div"))
-def softmax_in_product(node):
+def softmax_in_product(node, ctx=None):
     """``exp(x) / sum(exp(x), axis)`` is ``Softmax(x)`` wherever it stands in a product (the
     gradient of a naive softmax has it too, the other way up).
 
@@ -270,7 +318,7 @@ def softmax_in_product(node):
                     continue
                 top[k] = Softmax(ax)(_softmax_input(e))
                 del bottom[j]
-                p.cancel()
+                p.cancel(_may_cancel(ctx))
                 return p.build()
     return None
 
@@ -291,6 +339,7 @@ def log_softmax(node):
 STABILIZE_RULES = RuleSet("stabilize", [
     *PATTERN_RULES,
     sigmoid_in_product,
+    cancel_stable_factors,
     distribute_to_cancel,
     softmax_in_product,
     log_softmax,

@@ -16,13 +16,13 @@ from aotsym.optimizer.pipeline import optimize
 from aotsym.optimizer.utils import format_graph
 
 
-def rewrite(outputs, stages=None, mode="FAST_RUN", inputs=None):
+def rewrite(outputs, stages=None, mode="FAST_RUN", inputs=None, fast_math=False):
     """Optimized versions of ``outputs`` (a variable or a list) after ``stages`` (names)."""
     single = not isinstance(outputs, (list, tuple))
     outs = [outputs] if single else list(outputs)
     if inputs is None:
         inputs = [v for v in graph_inputs(outs) if not _is_constant(v)]
-    fg = optimize(FunctionGraph(inputs, outs), mode=mode, stages=stages)
+    fg = optimize(FunctionGraph(inputs, outs), mode=mode, stages=stages, fast_math=fast_math)
     return fg.outputs[0] if single else list(fg.outputs)
 
 
