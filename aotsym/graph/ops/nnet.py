@@ -19,12 +19,14 @@ from aotsym.graph.types import dtype_kind, upgrade_to_float
 
 
 def _stable_parts(x, axis):
-    """(x - max, log(sum(exp(x - max)))) along ``axis``, keeping dims."""
+    """(x - max, log(sum(exp(x - max)))) along ``axis``, keeping dims: NumPy's stable
+    formula, so a row holding +inf is all nan (``inf - inf``), as in SciPy.  Only a maximum
+    of -inf (a row of -inf) is replaced by 0; the result there is nan as in the formula."""
     if x.size == 0:
         return x, x
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         xmax = np.max(x, axis=axis, keepdims=True)
-        xmax = np.where(np.isfinite(xmax), xmax, 0)  # rows of -inf stay -inf, not NaN
+        xmax = np.where(xmax == -np.inf, 0, xmax)
         shifted = x - xmax
         log_norm = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     return shifted, log_norm
