@@ -8,8 +8,9 @@ Importing ``aotsym`` loads the configuration, the IR and ``aotsym.tensor``; the 
 names (``function``, ``shared``, ``grad``, ``Module`` ...) are loaded on first use, so a later
 stage imported on its own (``import aotsym.build``) does not pull the frontend in.
 
-Not implemented yet: ``scan``, ``map``, ``reduce``, ``foldl``, ``foldr``, ``ifelse`` (and
-Theano's ``aotsym.ifelse.ifelse``, ``aotsym.scan_module``).  Using one raises
+``aotsym.scan`` (with ``map``, ``reduce``, ``foldl``, ``foldr`` and Theano's
+``aotsym.scan_module``) lives in :mod:`aotsym.frontend.scan`.  Not implemented yet:
+``ifelse`` (and Theano's ``aotsym.ifelse.ifelse``).  Using it raises
 :class:`FeatureNotImplemented`, a NotImplementedError saying what to write instead.
 """
 
@@ -33,6 +34,12 @@ _LAZY = {
     "printing": ("aotsym.printing", None),
     "pp": ("aotsym.printing", "pprint"),
     "OpFromGraph": ("aotsym.graph.ops.opfromgraph", "OpFromGraph"),
+    "scan": ("aotsym.frontend.scan", "scan"),
+    "map": ("aotsym.frontend.scan", "map"),
+    "reduce": ("aotsym.frontend.scan", "reduce"),
+    "foldl": ("aotsym.frontend.scan", "foldl"),
+    "foldr": ("aotsym.frontend.scan", "foldr"),
+    "scan_module": ("aotsym.scan_module", None),
 }
 
 
@@ -45,10 +52,6 @@ class FeatureNotImplemented(NotImplementedError, ImportError):
 _LOOP_HINT = ("use T.switch(cond, a, b) for an elementwise choice, or a Python loop over a "
               "fixed count (for i in range(n): ...), which unrolls into the graph")
 NOT_IMPLEMENTED = {
-    "scan": f"aotsym.scan is not implemented yet; {_LOOP_HINT}",
-    "scan_module": f"aotsym.scan_module (aotsym.scan) is not implemented yet; {_LOOP_HINT}",
-    **{name: f"aotsym.{name} is not implemented yet (it is built on aotsym.scan); "
-             f"{_LOOP_HINT}" for name in ("map", "reduce", "foldl", "foldr")},
     "ifelse": "aotsym.ifelse is not implemented yet; use T.switch(cond, then_value, "
               "else_value), which computes both branches, or a Python `if` on a value "
               "known when the function is built",

@@ -1,10 +1,8 @@
-"""``aotsym.scan_module`` (Theano's ``theano.scan_module``): not implemented yet.
+"""``aotsym.scan_module`` (Theano's ``theano.scan_module``): ``scan`` and ``until``.
 
-Beside the pipeline: this module exists so that ported code, ``from aotsym.scan_module import
-scan``, fails with a message that says what to use instead; ``scan`` will live in the
-frontend, and this module will re-export it.
+Beside the pipeline: the names Theano code imports from here; they live in the frontend
+(:mod:`aotsym.frontend.scan`) and the IR (:mod:`aotsym.graph.ops.scan`).
 """
 
-import aotsym
-
-raise aotsym.not_implemented("scan_module")
+from aotsym.frontend.scan import foldl, foldr, map, reduce, scan, until  # noqa: F401
+from aotsym.graph.ops.scan import Scan  # noqa: F401
