@@ -1,0 +1,117 @@
+/* aotsym_loops.c: the row buffers of a structured LOOP step (scan), the same for every dtype.
+ *
+ * Pasted into every generated module after aotsym_ops.c.  A loop keeps, per carried state and
+ * per mapped output, a buffer of rows: either every row the loop makes (its rows are the
+ * output, handed over without a copy) or a ring of the last `capacity` rows (only the last
+ * rows are read: the memory does not grow with the number of steps).  Row i of a ring lives
+ * at i % capacity.  Messages match the reference evaluator's (aotsym/graph/ops/scan.py).
+ */
+
+typedef struct {
+    aot_array *buf;      /* the rows: buf->shape[0] == capacity */
+    int64_t capacity;
+    int ring;            /* 1: row i at i % capacity; 0: row i at i */
+} aot_rows;
+
+static inline int64_t aot_rows_at(const aot_rows *r, int64_t i)
+{
+    return r->ring ? i % r->capacity : i;
+}
+
+/* dst <- row `i` of src: a view holding no reference (dst has ndim = src->ndim - 1). */
+static inline void aot_row_view(aot_array *dst, const aot_array *src, int64_t i)
+{
+    dst->data = src->data + i * src->strides[0];
+    dst->block = NULL;
+    for (int d = 1; d < src->ndim; d++) {
+        dst->shape[d - 1] = src->shape[d];
+        dst->strides[d - 1] = src->strides[d];
+    }
+}
+
+/* Allocate `rows` rows shaped like `row_shape` (ndim - 1 lengths) into r->buf. */
+static int aot_rows_alloc(aot_ctx *ctx, int node, aot_rows *r, int64_t rows,
+                          const int64_t *row_shape, int ring)
+{
+    aot_release(r->buf);
+    r->buf->shape[0] = rows;
+    for (int d = 1; d < r->buf->ndim; d++) r->buf->shape[d] = row_shape[d - 1];
+    r->capacity = rows;
+    r->ring = ring;
+    return aot_alloc(ctx, node, r->buf);
+}
+
+/* Store `value` as row i (it must have the row's shape: a step keeps its shapes). */
+static int aot_rows_store(aot_ctx *ctx, int node, const char *what, aot_rows *r, int64_t i,
+                          const aot_array *value, int64_t step)
+{
+    int64_t dims[2 * AOT_MAX_NDIM];
+    aot_array row = *r->buf;
+    row.shape = dims;
+    row.strides = dims + AOT_MAX_NDIM;
+    row.ndim = r->buf->ndim - 1;
+    aot_row_view(&row, r->buf, aot_rows_at(r, i));
+    for (int d = 0; d < row.ndim; d++) {
+        if (row.shape[d] != value->shape[d]) {
+            char s1[256], s2[256];
+            aot_format_shape(s1, sizeof s1, value->shape, value->ndim);
+            aot_format_shape(s2, sizeof s2, row.shape, row.ndim);
+            return aot_fail(ctx, node, AOT_ERR_VALUE, "scan: at step %lld, the step function "
+                            "returned shape %s for %s, whose shape is %s; a loop keeps its "
+                            "shapes across steps", (long long)step, s1, what, s2);
+        }
+    }
+    aot_copy(&row, value);
+    return 0;
+}
+
+/* Rows 0 .. init->shape[0] - 1 of r <- the rows of init (the values before step 0). */
+static void aot_rows_init(aot_rows *r, const aot_array *init)
+{
+    int64_t dims[4 * AOT_MAX_NDIM];
+    aot_array src = *init, dst = *r->buf;
+    src.shape = dims;
+    src.strides = dims + AOT_MAX_NDIM;
+    dst.shape = dims + 2 * AOT_MAX_NDIM;
+    dst.strides = dims + 3 * AOT_MAX_NDIM;
+    src.ndim = dst.ndim = init->ndim - 1;
+    for (int64_t i = 0; i < init->shape[0]; i++) {
+        aot_row_view(&src, init, i);
+        aot_row_view(&dst, r->buf, aot_rows_at(r, i));
+        aot_copy(&dst, &src);
+    }
+}
+
+/* out <- rows [first, first + count) of r: the buffer itself (its reference moves to out)
+ * when r keeps every row, else a fresh copy of the rows in order. */
+static int aot_rows_hand_over(aot_ctx *ctx, int node, aot_rows *r, int64_t first,
+                              int64_t count, aot_array *out)
+{
+    aot_array *buf = r->buf;
+    out->shape[0] = count;
+    for (int d = 1; d < buf->ndim; d++) {
+        out->shape[d] = buf->shape[d];
+        out->strides[d] = buf->strides[d];
+    }
+    if (!r->ring) {
+        out->strides[0] = buf->strides[0];
+        out->data = buf->data + first * buf->strides[0];
+        out->block = buf->block;
+        buf->block = NULL;
+        return 0;
+    }
+    if (aot_alloc(ctx, node, out)) return -1;
+    int64_t dims[4 * AOT_MAX_NDIM];
+    aot_array src = *buf, dst = *out;
+    src.shape = dims;
+    src.strides = dims + AOT_MAX_NDIM;
+    dst.shape = dims + 2 * AOT_MAX_NDIM;
+    dst.strides = dims + 3 * AOT_MAX_NDIM;
+    src.ndim = dst.ndim = buf->ndim - 1;
+    for (int64_t i = 0; i < count; i++) {
+        aot_row_view(&src, buf, aot_rows_at(r, first + i));
+        aot_row_view(&dst, out, i);
+        aot_copy(&dst, &src);
+    }
+    return 0;
+}
