@@ -217,26 +217,42 @@ template <class T> AOT_CU_INLINE bool aot_cu_isinf(thrust::complex<T> z)
 
 /* ------------------------------------------------------------ float -> integer (NumPy's) */
 
-/* As the C runtime's aot_f2i_*: NaN and infinities give 0; otherwise through int64,
- * wrapping to narrower types (-3.0 -> uint8 253); beyond int64's range, INT64_MIN's low bits
- * (x86's "integer indefinite", which NumPy shows), never the GPU's saturating conversion. */
-#define AOT_CU_DEFINE_F2I(NAME, T)                                                 \
-    AOT_CU_INLINE T aot_cu_f2i_##NAME(double x)                                    \
-    {                                                                              \
-        if (!(x == x) || isinf(x)) return 0;                                       \
-        if (x >= -9223372036854775808.0 && x < 9223372036854775808.0)              \
-            return (T)(int64_t)x;                                                  \
-        if (x >= 0 && x < 18446744073709551616.0 && (T)-1 > 0 && sizeof(T) == 8)   \
-            return (T)(uint64_t)x;                                                 \
-        return (T)INT64_MIN;                                                       \
-    }
-AOT_CU_DEFINE_F2I(i8, int8_t)
-AOT_CU_DEFINE_F2I(i16, int16_t)
-AOT_CU_DEFINE_F2I(i32, int32_t)
-AOT_CU_DEFINE_F2I(i64, int64_t)
-AOT_CU_DEFINE_F2I(u8, uint8_t)
-AOT_CU_DEFINE_F2I(u16, uint16_t)
-AOT_CU_DEFINE_F2I(u32, uint32_t)
-AOT_CU_DEFINE_F2I(u64, uint64_t)
+/* As the C runtime's aot_f2i_* (not the GPU's saturating conversion): the table of
+ * aotsym.graph.scalar.float_to_int (NumPy on x86-64), never undefined behaviour (every
+ * conversion below is of a value in range).
+ * int32/int64: the truncated value if it fits, else (nan, +-inf, out of range) the minimum;
+ * int8/int16/uint8/uint16: the int32 result's low bits; uint32/uint64 (b bits): the value if
+ * in [0, 2^b), its two's complement if in [-2^(b-1), 0), 0 if >= 2^b or +inf, else 2^(b-1). */
+AOT_CU_INLINE int32_t aot_cu_f2i_i32(double x)
+{
+    return (x > -2147483649.0 && x < 2147483648.0) ? (int32_t)x : INT32_MIN;
+}
+AOT_CU_INLINE int64_t aot_cu_f2i_i64(double x)
+{
+    return (x >= -9223372036854775808.0 && x < 9223372036854775808.0) ? (int64_t)x
+                                                                       : INT64_MIN;
+}
+AOT_CU_INLINE int8_t aot_cu_f2i_i8(double x)
+{
+    return (int8_t)(uint8_t)(uint32_t)aot_cu_f2i_i32(x);
+}
+AOT_CU_INLINE int16_t aot_cu_f2i_i16(double x)
+{
+    return (int16_t)(uint16_t)(uint32_t)aot_cu_f2i_i32(x);
+}
+AOT_CU_INLINE uint8_t aot_cu_f2i_u8(double x) { return (uint8_t)(uint32_t)aot_cu_f2i_i32(x); }
+AOT_CU_INLINE uint16_t aot_cu_f2i_u16(double x) { return (uint16_t)(uint32_t)aot_cu_f2i_i32(x); }
+AOT_CU_INLINE uint32_t aot_cu_f2i_u32(double x)
+{
+    if (x > -1.0 && x < 4294967296.0) return (uint32_t)x;
+    if (x > -2147483649.0 && x < 0) return (uint32_t)(int32_t)x;
+    return x >= 4294967296.0 ? 0u : 2147483648u;
+}
+AOT_CU_INLINE uint64_t aot_cu_f2i_u64(double x)
+{
+    if (x > -1.0 && x < 18446744073709551616.0) return (uint64_t)x;
+    if (x >= -9223372036854775808.0 && x < 0) return (uint64_t)(int64_t)x;
+    return x >= 18446744073709551616.0 ? 0u : 9223372036854775808u;
+}
 
 #endif /* AOTSYM_CUDA_SCALAR_CUH */

@@ -326,6 +326,44 @@ row("clip", 3, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), real_same,
                                 gz * m.lt(ins[0], ins[1]), gz * m.gt(ins[0], ins[2])])
 row("second", 2, lambda a, b: np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)).copy(),
     lambda a, b: ([a, b], b), grad=lambda m, ins, z, gz: [None, gz])
+# Float -> integer conversion, defined once (each backend's runtime spells the same table).  NumPy on x86-64 (2.4, measured for float64 and float32 sources,
+# contiguous arrays; NumPy's own strided and scalar paths differ for uint32) gives, with t the
+# value truncated toward zero:
+#   int32, int64        t if it fits, else (nan, +-inf, out of range) the type's minimum
+#                       (x86's "integer indefinite"): int32(3e9) = int32(1e300) = -2**31;
+#   int8, int16,        the int32 result's low bits: int8(300) = 44, int8(-129) = 127,
+#   uint8, uint16       uint8(-1) = 255, int16(nan) = int16(3e9) = 0;
+#   uint32, uint64      t if 0 <= t < 2**b; t's two's complement if -2**(b-1) <= t < 0
+#   (b bits)            (uint64(-1) = 2**64 - 1); 0 if t >= 2**b or +inf (uint64(1e300) = 0);
+#                       else (nan, -inf, t < -2**(b-1)) 2**(b-1);
+#   bool                x != 0 (nan is True).
+# Complex sources convert their real part.
+
+def float_to_int(x, dtype) -> np.ndarray:
+    """``x`` (a float array) converted to the integer ``dtype`` by the table above."""
+    dt = np.dtype(dtype)
+    x = np.asarray(x, dtype="float64")
+    bits = dt.itemsize * 8
+    with np.errstate(all="ignore"):
+        t = np.trunc(x)
+        if dt.kind == "i" and bits >= 32 or dt.kind == "u" and bits < 32:
+            b = max(bits, 32)
+            lo, hi = -2.0 ** (b - 1), 2.0 ** (b - 1)
+            fits = (t >= lo) & (t < hi)
+            signed = np.where(fits, t, lo).astype(f"int{b}")
+            return signed.astype(dt)      # narrower types: the low bits (NumPy wraps)
+        if dt.kind == "i":
+            return float_to_int(x, "int32").astype(dt)
+        top = 2.0 ** bits
+        half = 2.0 ** (bits - 1)
+        positive = (t >= 0) & (t < top)
+        negative = (t >= -half) & (t < 0)
+        out = np.where(t >= top, 0, half).astype(dt)
+        out = np.where(positive, np.where(positive, t, 0).astype(dt), out)
+        wrapped = np.where(negative, t, 0).astype(f"int{bits}").astype(dt)
+        return np.where(negative, wrapped, out)
+
+
 # ``cast`` is special: its output dtype is a property of the Elemwise node (Elemwise.dtype).
 row("cast", 1, lambda x: x, lambda dt: ([dt], dt),
     grad=lambda m, ins, z, gz: [m.cast(gz, ins[0].dtype)

@@ -10,9 +10,15 @@ from aotsym.graph.ops.gemm import Gemm, Gemv, Ger
 from aotsym.graph.ops.opfromgraph import OpFromGraph
 
 
+INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool")
+CAST_VALUES = np.array([np.nan, np.inf, -np.inf, 3e9, -3e9, 1e300, -1e300, 2.0 ** 63, 2.0 ** 64,
+                        -1.0, -0.5, 300.0, -129.0, 70000.0, 2.0 ** 31, -2.0 ** 31 - 1, 0.0])
+
+
 def cases():
     x, y = T.matrix("x"), T.matrix("y")
     v = T.vector("v")
+    fv = T.fvector("fv")
     i = T.lscalar("i")
     iv = T.ivector("iv")
     f = T.fmatrix("f")
@@ -42,6 +48,8 @@ def cases():
                                         Ger()(x, s, v, v), T.dot(T.cast(x, "int64"), v)]),
         # an op holding an inner graph: a structured step whose body is emitted inline
         Case("blocks", [x, v], body(x, v) + [body(x * 2, v)[0] - body(x, v)[2]]),
+        # float -> integer casts of nan, +-inf and out-of-range values (no C UB)
+        Case("casts", [v, fv], [T.cast(w, d) for w in (v, fv) for d in INT_DTYPES]),
     ]
 
 
@@ -55,6 +63,7 @@ def inputs(name, rng):
         "structure": [X, rng.standard_normal(4), np.int64(2), np.array([0, 3, -1, 1], "int32")],
         "products": [X, Y, rng.standard_normal(4), np.float64(0.5)],
         "blocks": [X, rng.standard_normal(4)],
+        "casts": [CAST_VALUES, np.float32(CAST_VALUES.clip(-1e38, 1e38)) * np.float32(10)],
     }[name]
 
 

@@ -11,7 +11,8 @@ from representative import cases, inputs, layouts
 import aotsym
 
 aotsym.config.cache_dir = sys.argv[1]
-FLAGS = "-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+FLAGS = ("-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow "
+         "-fno-sanitize-recover=all")
 CASES = cases()
 entries = build(CASES, cflags=FLAGS)
 rng = np.random.default_rng(0)

@@ -1,10 +1,13 @@
-"""Special values through ops whose C kernels are written by hand (issue 15): a softmax row
-holding +inf is all nan, as NumPy's stable formula ``exp(x - max) / sum(exp(x - max))`` and
-SciPy give, in the reference evaluator, the C kernel and the rewrite that makes a softmax."""
+"""Special values through ops whose C is written by hand (issue 15): a softmax row holding
++inf is all nan, as NumPy's stable formula ``exp(x - max) / sum(exp(x - max))`` and SciPy
+give, in the reference evaluator, the C kernel and the rewrite that makes a softmax; float ->
+integer casts of nan, +-inf and out-of-range values are NumPy's (x86-64), in the reference
+evaluator and in C (:func:`aotsym.graph.scalar.float_to_int`)."""
 
 import numpy as np
 import pytest
 from emit_helpers import Case, assert_matches, build
+from representative import CAST_VALUES, INT_DTYPES
 
 from aotsym import tensor as T
 from aotsym.graph.evaluate import evaluate
@@ -27,6 +30,8 @@ def entries():
     for dtype in ("float64", "float32"):
         x = T.matrix("x", dtype=dtype)
         cases.append(Case(f"sm_{dtype}", [x], [softmax(x, axis=1), log_softmax(x, axis=1)]))
+        v = T.vector("v", dtype=dtype)
+        cases.append(Case(f"cast_{dtype}", [v], [T.cast(v, d) for d in INT_DTYPES]))
     return cases, build(cases)
 
 
@@ -42,7 +47,7 @@ def test_softmax_of_a_row_holding_inf_is_nan_in_the_reference():
 
 def test_softmax_kernel_matches(entries):
     cases, built = entries
-    for case in cases:
+    for case in cases[::2]:
         vals = ROWS.astype(case.inputs[0].dtype)
         sm, lsm = assert_matches(case, built[case.name], [vals], rtol=1e-5)
         ref_sm, ref_lsm = numpy_softmax(vals)
@@ -57,3 +62,19 @@ def test_rewritten_stable_softmax_keeps_nan_rows():
     e = T.exp(x - T.max(x, axis=1, keepdims=True))
     f = aotsym.function([x], e / T.sum(e, axis=1, keepdims=True))
     np.testing.assert_allclose(f(ROWS), numpy_softmax(ROWS)[0], equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_float_to_int_casts_are_numpys(entries, dtype):
+    """int32(3e9) = int32(1e300) = INT32_MIN, uint64(1e300) = 0, int32(nan) = INT32_MIN ...:
+    NumPy's contiguous conversion on x86-64, the same in the reference and in C."""
+    cases, built = entries
+    case = next(c for c in cases if c.name == f"cast_{dtype}")
+    with np.errstate(over="ignore"):
+        vals = CAST_VALUES.astype(dtype)
+    got = assert_matches(case, built[case.name], [vals])
+    for d, g in zip(INT_DTYPES, got):
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(g, vals.astype(d), err_msg=f"{dtype} -> {d}")
+    assert got[INT_DTYPES.index("int32")][3] == np.iinfo("int32").min     # 3e9
+    assert got[INT_DTYPES.index("uint64")][5] == 0                         # 1e300

@@ -339,10 +339,18 @@ def test_switch_clip_second_cast_against_numpy():
         np.testing.assert_array_equal(got, want, err_msg=f"cast {src} -> {dst}")
 
 
-def test_cast_of_nan_and_inf_to_int_is_zero():
+def test_cast_of_nan_inf_and_out_of_range_to_int_is_numpys():
+    """NumPy on x86-64: int32 of nan, +-inf, 3e9, 1e300 is INT32_MIN; uint64(1e300) is 0."""
     x = T.vector()
-    (got,) = evaluate([T.cast(x, "int32")], {x: np.array([np.nan, np.inf, -np.inf, 2.7])})
-    np.testing.assert_array_equal(got, [0, 0, 0, 2])
+    vals = np.array([np.nan, np.inf, -np.inf, 2.7, 3e9, 1e300])
+    got = evaluate([T.cast(x, "int32"), T.cast(x, "uint64"), T.cast(x, "int8")], {x: vals})
+    lo = np.iinfo("int32").min
+    np.testing.assert_array_equal(got[0], [lo, lo, lo, 2, lo, lo])
+    np.testing.assert_array_equal(got[1], [2 ** 63, 0, 2 ** 63, 2, 3000000000, 0])
+    np.testing.assert_array_equal(got[2], [0, 0, 0, 2, 0, 0])
+    with np.errstate(all="ignore"):
+        for g, d in zip(got, ("int32", "uint64", "int8")):
+            np.testing.assert_array_equal(g, vals.astype(d))
 
 
 # ---------------------------------------------------------------------------- gradients

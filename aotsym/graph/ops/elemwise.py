@@ -129,8 +129,8 @@ def _cast(x, dtype):
     if dtype == "bool":
         return x != 0
     if np.dtype(dtype).kind in "iu" and x.dtype.kind in "fc":
-        x = np.real(x) if x.dtype.kind == "c" else x
-        x = np.where(np.isfinite(x), np.trunc(x), 0)  # C leaves NaN->int undefined; we say 0
+        from aotsym.graph.scalar import float_to_int
+        return float_to_int(np.real(x) if x.dtype.kind == "c" else x, dtype)
     elif np.dtype(dtype).kind == "f" and x.dtype.kind == "c":
         x = np.real(x)
     return x.astype(dtype)
