@@ -109,7 +109,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         lo, hi = min(min(taps), 0), max(max(taps), 0)
         for t in taps:
             stop = None if hi - t == 0 else -(hi - t)
-            slices.append(x[t - lo:stop])
+            slices.append(x if (t - lo, stop) == (0, None) else x[t - lo:stop])
             slice_labels.append(f"{x!r}" + (f" at tap {t}" if taps != [0] else ""))
     if n_steps is None:
         if not slices:

@@ -1,0 +1,239 @@
+"""Scan rewrites: what a loop computes once, what it keeps, what it drops.
+
+Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).  Stage ``scan``
+(:func:`optimize_scans`, listed in :mod:`aotsym.optimizer.pipeline` after ``canonicalize``)
+runs, in order:
+
+* ``scan_hoist_invariants`` (a local rule, :data:`SCAN_RULES`): step work that reads only
+  non-sequences and constants runs once, before the loop;
+* ``scan_drop_unused_inputs`` (same rule set): sequences and non-sequences the step no
+  longer reads leave the node;
+* ``scan_keep_last_rows`` (a global pass): an output of which only the last rows are read
+  keeps only those (``Scan.keep``), so ``result[-1]`` over 10^5 steps holds O(1) rows.
+
+Unused outputs and carries are dropped by the generic ``prune_outputs`` stage through
+``Scan.prune_outputs``; the step graph itself is optimized like any inner graph
+(:mod:`aotsym.optimizer.inner`).
+
+``scan_keep_last_rows`` must never run on a graph that ``grad`` will see: the gradient
+needs every step's state.  Optimizer stages only run on a function's graph after the user
+has taken every gradient, so this holds; and ``Scan.grad`` of a node with ``keep`` set
+recomputes the full trajectories anyway (see :mod:`aotsym.graph.ops.scan_grad`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from aotsym.graph.basic import Constant, apply, clone_replace, toposort, trace_of
+from aotsym.graph.fgraph import FunctionGraph
+from aotsym.graph.inner import InnerGraph
+from aotsym.graph.ops.scan import Scan
+from aotsym.graph.ops.subtensor import Subtensor
+from aotsym.optimizer.engine import rewrite_graph
+from aotsym.optimizer.pattern import RuleSet, rule
+
+
+def _nonseq_positions(op):
+    first = op.n_seqs + op.n_tap_inputs
+    return list(range(first, first + op.n_nonseqs))
+
+
+def _with_nonseqs(op, node, keep_idx, new_phs, new_outer, outputs):
+    """The node of ``op`` whose non-sequences are the old ones at ``keep_idx`` followed by
+    ``new_phs`` (inner placeholders) fed by ``new_outer``, and whose step computes
+    ``outputs`` (built on those placeholders)."""
+    inner = op.inner
+    first = op.n_seqs + op.n_tap_inputs
+    inputs = list(inner.inputs[:first]) + [inner.inputs[first + p] for p in keep_idx]
+    inputs += list(new_phs)
+    step = InnerGraph(inputs, outputs, fresh_inputs=False)
+    new_op = op.replace(inner=step, n_nonseqs=len(keep_idx) + len(new_phs))
+    pos = op.outer_positions()
+    outer = list(node.inputs[:pos["nonseqs"][0]]) if op.n_nonseqs else list(node.inputs)
+    outer += [node.inputs[pos["nonseqs"][p]] for p in keep_idx] + list(new_outer)
+    return apply(new_op, outer, trace=trace_of(node))
+
+
+@rule("scan_hoist_invariants", root=Scan)
+def scan_hoist_invariants(node):
+    """Step work that reads only non-sequences and constants is computed once, before the
+    loop, and fed to the step as a new non-sequence::
+
+        before: Scan{h: tanh(dot(h, W.T * 2) + x)}(n, x, h0, W)
+        after:  Scan{h: tanh(dot(h, w2) + x)}(n, x, h0, W.T * 2)      (w2: the new input)
+    """
+    op = node.op
+    inner = op.inner
+    nonseq_phs = {id(inner.inputs[p]): k for k, p in enumerate(_nonseq_positions(op))}
+    invariant: set = set(nonseq_phs)
+    for n in inner.nodes():
+        if all(id(v) in invariant or isinstance(v, Constant) for v in n.inputs):
+            invariant.update(id(o) for o in n.outputs)
+    frontier, seen = [], set()
+
+    def consider(v):
+        if id(v) in invariant and v.owner is not None and id(v) not in seen:
+            seen.add(id(v))
+            frontier.append(v)
+
+    for n in inner.nodes():
+        if not all(id(o) in invariant for o in n.outputs):
+            for v in n.inputs:
+                consider(v)
+    for v in inner.outputs:
+        consider(v)
+    if not frontier:
+        return None
+    outer_of = {inner.inputs[p]: node.inputs[op.outer_positions()["nonseqs"][k]]
+                for k, p in enumerate(_nonseq_positions(op))}
+    outer_vals = clone_replace(frontier, outer_of)
+    new_phs = [v.type(v.name) for v in frontier]
+    outputs = clone_replace(inner.outputs, dict(zip(frontier, new_phs)))
+    keep_idx = _still_read(op, outputs)
+    return _with_nonseqs(op, node, keep_idx, new_phs, outer_vals, outputs).outputs
+
+
+def _still_read(op, outputs) -> list:
+    from aotsym.graph.basic import ancestors
+    reached = {id(v) for v in ancestors(outputs)}
+    return [k for k, p in enumerate(_nonseq_positions(op))
+            if id(op.inner.inputs[p]) in reached]
+
+
+@rule("scan_drop_unused_inputs", root=Scan)
+def scan_drop_unused_inputs(node):
+    """Sequences and non-sequences the step does not read leave the node::
+
+        before: Scan{y: x_t * 2}(n, x, z, W)        (z, W: read by nothing in the step)
+        after:  Scan{y: x_t * 2}(n, x)
+    """
+    op = node.op
+    used = set(range(len(node.outputs)))
+    pruned = op.prune_outputs(node, used)   # also drops unread sequences / non-sequences
+    if pruned is None or len(pruned.inputs) == len(node.inputs):
+        return None
+    return pruned.outputs
+
+
+SCAN_RULES = RuleSet("scan", [scan_hoist_invariants, scan_drop_unused_inputs])
+
+
+# ---------------------------------------------------------------------------- keep last rows
+
+
+def _last_rows_read(v, clients) -> int | None:
+    """How many last rows of ``v`` its readers need when every reader is ``v[-k]`` (a
+    constant negative index) or ``v[a:]`` (constant ``a >= 0``) read only that way; None
+    when some reader needs more."""
+    need = 0
+    stack = [(v, True)]
+    while stack:
+        var, may_slice = stack.pop()
+        readers = clients.get(id(var), [])
+        if not readers:
+            return None
+        for reader, pos in readers:
+            if reader == "output" or pos != 0 or not isinstance(reader.op, Subtensor):
+                return None
+            entry = reader.op.idx_list[0]
+            if isinstance(entry, int) and len(reader.inputs) == 1 and \
+                    len(reader.op.idx_list) == 1:
+                if entry >= 0:
+                    return None
+                need = max(need, -entry)
+            elif (may_slice and isinstance(entry, tuple) and len(reader.op.idx_list) == 1
+                  and isinstance(entry[0], int) and entry[0] >= 0 and entry[1] is None
+                  and entry[2] is None and len(reader.inputs) == 1):
+                stack.append((reader.outputs[0], False))
+            else:
+                return None
+    return need or None
+
+
+def keep_last_rows(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
+    """Rule ``scan_keep_last_rows``: an output of a ``Scan`` read only as ``out[-k]`` (or
+    ``out[a:][-k]``, the frontend's slice of a state) keeps only its last ``K`` rows, ``K``
+    the largest such ``k``; its readers become ``kept[-k]``::
+
+        before: Scan{h}(k, h0, A).0[1:][-1]
+        after:  Scan{h, keep=1}(k, h0, A).0[-1]
+
+    Must run after differentiation (module docstring)."""
+    from aotsym.optimizer.inner import rebuild_graph
+    t0 = time.perf_counter()
+    order = fgraph.toposort()
+    if not any(isinstance(n.op, Scan) for n in order):
+        return fgraph
+    clients = fgraph.clients()
+    decisions: dict = {}    # node -> {output index: K}
+    readers: dict = {}      # id(reader output) -> (scan node, output index, k)
+    for n in order:
+        if not isinstance(n.op, Scan):
+            continue
+        found = {}
+        for o, out in enumerate(n.outputs):
+            keep = n.op.keep[_keep_index(n.op, o)]
+            k = _last_rows_read(out, clients)
+            if k is None or (keep is not None and keep <= k):
+                continue
+            found[o] = k
+            for var in _final_readers(out, clients):
+                idx = var.owner.op.idx_list[0]
+                readers[id(var)] = (n, o, -idx)
+        if found:
+            decisions[n] = found
+    if not decisions:
+        return fgraph
+    new_nodes: dict = {}
+
+    def change(old, new):
+        if old in decisions:
+            op = new.op
+            keep = list(op.keep)
+            for o, k in decisions[old].items():
+                keep[_keep_index(op, o)] = k
+            made = apply(op.replace(keep=keep), new.inputs, trace=trace_of(new))
+            new_nodes[old] = made
+            return made.outputs
+        hit = readers.get(id(old.outputs[0]))
+        if hit is not None:
+            scan_node, o, k = hit
+            return [new_nodes[scan_node].outputs[o][-k]]
+        return None
+
+    result, fired = rebuild_graph(fgraph, change)
+    if ctx is not None:
+        ctx.count("scan_keep_last_rows", "scan", len(decisions), time.perf_counter() - t0)
+    return result
+
+
+def _keep_index(op, o) -> int:
+    """The ``keep`` entry of outer output ``o``."""
+    visible = [k for k in range(op.n_states) if not op.hidden[k]]
+    if o < len(visible):
+        return visible[o]
+    return op.n_states + (o - len(visible))
+
+
+def _final_readers(v, clients):
+    """The ``[-k]`` readers of ``v`` (directly or through one ``[a:]``)."""
+    result = []
+    for reader, _ in clients.get(id(v), []):
+        entry = reader.op.idx_list[0]
+        if isinstance(entry, int):
+            result.append(reader.outputs[0])
+        else:
+            result.extend(_final_readers(reader.outputs[0], clients))
+    return result
+
+
+# ---------------------------------------------------------------------------- the stage
+
+
+def optimize_scans(fgraph: FunctionGraph, ctx) -> FunctionGraph:
+    """Stage ``scan``: :data:`SCAN_RULES` to a fixed point, then ``scan_keep_last_rows``."""
+    if not any(isinstance(n.op, Scan) for n in toposort(fgraph.outputs)):
+        return fgraph
+    fgraph = rewrite_graph(fgraph, SCAN_RULES, ctx.stats, "scan", ctx.checker)
+    return keep_last_rows(fgraph, ctx)   # (DEBUG_MODE checks the whole stage's result)

@@ -1,0 +1,124 @@
+"""Scan rewrites (aotsym.optimizer.scan): before/after graphs and equal values."""
+
+import numpy as np
+
+import aotsym
+from aotsym import tensor as T
+from aotsym.graph.evaluate import evaluate
+from aotsym.graph.fgraph import FunctionGraph
+from aotsym.graph.ops.scan import Scan
+from aotsym.optimizer.inner import prune_unused_outputs
+from aotsym.optimizer.pipeline import optimize
+from aotsym.optimizer.testing import assert_same_values
+
+STAGES = ["merge", "canonicalize", "scan"]
+
+
+def scans(fg):
+    return [n for n in fg.toposort() if isinstance(n.op, Scan)]
+
+
+def test_scan_hoist_invariants():
+    W, x, h0 = T.matrix("W"), T.matrix("x"), T.vector("h0")
+    out, _ = aotsym.scan(lambda xt, h, W: T.tanh(T.dot(h, W.T * 2) + xt), sequences=x,
+                         outputs_info=h0, non_sequences=W)
+    before = FunctionGraph([x, h0, W], [out])
+    after = optimize(before, stages=STAGES)
+    (node,) = scans(after)
+    # after: W.T * 2 is an outer input of the loop; the step holds only dot, add, tanh
+    inner_ops = sorted(type(n.op).__name__ for n in node.op.inner.nodes())
+    assert inner_ops == ["Dot", "Elemwise", "Elemwise"]
+    assert W not in node.inputs and any(v.owner is not None and "mul" in str(v.owner.op)
+                                        for v in node.inputs)
+    assert after.meta["optimizer_stats"].fired("scan_hoist_invariants") == 1
+    rng = np.random.default_rng(0)
+    vals = {x: rng.normal(size=(4, 3)), h0: rng.normal(size=3), W: rng.normal(size=(3, 3))}
+    np.testing.assert_allclose(evaluate(list(after.outputs), vals)[0],
+                               evaluate([out], vals)[0])
+
+
+def test_scan_drop_unused_inputs():
+    x, z, w = T.vector("x"), T.vector("z"), T.scalar("w")
+    out, _ = aotsym.scan(lambda xt, zt, w: xt * 2, sequences=[x, z], non_sequences=w)
+    before = FunctionGraph([x, z, w], [out])
+    (node,) = scans(before)
+    assert len(node.inputs) == 4
+    after = optimize(before, stages=STAGES)
+    (node,) = scans(after)
+    assert node.inputs[1:] == (x,)
+    assert_same_values(list(before.outputs), list(after.outputs))
+
+
+def test_prune_outputs_removes_unused_mapped_outputs_and_carries():
+    x = T.vector("x")
+    (h, y, g), _ = aotsym.scan(lambda xt, h, g: [h + xt, h * xt, g * 2], sequences=x,
+                               outputs_info=[T.constant(0.0), None, T.constant(1.0)])
+    before = FunctionGraph([x], [h])
+    after = prune_unused_outputs(before)
+    (node,) = scans(after)
+    assert node.op.n_mapped == 0 and node.op.state_taps == ((-1,),)
+    np.testing.assert_array_equal(evaluate(list(after.outputs), {x: np.arange(4.0)})[0],
+                                  [0, 1, 3, 6])
+
+
+def test_scan_keep_last_rows_for_result_minus_one():
+    k, A = T.iscalar("k"), T.vector("A")
+    result, _ = aotsym.scan(lambda p, A: p * A, outputs_info=T.ones_like(A),
+                            non_sequences=A, n_steps=k)
+    before = FunctionGraph([A, k], [result[-1]])
+    # before: Subtensor{-1}(Subtensor{1:}(Scan{...}.0))
+    after = optimize(before, stages=STAGES)
+    (node,) = scans(after)
+    assert node.op.keep == (1,)
+    out = after.outputs[0]
+    assert out.owner.inputs[0] is node.outputs[0]      # after: Subtensor{-1}(Scan{keep=1}.0)
+    assert after.meta["optimizer_stats"].fired("scan_keep_last_rows") == 1
+    vals = {A: np.arange(5.0), k: np.int32(3)}
+    np.testing.assert_array_equal(evaluate(list(after.outputs), vals)[0], np.arange(5.0) ** 3)
+    (full,) = evaluate([node.outputs[0]], vals)
+    assert full.shape == (1, 5)
+
+
+def test_keep_last_rows_holds_constant_memory_over_many_steps():
+    import tracemalloc
+    n = T.iscalar("n")
+    h, _ = aotsym.scan(lambda h: h + 1.0, outputs_info=T.zeros((100,)), n_steps=n)
+    after = optimize(FunctionGraph([n], [h[-1]]), stages=STAGES)
+    tracemalloc.start()
+    (got,) = evaluate(list(after.outputs), {n: np.int32(20000)})
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert got[0] == 20000.0
+    assert peak < 2_000_000        # the full 20001 x 100 buffer would be 16 MB
+
+
+def test_keep_last_rows_does_not_fire_when_more_is_read():
+    x = T.vector("x")
+    out, _ = aotsym.scan(lambda xt, h: h + xt, sequences=x, outputs_info=T.constant(0.0))
+    after = optimize(FunctionGraph([x], [out[-1], out.sum()]), stages=STAGES)
+    (node,) = scans(after)
+    assert node.op.keep == (None,)
+
+
+def test_gradient_taken_before_the_rewrite_is_right():
+    x, w = T.vector("x"), T.scalar("w")
+    out, _ = aotsym.scan(lambda xt, h, w: h * w + xt, sequences=x,
+                         outputs_info=T.constant(0.0), non_sequences=w)
+    g = aotsym.grad(out[-1], w)
+    after = optimize(FunctionGraph([x, w], [out[-1], g]), stages=STAGES)
+    last, gw = evaluate(list(after.outputs), {x: np.array([1.0, 2.0, 3.0]), w: 0.5})
+    # h = (1, 2.5, 4.25); d h3/dw = h2 + w*(h1 + w*0)
+    assert last == 4.25 and gw == 2.5 + 0.5 * 1.0
+
+
+def test_rewrites_checked_in_debug_mode():
+    W, x, h0 = T.matrix("W"), T.matrix("x"), T.vector("h0")
+    out, _ = aotsym.scan(lambda xt, h, W: T.tanh(T.dot(h, W * 0.5) + xt), sequences=x,
+                         outputs_info=h0, non_sequences=W)
+    f = aotsym.function([x, h0, W], out[-1], mode="DEBUG_MODE")
+    rng = np.random.default_rng(0)
+    xv, hv, Wv = rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=(3, 3))
+    h = hv
+    for row in xv:
+        h = np.tanh(h @ (Wv * 0.5) + row)
+    np.testing.assert_allclose(f(xv, hv, Wv), h)
