@@ -16,10 +16,12 @@ variable computed so far.  It is called
   memory with an input is declared a view (``view_map``) or a destroyer (``destroy_map``) of
   it, and that the results (after every in-place write) still equal the original graph's.
 
-"Agree": same dtype and shape; equal for exact dtypes; for floats close (relative 1e-4 for
-float32, 1e-7 for float64, absolute tolerance scaled by the magnitude of the values) wherever
-the value before the rewrite was finite.  Where it was ``inf`` or ``nan`` any value is
-accepted: making such places finite is what stabilization is for.
+"Agree": same dtype and shape; equal for exact dtypes; for floats nan in the same places,
+the same infinities in the same places, and close elsewhere (relative 1e-4 for float32, 1e-7
+for float64, absolute tolerance scaled by the magnitude of the values): a rewrite that turns
+nan into 0 (``x - x -> 0``) is caught.  Only the stabilizing rules (the ``stabilize`` stage's
+own rules) and the final comparison, which spans them, may turn a non-finite value into any
+value: making such places finite is what stabilization is for.
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ def random_value(ttype, rng) -> np.ndarray:
     return rng.uniform(-0.5, 2.0, shape).astype(ttype.dtype)
 
 
-def values_agree(before, after) -> tuple[bool, str]:
-    """(ok, why not) — the comparison of the module docstring."""
+def values_agree(before, after, stabilizing=False) -> tuple[bool, str]:
+    """(ok, why not) — the comparison of the module docstring; ``stabilizing``: non-finite
+    values before may become anything."""
     before, after = np.asarray(before), np.asarray(after)
     if before.dtype != after.dtype:
         return False, f"dtype {before.dtype} became {after.dtype}"
@@ -65,6 +68,16 @@ def values_agree(before, after) -> tuple[bool, str]:
             return True, ""
         return False, f"values differ: {before!r} vs {after!r}"
     finite = np.isfinite(before)
+    if not stabilizing:
+        nan_b, nan_a = np.isnan(before), np.isnan(after)
+        if not np.array_equal(nan_b, nan_a):
+            k = int(np.argmax(nan_b != nan_a))
+            return False, (f"nan in other places: {before.ravel()[k]!r} became "
+                           f"{after.ravel()[k]!r} (flat index {k})")
+        inf_b = np.isinf(before)
+        if not np.array_equal(before[inf_b], after[inf_b]) or \
+                np.isinf(after[finite]).any():
+            return False, "infinities in other places"
     if not finite.any():
         return True, ""
     b, a = before[finite], after[finite]
@@ -136,8 +149,9 @@ class RewriteChecker:
             after = self.value(list(replacement))
         except Exception as exc:  # noqa: BLE001
             self._fail(rule.name, node.outputs, replacement, f"the replacement fails: {exc}")
+        stabilizing = rule.name in _stabilizing_rules()
         for k, (b, a) in enumerate(zip(before, after)):
-            ok, why = values_agree(b, a)
+            ok, why = values_agree(b, a, stabilizing)
             if not ok:
                 self._fail(rule.name, node.outputs, replacement, why)
 
@@ -157,7 +171,7 @@ class RewriteChecker:
             return
         results = _run_with_copies(self, fgraph, check_honesty=True)
         for k, (b, a) in enumerate(zip(self.original, results)):
-            ok, why = values_agree(b, a)
+            ok, why = values_agree(b, a, stabilizing=True)
             if not ok:
                 self._fail("the optimized graph (in-place writes included)",
                            [self.fgraph.outputs[k]], [fgraph.outputs[k]], f"output {k}: {why}")
@@ -169,6 +183,11 @@ class RewriteChecker:
             f"DEBUG_MODE: rewrite {name!r} changed a result: {why}{where}\n"
             f"  before:\n{_indent(format_graph(before))}\n"
             f"  after:\n{_indent(format_graph(after))}")
+
+
+def _stabilizing_rules() -> set:
+    from aotsym.optimizer.stabilize import STABILIZE_RULES
+    return {r.name for r in STABILIZE_RULES.rules}
 
 
 def _run_with_copies(checker, fgraph, check_honesty):

@@ -46,9 +46,10 @@ def assert_graph(got, expected):
                              f" expected:\n{format_graph([expected])}")
 
 
-def assert_same_values(before, after, values=None, seed=0):
+def assert_same_values(before, after, values=None, seed=0, stabilizing=True):
     """``before`` and ``after`` (variables or lists) agree on ``values`` (a dict of input
-    values; random ones of the declared types for inputs not given)."""
+    values; random ones of the declared types for inputs not given); ``stabilizing=False``:
+    nan and infinities must stay where they are (see :func:`.debug.values_agree`)."""
     b_list = list(before) if isinstance(before, (list, tuple)) else [before]
     a_list = list(after) if isinstance(after, (list, tuple)) else [after]
     values = dict(values or {})
@@ -59,7 +60,7 @@ def assert_same_values(before, after, values=None, seed=0):
     got_b = evaluate(b_list, {k: np.array(v) for k, v in values.items()})
     got_a = evaluate(a_list, {k: np.array(v) for k, v in values.items()})
     for k, (b, a) in enumerate(zip(got_b, got_a)):
-        ok, why = values_agree(b, a)
+        ok, why = values_agree(b, a, stabilizing)
         if not ok:
             raise AssertionError(f"output {k}: {why}")
     return got_b, got_a

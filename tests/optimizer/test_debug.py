@@ -66,6 +66,39 @@ def test_debug_mode_on_the_pipeline_passes_for_honest_rules():
 
 
 def test_values_agree_accepts_stabilized_infinities():
-    assert values_agree(np.array([np.inf, 1.0]), np.array([800.0, 1.0]))[0]
+    assert values_agree(np.array([np.inf, 1.0]), np.array([800.0, 1.0]), stabilizing=True)[0]
+    assert not values_agree(np.array([np.inf, 1.0]), np.array([800.0, 1.0]))[0]
     assert not values_agree(np.array([2.0, 1.0]), np.array([2.1, 1.0]))[0]
     assert not values_agree(np.array([1], "int32"), np.array([1.0]))[0]
+
+
+def test_values_agree_compares_nan_positions_and_infinities():
+    nan, inf = np.nan, np.inf
+    assert values_agree(np.array([nan, inf, -0.0]), np.array([nan, inf, 0.0]))[0]
+    assert not values_agree(np.array([nan, 1.0]), np.array([0.0, 1.0]))[0]
+    assert not values_agree(np.array([0.0, 1.0]), np.array([nan, 1.0]))[0]
+    assert not values_agree(np.array([inf, 1.0]), np.array([-inf, 1.0]))[0]
+    assert not values_agree(np.array([2.0, 1.0]), np.array([inf, 1.0]))[0]
+    assert not values_agree(np.array([nan], "float32"), np.array([nan]))[0]   # dtype
+
+
+def test_rule_turning_nan_into_zero_is_caught():
+    """A deliberately wrong rule: ``x - x -> 0`` for a float ``x`` (nan - nan is nan)."""
+    x = T.vector("x")
+    x.tag.test_value = np.array([np.nan, np.inf, 2.0])
+    fg = FunctionGraph([x], [(x - x) * 2])
+    wrong = Rule("sub_self_is_zero", P.sub(P.var("a"), P.var("a")),
+                 lambda a: m.second(a, T.constant(0.0)))
+    with pytest.raises(RewriteCheckError, match="sub_self_is_zero.*nan in other places"):
+        rewrite_graph(fg, RuleSet("bad", [wrong]), OptimizerStats(), "test", RewriteChecker(fg))
+
+
+def test_debug_mode_accepts_fast_run_on_special_values():
+    """The real pipeline on special test values passes DEBUG_MODE's stricter comparison."""
+    from aotsym.optimizer.pipeline import optimize
+    x, y = T.vector("x"), T.vector("y")
+    x.tag.test_value = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 2.0])
+    y.tag.test_value = np.array([2.0, np.nan, 0.0, np.inf, -np.inf, -0.0])
+    outs = [x - x, x / x, x * y / y, x + y - y, T.sum(x) - T.sum(x), (0.5 / x) * x,
+            T.log1p(T.exp(x)), T.softmax(T.stack([x, y]))]
+    optimize(FunctionGraph([x, y], outs), mode="DEBUG_MODE")
