@@ -8,10 +8,13 @@ Importing ``aotsym`` loads the configuration, the IR and ``aotsym.tensor``; the 
 names (``function``, ``shared``, ``grad``, ``Module`` ...) are loaded on first use, so a later
 stage imported on its own (``import aotsym.build``) does not pull the frontend in.
 
+``aotsym.ifelse`` is both the module :mod:`aotsym.ifelse` (Theano's ``theano.ifelse``) and
+callable: ``aotsym.ifelse(cond, a, b)``.
+
 ``aotsym.scan`` (with ``map``, ``reduce``, ``foldl``, ``foldr`` and Theano's
-``aotsym.scan_module``) lives in :mod:`aotsym.frontend.scan`.  Not implemented yet:
-``ifelse`` (and Theano's ``aotsym.ifelse.ifelse``).  Using it raises
-:class:`FeatureNotImplemented`, a NotImplementedError saying what to write instead.
+``aotsym.scan_module``) lives in :mod:`aotsym.frontend.scan`.  A feature not implemented yet
+is an entry of ``NOT_IMPLEMENTED``: using it raises :class:`FeatureNotImplemented`, a
+NotImplementedError saying what to write instead.
 """
 
 __version__ = "0.1.0"
@@ -40,6 +43,7 @@ _LAZY = {
     "foldl": ("aotsym.frontend.scan", "foldl"),
     "foldr": ("aotsym.frontend.scan", "foldr"),
     "scan_module": ("aotsym.scan_module", None),
+    "ifelse": ("aotsym.ifelse", None),   # the module, which is callable
 }
 
 
@@ -52,9 +56,6 @@ class FeatureNotImplemented(NotImplementedError, ImportError):
 _LOOP_HINT = ("use T.switch(cond, a, b) for an elementwise choice, or a Python loop over a "
               "fixed count (for i in range(n): ...), which unrolls into the graph")
 NOT_IMPLEMENTED = {
-    "ifelse": "aotsym.ifelse is not implemented yet; use T.switch(cond, then_value, "
-              "else_value), which computes both branches, or a Python `if` on a value "
-              "known when the function is built",
 }
 
 

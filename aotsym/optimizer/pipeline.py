@@ -10,6 +10,7 @@ merge               re-intern nodes: equal subexpressions become one (:mod:`.cle
 prune_outputs       ops holding inner graphs drop the outputs nobody reads (:mod:`.inner`)
 fold                constant folding alone (FAST_COMPILE)
 canonicalize        one spelling per expression (:mod:`.canonicalize`) + constant folding
+ifelse              lazy branches: work only one branch reads moves into it (:mod:`.ifelse`)
 stabilize           numerically safe forms (:mod:`.stabilize`), canonical rules kept on
 specialize          cheaper forms: powers, division by constants (:mod:`.specialize`)
 blas                dot -> gemm / gemv / ger with scaling absorbed (:mod:`.blas`)
@@ -18,7 +19,7 @@ fuse_reductions     elementwise producer + reduction -> one FusedReduce (:mod:`.
 inplace             outputs written over dead input buffers (:mod:`.inplace`)
 ==================  =====================================================================
 
-Modes: ``FAST_COMPILE`` = inline, merge, prune_outputs, fold, fuse_elementwise;
+Modes: ``FAST_COMPILE`` = inline, merge, prune_outputs, fold, ifelse, fuse_elementwise;
 ``FAST_RUN`` (and ``PROFILE_MODE``) = all of them in the order above except fold;
 ``DEBUG_MODE`` = FAST_RUN with every rewrite checked by :mod:`.debug`.
 
@@ -36,6 +37,7 @@ from aotsym.optimizer.canonicalize import CANONICALIZE_RULES, SIMPLIFY_RULES
 from aotsym.optimizer.cleanup import FOLD_RULES, merge_graph
 from aotsym.optimizer.engine import OptimizerStats, PassContext, Stage, run_stages
 from aotsym.optimizer.fusion import fuse_elementwise, fuse_reductions
+from aotsym.optimizer.ifelse import optimize_ifelse
 from aotsym.optimizer.inner import inline_graphs, prune_unused_outputs
 from aotsym.optimizer.inplace import insert_inplace
 from aotsym.optimizer.specialize import SPECIALIZE_RULES
@@ -47,6 +49,7 @@ STAGES = {s.name: s for s in [
     Stage("prune_outputs", run=prune_unused_outputs),
     Stage("fold", rules=FOLD_RULES),
     Stage("canonicalize", rules=FOLD_RULES + CANONICALIZE_RULES),
+    Stage("ifelse", run=optimize_ifelse),
     Stage("stabilize", rules=FOLD_RULES + STABILIZE_RULES + CANONICALIZE_RULES),
     Stage("specialize", rules=FOLD_RULES + SPECIALIZE_RULES + SIMPLIFY_RULES),
     Stage("blas", rules=FOLD_RULES + BLAS_RULES + SIMPLIFY_RULES),
@@ -55,10 +58,10 @@ STAGES = {s.name: s for s in [
     Stage("inplace", run=insert_inplace),
 ]}
 
-FAST_RUN = ["inline", "merge", "prune_outputs", "canonicalize", "stabilize", "specialize",
-            "blas", "fuse_elementwise", "fuse_reductions", "inplace"]
+FAST_RUN = ["inline", "merge", "prune_outputs", "canonicalize", "ifelse", "stabilize",
+            "specialize", "blas", "fuse_elementwise", "fuse_reductions", "inplace"]
 MODES = {
-    "FAST_COMPILE": ["inline", "merge", "prune_outputs", "fold", "fuse_elementwise"],
+    "FAST_COMPILE": ["inline", "merge", "prune_outputs", "fold", "ifelse", "fuse_elementwise"],
     "FAST_RUN": FAST_RUN,
     "PROFILE_MODE": FAST_RUN,
     "DEBUG_MODE": FAST_RUN,

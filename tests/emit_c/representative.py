@@ -48,9 +48,23 @@ def cases():
                                         Ger()(x, s, v, v), T.dot(T.cast(x, "int64"), v)]),
         # an op holding an inner graph: a structured step whose body is emitted inline
         Case("blocks", [x, v], body(x, v) + [body(x * 2, v)[0] - body(x, v)[2]]),
+        # lazy branches: structured BRANCH steps, each body in one side of a C if/else
+        Case("branches", [i, x, v], _branches(i, x, v)),
         # float -> integer casts of nan, +-inf and out-of-range values (no C UB)
         Case("casts", [v, fv], [T.cast(w, d) for w in (v, fv) for d in INT_DTYPES]),
     ]
+
+
+def _branches(i, x, v):
+    """ifelse outputs made lazy by the optimizer (the work moved into the branches); with
+    i = 2 one condition is taken and one is not, and the untaken side holds an index that
+    would be out of bounds."""
+    from aotsym.graph.fgraph import FunctionGraph
+    from aotsym.ifelse import ifelse
+    from aotsym.optimizer import optimize
+    outs = ifelse(T.gt(i, 0), [T.exp(x) * 2 + x, (v * 3).max()], [x - 1, v[i].sum()]) + \
+        ifelse(i - 2, [x[i * 10], v.sum()], [T.dot(x, v), T.sin(v).sum()])
+    return list(optimize(FunctionGraph([i, x, v], outs), "FAST_RUN").outputs)
 
 
 def inputs(name, rng):
@@ -63,6 +77,7 @@ def inputs(name, rng):
         "structure": [X, rng.standard_normal(4), np.int64(2), np.array([0, 3, -1, 1], "int32")],
         "products": [X, Y, rng.standard_normal(4), np.float64(0.5)],
         "blocks": [X, rng.standard_normal(4)],
+        "branches": [np.int64(2), X, rng.standard_normal(4)],
         "casts": [CAST_VALUES, np.float32(CAST_VALUES.clip(-1e38, 1e38)) * np.float32(10)],
     }[name]
 
