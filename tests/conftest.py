@@ -28,3 +28,14 @@ def module_flags(session_cache):
 def default_flags(session_cache):
     with config.defaults(), config.change_flags(cache_dir=session_cache):
         yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``fuzz`` (long fuzzing runs) run only when asked: ``pytest -m fuzz``."""
+    import pytest
+    if "fuzz" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="long fuzzing run: select it with -m fuzz")
+    for item in items:
+        if "fuzz" in item.keywords:
+            item.add_marker(skip)

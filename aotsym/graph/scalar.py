@@ -44,11 +44,19 @@ def same(*dts):
 
 
 def arith(*dts):
-    """Like ``same`` but bool arithmetic is done in int8 as NumPy does for ``-`` and ``**``."""
+    """Like ``same`` but bool arithmetic is done in int8 as NumPy does for ``**``."""
     out = upcast(*dts)
     if out == "bool":
         out = "int8"
     return [out] * len(dts), out
+
+
+def subtract(*dts):
+    """``arith``, but ``bool - bool`` is a TypeError, as in NumPy (use ``^`` or xor)."""
+    if upcast(*dts) == "bool":
+        raise TypeError("bool - bool is not supported (NumPy refuses it too); use the ^ "
+                        "operator or logical_xor")
+    return arith(*dts)
 
 
 def floating(*dts):
@@ -108,10 +116,18 @@ def abs_rule(dt):
 
 
 def round_rule(dt):
+    """``rint``: integers are computed as floats (NumPy's ``rint`` of an int is a float)."""
     if dtype_kind(dt) == "c":
         raise TypeError("rounding is not defined for complex numbers")
     out = dt if dtype_kind(dt) in "fc" else upgrade_to_float(dt)
     return [out], out
+
+
+def floor_rule(dt):
+    """``floor``/``ceil``/``trunc``: NumPy 2 keeps an integer's (or bool's) dtype."""
+    if dtype_kind(dt) == "c":
+        raise TypeError("rounding is not defined for complex numbers")
+    return [dt], dt
 
 
 # ---------------------------------------------------------------------------- numpy refs
@@ -232,7 +248,7 @@ def _g_pow(m, ins, z, gz):
 
 
 row("add", 2, np.add, same, grad=_g_add, commutative=True, associative=True, symbol="+")
-row("sub", 2, np.subtract, arith, grad=lambda m, ins, z, gz: [gz, -gz], symbol="-")
+row("sub", 2, np.subtract, subtract, grad=lambda m, ins, z, gz: [gz, -gz], symbol="-")
 row("mul", 2, np.multiply, same, grad=_g_mul, commutative=True, associative=True, symbol="*")
 row("true_div", 2, np.true_divide, floating,
     grad=lambda m, ins, z, gz: [gz / ins[1], -gz * z / ins[1]], symbol="/")
@@ -291,9 +307,9 @@ row("erfc", 1, _vectorize(math.erfc), real_floating,
 row("sigmoid", 1, _sigmoid, real_floating, grad=lambda m, ins, z, gz: [gz * z * (1 - z)])
 row("softplus", 1, _softplus, real_floating,
     grad=lambda m, ins, z, gz: [gz * m.sigmoid(ins[0])])
-row("floor", 1, np.floor, round_rule, grad=_nograd)
-row("ceil", 1, np.ceil, round_rule, grad=_nograd)
-row("trunc", 1, np.trunc, round_rule, grad=_nograd)
+row("floor", 1, np.floor, floor_rule, grad=_nograd)
+row("ceil", 1, np.ceil, floor_rule, grad=_nograd)
+row("trunc", 1, np.trunc, floor_rule, grad=_nograd)
 row("round_half_to_even", 1, np.rint, round_rule, grad=_nograd)
 row("identity", 1, lambda x: np.array(x, copy=True), same, grad=lambda m, ins, z, gz: [gz])
 row("conj", 1, np.conj, same, grad=lambda m, ins, z, gz: [m.conj(gz)])

@@ -185,11 +185,16 @@ def count(x: Variable, axis) -> Variable:
     return m.mul(*[shape_i(x, a) for a in axis])
 
 
+def _mean_dtype(dtype) -> str:
+    """NumPy's mean/var dtype: a float's own, float64 for every integer and bool."""
+    return dtype if dtype_kind(dtype) in "fc" else "float64"
+
+
 def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
-    """Arithmetic mean; integer input gives a float result (``upgrade_to_float``)."""
+    """Arithmetic mean; integer or bool input gives float64, as in NumPy."""
     from aotsym.graph.ops import math as m
     x = as_tensor_variable(x)
-    out_dtype = dtype or upgrade_to_float(x.dtype)
+    out_dtype = dtype or _mean_dtype(x.dtype)
     s = sum(x, axis, keepdims, dtype=out_dtype, acc_dtype=acc_dtype)
     return m.cast(m.true_div(s, m.cast(count(x, axis), out_dtype)), out_dtype)
 
@@ -200,7 +205,7 @@ def var(x, axis=None, keepdims=False, ddof=0, corrected=False):
     x = as_tensor_variable(x)
     ddof = 1 if corrected else ddof
     if dtype_kind(x.dtype) not in "fc":
-        x = m.cast(x, upgrade_to_float(x.dtype))
+        x = m.cast(x, _mean_dtype(x.dtype))
     centered = x - mean(x, axis, keepdims=True)
     sq = m.sqr(m.abs(centered)) if dtype_kind(x.dtype) == "c" else m.sqr(centered)
     total = sum(sq, axis, keepdims)
