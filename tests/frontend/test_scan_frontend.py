@@ -150,7 +150,7 @@ def test_implicit_free_variables_and_strict():
                                   [0, 6, 12])
     with pytest.raises(ScanError, match=r"strict=True.*non_sequences") as info:
         aotsym.scan(lambda v: v * c2, sequences=x, strict=True)
-    assert "test_scan.py" in str(info.value)
+    assert "test_scan_frontend.py" in str(info.value)
     out, _ = aotsym.scan(lambda v, c: v * c, sequences=x, non_sequences=c2, strict=True)
 
 
@@ -163,12 +163,12 @@ def test_sequence_shorter_than_n_steps_names_the_user_line():
         f(np.arange(3.0), 5)
     text = str(info.value)
     assert "sequence 0" in text and "fewer than the 5 steps" in text
-    assert "test_scan.py" in text and "the scan line" in text
+    assert "test_scan_frontend.py" in text and "the scan line" in text
 
 
 def test_step_returning_wrong_things_names_the_user_line():
     x, h0 = T.vector("x"), T.vector("h0")
-    with pytest.raises(ScanError, match=r"number of dimensions.*\n.*test_scan\.py"):
+    with pytest.raises(ScanError, match=r"number of dimensions.*\n.*test_scan_frontend\.py"):
         aotsym.scan(lambda xt, h: (h * xt).sum(), sequences=x, outputs_info=h0)
     with pytest.raises(ScanError, match="not a tensor"):
         aotsym.scan(lambda xt: "nope", sequences=x)
@@ -178,7 +178,8 @@ def test_step_returning_wrong_things_names_the_user_line():
     assert widened.dtype == "float64"   # an integer initial value widens to the step's type
     with pytest.raises(ScanError, match="2 output"):
         aotsym.scan(lambda xt, h: [h, h], sequences=x, outputs_info=h0)
-    with pytest.raises(TypeError, match=r"until: the condition must be a scalar.*\n.*test_scan"):
+    with pytest.raises(TypeError,
+                       match=r"until: the condition must be a scalar.*\n.*test_scan_fr"):
         aotsym.scan(lambda xt: (xt, aotsym.scan_module.until(x > 0)), sequences=x)
 
 
