@@ -11,6 +11,8 @@ prune_outputs       ops holding inner graphs drop the outputs nobody reads (:mod
 fold                constant folding alone (FAST_COMPILE)
 canonicalize        one spelling per expression (:mod:`.canonicalize`) + constant folding
 ifelse              lazy branches: work only one branch reads moves into it (:mod:`.ifelse`)
+scan                loop-invariant work out of scan steps, unread inputs dropped, only the
+                    last rows kept where only they are read (:mod:`.scan`; after grad)
 stabilize           numerically safe forms (:mod:`.stabilize`), canonical rules kept on
 specialize          cheaper forms: powers, division by constants (:mod:`.specialize`)
 blas                dot -> gemm / gemv / ger with scaling absorbed (:mod:`.blas`)
@@ -40,6 +42,7 @@ from aotsym.optimizer.fusion import fuse_elementwise, fuse_reductions
 from aotsym.optimizer.ifelse import optimize_ifelse
 from aotsym.optimizer.inner import inline_graphs, prune_unused_outputs
 from aotsym.optimizer.inplace import insert_inplace
+from aotsym.optimizer.scan import optimize_scans
 from aotsym.optimizer.specialize import SPECIALIZE_RULES
 from aotsym.optimizer.stabilize import STABILIZE_RULES
 
@@ -50,6 +53,7 @@ STAGES = {s.name: s for s in [
     Stage("fold", rules=FOLD_RULES),
     Stage("canonicalize", rules=FOLD_RULES + CANONICALIZE_RULES),
     Stage("ifelse", run=optimize_ifelse),
+    Stage("scan", run=optimize_scans),
     Stage("stabilize", rules=FOLD_RULES + STABILIZE_RULES + CANONICALIZE_RULES),
     Stage("specialize", rules=FOLD_RULES + SPECIALIZE_RULES + SIMPLIFY_RULES),
     Stage("blas", rules=FOLD_RULES + BLAS_RULES + SIMPLIFY_RULES),
@@ -58,8 +62,8 @@ STAGES = {s.name: s for s in [
     Stage("inplace", run=insert_inplace),
 ]}
 
-FAST_RUN = ["inline", "merge", "prune_outputs", "canonicalize", "ifelse", "stabilize",
-            "specialize", "blas", "fuse_elementwise", "fuse_reductions", "inplace"]
+FAST_RUN = ["inline", "merge", "prune_outputs", "canonicalize", "ifelse", "scan",
+            "stabilize", "specialize", "blas", "fuse_elementwise", "fuse_reductions", "inplace"]
 MODES = {
     "FAST_COMPILE": ["inline", "merge", "prune_outputs", "fold", "ifelse", "fuse_elementwise"],
     "FAST_RUN": FAST_RUN,
