@@ -5,7 +5,8 @@ driver (:mod:`.driver`) takes every build from the frontend's assembled function
 the optimizer, the C emitter (:mod:`aotsym.emit_c`), the compiler (:mod:`.compiler`: cffi in
 API mode) and the content-hashed cache (:mod:`.cache`) to a loaded module — for
 ``aotsym.function`` — or, with :mod:`.standalone`, to a package that imports without aotsym —
-for ``aotsym build`` (:mod:`.cli`).  :mod:`.pyruntime` is the Python half of every built
+for ``aotsym build`` (:mod:`.cli`) and for the setuptools hook that compiles a package's specs
+into its wheel (:mod:`.setuptools_hook`).  :mod:`.pyruntime` is the Python half of every built
 module; :mod:`.blas` finds the BLAS a module links.
 
 This package re-exports the driver's names; importing it does not import the frontend.
