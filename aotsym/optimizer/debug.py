@@ -135,7 +135,12 @@ class RewriteChecker:
                 stack.extend(missing)
                 continue
             stack.pop()
-            results = node.op.perform(node, [values[i] for i in node.inputs])
+            # known values are frozen (a rewrite must not change them): an op that writes
+            # over an input (destroy_map) gets its own copy of it
+            destroyed = {i for ins in node.op.destroy_map.values() for i in ins}
+            args = [np.array(values[x], copy=True) if i in destroyed else values[x]
+                    for i, x in enumerate(node.inputs)]
+            results = node.op.perform(node, args)
             for o, r in zip(node.outputs, results):
                 values[o] = _frozen(np.asarray(r))
         return [values[v] for v in variables]

@@ -102,3 +102,19 @@ def test_debug_mode_accepts_fast_run_on_special_values():
     outs = [x - x, x / x, x * y / y, x + y - y, T.sum(x) - T.sum(x), (0.5 / x) * x,
             T.log1p(T.exp(x)), T.softmax(T.stack([x, y]))]
     optimize(FunctionGraph([x, y], outs), mode="DEBUG_MODE")
+
+
+def test_in_place_ops_are_checked_on_copies_of_their_inputs():
+    """The checker's known values are frozen; an op that writes over an input (here the
+    in-place set_subtensor the gradient of ``out[-1]`` through a scan makes) gets a copy."""
+    import numpy as np
+    import aotsym
+    from aotsym import tensor as T
+    x, w, h0 = T.vector("x"), T.scalar("w"), T.scalar("h0")
+    out, _ = aotsym.scan(lambda v, h, w: T.tanh(h * w + v), sequences=x, outputs_info=h0,
+                         non_sequences=w)
+    f = aotsym.function([x, w, h0], [out[-1], aotsym.grad(out[-1], w)], mode="DEBUG_MODE")
+    g = aotsym.function([x, w, h0], [out[-1], aotsym.grad(out[-1], w)], mode="FAST_COMPILE")
+    values = (np.arange(4.0), 0.5, 0.1)
+    for a, b in zip(f(*values), g(*values)):
+        np.testing.assert_allclose(a, b)
