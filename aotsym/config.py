@@ -188,7 +188,7 @@ class Config:
         pyproject = _find_pyproject(cwd or os.getcwd())
         if pyproject:
             for name, value in _read_pyproject(pyproject).items():
-                if name == "modules":  # the build hook's key, not a flag
+                if name in BUILD_HOOK_KEYS:  # read by aotsym.build.setuptools_hook
                     continue
                 self.set(name, value, f"{pyproject} [tool.aotsym]")
         for item in filter(None, (s.strip() for s in environ.get("AOTSYM_FLAGS", "").split(","))):
