@@ -9,7 +9,8 @@ Where flags come from, later sources overriding earlier ones:
 2. ``~/.aotsymrc``: an INI file, flags in a ``[global]`` (or ``[aotsym]``) section or before
    any section: ``floatX = float32``;
 3. ``[tool.aotsym]`` in the current project's ``pyproject.toml`` (the nearest one in the
-   current directory or above it); its ``modules`` key belongs to the build hook, not here;
+   current directory or above it); its ``modules`` and ``target`` keys belong to the
+   setuptools build hook (:mod:`aotsym.build.setuptools_hook`), not here;
 4. the environment: ``AOTSYM_FLAGS="floatX=float32,mode=FAST_COMPILE"``;
 5. assignment in code: ``aotsym.config.floatX = "float32"``, or temporarily
    ``with aotsym.config.change_flags(floatX="float32"): ...``.
@@ -84,6 +85,10 @@ DEBUG_MODE; FAST_COMPILE does not rewrite):
 With it off (the default) every rewrite keeps NumPy's answer for nan, +-inf and +-0, except
 that stabilizing rewrites may make finite what overflows or underflows (log1p, softplus,
 softmax, sigmoid) and floating-point sums and products may be reassociated (last bits)."""
+
+# [tool.aotsym] keys of the setuptools build hook that are not flags (cflags and profile are
+# both: flags here, and the hook's options for the modules it builds)
+BUILD_HOOK_KEYS = ("modules", "target")
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
