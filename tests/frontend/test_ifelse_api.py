@@ -1,6 +1,7 @@
 """``aotsym.ifelse`` through the user's paths: ``aotsym.function`` in every mode (the seed's
 ifelse-vs-switch example and its values), a ``Module`` export built by ``aotsym build`` and
-imported standalone, gradients, ``debugprint``, and errors naming the user's line."""
+imported standalone, gradients, ``debugprint``, and errors naming the user's line.
+(Not test_ifelse.py: tests/graph/ops/test_ifelse.py has that basename.)"""
 
 import inspect
 import io
