@@ -70,15 +70,8 @@ def test_an_empty_reduction_in_the_untaken_branch_never_fails(mode):
         f(1, np.zeros(0))
 
 
-DEBUG_INPLACE = pytest.mark.xfail(
-    strict=True, reason="DEBUG_MODE's check of the inner_graphs step evaluates the outer graph "
-    "after the inplace stage on read-only test values (aotsym/optimizer/inner.py, "
-    "optimize_inner_graphs -> check_pass); not an ifelse bug, left to the owner of inner.py")
-
-
 @pytest.mark.filterwarnings("ignore:DEBUG_MODE")
-@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE",
-                                  pytest.param("DEBUG_MODE", marks=DEBUG_INPLACE)])
+@pytest.mark.parametrize("mode", MODES)
 def test_training_through_ifelse(mode):
     c = T.iscalar("c")
     x = T.vector("x")
