@@ -9,8 +9,9 @@ Python and NumPy versions.  Invariants:
   renamed into place, so a reader never sees a half-written module (a killed build leaves
   only a temporary directory, swept later);
 * ``manifest.json`` is written last and holds the SHA-256 and size of the shared object; an
-  entry whose manifest is missing or does not match its files is corrupt, and is removed and
-  rebuilt (a truncated ``.so`` is never handed to ``dlopen``);
+  entry whose manifest is missing, unreadable, not the JSON object this cache writes, or
+  does not match its files is corrupt, and is removed and rebuilt (a truncated ``.so`` is
+  never handed to ``dlopen``);
 * builders of the same key serialize on a file lock (``fcntl.flock``), so two processes that
   need the same module build it once; different keys build in parallel.
 """
@@ -72,7 +73,7 @@ class Cache:
             if os.path.isdir(d):
                 self._discard(d)
             return None
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # unreadable, not JSON, not UTF-8
             self._discard(d)
             return None
         if not self._valid(d, manifest):
@@ -82,16 +83,27 @@ class Cache:
         return manifest
 
     def _valid(self, d, manifest) -> bool:
-        if manifest.get("format") != FORMAT:
+        """Whether ``manifest`` is one this cache wrote (an object of this format whose
+        ``files`` maps plain file names to their size and SHA-256) and the files match it.
+        Anything else — ``null``, a list, a field of the wrong type — is a corrupt entry."""
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             return False
-        for name, info in manifest.get("files", {}).items():
+        files = manifest.get("files")
+        if not isinstance(files, dict) or not files:
+            return False
+        for name, info in files.items():
+            if not isinstance(name, str) or not name or name != os.path.basename(name) \
+                    or name in (".", "..") or not isinstance(info, dict) \
+                    or type(info.get("size")) is not int \
+                    or not isinstance(info.get("sha256"), str):
+                return False
             path = os.path.join(d, name)
             try:
                 if os.path.getsize(path) != info["size"] or file_digest(path) != info["sha256"]:
                     return False
             except OSError:
                 return False
-        return bool(manifest.get("files"))
+        return True
 
     def _discard(self, d):
         trash = d + f".corrupt-{os.getpid()}-{time.time_ns()}"

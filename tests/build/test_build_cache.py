@@ -68,3 +68,32 @@ def test_entry_without_manifest_is_rebuilt(tmp_path):
     again = run_child(tmp_path)
     assert not again["from_cache"] and again["result"] == [1.0, 3.0, 5.0]
     assert len(entries(tmp_path)) == 1
+
+
+def test_malformed_manifest_is_discarded_and_rebuilt(tmp_path):
+    """A manifest that is valid JSON but not the object the cache writes (or not JSON, or not
+    UTF-8) is a corrupt entry: discarded and rebuilt, never an AttributeError forever."""
+    from aotsym.build.cache import MANIFEST, Cache
+
+    def build(tmp):
+        with open(os.path.join(tmp, "module.so"), "wb") as fh:
+            fh.write(b"binary")
+        return ["module.so"]
+
+    cache = Cache(str(tmp_path))
+    key = "ab" * 32
+    good, built = cache.get_or_build(key, build, {})
+    assert built
+    manifest_path = os.path.join(good["dir"], MANIFEST)
+    bad = ["null", "[1, 2]", '"text"', "3", '{"format": 1, "files": [1]}',
+           '{"format": 1, "files": {"module.so": 1}}',
+           '{"format": 1, "files": {"module.so": {"size": "6", "sha256": 1}}}',
+           '{"format": 1, "files": {"../module.so": {"size": 6, "sha256": "x"}}}',
+           '{"format": 1, "files": {}}', "{", "\udcff"]
+    for text in bad:
+        with open(manifest_path, "w", encoding="utf-8", errors="surrogateescape") as fh:
+            fh.write(text)
+        found, rebuilt = cache.get_or_build(key, build, {})
+        assert rebuilt, text
+        assert found["files"]["module.so"]["size"] == 6
+        assert cache.lookup(key) is not None
