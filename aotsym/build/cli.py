@@ -18,7 +18,6 @@ lacking the instruction sets it was compiled for.
 
 from __future__ import annotations
 
-import keyword
 import os
 import platform
 import runpy
@@ -29,6 +28,7 @@ from aotsym.build.blas import NO_BLAS
 from aotsym.build.compiler import compiler_version
 from aotsym.build.driver import BuildOptions, build_package, check_target
 from aotsym.config import config
+from aotsym.emit_c.templates import py_identifier
 
 PORTABLE_CFLAGS = "-O3 -march=x86-64-v2 -mtune=generic" if platform.machine() in (
     "x86_64", "AMD64") else "-O3"
@@ -138,9 +138,7 @@ def _build(args, log) -> int:
                                        profile=args.profile or args.mode == "PROFILE_MODE")
     for mod in modules:
         if args.name and len(modules) == 1 and args.name != mod.name:
-            if not args.name.isidentifier() or keyword.iskeyword(args.name):
-                raise ValueError(f"--name {args.name!r} is not a valid Python identifier")
-            mod.name = args.name
+            mod.name = py_identifier(args.name, "--name")
         if not mod.exports:
             raise ValueError(f"Module {mod.name!r} exports no function (@{mod.name}.export)")
         built = build_package(mod, mod.assemble(), args.outdir, mode=args.mode,

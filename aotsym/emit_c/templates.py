@@ -31,10 +31,28 @@ def render(template: str, directory: str = TEMPLATE_DIR, **values) -> str:
     return environment(directory).get_template(template).render(**values)
 
 
+# ------------------------------------------------------------------------------ user text
+#
+# The one place where text a user wrote (function, input, output and shared names,
+# docstrings, source paths) becomes generated source: generated code is an attack surface.
+# C gets string literals (:func:`c_string`) and comments (:func:`c_comment`); generated
+# Python gets literals (:func:`py_literal`) and identifiers checked (:func:`py_identifier`)
+# or made (:func:`py_identifiers`).  Nothing else puts user text into a template.
+
+
+def c_text(text: str) -> str:
+    """``text`` as a C string can hold it: a NUL (which would end the string) is written as
+    the two characters ``\\0``, a lone surrogate (not UTF-8) as its ``\\udXXX`` escape.
+    The name a module's entry has in Python when its C name is ``c_string(text)``."""
+    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\0", "\\0")
+
+
 def c_string(text: str) -> str:
-    """A C string literal holding ``text`` (UTF-8; quotes, backslashes, controls escaped)."""
+    """A C string literal holding ``text`` (UTF-8; quotes, backslashes and control characters
+    escaped, ``?`` too: no trigraphs; see :func:`c_text` for NUL)."""
     out = []
-    for byte in text.encode("utf-8"):
+    for byte in c_text(text).encode("utf-8"):
         ch = chr(byte)
         if ch == "\\":
             out.append("\\\\")
@@ -42,7 +60,7 @@ def c_string(text: str) -> str:
             out.append('\\"')
         elif ch == "\n":
             out.append("\\n")
-        elif 32 <= byte < 127 and ch != "?":  # '?' escaped: no trigraphs
+        elif 32 <= byte < 127 and ch != "?":
             out.append(ch)
         else:
             out.append(f"\\{byte:03o}")
@@ -50,5 +68,62 @@ def c_string(text: str) -> str:
 
 
 def c_comment(text: str) -> str:
-    """``text`` safe inside a C block comment, on one line."""
-    return " ".join(text.replace("*/", "* /").replace("/*", "/ *").split())
+    """``text`` safe inside a C block comment, on one line: ASCII only (anything else as its
+    Python escape), no control characters, no ``*/`` or ``/*``, no ``??`` (trigraphs), no
+    trailing backslash."""
+    text = str(text).encode("ascii", "backslashreplace").decode("ascii")
+    text = "".join(ch if " " <= ch < "\x7f" else " " for ch in text)
+    text = " ".join(text.split())
+    while "*/" in text or "/*" in text or "??" in text:
+        text = text.replace("*/", "* /").replace("/*", "/ *").replace("??", "? ?")
+    return text.rstrip("\\")
+
+
+def py_literal(value) -> str:
+    """A Python literal of ``value`` (str, number, tuple, list, dict, None of those)."""
+    return repr(value)
+
+
+def py_identifier(name, what: str) -> str:
+    """``name`` when it is a Python identifier a generated module can define and look up as
+    it is (not a keyword, unchanged by NFKC normalization, no leading double underscore),
+    else a ValueError naming ``what``."""
+    import keyword
+    import unicodedata
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) \
+            or unicodedata.normalize("NFKC", name) != name or name.startswith("__"):
+        raise ValueError(f"{what} {name!r} is not a valid Python identifier (letters, digits "
+                         "and underscores, not starting with a digit or '__', not a keyword)")
+    return name
+
+
+def py_identifiers(names, reserved=(), ascii=False) -> list:
+    """Distinct Python identifiers made from ``names`` (argument names in a generated
+    wrapper): a name that is one already and is not ``reserved`` is kept; otherwise every
+    character that cannot be in an identifier becomes ``_``, a name that then starts with a
+    digit gets a leading ``_`` (an empty one is ``argK``), a keyword or reserved name a
+    trailing ``_``, a leading ``__`` loses an underscore, and a name already taken gets
+    ``_2``, ``_3`` ...  ``ascii``: non-ASCII characters become ``_`` too (a C function's text
+    signature must be ASCII)."""
+    import keyword
+    import unicodedata
+    taken = set(reserved)
+    out = []
+    for k, name in enumerate(names):
+        text = unicodedata.normalize("NFKC", str(name if name is not None else ""))
+        text = "".join(ch if ("a" + ch).isidentifier() and (ch.isascii() or not ascii)
+                       else "_" for ch in text)
+        if not text:
+            text = f"arg{k}"
+        elif not text.isidentifier():
+            text = "_" + text
+        while text.startswith("__"):
+            text = text[1:]
+        if keyword.iskeyword(text) or text in reserved:
+            text += "_"
+        base, n = text, 2
+        while text in taken:
+            text, n = f"{base}_{n}", n + 1
+        taken.add(text)
+        out.append(text)
+    return out

@@ -21,9 +21,9 @@ compiles one export in-process (same semantics, for tests).
 from __future__ import annotations
 
 import inspect
-import keyword
 from dataclasses import dataclass, field
 
+from aotsym.emit_c.templates import py_identifier
 from aotsym.frontend.shared import SharedVariable, shared
 from aotsym.graph.basic import Variable, user_source_info
 from aotsym.graph.convert import as_tensor_variable
@@ -43,8 +43,9 @@ class Export:
 
 
 def _check_name(name, what):
-    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-        raise ValueError(f"{what} {name!r} is not a valid Python identifier")
+    """Module, shared and export names become names of the built Python module: checked in
+    the one place user text is turned into generated source (emit_c/templates.py)."""
+    py_identifier(name, what)
 
 
 def _split_result(result):
