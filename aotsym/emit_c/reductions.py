@@ -20,7 +20,6 @@ import numpy as np
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.elementwise import elementwise_kernel, work_estimate
 from aotsym.emit_c.emitter import lowers
-from aotsym.emit_c.errors import EmitError
 from aotsym.emit_c.scalar_code import convert, elemwise_code
 from aotsym.emit_c.templates import c_comment, c_string, render
 from aotsym.graph.scalar import SCALAR_OPS
@@ -43,6 +42,8 @@ def identity(kind: str, dtype: str):
         return -np.inf if kind == "max" else np.inf
     if k == "b":
         return 0 if kind == "max" else 1
+    if k == "c":  # below (above) every complex number in NumPy's lexicographic order
+        return complex(-np.inf, -np.inf) if kind == "max" else complex(np.inf, np.inf)
     info = np.iinfo(dtype)
     return info.min if kind == "max" else info.max
 
@@ -57,11 +58,20 @@ def combine(kind: str, dtype: str, where) -> str:
         return "(a && v)"
     if kind == "any":
         return "(a || v)"
-    if k == "c":
-        raise EmitError(f"the C backend has no {kind} reduction of complex numbers", where)
+    if k == "c":  # NumPy's order: a NaN (in either part) wins, else (real, imag) compared
+        return (f"(a != a ? a : v != v ? v : {complex_better('v', 'a', kind == 'max')} "
+                "? v : a)")
     if k == "f":
         return f"AOT_F{kind.upper()}(a, v)"
     return f"(v {'>' if kind == 'max' else '<'} a ? v : a)"
+
+
+def complex_better(v: str, best: str, greater: bool) -> str:
+    """C test that complex ``v`` is after (``greater``) or before ``best`` in NumPy's
+    lexicographic order of complex numbers (neither holding a NaN)."""
+    op = ">" if greater else "<"
+    return (f"(__real__ {v} {op} __real__ {best} || (__real__ {v} == __real__ {best} && "
+            f"__imag__ {v} {op} __imag__ {best}))")
 
 
 def simd_pragma(kind: str, dtype: str) -> list:
@@ -166,14 +176,15 @@ def lower_argreduce(fe, node, pos):
     (x,) = node.inputs
     (out,) = node.outputs
     k = D.kind(x.dtype)
-    if k == "c":
-        raise EmitError(f"the C backend has no {op.kind} of complex numbers", node)
-    # floats: the first NaN wins (NumPy); a NaN at position 0 ends the scan at once
-    checks = ["if (v != v) {", "    at = j;", "    break;", "}"] if k == "f" else []
+    # floats and complex: the first NaN wins (NumPy); a NaN at position 0 ends the scan at
+    # once; complex numbers are ordered by (real, imag)
+    checks = ["if (v != v) {", "    at = j;", "    break;", "}"] if k in "fc" else []
+    cmp = ">" if op.kind == "argmax" else "<"
     kernel = fe.module.kernel(
         "argreduce_kernel.c.j2", comment=c_comment(f"{op.kind} {x.dtype}"),
-        ctype=D.STORAGE[x.dtype], cmp=">" if op.kind == "argmax" else "<", checks=checks,
-        first="(best == best) ? 1 : ax->len" if k == "f" else "1")
+        ctype=D.STORAGE[x.dtype], checks=checks,
+        better=complex_better("v", "best", cmp == ">") if k == "c" else f"v {cmp} best",
+        first="(best == best) ? 1 : ax->len" if k in "fc" else "1")
     src = fe.ref(x)
     message = c_string(f"{op.kind} of an empty sequence")
     if op.axis is None:

@@ -51,6 +51,10 @@ def filter_value(value, type, *, strict=False, allow_downcast=None, what="argume
         raise TypeError(f"{what}: expected a number or array for {type.describe()}, got the "
                         f"symbolic variable {value!r}; pass symbolic values as `givens` or "
                         "build the expression into the function instead")
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(f"{what}: got a masked array, for {type.describe()}; aotsym computes on "
+                        "plain arrays and would lose the mask: pass value.filled(fill_value) "
+                        "(or value.data to ignore the mask)")
     python_value = not isinstance(value, np.ndarray)
     if isinstance(value, np.ndarray):
         arr = value

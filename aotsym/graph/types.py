@@ -101,6 +101,9 @@ def weak_scalar_dtype(value, other_dtypes) -> str:
     raise TypeError(f"not a Python scalar: {value!r}")
 
 
+MAX_NDIM = 64   # NumPy's NPY_MAXDIMS (since NumPy 2)
+
+
 class TensorType:
     """The static type of a tensor: dtype and broadcastable pattern.  Immutable, hashable."""
 
@@ -112,6 +115,9 @@ class TensorType:
         found = cls._cache.get(key)
         if found is not None:
             return found
+        if len(key[1]) > MAX_NDIM:
+            raise ValueError(f"a tensor of {len(key[1])} dimensions: aotsym, like NumPy, "
+                             f"supports at most {MAX_NDIM}")
         self = object.__new__(cls)
         object.__setattr__(self, "dtype", check_dtype(dtype))
         object.__setattr__(self, "broadcastable", tuple(bool(b) for b in key[1]))

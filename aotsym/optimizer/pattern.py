@@ -50,7 +50,7 @@ def constant_value(v):
     cached = _CONST_CACHE.get(v)
     if cached is not None:
         return cached[0]
-    first = data.flat[0]
+    first = data.reshape(-1)[0]   # (.flat is limited to 32 dimensions)
     value = first.item() if (data.size == 1 or bool(np.all(data == first))) else None
     if value is not None and isinstance(value, float) and value != value:
         value = None  # NaN never equals a pattern value
