@@ -6,6 +6,10 @@ runs, in order:
 
 * ``scan_hoist_invariants`` (a local rule, :data:`SCAN_RULES`): step work that reads only
   non-sequences and constants runs once, before the loop;
+* ``scan_push_out_sequences`` (same rule set): step work on the current rows of sequences
+  runs for every step at once before the loop (a fused elementwise loop, one matrix product),
+  fed to the step as a new sequence; ``scan_mapped_sequences``: a mapped output that is such
+  a row is the sequence itself, no loop;
 * ``scan_drop_unused_inputs`` (same rule set): sequences and non-sequences the step no
   longer reads leave the node;
 * ``scan_keep_last_rows`` (a global pass): an output of which only the last rows are read
@@ -28,7 +32,11 @@ import time
 from aotsym.graph.basic import Constant, apply, clone_replace, toposort, trace_of
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.graph.inner import InnerGraph
-from aotsym.graph.ops.scan import Scan
+from aotsym.graph.ops.blas import Dot
+from aotsym.graph.ops.composite import Composite
+from aotsym.graph.ops.elemwise import DimShuffle, Elemwise, dimshuffle
+from aotsym.graph.ops.scan import Scan, fits, row_type
+from aotsym.graph.ops.shape import specify_shape
 from aotsym.graph.ops.subtensor import Subtensor
 from aotsym.optimizer.engine import rewrite_graph
 from aotsym.optimizer.pattern import RuleSet, rule
@@ -116,7 +124,144 @@ def scan_drop_unused_inputs(node):
     return pruned.outputs
 
 
-SCAN_RULES = RuleSet("scan", [scan_hoist_invariants, scan_drop_unused_inputs])
+# ---------------------------------------------------------------------------- push out
+
+
+def _vectorized(n, ins):
+    """The op of inner node ``n`` applied to all steps at once: ``ins`` are, per input of
+    ``n``, ``(outer value, stacked)`` — stacked values have the steps as a new first
+    dimension, the others are the same at every step.  None when ``n`` is not a kind of
+    work that stacks (elementwise, dimshuffles, vector-matrix products)."""
+    op = n.op
+    if isinstance(op, (Elemwise, Composite)):
+        args = [v if stacked else dimshuffle(v, ["x"] + list(range(v.ndim)))
+                for v, stacked in ins]
+        return op.make_node(*args).outputs
+    if isinstance(op, DimShuffle):
+        (v, stacked), = ins
+        order = [0] + [d if d == "x" else d + 1 for d in op.new_order]
+        return [dimshuffle(v, order)]
+    if isinstance(op, Dot):
+        (a, sa), (b, sb) = ins
+        if sa and not sb and a.ndim == 2 and b.ndim == 2:      # dot(x_t, W) for every t
+            return [Dot()(a, b)]
+        if sb and not sa and b.ndim == 2 and a.ndim == 2:      # dot(W, x_t) for every t
+            return [Dot()(b, dimshuffle(a, [1, 0]))]
+    return None
+
+
+@rule("scan_push_out_sequences", root=Scan)
+def scan_push_out_sequences(node):
+    """Step work that reads only the current rows of sequences (and loop invariants) is done
+    for every step at once, before the loop, and fed to the step as a new sequence: an
+    elementwise function of ``x_t`` becomes one fused loop over ``x``, an input projection
+    ``dot(x_t, W)`` one matrix product::
+
+        before: Scan{h: tanh(dot(h, U) + dot(x_t, W) + b)}(n, x, h0, U, W, b)
+        after:  Scan{h: tanh(dot(h, U) + p_t)}(n, dot(x[:n], W) + b, h0, U)   (p: new sequence)
+
+    A step whose mapped output is then a sequence row itself is no loop any more
+    (``scan_mapped_sequences``).  Values are the same step by step (a product's sum may be
+    ordered differently by the BLAS, as between any two gemm calls).
+    """
+    op = node.op
+    if op.has_until:      # the steps actually run are not known before the loop
+        return None
+    inner = op.inner
+    n_steps = node.inputs[0]
+    pos = op.outer_positions()
+    outer_of: dict = {}   # id(inner variable) -> (outer value, stacked)
+    for s in range(op.n_seqs):
+        outer_of[id(inner.inputs[s])] = (node.inputs[pos["sequences"][s]][:n_steps], True)
+    for k, p in enumerate(_nonseq_positions(op)):
+        outer_of[id(inner.inputs[p])] = (node.inputs[pos["nonseqs"][k]], False)
+    pushed = set()        # inner values computed outside, stacked
+    for n in inner.nodes():
+        if not all(id(v) in outer_of or isinstance(v, Constant) for v in n.inputs):
+            continue
+        ins = [outer_of.get(id(v), (v, False)) for v in n.inputs]
+        if not any(stacked for _, stacked in ins):
+            continue      # loop-invariant: scan_hoist_invariants' work
+        outs = _vectorized(n, ins)
+        if outs is None:
+            continue
+        for o, new in zip(n.outputs, outs):
+            if new.ndim != o.ndim + 1 or new.dtype != o.dtype or not fits(row_type(new.type),
+                                                                         o.type):
+                break
+        else:
+            for o, new in zip(n.outputs, outs):
+                outer_of[id(o)] = (new, True)
+                pushed.add(id(o))
+    # the frontier: pushed values still read by work left in the loop, or step outputs
+    frontier, seen = [], set()
+    for n in inner.nodes():
+        if all(id(o) in pushed for o in n.outputs):
+            continue
+        for v in n.inputs:
+            if id(v) in pushed and id(v) not in seen:
+                seen.add(id(v))
+                frontier.append(v)
+    for v in inner.outputs:
+        if id(v) in pushed and id(v) not in seen:
+            seen.add(id(v))
+            frontier.append(v)
+    if not frontier:
+        return None
+    new_phs = [v.type(v.name) for v in frontier]
+    outputs = clone_replace(inner.outputs, dict(zip(frontier, new_phs)))
+    inputs = list(inner.inputs[:op.n_seqs]) + new_phs + list(inner.inputs[op.n_seqs:])
+    step = InnerGraph(inputs, outputs, fresh_inputs=False)
+    new_op = op.replace(inner=step, n_seqs=op.n_seqs + len(new_phs))
+    outer = [n_steps] + [node.inputs[i] for i in pos["sequences"]]
+    outer += [outer_of[id(v)][0] for v in frontier]
+    outer += [node.inputs[i] for i in pos["inits"] + pos["nonseqs"]]
+    return apply(new_op, outer, trace=trace_of(node)).outputs
+
+
+@rule("scan_mapped_sequences", root=Scan)
+def scan_mapped_sequences(node):
+    """A mapped output that is a sequence's current row is that sequence, no loop needed::
+
+        before: Scan{y_t = p_t}(n, p)          after: specify_shape(p[:n], (n, ...))
+
+    (the shape check keeps the loop's: a sequence with fewer than ``n`` rows is an error.)
+    """
+    op = node.op
+    if op.has_until:
+        return None
+    inner = op.inner
+    seq_index = {id(inner.inputs[s]): s for s in range(op.n_seqs)}
+    pos = op.outer_positions()
+    direct = {}
+    for j in range(op.n_mapped):
+        if op.keep[op.n_states + j] is not None:
+            continue
+        s = seq_index.get(id(inner.outputs[op.n_states + j]))
+        if s is not None:
+            # the loop checked that the sequence has n_steps rows: so does the replacement
+            seq, n = node.inputs[pos["sequences"][s]], node.inputs[0]
+            rows = seq[:n]
+            direct[op.mapped_output(j)] = specify_shape(
+                rows, [n] + [rows.shape[d] for d in range(1, rows.ndim)],
+                context="scan: a sequence has fewer rows than the steps to run (n_steps); "
+                        "pass a longer sequence or a smaller n_steps")
+    if not direct:
+        return None
+    used = set(range(len(node.outputs))) - set(direct)
+    rest = op.prune_outputs(node, used) if used else None
+    result, k = [], 0
+    for o, out in enumerate(node.outputs):
+        if o in direct:
+            result.append(direct[o])
+        else:
+            result.append(rest.outputs[k] if rest is not None else out)
+            k += 1
+    return result
+
+
+SCAN_RULES = RuleSet("scan", [scan_hoist_invariants, scan_push_out_sequences,
+                              scan_mapped_sequences, scan_drop_unused_inputs])
 
 
 # ---------------------------------------------------------------------------- keep last rows

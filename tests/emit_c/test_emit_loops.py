@@ -147,16 +147,26 @@ def test_kept_rows_do_not_grow_with_the_steps(tmp_path):
 
 
 def test_errors_name_the_users_scan_line():
-    x, k = T.vector("x"), T.lscalar("k")
-    out, _ = aotsym.scan(lambda v: v + 1, sequences=x, n_steps=k)   # the user's line
-    f = aotsym.function([x, k], out, mode="FAST_RUN")
-    np.testing.assert_allclose(f(np.arange(5.0), 3), [1, 2, 3])
+    x, k, h0 = T.vector("x"), T.lscalar("k"), T.scalar("h0")
+    out, _ = aotsym.scan(lambda v, h: h + v, sequences=x, outputs_info=h0, n_steps=k)  # line
+    f = aotsym.function([x, k, h0], out, mode="FAST_RUN")
+    assert _loop_steps(f)
+    np.testing.assert_allclose(f(np.arange(5.0), 3, 0.0), [0, 1, 3])
     with pytest.raises(ValueError) as info:
-        f(np.arange(2.0), 3)
+        f(np.arange(2.0), 3, 0.0)
     text = str(info.value)
     assert "fewer than the 3 steps" in text and "test_emit_loops.py" in text
     with pytest.raises(ValueError, match="n_steps is -1"):
-        f(np.arange(2.0), -1)
+        f(np.arange(2.0), -1, 0.0)
+    # a map the optimizer turned into no loop at all keeps the check
+    mapped, _ = aotsym.scan(lambda v: v + 1, sequences=x, n_steps=k)   # the user's line
+    g = aotsym.function([x, k], mapped, mode="FAST_RUN")
+    assert not _loop_steps(g)
+    np.testing.assert_allclose(g(np.arange(5.0), 3), [1, 2, 3])
+    with pytest.raises(ValueError) as info:
+        g(np.arange(2.0), 3)
+    assert "fewer rows than the steps" in str(info.value)
+    assert "test_emit_loops.py" in str(info.value)
 
 
 def test_a_step_changing_its_shape_is_an_error():

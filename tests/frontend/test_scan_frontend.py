@@ -55,7 +55,6 @@ def test_seed_polynomial_and_exercise_4(mode, by_scan):
     assert str(f(test_coeff, 3)) == "19.0"
 
 
-@pytest.mark.xfail(reason="C loop pending", strict=False)
 def test_seed_power_fast_run():
     power = power_fn("FAST_RUN")
     np.testing.assert_array_equal(power(range(10), 2), np.arange(10.0) ** 2)

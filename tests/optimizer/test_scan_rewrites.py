@@ -38,14 +38,16 @@ def test_scan_hoist_invariants():
 
 
 def test_scan_drop_unused_inputs():
-    x, z, w = T.vector("x"), T.vector("z"), T.scalar("w")
-    out, _ = aotsym.scan(lambda xt, zt, w: xt * 2, sequences=[x, z], non_sequences=w)
-    before = FunctionGraph([x, z, w], [out])
+    x, z, w, h0 = T.vector("x"), T.vector("z"), T.scalar("w"), T.scalar("h0")
+    # (a step reading the state, so that the loop stays: a map of x_t * 2 is no loop at all)
+    out, _ = aotsym.scan(lambda xt, zt, h, w: h * 2 + xt, sequences=[x, z], outputs_info=h0,
+                         non_sequences=w)
+    before = FunctionGraph([x, z, w, h0], [out])
     (node,) = scans(before)
-    assert len(node.inputs) == 4
+    assert len(node.inputs) == 5
     after = optimize(before, stages=STAGES)
     (node,) = scans(after)
-    assert node.inputs[1:] == (x,)
+    assert len(node.inputs) == 3 and node.inputs[1] is x       # n_steps, x, h0
     assert_same_values(list(before.outputs), list(after.outputs))
 
 
@@ -122,3 +124,66 @@ def test_rewrites_checked_in_debug_mode():
     for row in xv:
         h = np.tanh(h @ (Wv * 0.5) + row)
     np.testing.assert_allclose(f(xv, hv, Wv), h)
+
+
+def _values(rng, inputs, shapes):
+    return {v: rng.normal(size=s) for v, s in zip(inputs, shapes)}
+
+
+def test_scan_push_out_sequences_makes_the_input_projection_one_product():
+    X, W, U, h0 = T.matrix("X"), T.matrix("W"), T.matrix("U"), T.vector("h0")
+    hs, _ = aotsym.scan(lambda x_t, h, U, W: T.tanh(T.dot(h, U) + T.dot(x_t, W)),
+                        sequences=X, outputs_info=h0, non_sequences=[U, W])
+    before = FunctionGraph([X, W, U, h0], [hs])
+    after = optimize(before, stages=STAGES)
+    (node,) = scans(after)
+    # after: dot(X[:n], W) is computed before the loop; the step reads its row and U only
+    assert W not in node.inputs
+    assert any(v.owner is not None and type(v.owner.op).__name__ == "Dot" and
+               v.owner.inputs[1] is W for v in node.inputs)
+    assert [type(n.op).__name__ for n in node.op.inner.nodes()].count("Dot") == 1
+    assert after.meta["optimizer_stats"].fired("scan_push_out_sequences") >= 1
+    vals = _values(np.random.default_rng(1), [X, W, U, h0], [(6, 3), (3, 4), (4, 4), (4,)])
+    vals[U] = vals[U] * 0.3
+    np.testing.assert_allclose(evaluate(list(after.outputs), vals)[0],
+                               evaluate([hs], vals)[0], rtol=1e-12, atol=1e-14)
+
+
+def test_a_map_of_elementwise_work_is_no_loop_at_all():
+    """The seed's polynomial: after push-out the mapped output is a sequence's row, and
+    scan_mapped_sequences replaces the loop by the vectorized expression."""
+    coefficients, x = T.vector("coefficients"), T.scalar("x")
+    components, _ = aotsym.scan(lambda c, power, free: c * (free ** power),
+                                sequences=[coefficients, T.arange(10000)], non_sequences=x)
+    before = FunctionGraph([coefficients, x], [components.sum()])
+    after = optimize(before, stages=STAGES)
+    assert not scans(after)
+    assert after.meta["optimizer_stats"].fired("scan_mapped_sequences") == 1
+    for c in ([1.0, 0.0, 2.0], [], [np.nan, np.inf, -0.0, 1e300]):
+        vals = {coefficients: np.array(c), x: np.float64(3.0)}
+        np.testing.assert_allclose(evaluate(list(after.outputs), vals)[0],
+                                   evaluate([components.sum()], vals)[0], equal_nan=True)
+    f = aotsym.function([coefficients, x], components.sum())
+    assert float(f(np.array([1.0, 0.0, 2.0]), 3.0)) == 19.0
+
+
+def test_push_out_keeps_state_dependent_and_until_work_in_the_loop():
+    from aotsym.scan_module import until
+    x, h0 = T.vector("x"), T.scalar("h0")
+    # x_t * 2 could be pushed out, but the loop stops at a value it computes: it stays
+    out, _ = aotsym.scan(lambda x_t, h: (h + x_t * 2, until(h > 3)), sequences=x,
+                         outputs_info=h0)
+    after = optimize(FunctionGraph([x, h0], [out]), stages=STAGES)
+    (node,) = scans(after)
+    assert node.op.n_seqs == 1 and after.meta["optimizer_stats"].fired(
+        "scan_push_out_sequences") == 0
+    # a step mixing the state and the row: only the row's part leaves the loop
+    out2, _ = aotsym.scan(lambda x_t, h: T.sin(h) + T.exp(x_t) * 3, sequences=x,
+                          outputs_info=h0)
+    after2 = optimize(FunctionGraph([x, h0], [out2]), stages=STAGES)
+    (node2,) = scans(after2)
+    names = " ".join(str(n.op) for n in node2.op.inner.nodes())
+    assert "exp" not in names and "sin" in names
+    vals = {x: np.array([0.5, np.nan, -np.inf, 2.0]), h0: np.float64(0.1)}
+    np.testing.assert_allclose(evaluate(list(after2.outputs), vals)[0],
+                               evaluate([out2], vals)[0], equal_nan=True)
