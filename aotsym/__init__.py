@@ -12,9 +12,7 @@ stage imported on its own (``import aotsym.build``) does not pull the frontend i
 callable: ``aotsym.ifelse(cond, a, b)``.
 
 ``aotsym.scan`` (with ``map``, ``reduce``, ``foldl``, ``foldr`` and Theano's
-``aotsym.scan_module``) lives in :mod:`aotsym.frontend.scan`.  A feature not implemented yet
-is an entry of ``NOT_IMPLEMENTED``: using it raises :class:`FeatureNotImplemented`, a
-NotImplementedError saying what to write instead.
+``aotsym.scan_module``) lives in :mod:`aotsym.frontend.scan`.
 """
 
 __version__ = "0.1.0"
@@ -47,22 +45,6 @@ _LAZY = {
 }
 
 
-class FeatureNotImplemented(NotImplementedError, ImportError):
-    """A Theano feature aotsym does not have yet.  It is also an ImportError, so that
-    ``from aotsym import scan`` reports this message, and code that probes for a feature by
-    catching ImportError finds it missing."""
-
-
-_LOOP_HINT = ("use T.switch(cond, a, b) for an elementwise choice, or a Python loop over a "
-              "fixed count (for i in range(n): ...), which unrolls into the graph")
-NOT_IMPLEMENTED = {
-}
-
-
-def not_implemented(name: str) -> FeatureNotImplemented:
-    """The error for using the not-yet-implemented feature ``name`` (``"scan"`` ...)."""
-    return FeatureNotImplemented(NOT_IMPLEMENTED[name])
-
 
 def __getattr__(name):
     if name in _LAZY:
@@ -72,6 +54,4 @@ def __getattr__(name):
         value = mod if attr is None else getattr(mod, attr)
         globals()[name] = value
         return value
-    if name in NOT_IMPLEMENTED:
-        raise not_implemented(name)
     raise AttributeError(f"module 'aotsym' has no attribute {name!r}")
