@@ -16,6 +16,8 @@ aotsym: an ahead-of-time compiler for symbolic tensor programs.
   aotsym build model.py -o dist/     compile a model file's aotsym.Module into an
                                      importable extension module
   aotsym config                      show the effective flags and where each comes from
+  aotsym profile-report p.json --html r.html --trace t.json
+                                     draw a saved profile (a profile build's profile())
 """
 
 
@@ -43,6 +45,12 @@ def make_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="compile a model file into an extension module")
     build_cli.add_arguments(build)
     build.set_defaults(handler=build_cli.run)
+
+    from aotsym.build import profile_report
+    report = sub.add_parser("profile-report", help="an HTML page or a Chrome trace of a "
+                            "saved profile")
+    profile_report.add_arguments(report)
+    report.set_defaults(handler=profile_report.run)
 
     config = sub.add_parser("config", help="print the effective flags and their sources")
     config.add_argument("-v", "--verbose", action="store_true",

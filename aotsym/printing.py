@@ -363,7 +363,7 @@ class _Ids:
 
 
 def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, max_indent=64,
-               stop_on_name=False):
+               stop_on_name=False, print_profile=False):
     """The graph as an indented tree, Theano's format.
 
     ``obj``: a variable, a list of variables, a ``FunctionGraph`` or a compiled function (its
@@ -374,11 +374,15 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, max_inden
     limits how deep the tree is shown; at ``max_indent`` levels a node's line ends with
     ``-> continued below`` and its subtree is printed as a new tree after the current one, so a
     100,000-node chain prints in linear time.  ``stop_on_name``: do not show the inputs of named variables.
+    ``print_profile``: for a profiled function (``aotsym.function(..., profile=True)``), each
+    apply line also shows the node's share of the time, its seconds and calls.
     """
     outputs, fgraph = _as_outputs(obj)
     if fgraph is not None:
         order = fgraph.toposort()
         position = {id(node): k for k, node in enumerate(order)}
+        if print_profile:
+            position = _with_profile(obj, position)
     else:
         position = None
     id_of = _Ids(ids)
@@ -400,6 +404,23 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, max_inden
     target = sys.stdout if file is None else file
     target.write(text)
     return target
+
+
+def _with_profile(f, position) -> dict:
+    """The positions of debugprint's apply lines, each followed by the node's profile."""
+    node_profile = getattr(f, "node_profile", None)
+    if node_profile is None:
+        raise TypeError("debugprint(print_profile=True) needs a profiled function "
+                        "(aotsym.function(..., profile=True) or mode='PROFILE_MODE')")
+    steps = node_profile()
+    total = sum(s["self_seconds"] for s in steps.values()) or 1.0
+    out = {}
+    for key, k in position.items():
+        s = steps.get(key)
+        out[key] = k if s is None else (
+            f"{k}  {100 * s['self_seconds'] / total:5.1f}% {s['self_seconds']:.2e}s "
+            f"{s['calls']} calls")
+    return out
 
 
 def _debugprint_line(var, id_of, position, print_type, prefix):

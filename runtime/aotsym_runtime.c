@@ -236,6 +236,7 @@ static int aot_alloc(aot_ctx *ctx, int node, aot_array *a)
     }
     aot_block *b = aot_rt->block_new((size_t)n);
     if (!b) return aot_fail_nomem(ctx, node, (size_t)n);
+    AOT_PROF_ALLOC(ctx, node, n, b->capacity);
     a->block = b;
     a->data = AOT_BLOCK_DATA(b);
     aot_set_c_strides(a);

@@ -27,8 +27,9 @@
  * first module loaded publishes its runtime (a table of function pointers, aot_rt_api) and
  * later modules with the same AOT_RT_ABI use it.
  *
- * Profiling hooks (AOT_PROF_BEGIN / AOT_PROF_END) compile to nothing unless AOT_PROFILE is
- * defined (a profile build).
+ * Profile builds (AOT_PROFILE defined): the counters and their hooks are aotsym_profile.h,
+ * pasted before this file; aot_ctx.prof points at the running function's counters (NULL in
+ * other builds, whose generated code has no profile hook).
  */
 #ifndef AOTSYM_RUNTIME_H
 #define AOTSYM_RUNTIME_H
@@ -82,8 +83,7 @@ typedef struct {
     int status;          /* AOT_OK or an AOT_ERR_* kind */
     int node;            /* index of the failing node (-1: none) */
     char message[1024];
-    int64_t *prof_ns;    /* profile builds: per-node nanoseconds and calls */
-    int64_t *prof_calls;
+    aot_prof *prof;      /* profile builds: the function's counters (aotsym_profile.h) */
     /* State writes (functions whose updates write a shared variable's own buffer):
      * writable[k] != 0 when argument k's buffer may be written (NULL: none may), and
      * before_commit, when set, runs after every check and before the first such write;
@@ -136,7 +136,10 @@ static inline void aot_block_incref(aot_block *b)
 }
 static inline void aot_block_decref(aot_block *b)
 {
-    if (b && __atomic_sub_fetch(&b->refcount, 1, __ATOMIC_ACQ_REL) == 0) aot_rt->block_release(b);
+    if (b && __atomic_sub_fetch(&b->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
+        AOT_PROF_FREED(b->capacity);
+        aot_rt->block_release(b);
+    }
 }
 /* Release the array's reference to its block (the memory plan's "last use"). */
 static inline void aot_release(aot_array *a)
@@ -191,25 +194,5 @@ static void aot_stream_copy(char *dst, const char *src, size_t n);
 static int aot_broadcast_shape(aot_ctx *ctx, int node, const char *what, int nin,
                                aot_array *const *ins, const unsigned char *bcast, int ndim,
                                int64_t *out_shape);
-
-/* ---- profiling */
-#ifdef AOT_PROFILE
-#include <time.h>
-static inline int64_t aot_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-#define AOT_PROF_BEGIN(ctx, k) int64_t aot_prof_t0_##k = aot_now_ns()
-#define AOT_PROF_END(ctx, k)                                                      \
-    do {                                                                          \
-        (ctx)->prof_ns[k] += aot_now_ns() - aot_prof_t0_##k;                      \
-        (ctx)->prof_calls[k] += 1;                                                \
-    } while (0)
-#else
-#define AOT_PROF_BEGIN(ctx, k) ((void)0)
-#define AOT_PROF_END(ctx, k) ((void)0)
-#endif
 
 #endif /* AOTSYM_RUNTIME_H */

@@ -248,13 +248,13 @@ def test_profile_build_reports_per_node_times(tmp_path):
         for _ in range(3):
             toyprof.train(np.ones((4, 5)), np.ones(4))
         report = toyprof.profile()
-        nodes = report["train"]
-        assert nodes and all(n["calls"] == 3 for n in nodes), nodes
+        steps = report["functions"]["train"]["steps"]
+        assert steps and all(s["calls"] == 3 for s in steps), steps
         buf = io.StringIO()
         toyprof.print_profile(buf)
         print(buf.getvalue())
     '''))
-    assert "Function train:" in out
+    assert "Time in 3 calls to train()" in out
 
 
 def test_bad_specs_fail_with_a_message(tmp_path):

@@ -78,9 +78,6 @@ static const int aot_f0_layout[10][3] = {
     {10, 1, 8},
     {12, 1, 1},
 };
-#ifdef AOT_PROFILE
-static int64_t aot_f0_prof_ns[5], aot_f0_prof_calls[5];
-#endif
 
 static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
 {
@@ -103,16 +100,13 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
     aot_set_const(&v[6], (char *)aot_c1, aot_c1_shape);
     /* 0: Shape_i{0} */
     {
-        AOT_PROF_BEGIN(ctx, 0);
         if (aot_alloc(ctx, 0, &v[3])) goto fail;
         ((int64_t *)v[3].data)[0] = v[0].shape[0];
 
-        AOT_PROF_END(ctx, 0);
     }
 
     /* 1: Alloc */
     {
-        AOT_PROF_BEGIN(ctx, 1);
         int rc = 0;
         v[5].shape[0] = aot_read_int(&v[3], 1);
         static const unsigned char vbc[1] = {0};
@@ -130,13 +124,11 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         }
         if (rc) goto fail;
 
-        AOT_PROF_END(ctx, 1);
     }
     aot_release(&v[3]);
 
     /* 2: Gemv{inplace} */
     {
-        AOT_PROF_BEGIN(ctx, 2);
         if (v[0].shape[1] != v[1].shape[0] || v[5].shape[0] != v[0].shape[0]) {
             char s0[160], s1[160], s2[160];
             aot_format_shape(s0, sizeof s0, v[5].shape, v[5].ndim);
@@ -154,23 +146,19 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         }
         if (aot_gemv_d(ctx, 2, &v[7], &v[0], &v[1], *(const double *)v[6].data, *(const double *)v[4].data)) goto fail;
 
-        AOT_PROF_END(ctx, 2);
     }
     aot_release(&v[5]);
 
     /* 3: DimShuffle{x} */
     {
-        AOT_PROF_BEGIN(ctx, 3);
         v[8].shape[0] = 1;
         v[8].strides[0] = 0;
         aot_share(&v[8], &v[2]);
 
-        AOT_PROF_END(ctx, 3);
     }
 
     /* 4: Composite{(sigmoid((i0 + i1)) > 0.5)} */
     {
-        AOT_PROF_BEGIN(ctx, 4);
         aot_array *ins[2] = {&v[7], &v[8]};
         static const unsigned char bc[2] = {0, 1};
         if (aot_broadcast_shape(ctx, 4, "Composite{(sigmoid((i0 + i1)) > 0.5)}", 2, ins, bc, 1, v[9].shape)) goto fail;
@@ -178,7 +166,6 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         aot_array *ops[3] = {&v[9], &v[7], &v[8]};
         aot_loop_arrays(1, v[9].shape, 3, ops, aot_k0, NULL, 10, 0, 0);
 
-        AOT_PROF_END(ctx, 4);
     }
     aot_release(&v[7]);
     aot_release(&v[8]);
@@ -225,12 +212,7 @@ static PyObject *aot_f0_call(PyObject *const *args, Py_ssize_t nargs, int slow)
     ctx.status = AOT_OK;
     ctx.node = -1;
     ctx.message[0] = '\0';
-#ifdef AOT_PROFILE
-    ctx.prof_ns = aot_f0_prof_ns;
-    ctx.prof_calls = aot_f0_prof_calls;
-#else
-    ctx.prof_ns = ctx.prof_calls = NULL;
-#endif
+    ctx.prof = NULL;
     ctx.writable = NULL;
     ctx.before_commit = NULL;
     ctx.hook = NULL;
@@ -253,7 +235,8 @@ static PyObject *aot_f0_call(PyObject *const *args, Py_ssize_t nargs, int slow)
 static PyObject *aot_f0_entry(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    return aot_f0_call(args, nargs, 1);
+    PyObject *result = aot_f0_call(args, nargs, 1);
+    return result;
 }
 
 /* The exact entry of predict: what the checks reject is refused (NotImplemented), for a
@@ -261,19 +244,13 @@ static PyObject *aot_f0_entry(PyObject *self, PyObject *const *args, Py_ssize_t 
 static PyObject *aot_f0_exact(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    return aot_f0_call(args, nargs, 0);
+    PyObject *result = aot_f0_call(args, nargs, 0);
+    return result;
 }
 
 
 /* ------------------------------------------------------------------------ profiling */
-#ifdef AOT_PROFILE
-static const aot_profile_table aot_profile_tables[1] = {
-    {aot_f0_prof_ns, aot_f0_prof_calls, 5},
-};
-#define AOT_PROFILE_TABLES aot_profile_tables
-#else
 #define AOT_PROFILE_TABLES NULL
-#endif
 
 static PyObject *aot_py_profile(PyObject *self, PyObject *index)
 {

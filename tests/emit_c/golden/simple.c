@@ -137,9 +137,6 @@ static const int aot_f0_layout[3][3] = {
     {2, 1, 8},
     {4, 0, 8},
 };
-#ifdef AOT_PROFILE
-static int64_t aot_f0_prof_ns[2], aot_f0_prof_calls[2];
-#endif
 
 static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
 {
@@ -158,7 +155,6 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
     aot_set_input(&v[0], &in[0]);
     /* 0: Composite{(i0 + (sqr(i0) * sqr(sqr(sqr(i0)))))} */
     {
-        AOT_PROF_BEGIN(ctx, 0);
         aot_array *ins[1] = {&v[0]};
         static const unsigned char bc[1] = {0};
         if (aot_broadcast_shape(ctx, 0, "Composite{(i0 + (sqr(i0) * sqr(sqr(sqr(i0)))))}", 1, ins, bc, 1, v[1].shape)) goto fail;
@@ -166,12 +162,10 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         aot_array *ops[2] = {&v[1], &v[0]};
         aot_loop_arrays(1, v[1].shape, 2, ops, aot_k0, NULL, 5, 0, 0);
 
-        AOT_PROF_END(ctx, 0);
     }
 
     /* 1: FusedReduce{sum, axis=[0], Composite{(i0 * 2.0)}} */
     {
-        AOT_PROF_BEGIN(ctx, 1);
         int64_t full[1];
         aot_array *ins[1] = {&v[0]};
         static const unsigned char bc[1] = {0};
@@ -192,7 +186,6 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         aot_array *ops[2] = {&accv, &v[0]};
         aot_loop_arrays(1, full, 2, ops, aot_k1, NULL, 2, 1, 1);
 
-        AOT_PROF_END(ctx, 1);
     }
 
     if (aot_output_move(ctx, &out[0], &v[1])) goto fail;
@@ -236,12 +229,7 @@ static PyObject *aot_f0_call(PyObject *const *args, Py_ssize_t nargs, int slow)
     ctx.status = AOT_OK;
     ctx.node = -1;
     ctx.message[0] = '\0';
-#ifdef AOT_PROFILE
-    ctx.prof_ns = aot_f0_prof_ns;
-    ctx.prof_calls = aot_f0_prof_calls;
-#else
-    ctx.prof_ns = ctx.prof_calls = NULL;
-#endif
+    ctx.prof = NULL;
     ctx.writable = NULL;
     ctx.before_commit = NULL;
     ctx.hook = NULL;
@@ -264,7 +252,8 @@ static PyObject *aot_f0_call(PyObject *const *args, Py_ssize_t nargs, int slow)
 static PyObject *aot_f0_entry(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    return aot_f0_call(args, nargs, 1);
+    PyObject *result = aot_f0_call(args, nargs, 1);
+    return result;
 }
 
 /* The exact entry of simple: what the checks reject is refused (NotImplemented), for a
@@ -272,19 +261,13 @@ static PyObject *aot_f0_entry(PyObject *self, PyObject *const *args, Py_ssize_t 
 static PyObject *aot_f0_exact(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    return aot_f0_call(args, nargs, 0);
+    PyObject *result = aot_f0_call(args, nargs, 0);
+    return result;
 }
 
 
 /* ------------------------------------------------------------------------ profiling */
-#ifdef AOT_PROFILE
-static const aot_profile_table aot_profile_tables[1] = {
-    {aot_f0_prof_ns, aot_f0_prof_calls, 2},
-};
-#define AOT_PROFILE_TABLES aot_profile_tables
-#else
 #define AOT_PROFILE_TABLES NULL
-#endif
 
 static PyObject *aot_py_profile(PyObject *self, PyObject *index)
 {

@@ -286,9 +286,6 @@ static const int aot_f0_layout[24][3] = {
     {30, 2, 8},
     {34, 1, 8},
 };
-#ifdef AOT_PROFILE
-static int64_t aot_f0_prof_ns[12], aot_f0_prof_calls[12];
-#endif
 
 static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
 {
@@ -314,16 +311,13 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
     aot_set_const(&v[20], (char *)aot_c3, aot_c3_shape);
     /* 0: Shape_i{0} */
     {
-        AOT_PROF_BEGIN(ctx, 0);
         if (aot_alloc(ctx, 0, &v[4])) goto fail;
         ((int64_t *)v[4].data)[0] = v[0].shape[0];
 
-        AOT_PROF_END(ctx, 0);
     }
 
     /* 1: Alloc */
     {
-        AOT_PROF_BEGIN(ctx, 1);
         int rc = 0;
         v[6].shape[0] = aot_read_int(&v[4], 1);
         static const unsigned char vbc[1] = {0};
@@ -341,13 +335,11 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         }
         if (rc) goto fail;
 
-        AOT_PROF_END(ctx, 1);
     }
     aot_release(&v[4]);
 
     /* 2: Gemv{inplace} */
     {
-        AOT_PROF_BEGIN(ctx, 2);
         if (v[0].shape[1] != v[2].shape[0] || v[6].shape[0] != v[0].shape[0]) {
             char s0[160], s1[160], s2[160];
             aot_format_shape(s0, sizeof s0, v[6].shape, v[6].ndim);
@@ -365,43 +357,35 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         }
         if (aot_gemv_d(ctx, 2, &v[8], &v[0], &v[2], *(const double *)v[7].data, *(const double *)v[5].data)) goto fail;
 
-        AOT_PROF_END(ctx, 2);
     }
     aot_release(&v[6]);
 
     /* 3: DimShuffle{x} */
     {
-        AOT_PROF_BEGIN(ctx, 3);
         v[9].shape[0] = 1;
         v[9].strides[0] = 0;
         aot_share(&v[9], &v[3]);
 
-        AOT_PROF_END(ctx, 3);
     }
 
     /* 4: Shape_i{0} */
     {
-        AOT_PROF_BEGIN(ctx, 4);
         if (aot_alloc(ctx, 4, &v[10])) goto fail;
         ((int64_t *)v[10].data)[0] = v[1].shape[0];
 
-        AOT_PROF_END(ctx, 4);
     }
 
     /* 5: DimShuffle{x} */
     {
-        AOT_PROF_BEGIN(ctx, 5);
         v[11].shape[0] = 1;
         v[11].strides[0] = 0;
         aot_share(&v[11], &v[10]);
 
-        AOT_PROF_END(ctx, 5);
     }
     aot_release(&v[10]);
 
     /* 6: Elemwise{cast{float64}} */
     {
-        AOT_PROF_BEGIN(ctx, 6);
         aot_array *ins[1] = {&v[11]};
         static const unsigned char bc[1] = {1};
         if (aot_broadcast_shape(ctx, 6, "Elemwise{cast{float64}}", 1, ins, bc, 1, v[12].shape)) goto fail;
@@ -409,13 +393,11 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         aot_array *ops[2] = {&v[12], &v[11]};
         aot_loop_arrays(1, v[12].shape, 2, ops, aot_k0, NULL, 1, 0, 0);
 
-        AOT_PROF_END(ctx, 6);
     }
     aot_release(&v[11]);
 
     /* 7: Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}[(0, 0)] */
     {
-        AOT_PROF_BEGIN(ctx, 7);
         aot_array *ins[4] = {&v[8], &v[9], &v[1], &v[12]};
         static const unsigned char bc[4] = {0, 1, 0, 1};
         if (aot_broadcast_shape(ctx, 7, "Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}[(0, 0)]", 4, ins, bc, 1, v[13].shape)) goto fail;
@@ -428,7 +410,6 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         aot_array *ops[7] = {&v[13], &v[14], &v[15], &v[8], &v[9], &v[1], &v[12]};
         aot_loop_arrays(1, v[13].shape, 7, ops, aot_k1, NULL, 177, 0, 0);
 
-        AOT_PROF_END(ctx, 7);
     }
     aot_release(&v[8]);
     aot_release(&v[9]);
@@ -436,19 +417,16 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
 
     /* 8: DimShuffle{1,0} */
     {
-        AOT_PROF_BEGIN(ctx, 8);
         v[16].shape[0] = v[0].shape[1];
         v[16].strides[0] = v[0].strides[1];
         v[16].shape[1] = v[0].shape[0];
         v[16].strides[1] = v[0].strides[0];
         aot_share(&v[16], &v[0]);
 
-        AOT_PROF_END(ctx, 8);
     }
 
     /* 9: Reduce{sum, axis=[0]} */
     {
-        AOT_PROF_BEGIN(ctx, 9);
         int64_t full[1];
         full[0] = v[13].shape[0];
         if (aot_alloc(ctx, 9, &v[17])) goto fail;
@@ -467,12 +445,10 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         aot_array *ops[2] = {&accv, &v[13]};
         aot_loop_arrays(1, full, 2, ops, aot_k2, NULL, 1, 1, 1);
 
-        AOT_PROF_END(ctx, 9);
     }
 
     /* 10: Composite{(i1 - (i0 * 0.1))}[(0, 0)] */
     {
-        AOT_PROF_BEGIN(ctx, 10);
         aot_array *ins[2] = {&v[17], &v[3]};
         static const unsigned char bc[1] = {0};
         if (aot_broadcast_shape(ctx, 10, "Composite{(i1 - (i0 * 0.1))}[(0, 0)]", 2, ins, bc, 0, v[18].shape)) goto fail;
@@ -481,7 +457,6 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         aot_array *ops[3] = {&v[18], &v[17], &v[3]};
         aot_loop_arrays(0, v[18].shape, 3, ops, aot_k4, NULL, 2, 0, 0);
 
-        AOT_PROF_END(ctx, 10);
     }
     aot_release(&v[17]);
 
@@ -516,10 +491,8 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
     if (ctx->before_commit && ctx->before_commit(ctx)) goto fail;
     /* 11: Gemv{inplace}, commit */
     {
-        AOT_PROF_BEGIN(ctx, 11);
         if (aot_gemv_d(ctx, 11, &v[21], &v[22], &v[23], *(const double *)v[19].data, *(const double *)v[20].data)) goto fail;
 
-        AOT_PROF_END(ctx, 11);
     }
 
     for (int k = 0; k < 24; k++) aot_release(&v[k]);
@@ -585,12 +558,7 @@ static PyObject *aot_f0_call(PyObject *const *args, Py_ssize_t nargs, int slow)
     ctx.status = AOT_OK;
     ctx.node = -1;
     ctx.message[0] = '\0';
-#ifdef AOT_PROFILE
-    ctx.prof_ns = aot_f0_prof_ns;
-    ctx.prof_calls = aot_f0_prof_calls;
-#else
-    ctx.prof_ns = ctx.prof_calls = NULL;
-#endif
+    ctx.prof = NULL;
     ctx.writable = NULL;
     ctx.before_commit = NULL;
     ctx.hook = NULL;
@@ -624,7 +592,8 @@ static PyObject *aot_f0_call(PyObject *const *args, Py_ssize_t nargs, int slow)
 static PyObject *aot_f0_entry(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    return aot_f0_call(args, nargs, 1);
+    PyObject *result = aot_f0_call(args, nargs, 1);
+    return result;
 }
 
 /* The exact entry of train: what the checks reject is refused (NotImplemented), for a
@@ -632,19 +601,13 @@ static PyObject *aot_f0_entry(PyObject *self, PyObject *const *args, Py_ssize_t 
 static PyObject *aot_f0_exact(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    return aot_f0_call(args, nargs, 0);
+    PyObject *result = aot_f0_call(args, nargs, 0);
+    return result;
 }
 
 
 /* ------------------------------------------------------------------------ profiling */
-#ifdef AOT_PROFILE
-static const aot_profile_table aot_profile_tables[1] = {
-    {aot_f0_prof_ns, aot_f0_prof_calls, 12},
-};
-#define AOT_PROFILE_TABLES aot_profile_tables
-#else
 #define AOT_PROFILE_TABLES NULL
-#endif
 
 static PyObject *aot_py_profile(PyObject *self, PyObject *index)
 {
