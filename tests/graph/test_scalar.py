@@ -39,7 +39,9 @@ def _rule(name, dts):
     r = np.result_type(*dts).name
     if name == "same":
         return r, r
-    if name == "arith":
+    if name == "subtract" and r == "bool":
+        raise TypeError      # NumPy refuses bool - bool
+    if name in ("arith", "subtract"):
         r = "int8" if r == "bool" else r
         return r, r
     if name == "real_arith":
@@ -64,6 +66,9 @@ def _rule(name, dts):
     if name == "round":
         _no_complex(dts[0])
         return float_of(dts[0]), float_of(dts[0])
+    if name == "floor":   # NumPy 2: floor/ceil/trunc keep an integer's (and bool's) dtype
+        _no_complex(dts[0])
+        return dts[0], dts[0]
     raise AssertionError(name)
 
 
@@ -77,7 +82,7 @@ def _softplus(x):
 
 # row -> (independent NumPy reference, rule name)
 REFERENCE = {
-    "add": (np.add, "same"), "sub": (np.subtract, "arith"), "mul": (np.multiply, "same"),
+    "add": (np.add, "same"), "sub": (np.subtract, "subtract"), "mul": (np.multiply, "same"),
     "true_div": (np.true_divide, "float"), "int_div": (np.floor_divide, "real_arith"),
     "mod": (np.mod, "real_arith"), "pow": (np.power, "arith"),
     "maximum": (np.maximum, "real"), "minimum": (np.minimum, "real"),
@@ -96,8 +101,8 @@ REFERENCE = {
     "arcsinh": (np.arcsinh, "real_float"), "arccosh": (np.arccosh, "real_float"),
     "arctanh": (np.arctanh, "real_float"), "erf": (scipy.special.erf, "real_float"),
     "erfc": (scipy.special.erfc, "real_float"), "sigmoid": (_sigmoid, "real_float"),
-    "softplus": (_softplus, "real_float"), "floor": (np.floor, "round"),
-    "ceil": (np.ceil, "round"), "trunc": (np.trunc, "round"),
+    "softplus": (_softplus, "real_float"), "floor": (np.floor, "floor"),
+    "ceil": (np.ceil, "floor"), "trunc": (np.trunc, "floor"),
     "round_half_to_even": (np.rint, "round"), "identity": (lambda x: x, "same"),
     "conj": (np.conj, "same"),
     "lt": (np.less, "compare"), "le": (np.less_equal, "compare"),
