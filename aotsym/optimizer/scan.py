@@ -12,6 +12,8 @@ runs, in order:
   a row is the sequence itself, no loop;
 * ``scan_drop_unused_inputs`` (same rule set): sequences and non-sequences the step no
   longer reads leave the node;
+* ``scan_merge`` (a global pass): loops over the same steps that do not read each other
+  become one loop;
 * ``scan_keep_last_rows`` (a global pass): an output of which only the last rows are read
   keeps only those (``Scan.keep``), so ``result[-1]`` over 10^5 steps holds O(1) rows.
 
@@ -373,12 +375,95 @@ def _final_readers(v, clients):
     return result
 
 
+# ---------------------------------------------------------------------------- merge
+
+
+def _merged(a, b):
+    """One Scan doing the work of the Scan nodes ``a`` and ``b`` (same ``n_steps``), and,
+    per node, where each of its outputs is among the merged node's outputs."""
+    oa, ob = a.op, b.op
+    fresh = [v.clone() for v in ob.inner.inputs]     # (b's step may be a's very graph)
+    b_outs = clone_replace(list(ob.inner.outputs), dict(zip(ob.inner.inputs, fresh)))
+    ia, ib = list(oa.inner.inputs), fresh
+    sa, sb = oa.n_seqs, ob.n_seqs
+    ta, tb = sa + oa.n_tap_inputs, sb + ob.n_tap_inputs
+    inputs = ia[:sa] + ib[:sb] + ia[sa:ta] + ib[sb:tb] + ia[ta:] + ib[tb:]
+    ma, mb = oa.n_states, ob.n_states
+    a_outs = list(oa.inner.outputs)
+    outputs = a_outs[:ma] + b_outs[:mb] + a_outs[ma:] + b_outs[mb:]
+    keep = list(oa.keep[:ma]) + list(ob.keep[:mb]) + list(oa.keep[ma:]) + list(ob.keep[mb:])
+    op = Scan(InnerGraph(inputs, outputs, fresh_inputs=False), sa + sb,
+              list(oa.state_taps) + list(ob.state_taps), oa.n_mapped + ob.n_mapped,
+              oa.n_nonseqs + ob.n_nonseqs, False, keep, oa.truncate_gradient,
+              f"{oa.name or 'scan_fn'}+{ob.name or 'scan_fn'}", None,
+              list(oa.hidden) + list(ob.hidden))
+    pa, pb = oa.outer_positions(), ob.outer_positions()
+    outer = [a.inputs[0]] + [a.inputs[i] for i in pa["sequences"]] + \
+        [b.inputs[i] for i in pb["sequences"]] + [a.inputs[i] for i in pa["inits"]] + \
+        [b.inputs[i] for i in pb["inits"]] + [a.inputs[i] for i in pa["nonseqs"]] + \
+        [b.inputs[i] for i in pb["nonseqs"]]
+    node = apply(op, outer, trace=trace_of(a))
+    va = ma - sum(oa.hidden)        # visible states of a
+    vb = mb - sum(ob.hidden)
+    where_a = list(range(va)) + [va + vb + j for j in range(oa.n_mapped)]
+    where_b = [va + k for k in range(vb)] + [va + vb + oa.n_mapped + j
+                                             for j in range(ob.n_mapped)]
+    return node, where_a, where_b
+
+
+def merge_scans(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
+    """Rule ``scan_merge``: two loops over the same steps (the same ``n_steps`` variable),
+    neither reading what the other computes and neither stopping early (``until``), become
+    one loop — one pass over the steps, the sequences read once::
+
+        before: Scan{a}(n, x, a0, W), Scan{b}(n, x, b0)
+        after:  Scan{a+b}(n, x, x, a0, b0, W)       (outputs: a's, then b's)
+    """
+    from aotsym.graph.basic import ancestors
+    t0 = time.perf_counter()
+    merged = 0
+    while True:
+        order = fgraph.toposort()
+        groups: dict = {}
+        for n in order:
+            if isinstance(n.op, Scan) and not n.op.has_until:
+                groups.setdefault(id(n.inputs[0]), []).append(n)
+        pair = None
+        for nodes in groups.values():
+            for i, a in enumerate(nodes):
+                for b in nodes[i + 1:]:
+                    if a.op.truncate_gradient != b.op.truncate_gradient:
+                        continue
+                    before_b = {id(v) for v in ancestors(b.inputs)}
+                    if any(id(o) in before_b for o in a.outputs):
+                        continue      # b reads what a computes (a is first in the order)
+                    pair = (a, b)
+                    break
+                if pair:
+                    break
+            if pair:
+                break
+        if pair is None:
+            break
+        a, b = pair
+        node, where_a, where_b = _merged(a, b)
+        replace = {a.outputs[o]: node.outputs[w] for o, w in enumerate(where_a)}
+        replace.update({b.outputs[o]: node.outputs[w] for o, w in enumerate(where_b)})
+        fgraph = fgraph.with_outputs(clone_replace(list(fgraph.outputs), replace))
+        merged += 1
+    if merged and ctx is not None:
+        ctx.count("scan_merge", "scan", merged, time.perf_counter() - t0)
+    return fgraph
+
+
 # ---------------------------------------------------------------------------- the stage
 
 
 def optimize_scans(fgraph: FunctionGraph, ctx) -> FunctionGraph:
-    """Stage ``scan``: :data:`SCAN_RULES` to a fixed point, then ``scan_keep_last_rows``."""
+    """Stage ``scan``: :data:`SCAN_RULES` to a fixed point, ``scan_merge``, then
+    ``scan_keep_last_rows``."""
     if not any(isinstance(n.op, Scan) for n in toposort(fgraph.outputs)):
         return fgraph
     fgraph = rewrite_graph(fgraph, SCAN_RULES, ctx.stats, "scan", ctx.checker)
+    fgraph = merge_scans(fgraph, ctx)
     return keep_last_rows(fgraph, ctx)   # (DEBUG_MODE checks the whole stage's result)

@@ -187,3 +187,32 @@ def test_push_out_keeps_state_dependent_and_until_work_in_the_loop():
     vals = {x: np.array([0.5, np.nan, -np.inf, 2.0]), h0: np.float64(0.1)}
     np.testing.assert_allclose(evaluate(list(after2.outputs), vals)[0],
                                evaluate([out2], vals)[0], equal_nan=True)
+
+
+def test_scan_merge_makes_one_loop_of_two_over_the_same_steps():
+    x, a0, b0 = T.vector("x"), T.scalar("a0"), T.scalar("b0")
+    a, _ = aotsym.scan(lambda x_t, h: T.sin(h) + x_t, sequences=x, outputs_info=a0)
+    b, _ = aotsym.scan(lambda x_t, h: h * x_t, sequences=x, outputs_info=b0)
+    c, _ = aotsym.scan(lambda x_t, h: T.cos(h) + x_t, sequences=x, outputs_info=a0)  # = a's?
+    before = FunctionGraph([x, a0, b0], [a, b, c * 2])
+    assert len(scans(before)) == 3
+    after = optimize(before, stages=STAGES)
+    (node,) = scans(after)                  # one pass over the steps
+    assert after.meta["optimizer_stats"].fired("scan_merge") == 2
+    vals = {x: np.array([0.5, np.nan, -1.0, 2.0]), a0: np.float64(0.1), b0: np.float64(3.0)}
+    for got, want in zip(evaluate(list(after.outputs), vals),
+                         evaluate(list(before.outputs), vals)):
+        np.testing.assert_allclose(got, want, equal_nan=True)
+    f = aotsym.function([x, a0, b0], [a, b, c * 2])
+    g = aotsym.function([x, a0, b0], [a, b, c * 2], mode="FAST_COMPILE")
+    for got, want in zip(f(np.arange(5.0), 0.1, 3.0), g(np.arange(5.0), 0.1, 3.0)):
+        np.testing.assert_allclose(got, want)
+
+
+def test_scan_merge_leaves_dependent_loops_apart():
+    x, a0 = T.vector("x"), T.scalar("a0")
+    a, _ = aotsym.scan(lambda x_t, h: T.sin(h) + x_t, sequences=x, outputs_info=a0)
+    b, _ = aotsym.scan(lambda a_t, h: h * a_t, sequences=a, outputs_info=a0)  # reads a
+    after = optimize(FunctionGraph([x, a0], [b]), stages=STAGES)
+    assert len(scans(after)) == 2
+    assert after.meta["optimizer_stats"].fired("scan_merge") == 0
