@@ -506,49 +506,79 @@ def _dot_quote(text: str) -> str:
 
 def graph_to_dot(obj, max_label_size=70) -> str:
     """The graph in graphviz's DOT language: ellipses for operations, boxes for variables
-    (green: inputs, grey: constants, blue: outputs), edges labelled with input positions."""
+    (green: inputs, grey: constants, blue: outputs), edges labelled with input positions.
+    An op holding inner graphs (scan's step, ifelse's branches, OpFromGraph's body) has each
+    drawn beside it in a dashed cluster, linked to it by a dotted edge, as Theano draws
+    scan's inner graph."""
+    from aotsym.graph.inner import inner_graphs_of
     outputs, fgraph = _as_outputs(obj)
     order = fgraph.toposort() if fgraph is not None else toposort(outputs)
     lines = ["digraph aotsym {", "  rankdir=TB;", '  node [fontname="Helvetica"];']
-    names: dict[int, str] = {}
-    output_ids = {id(v): k for k, v in enumerate(outputs)}
+    counter = [0]
 
     def short(text):
         return text if len(text) <= max_label_size else text[:max_label_size - 3] + "..."
 
-    def var_node(v):
-        key = id(v)
-        if key in names:
-            return names[key]
-        name = f"v{len(names)}"
-        names[key] = name
-        if isinstance(v, Constant):
-            style = 'style=filled, fillcolor="#dddddd"'
-        elif v.owner is None:
-            style = 'style=filled, fillcolor="#88dd88"'
-        else:
-            style = 'style=filled, fillcolor="#88bbff"'
-        label = _leaf_label(v) if v.owner is None else (v.name or f"out{output_ids[key]}")
-        lines.append(f"  {name} [shape=box, {style}, "
-                     f"label={_dot_quote(short(label + ' ' + str(v.type)))}];")
-        return name
+    def fresh(prefix):
+        counter[0] += 1
+        return f"{prefix}{counter[0]}"
 
-    for k, node in enumerate(order):
-        nname = f"n{k}"
-        names[id(node)] = nname
-        lines.append(f"  {nname} [shape=ellipse, label={_dot_quote(short(str(node.op)))}];")
-        for j, v in enumerate(node.inputs):
-            src = names.get(id(v.owner)) if v.owner is not None else var_node(v)
-            label = f"{j} {v.type}" if len(node.inputs) > 1 else str(v.type)
-            lines.append(f"  {src} -> {nname} [label={_dot_quote(label)}];")
-    for k, v in enumerate(outputs):
-        if v.owner is None:
-            var_node(v)
-            continue
-        src = names[id(v.owner)]
-        names.pop(id(v), None)
-        out = var_node(v)
-        lines.append(f"  {src} -> {out};")
+    def draw(order, outputs, indent, labels=None):
+        """Draw one graph; returns the DOT names of its op nodes, by node."""
+        names: dict[int, str] = {}
+        output_ids = {id(v): k for k, v in enumerate(outputs)}
+
+        def var_node(v):
+            key = id(v)
+            if key in names:
+                return names[key]
+            name = names[key] = fresh("v")
+            if isinstance(v, Constant):
+                style = 'style=filled, fillcolor="#dddddd"'
+            elif v.owner is None:
+                style = 'style=filled, fillcolor="#88dd88"'
+            else:
+                style = 'style=filled, fillcolor="#88bbff"'
+            if v.owner is None:
+                label = (labels or {}).get(key) or _leaf_label(v)
+            else:
+                label = v.name or f"out{output_ids[key]}"
+            lines.append(f"{indent}{name} [shape=box, {style}, "
+                         f"label={_dot_quote(short(label + ' ' + str(v.type)))}];")
+            return name
+
+        for node in order:
+            nname = names[id(node)] = fresh("n")
+            lines.append(f"{indent}{nname} [shape=ellipse, "
+                         f"label={_dot_quote(short(str(node.op)))}];")
+            for j, v in enumerate(node.inputs):
+                src = names.get(id(v.owner)) if v.owner is not None else var_node(v)
+                label = f"{j} {v.type}" if len(node.inputs) > 1 else str(v.type)
+                lines.append(f"{indent}{src} -> {nname} [label={_dot_quote(label)}];")
+            for b, inner in enumerate(inner_graphs_of(node.op)):
+                cluster = fresh("cluster_")
+                lines.append(f"{indent}subgraph {cluster} {{")
+                lines.append(f"{indent}  label={_dot_quote(f'{node.op}: inner graph {b}')};")
+                lines.append(f"{indent}  style=dashed;")
+                inner_labels = {id(v): f"input {k}" for k, v in enumerate(inner.inputs)}
+                inner_names = draw(inner.nodes(), list(inner.outputs), indent + "  ",
+                                   inner_labels)
+                lines.append(f"{indent}}}")
+                first = next(iter(inner_names.values()), None)
+                if first is not None:
+                    lines.append(f"{indent}{first} -> {nname} [style=dotted, "
+                                 f"lhead={cluster}, label={_dot_quote('inner graph')}];")
+        for k, v in enumerate(outputs):
+            if v.owner is None:
+                var_node(v)
+                continue
+            src = names[id(v.owner)]
+            names.pop(id(v), None)
+            out = var_node(v)
+            lines.append(f"{indent}{src} -> {out};")
+        return names
+
+    draw(order, outputs, "  ")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -249,7 +249,8 @@ static int aot_blas_ready(aot_ctx *ctx, int node, aot_array *dst, const aot_arra
  * write stays unable to fail.  AOT_GEMV_PAR_MIN: waking the pool costs about 5 us on the
  * 2-core machine measured (a sleeping worker, no spinning), so the split pays from about
  * 150000 elements (300 x 500 broke even, 400 x 500 went from 19 to 16 us, 400 x 784 from 31
- * to 22 us); one block per thread measured faster than four (the pool's default). */
+ * to 22 us); one block per thread measured faster than four (the pool's default).  Inside
+ * that range the split is taken only where it measures faster (aot_adapt, below). */
 #ifndef AOT_GEMV_PAR_MIN
 #define AOT_GEMV_PAR_MIN 160000
 #endif
@@ -257,6 +258,56 @@ static int aot_blas_ready(aot_ctx *ctx, int node, aot_array *dst, const aot_arra
 #define AOT_GEMV_PAR_MAX 460800
 #endif
 #define AOT_GEMV_UNIT 8
+
+/* Whether splitting pays is decided on the machine at hand, while it runs, per size class
+ * (log2 of M * N) and dtype: a split that pays on one machine of a kind (a free second core)
+ * costs on another (a busy one: the pool waits for it), so no threshold tuned on one machine
+ * decides it.  The first AOT_ADAPT_TRIALS calls of a class alternate one call and the split,
+ * timed (a clock read, ~20 ns, against >= 20 us of work); then the arm with the lower running
+ * mean is taken, and every AOT_ADAPT_PERIOD calls the other arm is timed once again, so a
+ * change of load (another process taking the second core) is followed.  Shared by the
+ * module's calls; the statistics tolerate a racing update (a lost sample). */
+#include <time.h>
+#define AOT_ADAPT_TRIALS 8
+#define AOT_ADAPT_PERIOD 64
+typedef struct {
+    double mean[2];      /* running mean of nanoseconds per call, per arm (0: one call) */
+    int64_t samples[2];
+    int64_t calls;
+} aot_adapt;
+static aot_adapt aot_gemv_adapt[2][64];   /* [float32?][log2 of M * N] */
+
+static inline int aot_log2_size(int64_t n)
+{
+    int k = 0;
+    while (n > 1 && k < 63) {
+        n >>= 1;
+        k++;
+    }
+    return k;
+}
+
+static inline int64_t aot_adapt_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline int aot_adapt_pick(aot_adapt *a)
+{
+    int64_t c = a->calls++;
+    if (a->samples[0] < AOT_ADAPT_TRIALS || a->samples[1] < AOT_ADAPT_TRIALS)
+        return (int)(c & 1);
+    int best = a->mean[1] < a->mean[0];
+    return c % AOT_ADAPT_PERIOD == 0 ? !best : best;
+}
+
+static inline void aot_adapt_record(aot_adapt *a, int arm, int64_t ns)
+{
+    int64_t n = a->samples[arm] < AOT_ADAPT_TRIALS ? ++a->samples[arm] : AOT_ADAPT_TRIALS;
+    a->mean[arm] += ((double)ns - a->mean[arm]) / (double)n;   /* then a moving average */
+}
 #ifndef AOT_GEMV_BLOCKS_PER_THREAD
 #define AOT_GEMV_BLOCKS_PER_THREAD 1
 #endif
@@ -285,17 +336,28 @@ static int aot_blas_ready(aot_ctx *ctx, int node, aot_array *dst, const aot_arra
     }
 AOT_DEFINE_GEMV_TASK(d, double)
 AOT_DEFINE_GEMV_TASK(s, float)
+#define AOT_GEMV_ONE_CALL(P, T)                                                                \
+    AOT_CBLAS(P##gemv)(AOT_ROW_MAJOR, tra ? AOT_TRANS : AOT_NO_TRANS,                          \
+                       (aot_blasint)(tra ? N : M), (aot_blasint)(tra ? M : N), alpha,          \
+                       (const T *)a->data, (aot_blasint)lda, (const T *)x->data,               \
+                       (aot_blasint)incx, beta, (T *)Y->data, (aot_blasint)incy);
 #define AOT_GEMV_CALL(P, T)                                                                    \
-    if (M * N >= AOT_GEMV_PAR_MIN && M * N < AOT_GEMV_PAR_MAX && M >= 2 * AOT_GEMV_UNIT) {     \
-        int64_t nb_ = aot_rt->num_threads() * AOT_GEMV_BLOCKS_PER_THREAD;                       \
-        aot_gemv_job_##P job_ = {tra, M, N, lda, incx, incy, nb_, alpha, beta,                 \
-                                 (const T *)a->data, (const T *)x->data, (T *)Y->data};        \
-        aot_rt->parallel_for(nb_, aot_gemv_task_##P, &job_);                                   \
+    if (M * N >= AOT_GEMV_PAR_MIN && M * N < AOT_GEMV_PAR_MAX && M >= 2 * AOT_GEMV_UNIT &&     \
+        aot_rt->num_threads() > 1) {                                                           \
+        aot_adapt *ad_ = &aot_gemv_adapt[sizeof(T) == 4][aot_log2_size(M * N)];                 \
+        int split_ = aot_adapt_pick(ad_);                                                      \
+        int64_t t0_ = aot_adapt_now();                                                         \
+        if (split_) {                                                                          \
+            int64_t nb_ = aot_rt->num_threads() * AOT_GEMV_BLOCKS_PER_THREAD;                   \
+            aot_gemv_job_##P job_ = {tra, M, N, lda, incx, incy, nb_, alpha, beta,             \
+                                     (const T *)a->data, (const T *)x->data, (T *)Y->data};    \
+            aot_rt->parallel_for(nb_, aot_gemv_task_##P, &job_);                               \
+        } else {                                                                               \
+            AOT_GEMV_ONE_CALL(P, T)                                                            \
+        }                                                                                      \
+        aot_adapt_record(ad_, split_, aot_adapt_now() - t0_);                                  \
     } else {                                                                                   \
-        AOT_CBLAS(P##gemv)(AOT_ROW_MAJOR, tra ? AOT_TRANS : AOT_NO_TRANS,                      \
-                           (aot_blasint)(tra ? N : M), (aot_blasint)(tra ? M : N), alpha,      \
-                           (const T *)a->data, (aot_blasint)lda, (const T *)x->data,           \
-                           (aot_blasint)incx, beta, (T *)Y->data, (aot_blasint)incy);          \
+        AOT_GEMV_ONE_CALL(P, T)                                                                \
     }
 #define AOT_GER_CALL(P, T)                                                                     \
     AOT_CBLAS(P##ger)(AOT_ROW_MAJOR, (aot_blasint)M, (aot_blasint)N, alpha, (const T *)x->data, \

@@ -82,9 +82,9 @@ def test_function_module_and_package_take_one_path(monkeypatch, tmp_path):
     calls = []
     optimize, emit = driver.optimize, driver._emit
 
-    def spy_optimize(fgraph, mode):
+    def spy_optimize(fgraph, mode, **options):
         calls.append(("optimize", mode))
-        return optimize(fgraph, mode=mode)
+        return optimize(fgraph, mode=mode, **options)
 
     def spy_emit(specs, options):
         calls.append(("emit", tuple(s.name for s in specs)))

@@ -143,3 +143,22 @@ def test_parallel_sgemv_matches_numpy(par_entries, layout):
     got = assert_matches(case, par_entries[case.name], args, rtol=1e-5)
     np.testing.assert_allclose(got[0], a @ x_n, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(got[1], a.T @ x_m, rtol=1e-4, atol=1e-4)
+
+
+def test_adaptive_gemv_split_gives_the_same_products_on_either_arm(par_entries):
+    """The split inside the size range is chosen per call by measurement (aot_adapt in
+    runtime/aotsym_blas.h): the first calls alternate one call and the split, later ones
+    re-probe the other arm now and then.  Whatever arm a call takes, the products are the
+    ones NumPy computes, bit for bit between calls (each element is one dot product either
+    way)."""
+    m, n = PAR_SHAPES[1]
+    rng = np.random.default_rng(7)
+    a, x_m, x_n = rng.standard_normal((m, n)), rng.standard_normal(m), rng.standard_normal(n)
+    alpha, beta = np.array(0.5), np.array(-2.0)
+    entry = par_entries[PAR_CASES[0].name]
+    first = entry(a, x_m, x_n, alpha, beta)
+    for _ in range(80):          # > 2 x AOT_ADAPT_TRIALS, and past a re-probe period
+        got = entry(a, x_m, x_n, alpha, beta)
+        for g, f in zip(got, first):
+            np.testing.assert_array_equal(g, f)
+    np.testing.assert_allclose(first[2], a @ x_n, rtol=1e-12, atol=1e-12)

@@ -231,3 +231,16 @@ def test_pydotprint_dot_format_and_alias(tmp_path, logreg):
                                                format="dot", print_output_file=False)
     text = open(out).read()
     assert text.count(" -> ") >= 10 and text.rstrip().endswith("}")
+
+
+def test_pydotprint_draws_inner_graphs_in_clusters(tmp_path):
+    """A scan's step (like Theano's scan in pydotprint) is drawn in a dashed cluster linked
+    to the outer node."""
+    x, h0 = T.vector("x"), T.scalar("h0")
+    out, _ = aotsym.scan(lambda v, h: T.tanh(h + v), sequences=x, outputs_info=h0)
+    text = open(pydotprint(out, outfile=str(tmp_path / "scan.dot"), format="dot")).read()
+    assert text.count("subgraph cluster_") == 1
+    assert "inner graph 0" in text and "style=dotted" in text
+    assert "Elemwise{tanh}" in text and "input 0" in text
+    names = [line.split()[0] for line in text.splitlines() if "[shape=" in line]
+    assert len(names) == len(set(names))            # every DOT node name is unique
