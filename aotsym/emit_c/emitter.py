@@ -388,5 +388,5 @@ def render_block(fe, step) -> str:
 
 def _load_lowerings():
     # importing registers each family's translations
-    from aotsym.emit_c import (blas, control, elementwise, loops, nnet,  # noqa: F401
-                               reductions, shapes, structure, views)
+    from aotsym.emit_c import (blas, control, conv, elementwise, loops,  # noqa: F401
+                               nnet, reductions, shapes, structure, views)

@@ -101,6 +101,8 @@ def __getattr__(name):
     name_ = _ALIASES.get(name, name)
     if name_ == "nnet":
         return importlib.import_module("aotsym.nnet")
+    if name_ == "signal":
+        return importlib.import_module("aotsym.tensor.signal")
     if name_ in ("grad",):
         from aotsym.frontend.grad import grad
         return grad

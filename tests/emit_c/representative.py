@@ -52,7 +52,26 @@ def cases():
         Case("branches", [i, x, v], _branches(i, x, v)),
         # float -> integer casts of nan, +-inf and out-of-range values (no C UB)
         Case("casts", [v, fv], [T.cast(w, d) for w in (v, fv) for d in INT_DTYPES]),
+        # conv2d (im2col + gemm) and pooling, forward and both gradients, float32/float64
+        Case("convnet", *_convnet(T.tensor4("cx"), T.tensor4("cw"), T.ftensor4("cf"))),
     ]
+
+
+def _convnet(cx, cw, cf):
+    """A conv + pool layer and its gradients (padding, strides, dilation, groups, each pool
+    mode; a view input)."""
+    import aotsym
+    pool = T.signal.pool.pool_2d
+    y = T.nnet.conv2d(cx, cw, border_mode=(1, 2), subsample=(2, 1), filter_dilation=(1, 2))
+    z = pool(T.tanh(y), (2, 2), ignore_border=False)
+    s = pool(y, (3, 2), True, (2, 1), (1, 1), "average_inc_pad") ** 2
+    e = pool(y, (2, 3), True, (1, 2), (1, 1), "average_exc_pad") ** 2
+    cost = (z ** 2).sum() + s.sum() + e.sum() + pool(y, (2, 2), True, mode="sum").sum()
+    f = T.nnet.conv2d(cf[:, :, ::-1], cf[:2].dimshuffle(0, 1, 3, 2), border_mode="full",
+                      num_groups=1)
+    fg = T.nnet.conv2d(cf, cf[:, :1], border_mode="half", num_groups=2, filter_flip=False)
+    return [cx, cw, cf], [y, z, *aotsym.grad(cost, [cx, cw]), f, fg,
+                          *aotsym.grad((f ** 2).sum() + fg.sum(), [cf])]
 
 
 def _branches(i, x, v):
@@ -79,6 +98,8 @@ def inputs(name, rng):
         "blocks": [X, rng.standard_normal(4)],
         "branches": [np.int64(2), X, rng.standard_normal(4)],
         "casts": [CAST_VALUES, np.float32(CAST_VALUES.clip(-1e38, 1e38)) * np.float32(10)],
+        "convnet": [rng.standard_normal((2, 2, 7, 8)), rng.standard_normal((3, 2, 3, 2)),
+                    rng.standard_normal((2, 2, 5, 5)).astype("float32")],
     }[name]
 
 
