@@ -22,6 +22,7 @@ LABELS = {
     "pytensor": "PyTensor",
     "pytensor-c": "PyTensor C",
     "jax": "JAX jit",
+    "torch": "PyTorch",
 }
 PEERS = [k for k in LABELS if k != "aotsym"]
 DESCRIPTIONS = {
@@ -31,6 +32,7 @@ DESCRIPTIONS = {
     "pytensor-c": "PyTensor, mode \"CVM\" (its C backend)",
     "jax": "jax.jit on the CPU, 64-bit enabled, inputs already device arrays, outputs waited "
            "for with block_until_ready",
+    "torch": "PyTorch eager on the CPU, autograd (the ConvNet workload only)",
 }
 
 
@@ -71,7 +73,7 @@ def versions() -> dict:
     from importlib import metadata
     out = {}
     for dist in ("aotsym", "numpy", "numexpr", "pytensor", "jax", "jaxlib", "numba", "cffi",
-                 "matplotlib"):
+                 "matplotlib", "torch"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
