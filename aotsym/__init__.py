@@ -42,6 +42,8 @@ _LAZY = {
     "foldr": ("aotsym.frontend.scan", "foldr"),
     "scan_module": ("aotsym.scan_module", None),
     "ifelse": ("aotsym.ifelse", None),   # the module, which is callable
+    "gradient": ("aotsym.gradient", None),   # theano.gradient.jacobian / hessian / Lop / Rop
+    "scalar": ("aotsym.scalar", None),
 }
 
 

@@ -124,12 +124,33 @@ def _convert(name, value, source):
     return value
 
 
+class WarnFlags:
+    """``config.warn.*``: Theano's switches for warnings about its own old bugs
+    (``config.warn.sum_div_dimshuffle_bug = False``, ``warn.ignore_bug_before``).  aotsym
+    never had those bugs, so every such flag is accepted, remembered and changes nothing."""
+
+    def __init__(self):
+        object.__setattr__(self, "_values", {"ignore_bug_before": "0.9"})
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return object.__getattribute__(self, "_values").get(name, False)
+
+    def __setattr__(self, name, value):
+        self._values[name] = value
+
+    def __repr__(self):
+        return f"WarnFlags({self._values!r})"
+
+
 class Config:
     """The flag values and, for each, the source it came from."""
 
     def __init__(self):
         object.__setattr__(self, "_values", {k: v[0] for k, v in FLAGS.items()})
         object.__setattr__(self, "_sources", {k: "default" for k in FLAGS})
+        object.__setattr__(self, "warn", WarnFlags())   # Theano's no-op config.warn.*
 
     def __getattr__(self, name):
         values = object.__getattribute__(self, "_values")
@@ -148,6 +169,9 @@ class Config:
 
     def set(self, name, value, source):
         """Set flag ``name`` from ``source`` (a file name, 'AOTSYM_FLAGS', 'code' ...)."""
+        if name.startswith("warn.") and len(name) > 5:   # Theano's warn.* (no-ops)
+            setattr(self.warn, name[5:], value)
+            return
         if name not in FLAGS:
             raise ValueError(f"unknown aotsym flag {name!r} (from {source}); valid flags: "
                              + ", ".join(sorted(FLAGS)))

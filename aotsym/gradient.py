@@ -1,10 +1,16 @@
-"""``aotsym.gradient``: checking symbolic gradients against finite differences.
+"""``aotsym.gradient``: Jacobians, Hessians, the L- and R-operators, and checking symbolic
+gradients against finite differences.
 
 Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  ``verify_grad`` is
 Theano's: the (possibly non-scalar) output of ``fun`` is reduced to a scalar by a random
 projection, its gradient from :func:`aotsym.grad` is compared with central finite differences,
 and both are computed with the NumPy reference evaluator (the oracle), so a gradient rule is
 checked independently of any backend.  ``aotsym.grad`` itself is re-exported here.
+
+``jacobian`` / ``hessian`` / ``Lop`` / ``Rop`` have Theano's signatures.  A full Jacobian is
+one reverse pass vectorized over the rows of an identity seed
+(:mod:`aotsym.frontend.vectorize`), not a scan of ``n`` gradients; ``Rop`` is the double
+L-operator trick, so it needs no forward rules beyond the reverse ones.
 """
 
 from __future__ import annotations
@@ -119,3 +125,145 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=No
                 idx = tuple(int(k) for k in np.argwhere(bad)[0])
                 raise GradientError(i, idx, a[idx], numeric[idx], abs_err[idx], rel_err[idx],
                                     abs_tol, rel_tol)
+
+
+# ---------------------------------------------------------------------------- Jacobians
+
+
+def _as_list(x):
+    return (list(x), False) if isinstance(x, (list, tuple)) else ([x], True)
+
+
+def _identity(n, dtype):
+    """The ``n`` x ``n`` identity (``n`` symbolic) from ``arange`` and a comparison."""
+    from aotsym.graph.ops import math as m
+    from aotsym.graph.ops.alloc import arange
+    i = arange(n)
+    return m.cast(m.eq(i.dimshuffle(0, "x"), i.dimshuffle("x", 0)), dtype)
+
+
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Jacobian of ``expression`` with respect to ``wrt`` (a variable or a list):
+    ``J[i..., j...] = d expression[i...] / d wrt[j...]``, of shape ``expression.shape +
+    wrt.shape`` (Theano's ``theano.gradient.jacobian``; a scalar expression gives its
+    gradient).
+
+    Computed in one batched reverse pass: the gradient of ``sum(expression * u)`` is built
+    once for a symbolic seed ``u``, then vectorized (:mod:`aotsym.frontend.vectorize`) over
+    the rows of the identity, so the forward values are computed once and every row of the
+    Jacobian comes out of the same backward graph — not a loop of ``n`` gradients.
+    """
+    from aotsym.frontend.vectorize import batched, vectorize
+    from aotsym.graph.convert import as_tensor_variable
+    from aotsym.graph.ops.reshape import flatten, reshape
+    from aotsym.graph.ops.shape import shape_i
+    expression = as_tensor_variable(expression)
+    wrt_list, single = _as_list(wrt)
+    if expression.ndim == 0:
+        gs = grad(expression, wrt_list, consider_constant=consider_constant,
+                  disconnected_inputs=disconnected_inputs)
+        return gs[0] if single else gs
+    flat = expression if expression.ndim == 1 else flatten(expression, 1)
+    seed = TensorType(flat.dtype, (False,))("jacobian_seed")
+    gs = grad(None, wrt_list, consider_constant=consider_constant,
+              disconnected_inputs=disconnected_inputs, known_grads={flat: seed})
+    n = shape_i(flat, 0)
+    rows = vectorize(gs, {seed: _identity(n, flat.dtype)}, batch_size=n)
+    result = []
+    for (g, is_batched), w in zip(rows, wrt_list):
+        j = batched(g, is_batched, n)
+        if expression.ndim != 1:
+            shape = ([shape_i(expression, d) for d in range(expression.ndim)]
+                     + [shape_i(w, d) for d in range(w.ndim)])
+            j = reshape(j, shape)
+        result.append(j)
+    return result[0] if single else result
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Hessian of the scalar ``cost`` with respect to each of ``wrt`` (a variable or a
+    list; Theano's ``theano.gradient.hessian``): the Jacobian of its gradient, of shape
+    ``w.shape + w.shape``, one batched pass each (:func:`jacobian`)."""
+    from aotsym.graph.convert import as_tensor_variable
+    cost = as_tensor_variable(cost)
+    if cost.ndim != 0:
+        raise TypeError(f"hessian: the cost must be a scalar, got {cost.type.describe()}")
+    wrt_list, single = _as_list(wrt)
+    result = []
+    for w in wrt_list:
+        g = grad(cost, w, consider_constant=consider_constant,
+                 disconnected_inputs=disconnected_inputs)
+        result.append(jacobian(g, w, consider_constant=consider_constant,
+                               disconnected_inputs="ignore"))
+    return result[0] if single else result
+
+
+def Lop(f, wrt, eval_points, consider_constant=None,  # noqa: N802 (Theano's name)
+        disconnected_inputs="raise"):
+    """The L-operator (Theano's): ``eval_points`` times the Jacobian of ``f`` with respect
+    to ``wrt``, i.e. the gradient with ``eval_points`` as the output gradients of ``f``.
+    ``f`` and ``eval_points``: a variable each or equal-length lists; the result follows
+    ``wrt`` (a variable or a list)."""
+    from aotsym.graph.convert import as_tensor_variable
+    fs, _ = _as_list(f)
+    vs, _ = _as_list(eval_points)
+    if len(fs) != len(vs):
+        raise ValueError(f"Lop: {len(vs)} eval_points for {len(fs)} outputs f")
+    known = {}
+    for k, (out, v) in enumerate(zip(fs, vs)):
+        out, v = as_tensor_variable(out), as_tensor_variable(v)
+        if v.ndim != out.ndim:
+            raise TypeError(f"Lop: eval_points[{k}] is {v.type.describe()} for an output f of "
+                            f"ndim {out.ndim}; they must have the same shape")
+        known[out] = v
+    wrt_list, single = _as_list(wrt)
+    gs = grad(None, wrt_list, consider_constant=consider_constant,
+              disconnected_inputs=disconnected_inputs, known_grads=known)
+    return gs[0] if single else gs
+
+
+def Rop(f, wrt, eval_points, disconnected_outputs="raise",  # noqa: N802 (Theano's name)
+        return_disconnected="zero"):
+    """The R-operator (Theano's): the Jacobian of ``f`` with respect to ``wrt`` times
+    ``eval_points`` (one per ``wrt``, same shapes) — a directional derivative, of ``f``'s
+    shape.  Built by the double-L-operator trick: ``g(u) = Lop(f, wrt, u)`` is linear in
+    a dummy ``u``, and ``Rop = d(sum_j g_j(u) . v_j) / du``; the result does not depend on
+    ``u``'s value.  ``disconnected_outputs``: 'raise' (default), 'warn' or 'ignore' when an
+    output does not depend on ``wrt``; its result is then zeros (``return_disconnected=
+    'zero'``) or None."""
+    import warnings
+
+    from aotsym.graph.basic import ancestors, clone_replace
+    from aotsym.graph.convert import as_tensor_variable
+    from aotsym.graph.ops import math as m
+    from aotsym.graph.ops.reduce import sum as tsum
+    fs, single = _as_list(f)
+    fs = [as_tensor_variable(out) for out in fs]
+    wrt_list, _ = _as_list(wrt)
+    vs, _ = _as_list(eval_points)
+    if len(vs) != len(wrt_list):
+        raise ValueError(f"Rop: {len(vs)} eval_points for {len(wrt_list)} variables in wrt")
+    vs = [as_tensor_variable(v) for v in vs]
+    for k, (w, v) in enumerate(zip(wrt_list, vs)):
+        if v.ndim != w.ndim:
+            raise TypeError(f"Rop: eval_points[{k}] is {v.type.describe()} for wrt[{k}], "
+                            f"{w.type.describe()}; they must have the same shape")
+    wanted = {id(w) for w in wrt_list}
+    connected = [any(id(a) in wanted for a in ancestors([out])) for out in fs]
+    for out, ok in zip(fs, connected):
+        if not ok and disconnected_outputs != "ignore":
+            msg = f"Rop: the output {out!r} does not depend on any variable in wrt"
+            if disconnected_outputs == "raise":
+                raise ValueError(msg + "; pass disconnected_outputs='ignore' to get zeros")
+            warnings.warn(msg, stacklevel=2)
+    us = [out.type(f"rop_u{k}") for k, out in enumerate(fs)]
+    gs = grad(None, wrt_list, disconnected_inputs="ignore",
+              known_grads={out: u for out, u, ok in zip(fs, us, connected) if ok})
+    inner = m.add(*[tsum(m.mul(g, v)) if g.ndim else m.mul(g, v) for g, v in zip(gs, vs)])
+    if np.dtype(inner.dtype).kind not in "fc":
+        raise TypeError("Rop: the outputs must be float")
+    results = grad(inner, us, disconnected_inputs="ignore")
+    results = clone_replace(results, dict(zip(us, fs)))   # (u's value plays no part)
+    out = [r if ok or return_disconnected == "zero" else None
+           for r, ok in zip(results, connected)]
+    return out[0] if single else out

@@ -94,6 +94,13 @@ class Function:
         self.allow_input_downcast = allow_input_downcast
         self.profile = profile or self.mode == "PROFILE_MODE"
         self.trust_input = False
+        if updates is not None and not isinstance(updates, (dict, list, tuple)):
+            updates = list(updates)   # (kept for pickling: an iterator is read once)
+        # what the function is made of, for pickle and deepcopy (never the machine code)
+        self._recipe = dict(inputs=inputs, outputs=outputs, updates=updates,
+                            givens=givens, mode=self.mode, name=name,
+                            allow_input_downcast=allow_input_downcast, profile=profile,
+                            on_unused_input=on_unused_input)
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError(f"aotsym.function: on_unused_input must be 'raise', 'warn' or "
                              f"'ignore', got {on_unused_input!r}")
@@ -132,6 +139,22 @@ class Function:
     @property
     def maker(self):
         return self
+
+    def __reduce__(self):
+        """A function pickles as what it is made of (inputs, outputs, updates, givens, mode,
+        options) and is rebuilt on load, from the build cache when the same graph was built
+        before; machine code is never pickled.  ``copy.deepcopy(f)`` is a function over
+        deep copies of those: its own shared variables, with copies of their values."""
+        return (_unpickle_function, (self._recipe, self.trust_input))
+
+    def copy(self, share_memory=False, name=None):
+        """Theano's ``f.copy()``: a new function computing the same thing, over the same
+        shared variables with ``share_memory=True``, else over copies of them."""
+        import copy as copy_module
+        recipe = self._recipe if share_memory else copy_module.deepcopy(self._recipe)
+        if name is not None:
+            recipe = dict(recipe, name=name)
+        return _unpickle_function(recipe, self.trust_input)
 
     def _check_args(self, args, kwargs):
         n = len(self.input_specs)
@@ -232,6 +255,12 @@ class Function:
 
     def __repr__(self):
         return f"<aotsym.Function {self.label}, mode={self.mode}>"
+
+
+def _unpickle_function(recipe, trust_input):
+    f = function(**recipe)
+    f.trust_input = trust_input
+    return f
 
 
 def _aliases(arr, values):

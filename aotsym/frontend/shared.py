@@ -61,6 +61,30 @@ class SharedVariable(Variable):
     def __repr__(self):
         return self.name or f"<shared {self.type}>"
 
+    def __reduce__(self):
+        """Pickled with its value (``copy.deepcopy``: a variable with its own copy of the
+        value); locks and the like are made afresh on load (:func:`_unpickle_shared`).
+        Slots a subclass adds travel with it."""
+        extra = {}
+        for klass in type(self).__mro__:
+            if klass is SharedVariable:
+                break
+            for slot in getattr(klass, "__slots__", ()):
+                if slot != "__weakref__" and hasattr(self, slot):
+                    extra[slot] = getattr(self, slot)
+        return (_unpickle_shared, (type(self), self._value, self.name, self.strict,
+                                   self.allow_downcast, self.broadcastable, self.tag, extra))
+
+
+def _unpickle_shared(cls, value, name, strict, allow_downcast, broadcastable, tag, extra):
+    var = cls.__new__(cls)
+    SharedVariable.__init__(var, value, name=name, strict=strict,
+                            allow_downcast=allow_downcast, broadcastable=broadcastable)
+    var.tag = tag
+    for slot, item in extra.items():
+        setattr(var, slot, item)
+    return var
+
 
 def _as_value(value):
     if isinstance(value, Variable):

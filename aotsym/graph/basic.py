@@ -190,8 +190,23 @@ class Variable:
         return f"<{self.type}>"
 
     def __bool__(self):
-        from aotsym.graph.errors import symbolic_bool_error
-        raise symbolic_bool_error(self)
+        """Theano 1.0's rule: a variable is truthy (``if not W:`` is a None check), except a
+        boolean-valued one (a comparison, ``isnan``, ``&`` of those ...), whose truth would
+        be a decision on values not known yet: that is the TypeError naming the user's line
+        and pointing to ``aotsym.ifelse`` / ``T.switch`` / ``aotsym.scan``."""
+        if self.type.dtype == "bool":
+            from aotsym.graph.errors import symbolic_bool_error
+            raise symbolic_bool_error(self)
+        return True
+
+    def __reduce_ex__(self, protocol):
+        """Pickling and ``copy.deepcopy``: an input (owner None) by its fields; a computed
+        variable as the flat list of the nodes it depends on (:func:`_graph_recipe`),
+        rebuilt on load through :func:`apply`, so the nodes are interned again and a graph
+        of any depth pickles without recursion."""
+        if self.owner is None:
+            return object.__reduce_ex__(self, protocol)
+        return (_rebuild_from_recipe, _graph_recipe(self))
 
     def __hash__(self):
         return id(self)
@@ -250,6 +265,32 @@ class Constant(Variable):
 
     def __reduce__(self):
         return (Constant, (self.type, np.array(self.data), self.name))
+
+
+def _graph_recipe(var) -> tuple:
+    """``(nodes, (k, j))``: ``var`` is output ``j`` of ``nodes[k]``; each node is ``(op,
+    inputs, outputs' (name, tag))``, an input being a leaf variable or ``(k, j)``."""
+    order = toposort([var])
+    where = {id(o): (k, j) for k, node in enumerate(order) for j, o in enumerate(node.outputs)}
+    nodes = tuple((node.op, tuple(where.get(id(v), v) for v in node.inputs),
+                   tuple((o.name, o.tag) for o in node.outputs)) for node in order)
+    return nodes, where[id(var)]
+
+
+def _rebuild_from_recipe(nodes, target):
+    """The variable a :func:`_graph_recipe` describes, rebuilt (interned nodes reused)."""
+    built: list = []
+    for op, refs, metas in nodes:
+        inputs = tuple(r if isinstance(r, Variable) else built[r[0]].outputs[r[1]]
+                       for r in refs)
+        node = Apply._interned.get((op, inputs))
+        if node is None:
+            node = apply(op, inputs, trace=None)
+            for out, (name, tag) in zip(node.outputs, metas):
+                out.name, out.tag = name, tag
+        built.append(node)
+    k, j = target
+    return built[k].outputs[j]
 
 
 def constant(value, dtype=None, name=None) -> Constant:

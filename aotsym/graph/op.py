@@ -44,6 +44,22 @@ class Op:
             h = self.__dict__["_hash"] = hash((type(self), self._props()))
         return h
 
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self):
+        """Without the cached hash: string hashes differ between processes."""
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def __copy__(self):
+        return self  # ops are immutable values
+
+    def __deepcopy__(self, memo):
+        return self
+
     def __str__(self):
         props = self._props()
         if not props:

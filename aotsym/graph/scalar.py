@@ -197,8 +197,21 @@ class ScalarOp:
     def __str__(self):
         return self.name
 
+    def __reduce__(self):
+        """A row pickles (and deep-copies) by name: the same row of this table on load (its
+        functions are lambdas and wrappers, which pickle cannot store)."""
+        return (scalar_op, (self.name,))
+
 
 SCALAR_OPS: dict[str, ScalarOp] = {}
+
+
+def scalar_op(name: str) -> ScalarOp:
+    """The row called ``name``."""
+    try:
+        return SCALAR_OPS[name]
+    except KeyError:
+        raise ValueError(f"no scalar op {name!r} in aotsym's table") from None
 
 
 def accepted_signatures(row: ScalarOp) -> dict:

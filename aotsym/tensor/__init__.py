@@ -90,7 +90,9 @@ _EXPORTS = {
         "alloc zeros ones zeros_like ones_like arange eye full identity_like"),
     "aotsym.graph.ops.nnet": (
         "softmax log_softmax logsumexp binary_crossentropy categorical_crossentropy relu"),
-    "aotsym.gradient": "verify_grad",
+    "aotsym.gradient": "verify_grad jacobian hessian Lop Rop",
+    "aotsym.tensor.extra_ops": (
+        "cumsum cumprod diff repeat bincount squeeze fill_diagonal to_one_hot"),
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names.split()}
 _ALIASES = {"true_divide": "true_div", "floor_div": "int_div", "power": "pow",
@@ -103,6 +105,8 @@ def __getattr__(name):
         return importlib.import_module("aotsym.nnet")
     if name_ == "signal":
         return importlib.import_module("aotsym.tensor.signal")
+    if name_ in ("xlogx", "extra_ops"):   # Theano's submodules T.xlogx, T.extra_ops
+        return importlib.import_module(f"aotsym.tensor.{name_}")
     if name_ in ("grad",):
         from aotsym.frontend.grad import grad
         return grad

@@ -66,12 +66,17 @@ def test_if_on_symbolic_value_names_the_users_line():
 
 
 @pytest.mark.parametrize("action", [
-    lambda x: bool(x), lambda x: not x, lambda x: x and 1, lambda x: [i for i in x],
-    lambda x: len(x),
+    lambda x: bool(x > 0), lambda x: not (x > 0), lambda x: (x > 0) and 1,
+    lambda x: [i for i in x], lambda x: len(x),
 ])
 def test_other_python_control_flow_is_refused(action):
     with pytest.raises(TypeError, match="symbolic"):
         action(T.dvector("x"))
+
+
+def test_a_non_boolean_variable_is_truthy_as_in_theano():
+    # (Theano 1.0: only boolean-valued expressions refuse bool(); see DESIGN.md)
+    assert bool(T.dvector("x")) and not (not T.dvector("x"))
 
 
 def test_while_on_symbolic_value():

@@ -136,6 +136,10 @@ class Composite(Op):
     def __hash__(self):
         return self._hash
 
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._hash = hash((Composite, self._key))  # (Op.__getstate__ drops it)
+
     def __str__(self):
         body = self.expression()
         if len(body) > 160:
