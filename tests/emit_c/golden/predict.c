@@ -23,7 +23,7 @@ static const int64_t aot_c1_shape[] = {0};
 
 /* ------------------------------------------------------------------------ kernels */
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop (vectorized) */
-static inline void aot_k0_contig(int64_t n, uint8_t *restrict o0, const double *restrict i0, const double x1)
+static inline void aot_k0_contig(int64_t n, uint8_t *restrict o0, const double *restrict i0, const double x1 AOT_UNUSED)
 {
     for (int64_t i = 0; i < n; i++) {
         const double x0 AOT_UNUSED = i0[i];

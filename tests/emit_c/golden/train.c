@@ -35,7 +35,7 @@ static const int64_t aot_c3_shape[] = {0};
 
 /* ------------------------------------------------------------------------ kernels */
 /* Elemwise{cast{float64}}: the unit-stride loop (vectorized) */
-static inline void aot_k0_contig(int64_t n, double *restrict o0, const int64_t x0)
+static inline void aot_k0_contig(int64_t n, double *restrict o0, const int64_t x0 AOT_UNUSED)
 {
     for (int64_t i = 0; i < n; i++) {
         const double t0 = ((double)(x0));
@@ -69,7 +69,7 @@ static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
 }
 
 /* Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}[(0, 0)]: the unit-stride loop (vectorized) */
-static inline void aot_k1_contig(int64_t n, double *o0, uint8_t *o1, double *o2, const double *i0, const double *i2, const double x1, const double x3)
+static inline void aot_k1_contig(int64_t n, double *o0, uint8_t *o1, double *o2, const double *i0, const double *i2, const double x1 AOT_UNUSED, const double x3 AOT_UNUSED)
 {
     for (int64_t i = 0; i < n; i++) {
         const double x0 AOT_UNUSED = i0[i];
@@ -220,7 +220,7 @@ static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
 }
 
 /* Composite{(i1 - (i0 * 0.1))}[(0, 0)]: the unit-stride loop (vectorized) */
-static inline void aot_k4_contig(int64_t n, double *o0, const double x0, const double x1)
+static inline void aot_k4_contig(int64_t n, double *o0, const double x0 AOT_UNUSED, const double x1 AOT_UNUSED)
 {
     for (int64_t i = 0; i < n; i++) {
         const double t0 = (x0 * 0x1.999999999999ap-4);
