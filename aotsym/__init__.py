@@ -44,6 +44,9 @@ _LAZY = {
     "ifelse": ("aotsym.ifelse", None),   # the module, which is callable
     "gradient": ("aotsym.gradient", None),   # theano.gradient.jacobian / hessian / Lop / Rop
     "scalar": ("aotsym.scalar", None),
+    "RandomStreams": ("aotsym.frontend.random", "RandomStreams"),
+    "MRG_RandomStreams": ("aotsym.frontend.random", "MRG_RandomStreams"),
+    "sandbox": ("aotsym.sandbox", None),
 }
 
 

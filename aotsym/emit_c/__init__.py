@@ -16,7 +16,8 @@ from aotsym.emit_c.errors import EmitError  # noqa: F401
 
 # The runtime's files, in the order they are pasted into every module.
 RUNTIME_FILES = ("aotsym_scalar.h", "aotsym_profile.h", "aotsym_runtime.h", "aotsym_runtime.c",
-                 "aotsym_blas.h", "aotsym_ops.c", "aotsym_loops.c", "aotsym_python.h")
+                 "aotsym_blas.h", "aotsym_ops.c", "aotsym_loops.c",
+                 "aotsym_random.h", "aotsym_python.h")
 
 
 def runtime_source() -> str:

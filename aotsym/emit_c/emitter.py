@@ -389,4 +389,4 @@ def render_block(fe, step) -> str:
 def _load_lowerings():
     # importing registers each family's translations
     from aotsym.emit_c import (blas, control, conv, elementwise, loops,  # noqa: F401
-                               nnet, reductions, shapes, structure, views)
+                               nnet, random, reductions, shapes, structure, views)

@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from aotsym.build.driver import AssembledFunction, argument_labels
+from aotsym.frontend.default_updates import collect_default_updates
 from aotsym.frontend.shared import SharedVariable
 from aotsym.graph.basic import Variable, clone_replace, graph_inputs
 from aotsym.graph.convert import as_tensor_variable
@@ -38,8 +39,8 @@ class UnusedInputError(ValueError):
 
 
 def assemble(inputs, outputs, updates=None, *, name=None, single_output=False, givens=None,
-             on_unused_input="raise", arg_names=None, doc="", trace=None
-             ) -> AssembledFunction:
+             on_unused_input="raise", arg_names=None, doc="", trace=None,
+             no_default_updates=False) -> AssembledFunction:
     """The :class:`~aotsym.build.driver.AssembledFunction` of ``outputs`` as a function of
     ``inputs`` (leaf variables, already checked by the caller), with ``updates`` (a dict or
     ``(shared variable, new value)`` pairs) and ``givens`` (``{variable: replacement}``).
@@ -47,9 +48,18 @@ def assemble(inputs, outputs, updates=None, *, name=None, single_output=False, g
     ``name`` names the function (``"train"``; None: an anonymous ``aotsym.function``, named
     in messages by ``trace``, where it was made); ``single_output``: the caller returns the
     one output itself, not a list.  ``on_unused_input``: 'raise', 'warn' or 'ignore'.
+    ``no_default_updates``: False (Theano's default) adds the ``default_update`` of every
+    shared variable read and not updated (:mod:`.default_updates`); True adds none; a list
+    adds none for the variables it names.
     """
     out_vars = [as_tensor_variable(o) for o in outputs]
     upd = normalize_updates(updates)
+    if no_default_updates is not True:
+        exclude = no_default_updates or ()
+        defaults = collect_default_updates(out_vars + [new for _, new in upd],
+                                           explicit=[var for var, _ in upd],
+                                           exclude=exclude, allowed=inputs)
+        upd += normalize_updates(defaults)
     targets = out_vars + [new for _, new in upd]
     if givens:
         targets = clone_replace(targets, normalize_givens(givens))

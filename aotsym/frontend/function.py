@@ -125,7 +125,8 @@ class Function:
         self.assembled = assemble(
             self.input_vars, [outputs] if self.single_output else list(outputs), updates,
             name=name, single_output=self.single_output, givens=givens,
-            on_unused_input=on_unused_input, arg_names=self.input_names, trace=self.trace)
+            on_unused_input=on_unused_input, arg_names=self.input_names, trace=self.trace,
+            no_default_updates=no_default_updates)
         self.label = self.assembled.label
         self.shared_vars = self.assembled.shared_inputs
         self.updated = self.assembled.updated
@@ -291,8 +292,10 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
     to floatX inputs; False never.  ``on_unused_input``: 'raise' (default), 'warn' or
     'ignore'.  ``mode``: 'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE', 'PROFILE_MODE' (Theano's
     'DebugMode' and 'ProfileMode' too) or a :class:`Mode`; default ``aotsym.config.mode``.
-    Theano's ``accept_inplace``, ``no_default_updates`` and ``rebuild_strict`` are accepted and
-    change nothing.  Every call returns fresh arrays the caller owns.
+    ``no_default_updates``: True skips the ``default_update`` of the shared variables read
+    (a random stream's state: the same draws every call), a list skips those it names.
+    Theano's ``accept_inplace`` and ``rebuild_strict`` are accepted and change nothing.  Every
+    call returns fresh arrays the caller owns.
     """
     if outputs is None:
         outputs = []

@@ -109,6 +109,7 @@ class Module:
                                 f"function of {len(params)} parameters")
             outputs, single, updates = _split_result(fn(*inputs))
             pairs = list(updates.items()) if isinstance(updates, dict) else list(updates)
+            self._adopt_random_states(outputs, pairs)
             for var, _ in pairs:
                 if not isinstance(var, SharedVariable) or \
                         self.shared_vars.get(var.name) is not var:
@@ -120,6 +121,25 @@ class Module:
                 user_source_info(), [v.name for v in inputs])
             return fn
         return decorate
+
+    def _adopt_random_states(self, outputs, pairs):
+        """Register the shared variables with a ``default_update`` (random streams' states)
+        that an export reads or updates as state of this module, renamed when their name is
+        taken, so the built module carries them and ``save_state`` saves them."""
+        from aotsym.graph.basic import graph_inputs
+        found = [v for v in graph_inputs(list(outputs) + [as_tensor_variable(n)
+                                                          for _, n in pairs])
+                 if isinstance(v, SharedVariable)]
+        found += [v for v, _ in pairs if isinstance(v, SharedVariable)]
+        for var in found:
+            if getattr(var, "default_update", None) is None or \
+                    any(v is var for v in self.shared_vars.values()):
+                continue
+            base, k = var.name or "random_state", 0
+            while var.name in self.shared_vars or var.name is None:
+                k += 1
+                var.name = f"{base}_{k}"
+            self.shared_vars[var.name] = var
 
     def assemble(self) -> list:
         """Every export, in order, as an :class:`~aotsym.build.driver.AssembledFunction`

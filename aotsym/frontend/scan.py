@@ -19,6 +19,8 @@ applies one :class:`~aotsym.graph.ops.scan.Scan` node (layout in that module):
   ``strict=True``, which refuses them;
 * a shared variable the step updates (``fn`` returns ``(outputs, {shared: new})``) becomes
   a state of the loop; the returned update dict maps it to its value after the last step;
+  so does one the step reads that has a ``default_update`` (a random stream's state: draws
+  inside the step advance it every step; :mod:`aotsym.frontend.default_updates`);
 * ``until(cond)`` returned by ``fn`` stops the loop after the step where ``cond`` holds.
 
 Errors while tracing (a step returning the wrong number, type or shape of values, a
@@ -173,6 +175,12 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         nonseq_phs = [TensorType(v.dtype, v.broadcastable)(v.name) for v in nonseqs]
         args = list(seq_phs) + [p for phs in state_phs for p in phs] + nonseq_phs
         outputs, updates, cond = _split_return(fn(*args), fn)
+        # shared variables the step reads with a default_update (a random stream's
+        # state) are updated every step too, as in Theano
+        from aotsym.frontend.default_updates import collect_default_updates
+        updates.update(collect_default_updates(
+            outputs + list(updates.values()) + ([cond] if cond is not None else []),
+            explicit=list(updates), allowed=args))
         if infos is None:
             infos = [None] * len(outputs)
         if len(outputs) != len(infos):

@@ -15,7 +15,7 @@ from aotsym.graph.types import TensorType, floatx
 
 
 class SharedVariable(Variable):
-    __slots__ = ("_value", "strict", "allow_downcast")
+    __slots__ = ("_value", "strict", "allow_downcast", "default_update")
 
     def __init__(self, value, name=None, strict=False, allow_downcast=None, broadcastable=None):
         value = _as_value(value)
@@ -25,6 +25,9 @@ class SharedVariable(Variable):
                          trace=user_source_info())
         self.strict = strict
         self.allow_downcast = allow_downcast
+        # Theano's default_update: the new value a function applies after each call when
+        # it is given no update of this variable (a random stream's state advance)
+        self.default_update = None
         self._value = self._filter(value, copy=True)
 
     def _filter(self, value, copy):

@@ -1,0 +1,49 @@
+"""Default updates: Theano's ``SharedVariable.default_update``, collected for a graph.
+
+Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  A shared variable may
+carry ``default_update``, the new value a function stores after each call when the user gave
+no update of it (a random stream's state carries the advance of its generator).  Two places
+read it, through :func:`collect_default_updates`:
+
+* function assembly (:mod:`.assemble`, so ``aotsym.function`` and a Module's exports alike),
+  unless ``no_default_updates`` is True (or lists the variable);
+* ``aotsym.scan``: a step that reads such a variable updates it every step, and scan returns
+  the variable's value after the last step in its updates (Theano's rule).
+
+A default update is applied only where it can be computed from what the graph has: an
+expression of shared variables and constants (plus ``allowed`` inputs) — never one that
+reads a scan step's placeholders from outside the step.
+"""
+
+from __future__ import annotations
+
+from aotsym.graph.basic import Constant, graph_inputs
+
+
+def collect_default_updates(outputs, explicit=(), exclude=(), allowed=()) -> dict:
+    """``{shared variable: default update}`` for the shared variables ``outputs`` (and the
+    default updates added, transitively) read, with a ``default_update``, not among
+    ``explicit`` (updated by the user) or ``exclude``; ``allowed``: the non-shared inputs a
+    default update may read."""
+    from aotsym.frontend.shared import SharedVariable
+    skip = {id(v) for v in explicit} | {id(v) for v in exclude}
+    ok = {id(v) for v in allowed}
+    found: dict = {}
+    frontier = list(outputs)
+    while frontier:
+        more = []
+        for var in graph_inputs([v for v in frontier if v is not None]):
+            if not isinstance(var, SharedVariable) or id(var) in skip or var in found:
+                continue
+            new = getattr(var, "default_update", None)
+            if new is None:
+                continue
+            free = [u for u in graph_inputs([new]) if not isinstance(u, (SharedVariable,
+                                                                         Constant))
+                    and id(u) not in ok]
+            if free:
+                continue
+            found[var] = new
+            more.append(new)
+        frontier = more
+    return found

@@ -1,0 +1,4 @@
+"""``aotsym.sandbox``: Theano's ``theano.sandbox`` module paths (``rng_mrg``).
+
+Part of the frontend (**frontend** -> graph -> optimizer -> emitters): aliases only.
+"""
