@@ -64,6 +64,8 @@ FLAGS = {
     "compute_test_value": ("off", ("off", "ignore", "warn", "raise"),
                            "evaluate test values while building graphs (Theano's flag)"),
     "openmp": (True, bool, "multithread large elementwise loops"),
+    "profile": (False, bool, "profile every compiled function (Theano's flag): f.profile(), "
+                "and each one's report printed at interpreter exit"),
     "fast_math": (False, bool, "let rewrites assume every value finite and every divisor "
                   "nonzero (see FAST_MATH_TEXT)"),
 }

@@ -4,12 +4,13 @@
  * extension, so Python.h is already included; this file includes NumPy's C API).  Each
  * exported function of a module is a METH_FASTCALL C function that
  *
- *   1. checks every argument on the fast path (an aligned, native-byte-order ndarray of the
- *      declared dtype and ndim, length 1 where the type is broadcastable); anything else goes
- *      to the module's Python slow path (Theano's conversion rules and error messages),
- *      which converts and calls again.  Each function also has an exact entry that refuses
- *      such arguments with NotImplemented instead: its caller (aotsym.function, whose
- *      inputs have their own options) converts them with its own rules and calls again;
+ *   1. checks every argument on the fast path (an aligned, native-byte-order ndarray, not a
+ *      subclass, of the declared dtype and ndim, length 1 where the type is broadcastable);
+ *      anything else goes to the module's Python slow path (Theano's conversion rules and
+ *      error messages), which converts and calls the exact entry.  Each function has
+ *      that exact entry, which refuses such arguments with NotImplemented instead: its
+ *      caller (aotsym.function, whose inputs have their own options, or the slow path)
+ *      converts them with its own rules and calls again;
  *   2. runs the generated C (the GIL released for large inputs);
  *   3. wraps each output's pool block in a NumPy array whose base is a capsule that gives the
  *      block back to the pool when the array dies;
@@ -29,7 +30,6 @@ static PyObject *aot_slowpath;          /* the module's Python slow path: (index
 static PyObject *aot_node_names;        /* per function, a tuple: what each node is and where
                                            the user made it (kept out of the C source so the
                                            same graph is the same binary wherever it was made) */
-static __thread int aot_in_slowpath;    /* set while the slow path calls back in */
 static char aot_register_message[512];
 
 /* ---- the shared runtime (one pool of memory and threads per process) */
@@ -67,7 +67,8 @@ static int aot_rt_setup(void)
 /* ---- arguments */
 static inline int aot_arg_ok(PyObject *o, int typenum, int ndim)
 {
-    if (!PyArray_Check(o)) return 0;
+    /* ndarray itself: a subclass (a masked array, a matrix) is for the slow path to judge */
+    if (!PyArray_CheckExact(o)) return 0;
     PyArrayObject *a = (PyArrayObject *)o;
     if (PyArray_NDIM(a) != ndim) return 0;
     int t = PyArray_TYPE(a);
@@ -94,9 +95,8 @@ static inline void aot_arg_view(PyObject *o, aot_array *a, int64_t *dims, int nd
 
 static PyObject *aot_slow(int index, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (aot_in_slowpath || !aot_slowpath) {
-        PyErr_SetString(PyExc_TypeError,
-                        "aotsym: an argument was rejected after conversion (internal error)");
+    if (!aot_slowpath) {
+        PyErr_SetString(PyExc_TypeError, "aotsym: the module's slow path is not set");
         return NULL;
     }
     PyObject *tuple = PyTuple_New(nargs);
@@ -105,9 +105,9 @@ static PyObject *aot_slow(int index, PyObject *const *args, Py_ssize_t nargs)
         Py_INCREF(args[i]);
         PyTuple_SET_ITEM(tuple, i, args[i]);
     }
-    aot_in_slowpath = 1;
+    /* the slow path converts, then calls the exact entry (no slow path): no recursion, and
+     * a conversion that calls the module again is an ordinary call */
     PyObject *result = PyObject_CallFunction(aot_slowpath, "iO", index, tuple);
-    aot_in_slowpath = 0;
     Py_DECREF(tuple);
     return result;
 }
@@ -288,41 +288,7 @@ static PyObject *aot_py_set_node_names(PyObject *self, PyObject *names)
     Py_RETURN_NONE;
 }
 
-/* Profile builds: per function, the tables of per-node nanoseconds and calls. */
-typedef struct {
-    int64_t *ns, *calls;
-    int n;
-} aot_profile_table;
-
-/* _profile(function index) -> list of (nanoseconds, calls) per node, or None when the module
- * is not a profile build.  _profile_reset() zeroes every counter. */
-static PyObject *aot_profile_get(const aot_profile_table *tables, int ntables, PyObject *index)
-{
-    long k = PyLong_AsLong(index);
-    if (k == -1 && PyErr_Occurred()) return NULL;
-    if (!tables) Py_RETURN_NONE;
-    if (k < 0 || k >= ntables) {
-        PyErr_SetString(PyExc_IndexError, "no such function");
-        return NULL;
-    }
-    PyObject *list = PyList_New(tables[k].n);
-    for (int i = 0; list && i < tables[k].n; i++) {
-        PyObject *item = Py_BuildValue("(LL)", (long long)tables[k].ns[i],
-                                       (long long)tables[k].calls[i]);
-        if (!item) {
-            Py_CLEAR(list);
-            break;
-        }
-        PyList_SET_ITEM(list, i, item);
-    }
-    return list;
-}
-
-static void aot_profile_reset(const aot_profile_table *tables, int ntables)
-{
-    for (int k = 0; tables && k < ntables; k++)
-        for (int i = 0; i < tables[k].n; i++) tables[k].ns[i] = tables[k].calls[i] = 0;
-}
+/* (the profile tables' _profile / _profile_reset: runtime/aotsym_profile.h) */
 
 static PyObject *aot_py_pool_stats(PyObject *self, PyObject *unused)
 {

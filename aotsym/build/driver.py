@@ -66,8 +66,8 @@ from aotsym.optimizer.inplace import Aliasing
 
 __all__ = ["AssembledFunction", "BuildOptions", "build_functions", "build_package",
            "build_module", "compile_fgraph", "CompiledFunction", "LoadedModule",
-           "PackageBuild", "argument_labels", "optimize_graphs", "stats_summary",
-           "step_table"]
+           "PackageBuild", "argument_labels", "optimize_graphs", "profile_layouts",
+           "stats_summary", "step_table"]
 
 TARGETS = ("c", "cuda")
 REFERENCE_MODES = ("FAST_COMPILE", "DEBUG_MODE")   # run by the evaluator, not compiled
@@ -140,12 +140,14 @@ class BuildOptions:
     blas: str = "auto"
     cache_dir: str | None = None
     target: str = "c"
+    fast_math: bool = False   # rewrites may assume finite values (aotsym.config.fast_math)
 
     @classmethod
     def from_config(cls, **overrides) -> "BuildOptions":
         from aotsym.config import config
         values = dict(cc=config.cxx, cflags=config.cflags, threads=bool(config.openmp),
-                      blas=config.blas, cache_dir=config.cache_dir)
+                      blas=config.blas, cache_dir=config.cache_dir,
+                      fast_math=bool(config.fast_math))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -163,9 +165,9 @@ def check_target(target: str) -> None:
 # ------------------------------------------------------------------------------ the stages
 
 
-def optimize_graphs(assembled: list, mode: str) -> list:
+def optimize_graphs(assembled: list, mode: str, fast_math: bool = False) -> list:
     """The optimized graph of each function (its stats in ``meta["optimizer_stats"]``)."""
-    return [optimize(fn.fgraph, mode=mode) for fn in assembled]
+    return [optimize(fn.fgraph, mode=mode, fast_math=fast_math) for fn in assembled]
 
 
 def _emit(specs: list, options: BuildOptions):
@@ -219,7 +221,7 @@ def build_functions(assembled: list, mode: str = "FAST_RUN",
     (:class:`CompiledFunction`)."""
     options = options or BuildOptions.from_config()
     check_target(options.target)
-    fgraphs = optimize_graphs(assembled, mode)
+    fgraphs = optimize_graphs(assembled, mode, options.fast_math)
     if mode in REFERENCE_MODES:
         return [ReferenceFunction(fg) for fg in fgraphs]
     t = time.perf_counter()
@@ -329,12 +331,12 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
     t = time.perf_counter()
     ext = load_extension(os.path.join(manifest["dir"], so_name), name)
     fast = register(ext, f"{name}._aot")
-    c_entries = [getattr(fast, f.name) for f in emitted.functions]
+    c_entries = [getattr(fast, f.entry_name) for f in emitted.functions]
     if labels is None:
         labels = [argument_labels(f"{spec.name}()", spec.fgraph.inputs) for spec in specs]
     signatures = [FunctionSignature(spec.name, spec_labels, [v.type for v in spec.fgraph.inputs])
                   for spec, spec_labels in zip(specs, labels)]
-    fast._set_slowpath(make_slowpath(signatures, c_entries, filter_value))
+    fast._set_slowpath(make_slowpath(signatures, list(fast._exact_entries()), filter_value))
     seconds["load"] = time.perf_counter() - t
     with _LOADED_LOCK:
         _LOADED.setdefault(key, (fast, c_entries, manifest["dir"], not built))
@@ -446,7 +448,7 @@ def build_package(module, assembled: list, outdir: str, mode: str = "FAST_RUN",
     check_target(options.target)
     seconds = {}
     t = time.perf_counter()
-    fgraphs = optimize_graphs(assembled, mode)
+    fgraphs = optimize_graphs(assembled, mode, options.fast_math)
     seconds["optimize"] = time.perf_counter() - t
     t = time.perf_counter()
     specs = [_spec(fn.name, fg, standalone.c_returns_single(fn), standalone.signature_doc(fn))
@@ -461,8 +463,42 @@ def build_package(module, assembled: list, outdir: str, mode: str = "FAST_RUN",
         stats={fn.name: stats_summary(fg.meta.get("optimizer_stats"))
                for fn, fg in zip(assembled, fgraphs)},
         spec_path=spec_path, keep_source=keep_source, log=log)
+    if emitted.profile:
+        _write_profile_files(path, module.name, specs, emitted, seconds,
+                             {"aotsym": aotsym.__version__, "flags": flags, "mode": mode,
+                              "graph_hash": emitted.digest()})
     return PackageBuild(path, emitted, flags, blas,
                         {fn.name: fg for fn, fg in zip(assembled, fgraphs)}, seconds)
+
+
+def profile_layouts(specs, emitted, seconds) -> dict:
+    """Per function of a profile build, the layout of its counters
+    (:func:`aotsym.build.profiling.describe_function`), with what building it took: the
+    optimizer's summary and the module's ``seconds`` per stage."""
+    from aotsym.build import profiling
+    stage_seconds = {k: v for k, v in seconds.items() if k != "optimize"}
+    return {spec.name: profiling.describe_function(
+                spec.name, index, spec.program, fn, profiling.compile_info(
+                    stats_summary(spec.fgraph.meta.get("optimizer_stats")), stage_seconds))
+            for index, (spec, fn) in enumerate(zip(specs, emitted.functions))}
+
+
+def _write_profile_files(path, name, specs, emitted, seconds, build):
+    """A profile build's package reads its report with ``_profiling.py`` (a copy of
+    :mod:`.profiling`: the package imports without aotsym) and ``_profile.json`` (the
+    layouts of its counters)."""
+    import inspect
+
+    from aotsym.build import profiling
+    files = {"_profiling.py": inspect.getsource(profiling)}
+    tmp = os.path.join(path, f"._profile.json.{os.getpid()}")
+    profiling.save_layouts(tmp, profile_layouts(specs, emitted, seconds), name, build)
+    os.replace(tmp, os.path.join(path, "_profile.json"))
+    for fname, text in files.items():
+        tmp = os.path.join(path, f".{fname}.{os.getpid()}")
+        with open(tmp, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, os.path.join(path, fname))
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -1,5 +1,5 @@
 """The Python half of a built module: argument conversion on the slow path, shared state,
-state files, profiles.
+state files (profiles: :mod:`.profiling`).
 
 Part of the build stage (emit_c -> **build** -> module.so).  This file needs only NumPy: it is
 imported by aotsym in-process, and its source is copied into every standalone module that
@@ -12,7 +12,11 @@ converts or rejects each argument, and the C entry is called again with the conv
 """
 
 import json
+import os
 import sys
+import threading
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -59,8 +63,11 @@ def behaved(arr):
     return np.array(arr, dtype=arr.dtype.newbyteorder("="), copy=True)
 
 
-def make_slowpath(signatures, entries, filter_value):
-    """The callable the C entries call with ``(function index, args tuple)``."""
+def make_slowpath(signatures, exact_entries, filter_value):
+    """The callable the C entries call with ``(function index, args tuple)``: it converts the
+    arguments and calls the function's *exact* entry (which has no slow path), so a
+    conversion that calls the module again (an argument's ``__array__``) is an ordinary,
+    re-entrant call."""
 
     def slowpath(index, args):
         sig = signatures[index]
@@ -68,9 +75,13 @@ def make_slowpath(signatures, entries, filter_value):
         if len(args) != n:
             raise TypeError(f"{sig.name}() takes {n} argument{'s' * (n != 1)}, "
                             f"got {len(args)}")
-        fixed = [behaved(filter_value(value, ttype, what=label))
+        fixed = [behaved(np.asarray(filter_value(value, ttype, what=label)))
                  for value, ttype, label in zip(args, sig.arg_types, sig.arg_labels)]
-        return entries[index](*fixed)
+        result = exact_entries[index](*fixed)
+        if result is NotImplemented:
+            raise TypeError(f"{sig.name}(): an argument was rejected after conversion "
+                            "(internal error)")
+        return result
 
     return slowpath
 
@@ -89,11 +100,12 @@ def register(ext, key):
 class SharedValue:
     """The state of a built module: ``get_value()`` / ``set_value(v)`` as ``aotsym.shared``."""
 
-    def __init__(self, module_name, name, type, value, filter_value):
+    def __init__(self, module_name, name, type, value, filter_value, lock=None):
         self.module_name = module_name
         self.name = name
         self.type = type
         self._filter = filter_value
+        self._lock = lock if lock is not None else threading.RLock()
         self._value = self._check(value, copy=True)
 
     def _check(self, value, copy):
@@ -107,10 +119,15 @@ class SharedValue:
     def get_value(self, borrow=False):
         """A copy of the value; ``borrow=True``: the module's own array, which an update
         written in place (``Gemv{inplace}``) changes on the next call."""
-        return self._value if borrow else self._value.copy()
+        if borrow:
+            return self._value
+        with self._lock:  # not while a call writes it in place
+            return self._value.copy()
 
     def set_value(self, value, borrow=False):
-        self._value = behaved(self._check(value, copy=not borrow))
+        value = behaved(self._check(value, copy=not borrow))
+        with self._lock:
+            self._value = value
 
     @property
     def value(self):
@@ -134,68 +151,77 @@ def save_state(path, shared, graph_hash):
 
 
 def load_state(path, shared, graph_hash, module_name, strict=True):
-    """Shared values from a file written by ``save_state``, after checking that it matches
-    this module (names, dtypes, shapes and, when ``strict``, the graph it was saved from)."""
-    with np.load(path, allow_pickle=False) as data:
-        if META_KEY not in data.files:
-            raise ValueError(f"{module_name}.load_state({path!r}): not a state file written "
-                             f"by save_state (no {META_KEY} entry)")
-        meta = json.loads(str(data[META_KEY]))
-        names = {s.name for s in shared}
-        stored = set(meta.get("values", {})) & (set(data.files) - {META_KEY})
-        problems = []
-        if stored != names:
-            if names - stored:
-                problems.append(f"missing {sorted(names - stored)}")
-            if stored - names:
-                problems.append(f"unknown {sorted(stored - names)}")
-        if strict and meta.get("graph_hash") != graph_hash:
-            problems.append("saved from a different build of the module (graph hash "
-                            f"{str(meta.get('graph_hash'))[:12]}..., this one "
-                            f"{graph_hash[:12]}...; pass strict=False to load it anyway)")
-        values = {}
-        for s in shared:
-            if s.name not in data.files:
-                continue
-            arr = data[s.name]
-            if arr.dtype.name != s.dtype:
-                problems.append(f"{s.name} has dtype {arr.dtype}, the module {s.dtype}")
-            elif arr.shape != s._value.shape:
-                problems.append(f"{s.name} has shape {arr.shape}, the module "
-                                f"{s._value.shape}")
-            values[s.name] = arr
-        if problems:
-            raise ValueError(f"{module_name}.load_state({path!r}): the state file does not "
-                             "match this module: " + "; ".join(problems))
+    """Shared values from a file written by ``save_state`` (``path``, or ``path.npz`` as
+    ``save_state`` names it), after checking that it matches this module (names, dtypes,
+    shapes and, when ``strict``, the graph it was saved from).  A file that is not a state
+    file, or does not match, is a ValueError naming it; the state is then unchanged."""
+    path = os.fspath(path)
+    if not os.path.exists(path) and os.path.exists(path + ".npz"):
+        path = path + ".npz"
+    where = f"{module_name}.load_state({path!r})"
+    meta, values = _read_state(path, shared, where)
+    names = {s.name for s in shared}
+    stored = set(meta["values"]) & set(values)
+    problems = []
+    if stored != names:
+        if names - stored:
+            problems.append(f"missing {sorted(names - stored)}")
+        if stored - names:
+            problems.append(f"unknown {sorted(stored - names)}")
+    if strict and meta.get("graph_hash") != graph_hash:
+        problems.append("saved from a different build of the module (graph hash "
+                        f"{str(meta.get('graph_hash'))[:12]}..., this one "
+                        f"{graph_hash[:12]}...; pass strict=False to load it anyway)")
     for s in shared:
-        s.set_value(values[s.name])
+        arr = values.get(s.name)
+        if arr is None:
+            continue
+        if arr.dtype.name != s.dtype:
+            problems.append(f"{s.name} has dtype {arr.dtype}, the module {s.dtype}")
+        elif arr.shape != s._value.shape:
+            problems.append(f"{s.name} has shape {arr.shape}, the module {s._value.shape}")
+    if problems:
+        raise ValueError(f"{where}: the state file does not match this module: "
+                         + "; ".join(problems))
+    checked = {s.name: behaved(s._check(values[s.name], copy=False)) for s in shared}
+    for s in shared:  # every value checked: store them all
+        s._value = checked[s.name]
 
 
-# ------------------------------------------------------------------------------ profiles
-
-
-def profile(fast, function_names, node_names):
-    """``{function: [{"node", "seconds", "calls"}, ...]}`` of a profile build, else None."""
-    result = {}
-    for index, fname in enumerate(function_names):
-        counters = fast._profile(index)
-        if counters is None:
-            return None
-        result[fname] = [{"node": node_names[index][k], "seconds": ns * 1e-9, "calls": calls}
-                         for k, (ns, calls) in enumerate(counters)]
-    return result
-
-
-def print_profile(report, file=None):
-    """A Theano-style table: per function, the nodes by time spent."""
-    if report is None:
-        print("not a profile build (aotsym build --profile)", file=file)
-        return
-    for fname, nodes in report.items():
-        total = sum(n["seconds"] for n in nodes) or 1e-30
-        print(f"Function {fname}: {total * 1e3:.3f} ms in {len(nodes)} nodes", file=file)
-        print(f"  {'%':>6} {'seconds':>10} {'calls':>8}  node", file=file)
-        for n in sorted(nodes, key=lambda n: -n["seconds"]):
-            first = n["node"].splitlines()[0]
-            print(f"  {100 * n['seconds'] / total:6.1f} {n['seconds']:10.6f} {n['calls']:8d}  "
-                  f"{first}", file=file)
+def _read_state(path, shared, where):
+    """(metadata dict, {name: array}) of the state file ``path``, or a ValueError saying why
+    it is not one (``FileNotFoundError`` when there is no such file)."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{where}: no such file")
+    wanted = {s.name for s in shared}
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{where}: not a state file written by save_state (an .npz "
+                         f"archive): {exc}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{where}: not a state file written by save_state: it holds one "
+                         f"array (an .npy file), not an .npz archive")
+    try:
+        with data:
+            if META_KEY not in data.files:
+                raise ValueError(f"{where}: not a state file written by save_state (no "
+                                 f"{META_KEY} entry)")
+            entry = data[META_KEY]
+            meta = json.loads(str(entry)) if entry.dtype.kind == "U" and entry.ndim == 0 \
+                else None
+            if not isinstance(meta, dict) or not isinstance(meta.get("values"), dict):
+                raise ValueError(f"{where}: not a state file written by save_state (its "
+                                 f"{META_KEY} entry is not the description save_state "
+                                 "writes)")
+            values = {name: data[name] for name in data.files
+                      if name != META_KEY and name in wanted}
+    except ValueError as exc:
+        if str(exc).startswith(where):
+            raise
+        raise ValueError(f"{where}: the state file is damaged or not one written by "
+                         f"save_state: {exc}") from None
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, RuntimeError, zlib.error) as exc:
+        raise ValueError(f"{where}: the state file is damaged: {type(exc).__name__}: "
+                         f"{exc}") from None
+    return meta, values

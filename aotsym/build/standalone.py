@@ -23,11 +23,15 @@ package ``OUTDIR/NAME/`` holds:
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import fcntl
 import inspect
 import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 
@@ -36,7 +40,7 @@ import numpy as np
 import aotsym
 from aotsym.build import compiler, pyruntime
 from aotsym.config import config
-from aotsym.emit_c.templates import render
+from aotsym.emit_c.templates import py_identifier, py_identifiers, py_literal, render
 from aotsym.graph import checking
 
 BUILD_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -48,14 +52,36 @@ _NP_TYPES = {"bool": "np.bool_", "int8": "np.int8", "int16": "np.int16", "int32"
              "complex128": "np.complex128"}
 
 
+# names a wrapper's body uses besides its arguments and the shared values it reads
+WRAPPER_NAMES = ("outs", "_fast", "_STATE_LOCK")
+
+
+def argument_names(plan) -> list:
+    """The Python names of an export's arguments in the built module: the names the user gave
+    the inputs when they are distinct identifiers, else made so (``"input x"`` ->
+    ``input_x``, a second ``x`` -> ``x_2``, ``lambda`` -> ``lambda_``, an input named like a
+    shared value the function reads -> ``w_``; :func:`~aotsym.emit_c.templates.py_identifiers`;
+    ASCII for a C entry, whose text signature must be).  The signature and the docstring
+    show these names; error messages keep the user's."""
+    reserved = set(WRAPPER_NAMES) | {s.name for s in plan.shared_inputs}
+    return py_identifiers(plan.arg_names, reserved, ascii=positional_only(plan))
+
+
+def positional_only(plan) -> bool:
+    """Whether the export is the C entry itself (no shared state: the fastest call), which
+    takes its arguments by position only; the others are Python wrappers taking keywords."""
+    return not plan.shared_inputs and not plan.updated
+
+
 def signature_doc(plan) -> str:
     """The C function's docstring: a text signature (``inspect.signature`` reads it), then
     the argument and result types.  ``plan``: an
     :class:`~aotsym.build.driver.AssembledFunction` (its graph, optimized or not: the types
     of inputs and outputs are the same)."""
     ins = plan.fgraph.inputs[:plan.n_args]
-    args = ", ".join(plan.arg_names)
-    typed = ", ".join(f"{n}: {v.type}" for n, v in zip(plan.arg_names, ins))
+    names = argument_names(plan)
+    args = ", ".join(names + (["/"] if positional_only(plan) and names else []))
+    typed = ", ".join(f"{n}: {v.type}" for n, v in zip(names, ins))
     outs = [str(v.type) for v in plan.fgraph.outputs[:plan.n_outputs]]
     result = outs[0] if plan.single_output and outs else f"[{', '.join(outs)}]"
     lines = [f"{plan.name}({args})", "--", "", f"{plan.name}({typed}) -> {result}"]
@@ -79,15 +105,18 @@ def embedded_source(module) -> str:
 def _python_wrapper(plan) -> list:
     """Lines defining the Python name of an export: the C entry itself when the function has
     no shared state (the fastest call), else a wrapper passing the state in and storing the
-    new values after a successful call."""
-    if not plan.shared_inputs and not plan.updated:
+    new values after a successful call, holding the module's state lock from reading the
+    state to storing the updates (concurrent calls lose no update)."""
+    if positional_only(plan):
         return [f"{plan.name} = _fast.{plan.name}"]
-    args = ", ".join(plan.arg_names)
-    call = ", ".join(plan.arg_names + [f"{s.name}._value" for s in plan.shared_inputs])
+    names = argument_names(plan)
+    args = ", ".join(names)
+    call = ", ".join(names + [f"{s.name}._value" for s in plan.shared_inputs])
     lines = [f"def {plan.name}({args}):",
-             f"    outs = _fast.{plan.name}({call})"]
+             "    with _STATE_LOCK:",
+             f"        outs = _fast.{plan.name}({call})"]
     for k, s in enumerate(plan.updated):
-        lines.append(f"    {s.name}._value = outs[{plan.n_outputs + k}]")
+        lines.append(f"        {s.name}._value = outs[{plan.n_outputs + k}]")
     if c_returns_single(plan):
         lines.append("    return outs")
     else:
@@ -105,44 +134,189 @@ def c_returns_single(plan) -> bool:
 def write_package(mod, plans, emitted, steps, outdir, cc, flags, blas, stats=None,
                   spec_path="", keep_source=False, log=print) -> tuple:
     """Compile ``emitted`` and write the package ``outdir/NAME``: (its path, seconds spent
-    compiling).  The package is assembled beside and renamed into place.  ``mod``: the
-    Module (name, docstring, shared values); ``plans``: its exports, assembled; ``steps``:
-    per function the driver's ``step_table`` (what a run-time error or profile row names);
-    ``stats``: per function the optimizer's summary, for ``__aotsym__["optimizer"]``."""
-    name = mod.name
+    compiling).  ``mod``: the Module (name, docstring, shared values); ``plans``: its
+    exports, assembled; ``steps``: per function the driver's ``step_table`` (what a run-time
+    error or profile row names); ``stats``: per function the optimizer's summary, for
+    ``__aotsym__["optimizer"]``.
+
+    Replacing a package is atomic, and so safe while other processes import it: each build
+    is written to its own directory ``outdir/.NAME.versions/VERSION/NAME``, imported there
+    in a fresh interpreter (``python -I``: a package that does not import is never
+    published), then ``outdir/NAME`` becomes a symbolic link to it by one ``rename``.  A
+    reader sees the old package or the new one, whole; the package's ``__init__`` loads its
+    extension and state from its own version directory even if the link moves meanwhile.
+    Builds of one output serialize on the file lock ``outdir/.NAME.lock``; versions neither
+    current nor just replaced are removed once a minute old."""
+    name = py_identifier(mod.name, "the module name")
+    _check_names(mod, plans)
+    outdir = os.path.abspath(outdir)
     final = os.path.join(outdir, name)
     os.makedirs(outdir, exist_ok=True)
-    tmp = os.path.join(outdir, f".{name}.building-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    try:
-        ext_name = f"{name}._aot"
-        c_path = os.path.join(tmp, "_aot.c")
-        compiler.write_cffi_source(ext_name, emitted.source, emitted.cdef, c_path)
-        link = []
-        if emitted.uses_blas and blas.name != "none":
-            shutil.copy2(os.path.join(blas.lib_dir, blas.lib_file), tmp)
-            link = blas.link_args(rpath=["$ORIGIN"])
-        start = time.perf_counter()
-        warnings = compiler.compile_extension(c_path, os.path.join(tmp, "_aot" +
-                                                                    compiler.ext_suffix()),
-                                              cc, flags, link)
-        seconds = time.perf_counter() - start
-        if warnings:
-            log(warnings)
-        if not keep_source:
-            os.remove(c_path)
-        _write_python(mod, plans, emitted, steps, stats, tmp, flags, blas, spec_path, cc)
-        if os.path.isdir(final):
-            shutil.rmtree(final)
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    versions = os.path.join(outdir, f".{name}.versions")
+    with _output_lock(outdir, name):
+        os.makedirs(versions, exist_ok=True)
+        version = (time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+                   + f"-{os.getpid()}-{os.urandom(4).hex()}")
+        tmp = os.path.join(versions, version, name)
+        os.makedirs(tmp)
+        try:
+            ext_name = f"{name}._aot"
+            c_path = os.path.join(tmp, "_aot.c")
+            compiler.write_cffi_source(ext_name, emitted.source, emitted.cdef, c_path)
+            link = []
+            if emitted.uses_blas and blas.name != "none":
+                shutil.copy2(os.path.join(blas.lib_dir, blas.lib_file), tmp)
+                link = blas.link_args(rpath=["$ORIGIN"])
+            start = time.perf_counter()
+            warnings = compiler.compile_extension(
+                c_path, os.path.join(tmp, "_aot" + compiler.ext_suffix()), cc, flags, link)
+            seconds = time.perf_counter() - start
+            if warnings:
+                log(warnings)
+            if not keep_source:
+                os.remove(c_path)
+            _write_python(mod, plans, emitted, steps, stats, tmp, flags, blas, spec_path, cc,
+                          version)
+            check_imports(os.path.dirname(tmp), name, [p.name for p in plans])
+            previous = _publish(final, os.path.join(f".{name}.versions", version, name),
+                                versions)
+        except BaseException:
+            shutil.rmtree(os.path.dirname(tmp), ignore_errors=True)
+            raise
+        _sweep_versions(versions, keep={version, previous})
     return final, seconds
 
 
-def _write_python(mod, plans, emitted, steps, stats, pkg, flags, blas, spec_path, cc):
+@contextlib.contextmanager
+def _output_lock(outdir, name):
+    """Builds of ``outdir/name`` one at a time (a lock file beside it)."""
+    with open(os.path.join(outdir, f".{name}.lock"), "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def check_imports(path, name, functions) -> None:
+    """Import the package ``path/name`` in a fresh interpreter (``-I``: no user site, no
+    PYTHONPATH; only NumPy's and cffi's directories added) and check it exports
+    ``functions``; a RuntimeError with the interpreter's error when it does not."""
+    import _cffi_backend
+    site = [path] + [os.path.dirname(os.path.dirname(np.__file__)),
+                     os.path.dirname(_cffi_backend.__file__)]
+    code = (f"import sys; sys.path[:0] = {site!r}\n"
+            f"import {name} as m\n"
+            f"missing = [f for f in {functions!r} if not callable(getattr(m, f, None))]\n"
+            "assert not missing, f'no function {missing}'\n")
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True,
+                          text=True, cwd=path, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the package {name} that was built does not import (so it is not "
+                           f"written): {proc.stderr.strip()[-2000:]}")
+
+
+def _publish(final, target, versions) -> str | None:
+    """Point ``final`` at ``target`` (relative to its directory) atomically; the version it
+    pointed to before, if any."""
+    previous = None
+    if os.path.islink(final):
+        previous = os.path.basename(os.path.dirname(os.readlink(final)))
+    elif os.path.exists(final):
+        # a package written by an older aotsym (a plain directory): moved into the versions
+        # (the one replacement that is not atomic)
+        previous = f"old-{time.time_ns()}"
+        os.makedirs(os.path.join(versions, previous))
+        os.rename(final, os.path.join(versions, previous, os.path.basename(final)))
+    link = os.path.join(os.path.dirname(final),
+                        f".{os.path.basename(final)}.link-{os.getpid()}")
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(link)
+    os.symlink(target, link)
+    os.replace(link, final)
+    return previous
+
+
+def _sweep_versions(versions, keep, age=60.0) -> None:
+    """Remove the versions not in ``keep`` last changed over ``age`` seconds ago (a reader
+    may still be importing one that was current a moment ago)."""
+    now = time.time()
+    for entry in os.listdir(versions):
+        path = os.path.join(versions, entry)
+        try:
+            if entry not in keep and now - os.path.getmtime(path) > age:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def generated_globals() -> set:
+    """The names the generated ``__init__.py`` defines itself (the embedded runtime's, the
+    template's): an export or shared value may not take one."""
+    names = {"save_state", "load_state", "profile", "print_profile", "reset_profile",
+             "__aotsym__", "register", *WRAPPER_NAMES}
+    for source in (embedded_source(checking), embedded_source(pyruntime)):
+        for node in ast.parse(source).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _check_names(mod, plans) -> None:
+    """Module, export and shared names: identifiers the generated module can define, none
+    taken twice or by the module itself (a ValueError naming the culprit)."""
+    taken = generated_globals()
+    seen = {}
+    for what, name in ([("shared value", s) for s in mod.shared_vars]
+                       + [("exported function", p.name) for p in plans]):
+        py_identifier(name, f"Module {mod.name!r}: {what}")
+        if name in taken:
+            raise ValueError(f"Module {mod.name!r}: the {what} name {name!r} is a name the "
+                             "built module uses itself; rename it")
+        if name in seen:
+            raise ValueError(f"Module {mod.name!r}: {name!r} names both a {seen[name]} and a "
+                             f"{what}; rename one")
+        seen[name] = what
+    for key, s in mod.shared_vars.items():
+        if s.name != key:
+            raise ValueError(f"Module {mod.name!r}: shared value {s.name!r} is registered "
+                             f"under another name, {key!r}")
+    for plan in plans:
+        for s in plan.shared_inputs:
+            if mod.shared_vars.get(s.name) is not s:
+                raise ValueError(f"{plan.label} reads the shared variable {s.name!r}, which "
+                                 f"is not one of Module {mod.name!r}'s (create it with "
+                                 "mod.shared)")
+
+
+def module_doc(mod, plans, spec_path) -> str:
+    """The built module's docstring (a Python literal of it goes into ``__init__.py``)."""
+    summary = "an aotsym module"
+    if mod.__doc__ and mod.__doc__ != type(mod).__doc__ and mod.__doc__.strip():
+        summary = mod.__doc__.strip().splitlines()[0]
+    shared = ", ".join(mod.shared_vars) or "none"
+    lines = [f"{mod.name}: {summary}", "",
+             f"Built by aotsym {aotsym.__version__} from {spec_path or '?'}; needs only numpy "
+             "and cffi's runtime.", "", "Functions:"]
+    lines += ["    " + signature_doc(p).split("\n--\n\n", 1)[1].splitlines()[0] for p in plans]
+    lines += [f"Shared state: {shared} (``{mod.name}.NAME.get_value()`` / ``set_value(v)``,",
+              "``save_state(path)`` / ``load_state(path)``).  ``__aotsym__`` describes the "
+              "build.", "",
+              "Calls of functions that read or update shared state hold the module's state "
+              "lock from",
+              "reading the state to storing the updates: concurrent calls are serialized and "
+              "lose no",
+              "update.  Functions without shared state run in parallel (the C code releases "
+              "the GIL).", ""]
+    return "\n".join(lines)
+
+
+def _write_python(mod, plans, emitted, steps, stats, pkg, flags, blas, spec_path, cc,
+                  version=""):
     name = mod.name
     shared = list(mod.shared_vars.values())
     np.savez(os.path.join(pkg, "initial_state.npz"),
@@ -151,24 +325,26 @@ def _write_python(mod, plans, emitted, steps, stats, pkg, flags, blas, spec_path
     for plan in plans:
         ins = plan.fgraph.inputs
         types = ", ".join(f"ArgType({v.dtype!r}, {tuple(v.broadcastable)!r})" for v in ins)
-        labels = plan.labels
         outs = plan.fgraph.outputs[:plan.n_outputs]
         ret = [f"NDArray[{_NP_TYPES[v.dtype]}]" for v in outs]
+        stub_args = [f"{a}: NDArray[{_NP_TYPES[v.dtype]}] | Any"
+                     for a, v in zip(argument_names(plan), ins)]
         functions.append({
-            "name": plan.name, "name_repr": repr(plan.name), "labels": repr(labels),
+            "name": plan.name, "name_repr": py_literal(plan.name),
+            "labels": py_literal(list(plan.labels)),
             "types": types, "python": _python_wrapper(plan),
-            "stub_args": ", ".join(f"{a}: NDArray[{_NP_TYPES[v.dtype]}] | Any"
-                                   for a, v in zip(plan.arg_names, ins)),
+            "stub_args": ", ".join(stub_args + (["/"] if positional_only(plan) and stub_args
+                                               else [])),
             "stub_return": ret[0] if plan.single_output and ret else
             f"list[{' | '.join(sorted(set(ret)))}]" if ret else "list[Any]",
-            "stub_doc": signature_doc(plan).split("\n--\n\n", 1)[1].replace('"""', "'''"),
+            "stub_doc": py_literal(signature_doc(plan).split("\n--\n\n", 1)[1]),
         })
     meta = {
         "name": name, "aotsym": aotsym.__version__, "numpy_at_build": np.__version__,
         "python": sys.version.split()[0], "ext_suffix": compiler.ext_suffix(),
         "compiler": compiler.compiler_version(cc), "flags": flags,
         "blas": getattr(blas, "name", "none"), "graph_hash": emitted.digest(),
-        "profile": emitted.profile, "spec": spec_path,
+        "profile": emitted.profile, "spec": spec_path, "version": version,
         "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "functions": {p.name: signature_doc(p).split("\n--\n\n", 1)[1] for p in plans},
         "shared": {s.name: str(s.type) for s in shared},
@@ -179,30 +355,28 @@ def _write_python(mod, plans, emitted, steps, stats, pkg, flags, blas, spec_path
         f"\n\n\ndef floatx():\n    return {config.floatX!r}\n\n\n"
         "def type_is_symbolic(value):\n    return False\n")
     text = render(
-        "standalone_init.py.j2", directory=BUILD_DIR, name=name, name_repr=repr(name),
-        summary=(mod.__doc__ or "an aotsym module").strip().splitlines()[0]
-        if mod.__doc__ and mod.__doc__ != type(mod).__doc__ else "an aotsym module",
-        version=aotsym.__version__, spec=spec_path or "?",
-        function_lines=[signature_doc(p).split("\n--\n\n", 1)[1].splitlines()[0]
-                        for p in plans],
-        shared_summary=", ".join(s.name for s in shared) or "none",
+        "standalone_init.py.j2", directory=BUILD_DIR, name=name, name_repr=py_literal(name),
+        module_doc=py_literal(module_doc(mod, plans, spec_path)),
+        versions_repr=py_literal(f".{name}.versions"), version_repr=py_literal(version),
         checking_source=checking_src,
         pyruntime_source=embedded_source(pyruntime) + (
-            "\n\n_save_state, _load_state = save_state, load_state\n"
-            "_profile, _print_profile = profile, print_profile\n"),
-        meta_json=repr(json.dumps(meta, sort_keys=True)), key=repr(f"{name}._aot_functions"),
-        node_names=repr(node_names),
-        shared=[{"name": s.name, "name_repr": repr(s.name), "dtype_repr": repr(s.dtype),
-                 "bcast": repr(tuple(s.broadcastable))} for s in shared],
+            "\n\n_save_state, _load_state = save_state, load_state\n"),
+        meta_json=py_literal(json.dumps(meta, sort_keys=True)),
+        key=py_literal(f"{name}._aot_functions"),
+        node_names=py_literal(node_names),
+        shared=[{"name": s.name, "name_repr": py_literal(s.name),
+                 "dtype_repr": py_literal(s.dtype),
+                 "bcast": py_literal(tuple(s.broadcastable))} for s in shared],
         shared_names=", ".join(s.name for s in shared),
-        functions=functions, c_entries=", ".join(f"_fast.{p.name}" for p in plans),
-        function_names=", ".join(repr(p.name) for p in plans),
-        exports=", ".join(repr(x) for x in [p.name for p in plans] + [s.name for s in shared]
+        functions=functions,
+        function_names=", ".join(py_literal(p.name) for p in plans),
+        exports=", ".join(py_literal(x) for x in [p.name for p in plans]
+                          + [s.name for s in shared]
                           + ["save_state", "load_state", "profile", "print_profile"]),
     )
-    with open(os.path.join(pkg, "__init__.py"), "w") as fh:
+    with open(os.path.join(pkg, "__init__.py"), "w", encoding="utf-8") as fh:
         fh.write(text)
     stub = render("standalone_stub.pyi.j2", directory=BUILD_DIR, name=name,
                   shared=[{"name": s.name} for s in shared], functions=functions)
-    with open(os.path.join(pkg, "__init__.pyi"), "w") as fh:
+    with open(os.path.join(pkg, "__init__.pyi"), "w", encoding="utf-8") as fh:
         fh.write(stub)

@@ -34,7 +34,7 @@ import numpy as np
 
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.errors import EmitError
-from aotsym.emit_c.templates import c_comment, c_string, render
+from aotsym.emit_c.templates import c_comment, c_string, c_text, render
 from aotsym.graph.errors import describe_node
 from aotsym.optimizer.program import BLOCK, COMMIT, CONSTANT, NODE, PREPARE, STRUCTURED
 
@@ -102,6 +102,16 @@ class EmittedFunction:
     single_output: bool
     node_count: int
     node_descriptions: list
+    # profile builds: where the counters of aotsym_profile.h keep what (``n_dims``: the
+    # frame's dims[] rows, ``slot_dims``: each program slot's row offset, ``bodies``:
+    # structured step number -> counter index per body, ``n_bodies``); empty otherwise
+    counters: dict = field(default_factory=dict)
+
+    @property
+    def entry_name(self) -> str:
+        """The entry's attribute name in the loaded module (its C name, ``c_string(name)``:
+        the name itself unless it holds a NUL or a lone surrogate)."""
+        return c_text(self.name)
 
 
 @dataclass
@@ -136,6 +146,7 @@ class ModuleEmitter:
         self.constants: dict = {}              # key -> C name
         self.constant_texts: list[str] = []
         self.uses_blas = False                 # a product that links the BLAS
+        self.profile = False                   # a profile build: write the profile hooks
 
     def kernel(self, template: str, **values) -> str:
         """Render a kernel once per distinct text; return its C name."""
@@ -180,6 +191,16 @@ class FunctionEmitter:
         self.scratch_slots: list[Scratch] = []
         self.commit_texts: dict[int, str] = {}   # step number -> a state write's commit half
         self.step = None
+        # profile counters: each program slot's row in dims[], each body's run counter
+        self.slot_dims, offset = [], 0
+        for slot in self.program.slots:
+            self.slot_dims.append(offset)
+            offset += 2 * slot.ndim
+        self.body_counters: dict = {}
+        for step in self.program.walk():
+            if step.body and step.id.number not in self.body_counters:
+                first = sum(map(len, self.body_counters.values()))
+                self.body_counters[step.id.number] = list(range(first, first + len(step.body)))
 
     # ---------------------------------------------------------------- frame slots
     def ref(self, var) -> str:
@@ -226,7 +247,8 @@ class FunctionEmitter:
         if step.kind == COMMIT:
             # (the profile times the commit: a node counts one call)
             return render("step.c.j2", pos=number, body=self.commit_texts.pop(number),
-                          releases=[], comment=c_comment(f"{step.id}: {node.op}, commit"))
+                          releases=[], comment=c_comment(f"{step.id}: {node.op}, commit"),
+                          **self._profile_hooks(step))
         if step.kind in STRUCTURED:
             render_structured = STRUCTURED_RENDERERS.get(step.kind)
             if render_structured is None:
@@ -234,7 +256,8 @@ class FunctionEmitter:
                                 f"({node.op})", node)
             return render("step.c.j2", pos=number, body=render_structured(self, step),
                           releases=[f"v[{s}]" for s in step.release],
-                          comment=c_comment(f"{step.id}: {node.op}"))
+                          comment=c_comment(f"{step.id}: {node.op}"),
+                          **self._profile_hooks(step))
         lower = LOWERINGS.get(type(node.op).__name__)
         if lower is None:
             raise EmitError(f"the C backend has no implementation of the op "
@@ -242,7 +265,34 @@ class FunctionEmitter:
         body = lower(self, node, number)
         return render("step.c.j2", pos=number, body=body,
                       releases=[f"v[{s}]" for s in step.release],
-                      comment=c_comment(f"{step.id}: {node.op}"))
+                      comment=c_comment(f"{step.id}: {node.op}"),
+                      **self._profile_hooks(step))
+
+    # ---------------------------------------------------------------- profile hooks
+    def _dims_snapshot(self, slots) -> list:
+        return [f"AOT_PROF_DIMS(ctx, dims, {self.slot_dims[s]}, "
+                f"{2 * self.program.slots[s].ndim});"
+                for s in slots if self.program.slots[s].ndim]
+
+    def _profile_hooks(self, step) -> dict:
+        """The lines around a step in a profile build (none otherwise): its timer, then the
+        shapes and strides of its outputs as they were made."""
+        if not self.module.profile:
+            return {"before": [], "after": []}
+        n = step.id.number
+        return {"before": [f"AOT_PROF_BEGIN(ctx, {n});"],
+                "after": [f"AOT_PROF_END(ctx, {n});"]
+                + self._dims_snapshot([o.slot for o in step.outputs])}
+
+    def profile_body_lines(self, step, k, body) -> list:
+        """What a structured step's renderer writes at the start of each run of its body
+        ``k`` (after binding the body's inputs), in a profile build: count the run (a LOOP's
+        iteration, a BRANCH's taken branch) and record the inputs' shapes.  None otherwise."""
+        if not self.module.profile:
+            return []
+        counter = self.body_counters[step.id.number][k]
+        return [f"    {line}" for line in
+                [f"AOT_PROF_BODY(ctx, {counter});"] + self._dims_snapshot(body.inputs)]
 
     def render_body(self, body) -> list:
         """The C steps of a nested program (a structured step's body), rendered with its own
@@ -280,9 +330,22 @@ class FunctionEmitter:
                      f"    return aot_fail_nomem(ctx, -1, {nvars} * sizeof(aot_array));",
                      "}"]
             frame_end = ["free(dims);", "free(v);"]
+        profile = self.module.profile
+        n_bodies = sum(map(len, self.body_counters.values()))
+        self.counters = {"n_dims": ndims, "slot_dims": list(self.slot_dims),
+                         "bodies": {n: list(c) for n, c in self.body_counters.items()},
+                         "n_bodies": n_bodies} if profile else {}
         return {
             "prefix": self.prefix,
-            "name": self.spec.name,
+            "profile": profile,
+            "n_dims": ndims,
+            "n_bodies": max(1, n_bodies),
+            # profile builds: time the run, record the arguments' shapes and strides
+            "prof_begin": ["AOT_PROF_RUN_BEGIN(ctx);"] + self._dims_snapshot(program.inputs)
+            if profile else [],
+            "prof_ok": ["AOT_PROF_RUN_END(ctx, 1);"] if profile else [],
+            "prof_fail": ["AOT_PROF_RUN_END(ctx, 0);"] if profile else [],
+            "name": c_comment(self.spec.name),
             "frame": frame,
             "frame_end": frame_end,
             "nvars": nvars,
@@ -314,7 +377,7 @@ class FunctionEmitter:
         return {
             "prefix": self.prefix,
             "index": self.index,
-            "name": self.spec.name,
+            "name": c_comment(self.spec.name),
             "c_name": c_string(self.spec.name),
             "args": args,
             "nargs": len(args),
@@ -330,6 +393,12 @@ class FunctionEmitter:
             "state_args": ", ".join(map(str, state_args)) or "-1",
             "writable_args": sorted({k for k in state_args if k >= 0}),
             "commits": any(k >= 0 for k in state_args),
+            # profile builds: the function's counters, and the timer of its entry
+            "prof_table": f"&{self.prefix}_prof" if self.module.profile else "NULL",
+            "entry_begin": [f"AOT_PROF_ENTRY_BEGIN(&{self.prefix}_prof);"]
+            if self.module.profile else [],
+            "entry_end": [f"AOT_PROF_ENTRY_END(&{self.prefix}_prof);"]
+            if self.module.profile else [],
         }
 
 
@@ -338,16 +407,18 @@ def emit_module(functions: list, profile: bool = False, threads: bool = True,
     """C source for one extension module exporting ``functions`` (``FunctionSpec``s)."""
     _load_lowerings()
     module = ModuleEmitter()
+    module.profile = profile
     bodies, entries, emitted = [], [], []
     for index, spec in enumerate(functions):
         fe = FunctionEmitter(module, spec, index)
         body = fe.emit()
         bodies.append(render("function.c.j2", **body))
-        entries.append(render("entry.c.j2", **fe.entry(), profile=profile))
+        entries.append(render("entry.c.j2", **fe.entry()))
         emitted.append(EmittedFunction(
             spec.name, index, [v.type for v in spec.fgraph.inputs],
             [v.type for v in spec.fgraph.outputs], spec.single_output,
-            spec.program.n_step_ids, [describe_node(n) for n in spec.program.step_nodes]))
+            spec.program.n_step_ids, [describe_node(n) for n in spec.program.step_nodes],
+            fe.counters))
     defines = (["#define AOT_PROFILE 1"] if profile else []) + \
         ([] if threads else ["#define AOT_NO_THREADS 1"])
     source = render(
@@ -361,8 +432,8 @@ def emit_module(functions: list, profile: bool = False, threads: bool = True,
         methods=[{"name": c_string(s.name), "entry": f"aot_f{i}_entry",
                   "exact": f"aot_f{i}_exact", "doc": c_string(s.doc or "")}
                  for i, s in enumerate(functions)],
-        profile_tables=[{"prefix": f"aot_f{i}", "n": max(1, f.node_count)}
-                        for i, f in enumerate(emitted)],
+        profile=profile,
+        profile_tables=[f"aot_f{i}" for i in range(len(emitted))],
         n_tables=len(emitted),
         n_functions=len(functions),
     )
@@ -379,6 +450,7 @@ def render_block(fe, step) -> str:
                         f"{len(step.body)} bodies", step.node)
     (body,) = step.body
     lines = [f"    aot_set_input(&v[{b}], &v[{o}]);" for b, o in zip(body.inputs, step.inputs)]
+    lines += fe.profile_body_lines(step, 0, body)
     lines += fe.render_body(body)
     lines += [f"    if (aot_output_{h.how}(ctx, &v[{plan.slot}], &v[{h.slot}])) goto fail;"
               for h, plan in zip(body.outputs, step.outputs)]

@@ -15,6 +15,12 @@ graph (``run.fgraph``) and what the optimizer did (``run.stats``).  The ``Functi
 the arguments (Theano's rules), calls the runner, and only when it succeeded writes all
 updates at once.
 
+Threads.  A function with shared variables holds their locks (:class:`.shared.StateLock`)
+from reading their values to storing the updates, so concurrent calls of functions sharing
+state run one at a time and lose no update (the locks are re-entrant: a call made while
+converting an argument works).  Functions without shared variables take no lock and run in
+parallel; the compiled code releases the GIL for large inputs.
+
 The fast path.  The compiled backend also offers ``exact(*values)``: the module's C entry,
 which checks in C that every value is an ndarray of exactly its declared dtype, ndim and
 broadcastable pattern — arguments Theano's rules pass through unchanged, whatever the
@@ -41,7 +47,7 @@ import numpy as np
 from aotsym.build.driver import BuildOptions, build_functions
 from aotsym.config import config, normalize_mode
 from aotsym.frontend.assemble import UnusedInputError, assemble  # noqa: F401 (public name)
-from aotsym.frontend.shared import SharedVariable
+from aotsym.frontend.shared import SharedVariable, StateLock
 from aotsym.graph.basic import Constant, Variable, user_source_info
 from aotsym.graph.checking import filter_value
 
@@ -92,7 +98,7 @@ class Function:
         self.trace = user_source_info()
         self.mode = normalize_mode(mode.name if isinstance(mode, Mode) else mode or config.mode)
         self.allow_input_downcast = allow_input_downcast
-        self.profile = profile or self.mode == "PROFILE_MODE"
+        self.profiled = bool(profile) or self.mode == "PROFILE_MODE" or bool(config.profile)
         self.trust_input = False
         if updates is not None and not isinstance(updates, (dict, list, tuple)):
             updates = list(updates)   # (kept for pickling: an iterator is read once)
@@ -133,9 +139,10 @@ class Function:
         self.n_outputs = self.assembled.n_outputs
         self.unoptimized = self.assembled.fgraph
         (self._run,) = build_functions([self.assembled], self.mode,
-                                       BuildOptions.from_config(profile=self.profile))
+                                       BuildOptions.from_config(profile=self.profiled))
         self.fgraph = self._run.fgraph
         self._exact, self._checked_updates = self._fast_path()
+        self._state_lock = StateLock(self.shared_vars)
 
     @property
     def maker(self):
@@ -202,6 +209,12 @@ class Function:
         return exact, checked
 
     def __call__(self, *args, **kwargs):
+        if self.shared_vars:
+            with self._state_lock:  # from reading the state to storing the updates
+                return self._call(args, kwargs)
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
         exact = self._exact
         if exact is not None and not kwargs and len(args) == len(self.input_specs):
             values = args
@@ -299,6 +312,11 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
     """
     if outputs is None:
         outputs = []
-    return Function(inputs, outputs, updates=updates, givens=givens, mode=mode, name=name,
-                    allow_input_downcast=allow_input_downcast, profile=profile,
-                    on_unused_input=on_unused_input, **kwargs)
+    cls = Function
+    from aotsym.frontend.profiled import ProfiledFunction, wants_profile
+    if wants_profile(profile, normalize_mode(mode.name if isinstance(mode, Mode)
+                                             else mode or config.mode)):
+        cls = ProfiledFunction   # f.profile(), f.print_profile(), f.reset_profile()
+    return cls(inputs, outputs, updates=updates, givens=givens, mode=mode, name=name,
+               allow_input_downcast=allow_input_downcast, profile=profile,
+               on_unused_input=on_unused_input, **kwargs)

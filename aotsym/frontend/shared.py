@@ -3,10 +3,14 @@
 Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  A SharedVariable is an
 input variable of the graph; compiled functions read its current value and write ``updates``
 back.  Values are copied on the way in (``shared(v)``, ``set_value``) and out (``get_value``)
-unless ``borrow=True``, so a caller never aliases the stored array.
+unless ``borrow=True``, so a caller never aliases the stored array.  Each variable has a
+lock that compiled functions hold while they read and update it (:class:`StateLock`).
 """
 
 from __future__ import annotations
+
+import itertools
+import threading
 
 import numpy as np
 
@@ -14,8 +18,16 @@ from aotsym.graph.basic import Variable, user_source_info
 from aotsym.graph.types import TensorType, floatx
 
 
+_SERIAL = itertools.count()   # the order functions take several variables' locks in
+
+
 class SharedVariable(Variable):
-    __slots__ = ("_value", "strict", "allow_downcast", "default_update")
+    """A graph input whose value is stored here.  ``_lock`` (re-entrant) is held by every
+    compiled function that reads or updates the variable, from reading its value to storing
+    the updates (:class:`StateLock`), and by ``get_value``/``set_value``: concurrent calls
+    are serialized per variable and lose no update."""
+    __slots__ = ("_value", "strict", "allow_downcast", "_lock", "_serial",
+                 "default_update")
 
     def __init__(self, value, name=None, strict=False, allow_downcast=None, broadcastable=None):
         value = _as_value(value)
@@ -25,6 +37,8 @@ class SharedVariable(Variable):
                          trace=user_source_info())
         self.strict = strict
         self.allow_downcast = allow_downcast
+        self._lock = threading.RLock()
+        self._serial = next(_SERIAL)
         # Theano's default_update: the new value a function applies after each call when
         # it is given no update of this variable (a random stream's state advance)
         self.default_update = None
@@ -47,12 +61,17 @@ class SharedVariable(Variable):
         """The value: a copy the caller owns (a later call never changes it).  With
         ``borrow=True``, the variable's own array: a function whose update writes it in place
         (``Gemv{inplace}`` on this variable) changes that array, so it sees the new value."""
-        return self._value if borrow else self._value.copy()
+        if borrow:
+            return self._value
+        with self._lock:  # not while a call writes it in place
+            return self._value.copy()
 
     def set_value(self, value, borrow=False):
         """Store ``value`` (a copy; with ``borrow=True`` the array itself when it has the
         right type — an in-place update may then write into it, unless it is read-only)."""
-        self._value = self._filter(value, copy=not borrow)
+        value = self._filter(value, copy=not borrow)
+        with self._lock:
+            self._value = value
 
     @property
     def value(self):
@@ -75,8 +94,15 @@ class SharedVariable(Variable):
             for slot in getattr(klass, "__slots__", ()):
                 if slot != "__weakref__" and hasattr(self, slot):
                     extra[slot] = getattr(self, slot)
+        # default_update (a graph that reads this very variable) travels as state: pickle
+        # memoizes the variable before it pickles the state, so the cycle closes
         return (_unpickle_shared, (type(self), self._value, self.name, self.strict,
-                                   self.allow_downcast, self.broadcastable, self.tag, extra))
+                                   self.allow_downcast, self.broadcastable, self.tag, extra),
+                {"default_update": self.default_update})
+
+    def __setstate__(self, state):
+        for slot, item in state.items():
+            setattr(self, slot, item)
 
 
 def _unpickle_shared(cls, value, name, strict, allow_downcast, broadcastable, tag, extra):
@@ -87,6 +113,29 @@ def _unpickle_shared(cls, value, name, strict, allow_downcast, broadcastable, ta
     for slot, item in extra.items():
         setattr(var, slot, item)
     return var
+
+
+class StateLock:
+    """The locks of a function's shared variables, taken in one global order (so two
+    functions sharing several variables cannot deadlock) and released in reverse."""
+
+    def __init__(self, variables):
+        unique = {id(v): v for v in variables if getattr(v, "_lock", None) is not None}
+        self.locks = [v._lock for v in sorted(unique.values(), key=lambda v: v._serial)]
+
+    def __enter__(self):
+        for k, lock in enumerate(self.locks):
+            try:
+                lock.acquire()
+            except BaseException:
+                for taken in reversed(self.locks[:k]):
+                    taken.release()
+                raise
+        return self
+
+    def __exit__(self, *exc):
+        for lock in reversed(self.locks):
+            lock.release()
 
 
 def _as_value(value):

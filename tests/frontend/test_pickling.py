@@ -186,3 +186,19 @@ def test_tutorial_classifier_pickles_and_predicts():
     clf2 = roundtrip(clf)
     predict = aotsym.function([clf2.input], clf2.y_pred)
     np.testing.assert_array_equal(predict(np.array([[1.0, 0, 0], [0, 0, 1.0]])), [0, 1])
+
+
+def test_a_random_stream_keeps_advancing_after_pickling():
+    """A shared variable's default_update (a random state's advance, a graph reading the
+    variable itself) travels with it."""
+    import pickle
+    srng = aotsym.RandomStreams(3)
+    u = srng.uniform((3,))
+    f = aotsym.function([], u)
+    first, second = f(), f()
+    assert not np.array_equal(first, second)
+    g = pickle.loads(pickle.dumps(f))
+    assert not np.array_equal(g(), g())
+    state = pickle.loads(pickle.dumps(u.tag.rng))
+    assert state.default_update is not None
+    assert state in aotsym.graph.basic.graph_inputs([state.default_update])
