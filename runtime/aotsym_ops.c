@@ -5,14 +5,21 @@
  * evaluator's (the ops' perform methods) so both backends say the same thing.
  */
 
-/* An integer scalar of any integer dtype (itemsize, signedness), as int64. */
+/* An integer scalar of any integer dtype (itemsize, signedness), as int64.  A uint64 above
+ * INT64_MAX reads as INT64_MAX: no index, length or count can be that large, so it fails as
+ * out of bounds (NumPy's IndexError for x[np.uint64(2**64 - 1)]) instead of wrapping to -1. */
 static int64_t aot_read_int(const aot_array *a, int is_signed)
 {
     switch (a->itemsize) {
     case 1: return is_signed ? (int64_t) * (const int8_t *)a->data : (int64_t) * (const uint8_t *)a->data;
     case 2: return is_signed ? (int64_t) * (const int16_t *)a->data : (int64_t) * (const uint16_t *)a->data;
     case 4: return is_signed ? (int64_t) * (const int32_t *)a->data : (int64_t) * (const uint32_t *)a->data;
-    default: return *(const int64_t *)a->data;
+    default:
+        if (!is_signed) {
+            uint64_t u = *(const uint64_t *)a->data;
+            return u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
+        }
+        return *(const int64_t *)a->data;
     }
 }
 

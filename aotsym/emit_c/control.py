@@ -29,11 +29,14 @@ from aotsym.emit_c.errors import EmitError
 from aotsym.optimizer.program import BRANCH
 
 
-def _run_body(fe, step, body, bound) -> list:
-    """Bind ``body``'s inputs to the step inputs at ``bound``, run it, hand its outputs over
-    to the step's outputs and release what it holds."""
-    lines = [f"aot_set_input(&v[{b}], &v[{step.inputs[k]}]);"
-             for b, k in zip(body.inputs, bound)]
+def _run_body(fe, step, k, bound) -> list:
+    """Bind body ``k``'s inputs to the step inputs at ``bound``, run it (counted in a profile
+    build: how often each branch ran), hand its outputs over to the step's outputs and
+    release what it holds."""
+    body = step.body[k]
+    lines = [f"aot_set_input(&v[{b}], &v[{step.inputs[i]}]);"
+             for b, i in zip(body.inputs, bound)]
+    lines += [line.strip() for line in fe.profile_body_lines(step, k, body)]
     lines += fe.render_body(body)
     lines += [f"if (aot_output_{h.how}(ctx, &v[{plan.slot}], &v[{h.slot}])) goto fail;"
               for h, plan in zip(body.outputs, step.outputs)]
@@ -56,9 +59,9 @@ def render_branch(fe, step) -> str:
     cond = step.node.inputs[cond_at]
     signed = int(D.kind(cond.dtype) != "u")
     lines = [f"    if (aot_read_int(&v[{step.inputs[cond_at]}], {signed}) != 0) {{"]
-    for b, (body, bound) in enumerate(zip(step.body, step.params["body_inputs"])):
+    for b, bound in enumerate(step.params["body_inputs"]):
         if b:
             lines.append("    } else {")
-        lines += _indent(_indent(_run_body(fe, step, body, bound)))
+        lines += _indent(_indent(_run_body(fe, step, b, bound)))
     lines.append("    }")
     return "\n".join(lines)

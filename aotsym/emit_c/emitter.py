@@ -250,7 +250,8 @@ class FunctionEmitter:
                           releases=[], comment=c_comment(f"{step.id}: {node.op}, commit"),
                           **self._profile_hooks(step))
         if step.kind in STRUCTURED:
-            render_structured = STRUCTURED_RENDERERS.get(step.kind)
+            render_structured = STRUCTURED_RENDERERS.get(step.kind) or _optional_lowering(
+                STRUCTURED_RENDERERS, step.kind)
             if render_structured is None:
                 raise EmitError(f"the C backend cannot render a {step.kind} step "
                                 f"({node.op})", node)
@@ -258,7 +259,8 @@ class FunctionEmitter:
                           releases=[f"v[{s}]" for s in step.release],
                           comment=c_comment(f"{step.id}: {node.op}"),
                           **self._profile_hooks(step))
-        lower = LOWERINGS.get(type(node.op).__name__)
+        lower = LOWERINGS.get(type(node.op).__name__) or _optional_lowering(
+            LOWERINGS, type(node.op).__name__)
         if lower is None:
             raise EmitError(f"the C backend has no implementation of the op "
                             f"{type(node.op).__name__} ({node.op})", node)
@@ -459,6 +461,25 @@ def render_block(fe, step) -> str:
 
 
 def _load_lowerings():
-    # importing registers each family's translations
-    from aotsym.emit_c import (blas, control, conv, elementwise, loops,  # noqa: F401
-                               nnet, random, reductions, shapes, structure, views)
+    # importing registers each family's translations; the families few graphs hold
+    # (_OPTIONAL) are imported when a graph first needs one (_optional_lowering)
+    from aotsym.emit_c import (blas, elementwise, nnet, reductions, shapes,  # noqa: F401
+                               structure, views)
+
+
+_OPTIONAL = ("aotsym.emit_c.control", "aotsym.emit_c.loops", "aotsym.emit_c.conv",
+             "aotsym.emit_c.random")
+
+
+def _optional_lowering(registry, key):
+    """``registry[key]`` after importing the optional families, or None."""
+    import importlib
+    for name in _OPTIONAL:
+        importlib.import_module(name)
+    return registry.get(key)
+
+
+def load_all_lowerings():
+    """Every family's translations (for the coverage tests)."""
+    _load_lowerings()
+    _optional_lowering(LOWERINGS, None)

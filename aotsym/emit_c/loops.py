@@ -112,6 +112,7 @@ def render_loop(fe, step) -> str:
     for ns in p["non_sequences"]:
         loop.append(f"aot_set_input(&v[{body.inputs[ns['inner_input']]}], "
                     f"&v[{ins[ns['input']]}]);")
+    loop += [line.strip() for line in fe.profile_body_lines(step, 0, body)]  # iterations
     body_steps = fe.render_body(body)
     stores = []
     for mp, name, _ in mapped:   # a mapped output's rows take the shape of step 0's

@@ -313,9 +313,10 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
     if outputs is None:
         outputs = []
     cls = Function
-    from aotsym.frontend.profiled import ProfiledFunction, wants_profile
-    if wants_profile(profile, normalize_mode(mode.name if isinstance(mode, Mode)
-                                             else mode or config.mode)):
+    mode_name = normalize_mode(mode.name if isinstance(mode, Mode) else mode or config.mode)
+    if profile or mode_name == "PROFILE_MODE" or config.profile:
+        # (the profile's report code is imported only by those who ask for it)
+        from aotsym.frontend.profiled import ProfiledFunction
         cls = ProfiledFunction   # f.profile(), f.print_profile(), f.reset_profile()
     return cls(inputs, outputs, updates=updates, givens=givens, mode=mode, name=name,
                allow_input_downcast=allow_input_downcast, profile=profile,

@@ -39,11 +39,29 @@ from aotsym.optimizer.canonicalize import CANONICALIZE_RULES, SIMPLIFY_RULES
 from aotsym.optimizer.cleanup import FOLD_RULES, merge_graph
 from aotsym.optimizer.engine import OptimizerStats, PassContext, Stage, run_stages
 from aotsym.optimizer.fusion import fuse_elementwise, fuse_reductions
-from aotsym.optimizer.ifelse import optimize_ifelse
 from aotsym.optimizer.inner import inline_graphs, prune_unused_outputs
 from aotsym.optimizer.inplace import insert_inplace
-from aotsym.optimizer.scan import optimize_scans
 from aotsym.optimizer.specialize import SPECIALIZE_RULES
+
+
+def _holds(fgraph, op_class_name) -> bool:
+    return any(type(n.op).__name__ == op_class_name for n in fgraph.toposort())
+
+
+def optimize_ifelse(fgraph, ctx):
+    """Stage ``ifelse`` (:mod:`.ifelse`), imported only for a graph holding an ifelse."""
+    if not _holds(fgraph, "IfElse"):
+        return fgraph
+    from aotsym.optimizer.ifelse import optimize_ifelse as run
+    return run(fgraph, ctx)
+
+
+def optimize_scans(fgraph, ctx):
+    """Stage ``scan`` (:mod:`.scan`), imported only for a graph holding a scan."""
+    if not _holds(fgraph, "Scan"):
+        return fgraph
+    from aotsym.optimizer.scan import optimize_scans as run
+    return run(fgraph, ctx)
 from aotsym.optimizer.stabilize import STABILIZE_RULES
 
 STAGES = {s.name: s for s in [

@@ -204,3 +204,28 @@ def test_the_profile_flag_prints_every_profiled_function_at_exit(tmp_path):
     assert proc.stdout.strip() == "done"
     assert "Function profiling" in proc.stderr and "Time in 3 calls to doubled()" in \
         proc.stderr
+
+
+def test_a_scan_step_is_counted_per_iteration_and_a_branch_per_run():
+    """The seed's promise for loops: the step graph's nodes are counted n_steps times per
+    call (the loop's own overhead apart), and an ifelse says how often each branch ran."""
+    x, h0, c = T.vector("x"), T.scalar("h0"), T.scalar("c")
+    hs, _ = aotsym.scan(lambda v, h: T.tanh(h * 0.5 + v), sequences=x, outputs_info=h0)
+    out = aotsym.ifelse(c > 0, hs[-1] * 2, hs.sum())
+    f = aotsym.function([x, h0, c], [hs, out], profile=True, name="loopy")
+    steps = 7
+    for k in range(N):
+        f(np.linspace(-1, 1, steps), 0.1, 1.0 if k < 2 else -1.0)
+    prof = f.profile()["functions"]["loopy"]
+    loops = [s for s in prof["structured"] if s["kind"] == "loop"]
+    branches = [s for s in prof["structured"] if s["kind"] == "branch"]
+    (loop,) = loops
+    assert loop["bodies"][0]["runs"] == N * steps
+    assert loop["iterations_per_call"] == steps
+    inner = [s for s in prof["steps"] if s["parent"] == loop["number"]]
+    assert inner and all(s["calls"] == N * steps for s in inner)
+    (branch,) = branches
+    assert [b["runs"] for b in branch["bodies"]] == [2, N - 2]
+    text = io.StringIO()
+    f.print_profile(file=text)
+    assert "Structured steps" in text.getvalue()

@@ -10,7 +10,7 @@ import pytest
 
 import aotsym.graph.ops as ops_pkg
 from aotsym.emit_c import LOWERINGS
-from aotsym.emit_c.emitter import _load_lowerings
+from aotsym.emit_c.emitter import load_all_lowerings
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.scalar_code import expression
 from aotsym.emit_c.scalar_table import C_SCALAR, c_spelling
@@ -34,7 +34,7 @@ def test_every_op_class_has_a_c_translation():
     """An op holding inner graphs is a structured step of the lowered program (a BLOCK the
     renderer emits inline); every other op has a lowering of its own."""
     from aotsym.graph.inner import HasInnerGraphs
-    _load_lowerings()
+    load_all_lowerings()
     classes = _op_classes()
     missing = sorted(name for name, cls in classes.items()
                      if name not in LOWERINGS and not issubclass(cls, HasInnerGraphs))

@@ -35,3 +35,19 @@ def test_bool_minus_bool_raises_as_numpy():
     with pytest.raises(TypeError):
         np.subtract(np.array([True]), np.array([False]))
     assert (a - 1).dtype == "int64" and (a ^ b).dtype == "bool"
+
+
+
+def test_a_uint64_index_beyond_int64_is_out_of_bounds_in_every_mode():
+    """NumPy refuses x[np.uint64(2**64 - 1)] (an OverflowError: no such index); compiled code
+    once wrapped it to x[-1].  Both modes now saturate the index and raise IndexError."""
+    import aotsym
+    from aotsym import tensor as T
+    x, i = T.vector("x"), T.scalar("i", dtype="uint64")
+    for mode in ("FAST_COMPILE", "FAST_RUN"):
+        f = aotsym.function([x, i], x[i] * 2, mode=mode)
+        assert float(f(np.arange(3.0), np.uint64(2))) == 4.0
+        with pytest.raises(IndexError):
+            f(np.arange(3.0), np.uint64(2 ** 64 - 1))
+    with pytest.raises((IndexError, OverflowError)):
+        np.arange(3.0)[np.uint64(2 ** 64 - 1)]

@@ -108,6 +108,10 @@ def as_int_scalar(value, what="index"):
     if isinstance(value, Variable):
         if value.ndim != 0 or dtype_kind(value.dtype) not in "iu":
             raise TypeError(f"{what} must be an integer scalar, got {value.type.describe()}")
+        if value.dtype == "uint64":
+            # saturate, not wrap: 2**64 - 1 is out of bounds (NumPy's IndexError), not -1
+            from aotsym.graph.ops.math import minimum
+            value = minimum(value, np.uint64(2 ** 63 - 1))
         return cast(value, "int64")
     raise TypeError(f"{what} must be an integer or an integer scalar variable, "
                     f"got {type(value).__name__} {value!r}")
