@@ -17,6 +17,7 @@ from benchmarks.core import NOT_AVAILABLE, NOT_INSTALLED, Unavailable
 # key -> label, in the order of the tables
 LABELS = {
     "aotsym": "aotsym",
+    "aotsym-profile": "aotsym --profile",
     "numpy": "NumPy",
     "numexpr": "numexpr",
     "pytensor": "PyTensor",
@@ -24,8 +25,10 @@ LABELS = {
     "jax": "JAX jit",
     "torch": "PyTorch",
 }
-PEERS = [k for k in LABELS if k != "aotsym"]
+PEERS = [k for k in LABELS if not k.startswith("aotsym")]
 DESCRIPTIONS = {
+    "aotsym-profile": "aotsym's profile build of the same graph (aotsym.function(..., "
+                      "profile=True)): its ratio is the instrumentation's overhead",
     "numpy": "NumPy, eager (hand-written gradients where a workload needs them)",
     "numexpr": "numexpr.evaluate (elementwise workloads only)",
     "pytensor": "PyTensor, default mode (its Numba backend)",
@@ -97,7 +100,7 @@ def builders(keys, build, enabled) -> dict:
     out = {}
     for key in keys:
         if key in enabled:
-            reason = missing(key) if key != "aotsym" else None
+            reason = missing(key) if not key.startswith("aotsym") else None
             out[key] = reason or functools.partial(build, key)
     return out
 
@@ -105,14 +108,16 @@ def builders(keys, build, enabled) -> dict:
 # ----------------------------------------------------------------- one Theano-style API
 
 class TheanoAPI:
-    """``T``, ``function``, ``shared``, ``grad``, ``scan``, ``ifelse`` of aotsym or PyTensor."""
+    """``T``, ``function``, ``shared``, ``grad``, ``scan``, ``ifelse`` of aotsym (key
+    ``aotsym``, or ``aotsym-profile``: its profile builds) or PyTensor."""
 
     def __init__(self, key: str):
         self.key = key
-        if key == "aotsym":
+        if key.startswith("aotsym"):
             import aotsym
             self.T = aotsym.tensor
-            self.function = aotsym.function
+            self.function = functools.partial(aotsym.function, profile=True) \
+                if key == "aotsym-profile" else aotsym.function
             self.shared = aotsym.shared
             self.grad = aotsym.grad
         else:
@@ -126,14 +131,14 @@ class TheanoAPI:
 
     @property
     def scan(self):
-        if self.key == "aotsym":
+        if self.key.startswith("aotsym"):
             return aotsym_feature("scan")
         import pytensor
         return pytensor.scan
 
     @property
     def ifelse(self):
-        if self.key == "aotsym":
+        if self.key.startswith("aotsym"):
             return aotsym_feature("ifelse")
         from pytensor.ifelse import ifelse
         return ifelse

@@ -57,7 +57,7 @@ class Context:
 
     def __init__(self, settings: Settings, log):
         self.settings = settings
-        self.enabled = {"aotsym", "numpy", *settings.peers}
+        self.enabled = {"aotsym", "aotsym-profile", "numpy", *settings.peers}
         self.refs: dict = {}
         self.log = log
 

@@ -26,7 +26,7 @@ NOTES = ["aotsym splits these 400x784 matrix-vector products over its 2-thread p
          "case has measured anywhere from 58.8 to 91 ms.  The cause is not pinned down — likely "
          "thread pools that earlier workloads leave busy on the 2 cores starving the pool's "
          "second thread (W8's dgemv ratio swings the same way)."]
-IMPLS = ("numpy", "pytensor", "pytensor-c", "jax", "aotsym")
+IMPLS = ("numpy", "pytensor", "pytensor-c", "jax", "aotsym", "aotsym-profile")
 
 
 def data(ctx):
@@ -120,7 +120,7 @@ def _build(key, x, y, w0, steps):
             state[:] = [w, b]
             last[:] = [prediction, xent, w, b]
         return Impl(run, lambda: last)
-    api = TheanoAPI(key)  # aotsym, pytensor, pytensor-c
+    api = TheanoAPI(key)  # aotsym, aotsym-profile, pytensor, pytensor-c
     train, w, b = theano_train(api, w0)
     last = []
 
