@@ -73,8 +73,22 @@ def _transpose(self, *axes):
 
 
 def _eval(self, givens=None):
+    """Theano's ``v.eval(inputs_to_values)``: the value of ``v``.  An input not in
+    ``givens`` that stores its own value (a shared variable: it has ``get_value``) reads
+    it, and one with a ``default_update`` (a random stream's state) is advanced after, as a
+    compiled function would: ``srng.uniform((2,)).eval()`` draws anew at each call."""
+    from aotsym.graph.basic import graph_inputs
     from aotsym.graph.evaluate import evaluate
-    return evaluate([self], givens or {})[0]
+    givens = dict(givens or {})
+    stored = [v for v in graph_inputs([self])
+              if v not in givens and hasattr(v, "get_value")]
+    for v in stored:
+        givens[v] = v.get_value(borrow=True)
+    advancing = [v for v in stored if getattr(v, "default_update", None) is not None]
+    values = evaluate([self] + [v.default_update for v in advancing], givens)
+    for v, new in zip(advancing, values[1:]):
+        v.set_value(new)
+    return values[0]
 
 
 def _astype(self, dtype):

@@ -313,3 +313,23 @@ def test_tutorial_mlp_learns_and_pickles():
     saved = pickle.loads(pickle.dumps(classifier))
     predict = aotsym.function([saved.input], saved.logRegressionLayer.y_pred)
     assert predict(blobs(5)[0]).shape == (5,)
+
+
+# ---------------------------------------------------------------------------- eval
+
+
+def test_eval_reads_shared_variables():
+    # logistic_sgd's load_data returns T.cast(shared_y, 'int32'); code reads it by .eval()
+    shared_y = aotsym.shared(np.array([1.0, 2.0, 0.0]), borrow=True)
+    labels = T.cast(shared_y, "int32")
+    out = labels.eval()
+    assert out.dtype == np.int32 and out.tolist() == [1, 2, 0]
+    x = T.vector("x")
+    assert (x * shared_y).eval({x: np.ones(3)}).tolist() == [1.0, 2.0, 0.0]
+
+
+def test_eval_advances_a_random_stream():
+    from aotsym.tensor.shared_randomstreams import RandomStreams
+    draw = RandomStreams(seed=5).uniform((4,))
+    first, second = draw.eval(), draw.eval()
+    assert first.shape == (4,) and not np.array_equal(first, second)
