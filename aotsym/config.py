@@ -60,6 +60,8 @@ FLAGS = {
     "cxx": ("cc", str, "the C compiler"),
     "cflags": ("-O3 -march=native", str, "extra C compiler flags"),
     "nvcc": ("nvcc", str, "the CUDA compiler"),
+    "device": ("cpu", ("cpu", "cuda"), "where aotsym.function runs compiled graphs: cpu (the C "
+               "backend) or cuda (an NVIDIA GPU; Theano's device=gpu)"),
     "blas": ("auto", str, "BLAS to link: auto, openblas32, openblas64 or none"),
     "compute_test_value": ("off", ("off", "ignore", "warn", "raise"),
                            "evaluate test values while building graphs (Theano's flag)"),
