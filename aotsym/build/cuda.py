@@ -45,8 +45,6 @@ GENCODE = ["-gencode", "arch=compute_80,code=sm_80",
 NVCC_FLAGS = ["-std=c++17", "-O3", "-Xcompiler", "-fPIC"]
 GLUE_FLAGS = ["-c", "-fPIC", "-O2", "-std=gnu11", "-D_CFFI_NO_LIMITED_API"]
 
-ERRORS = {1: RuntimeError, 2: ValueError, 3: MemoryError, 4: RuntimeError, 5: IndexError}
-
 
 class NvccError(compiler.CompileError):
     """nvcc (or the link) failed: the message holds the command line and output."""
@@ -180,64 +178,28 @@ class CudaModule:
     def check_device(self):
         """Raise the RuntimeError naming what is missing (driver, device, architecture)
         when this machine cannot run the module's kernels."""
-        ffi, lib = self.ext.ffi, self.ext.lib
-        err = ffi.new("aot_cu_error *")
-        if lib.aotcu_init(err):
-            raise RuntimeError(f"cannot run a CUDA function here: "
-                               f"{ffi.string(err.message).decode(errors='replace')}")
+        if self.runners:
+            self.runners[0]._call.check_device()
 
 
 class CudaRunner:
     """The runner of one function of a CUDA module: ``run(values) -> list of arrays`` in the
-    calling convention (see :class:`aotsym.build.driver.CompiledFunction`)."""
+    calling convention (see :class:`aotsym.build.driver.CompiledFunction`); the call itself
+    is :class:`.cuda_call.CudaCall` (the code a standalone package carries)."""
 
     def __init__(self, module, index):
+        from aotsym.build.cuda_call import CudaCall
         self.module = module
         fn = module.emitted.functions[index]
         self.function = fn
         self.fgraph = module.specs[index].fgraph
         self.stats = self.fgraph.meta.get("optimizer_stats")
-        self._entry = getattr(module.ext.lib, fn.c_name)
-        self._in_dtypes = [np.dtype(t.dtype) for t in fn.input_types]
-        self._out_types = fn.output_types
+        self._call = CudaCall(module.ext, fn.c_name, [t.dtype for t in fn.input_types],
+                              [t.dtype for t in fn.output_types], fn.node_descriptions,
+                              fn.name)
 
     def __call__(self, values):
-        ffi = self.module.ext.ffi
-        lib = self.module.ext.lib
-        n_in, n_out = len(self._in_dtypes), len(self._out_types)
-        ins = ffi.new("aot_cu_in[]", max(1, n_in))
-        keep = []
-        for k, (value, dtype) in enumerate(zip(values, self._in_dtypes)):
-            arr = np.ascontiguousarray(value, dtype=dtype)
-            keep.append(arr)
-            ins[k].data = ffi.from_buffer(arr) if arr.size else ffi.NULL
-            for d, n in enumerate(arr.shape):
-                ins[k].shape[d] = n
-        outs = ffi.new("aot_cu_out[]", max(1, n_out))
-        err = ffi.new("aot_cu_error *")
-        if self._entry(ins, outs, err):
-            raise self._error(ffi, err)
-        results = []
-        for j, t in enumerate(self._out_types):
-            shape = tuple(outs[j].shape[d] for d in range(outs[j].ndim))
-            dtype = np.dtype(t.dtype)
-            nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-            owner = ffi.gc(outs[j].data, lib.aotcu_host_free)
-            arr = np.frombuffer(ffi.buffer(owner, nbytes), dtype=dtype) if nbytes else \
-                np.empty(0, dtype)
-            results.append(arr.reshape(shape))
-        return results
-
-    def _error(self, ffi, err):
-        message = ffi.string(err.message).decode(errors="replace")
-        if err.code == 4:
-            return RuntimeError(f"cannot run the CUDA function {self.function.name}(): "
-                                f"{message}")
-        cls = ERRORS.get(err.code, RuntimeError)
-        if 0 <= err.step < len(self.function.node_descriptions):
-            message += (f"\n  while computing {self.function.node_descriptions[err.step]}"
-                        f"\n  in {self.function.name}()")
-        return cls(message)
+        return self._call(values)
 
     def node_error(self, exc):
         return None

@@ -3,8 +3,9 @@
 Part of the build stage (frontend -> graph -> optimizer -> emit_c -> **build**).  Every way of
 building goes through here — ``aotsym.function`` (:mod:`aotsym.frontend.function`), the
 command line and its standalone packages (:mod:`.cli`, :mod:`.standalone`), ``--profile``,
-and, once they exist, the setuptools hook and ``--target cuda`` (:func:`check_target` refuses
-it today)::
+and, once they exist, the setuptools hook and ``--target cuda`` (in-process today:
+``aotsym.config.device = "cuda"`` builds through :mod:`.cuda`; a standalone CUDA package is
+refused by :func:`build_package`)::
 
     AssembledFunction ─► optimize ─► lower ───────────► _emit ───────► compile ─────────► load
     (the frontend)       aotsym.optimizer (the lowered    aotsym.emit_c  .compiler + .cache
