@@ -77,6 +77,27 @@ def compiler_version(cc: str) -> str:
         return "unknown"
 
 
+def vector_math(portable: bool) -> tuple[list, list]:
+    """(compile flags, link arguments) that let vectorized loops call glibc's libmvec (see
+    runtime/aotsym_scalar.h, AOT_LIBMVEC), or ([], []) where there is none (not glibc, not
+    x86-64, glibc older than 2.22, no libmvec.so.1).  ``portable`` (a module shipped to other
+    machines): only the functions of glibc 2.22's libmvec, which every glibc since has;
+    otherwise those of the glibc at hand (2.35 adds tanh, expm1, log1p, atan2 ...)."""
+    import ctypes.util
+    import platform
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return [], []
+    try:
+        name, version = os.confstr("CS_GNU_LIBC_VERSION").split()
+        major, minor = (int(p) for p in version.split(".")[:2])
+    except (ValueError, OSError, AttributeError):
+        return [], []
+    if name != "glibc" or (major, minor) < (2, 22) or not ctypes.util.find_library("mvec"):
+        return [], []
+    level = 1 if portable or (major, minor) < (2, 35) else 2
+    return [f"-DAOT_LIBMVEC={level}"], ["-lmvec"]   # (compile_extension adds the link)
+
+
 def compile_flags(cflags: str, warnings: bool = True, extra=()) -> list[str]:
     return REQUIRED_FLAGS + (WARNING_FLAGS if warnings else []) + shlex.split(cflags) + \
         list(extra)
@@ -96,8 +117,9 @@ def write_cffi_source(module_name: str, source: str, cdef: str, path: str) -> st
 def compile_extension(c_path: str, out_path: str, cc: str, flags: list[str],
                       link: list[str] = (), env=None) -> str:
     """Run the compiler; return its warnings, raise CompileError with its output on failure."""
+    vector_link = ["-lmvec"] if any(f.startswith("-DAOT_LIBMVEC=") for f in flags) else []
     argv = shlex.split(cc) + flags + [f"-I{d}" for d in include_dirs()] + \
-        [c_path, "-o", out_path] + list(link) + ["-lm"]
+        [c_path, "-o", out_path] + list(link) + vector_link + ["-lm"]
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, env=env)
     except FileNotFoundError:

@@ -314,7 +314,8 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
     emitted = _emit(specs, options)
     seconds = {"emit": time.perf_counter() - t}
     link = link_options(emitted, options)
-    flags = compiler.compile_flags(options.cflags, extra=link.cflags)
+    flags = compiler.compile_flags(options.cflags,
+                                   extra=link.cflags + compiler.vector_math(portable=False)[0])
     key = cache_key({
         "source": emitted.digest(), "cdef": emitted.cdef, "flags": flags,
         "link": link.args, "compiler": compiler.compiler_identity(options.cc),
@@ -476,7 +477,8 @@ def build_package(module, assembled: list, outdir: str, mode: str = "FAST_RUN",
     emitted = _emit(specs, options)
     seconds["emit"] = time.perf_counter() - t
     blas = find_blas(options.blas) if emitted.uses_blas else NO_BLAS
-    flags = compiler.compile_flags(options.cflags, extra=blas.cflags)
+    flags = compiler.compile_flags(options.cflags,
+                                   extra=blas.cflags + compiler.vector_math(portable=True)[0])
     steps = [step_table(spec, fn) for spec, fn in zip(specs, emitted.functions)]
     path, seconds["compile"] = standalone.write_package(
         module, assembled, emitted, steps, outdir, options.cc, flags, blas,

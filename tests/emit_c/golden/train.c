@@ -34,9 +34,11 @@ static const double aot_c3[1] __attribute__((aligned(64))) = {
 static const int64_t aot_c3_shape[] = {0};
 
 /* ------------------------------------------------------------------------ kernels */
-/* Elemwise{cast{float64}}: the unit-stride loop (vectorized) */
+/* Elemwise{cast{float64}}: the unit-stride loop (vectorized; iterations are independent: an output
+ * shares memory with an input only element for element, when written in place) */
 static inline void aot_k0_contig(int64_t n, double *restrict o0, const int64_t x0 AOT_UNUSED)
 {
+#pragma omp simd
     for (int64_t i = 0; i < n; i++) {
         const double t0 = ((double)(x0));
         o0[i] = t0;
@@ -68,9 +70,11 @@ static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
     }
 }
 
-/* Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}[(0, 0)]: the unit-stride loop (vectorized) */
+/* Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}[(0, 0)]: the unit-stride loop (vectorized; iterations are independent: an output
+ * shares memory with an input only element for element, when written in place) */
 static inline void aot_k1_contig(int64_t n, double *o0, uint8_t *o1, double *o2, const double *i0, const double *i2, const double x1 AOT_UNUSED, const double x3 AOT_UNUSED)
 {
+#pragma omp simd
     for (int64_t i = 0; i < n; i++) {
         const double x0 AOT_UNUSED = i0[i];
         const double x2 AOT_UNUSED = i2[i];
@@ -186,9 +190,11 @@ static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
     }
 }
 
-/* fill float64 with 0: the unit-stride loop (vectorized) */
+/* fill float64 with 0: the unit-stride loop (vectorized; iterations are independent: an output
+ * shares memory with an input only element for element, when written in place) */
 static inline void aot_k3_contig(int64_t n, double *restrict o0)
 {
+#pragma omp simd
     for (int64_t i = 0; i < n; i++) {
         const double t0 = 0x0.0p+0;
         o0[i] = t0;
@@ -219,9 +225,11 @@ static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
     }
 }
 
-/* Composite{(i1 - (i0 * 0.1))}[(0, 0)]: the unit-stride loop (vectorized) */
+/* Composite{(i1 - (i0 * 0.1))}[(0, 0)]: the unit-stride loop (vectorized; iterations are independent: an output
+ * shares memory with an input only element for element, when written in place) */
 static inline void aot_k4_contig(int64_t n, double *o0, const double x0 AOT_UNUSED, const double x1 AOT_UNUSED)
 {
+#pragma omp simd
     for (int64_t i = 0; i < n; i++) {
         const double t0 = (x0 * 0x1.999999999999ap-4);
         const double t1 = (x1 - t0);
