@@ -20,12 +20,13 @@ from benchmarks.core import Case, Impl
 from benchmarks.peers import TheanoAPI, builders, jax_arrays, jax_module
 
 ID, NAME, TITLE = "W2", "logreg", "Logistic regression training (the seed's model)"
-NOTES = ["aotsym splits these 400x784 matrix-vector products over its 2-thread pool.  Run "
-         "alone (`--only logreg`, twice, same hour) its 1000 steps took 54.6 and 55.3 ms (JAX "
-         "55.6 and 58 ms; PyTensor C 50.3 and 49.7 ms); inside full `--quick` runs the same "
-         "case has measured anywhere from 58.8 to 91 ms.  The cause is not pinned down — likely "
-         "thread pools that earlier workloads leave busy on the 2 cores starving the pool's "
-         "second thread (W8's dgemv ratio swings the same way)."]
+NOTES = ["aotsym may split these 400x784 matrix-vector products over its 2-thread pool; "
+         "whether it does is measured while it runs (runtime/aotsym_blas.h, aot_adapt: the "
+         "first calls time both, then the faster one, re-timed every 64 calls), so a busy "
+         "second core does not make the step slower.  Before that, the split was taken on a "
+         "fixed threshold and the 1000 steps ranged from 58.8 to 147 ms between runs.",
+         "aotsym --profile: the same graph built with profile counters; its ratio is the "
+         "instrumentation's overhead."]
 IMPLS = ("numpy", "pytensor", "pytensor-c", "jax", "aotsym", "aotsym-profile")
 
 
