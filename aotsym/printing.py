@@ -373,7 +373,8 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, max_inden
     ``'CHAR'`` (A, B, ... Z, BA ...), ``'int'``, ``'id'`` (Python ids) or ``''``.  ``depth``
     limits how deep the tree is shown; at ``max_indent`` levels a node's line ends with
     ``-> continued below`` and its subtree is printed as a new tree after the current one, so a
-    100,000-node chain prints in linear time.  ``stop_on_name``: do not show the inputs of named variables.
+    100,000-node chain prints in linear time.  ``stop_on_name``: do not show the inputs of named
+    variables.
     ``print_profile``: for a profiled function (``aotsym.function(..., profile=True)``), each
     apply line also shows the node's share of the time, its seconds and calls.
     """

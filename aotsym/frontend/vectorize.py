@@ -148,7 +148,7 @@ def _reshape(node, ins, flags, n):
     from aotsym.graph.ops.math import cast
     from aotsym.graph.ops.reshape import Reshape
     from aotsym.graph.ops.shape import make_vector, vector_entries
-    (x, shape), (bx, bs) = ins, flags
+    (x, shape), (_, bs) = ins, flags
     if bs:
         return None
     entries = vector_entries(shape)

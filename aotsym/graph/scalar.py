@@ -355,9 +355,10 @@ row("clip", 3, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), real_same,
                                 gz * m.lt(ins[0], ins[1]), gz * m.gt(ins[0], ins[2])])
 row("second", 2, lambda a, b: np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)).copy(),
     lambda a, b: ([a, b], b), grad=lambda m, ins, z, gz: [None, gz])
-# Float -> integer conversion, defined once (each backend's runtime spells the same table).  NumPy on x86-64 (2.4, measured for float64 and float32 sources,
-# contiguous arrays; NumPy's own strided and scalar paths differ for uint32) gives, with t the
-# value truncated toward zero:
+# Float -> integer conversion, defined once (each backend's runtime spells the same table).
+# NumPy on x86-64 (2.4, measured for float64 and float32 sources, contiguous arrays; NumPy's
+# own strided and scalar paths differ for uint32) gives, with t the value truncated toward
+# zero:
 #   int32, int64        t if it fits, else (nan, +-inf, out of range) the type's minimum
 #                       (x86's "integer indefinite"): int32(3e9) = int32(1e300) = -2**31;
 #   int8, int16,        the int32 result's low bits: int8(300) = 44, int8(-129) = 127,

@@ -32,9 +32,9 @@ changed.  A write into a shared variable's own buffer is therefore allowed only 
 error can come after it, which the pass arranges and the lowering (:mod:`.lower`)
 completes:
 
-* only ``Gemm`` / ``Gemv`` / ``Ger`` (:data:`STATE_WRITE_OPS`) write over a shared variable (their checks — shapes,
-  buffers for operands BLAS cannot read — can all be made before the write, and the BLAS call
-  itself cannot fail); an elementwise update stays out of place;
+* only ``Gemm`` / ``Gemv`` / ``Ger`` (:data:`STATE_WRITE_OPS`) write over a shared variable
+  (their checks — shapes, buffers for operands BLAS cannot read — can all be made before the
+  write, and the BLAS call itself cannot fail); an elementwise update stays out of place;
 * ``N``'s output is read by nothing but the update: it is no user output (outputs are fresh
   arrays the caller owns, never the state) and no node's input, so ``N`` can run after every
   other node;

@@ -93,8 +93,9 @@ def optimize(fgraph: FunctionGraph, mode: str = "FAST_RUN", stages=None,
              fast_math: bool = False) -> FunctionGraph:
     """The optimized graph for ``mode`` (see the module docstring); ``stages`` overrides the
     mode's list of stage names; ``fast_math`` lets the cancellation rules assume every value
-    finite (and every divisor nonzero): ``x - x -> 0``, ``x / x -> 1`` for any ``x``.  The stats go to ``result.meta["optimizer_stats"]`` and
-    travel with the graph to the artifact (no global keeps them)."""
+    finite (and every divisor nonzero): ``x - x -> 0``, ``x / x -> 1`` for any ``x``.  The stats
+    go to ``result.meta["optimizer_stats"]`` and travel with the graph to the artifact (no
+    global keeps them)."""
     if mode not in MODES:
         raise ValueError(f"optimize: unknown mode {mode!r}; use one of {', '.join(MODES)}")
     names = MODES[mode] if stages is None else list(stages)

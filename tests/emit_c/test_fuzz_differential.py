@@ -76,7 +76,7 @@ def expressions(draw, inputs):
 def batches(draw):
     dtypes = draw(st.lists(st.sampled_from(DTYPES), min_size=1, max_size=3))
     inputs = [T.vector(f"x{k}", dtype=d) for k, d in enumerate(dtypes)]
-    inputs.append(T.row(f"r", dtype=draw(st.sampled_from(DTYPES))).dimshuffle(1))
+    inputs.append(T.row("r", dtype=draw(st.sampled_from(DTYPES))).dimshuffle(1))
     outs = draw(st.lists(expressions(inputs[:-1] + [inputs[-1]]), min_size=1, max_size=8))
     seed = draw(st.integers(0, len(SPECIAL) - 1))
     length = draw(st.sampled_from([N, N, N, 0]))
