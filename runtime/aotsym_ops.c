@@ -23,6 +23,20 @@ static int64_t aot_read_int(const aot_array *a, int is_signed)
     }
 }
 
+/* A full reduction (every dimension reduced: one accumulator) split over the threads along
+ * its longest dimension: each chunk reduces into its own accumulator, started from the
+ * identity, and the step combines the partials in chunk order (generated code:
+ * aotsym/emit_c/reductions.py). */
+#define AOT_REDUCE_MAX_CHUNKS 64
+typedef struct {
+    int ndim, split;
+    int64_t extent, nchunks;
+    const int64_t *full;
+    aot_array *const *ins;
+    const void *identity;
+    void *partial;
+} aot_full_reduce_job;
+
 /* Element i of an int64 vector of any stride. */
 static inline int64_t aot_int64_at(const aot_array *v, int64_t i)
 {

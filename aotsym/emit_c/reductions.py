@@ -122,6 +122,11 @@ def lower_reduction(fe, node, pos, kind, axes, reduce_str, program, steps, in_ty
             view.append((d, (f"acc.shape[{j}]", f"acc.strides[{j}]")))
     refs = ["&accv"] + [f"&{fe.ref(v)}" for v in node.inputs]
     order_op = next((1 + i for i, t in enumerate(in_types) if not all(t.broadcastable)), -1)
+    full_task = ""
+    if out.ndim == 0 and full_ndim >= 1:   # every dimension reduced: chunks over threads
+        full_task = fe.module.kernel(
+            "reduce_full_task.c.j2", comment=c_comment(reduce_str), acc=D.STORAGE[acc],
+            nin=len(node.inputs), kernel=kernel, order_op=order_op)
     after = [f"if (aot_check_scalar_flags(ctx, {pos})) goto fail;"] if code.uses_ipow else []
     return render(
         "reduce_step.c.j2", pos=pos, full_alloc=max(1, full_ndim), shape_lines=shape_lines,
@@ -133,7 +138,8 @@ def lower_reduction(fe, node, pos, kind, axes, reduce_str, program, steps, in_ty
         acc_itemsize=D.itemsize(acc), fill_kernel=fill_kernel, view_dims=max(1, 2 * full_ndim),
         full_ndim=full_ndim, view_dims_src=view, nops=len(refs), op_refs=", ".join(refs),
         kernel=kernel, work=work_estimate(program), order_op=order_op, cast_kernel=cast_kernel,
-        after=after)
+        after=after, full_task=full_task, acc_ctype=D.STORAGE[acc],
+        combine=combine(kind, acc, node))
 
 
 @lowers("Reduce")

@@ -103,3 +103,37 @@ def test_empty_max_raises_and_empty_sum_is_zero(entries):
         entries["reduce_float64"](x)
     with pytest.raises(ValueError, match="argmax of an empty sequence"):
         entries["arg_float64"](np.zeros((0, 2)))
+
+
+# A full reduction (every dimension reduced) of 200k elements and more is split over the
+# threads, one accumulator per chunk, the partials combined in chunk order.
+@pytest.mark.parametrize("layout", ["c", "strided", "reversed", "fortran"])
+def test_large_full_reductions_split_over_threads_match_numpy(layout):
+    import aotsym
+    from aotsym import tensor as T
+    x, n = T.matrix("x"), T.lmatrix("n")
+    f = aotsym.function([x, n], [x.sum(), x.max(), x.min(), x.mean(), (x * x).sum(),
+                                 (1 + (x - 1) * 1e-3).prod(), (x > 0.5).any(), (x > -1).all(),
+                                 n.sum(), n.max(),
+                                 T.cast(x, "float32").sum()])
+    rng = np.random.default_rng(3)
+    base = rng.uniform(0.9, 1.1, (1200, 900))
+    ints = rng.integers(-1000, 1000, (1200, 900))
+    if layout == "strided":
+        base, ints = np.repeat(base, 2, axis=1)[:, ::2], np.repeat(ints, 2, axis=1)[:, ::2]
+    elif layout == "reversed":
+        base, ints = base[::-1, ::-1], ints[::-1, ::-1]
+    elif layout == "fortran":
+        base, ints = np.asfortranarray(base), np.asfortranarray(ints)
+    want = [base.sum(), base.max(), base.min(), base.mean(), (base * base).sum(),
+            (1 + (base - 1) * 1e-3).prod(),
+            (base > 0.5).any(), (base > -1).all(), ints.sum(), ints.max(),
+            base.astype("float32").sum(dtype="float64")]
+    got = f(base, ints)
+    for k, (g, w) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(g, w, rtol=1e-6 if k == 10 else 1e-12, err_msg=str(k))
+    for special in (np.nan, np.inf, -np.inf):
+        b = base.copy()
+        b[700, 13] = special
+        s, mx, mn = f(b, ints)[:3]
+        np.testing.assert_array_equal([s, mx, mn], [b.sum(), b.max(), b.min()])

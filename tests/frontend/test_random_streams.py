@@ -53,12 +53,12 @@ def test_symbolic_size_vector_with_ndim():
     assert aotsym.function([n], s.normal((n, 2)))(5).shape == (5, 2)
 
 
-def test_floatx_float32(monkeypatch):
-    monkeypatch.setattr(aotsym.config, "floatX", "float32")
-    s = RandomStreams(2)
-    u, z = s.uniform((3,)), s.normal((3,))
-    assert u.dtype == z.dtype == "float32"
-    assert s.uniform((2,), low=np.float64(0)).dtype == "float64"   # NumPy float64 upcasts
+def test_floatx_float32():
+    with aotsym.config.change_flags(floatX="float32"):   # (monkeypatch cannot undo a flag)
+        s = RandomStreams(2)
+        u, z = s.uniform((3,)), s.normal((3,))
+        assert u.dtype == z.dtype == "float32"
+        assert s.uniform((2,), low=np.float64(0)).dtype == "float64"   # NumPy float64 upcasts
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -132,6 +132,52 @@ static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
     }
 }
 
+/* Reduce{sum, axis=[0]}: one chunk of a full reduction, into its own accumulator */
+static void aot_k3(void *arg, int64_t begin, int64_t end)
+{
+    aot_full_reduce_job *j = (aot_full_reduce_job *)arg;
+    for (int64_t c = begin; c < end; c++) {
+        int64_t lo = j->extent * c / j->nchunks, hi = j->extent * (c + 1) / j->nchunks;
+        double a = *(const double *)j->identity;
+        int64_t acc_dims[2 * AOT_MAX_NDIM] = {0};
+        aot_array accv;
+        accv.data = (char *)&a;
+        accv.block = NULL;
+        accv.ndim = j->ndim;
+        accv.itemsize = (int)sizeof(double);
+        accv.shape = acc_dims;
+        accv.strides = acc_dims + AOT_MAX_NDIM;
+        int64_t full[AOT_MAX_NDIM];
+        for (int d = 0; d < j->ndim; d++) {
+            full[d] = j->full[d];
+            accv.shape[d] = 1;
+        }
+        full[j->split] = hi - lo;
+        aot_array ins[1];
+        int64_t in_dims[1][2 * AOT_MAX_NDIM];
+        aot_array *ops[1 + 1];
+        ops[0] = &accv;
+        for (int k = 0; k < 1; k++) {
+            const aot_array *x = j->ins[k];
+            ins[k] = *x;
+            ins[k].shape = in_dims[k];
+            ins[k].strides = in_dims[k] + AOT_MAX_NDIM;
+            for (int d = 0; d < x->ndim; d++) {
+                ins[k].shape[d] = x->shape[d];
+                ins[k].strides[d] = x->strides[d];
+            }
+            int d = j->split - (j->ndim - x->ndim);   /* inputs are aligned to the right */
+            if (d >= 0 && x->shape[d] != 1) {
+                ins[k].data = x->data + lo * x->strides[d];
+                ins[k].shape[d] = hi - lo;
+            }
+            ops[k + 1] = &ins[k];
+        }
+        aot_loop_arrays(j->ndim, full, 1 + 1, ops, aot_k1, NULL, 1, 1, 1);
+        ((double *)j->partial)[c] = a;
+    }
+}
+
 /* ------------------------------------------------------------------------ functions */
 
 /* ======================================================================== simple */
@@ -188,7 +234,32 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         accv.shape[0] = 1;
         accv.strides[0] = 0;
         aot_array *ops[2] = {&accv, &v[0]};
-        aot_loop_arrays(1, full, 2, ops, aot_k1, NULL, 2, 1, 1);
+        /* every dimension reduced: large ones are split over the threads, one accumulator
+         * per chunk, the partials combined in chunk order */
+        int64_t total = 1;
+        int split = 0;
+        for (int d = 0; d < 1; d++) {
+            total *= full[d];
+            if (full[d] > full[split]) split = d;
+        }
+        int nthreads = aot_rt->num_threads();
+        if (nthreads > 1 && total * 2 >= AOT_PARALLEL_MIN && full[split] >= 2) {
+            double partial[AOT_REDUCE_MAX_CHUNKS];
+            int64_t nchunks = (int64_t)nthreads * 4;
+            if (nchunks > AOT_REDUCE_MAX_CHUNKS) nchunks = AOT_REDUCE_MAX_CHUNKS;
+            if (nchunks > full[split]) nchunks = full[split];
+            double ident = *(const double *)acc.data;
+            aot_full_reduce_job job = {1, split, full[split], nchunks, full, ops + 1, &ident, partial};
+            aot_rt->parallel_for(nchunks, aot_k3, &job);
+            double a = ident;
+            for (int64_t c = 0; c < nchunks; c++) {
+                const double v = partial[c];
+                a = a + v;
+            }
+            *(double *)acc.data = a;
+        } else {
+            aot_loop_arrays(1, full, 2, ops, aot_k1, NULL, 2, 1, 1);
+        }
 
     }
 
