@@ -115,3 +115,66 @@ static int aot_rows_hand_over(aot_ctx *ctx, int node, aot_rows *r, int64_t first
     }
     return 0;
 }
+
+/* A carried state of which only the last rows are read (a kept state, or a hidden one): no
+ * buffer of rows and no copy per step, but a ring of `capacity` values (frame slots
+ * held[0 .. capacity-1], row i in held[i % capacity]), each owning its buffer: a step's new
+ * value takes over the buffer the step computed it in (a rotation, not a copy), and releases
+ * the value it replaces.  The initial rows are borrowed views of the initial value.  A new
+ * value that owns no buffer (the step returned its input, or a view of it) is copied into a
+ * fresh one first. */
+static int aot_carry(aot_ctx *ctx, int node, const char *what, aot_array *held,
+                     aot_array *value, int64_t step)
+{
+    for (int d = 0; d < held->ndim; d++) {
+        if (held->shape[d] != value->shape[d]) {
+            char s1[256], s2[256];
+            aot_format_shape(s1, sizeof s1, value->shape, value->ndim);
+            aot_format_shape(s2, sizeof s2, held->shape, held->ndim);
+            return aot_fail(ctx, node, AOT_ERR_VALUE, "scan: at step %lld, the step function "
+                            "returned shape %s for %s, whose shape is %s; a loop keeps its "
+                            "shapes across steps", (long long)step, s1, what, s2);
+        }
+    }
+    if (value->block) {
+        aot_release(held);
+        held->data = value->data;
+        held->block = value->block;
+        value->block = NULL;
+        for (int d = 0; d < held->ndim; d++) held->strides[d] = value->strides[d];
+        return 0;
+    }
+    int64_t dims[2 * AOT_MAX_NDIM];
+    aot_array fresh = *held;
+    fresh.shape = dims;
+    fresh.strides = dims + AOT_MAX_NDIM;
+    fresh.block = NULL;
+    for (int d = 0; d < held->ndim; d++) fresh.shape[d] = held->shape[d];
+    if (aot_alloc(ctx, node, &fresh)) return -1;
+    aot_copy(&fresh, value);
+    aot_release(held);
+    held->data = fresh.data;
+    held->block = fresh.block;
+    for (int d = 0; d < held->ndim; d++) held->strides[d] = fresh.strides[d];
+    return 0;
+}
+
+/* out <- rows [first, first + count) of a carried ring (row i in held[i % capacity]), in
+ * order, as a fresh array. */
+static int aot_carry_hand_over(aot_ctx *ctx, int node, aot_array *held, int64_t capacity,
+                               int64_t first, int64_t count, aot_array *out)
+{
+    out->shape[0] = count;
+    for (int d = 0; d < held[0].ndim; d++) out->shape[d + 1] = held[0].shape[d];
+    if (aot_alloc(ctx, node, out)) return -1;
+    int64_t dims[2 * AOT_MAX_NDIM];
+    aot_array row = *out;
+    row.shape = dims;
+    row.strides = dims + AOT_MAX_NDIM;
+    row.ndim = out->ndim - 1;
+    for (int64_t i = 0; i < count; i++) {
+        aot_row_view(&row, out, i);
+        aot_copy(&row, &held[(first + i) % capacity]);
+    }
+    return 0;
+}

@@ -71,10 +71,24 @@ def render_loop(fe, step) -> str:
     for j, st in enumerate(p["states"]):
         init = node.inputs[st["input"]]
         what = _label(op, "state", j)
-        buf = fe.scratch(init.ndim, init.dtype)
         name = f"st{j}_{k}"
         ring = st["keep"] is not None or st["output"] is None
         depth = st["depth"]
+        if ring:   # only the last rows are read: a ring of values, rotated, not copied
+            capacity = max(depth, st["keep"] or 0)
+            held = [fe.scratch(init.ndim - 1, init.dtype) for _ in range(capacity)]
+            base = int(held[0][2:-1])     # "v[i]": the ring's slots are consecutive
+            x = ins[st["input"]]
+            message = c_string(f"scan: the initial value of {what} has %lld rows; its taps "
+                               f"{list(st['taps'])} need {depth}")
+            lines += [f"if (!{rc} && v[{x}].shape[0] != {depth}) {rc} = aot_fail(ctx, {k}, "
+                      f"AOT_ERR_VALUE, {message}, (long long)v[{x}].shape[0]);"]
+            # (every slot gets the row's shape; only the first depth are read before written)
+            lines += [f"if (!{rc}) aot_row_view(&{h}, &v[{x}], {min(i, depth - 1)});"
+                      for i, h in enumerate(held)]
+            states.append((st, None, what, (base, capacity)))
+            continue
+        buf = fe.scratch(init.ndim, init.dtype)
         capacity = f"{max(depth, st['keep'] or 0)}" if ring else f"{depth} + {n}"
         x = ins[st["input"]]
         message = c_string(f"scan: the initial value of {what} has %lld rows; its taps "
@@ -87,7 +101,7 @@ def render_loop(fe, step) -> str:
             f"v[{x}].shape + 1, {int(ring)});",
             f"if (!{rc}) aot_rows_init(&{name}, &v[{x}]);",
         ]
-        states.append((st, name, what))
+        states.append((st, name, what, None))
     mapped = []
     for j, mp in enumerate(p["mapped"]):
         out = node.outputs[mp["output"]]
@@ -105,8 +119,13 @@ def render_loop(fe, step) -> str:
     for seq in p["sequences"]:
         loop.append(f"aot_row_view(&v[{body.inputs[seq['inner_input']]}], "
                     f"&v[{ins[seq['input']]}], {t});")
-    for st, name, _ in states:
+    for st, name, _, held in states:
         for tap, inner in zip(st["taps"], st["inner_inputs"]):
+            if held is not None:
+                base, cap = held
+                loop.append(f"aot_set_input(&v[{body.inputs[inner]}], "
+                            f"&v[{base} + ({t} + {st['depth'] + tap}) % {cap}]);")
+                continue
             loop.append(f"aot_row_view(&v[{body.inputs[inner]}], {name}.buf, "
                         f"aot_rows_at(&{name}, {t} + {st['depth'] + tap}));")
     for ns in p["non_sequences"]:
@@ -120,8 +139,14 @@ def render_loop(fe, step) -> str:
         value = body.outputs[mp["inner_output"]].slot
         stores.append(f"if ({t} == 0 && aot_rows_alloc(ctx, {k}, &{name}, {capacity}, "
                       f"v[{value}].shape, {ring})) goto fail;")
-    for st, name, what in states:
+    for st, name, what, held in states:
         value = body.outputs[st["inner_output"]].slot
+        if held is not None:
+            base, cap = held
+            stores.append(f"if (aot_carry(ctx, {k}, {c_string(what)}, "
+                          f"&v[{base} + ({t} + {st['depth']}) % {cap}], &v[{value}], {t})) "
+                          "goto fail;")
+            continue
         stores.append(f"if (aot_rows_store(ctx, {k}, {c_string(what)}, &{name}, "
                       f"{t} + {st['depth']}, &v[{value}], {t})) goto fail;")
     for mp, name, what in mapped:
@@ -139,7 +164,16 @@ def render_loop(fe, step) -> str:
         ["    " + line for line in stores + stop + releases + ending]
     lines = ["    " + line for line in lines] + inner_text + ["    }"]
     after = []
-    for st, name, _ in states:
+    for st, name, _, held in states:
+        if held is not None:
+            if st["output"] is not None:
+                base, cap = held
+                total = f"({st['depth']} + {run})"
+                count = f"({total} < {st['keep']} ? {total} : {st['keep']})"
+                after.append(f"if (aot_carry_hand_over(ctx, {k}, &v[{base}], {cap}, "
+                             f"{total} - {count}, {count}, &v[{out_slot[st['output']]}])) "
+                             "goto fail;")
+            continue
         if st["output"] is None:
             after.append(f"aot_release({name}.buf);")
             continue

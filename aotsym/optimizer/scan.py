@@ -274,9 +274,9 @@ def _last_rows_read(v, clients) -> int | None:
     constant negative index) or ``v[a:]`` (constant ``a >= 0``) read only that way; None
     when some reader needs more."""
     need = 0
-    stack = [(v, True)]
+    stack = [(v, True, 0)]
     while stack:
-        var, may_slice = stack.pop()
+        var, may_slice, start = stack.pop()
         readers = clients.get(id(var), [])
         if not readers:
             return None
@@ -288,11 +288,13 @@ def _last_rows_read(v, clients) -> int | None:
                     len(reader.op.idx_list) == 1:
                 if entry >= 0:
                     return None
-                need = max(need, -entry)
+                # v[a:][-k] needs the last a + k rows: kept[a:][-k] is then the same row,
+                # and fails exactly when v[a:] has fewer than k rows (n_steps 0, say)
+                need = max(need, start - entry)
             elif (may_slice and isinstance(entry, tuple) and len(reader.op.idx_list) == 1
                   and isinstance(entry[0], int) and entry[0] >= 0 and entry[1] is None
                   and entry[2] is None and len(reader.inputs) == 1):
-                stack.append((reader.outputs[0], False))
+                stack.append((reader.outputs[0], False, entry[0]))
             else:
                 return None
     return need or None
@@ -304,7 +306,10 @@ def keep_last_rows(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
     the largest such ``k``; its readers become ``kept[-k]``::
 
         before: Scan{h}(k, h0, A).0[1:][-1]
-        after:  Scan{h, keep=1}(k, h0, A).0[-1]
+        after:  Scan{h, keep=2}(k, h0, A).0[1:][-1]
+
+    (``v[a:][-k]`` keeps ``a + k`` rows and reads ``kept[a:][-k]``: the same row, and the
+    same IndexError when ``v[a:]`` has fewer than ``k`` rows, as with no step at all.)
 
     Must run after differentiation (module docstring)."""
     from aotsym.optimizer.inner import rebuild_graph
@@ -325,9 +330,9 @@ def keep_last_rows(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
             if k is None or (keep is not None and keep <= k):
                 continue
             found[o] = k
-            for var in _final_readers(out, clients):
+            for var, start in _final_readers(out, clients):
                 idx = var.owner.op.idx_list[0]
-                readers[id(var)] = (n, o, -idx)
+                readers[id(var)] = (n, o, -idx, start)
         if found:
             decisions[n] = found
     if not decisions:
@@ -345,8 +350,9 @@ def keep_last_rows(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
             return made.outputs
         hit = readers.get(id(old.outputs[0]))
         if hit is not None:
-            scan_node, o, k = hit
-            return [new_nodes[scan_node].outputs[o][-k]]
+            scan_node, o, k, start = hit
+            kept = new_nodes[scan_node].outputs[o]
+            return [(kept[start:] if start else kept)[-k]]
         return None
 
     result, fired = rebuild_graph(fgraph, change)
@@ -363,15 +369,16 @@ def _keep_index(op, o) -> int:
     return op.n_states + (o - len(visible))
 
 
-def _final_readers(v, clients):
-    """The ``[-k]`` readers of ``v`` (directly or through one ``[a:]``)."""
+def _final_readers(v, clients, start=0):
+    """The ``[-k]`` readers of ``v`` (directly or through one ``[a:]``), with ``a`` (0 for a
+    direct reader)."""
     result = []
     for reader, _ in clients.get(id(v), []):
         entry = reader.op.idx_list[0]
         if isinstance(entry, int):
-            result.append(reader.outputs[0])
+            result.append((reader.outputs[0], start))
         else:
-            result.extend(_final_readers(reader.outputs[0], clients))
+            result.extend(_final_readers(reader.outputs[0], clients, entry[0]))
     return result
 
 

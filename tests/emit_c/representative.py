@@ -15,6 +15,19 @@ CAST_VALUES = np.array([np.nan, np.inf, -np.inf, 3e9, -3e9, 1e300, -1e300, 2.0 *
                         -1.0, -0.5, 300.0, -129.0, 70000.0, 2.0 ** 31, -2.0 ** 31 - 1, 0.0])
 
 
+def _loops(x, v):
+    import aotsym
+    hs, _ = aotsym.scan(lambda row, h2, h1: T.tanh(h1 * 0.5 + h2 * 0.25 + row), sequences=x,
+                        outputs_info=dict(initial=T.stack([v, v * 2]), taps=[-2, -1]))
+    ys, _ = aotsym.scan(lambda row, h: [h + row, (h + row) * 2], sequences=x,
+                        outputs_info=[v, None])
+    state, mapped = ys
+    node = state.owner.inputs[0].owner if state.owner.op.__class__.__name__ != "Scan" \
+        else state.owner
+    kept = node.op.replace(keep=(2, 3))(*node.inputs)     # a ring of 2 values, 3 mapped rows
+    return [hs, state, mapped, kept[0], kept[1]]
+
+
 def cases():
     x, y = T.matrix("x"), T.matrix("y")
     v = T.vector("v")
@@ -48,6 +61,8 @@ def cases():
                                         Ger()(x, s, v, v), T.dot(T.cast(x, "int64"), v)]),
         # an op holding an inner graph: a structured step whose body is emitted inline
         Case("blocks", [x, v], body(x, v) + [body(x * 2, v)[0] - body(x, v)[2]]),
+        # loops: full row buffers with taps, and a kept state carried in a ring of values
+        Case("loops", [x, v], _loops(x, v)),
         # lazy branches: structured BRANCH steps, each body in one side of a C if/else
         Case("branches", [i, x, v], _branches(i, x, v)),
         # float -> integer casts of nan, +-inf and out-of-range values (no C UB)
@@ -96,6 +111,7 @@ def inputs(name, rng):
         "structure": [X, rng.standard_normal(4), np.int64(2), np.array([0, 3, -1, 1], "int32")],
         "products": [X, Y, rng.standard_normal(4), np.float64(0.5)],
         "blocks": [X, rng.standard_normal(4)],
+        "loops": [X, rng.standard_normal(4)],
         "branches": [np.int64(2), X, rng.standard_normal(4)],
         "casts": [CAST_VALUES, np.float32(CAST_VALUES.clip(-1e38, 1e38)) * np.float32(10)],
         "convnet": [rng.standard_normal((2, 2, 7, 8)), rng.standard_normal((3, 2, 3, 2)),

@@ -186,3 +186,47 @@ def test_rnn_forward_and_gradient_compiled():
     gW, gh0 = aotsym.grad(cost, [W, h0])
     values = [rng.randn(7, 4), rng.randn(4, 4) * 0.5, rng.randn(4)]
     _compiled_and_reference([X, W, h0], [hs, cost, gW, gh0], values)
+
+
+@pytest.mark.parametrize("step", ["compute", "identity", "reversed_view", "mapped_too"])
+def test_a_state_read_only_at_its_last_value_is_carried_without_copies(step):
+    """``result[-1]`` of a depth-1 state: the loop keeps the last rows only, in a ring of
+    values, and each step's new value buffer becomes the next step's input (no row buffer, no
+    copy) — or a copy when the step returns its input or a view of it.  Values (and errors:
+    ``result[-1]`` after no step at all) as the reference."""
+    x, h0, k = T.matrix("x"), T.vector("h0"), T.lscalar("k")
+    if step == "compute":
+        out, _ = aotsym.scan(lambda r, h: T.tanh(h * 0.9 + r), sequences=x, outputs_info=h0)
+        outs = [out[-1]]
+    elif step == "identity":
+        out, _ = aotsym.scan(lambda h: h, outputs_info=h0, n_steps=k)
+        outs = [out[-1]]
+    elif step == "reversed_view":
+        out, _ = aotsym.scan(lambda h: h[::-1], outputs_info=h0, n_steps=k)
+        outs = [out[-1]]
+    else:
+        (out, y), _ = aotsym.scan(lambda r, h: [h * 2 + r, h * 2 + r], sequences=x,
+                                  outputs_info=[h0, None])
+        outs = [out[-1], y.sum(axis=0)]
+    inputs = [x, h0] if step in ("compute", "mapped_too") else [h0, k]
+    f = aotsym.function(inputs, outs, mode="FAST_RUN")
+    loops = _loop_steps(f)
+    assert loops and any(s["keep"] is not None for s in loops[0].params["states"])
+    rng = np.random.default_rng(5)
+    cases = ([rng.standard_normal((6, 4)), rng.standard_normal(4)],
+             [np.zeros((0, 4)), rng.standard_normal(4)],
+             [np.array([[np.nan, 1, np.inf, -0.0]]), np.zeros(4)]) \
+        if step in ("compute", "mapped_too") else \
+        ([np.arange(4.0), np.int64(5)], [np.arange(4.0), np.int64(0)],
+         [np.arange(4.0), np.int64(1)])
+    g = aotsym.function(inputs, outs, mode="FAST_COMPILE")
+    for values in cases:
+        try:
+            want = g(*values)
+        except IndexError:                      # no step: result[-1] does not exist
+            with pytest.raises(IndexError):
+                f(*values)
+            continue
+        for got, w in zip(f(*values), want):
+            np.testing.assert_allclose(got, w, equal_nan=True)
+            assert not np.shares_memory(got, values[0]) and not np.shares_memory(got, values[1])

@@ -1,6 +1,7 @@
 """Scan rewrites (aotsym.optimizer.scan): before/after graphs and equal values."""
 
 import numpy as np
+import pytest
 
 import aotsym
 from aotsym import tensor as T
@@ -71,14 +72,19 @@ def test_scan_keep_last_rows_for_result_minus_one():
     # before: Subtensor{-1}(Subtensor{1:}(Scan{...}.0))
     after = optimize(before, stages=STAGES)
     (node,) = scans(after)
-    assert node.op.keep == (1,)
+    # after: Subtensor{-1}(Subtensor{1:}(Scan{keep=2}.0)): the initial row and the last one,
+    # so that no step at all is still result[-1]'s IndexError
+    assert node.op.keep == (2,)
     out = after.outputs[0]
-    assert out.owner.inputs[0] is node.outputs[0]      # after: Subtensor{-1}(Scan{keep=1}.0)
+    assert out.owner.inputs[0].owner.inputs[0] is node.outputs[0]
     assert after.meta["optimizer_stats"].fired("scan_keep_last_rows") == 1
     vals = {A: np.arange(5.0), k: np.int32(3)}
     np.testing.assert_array_equal(evaluate(list(after.outputs), vals)[0], np.arange(5.0) ** 3)
     (full,) = evaluate([node.outputs[0]], vals)
-    assert full.shape == (1, 5)
+    assert full.shape == (2, 5)
+    for graph in (before, after):
+        with pytest.raises(IndexError):
+            evaluate(list(graph.outputs), {A: np.arange(5.0), k: np.int32(0)})
 
 
 def test_keep_last_rows_holds_constant_memory_over_many_steps():
