@@ -15,10 +15,11 @@ as one C ``for`` loop in the function's frame — no Python and no call per step
   ``t`` (a step returning another shape is an error naming the step), what the body still
   holds is released, and a true ``until`` condition ends the loop after this step's writes;
 * after the loop: each output is handed over — the buffer itself when it keeps every row
-  (no copy), the last ``keep`` rows in order when the optimizer found that only those are read
-  (then the buffer is a ring of ``max(depth, keep)`` rows: the memory does not grow with the
-  number of steps).  A state no outer node reads (``hidden``) lives in a ring of ``depth``
-  rows and is dropped.
+  (no copy), the last ``keep`` rows in order when the optimizer found that only those are read.
+  Such a state (and a ``hidden`` one, no outer node reads) lives in a ring of
+  ``max(depth, keep)`` values, each owning its buffer: a step's new value takes over the buffer
+  it was computed in (a rotation, no copy per step); the memory does not grow with the number
+  of steps.  A kept mapped output keeps a ring of ``keep`` rows.
 
 Mapped outputs get their buffer after step 0 (their row shape is the first row's); with no
 step at all they are empty, their row shape 1 where the type is broadcastable, else 0, as the
