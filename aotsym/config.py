@@ -220,7 +220,7 @@ class Config:
                 self.set(name, value, rc)
         pyproject = _find_pyproject(cwd or os.getcwd())
         if pyproject:
-            for name, value in _read_pyproject(pyproject).items():
+            for name, value in read_pyproject(pyproject).items():
                 if name in BUILD_HOOK_KEYS:  # read by aotsym.build.setuptools_hook
                     continue
                 self.set(name, value, f"{pyproject} [tool.aotsym]")
@@ -270,7 +270,9 @@ def _find_pyproject(start):
         d = parent
 
 
-def _read_pyproject(path) -> dict:
+def read_pyproject(path) -> dict:
+    """``[tool.aotsym]`` of the pyproject.toml at ``path``; ValueError for bad TOML or a
+    section that is no table (the flags here, the setuptools hook's keys too)."""
     try:
         import tomllib
     except ImportError:  # Python < 3.11

@@ -140,19 +140,11 @@ def read_tool_table(root: str) -> dict:
     path = os.path.join(root, "pyproject.toml")
     if not os.path.isfile(path):
         return {}
+    from aotsym.config import read_pyproject
     try:
-        import tomllib
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib
-    with open(path, "rb") as fh:
-        try:
-            data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise SetupError(f"{path}: not valid TOML ({exc})") from None
-    table = data.get("tool", {}).get("aotsym", {})
-    if not isinstance(table, dict):
-        raise SetupError(f"{path}: [tool.aotsym] must be a table")
-    return table
+        return read_pyproject(path)
+    except ValueError as exc:
+        raise SetupError(str(exc)) from None
 
 
 def hook_options(table: dict, where: str) -> dict:

@@ -212,19 +212,7 @@ class Function:
         if self.shared_vars:
             with self._state_lock:  # from reading the state to storing the updates
                 return self._call(args, kwargs)
-        # no state: the fast path inline (one Python frame fewer per call; W6 counts it)
-        exact = self._exact
-        if exact is not None and not kwargs and len(args) == len(self.input_specs):
-            try:
-                results = exact(*args)
-            except Exception as exc:
-                error = self._run.node_error(exc)
-                if error is None:
-                    raise
-                raise error from None
-            if results is not NotImplemented:
-                return results[0] if self.single_output else results
-        return self._call_checked(args, kwargs)
+        return self._call(args, kwargs)
 
     def _call(self, args, kwargs):
         exact = self._exact

@@ -138,6 +138,24 @@ class InnerGraph:
             return self
         return self.with_outputs(new_outputs)
 
+    def check_arguments(self, args, who, what="argument", built_for="the graph was built") -> list:
+        """``args`` as variables for this graph's inputs (Python values made constants of the
+        input's dtype), or a TypeError naming ``who`` and the argument: the dtype and ndim
+        must be the input's, and broadcastable wherever the input is."""
+        from aotsym.graph.convert import as_tensor_variable
+        types = self.input_types
+        if len(args) != len(types):
+            raise TypeError(f"{who}: called with {len(args)} {what}s, takes {len(types)}")
+        result = []
+        for k, (a, t) in enumerate(zip(args, types)):
+            v = a if isinstance(a, Variable) else as_tensor_variable(a, dtype=t.dtype)
+            if v.dtype != t.dtype or v.ndim != t.ndim or any(
+                    pb and not vb for pb, vb in zip(t.broadcastable, v.broadcastable)):
+                raise TypeError(f"{who}: {what} {k} is {v.type.describe()}, but {built_for} "
+                                f"for {t.describe()}; cast it (T.cast) or reshape it to match")
+            result.append(v)
+        return result
+
     def apply_to(self, outer_inputs) -> list:
         """The outputs with the placeholders replaced by ``outer_inputs``: the inner graph
         inlined into an outer graph (``clone_replace``; unchanged nodes keep their identity)."""

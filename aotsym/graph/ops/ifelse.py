@@ -129,19 +129,8 @@ class IfElse(HasInnerGraphs, Op):
 
     def make_node_inputs(self, cond, *values) -> tuple:
         cond = check_condition(cond)
-        types = self.then_graph.input_types
-        if len(values) != len(types):
-            raise TypeError(f"{self}: called with {len(values)} values, the branches take "
-                            f"{len(types)}")
-        result = [cond]
-        for k, (a, t) in enumerate(zip(values, types)):
-            v = a if isinstance(a, Variable) else as_tensor_variable(a, dtype=t.dtype)
-            if v.dtype != t.dtype or v.ndim != t.ndim or any(
-                    pb and not vb for pb, vb in zip(t.broadcastable, v.broadcastable)):
-                raise TypeError(f"{self}: value {k} is {v.type.describe()}, but the branches "
-                                f"were built for {t.describe()}")
-            result.append(v)
-        return tuple(result)
+        return (cond, *self.then_graph.check_arguments(
+            values, str(self), "value", built_for="the branches were built"))
 
     def output_types(self, inputs):
         return list(self.then_graph.output_types)

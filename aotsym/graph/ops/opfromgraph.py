@@ -89,19 +89,7 @@ class OpFromGraph(HasInnerGraphs, Op):
     __repr__ = __str__
 
     def make_node_inputs(self, *args) -> tuple:
-        types = self.inner.input_types
-        if len(args) != len(types):
-            raise TypeError(f"{self}: called with {len(args)} arguments, takes {len(types)}")
-        result = []
-        for k, (a, t) in enumerate(zip(args, types)):
-            v = a if isinstance(a, Variable) else as_tensor_variable(a, dtype=t.dtype)
-            if v.dtype != t.dtype or v.ndim != t.ndim or any(
-                    pb and not vb for pb, vb in zip(t.broadcastable, v.broadcastable)):
-                raise TypeError(
-                    f"{self}: argument {k} is {v.type.describe()}, but the graph was built "
-                    f"for {t.describe()}; cast it (T.cast) or reshape it to match")
-            result.append(v)
-        return tuple(result)
+        return tuple(self.inner.check_arguments(args, str(self)))
 
     def output_types(self, inputs):
         return list(self.inner.output_types)
