@@ -28,7 +28,7 @@ import time
 from aotsym.graph.basic import Constant, clone_replace, rebuild, toposort
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.graph.inner import InnerGraph
-from aotsym.graph.ops.ifelse import IfElse, make_ifelse, read_inputs
+from aotsym.graph.ops.ifelse import IfElse, identity_branches, make_ifelse, read_inputs
 from aotsym.optimizer.cleanup import FOLD_RULES
 from aotsym.optimizer.engine import rewrite_graph
 from aotsym.optimizer.inner import rebuild_graph
@@ -124,17 +124,8 @@ def _top_keys(graph) -> set:
 def _identity_ifelse(cond, thens, elses, name=None) -> list:
     """The outputs of ``IfElse(cond, ...)`` choosing ``thens[j]`` or ``elses[j]`` (outer
     variables), with identity branches: what :func:`aotsym.ifelse` builds."""
-    values, index = [], {}
-    for v in list(thens) + list(elses):
-        if not isinstance(v, Constant) and id(v) not in index:
-            index[id(v)] = len(values)
-            values.append(v)
-    placeholders = [v.type(v.name) for v in values]
-
-    def branch(outs):
-        return InnerGraph(placeholders, [v if isinstance(v, Constant) else
-                                         placeholders[index[id(v)]] for v in outs])
-    return make_ifelse(cond, values, branch(thens), branch(elses), name).outputs
+    values, then_graph, else_graph = identity_branches(thens, elses, list(thens) + list(elses))
+    return make_ifelse(cond, values, then_graph, else_graph, name).outputs
 
 
 @rule("bypass_identical_branches", root=IfElse)

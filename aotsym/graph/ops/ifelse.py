@@ -278,25 +278,33 @@ def ifelse(condition, then_branch, else_branch, name=None):
         raise TypeError(f"ifelse: the branches give no value{_where(here)}")
     cond = check_condition(condition, here)
     pairs = [_branch_pair(j, t, e, here) for j, (t, e) in enumerate(zip(thens, elses))]
-    values, index = [], {}
-    for t, e in pairs:
-        for v in (t, e):
-            if not isinstance(v, Constant) and id(v) not in index:
-                index[id(v)] = len(values)
-                values.append(v)
-    placeholders = [v.type(v.name) for v in values]
-
-    def branch(outs):
-        return InnerGraph(placeholders, [v if isinstance(v, Constant) else
-                                         placeholders[index[id(v)]] for v in outs])
-
-    op = IfElse(branch([t for t, _ in pairs]), branch([e for _, e in pairs]), name)
+    values, then_graph, else_graph = identity_branches(
+        [t for t, _ in pairs], [e for _, e in pairs], [v for pair in pairs for v in pair])
+    op = IfElse(then_graph, else_graph, name)
     node = apply(op, [cond, *values], trace=here)
     outs = list(node.outputs)
     if name is not None:
         for j, o in enumerate(outs):
             o.name = name if single else f"{name}[{j}]"
     return outs[0] if single else outs
+
+
+def identity_branches(thens, elses, order):
+    """``(values, then graph, else graph)``: the distinct non-constant variables of ``order``
+    (in that order), and two branches over placeholders for them returning ``thens`` and
+    ``elses`` — an ifelse before the optimizer moves any work into its branches (what
+    :func:`ifelse` builds, and the optimizer's rewrites when they make one)."""
+    values, index = [], {}
+    for v in order:
+        if not isinstance(v, Constant) and id(v) not in index:
+            index[id(v)] = len(values)
+            values.append(v)
+    placeholders = [v.type(v.name) for v in values]
+
+    def branch(outs):
+        return InnerGraph(placeholders, [v if isinstance(v, Constant) else
+                                         placeholders[index[id(v)]] for v in outs])
+    return values, branch(thens), branch(elses)
 
 
 def _branch_pair(j, t, e, here):
