@@ -210,6 +210,8 @@ typedef struct {
     int ndim;
     int64_t itemsize;
     aot_cu_block *block;                /* the reference this value holds, or NULL */
+    int host_known;                     /* an integer scalar whose value the host knows */
+    int64_t host_int;                   /* (a Shape_i: no read back from the device) */
 } aot_cu_array;
 
 static int64_t aot_cu_size(const aot_cu_array *a)
@@ -392,6 +394,84 @@ static int aot_cu_const(aot_cu_error *err, int step, aot_cu_array *a, const void
     for (int d = 0; d < ndim; d++)
         in.shape[d] = shape[d];
     return aot_cu_from_host(err, step, a, &in, ndim, itemsize);
+}
+
+/* ------------------------------------------------------------------ host scalars */
+
+/* A 0-d integer value made on the host (a length): on the device too, and kept on the host
+ * so that the steps needing it there (Alloc's shape) do not read it back. */
+static int aot_cu_host_scalar(aot_cu_error *err, int step, aot_cu_array *a, int64_t value)
+{
+    a->ndim = 0;
+    a->itemsize = 8;
+    if (aot_cu_alloc(err, step, a))
+        return -1;
+    a->host_known = 1;
+    a->host_int = value;
+    return aot_cu_check(err, step, cudaMemcpy(a->data, &value, 8, cudaMemcpyHostToDevice),
+                        "copying a length to the device");
+}
+
+/* The value of the 0-d integer a (itemsize bytes, signed or not) on the host: known there,
+ * or read back from the device (a synchronizing copy). */
+static int aot_cu_host_int(aot_cu_error *err, int step, const aot_cu_array *a, int is_signed,
+                           int64_t *value)
+{
+    if (a->host_known) {
+        *value = a->host_int;
+        return 0;
+    }
+    unsigned char raw[8] = {0};
+    if (aot_cu_check(err, step, cudaMemcpy(raw, a->data, (size_t)a->itemsize,
+                                           cudaMemcpyDeviceToHost), "reading a length"))
+        return -1;
+    switch (a->itemsize) {
+    case 1: *value = is_signed ? (int64_t)*(int8_t *)raw : (int64_t)*(uint8_t *)raw; break;
+    case 2: *value = is_signed ? (int64_t)*(int16_t *)raw : (int64_t)*(uint16_t *)raw; break;
+    case 4: *value = is_signed ? (int64_t)*(int32_t *)raw : (int64_t)*(uint32_t *)raw; break;
+    default: *value = *(int64_t *)raw; break;
+    }
+    return 0;
+}
+
+/* out (shape set, ND dims) = value broadcast to it, value's dimensions aligned to the right
+ * (Alloc): a dimension of length 1 repeats, any other must match. */
+template <int ND>
+static int aot_cu_fill(aot_cu_error *err, int step, const char *what, aot_cu_array *out,
+                       const aot_cu_array *value)
+{
+    int offset = out->ndim - value->ndim;
+    for (int d = 0; d < value->ndim; d++) {
+        if (value->shape[d] != 1 && value->shape[d] != out->shape[offset + d])
+            return aot_cu_fail(err, step, AOT_CU_ERR_VALUE,
+                               "%s: the value's dimension %d has length %lld, which does not "
+                               "fit the requested length %lld", what, d,
+                               (long long)value->shape[d], (long long)out->shape[offset + d]);
+    }
+    for (int d = 0; d < out->ndim; d++)
+        if (out->shape[d] < 0)
+            return aot_cu_fail(err, step, AOT_CU_ERR_VALUE, "%s: negative length %lld "
+                               "requested for dimension %d", what, (long long)out->shape[d], d);
+    out->itemsize = value->itemsize;
+    if (aot_cu_alloc(err, step, out))
+        return -1;
+    int64_t n = aot_cu_size(out);
+    if (n == 0)
+        return 0;
+    aot_cu_strided<ND, 2> L;
+    memset(&L, 0, sizeof L);
+    L.ptr[0] = out->data;
+    L.ptr[1] = value->data;
+    for (int d = 0; d < ND; d++)
+        L.shape[d] = 1;
+    for (int d = 0; d < out->ndim; d++) {
+        L.shape[d] = out->shape[d];
+        L.strides[0][d] = out->strides[d];
+        L.strides[1][d] = d < offset || value->shape[d - offset] == 1 ? 0 :
+            value->strides[d - offset];
+    }
+    aot_cu_gather<ND><<<aot_cu_blocks(n), AOT_CU_THREADS>>>(n, L, out->itemsize);
+    return aot_cu_check(err, step, cudaGetLastError(), "the fill kernel");
 }
 
 /* ------------------------------------------------------------------ shapes */

@@ -17,6 +17,11 @@ Part of the build stage (emit_cuda -> **build** -> module.so).  The driver
   runtime loads ``libcuda.so.1`` only at the first CUDA call); the first call checks the
   driver, the device count and the compute capability (``aotcu_init``) and raises a
   RuntimeError that says what is missing;
+* a module whose program holds a product (``Dot``, ``Gemm``, ``Gemv``, ``Ger``) links cuBLAS
+  from the ``nvidia-cublas`` wheel (:func:`find_cublas`: its headers and
+  ``libcublas.so.<major>``, found from Python as :mod:`.blas` finds OpenBLAS; the wheel's
+  major version must be nvcc's CUDA major), with an rpath to the wheel's ``lib`` directory;
+  a standalone package gets the libraries copied beside the module and ``$ORIGIN``;
 * :class:`CudaRunner` is the runner ``aotsym.function`` gets: ``run(values) -> list of
   arrays``, NumPy arrays in (copied to the device as C-contiguous arrays) and fresh NumPy
   arrays out.  It has no exact entry: the frontend checks and converts the arguments first.
@@ -31,6 +36,7 @@ import shutil
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,6 +54,67 @@ GLUE_FLAGS = ["-c", "-fPIC", "-O2", "-std=gnu11", "-D_CFFI_NO_LIMITED_API"]
 
 class NvccError(compiler.CompileError):
     """nvcc (or the link) failed: the message holds the command line and output."""
+
+
+# CUDA major -> the pip distribution of cuBLAS built for it
+CUBLAS_DISTRIBUTIONS = {13: "nvidia-cublas", 12: "nvidia-cublas-cu12"}
+
+
+@dataclass(frozen=True)
+class Cublas:
+    """cuBLAS from a pip wheel: where its headers and libraries are."""
+    distribution: str
+    version: str
+    include_dir: str
+    lib_dir: str
+    libraries: tuple       # file names: libcublas.so.N first, then what it loads (cublasLt)
+
+    def link_args(self, rpath) -> list:
+        return [f"-L{self.lib_dir}", f"-l:{self.libraries[0]}"] + \
+            [a for p in rpath for a in ("-Xlinker", f"-rpath,{p}")]
+
+
+@functools.lru_cache(maxsize=None)
+def cuda_major(nvcc: str) -> int:
+    """The CUDA major version of ``nvcc`` (``nvcc --version``: "release 13.0")."""
+    import re
+    try:
+        out = subprocess.run(shlex.split(nvcc) + ["--version"], capture_output=True,
+                             text=True).stdout
+    except FileNotFoundError:
+        out = ""
+    match = re.search(r"release (\d+)\.", out)
+    if not match:
+        raise NvccError(f"cannot tell the CUDA version of {nvcc!r} (nvcc --version said "
+                        f"{out.strip()[-200:]!r})")
+    return int(match.group(1))
+
+
+def find_cublas(major: int) -> Cublas:
+    """cuBLAS for CUDA ``major`` from its pip wheel (``nvidia-cublas`` for CUDA 13,
+    ``nvidia-cublas-cu12`` for 12), or an ImportError saying what to install."""
+    import importlib.metadata as md
+    name = CUBLAS_DISTRIBUTIONS.get(major)
+    if name is None:
+        raise ImportError(f"the CUDA target links cuBLAS for products; no cuBLAS wheel is "
+                          f"known for CUDA {major} (known: "
+                          f"{', '.join(f'{v} for CUDA {k}' for k, v in CUBLAS_DISTRIBUTIONS.items())})")
+    try:
+        dist = md.distribution(name)
+    except md.PackageNotFoundError:
+        raise ImportError(f"the CUDA target computes products (dot, gemm, gemv, ger) with "
+                          f"cuBLAS, which nvcc's CUDA {major} toolkit does not hold here: "
+                          f"pip install {name}") from None
+    files = {os.path.basename(str(f)): f for f in dist.files or ()}
+    lib = f"libcublas.so.{major}"
+    if lib not in files or "cublas_v2.h" not in files:
+        raise ImportError(f"the {name} {dist.version} installation holds no {lib} or "
+                          f"cublas_v2.h: reinstall it (pip install --force-reinstall {name})")
+    lib_path = os.path.realpath(str(dist.locate_file(files[lib])))
+    libs = [lib] + [n for n in (f"libcublasLt.so.{major}",) if n in files]
+    return Cublas(name, dist.version,
+                  os.path.dirname(os.path.realpath(str(dist.locate_file(files["cublas_v2.h"])))),
+                  os.path.dirname(lib_path), tuple(libs))
 
 
 def nvcc_path(nvcc: str = "nvcc") -> str | None:
@@ -69,25 +136,40 @@ def _run(argv, what):
 
 
 def compile_cuda_object(cu_path: str, obj_path: str, nvcc: str = "nvcc",
-                        gencode=GENCODE) -> None:
+                        gencode=GENCODE, include_dirs=()) -> None:
     """nvcc ahead of time: the .cu file to a relocatable host object holding the fatbin."""
-    _run(shlex.split(nvcc) + NVCC_FLAGS + list(gencode) + ["-I", runtime_dir(), "-c",
-                                                          cu_path, "-o", obj_path],
-         f"compiling {cu_path} with nvcc")
+    includes = [a for d in include_dirs for a in ("-I", d)]
+    _run(shlex.split(nvcc) + NVCC_FLAGS + list(gencode) + ["-I", runtime_dir()] + includes
+         + ["-c", cu_path, "-o", obj_path], f"compiling {cu_path} with nvcc")
 
 
 def link_extension(module_name: str, cdef: str, cu_obj: str, tmp: str, so_path: str,
-                   cc: str = "cc", nvcc: str = "nvcc") -> None:
+                   cc: str = "cc", nvcc: str = "nvcc", link_args=()) -> None:
     """The cffi glue compiled with the C compiler, linked with the nvcc object and the static
-    CUDA runtime into ``so_path``."""
+    CUDA runtime (and ``link_args``: cuBLAS) into ``so_path``."""
     glue_c = os.path.join(tmp, "glue.c")
     compiler.write_cffi_source(module_name, '#include "aotsym_cuda_api.h"\n' + _prototypes(cdef),
                                cdef, glue_c)
     glue_o = os.path.join(tmp, "glue.o")
     _run(shlex.split(cc) + GLUE_FLAGS + [f"-I{d}" for d in compiler.include_dirs()]
          + ["-I", runtime_dir(), glue_c, "-o", glue_o], f"compiling the glue of {module_name}")
-    _run(shlex.split(nvcc) + ["-shared", "-cudart", "static", glue_o, cu_obj, "-o", so_path],
-         f"linking {so_path}")
+    _run(shlex.split(nvcc) + ["-shared", "-cudart", "static", glue_o, cu_obj, "-o", so_path]
+         + list(link_args), f"linking {so_path}")
+
+
+def build_shared_object(emitted, name: str, tmp: str, so_name: str, cc: str, nvcc: str,
+                        rpath=None) -> None:
+    """``emitted`` (a CudaModuleSource) compiled and linked into ``tmp/so_name`` (the
+    source kept as ``tmp/module.cu``).  A module using cuBLAS gets an rpath to the wheel's
+    libraries, or ``rpath`` when given (a package: ``["$ORIGIN"]``)."""
+    cu = os.path.join(tmp, "module.cu")
+    with open(cu, "w") as fh:
+        fh.write(emitted.source)
+    obj = os.path.join(tmp, "module.o")
+    cublas = find_cublas(cuda_major(nvcc)) if emitted.uses_cublas else None
+    compile_cuda_object(cu, obj, nvcc, include_dirs=[cublas.include_dir] if cublas else [])
+    link = cublas.link_args([cublas.lib_dir] if rpath is None else rpath) if cublas else []
+    link_extension(name, emitted.cdef, obj, tmp, os.path.join(tmp, so_name), cc, nvcc, link)
 
 
 def _prototypes(cdef: str) -> str:
@@ -104,7 +186,8 @@ def nvcc_identity(nvcc: str) -> str:
 def _runtime_digest() -> str:
     import hashlib
     h = hashlib.sha256()
-    for name in ("aotsym_cuda_runtime.cuh", "aotsym_cuda_api.h", "aotsym_cuda_scalar.cuh"):
+    for name in ("aotsym_cuda_runtime.cuh", "aotsym_cuda_api.h", "aotsym_cuda_scalar.cuh",
+                 "aotsym_cuda_blas.cuh"):
         with open(os.path.join(runtime_dir(), name), "rb") as fh:
             h.update(fh.read())
     return h.hexdigest()
@@ -127,7 +210,8 @@ def build_cuda_module(specs, options, labels=None):
                      "flags": NVCC_FLAGS + GENCODE, "glue": GLUE_FLAGS,
                      "nvcc": nvcc_identity(nvcc), "cc": compiler.compiler_identity(options.cc),
                      "runtime": _runtime_digest(), "aotsym": aotsym.__version__,
-                     "python": compiler.ext_suffix(), "numpy": np.__version__})
+                     "python": compiler.ext_suffix(), "numpy": np.__version__,
+                     "cublas": _cublas_key(emitted, nvcc)})
     with _LOCK:
         ext = _LOADED.get(key)
     from_cache = ext is not None
@@ -136,14 +220,8 @@ def build_cuda_module(specs, options, labels=None):
         so_name = name + compiler.ext_suffix()
 
         def build(tmp):
-            cu = os.path.join(tmp, "module.cu")
-            with open(cu, "w") as fh:
-                fh.write(emitted.source)
             t0 = time.perf_counter()
-            obj = os.path.join(tmp, "module.o")
-            compile_cuda_object(cu, obj, nvcc)
-            link_extension(name, emitted.cdef, obj, tmp, os.path.join(tmp, so_name),
-                           options.cc, nvcc)
+            build_shared_object(emitted, name, tmp, so_name, options.cc, nvcc)
             seconds["compile"] = time.perf_counter() - t0
             return [so_name, "module.cu"]
 
@@ -156,6 +234,14 @@ def build_cuda_module(specs, options, labels=None):
         with _LOCK:
             ext = _LOADED.setdefault(key, ext)
     return CudaModule(key, ext, emitted, list(specs), labels, from_cache, seconds)
+
+
+def _cublas_key(emitted, nvcc):
+    """What of cuBLAS goes into the cache key: its wheel, version and place (or None)."""
+    if not emitted.uses_cublas:
+        return None
+    c = find_cublas(cuda_major(nvcc))
+    return [c.distribution, c.version, c.lib_dir]
 
 
 def _config_nvcc() -> str:

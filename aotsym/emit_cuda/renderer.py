@@ -158,6 +158,7 @@ class CudaModuleSource:
     cdef: str
     functions: list
     meta: dict = field(default_factory=dict)
+    uses_cublas: bool = False      # a product step: link cuBLAS (aotsym.build.cuda)
 
     def digest(self) -> str:
         return hashlib.sha256(self.source.encode()).hexdigest()
@@ -169,6 +170,7 @@ class ModuleEmitter:
         self.kernel_texts: list = []
         self.constants: dict = {}
         self.constant_texts: list = []
+        self.uses_blas = False
 
     def kernel(self, template, **values) -> str:
         text = render(template, **values)
@@ -260,6 +262,7 @@ class FunctionEmitter:
 
 def emit_cuda_module(functions: list, name: str = "module") -> CudaModuleSource:
     """CUDA source of one module exporting ``functions`` (``FunctionSpec``s)."""
+    load_lowerings()
     module = ModuleEmitter()
     bodies, emitted, cdef = [], [], [CDEF]
     for index, spec in enumerate(functions):
@@ -272,8 +275,14 @@ def emit_cuda_module(functions: list, name: str = "module") -> CudaModuleSource:
             [v.type for v in spec.fgraph.outputs],
             [describe_node(n) for n in spec.program.step_nodes]))
     source = render("module.cu.j2", comment=c_comment(name), constants=module.constant_texts,
-                    kernels=module.kernel_texts, functions=bodies)
-    return CudaModuleSource(source, "\n".join(cdef), emitted)
+                    kernels=module.kernel_texts, functions=bodies, blas=module.uses_blas)
+    return CudaModuleSource(source, "\n".join(cdef), emitted, uses_cublas=module.uses_blas)
+
+
+def load_lowerings():
+    """Import the families of translations kept beside this file (each registers its op
+    classes in :data:`LOWERINGS` on import)."""
+    from aotsym.emit_cuda import blas, shapes  # noqa: F401
 
 
 # ------------------------------------------------------------------------------ elementwise
@@ -593,6 +602,7 @@ def lower_reshape(fe, step):
 
 def translated_op_classes() -> list:
     """The op classes the CUDA renderer translates (the coverage test reads this)."""
+    load_lowerings()
     return sorted(LOWERINGS)
 
 

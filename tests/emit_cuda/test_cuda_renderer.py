@@ -134,8 +134,8 @@ def test_a_standalone_cuda_package_is_refused_clearly(tmp_path):
 
 # ------------------------------------------------------------------ coverage
 
-TRANSLATED = ["Composite", "DimShuffle", "Elemwise", "FusedReduce", "Reduce", "Reshape",
-              "Subtensor"]
+TRANSLATED = ["Alloc", "Composite", "DimShuffle", "Dot", "Elemwise", "FusedReduce", "Gemm",
+              "Gemv", "Ger", "Reduce", "Reshape", "Shape", "Shape_i", "Subtensor"]
 
 
 def test_the_op_classes_with_a_cuda_translation():
@@ -144,9 +144,9 @@ def test_the_op_classes_with_a_cuda_translation():
 
 def _untranslated_graphs():
     x, v = T.matrix("x"), T.vector("v")
-    k, idx = T.lscalar("k"), T.lvector("idx")
+    k, idx, im = T.lscalar("k"), T.lvector("idx"), T.lmatrix("im")
     return {
-        "Dot": ([x, v], [T.dot(x, v)]),
+        "Dot": ([im], [T.dot(im, im)]),                # integers: not through cuBLAS
         "Softmax": ([x], [T.nnet.softmax(x)]),
         "Join": ([x], [T.concatenate([x, x])]),
         "ArgReduce": ([x], [T.argmax(x, axis=1)]),
