@@ -202,6 +202,27 @@ static int aot_cu_ger_plan_of(const aot_cu_array *out, const aot_cu_array *x,
     return 0;
 }
 
+/* cuBLAS's dot arguments: *result = x . y (n elements) */
+typedef struct {
+    int64_t n, incx, incy;
+    const char *x, *y;
+    char *result;
+} aot_cu_dot_plan;
+
+/* out (0-d) = x (N) . y (N).  Mask: 1 x, 2 y. */
+static int aot_cu_dot_plan_of(const aot_cu_array *out, const aot_cu_array *x,
+                              const aot_cu_array *y, aot_cu_dot_plan *p)
+{
+    p->incx = aot_cu_blas_inc(x);
+    p->incy = aot_cu_blas_inc(y);
+    int need = (p->incx ? 0 : 1) | (p->incy ? 0 : 2);
+    p->n = x->shape[0];
+    p->x = x->data;
+    p->y = y->data;
+    p->result = out->data;
+    return need;
+}
+
 #ifndef AOT_CU_BLAS_PLANS_ONLY
 
 /* ------------------------------------------------------------------ the handle */
@@ -361,6 +382,42 @@ static const char *aot_cu_format_shape(char *buf, size_t size, const aot_cu_arra
     return buf;
 }
 
+/* One cuBLAS call: the plan of (out, x, y), the operands it refuses gathered into contiguous
+ * temporaries (NDX / NDY dimensions), the pointer mode set, call(handle, &plan) made. */
+template <int NDX, int NDY, typename Plan, typename Call>
+static int aot_cu_blas_call(aot_cu_error *err, int step, const char *what, aot_cu_array *out,
+                            const aot_cu_array *x, const aot_cu_array *y,
+                            int (*plan_of)(const aot_cu_array *, const aot_cu_array *,
+                                           const aot_cu_array *, Plan *),
+                            int device_scalars, Call call)
+{
+    cublasHandle_t h;
+    if (aot_cu_blas(err, step, &h))
+        return -1;
+    aot_cu_array tx, ty;
+    memset(&tx, 0, sizeof tx);
+    memset(&ty, 0, sizeof ty);
+    Plan p;
+    int need = plan_of(out, x, y, &p);
+    int rc = (need & 4) ? aot_cu_fail(err, step, AOT_CU_ERR_CUDA, "%s: the output's layout "
+                                      "is not writable by cuBLAS", what) : 0;
+    if (!rc)
+        rc = aot_cu_blas_operand<NDX>(err, step, need, 1, &x, &tx);
+    if (!rc)
+        rc = aot_cu_blas_operand<NDY>(err, step, need, 2, &y, &ty);
+    if (!rc && need)
+        plan_of(out, x, y, &p);
+    if (!rc)
+        rc = aot_cu_blas_check(err, step, cublasSetPointerMode(
+            h, device_scalars ? CUBLAS_POINTER_MODE_DEVICE : CUBLAS_POINTER_MODE_HOST),
+            "cublasSetPointerMode");
+    if (!rc)
+        rc = aot_cu_blas_check(err, step, call(h, &p), what);
+    aot_cu_release(&tx);
+    aot_cu_release(&ty);
+    return rc;
+}
+
 /* out (set up by the caller: shape, buffer) = alpha x y + beta out; alpha/beta on the
  * device when `device_scalars`, else on the host.  out must be BLAS-writable (the caller
  * allocated it or checked aot_cu_blas_layout). */
@@ -374,31 +431,10 @@ static int aot_cu_gemm(aot_cu_error *err, int step, aot_cu_array *out, const aot
     if (x->shape[1] == 0)
         return aot_cu_blas_scale_out<T>(err, step, out, out->shape[0], out->shape[1],
                                         out->strides[1], beta, device_scalars);
-    cublasHandle_t h;
-    if (aot_cu_blas(err, step, &h))
-        return -1;
-    aot_cu_array tx, ty;
-    memset(&tx, 0, sizeof tx);
-    memset(&ty, 0, sizeof ty);
-    aot_cu_gemm_plan p;
-    int need = aot_cu_gemm_plan_of(out, x, y, &p);
-    int rc = (need & 4) ? aot_cu_fail(err, step, AOT_CU_ERR_CUDA, "gemm: the output's "
-                                      "layout is not writable by cuBLAS") : 0;
-    if (!rc)
-        rc = aot_cu_blas_operand<2>(err, step, need, 1, &x, &tx);
-    if (!rc)
-        rc = aot_cu_blas_operand<2>(err, step, need, 2, &y, &ty);
-    if (!rc && need)
-        aot_cu_gemm_plan_of(out, x, y, &p);
-    if (!rc)
-        rc = aot_cu_blas_check(err, step, cublasSetPointerMode(
-            h, device_scalars ? CUBLAS_POINTER_MODE_DEVICE : CUBLAS_POINTER_MODE_HOST),
-            "cublasSetPointerMode");
-    if (!rc)
-        rc = aot_cu_blas_check(err, step, aot_cu_xgemm(h, &p, alpha, beta), "cuBLAS gemm");
-    aot_cu_release(&tx);
-    aot_cu_release(&ty);
-    return rc;
+    return aot_cu_blas_call<2, 2>(
+        err, step, "cuBLAS gemm", out, x, y, aot_cu_gemm_plan_of, device_scalars,
+        [&](cublasHandle_t h, const aot_cu_gemm_plan *p) {
+            return aot_cu_xgemm(h, p, alpha, beta); });
 }
 
 /* out (M) = alpha a (M x N) x (N) + beta out.  With N == 0 reference BLAS returns at once
@@ -413,31 +449,10 @@ static int aot_cu_gemv(aot_cu_error *err, int step, aot_cu_array *out, const aot
     if (a->shape[1] == 0)
         return aot_cu_blas_scale_out<T>(err, step, out, out->shape[0], 1, 0, beta,
                                         device_scalars);
-    cublasHandle_t h;
-    if (aot_cu_blas(err, step, &h))
-        return -1;
-    aot_cu_array ta, tx;
-    memset(&ta, 0, sizeof ta);
-    memset(&tx, 0, sizeof tx);
-    aot_cu_gemv_plan p;
-    int need = aot_cu_gemv_plan_of(out, a, x, &p);
-    int rc = (need & 4) ? aot_cu_fail(err, step, AOT_CU_ERR_CUDA, "gemv: the output's "
-                                      "layout is not writable by cuBLAS") : 0;
-    if (!rc)
-        rc = aot_cu_blas_operand<2>(err, step, need, 1, &a, &ta);
-    if (!rc)
-        rc = aot_cu_blas_operand<1>(err, step, need, 2, &x, &tx);
-    if (!rc && need)
-        aot_cu_gemv_plan_of(out, a, x, &p);
-    if (!rc)
-        rc = aot_cu_blas_check(err, step, cublasSetPointerMode(
-            h, device_scalars ? CUBLAS_POINTER_MODE_DEVICE : CUBLAS_POINTER_MODE_HOST),
-            "cublasSetPointerMode");
-    if (!rc)
-        rc = aot_cu_blas_check(err, step, aot_cu_xgemv(h, &p, alpha, beta), "cuBLAS gemv");
-    aot_cu_release(&ta);
-    aot_cu_release(&tx);
-    return rc;
+    return aot_cu_blas_call<2, 1>(
+        err, step, "cuBLAS gemv", out, a, x, aot_cu_gemv_plan_of, device_scalars,
+        [&](cublasHandle_t h, const aot_cu_gemv_plan *p) {
+            return aot_cu_xgemv(h, p, alpha, beta); });
 }
 
 /* out (M x N) += alpha x y^T (alpha on the device) */
@@ -447,30 +462,9 @@ static int aot_cu_ger(aot_cu_error *err, int step, aot_cu_array *out, const aot_
 {
     if (out->shape[0] == 0 || out->shape[1] == 0)
         return 0;
-    cublasHandle_t h;
-    if (aot_cu_blas(err, step, &h))
-        return -1;
-    aot_cu_array tx, ty;
-    memset(&tx, 0, sizeof tx);
-    memset(&ty, 0, sizeof ty);
-    aot_cu_ger_plan p;
-    int need = aot_cu_ger_plan_of(out, x, y, &p);
-    int rc = (need & 4) ? aot_cu_fail(err, step, AOT_CU_ERR_CUDA, "ger: the output's "
-                                      "layout is not writable by cuBLAS") : 0;
-    if (!rc)
-        rc = aot_cu_blas_operand<1>(err, step, need, 1, &x, &tx);
-    if (!rc)
-        rc = aot_cu_blas_operand<1>(err, step, need, 2, &y, &ty);
-    if (!rc && need)
-        aot_cu_ger_plan_of(out, x, y, &p);
-    if (!rc)
-        rc = aot_cu_blas_check(err, step, cublasSetPointerMode(h, CUBLAS_POINTER_MODE_DEVICE),
-                               "cublasSetPointerMode");
-    if (!rc)
-        rc = aot_cu_blas_check(err, step, aot_cu_xger(h, &p, alpha), "cuBLAS ger");
-    aot_cu_release(&tx);
-    aot_cu_release(&ty);
-    return rc;
+    return aot_cu_blas_call<1, 1>(
+        err, step, "cuBLAS ger", out, x, y, aot_cu_ger_plan_of, 1,
+        [&](cublasHandle_t h, const aot_cu_ger_plan *p) { return aot_cu_xger(h, p, alpha); });
 }
 
 /* out (0-d, on the device) = x . y */
@@ -478,31 +472,14 @@ template <typename T>
 static int aot_cu_dot(aot_cu_error *err, int step, aot_cu_array *out, const aot_cu_array *x,
                       const aot_cu_array *y)
 {
-    int64_t n = x->shape[0];
-    if (n == 0)
+    if (x->shape[0] == 0)
         return aot_cu_check(err, step, cudaMemsetAsync(out->data, 0, sizeof(T)),
                             "zeroing an empty dot product");
-    cublasHandle_t h;
-    if (aot_cu_blas(err, step, &h))
-        return -1;
-    aot_cu_array tx, ty;
-    memset(&tx, 0, sizeof tx);
-    memset(&ty, 0, sizeof ty);
-    int need = (aot_cu_blas_inc(x) ? 0 : 1) | (aot_cu_blas_inc(y) ? 0 : 2);
-    int rc = aot_cu_blas_operand<1>(err, step, need, 1, &x, &tx);
-    if (!rc)
-        rc = aot_cu_blas_operand<1>(err, step, need, 2, &y, &ty);
-    if (!rc)
-        rc = aot_cu_blas_check(err, step, cublasSetPointerMode(h, CUBLAS_POINTER_MODE_DEVICE),
-                               "cublasSetPointerMode");
-    if (!rc)
-        rc = aot_cu_blas_check(err, step, aot_cu_xdot(h, n, (const T *)x->data,
-                                                      aot_cu_blas_inc(x), (const T *)y->data,
-                                                      aot_cu_blas_inc(y), (T *)out->data),
-                               "cuBLAS dot");
-    aot_cu_release(&tx);
-    aot_cu_release(&ty);
-    return rc;
+    return aot_cu_blas_call<1, 1>(
+        err, step, "cuBLAS dot", out, x, y, aot_cu_dot_plan_of, 1,
+        [&](cublasHandle_t h, const aot_cu_dot_plan *p) {
+            return aot_cu_xdot(h, p->n, (const T *)p->x, p->incx, (const T *)p->y, p->incy,
+                               (T *)p->result); });
 }
 
 #endif /* AOT_CU_BLAS_PLANS_ONLY */

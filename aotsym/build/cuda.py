@@ -267,6 +267,16 @@ class CudaModule:
         if self.runners:
             self.runners[0]._call.check_device()
 
+    def device_ready(self) -> bool:
+        """Whether this machine can run the module's kernels (no exception)."""
+        if shutil.which("nvidia-smi") is None:
+            return False
+        try:
+            self.check_device()
+        except RuntimeError:
+            return False
+        return True
+
 
 class CudaRunner:
     """The runner of one function of a CUDA module: ``run(values) -> list of arrays`` in the

@@ -20,7 +20,7 @@ import numpy as np
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.elementwise import elementwise_kernel, work_estimate
 from aotsym.emit_c.emitter import lowers
-from aotsym.emit_c.scalar_code import convert, elemwise_code
+from aotsym.emit_c.scalar_code import C_SPELLING, convert, elemwise_code
 from aotsym.emit_c.templates import c_comment, c_string, render
 from aotsym.graph.scalar import SCALAR_OPS
 from aotsym.graph.types import TensorType
@@ -48,7 +48,10 @@ def identity(kind: str, dtype: str):
     return info.min if kind == "max" else info.max
 
 
-def combine(kind: str, dtype: str, where) -> str:
+def combine(kind: str, dtype: str, where, spelling=C_SPELLING) -> str:
+    """The accumulation ``a = combine(a, v)`` of a ``kind`` reduction in ``dtype`` (the
+    C backend's, or ``spelling``'s: float max/min are its table's NaN-propagating
+    ``maximum`` / ``minimum``)."""
     k = D.kind(dtype)
     if kind == "sum":
         return "a + v"
@@ -58,11 +61,16 @@ def combine(kind: str, dtype: str, where) -> str:
         return "(a && v)"
     if kind == "any":
         return "(a || v)"
+    if kind not in ("max", "min"):
+        raise spelling.error(f"the {spelling.backend} backend has no {kind} reduction", where)
     if k == "c":  # NumPy's order: a NaN (in either part) wins, else (real, imag) compared
+        if spelling is not C_SPELLING:
+            raise spelling.error(f"the {spelling.backend} backend has no complex {kind} "
+                                 "reduction", where)
         return (f"(a != a ? a : v != v ? v : {complex_better('v', 'a', kind == 'max')} "
                 "? v : a)")
     if k == "f":
-        return f"AOT_F{kind.upper()}(a, v)"
+        return spelling.spell("maximum" if kind == "max" else "minimum", k).format("a", "v")
     return f"(v {'>' if kind == 'max' else '<'} a ? v : a)"
 
 

@@ -11,11 +11,16 @@ where ``x{i}`` are the loaded inputs (storage type) and each step converts its a
 their compute dtype, then fills the row's template from the C backend's spelling table
 (:mod:`aotsym.emit_c.scalar_table`: ``{0}`` ``{1}`` ``{2}``, ``{f}``, ``{T}``).  An op without
 a C spelling for the dtype at hand raises :class:`~aotsym.emit_c.errors.EmitError`.
+
+The walk is the one every backend uses: a :class:`Spelling` says how a backend writes what
+the walk asks for (its table, compute types, ``{f}`` suffixes, conversions, error class).
+:data:`C_SPELLING` is the C backend's; :mod:`aotsym.emit_cuda.renderer` passes CUDA's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.errors import EmitError
@@ -42,20 +47,37 @@ def convert(expr: str, src: str, dst: str) -> str:
     return f"(({D.COMPUTE[dst]})({expr}))"
 
 
-def expression(op_name, compute, out_dtype, args, where) -> str:
-    """The C expression of one scalar op on argument expressions already in ``compute``."""
+@dataclass(frozen=True)
+class Spelling:
+    """How one backend writes scalar code: its name in messages, ``spell(row, kind)`` (its
+    table's template or None), the compute type and ``{f}`` suffix of each dtype,
+    ``convert(expr, src, dst)`` and the error it raises for a gap."""
+    backend: str
+    spell: Callable
+    compute: dict
+    libm_suffix: dict
+    convert: Callable
+    error: type
+
+
+C_SPELLING = Spelling("C", c_spelling, D.COMPUTE, D.LIBM_SUFFIX, convert, EmitError)
+
+
+def expression(op_name, compute, out_dtype, args, where, spelling=C_SPELLING) -> str:
+    """The expression of one scalar op on argument expressions already in ``compute``."""
     if op_name == "cast":
-        return convert(args[0], compute[0], out_dtype)
-    template = c_spelling(op_name, D.kind(compute[-1]))
+        return spelling.convert(args[0], compute[0], out_dtype)
+    template = spelling.spell(op_name, D.kind(compute[-1]))
     if template is None:
-        raise EmitError(f"the C backend has no implementation of {op_name} for "
-                        f"{', '.join(compute)} operands", where)
-    return template.format(*args, f=D.LIBM_SUFFIX.get(compute[0], ""),
-                           T=D.COMPUTE[out_dtype])
+        raise spelling.error(f"the {spelling.backend} backend has no implementation of "
+                             f"{op_name} for {', '.join(compute)} operands", where)
+    return template.format(*args, f=spelling.libm_suffix.get(compute[0], ""),
+                           T=spelling.compute[out_dtype])
 
 
-def elemwise_code(steps, program, input_exprs, input_dtypes, output_refs, where) -> ScalarCode:
-    """C for a scalar program.
+def elemwise_code(steps, program, input_exprs, input_dtypes, output_refs, where,
+                  spelling=C_SPELLING) -> ScalarCode:
+    """Declarations of a scalar program, in ``spelling`` (C unless given).
 
     ``steps``: per step ``(scalar_op, compute dtypes, out dtype)``; ``program``: per step
     ``(name, cast dtype, args)`` with refs ``('in', i)``, ``('step', j)``, ``('const', v, dt)``.
@@ -71,11 +93,11 @@ def elemwise_code(steps, program, input_exprs, input_dtypes, output_refs, where)
                 expr, have = f"t{ref[1]}", step_dtypes[ref[1]]
             else:
                 expr, have = D.literal(ref[1], ref[2]), ref[2]
-            c_args.append(convert(expr, have, want))
-        expr = expression(name, compute, out, c_args, where)
+            c_args.append(spelling.convert(expr, have, want))
+        expr = expression(name, compute, out, c_args, where, spelling)
         if name == "pow" and D.kind(compute[0]) == "i":
             uses_ipow = True
-        lines.append(f"const {D.COMPUTE[out]} t{j} = {expr};")
+        lines.append(f"const {spelling.compute[out]} t{j} = {expr};")
         step_dtypes.append(out)
     outputs = [(f"t{ref[1]}", step_dtypes[ref[1]]) for ref in output_refs]
     return ScalarCode(lines, outputs, uses_ipow)

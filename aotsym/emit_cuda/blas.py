@@ -103,40 +103,31 @@ def _check(fe, node, cond, message, refs) -> list:
             "    goto fail;", "}"]
 
 
-@lowers("Gemm")
-def lower_gemm(fe, step):
-    """``out = alpha * x @ y + beta * z``."""
+# op -> (shape check, its message, the inputs it names, dims of the output, the call)
+_ACCUMULATING = {
+    "Gemm": ("{x}.shape[1] != {y}.shape[0] || {z}.shape[0] != {x}.shape[0] || "
+             "{z}.shape[1] != {y}.shape[1]", "shapes Z%s, X%s, Y%s do not match", 2, "gemm"),
+    "Gemv": ("{x}.shape[1] != {y}.shape[0] || {z}.shape[0] != {x}.shape[0]",
+             "shapes y%s, A%s, x%s do not match", 1, "gemv"),
+}
+
+
+@lowers("Gemm", "Gemv")
+def lower_gemm_gemv(fe, step):
+    """``out = alpha * x @ y + beta * z`` (Gemm: x, y matrices; Gemv: x a matrix, y a
+    vector)."""
     node = step.node
     z, alpha, x, y, beta = node.inputs
     T = CU.STORAGE[_blas_dtype(node)]
     fe.module.uses_blas = True
+    cond, message, nd, call = _ACCUMULATING[type(node.op).__name__]
     rz, rx, ry, o = fe.ref(z), fe.ref(x), fe.ref(y), fe.ref(node.outputs[0])
-    lines = _check(fe, node, f"{rx}.shape[1] != {ry}.shape[0] || {rz}.shape[0] != "
-                   f"{rx}.shape[0] || {rz}.shape[1] != {ry}.shape[1]",
-                   f"{node.op}: shapes Z%s, X%s, Y%s do not match", (z, x, y))
+    lines = _check(fe, node, cond.format(x=rx, y=ry, z=rz), f"{node.op}: {message}",
+                   (z, x, y))
     read_z = int(not _is_zero_constant(fe, beta))
-    lines += [f"if (aot_cu_blas_target<2>(err, step, &{o}, &{rz}, "
+    lines += [f"if (aot_cu_blas_target<{nd}>(err, step, &{o}, &{rz}, "
               f"{int(step.writes_inplace(0))}, {read_z})) goto fail;",
-              f"if (aot_cu_gemm<{T}>(err, step, &{o}, &{rx}, &{ry}, {_scalar(fe, alpha, T)}, "
-              f"{_scalar(fe, beta, T)}, 1)) goto fail;"]
-    return lines
-
-
-@lowers("Gemv")
-def lower_gemv(fe, step):
-    """``out = alpha * A @ x + beta * y``."""
-    node = step.node
-    yv, alpha, a, x, beta = node.inputs
-    T = CU.STORAGE[_blas_dtype(node)]
-    fe.module.uses_blas = True
-    ry, ra, rx, o = fe.ref(yv), fe.ref(a), fe.ref(x), fe.ref(node.outputs[0])
-    lines = _check(fe, node, f"{ra}.shape[1] != {rx}.shape[0] || {ry}.shape[0] != "
-                   f"{ra}.shape[0]", f"{node.op}: shapes y%s, A%s, x%s do not match",
-                   (yv, a, x))
-    read_z = int(not _is_zero_constant(fe, beta))
-    lines += [f"if (aot_cu_blas_target<1>(err, step, &{o}, &{ry}, "
-              f"{int(step.writes_inplace(0))}, {read_z})) goto fail;",
-              f"if (aot_cu_gemv<{T}>(err, step, &{o}, &{ra}, &{rx}, {_scalar(fe, alpha, T)}, "
+              f"if (aot_cu_{call}<{T}>(err, step, &{o}, &{rx}, &{ry}, {_scalar(fe, alpha, T)}, "
               f"{_scalar(fe, beta, T)}, 1)) goto fail;"]
     return lines
 

@@ -36,7 +36,8 @@ import numpy as np
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.emitter import FunctionSpec
 from aotsym.emit_c.errors import EmitError
-from aotsym.emit_c.reductions import accumulator_dtype, identity
+from aotsym.emit_c.reductions import accumulator_dtype, combine, identity
+from aotsym.emit_c.scalar_code import Spelling, elemwise_code
 from aotsym.emit_c.templates import c_comment, c_string
 from aotsym.emit_cuda import dtypes as CU
 from aotsym.emit_cuda.scalar_table import cuda_spelling
@@ -109,33 +110,10 @@ def convert(expr: str, src: str, dst: str) -> str:
     return f"(({CU.COMPUTE[dst]})({expr}))"
 
 
-def scalar_code(steps, program, input_exprs, input_dtypes, output_refs, where):
-    """Device statements of a scalar program (see :mod:`aotsym.emit_c.scalar_code`);
-    returns (lines, [(expression, dtype)] per output, uses the integer power)."""
-    lines, step_dtypes, ipow = [], [], False
-    for j, ((_row, compute, out), (name, _cast, args)) in enumerate(zip(steps, program)):
-        c_args = []
-        for ref, want in zip(args, compute):
-            if ref[0] == "in":
-                expr, have = input_exprs[ref[1]], input_dtypes[ref[1]]
-            elif ref[0] == "step":
-                expr, have = f"t{ref[1]}", step_dtypes[ref[1]]
-            else:
-                expr, have = D.literal(ref[1], ref[2]), ref[2]
-            c_args.append(convert(expr, have, want))
-        if name == "cast":
-            expr = convert(c_args[0], compute[0], out)
-        else:
-            template = cuda_spelling(name, D.kind(compute[-1]))
-            if template is None:
-                raise CudaEmitError(f"the CUDA backend has no spelling of {name} for "
-                                    f"{', '.join(compute)} operands", where)
-            expr = template.format(*c_args, f=CU.LIBM_SUFFIX.get(compute[0], ""),
-                                   T=CU.COMPUTE[out])
-        ipow = ipow or (name == "pow" and D.kind(compute[0]) in "iu")
-        lines.append(f"const {CU.COMPUTE[out]} t{j} = {expr};")
-        step_dtypes.append(out)
-    return lines, [(f"t{r[1]}", step_dtypes[r[1]]) for r in output_refs], ipow
+# how the one scalar-program walk (aotsym.emit_c.scalar_code.elemwise_code) and the
+# reductions' combine write CUDA device code
+CUDA_SPELLING = Spelling("CUDA", cuda_spelling, CU.COMPUTE, CU.LIBM_SUFFIX, convert,
+                         CudaEmitError)
 
 
 # ------------------------------------------------------------------------------ emitters
@@ -302,8 +280,9 @@ def lower_elementwise(fe, step, program, steps, output_refs):
             raise CudaEmitError("the CUDA backend expects elementwise inputs of the output's "
                                 "ndim", node)
     names = [f"x{i}" for i in range(nin)]
-    body, values, ipow = scalar_code(steps, program, names, [v.dtype for v in ins],
-                                     output_refs, node)
+    code = elemwise_code(steps, program, names, [v.dtype for v in ins], output_refs, node,
+                         CUDA_SPELLING)
+    body, values, ipow = code.lines, code.outputs, code.uses_ipow
     scalars, arrays = [], []
     for i, v in enumerate(ins):
         entry = {"name": names[i], "ctype": CU.STORAGE[v.dtype], "op": nout + i}
@@ -387,32 +366,16 @@ def lower_composite(fe, step):
 # ------------------------------------------------------------------------------ reductions
 
 
-def _combine(kind, dtype, node):
-    k = D.kind(dtype)
-    if kind == "sum":
-        return "a + v"
-    if kind == "prod":
-        return "a * v"
-    if kind == "all":
-        return "(a && v)"
-    if kind == "any":
-        return "(a || v)"
-    if kind in ("max", "min") and k == "f":
-        return f"aot_cu_f{kind}(a, v)"
-    if kind in ("max", "min"):
-        return f"(v {'>' if kind == 'max' else '<'} a ? v : a)"
-    raise CudaEmitError(f"the CUDA backend has no {kind} reduction", node)
-
-
 def lower_reduction(fe, step, kind, axes, what, program, steps, in_types, full_ndim):
     node = step.node
     out = node.outputs[0]
     acc = accumulator_dtype(kind, out.dtype)
     nin = len(in_types)
     names = [f"x{i}" for i in range(nin)]
-    body, values, _ = scalar_code(steps, program, names, [t.dtype for t in in_types],
-                                  [("step", len(steps) - 1)], node)
-    (expr, value_dtype), = values
+    code = elemwise_code(steps, program, names, [t.dtype for t in in_types],
+                         [("step", len(steps) - 1)], node, CUDA_SPELLING)
+    body = code.lines
+    (expr, value_dtype), = code.outputs
     kept = [d for d in range(full_ndim) if d not in axes]
     order = kept + [d for d in range(full_ndim) if d in axes]
     nd, nops = max(1, full_ndim), 1 + nin
@@ -422,7 +385,7 @@ def lower_reduction(fe, step, kind, axes, what, program, steps, in_types, full_n
         acc=CU.COMPUTE[acc], identity=ident,
         inputs=[{"name": names[i], "ctype": CU.STORAGE[t.dtype], "op": 1 + i}
                 for i, t in enumerate(in_types)],
-        body=body, value=convert(expr, value_dtype, acc), combine=_combine(kind, acc, node),
+        body=body, value=convert(expr, value_dtype, acc), combine=combine(kind, acc, node, CUDA_SPELLING),
         out_ctype=CU.STORAGE[out.dtype], result=convert("a", acc, out.dtype))
     o = fe.ref(out)
     irefs = [fe.ref(v) for v in node.inputs]

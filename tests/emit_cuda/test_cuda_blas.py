@@ -241,19 +241,9 @@ def test_integer_products_are_a_build_time_error_naming_the_line():
         emit_cuda_module([spec])
 
 
-def _gpu_ready(module):
-    if shutil.which("nvidia-smi") is None:
-        return False
-    try:
-        module.check_device()
-    except RuntimeError:
-        return False
-    return True
-
-
 def test_a_call_without_a_gpu_says_so(built):
     module, _ = built
-    if _gpu_ready(module):
+    if module.device_ready():
         pytest.skip("a GPU is present")
     with pytest.raises(RuntimeError, match="cannot run the CUDA function mm"):
         module.runners[0]([np.eye(2), np.eye(2)])
@@ -266,7 +256,7 @@ SHAPES = {"mm": [(5, 4), (4, 3)], "mv": [(5, 4), (4,)], "vv": [(6,), (6,)],
 @pytest.mark.parametrize("case", ["plain", "specials", "empty"])
 def test_on_a_gpu_the_products_match_the_reference(built, case):
     module, graphs = built
-    if not _gpu_ready(module):
+    if not module.device_ready():
         pytest.skip("no usable GPU here (nvidia-smi absent or the device check failed)")
     rng = np.random.RandomState(0)
     for k, (name, (ins, _)) in enumerate(graphs.items()):

@@ -62,16 +62,6 @@ def built(tmp_path_factory):
     return module, graphs
 
 
-def _gpu_ready(module) -> bool:
-    if shutil.which("nvidia-smi") is None:
-        return False
-    try:
-        module.check_device()
-    except RuntimeError:
-        return False
-    return True
-
-
 # ------------------------------------------------------------------ here (no GPU needed)
 
 
@@ -106,7 +96,7 @@ def test_the_generated_source_compiles_for_each_architecture(built, tmp_path):
 
 def test_a_call_without_a_gpu_raises_a_clear_runtime_error(built):
     module, _ = built
-    if _gpu_ready(module):
+    if module.device_ready():
         pytest.skip("a GPU is present: the call runs (see the GPU tests)")
     with pytest.raises(RuntimeError, match=r"cannot run the CUDA function apow\(\): "
                        r"(no NVIDIA driver|no CUDA device|the NVIDIA driver supports|"
@@ -119,7 +109,7 @@ def test_aotsym_function_with_device_cuda_goes_through_the_cuda_build(tmp_path):
     with aotsym.config.change_flags(device="cuda", cache_dir=str(tmp_path)):
         f = aotsym.function([a], a + a ** 10)
     assert isinstance(f._run, B.CudaRunner)
-    if not _gpu_ready(f._run.module):
+    if not f._run.module.device_ready():
         with pytest.raises(RuntimeError, match="cannot run the CUDA function"):
             f([0.0, 1.0, 2.0])
     else:
@@ -197,7 +187,7 @@ def _values(name, rng, specials=False, empty=False):
 @pytest.mark.parametrize("case", ["plain", "specials", "empty"])
 def test_on_a_gpu_every_function_matches_the_reference_evaluator(built, case):
     module, graphs = built
-    if not _gpu_ready(module):
+    if not module.device_ready():
         pytest.skip("no usable GPU here (nvidia-smi absent or the device check failed)")
     rng = np.random.RandomState(0)
     for k, (name, (ins, outs)) in enumerate(graphs.items()):
