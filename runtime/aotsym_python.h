@@ -1,7 +1,8 @@
 /* aotsym_python.h: the boundary between Python objects and the runtime's aot_array.
  *
  * Pasted into every generated module after aotsym_runtime.c (the module is a cffi API-mode
- * extension, so Python.h is already included; this file includes NumPy's C API).  Each
+ * extension, so Python.h is already included; this file includes NumPy's C API), or
+ * compiled apart with the rest of the runtime (aotsym/emit_c/runtime.py).  Each
  * exported function of a module is a METH_FASTCALL C function that
  *
  *   1. checks every argument on the fast path (an aligned, native-byte-order ndarray, not a
@@ -18,6 +19,12 @@
  *      the op and the user's source line.
  */
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#ifdef AOT_RUNTIME_APART   /* two translation units (aotsym/emit_c/runtime.py): one table */
+#define PY_ARRAY_UNIQUE_SYMBOL aot_numpy_api
+#ifndef AOT_RUNTIME_IMPL
+#define NO_IMPORT_ARRAY
+#endif
+#endif
 #include <numpy/arrayobject.h>
 
 typedef char aot_npy_intp_is_int64[sizeof(npy_intp) == sizeof(int64_t) ? 1 : -1];
@@ -304,7 +311,7 @@ static PyObject *aot_py_pool_stats(PyObject *self, PyObject *unused)
 /* The CPU must have the instruction sets the module was compiled for (-march=native on the
  * build machine): say so instead of dying of SIGILL.  Compiled for the baseline ISA. */
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("arch=x86-64"))) static const char *aot_missing_isa(void)
+static __attribute__((target("arch=x86-64"))) const char *aot_missing_isa(void)
 {
     __builtin_cpu_init();
 #ifdef __AVX512F__

@@ -1,14 +1,18 @@
 /* aotsym_runtime.c: memory pool, thread pool, loop driver, errors (see aotsym_runtime.h).
  *
- * Pasted into every generated module after aotsym_runtime.h.  Everything is static: two
- * modules in one process never clash; they share one pool through aot_rt (aot_rt_setup).
+ * Pasted into every generated module after aotsym_runtime.h, or compiled apart once and
+ * linked in (aotsym/emit_c/runtime.py).  Everything is static or hidden: two modules in one
+ * process never clash; they share one pool through aot_rt (aot_rt_setup).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#if defined(__x86_64__) && defined(__GNUC__)
+/* the intrinsics (a costly header to parse) only where the functions using them are compiled:
+ * not in a module that declares the runtime compiled apart (aotsym/emit_c/runtime.py) */
+#if defined(__x86_64__) && defined(__GNUC__) && \
+    (!defined(AOT_RUNTIME_APART) || defined(AOT_RUNTIME_IMPL))
 #include <immintrin.h>
 #endif
 
@@ -467,7 +471,7 @@ static void aot_loop_task(void *arg, int64_t begin, int64_t end)
     aot_iterate(ndim, shape, nops, base, job->strides, job->fn, job->aux);
 }
 
-__attribute__((noinline)) static void aot_loop(int ndim, const int64_t *shape_in, int nops,
+static __attribute__((noinline)) void aot_loop(int ndim, const int64_t *shape_in, int nops,
                                                char *const *base, const int64_t *strides_in,
                                                aot_inner_fn fn, void *aux, int work,
                                                int order_op, int reduce_op0)

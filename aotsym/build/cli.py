@@ -172,4 +172,5 @@ def _report(built, options, log) -> None:
         log.detail(f"BLAS: {built.blas.name} {built.blas.version} (copied beside the module, "
                    "found through $ORIGIN)" if built.blas is not NO_BLAS else
                    "BLAS: none (C loops)")
-    log(f"compile   {built.seconds['compile']:7.2f} s  {options.cc} {options.cflags}")
+    log(f"compile   {built.seconds['compile']:7.2f} s  {options.cc} {options.cflags} (runtime: "
+        f"{built.seconds['runtime']:.2f} s, compiled once per compiler and flags)")

@@ -26,6 +26,7 @@ instruction sets it was compiled for, and refuses with a clear message instead o
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shlex
 import shutil
@@ -114,12 +115,41 @@ def write_cffi_source(module_name: str, source: str, cdef: str, path: str) -> st
     return path
 
 
+def runtime_object(source: str, cc: str, flags: list[str], cache) -> str:
+    """The path of the runtime's translation unit ``source`` compiled to an object with
+    ``flags`` (:mod:`aotsym.emit_c.runtime`): built once per source, compiler and flags into
+    ``cache``'s ``runtime`` folder (``cache`` is the modules' :class:`~aotsym.build.cache.Cache`),
+    then linked into every module."""
+    from aotsym.build.cache import cache_key
+    flags = [f for f in flags if f != "-shared"]
+    key = cache_key({"runtime": hashlib.sha256(source.encode()).hexdigest(), "flags": flags,
+                     "compiler": compiler_identity(cc), "include": include_dirs(),
+                     "python": ext_suffix(), "numpy": np.__version__})
+
+    def build(tmp):
+        c_path = os.path.join(tmp, "aotsym_runtime.c")
+        with open(c_path, "w") as fh:
+            fh.write(source)
+        _run_compiler(shlex.split(cc) + ["-c"] + flags + [f"-I{d}" for d in include_dirs()]
+                      + [c_path, "-o", os.path.join(tmp, "aotsym_runtime.o")], c_path, cc)
+        return ["aotsym_runtime.o"]
+
+    objects = type(cache)(os.path.join(cache.root, "runtime"))   # apart from the modules
+    manifest, _ = objects.get_or_build(key, build, {"runtime": True, "flags": flags})
+    return os.path.join(manifest["dir"], "aotsym_runtime.o")
+
+
 def compile_extension(c_path: str, out_path: str, cc: str, flags: list[str],
-                      link: list[str] = (), env=None) -> str:
-    """Run the compiler; return its warnings, raise CompileError with its output on failure."""
+                      link: list[str] = (), env=None, objects: list[str] = ()) -> str:
+    """Run the compiler (``objects``: compiled objects linked in, e.g. :func:`runtime_object`);
+    return its warnings, raise CompileError with its output on failure."""
     vector_link = ["-lmvec"] if any(f.startswith("-DAOT_LIBMVEC=") for f in flags) else []
     argv = shlex.split(cc) + flags + [f"-I{d}" for d in include_dirs()] + \
-        [c_path, "-o", out_path] + list(link) + vector_link + ["-lm"]
+        [c_path] + list(objects) + ["-o", out_path] + list(link) + vector_link + ["-lm"]
+    return _run_compiler(argv, c_path, cc, env)
+
+
+def _run_compiler(argv, c_path, cc, env=None) -> str:
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, env=env)
     except FileNotFoundError:

@@ -172,8 +172,10 @@ def optimize_graphs(assembled: list, mode: str, fast_math: bool = False) -> list
 
 
 def _emit(specs: list, options: BuildOptions):
-    """The emit step, the only one of this stage: ``FunctionSpec``s -> ``EmittedModule``."""
-    return emit_module(specs, profile=options.profile, threads=options.threads)
+    """The emit step, the only one of this stage: ``FunctionSpec``s -> ``EmittedModule``
+    (the runtime compiled apart, once per compiler and flags: :func:`compiler.runtime_object`)."""
+    return emit_module(specs, profile=options.profile, threads=options.threads,
+                       runtime_apart=True)
 
 
 def _spec(name, fgraph, single_output=False, doc="") -> FunctionSpec:
@@ -330,16 +332,18 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
     name = f"aotsym_{key[:24]}"
     so_name = name + compiler.ext_suffix()
 
+    cache = Cache(options.cache_dir or _default_cache_dir())
+
     def build(tmp):
         c_path = os.path.join(tmp, "module.c")
         compiler.write_cffi_source(name, emitted.source, emitted.cdef, c_path)
         t0 = time.perf_counter()
+        runtime = compiler.runtime_object(emitted.runtime, options.cc, flags, cache)
         compiler.compile_extension(c_path, os.path.join(tmp, so_name), options.cc, flags,
-                                   link.args)
+                                   link.args, objects=[runtime])
         seconds["compile"] = time.perf_counter() - t0
         return [so_name, "module.c"]
 
-    cache = Cache(options.cache_dir or _default_cache_dir())
     manifest, built = cache.get_or_build(key, build, {
         "module": name, "functions": [f.name for f in emitted.functions],
         "compiler": compiler.compiler_version(options.cc), "flags": flags})
@@ -480,11 +484,15 @@ def build_package(module, assembled: list, outdir: str, mode: str = "FAST_RUN",
     flags = compiler.compile_flags(options.cflags,
                                    extra=blas.cflags + compiler.vector_math(portable=True)[0])
     steps = [step_table(spec, fn) for spec, fn in zip(specs, emitted.functions)]
+    t = time.perf_counter()
+    runtime = compiler.runtime_object(emitted.runtime, options.cc, flags,
+                                      Cache(options.cache_dir or _default_cache_dir()))
+    seconds["runtime"] = time.perf_counter() - t
     path, seconds["compile"] = standalone.write_package(
         module, assembled, emitted, steps, outdir, options.cc, flags, blas,
         stats={fn.name: stats_summary(fg.meta.get("optimizer_stats"))
                for fn, fg in zip(assembled, fgraphs)},
-        spec_path=spec_path, keep_source=keep_source, log=log)
+        spec_path=spec_path, keep_source=keep_source, log=log, objects=[runtime])
     if emitted.profile:
         _write_profile_files(path, module.name, specs, emitted, seconds,
                              {"aotsym": aotsym.__version__, "flags": flags, "mode": mode,

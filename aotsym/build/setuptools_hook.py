@@ -329,7 +329,7 @@ def build_spec(cmd, ext: AotsymExtension) -> None:
         raise SpecError(spec_failure(ext, exc, root, "building it")) from None
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(os.path.realpath(built.path), target, symlinks=False,
-                    ignore=shutil.ignore_patterns("_aot.c", "__pycache__"))
+                    ignore=shutil.ignore_patterns("_aot.c", "_aot_runtime.c", "__pycache__"))
     ext.package_files = sorted(os.path.relpath(os.path.join(d, f), target)
                                for d, _, names in os.walk(target) for f in names)
     cmd.announce(f"aotsym: wrote {target} (C source kept in "

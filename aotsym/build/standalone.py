@@ -132,12 +132,13 @@ def c_returns_single(plan) -> bool:
 
 
 def write_package(mod, plans, emitted, steps, outdir, cc, flags, blas, stats=None,
-                  spec_path="", keep_source=False, log=print) -> tuple:
+                  spec_path="", keep_source=False, log=print, objects=()) -> tuple:
     """Compile ``emitted`` and write the package ``outdir/NAME``: (its path, seconds spent
     compiling).  ``mod``: the Module (name, docstring, shared values); ``plans``: its
     exports, assembled; ``steps``: per function the driver's ``step_table`` (what a run-time
     error or profile row names); ``stats``: per function the optimizer's summary, for
-    ``__aotsym__["optimizer"]``.
+    ``__aotsym__["optimizer"]``; ``objects``: compiled objects linked in (the runtime, when
+    ``emitted`` declares it: :func:`aotsym.build.compiler.runtime_object`).
 
     Replacing a package is atomic, and so safe while other processes import it: each build
     is written to its own directory ``outdir/.NAME.versions/VERSION/NAME``, imported there
@@ -169,12 +170,16 @@ def write_package(mod, plans, emitted, steps, outdir, cc, flags, blas, stats=Non
                 link = blas.link_args(rpath=["$ORIGIN"])
             start = time.perf_counter()
             warnings = compiler.compile_extension(
-                c_path, os.path.join(tmp, "_aot" + compiler.ext_suffix()), cc, flags, link)
+                c_path, os.path.join(tmp, "_aot" + compiler.ext_suffix()), cc, flags, link,
+                objects=objects)
             seconds = time.perf_counter() - start
             if warnings:
                 log(warnings)
             if not keep_source:
                 os.remove(c_path)
+            elif emitted.runtime:   # the rest of the source: the runtime, compiled apart
+                with open(os.path.join(tmp, "_aot_runtime.c"), "w") as fh:
+                    fh.write(emitted.runtime)
             _write_python(mod, plans, emitted, steps, stats, tmp, flags, blas, spec_path, cc,
                           version)
             check_imports(os.path.dirname(tmp), name, [p.name for p in plans])

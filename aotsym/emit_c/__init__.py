@@ -2,38 +2,28 @@
 
 Fourth stage of the pipeline (frontend -> graph -> optimizer -> **emit_c** -> build).  It
 translates and does not optimize.  :func:`emit_module` takes ``FunctionSpec``s and returns
-the C source (the runtime pasted in first, then constants, kernels, functions and their
+the C source (the runtime pasted in first, or only declared when it is compiled apart, then
+constants, kernels, functions and their
 Python entry points) and the cffi declarations the build stage compiles it with.
 """
 
 from __future__ import annotations
 
-import os
-
 from aotsym.emit_c.emitter import (LOWERINGS, EmittedFunction, EmittedModule,  # noqa: F401
                                    FunctionSpec, emit_module as _emit_module)
 from aotsym.emit_c.errors import EmitError  # noqa: F401
-
-# The runtime's files, in the order they are pasted into every module.
-RUNTIME_FILES = ("aotsym_scalar.h", "aotsym_profile.h", "aotsym_runtime.h", "aotsym_runtime.c",
-                 "aotsym_blas.h", "aotsym_ops.c", "aotsym_loops.c",
-                 "aotsym_random.h", "aotsym_python.h")
+from aotsym.emit_c.runtime import RUNTIME_FILES, runtime_halves, runtime_source  # noqa: F401
 
 
-def runtime_source() -> str:
-    from aotsym.resources import runtime_dir
-    root = runtime_dir()
-    parts = []
-    for name in RUNTIME_FILES:
-        path = os.path.join(root, name)
-        if not os.path.exists(path):
-            continue
-        with open(path) as fh:
-            parts.append(f"/* ---- runtime/{name} */\n" + fh.read())
-    return "\n".join(parts)
-
-
-def emit_module(functions, profile=False, threads=True) -> EmittedModule:
-    """The C source of one module exporting ``functions`` (a list of ``FunctionSpec``)."""
+def emit_module(functions, profile=False, threads=True, runtime_apart=False) -> EmittedModule:
+    """The C source of one module exporting ``functions`` (a list of ``FunctionSpec``).
+    ``runtime_apart``: the module declares the runtime and ``EmittedModule.runtime`` is the
+    runtime's own translation unit, compiled once and linked in (:mod:`.runtime`); else the
+    runtime is pasted in whole."""
+    if not runtime_apart:
+        return _emit_module(functions, profile=profile, threads=threads,
+                            runtime_source=runtime_source())
+    halves = runtime_halves()
     return _emit_module(functions, profile=profile, threads=threads,
-                        runtime_source=runtime_source())
+                        runtime_source=halves.declarations,
+                        runtime_unit=halves.implementation)

@@ -18,19 +18,38 @@ from aotsym.optimizer import lower_program
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def test_generated_c_compiles_without_warnings(tmp_path):
+@pytest.mark.parametrize("apart", [False, True], ids=["runtime-pasted", "runtime-apart"])
+def test_generated_c_compiles_without_warnings(tmp_path, apart):
+    """Both ways of building: the runtime pasted into the module, and the module declaring
+    the runtime compiled apart (both translation units, then linked: the runtime's symbols
+    are hidden, so one the module uses that the runtime does not define fails the link)."""
     specs = [FunctionSpec(c.name, lower_program(FunctionGraph(c.inputs, c.outputs)))
              for c in cases()]
+    blas = find_blas("auto")
+    flags = compiler.REQUIRED_FLAGS + ["-Wall", "-Wextra", "-Werror", "-O2"] + blas.cflags
     for profile in (False, True):
-        emitted = emit_module(specs, profile=profile)
+        emitted = emit_module(specs, profile=profile, runtime_apart=apart)
+        assert bool(emitted.runtime) == apart
         c_path = str(tmp_path / f"warn{int(profile)}.c")
         compiler.write_cffi_source(f"warn{int(profile)}", emitted.source, emitted.cdef, c_path)
-        blas = find_blas("auto").cflags
-        flags = compiler.REQUIRED_FLAGS + ["-Wall", "-Wextra", "-Werror", "-O2"] + blas
-        argv = ["cc", "-c"] + [f for f in flags if f != "-shared"] + \
-            [f"-I{d}" for d in compiler.include_dirs()] + [c_path, "-o", c_path + ".o"]
-        proc = subprocess.run(argv, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr[-5000:]
+        units = [c_path]
+        if apart:
+            units.append(str(tmp_path / f"runtime{int(profile)}.c"))
+            with open(units[-1], "w") as fh:
+                fh.write(emitted.runtime)
+        for unit in units:
+            argv = ["cc", "-c"] + [f for f in flags if f != "-shared"] + \
+                [f"-I{d}" for d in compiler.include_dirs()] + [unit, "-o", unit + ".o"]
+            proc = subprocess.run(argv, capture_output=True, text=True)
+            assert proc.returncode == 0, proc.stderr[-5000:]
+        if apart:   # every runtime function the module declares and uses is defined once
+            argv = ["cc", "-shared", "-o", c_path + ".so"] + [u + ".o" for u in units] + \
+                blas.link_args(rpath=[getattr(blas, "lib_dir", "")]) + ["-lm", "-lpthread"]
+            proc = subprocess.run(argv, capture_output=True, text=True)
+            assert proc.returncode == 0, proc.stderr[-5000:]
+            undefined = subprocess.run(["nm", "-u", c_path + ".so"], capture_output=True,
+                                       text=True).stdout.split()
+            assert not [s for s in undefined if s.startswith("aot_")], undefined
 
 
 def _libasan():
