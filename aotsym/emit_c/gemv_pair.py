@@ -1,0 +1,125 @@
+"""``FusedGemvPair``: ``z = alpha1 * X @ v``, a row-wise chain, ``g = alpha2 * X.T @ d + beta2 *
+acc``, reading ``X`` once.
+
+Part of the C emitter (graph -> optimizer -> **emit_c** -> build); an optional family (few
+graphs hold the op, see ``_OPTIONAL`` in :mod:`.emitter`).  The node (made by
+:mod:`aotsym.optimizer.gemv_pair`) becomes
+
+* a kernel (``gemv_pair_kernel.c.j2``): rows in blocks of :data:`ROW_BLOCK`; per block the
+  dot products of its rows with ``v`` (one pass over the rows, ``v`` shared), the chain on
+  them (the composite's scalar program, :func:`~aotsym.emit_c.scalar_code.elemwise_code`, the
+  same C as the elementwise loop's, vectorized over the block's rows), then each row times
+  its ``d`` added into ``N`` sums while the block is still in L1 (a 4-row block of 784
+  float64 is 25 KB).  Rows are processed in order into one set of sums per *part*; parts are
+  split over the runtime's threads (``aot_rt->parallel_for``) and their sums added in part
+  order at the end, as the full reductions do (runtime/aotsym_ops.c ``aot_full_reduce_job``);
+* a step: the three ops' shape checks with their messages (the first ``Gemv``'s, the
+  composite's broadcasting, the second ``Gemv``'s), the outputs allocated, ``X`` with
+  non-contiguous rows (a transposed view: unit row stride) and ``v`` of any stride copied
+  contiguous first (``aot_contiguous``: shared when they already are), the kernel, then
+  ``g = alpha2 * sums + beta2 * acc`` (``acc`` not read when ``beta2 == 0``, BLAS's rule).
+
+The sums are in the storage dtype (float32 sums in float32, as ``sgemv``), in another order
+than a BLAS: results agree with the two-``Gemv`` graph to rounding; NaN and inf propagate as
+there (no term is skipped: ``0 * inf`` in a product is NaN, as BLAS and NumPy give).
+"""
+
+from __future__ import annotations
+
+from aotsym.emit_c import dtypes as D
+from aotsym.emit_c.emitter import lowers
+from aotsym.emit_c.scalar_code import elemwise_code
+from aotsym.emit_c.templates import c_comment, c_string, render
+from aotsym.graph.ops.gemv_pair import N_FIXED
+
+ROW_BLOCK = 4   # rows per block: their dot products share each load of v
+# Splitting over the threads is considered from this many elements of X (the pool's wake-up
+# costs ~5 us: below ~100 us of work it cannot pay) and taken only where the runtime's
+# measurement (aot_adapt, runtime/aotsym_blas.h) finds it faster on the machine at hand.
+PARALLEL_MIN = 100000
+PARTS_PER_THREAD = 4   # a thread slowed down (a busy core) leaves its parts to the others
+
+
+def _kernel(fe, node):
+    """The node's kernel (rendered once per distinct text); returns (whether the chain
+    raises an integer power's flags, its C name)."""
+    op = node.op
+    x = node.inputs[0]
+    others = node.inputs[N_FIXED:]
+    comp = op.composite
+    comp_vars = op.composite_inputs(others, op.z_type(x)(None))
+    steps = comp.steps([u.dtype for u in comp_vars])
+    names = op.composite_inputs([f"x{k}" for k in range(len(others))], "zr")
+    refs = [comp.outputs[op.d_output]] + [comp.outputs[k] for k in op.stored]
+    code = elemwise_code(steps, comp.program, names, [u.dtype for u in comp_vars], refs, node)
+    scalars, arrays = [], []
+    for k, u in enumerate(others):
+        entry = {"name": f"x{k}", "ctype": D.STORAGE[u.dtype], "k": k}
+        (scalars if all(u.broadcastable) else arrays).append(entry)
+    kept = node.outputs[1:]
+    values = [expr for expr, _ in code.outputs[1:]] + (["zr"] if op.store_z else [])
+    stores = [{"k": k, "ctype": D.STORAGE[out.dtype], "value": value}
+              for k, (out, value) in enumerate(zip(kept, values))]
+    rows = list(range(ROW_BLOCK))
+    return code.uses_ipow, fe.module.kernel(
+        "gemv_pair_kernel.c.j2", comment=c_comment(str(op)), T=D.STORAGE[x.dtype],
+        nin_alloc=max(1, len(others)), nout_alloc=max(1, len(kept)), scalars=scalars,
+        arrays=arrays, body=code.lines, d_value=code.outputs[0][0], stores=stores,
+        rb=ROW_BLOCK, rows=rows, sums=",".join(f"s{r}" for r in rows),
+        axpy=" + ".join(f"d{r} * x{r}[k]" for r in rows))
+
+
+def _check(pos, cond, message, refs) -> str:
+    return render("blas_check.c.j2", pos=pos, conditions=[(cond, c_string(message), refs)])
+
+
+@lowers("FusedGemvPair")
+def lower_gemv_pair(fe, node, pos):
+    op = node.op
+    x, v, alpha1, acc, alpha2, beta2 = node.inputs[:N_FIXED]
+    others = node.inputs[N_FIXED:]
+    xr, vr, accr = fe.ref(x), fe.ref(v), fe.ref(acc)
+    uses_ipow, kernel = _kernel(fe, node)
+    # the reference's checks, in its order: X @ v, the chain's broadcasting, X.T @ d + acc
+    gemv = "Gemv{no_inplace}: shapes y%s, A%s, x%s do not match"
+    first_check = _check(pos, f"{xr}.shape[1] != {vr}.shape[0]", gemv, ["zs", xr, vr])
+    second_check = _check(pos, f"{accr}.shape[0] != {xr}.shape[1]", gemv, [accr, "xt", "zs"])
+    comp_refs = op.composite_inputs([f"&{fe.ref(u)}" for u in others], "&zs")
+    comp_bcast = op.composite_inputs([str(int(u.broadcastable[0])) for u in others],
+                                     str(int(x.broadcastable[0])))
+    kept = [fe.ref(o) for o in node.outputs[1:]]
+    other_refs = [fe.ref(u) for u in others]
+    # the split over the threads, taken where it measures faster (aot_adapt)
+    split = [
+        "#ifdef AOT_BLAS",
+        "aot_adapt *adapt = NULL;",
+        "int split = 0;",
+        "int64_t t0 = 0;",
+        f"if (M * N >= {PARALLEL_MIN} && M >= {4 * ROW_BLOCK} && aot_rt->num_threads() > 1) {{",
+        f"    adapt = &{kernel}_adapt[aot_log2_size(M * N)];",
+        "    split = aot_adapt_pick(adapt);",
+        f"    if (split) nparts = aot_rt->num_threads() * {PARTS_PER_THREAD};",
+        "    t0 = aot_adapt_now();",
+        "}",
+        "#endif"]
+    run = [f"if (nparts > 1) aot_rt->parallel_for(nparts, {kernel}, &job);",
+           f"else {kernel}(&job, 0, 1);"]
+    done = ["#ifdef AOT_BLAS",
+            "if (adapt) aot_adapt_record(adapt, split, aot_adapt_now() - t0);",
+            "#endif"]
+    # the adaptive split's clock and statistics live in runtime/aotsym_blas.h's BLAS part
+    fe.module.uses_blas = True
+    return render(
+        "gemv_pair_step.c.j2", pos=pos, x=xr, v=vr, acc=accr, alpha1=fe.ref(alpha1),
+        alpha2=fe.ref(alpha2), beta2=fe.ref(beta2), g=fe.ref(node.outputs[0]), stored=kept,
+        itemsize=D.itemsize(x.dtype), T=D.STORAGE[x.dtype], kernel=kernel,
+        first_check=first_check, second_check=second_check, nc=len(comp_refs),
+        in_refs=", ".join(comp_refs), bcast=", ".join(comp_bcast),
+        what=c_string(str(op.composite)),
+        in_data=", ".join(f"{r}.data" for r in other_refs) or "NULL",
+        in_strides=", ".join("0" if all(u.broadcastable) else f"{r}.strides[0]"
+                             for u, r in zip(others, other_refs)) or "0",
+        out_data=", ".join(f"{r}.data" for r in kept) or "NULL",
+        out_strides=", ".join(f"{r}.strides[0]" for r in kept) or "0",
+        split=split, run=run, done=done,
+        after=[f"if (aot_check_scalar_flags(ctx, {pos})) goto fail;"] if uses_ipow else [])

@@ -1,0 +1,214 @@
+"""Fuse the two matrix-vector products of a training step over one matrix: ``X @ v``, a
+row-wise chain, then ``X.T @ d`` become one ``FusedGemvPair`` that reads ``X`` once.
+
+Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).  A global pass
+(``FunctionGraph -> FunctionGraph``), stage ``fuse_gemv_pairs``: after ``blas`` (which makes
+both products ``Gemv``s) and the fusion stages (which make the chain one ``Composite``),
+before ``inplace``.  The seed's logistic regression::
+
+    before: z  = Gemv{no_inplace}(Alloc(0, x.shape[0]), 1.0, x, w, 0.0)
+            c  = Composite{d, prediction, xent}(z, DimShuffle{x}(b), y, n)
+            gw = Gemv{no_inplace}(w, -0.1, DimShuffle{1,0}(x), c.0, 0.998)
+            gb = Composite{b - 0.1 * i0}(Reduce{sum}(c.0), b)
+    after:  p  = FusedGemvPair{d=out0 of Composite{...}, stored=[0, 1, 2]}(
+                     x, w, 1.0, w, -0.1, 0.998, DimShuffle{x}(b), y, n)
+            gw = p.0;  d, prediction, xent = p.1, p.2, p.3
+            gb = Composite{b - 0.1 * i0}(Reduce{sum}(p.1), b)
+
+The match, from a ``Gemv`` ``g = alpha2 * A2 @ d + beta2 * acc``:
+
+* ``d`` is an output of a ``Composite`` (or a lone ``Elemwise``) over vectors;
+* one input of that composite is ``z = Gemv(_, alpha1, A1, v, 0)`` (``beta`` the constant 0:
+  its accumulated input is not read), with ``A2`` the transpose of ``A1`` (``A2`` is
+  ``DimShuffle{1,0}(A1)``, or ``A1`` is ``DimShuffle{1,0}(A2)``: a transposed ``X``): the
+  same matrix, read by rows in the first product and by columns in the second;
+* every other input of the fused node (``X``, ``v``, ``acc``, the scales, the composite's other
+  inputs) is computed without ``z`` or the composite: ``d`` depends on nothing over all
+  rows (``d = z - mean(z)`` needs every ``z`` before its first ``d``: no match), and the fused
+  node makes no cycle;
+* one dtype, float32 or float64 (the products are BLAS-typed ``Gemv``s already).
+
+Every other reader of ``z`` or of the composite's outputs keeps its value: those become
+outputs of the fused node (``stored``, ``store_z``).  A ``z``, composite or ``g`` takes part
+in one match at most.  The value is by definition the three ops' (the op's ``perform``); the
+C emitter (:mod:`aotsym.emit_c.gemv_pair`) computes it in row blocks.
+"""
+
+from __future__ import annotations
+
+from aotsym.graph.fgraph import FunctionGraph
+from aotsym.graph.basic import apply, rebuild
+from aotsym.graph.ops.composite import Composite
+from aotsym.graph.ops.elemwise import DimShuffle
+from aotsym.graph.ops.gemm import BLAS_DTYPES, Gemv
+from aotsym.graph.ops.gemv_pair import FusedGemvPair
+from aotsym.optimizer.engine import RewriteError
+from aotsym.optimizer.fusion import _as_composite, _fusable, fused_traces
+from aotsym.optimizer.utils import scalar_constant
+
+MAX_CYCLE_SEARCH = 4000  # nodes visited to prove the fused node makes no cycle; else: no match
+
+
+def _gemv(v):
+    """The (not in-place) Gemv node computing ``v``, else None."""
+    node = v.owner
+    if node is not None and type(node.op) is Gemv and not node.op.inplace \
+            and v.dtype in BLAS_DTYPES:
+        return node
+    return None
+
+
+def _transposed(a, b) -> bool:
+    """Whether ``b`` is ``a.T`` (or ``a`` is ``b.T``) as a DimShuffle of the other."""
+    for m, t in ((a, b), (b, a)):
+        node = t.owner
+        if node is not None and isinstance(node.op, DimShuffle) and \
+                node.op.new_order == (1, 0) and node.inputs[0] is m:
+            return True
+    return False
+
+
+class _Match:
+    """One fusion: the nodes it replaces and the node it builds (see the module doc)."""
+
+    def __init__(self, first, chain, second, comp, comp_inputs, z_input, d_output):
+        self.first, self.chain, self.second = first, chain, second
+        self.members = (first, chain, second)
+        self.comp, self.comp_inputs = comp, comp_inputs
+        self.z_input, self.d_output = z_input, d_output
+        self.stored: tuple = ()
+        self.store_z = False
+
+    def external_inputs(self) -> list:
+        _, alpha1, x, v, _ = self.first.inputs
+        acc, alpha2, _, _, beta2 = self.second.inputs
+        others = [u for k, u in enumerate(self.comp_inputs) if k != self.z_input]
+        return [x, v, alpha1, acc, alpha2, beta2] + others
+
+    def build(self, memo) -> dict:
+        """The fused node on the rebuilt inputs; returns ``{old variable: new variable}``."""
+        op = FusedGemvPair(self.comp, self.z_input, self.d_output, self.stored, self.store_z)
+        new = apply(op, [memo.get(u, u) for u in self.external_inputs()],
+                    trace=self.second.outputs[0].tag.trace)
+        old = [self.second.outputs[0]] + [self.chain.outputs[k] for k in self.stored] + \
+            ([self.first.outputs[0]] if self.store_z else [])
+        for o, n in zip(old, new.outputs):
+            if o.type != n.type:
+                raise RewriteError(f"fuse_gemv_pairs: {op} output of type {n.type} replaces "
+                                   f"one of type {o.type}; this is a bug in the match")
+            n.tag.trace = o.tag.trace
+        new.outputs[0].tag.fused_traces = fused_traces(list(self.members))
+        return dict(zip(old, new.outputs))
+
+
+def _match(second, clients, position, taken):
+    """The fusion ending at the Gemv ``second``, or None."""
+    if _gemv(second.outputs[0]) is not second:
+        return None
+    acc, alpha2, a2, d, beta2 = second.inputs
+    chain = d.owner
+    if chain is None or chain in taken or d.ndim != 1:
+        return None
+    if isinstance(chain.op, Composite) and not chain.op.inplace:
+        comp, comp_inputs = chain.op, list(chain.inputs)
+    elif _fusable(chain):
+        comp, comp_inputs = _as_composite(chain)
+        if comp is None:
+            return None
+    else:
+        return None
+    for j, z in enumerate(comp_inputs):
+        first = _gemv(z) if z.ndim == 1 else None
+        if first is None or first in taken or z.dtype != second.outputs[0].dtype:
+            continue
+        _, _, a1, _, beta1 = first.inputs
+        if scalar_constant(beta1) != 0 or not _transposed(a1, a2):
+            continue
+        if any(u is z for k, u in enumerate(comp_inputs) if k != j):
+            continue
+        m = _Match(first, chain, second, comp, comp_inputs, j, d.index)
+        if _feeds(m, position):
+            continue
+        outside = lambda v, inside: any(  # noqa: E731
+            c == "output" or c not in inside for c, _ in clients.get(id(v), []))
+        m.stored = tuple(k for k, out in enumerate(chain.outputs)
+                         if outside(out, (second,)))
+        m.store_z = outside(z, (chain,))
+        try:
+            FusedGemvPair(comp, j, d.index, m.stored, m.store_z).output_types(
+                m.external_inputs())
+        except (TypeError, ValueError):
+            continue
+        return m
+    return None
+
+
+def _feeds(m, position) -> bool:
+    """Whether ``z`` or the chain feeds an input of the fused node (a cycle; or more than
+    one search's worth of nodes to tell)."""
+    start = position[m.first]
+    stack = [u.owner for u in m.external_inputs() if u.owner is not None]
+    seen: set = set()
+    while stack:
+        n = stack.pop()
+        if n in seen or position.get(n, start) < start:
+            continue
+        if n is m.first or n is m.chain:
+            return True
+        seen.add(n)
+        if len(seen) > MAX_CYCLE_SEARCH:
+            return True
+        stack.extend(u.owner for u in n.inputs if u.owner is not None)
+    return False
+
+
+def fuse_gemv_pairs(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
+    """See the module docstring."""
+    order = fgraph.toposort()
+    if not any(type(n.op) is Gemv for n in order):
+        return fgraph
+    position = {node: k for k, node in enumerate(order)}
+    clients = fgraph.clients()
+    taken: set = set()
+    unit_of: dict = {}
+    for node in order:
+        m = _match(node, clients, position, taken)
+        if m is not None:
+            taken.update(m.members)
+            for n in m.members:
+                unit_of[n] = m
+    if ctx is not None:
+        ctx.count("fuse_gemv_pairs", "fuse_gemv_pairs", len(set(map(id, unit_of.values()))))
+    if not unit_of:
+        return fgraph
+    # Rebuild from the outputs, each match once all the inputs of its fused node are: a
+    # reader of one of its outputs may come before the second product in the old order.
+    memo: dict = {}
+    done: set = set()
+    pending: set = set()
+    stack = [(v.owner, False) for v in fgraph.outputs if v.owner is not None]
+    while stack:
+        node, expanded = stack.pop()
+        m = unit_of.get(node)
+        key = id(m) if m is not None else node
+        if key in done:
+            continue
+        deps = [u.owner for u in (m.external_inputs() if m is not None else node.inputs)
+                if u.owner is not None]
+        if not expanded:
+            if key in pending:
+                raise RewriteError(f"fuse_gemv_pairs: a fused node depends on itself (around "
+                                   f"{node.op}); this is a bug in the match")
+            pending.add(key)
+            stack.append((node, True))
+            stack.extend((n, False) for n in deps
+                         if (id(unit_of[n]) if n in unit_of else n) not in done)
+            continue
+        done.add(key)
+        if m is not None:
+            memo.update(m.build(memo))
+            continue
+        new_inputs = [memo.get(u, u) for u in node.inputs]
+        if any(a is not b for a, b in zip(new_inputs, node.inputs)):
+            memo.update(zip(node.outputs, rebuild(node, new_inputs).outputs))
+    return fgraph.with_outputs([memo.get(v, v) for v in fgraph.outputs])
