@@ -4,6 +4,14 @@ A workload describes *cases*; a case holds one builder per implementation ("nump
 "jax", ...).  A builder receives nothing, prepares its function (compiling it: that time is
 not measured here, W7 measures it) and returns a zero-argument callable, or an ``Impl`` when
 what should be checked is not what the call returns (a training step checks the new weights).
+A builder may also be an ``InChild``: that implementation is measured in a child process
+(``benchmarks.child``) — ``aotsym-1t``, aotsym with ``AOTSYM_NUM_THREADS=1``, which the
+runtime reads once, when its thread pool starts.
+
+A case also states ``bytes``, the minimum traffic one call needs (``min_bytes``: every input
+read once, every output written once, from the shapes and dtypes), so the report can show
+the achieved bandwidth beside the time; and ``count_calls``, for the small cases, how many
+calls ``benchmarks.child`` counts instructions over under callgrind.
 
 ``time_case`` then, for each implementation in turn: builds it, calls it once (warm-up, and
 the value that is checked against NumPy's), calibrates how many calls make one sample, runs
@@ -24,7 +32,7 @@ import gc
 import math
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -45,14 +53,44 @@ class Impl:
     fetch: Callable | None = None
 
 
+@dataclass(frozen=True)
+class InChild:
+    """An implementation measured in a child process with ``env`` added to its environment
+    (``benchmarks.child.measure``): ``impl`` is the builder the child runs.  ``paired``: a
+    child without ``env`` is timed first, the baseline it is compared with (a fresh process
+    against a fresh process, not against the runner's, where other libraries' thread pools
+    have been running)."""
+    impl: str
+    env: tuple = ()                     # ((name, value), ...)
+    paired: bool = False
+
+
+def nbytes(item) -> int:
+    """Bytes of an array, a NumPy scalar, or a ``(shape, dtype)`` pair."""
+    if isinstance(item, tuple) and len(item) == 2:
+        shape, dtype = item
+        return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    return int(np.asarray(item).nbytes)
+
+
+def min_bytes(reads, writes) -> int:
+    """The least memory traffic of one call: each of ``reads`` read once and each of
+    ``writes`` written once (arrays, scalars or ``(shape, dtype)`` pairs)."""
+    return sum(nbytes(a) for a in reads) + sum(nbytes(a) for a in writes)
+
+
 @dataclass
 class Case:
     """One measured configuration of a workload."""
     name: str
-    builders: dict                      # impl name -> () -> callable | Impl
-    bytes: int | None = None            # bytes read + written per call (for GB/s)
+    builders: dict                      # impl name -> () -> callable | Impl, or an InChild
+    bytes: int | None = None            # least bytes read + written per call (min_bytes)
     flops: float | None = None          # floating-point operations per call (for GFLOP/s)
     dtype: str = "float64"              # picks the BLAS peak (dgemm or sgemm)
+    limit: str | None = "auto"          # the limit the cells show a fraction of: "flops",
+    #                                     "bandwidth", None; "auto": flops if given, else bytes
+    count_calls: int = 0                # > 0: aotsym's instructions per call, over so many
+    #                                     calls under callgrind (the small cases)
     rtol: float | None = None           # tolerances of the check (None: np.allclose's)
     atol: float | None = None
     check: bool = True                  # compare every result with NumPy's
@@ -85,11 +123,16 @@ class CaseResult:
     flops: float | None = None
     dtype: str = "float64"
     unit: str = "time"                  # "time": per-call run time; "build": compile time
+    limit: str | None = "auto"
 
     def as_dict(self):
+        results = {k: r.as_dict() for k, r in self.results.items()}
+        for r in results.values():
+            if self.bytes and r.get("median"):
+                r["gbps"] = round(self.bytes / r["median"] / 1e9, 4)   # achieved bandwidth
         return {"name": self.name, "bytes": self.bytes, "flops": self.flops,
-                "dtype": self.dtype, "unit": self.unit,
-                "results": {k: r.as_dict() for k, r in self.results.items()}}
+                "dtype": self.dtype, "unit": self.unit, "limit": self.limit,
+                "results": results}
 
 
 # ------------------------------------------------------------------------------- checking
@@ -166,9 +209,13 @@ def _one_sample(fn, number):
             gc.enable()
 
 
-def time_case(case: Case, settings, reference="numpy") -> CaseResult:
+def time_case(case: Case, settings, reference="numpy", in_child=None,
+              timed=None) -> CaseResult:
     """Build, check and time every implementation of ``case`` (see the module docstring);
-    the ``reference`` goes first: its first result is what the others are checked against."""
+    the ``reference`` goes first: its first result is what the others are checked against.
+    ``in_child(case_name, InChild) -> Result`` measures the ``InChild`` builders (without
+    it they are "not available"); ``timed``: the implementations to time (default all; the
+    others are only built and checked)."""
     results: dict[str, Result] = {}
     want = None
     for name in sorted(case.builders, key=lambda k: k != reference):  # stable: order kept
@@ -176,6 +223,12 @@ def time_case(case: Case, settings, reference="numpy") -> CaseResult:
         res = results[name] = Result(name)
         if isinstance(builder, str):           # a reason it cannot run: "not installed"...
             res.status = builder
+            continue
+        if isinstance(builder, InChild):
+            if in_child is None:
+                res.status = NOT_AVAILABLE
+            else:
+                results[name] = replace(in_child(case.name, builder), impl=name)
             continue
         try:
             impl = builder()
@@ -193,6 +246,8 @@ def time_case(case: Case, settings, reference="numpy") -> CaseResult:
             elif want is not None:
                 res.check = compare(value, want, case.rtol, case.atol,
                                     strict=(name == "aotsym")) or "ok"
+        if timed is not None and name not in timed:
+            continue
         try:
             impl.run()                                   # second warm-up, then calibrate
             one = max(_one_sample(impl.run, 1), 1e-7)
@@ -217,4 +272,4 @@ def time_case(case: Case, settings, reference="numpy") -> CaseResult:
         if res.status == OK and res.samples:
             res.median = float(np.median(res.samples))
     return CaseResult(case.name, {k: results[k] for k in case.builders},
-                      bytes=case.bytes, flops=case.flops, dtype=case.dtype)
+                      bytes=case.bytes, flops=case.flops, dtype=case.dtype, limit=case.limit)

@@ -1,17 +1,20 @@
-"""The machine and software a run measured: CPU, cores, memory, package versions."""
+"""The machine and software a run measured: CPU, cores, memory, package versions, the
+thread settings, and a deliberate load (``--load``) if there was one."""
 
 from __future__ import annotations
 
 import os
 import platform
 import subprocess
+import sys
 import time
 
 from benchmarks.peers import versions as _peer_versions
 
 
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-              "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS", "XLA_FLAGS", "AOTSYM_FLAGS")
+              "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS", "XLA_FLAGS", "AOTSYM_FLAGS",
+              "AOTSYM_NUM_THREADS")
 
 
 def _cpuinfo() -> dict:
@@ -38,7 +41,7 @@ def _memory_gib():
     return None
 
 
-def describe() -> dict:
+def describe(load: "Load | None" = None) -> dict:
     cpu = _cpuinfo()
     flags = cpu.get("flags", "").split()
     simd = [f for f in ("avx2", "fma", "avx512f") if f in flags]
@@ -53,22 +56,66 @@ def describe() -> dict:
         "python": platform.python_version(),
         "compiler": _first_line(["cc", "--version"]),
         "thread_env": {k: v for k, v in os.environ.items() if k in THREAD_ENV},
+        "load": load.describe() if load is not None else None,
     }
+
+
+class Load:
+    """``--load``: a process spinning on one core (the last this process may use) from
+    construction to ``stop()``, so the benchmarks run with that core busy, as on a machine
+    where something else is running.  Its CPU time is read from /proc, so the runner can
+    leave it out of "other processes" (it is announced, not a disturbance)."""
+
+    SPIN = "while True:\n    pass\n"
+
+    def __init__(self):
+        cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        self.core = cores[-1] if cores else None
+        self.proc = subprocess.Popen([sys.executable, "-c", self.SPIN],
+                                     stdin=subprocess.DEVNULL)
+        if self.core is not None:
+            try:
+                os.sched_setaffinity(self.proc.pid, {self.core})
+            except OSError:
+                self.core = None
+
+    def describe(self) -> dict:
+        return {"what": "a Python busy loop", "processes": 1, "core": self.core,
+                "pid": self.proc.pid}
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds the spinning process has used so far (0 off Linux)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 class CpuMonitor:
     """How much of the machine's CPU *other* processes used since ``start()``.
 
     Benchmarks share the cores with whatever else runs; a run during which others took a
-    real share is disturbed, and the report says so instead of hiding it.  Linux only
+    real share is disturbed, and the report says so instead of hiding it.  ``exclude``: a
+    function giving CPU seconds not to count as others' (the ``--load`` process).  Linux only
     (/proc/stat); elsewhere ``others()`` is None.
     """
 
-    def __init__(self):
+    def __init__(self, exclude=None):
+        self.exclude = exclude or (lambda: 0.0)
         self.start()
 
-    @staticmethod
-    def _read():
+    def _read(self):
         try:
             with open("/proc/stat") as fh:
                 vals = [int(v) for v in fh.readline().split()[1:9]]
@@ -77,7 +124,7 @@ class CpuMonitor:
         busy = (sum(vals) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
         t = os.times()
         return time.perf_counter(), busy, t.user + t.system + t.children_user + \
-            t.children_system
+            t.children_system + self.exclude()
 
     def start(self):
         self._t0 = self._read()

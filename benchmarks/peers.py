@@ -12,11 +12,12 @@ import functools
 import importlib
 import os
 
-from benchmarks.core import NOT_AVAILABLE, NOT_INSTALLED, Unavailable
+from benchmarks.core import NOT_AVAILABLE, NOT_INSTALLED, InChild, Unavailable
 
 # key -> label, in the order of the tables
 LABELS = {
     "aotsym": "aotsym",
+    "aotsym-1t": "aotsym 1 thread",
     "aotsym-profile": "aotsym --profile",
     "numpy": "NumPy",
     "numexpr": "numexpr",
@@ -26,7 +27,13 @@ LABELS = {
     "torch": "PyTorch",
 }
 PEERS = [k for k in LABELS if not k.startswith("aotsym")]
+# implementations measured in a child process, with their environment
+IN_CHILD = {"aotsym-1t": InChild("aotsym", (("AOTSYM_NUM_THREADS", "1"),), paired=True)}
 DESCRIPTIONS = {
+    "aotsym-1t": "aotsym with AOTSYM_NUM_THREADS=1, run in a child process (the runtime reads "
+                 "the variable when its thread pool starts), right after a child with the "
+                 "threads left unset (its time in parentheses); its ratio is its time over "
+                 "that child's (below 1: one thread was faster)",
     "aotsym-profile": "aotsym's profile build of the same graph (aotsym.function(..., "
                       "profile=True)): its ratio is the instrumentation's overhead",
     "numpy": "NumPy, eager (hand-written gradients where a workload needs them)",
@@ -96,10 +103,13 @@ def pytensor_blas() -> str:
 
 def builders(keys, build, enabled) -> dict:
     """``{key: () -> build(key)}`` for the enabled implementations among ``keys``; a key
-    whose peer is missing maps to the reason instead, so the report can say so."""
+    whose peer is missing maps to the reason instead, so the report can say so, and a key
+    measured in a child process (``aotsym-1t``) to its ``InChild``."""
     out = {}
     for key in keys:
-        if key in enabled:
+        if key in IN_CHILD and key in enabled:
+            out[key] = IN_CHILD[key]
+        elif key in enabled:
             reason = missing(key) if not key.startswith("aotsym") else None
             out[key] = reason or functools.partial(build, key)
     return out

@@ -6,6 +6,13 @@ re-rendered: ``python -m benchmarks.report run.json [RESULTS.md]``.
 The ratio is always *peer time / aotsym time*: above 1 aotsym is faster, below 1 the peer
 is.  Fractions of the limit: effective GB/s over the copy bandwidth, GFLOP/s over NumPy's
 dgemm (float64) or sgemm (float32) — both measured in the same run (W8).
+
+Beside aotsym's times, the figures that do not depend on the clock: the least bytes a call
+must move (its inputs read once, its outputs written once) with the bandwidth that makes at
+the measured time, and the instructions per call counted under callgrind (the small cases).
+``aotsym-1t`` is aotsym with ``AOTSYM_NUM_THREADS=1``; its "ratio" is its time over
+aotsym's with the threads left unset, and a case where unset is more than
+``THREADS_SLOWER`` slower is flagged.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from benchmarks.core import OK, TIMEOUT
 from benchmarks.peers import DESCRIPTIONS, LABELS
 
 DISTURBED = 0.10   # share of the CPUs taken by other processes that the report flags
+THREADS_SLOWER = 0.05  # aotsym with its threads unset this much slower than =1 is flagged
 DEFAULT_MARKDOWN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
 CHART_NAME = "results.png"
 
@@ -29,10 +37,24 @@ def fmt_time(s: float) -> str:
     return f"{s:.3g} s"
 
 
+def fmt_count(n: float) -> str:
+    for scale, unit in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if n >= scale:
+            return f"{n / scale:.3g}{unit}"
+    return f"{n:.3g}"
+
+
+def fmt_bytes(n: float) -> str:
+    return fmt_count(n) + "B" if n >= 1e3 else f"{n:g} B"
+
+
 def ratio(case: dict, impl: str):
-    """peer time / aotsym time, or None."""
-    mine = case["results"].get("aotsym", {}).get("median")
-    other = case["results"].get(impl, {}).get("median")
+    """peer time / aotsym time, or None; for a variant timed beside its own baseline (a
+    paired child: aotsym-1t), its time over that baseline's."""
+    r = case["results"].get(impl, {})
+    mine = r.get("extra", {}).get("baseline_median") or \
+        case["results"].get("aotsym", {}).get("median")
+    other = r.get("median")
     if impl == "aotsym" or not mine or not other:
         return None
     return other / mine
@@ -43,12 +65,15 @@ def limit_fraction(case: dict, impl: str, refs: dict):
     med = case["results"].get(impl, {}).get("median")
     if not med or case.get("unit") != "time":
         return None, None
-    if case.get("bytes") and refs.get("copy_gbps"):
+    limit = case.get("limit", "auto")
+    if limit == "auto":
+        limit = "flops" if case.get("flops") else "bandwidth"
+    if limit == "bandwidth" and case.get("bytes") and refs.get("copy_gbps"):
         gbps = case["bytes"] / med / 1e9
         frac = gbps / refs["copy_gbps"]
         return f"{gbps:.3g} GB/s = {frac:.0%} of copy", frac
     key = "sgemm_gflops" if case.get("dtype") == "float32" else "dgemm_gflops"
-    if case.get("flops") and refs.get(key):
+    if limit == "flops" and case.get("flops") and refs.get(key):
         gflops = case["flops"] / med / 1e9
         frac = gflops / refs[key]
         return f"{gflops:.3g} GFLOP/s = {frac:.0%} of {key[:5]}", frac
@@ -62,11 +87,65 @@ def status_text(r: dict) -> str:
 
 
 def stage_text(r: dict) -> str:
-    """" (graph 1 ms, optimize 2 ms, ...)" for a build time split into stages, else ""."""
+    """" (graph 1 ms, optimize 2 ms, ...)" for a build time split into stages, " (unset
+    1 ms)" for a time beside its paired baseline, else ""."""
     stages = [f"{k[:-2]} {fmt_time(v)}" for k, v in r.get("extra", {}).items()
               if k.endswith("_s") and k not in ("total_s", "function_s", "timeout_s")
               and v >= 0.0005]
-    return f" ({', '.join(stages)})" if stages else ""
+    if stages:
+        return f" ({', '.join(stages)})"
+    base = r.get("extra", {}).get("baseline_median")
+    return f" (unset {fmt_time(base)})" if base else ""
+
+
+def figures(case: dict) -> str:
+    """aotsym's clock-free figures: "2.51 MB → 17.8 GB/s · 1.02 M instr/call", or ""."""
+    r = case["results"].get("aotsym")
+    if r is None:
+        return ""
+    parts = []
+    if case.get("bytes") and case.get("unit") == "time":
+        text = fmt_bytes(case["bytes"])
+        if r.get("median"):
+            text += f" → {case['bytes'] / r['median'] / 1e9:.3g} GB/s"
+        parts.append(text)
+    extra = r.get("extra", {})
+    if "instructions" in extra:
+        parts.append(f"{fmt_count(extra['instructions'])} instr/call")
+    elif "instructions_error" in extra:
+        parts.append(f"instructions not counted ({extra['instructions_error']})")
+    return " · ".join(parts)
+
+
+def threads_unset_slower(case: dict):
+    """How much slower aotsym with its threads unset is than with AOTSYM_NUM_THREADS=1 (a
+    fraction; negative: faster), or None without both times.  Unset: the child timed just
+    before the =1 child, or (without it) the runner's own measurement."""
+    q = ratio(case, "aotsym-1t")
+    return 1 / q - 1 if q else None
+
+
+def threads_slower(data: dict) -> list[str]:
+    """A line per case where aotsym with its threads unset is more than THREADS_SLOWER
+    slower than with AOTSYM_NUM_THREADS=1."""
+    out = []
+    for w in data["workloads"]:
+        for k, case in enumerate(w["cases"], 1):
+            q = threads_unset_slower(case)
+            if q is not None and q > THREADS_SLOWER:
+                one = case["results"]["aotsym-1t"]["median"]
+                out.append(f"{w['id']}.{k} {case['name']}: aotsym with threads unset "
+                           f"{q:.0%} slower than AOTSYM_NUM_THREADS=1 "
+                           f"({fmt_time(one * (1 + q))} vs {fmt_time(one)})")
+    return out
+
+
+def load_text(load: dict | None) -> str:
+    if not load:
+        return "none (no `--load`)"
+    where = f"pinned to core {load['core']}" if load.get("core") is not None else "unpinned"
+    return (f"{load['processes']} process spinning ({load['what']}, {where}) for the whole "
+            "run (`--load`)")
 
 
 # -------------------------------------------------------------------------------- console
@@ -91,7 +170,14 @@ def console_case(result, refs=None) -> str:
             text += f"   !! MISMATCH with NumPy: {r['check']}"
         if r.get("note"):
             text += f"   ({r['note']})"
-        lines.append(f"    {LABELS.get(impl, impl):11} {text}")
+        lines.append(f"    {LABELS.get(impl, impl):15} {text}")
+    more = figures(case)
+    if more:
+        lines.append(f"    {'':15} aotsym: {more}")
+    q = threads_unset_slower(case)
+    if q is not None and q > THREADS_SLOWER:
+        lines.append(f"    !! aotsym with threads unset is {q:.0%} slower than "
+                     "AOTSYM_NUM_THREADS=1")
     return "\n".join(lines)
 
 
@@ -115,8 +201,11 @@ def _cell(case, impl, refs, footnotes):
     if lim:
         parts.append(lim.split(" = ")[1].replace(" of copy", " BW"))
     text = " · ".join(parts)
-    if impl == "aotsym" and r.get("check") == "ok":
+    if impl.startswith("aotsym") and impl != "aotsym-profile" and r.get("check") == "ok":
         text += " ✓"
+    q = threads_unset_slower(case) if impl == "aotsym-1t" else None
+    if q is not None and q > THREADS_SLOWER:
+        text += f" ⚠ unset {q:.0%} slower"
     if r.get("check") not in (None, "ok"):
         footnotes.append(f"{LABELS.get(impl, impl)}, {case['name']}: result differs from "
                          f"NumPy's: {r['check']}")
@@ -139,6 +228,9 @@ def markdown(data: dict, chart: str | None) -> str:
            f"{data['min_sample_s'] * 1e3:g} ms; all in one process, one implementation after "
            f"the other, each warmed up and then sampled back to back); "
            f"whole run {data['elapsed_s']} s",
+           f"- load: {load_text(m.get('load'))}"
+           + ("; the load's own CPU time is not counted as other processes'"
+              if m.get("load") else ""),
            f"- machine: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), "
            f"{m['memory_gib']} GiB, SIMD {', '.join(m['simd']) or 'baseline'}; {m['os']}; "
            f"Python {m['python']}; C compiler: {m['compiler'] or 'none found'}; thread "
@@ -158,6 +250,13 @@ def markdown(data: dict, chart: str | None) -> str:
            "(effective bandwidth, bytes read + written, over the copy bandwidth; or GFLOP/s "
            "over NumPy's dgemm/sgemm).  ✓: aotsym's result equals NumPy's (`np.allclose`).",
            "",
+           "Last column, aotsym's figures that do not depend on the clock: the least bytes a "
+           "call must move (its inputs read once, its outputs written once, from the shapes "
+           "and dtypes) → the bandwidth that makes at aotsym's median time; and, for the "
+           "small cases, the instructions per call counted by `valgrind --tool=callgrind` "
+           "(one thread, over many calls, less a do-nothing call; "
+           + ("counted in this run" if data.get("callgrind") else "not counted in this run")
+           + ").", "",
            f"Implementations: aotsym (`aotsym.function`, default mode FAST_RUN; engine: "
            f"{data.get('aotsym_engine', '?')}); "
            + "; ".join(f"{LABELS[k]}: {DESCRIPTIONS[k]}" for k in impls if k in DESCRIPTIONS)
@@ -170,6 +269,12 @@ def markdown(data: dict, chart: str | None) -> str:
     if data.get("problems"):
         out += ["**aotsym problems in this run:**", ""]
         out += [f"- {p}" for p in data["problems"]] + [""]
+    if data.get("one_thread"):
+        slower = data.get("threads_slower") or threads_slower(data)
+        out += [f"**Threads unset vs `AOTSYM_NUM_THREADS=1`** (column aotsym 1 thread; "
+                f"flagged where unset is more than {THREADS_SLOWER:.0%} slower): "
+                + ("none flagged." if not slower else ""), ""]
+        out += [f"- {line}" for line in slower] + ([""] if slower else [])
     if chart:
         out += [f"![ratios: peer time / aotsym time]({chart})", ""]
     summary = headline(data)
@@ -181,11 +286,16 @@ def markdown(data: dict, chart: str | None) -> str:
         body = w["about"].split("\n\n", 1)[1:]   # the docstring less its title line
         out += [f"## {w['id']} — {w['title']}", ""] + body + [""]
         cols = [i for i in impls if any(i in c["results"] for c in w["cases"])]
-        out.append("| # | case | " + " | ".join(LABELS.get(c, c) for c in cols) + " |")
-        out.append("|---" * (len(cols) + 2) + "|")
+        more = [figures(c) for c in w["cases"]]
+        head = [LABELS.get(c, c) for c in cols] + (
+            ["aotsym: least bytes → GB/s · instr/call"] if any(more) else [])
+        out.append("| # | case | " + " | ".join(head) + " |")
+        out.append("|---" * (len(head) + 2) + "|")
         for k, case in enumerate(w["cases"], 1):
-            out.append(f"| {w['id']}.{k} | {case['name']} | "
-                       + " | ".join(_cell(case, c, refs, footnotes) for c in cols) + " |")
+            cells = [_cell(case, c, refs, footnotes) for c in cols]
+            if any(more):
+                cells.append(more[k - 1] or "–")
+            out.append(f"| {w['id']}.{k} | {case['name']} | " + " | ".join(cells) + " |")
         out.append("")
         for note in w.get("notes", []):
             out.append(f"- {note}")

@@ -5,8 +5,22 @@ Profiles:
 * ``--smoke``: tiny sizes, aotsym and NumPy only, a few seconds — what CI runs, to check that
   the runner works and that every aotsym result equals NumPy's (never timings);
 * ``--quick`` (the default): the real sizes, few repeats, peers' compile times capped low —
-  under three minutes on a 2-core machine;
+  about three minutes on a quiet 2-core machine (a minute and a half of it the
+  instruction counts and the one-thread children, which ``--no-callgrind`` and
+  ``--no-one-thread`` leave out);
 * ``--full``: more repeats, and the 100,000-node build.
+
+Beside the times (quick and full; ``--no-one-thread``, ``--no-callgrind`` leave them out):
+
+* ``aotsym-1t``: aotsym with ``AOTSYM_NUM_THREADS=1``, in a child process (W1, W2, W3, W8),
+  right after a child with the threads unset, so unset can be compared with one thread in
+  the same run; the report flags a case where unset is more than 5% slower;
+* the instructions per call of aotsym on the small cases (``count_calls``), counted under
+  ``valgrind --tool=callgrind`` in a child process (``benchmarks.child``): a figure that does
+  not move with whatever else the machine is doing.
+
+``--load`` keeps one other core busy (a spinning process) for the whole run, and the report
+says so: the thread pools' behaviour on a machine that is not idle.
 
 ``--check`` exits non-zero when an aotsym result differs from NumPy's or aotsym fails on a
 workload it claims to support ("not available in aotsym yet" is not a failure).
@@ -16,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import gc
 import json
 import os
@@ -25,7 +40,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from benchmarks import machine, report
+from benchmarks import child, machine, report
 from benchmarks.core import ERROR, time_case
 from benchmarks.peers import LABELS, PEERS, aotsym_backend, missing, pytensor_blas
 from benchmarks.workloads import WORKLOADS
@@ -40,11 +55,14 @@ class Settings:
     chain_sizes: tuple           # W7: aotsym's chain lengths
     peer_chain_sizes: tuple      # W7: the peers' chain lengths
     peers: tuple = field(default=tuple(PEERS))
+    one_thread: bool = True      # time aotsym-1t (a child process per case) beside aotsym
+    callgrind: bool = True       # count aotsym's instructions per call on the small cases
 
 
 PROFILES = {
     "smoke": Settings("smoke", repeats=2, min_sample_s=0.0, build_timeout_s=120,
-                      chain_sizes=(50,), peer_chain_sizes=(), peers=("numpy",)),
+                      chain_sizes=(50,), peer_chain_sizes=(), peers=("numpy",),
+                      one_thread=False, callgrind=False),
     "quick": Settings("quick", repeats=5, min_sample_s=0.02, build_timeout_s=30,
                       chain_sizes=(1000, 10000), peer_chain_sizes=(1000,)),
     "full": Settings("full", repeats=15, min_sample_s=0.1, build_timeout_s=120,
@@ -53,13 +71,17 @@ PROFILES = {
 
 
 class Context:
-    """What a workload sees: the settings, the enabled implementations, the references."""
+    """What a workload sees: the settings, the enabled implementations, the references,
+    and (set by the runner) the workload being run."""
 
-    def __init__(self, settings: Settings, log):
+    def __init__(self, settings: Settings, log, enabled=None):
         self.settings = settings
-        self.enabled = {"aotsym", "aotsym-profile", "numpy", *settings.peers}
+        self.enabled = set(enabled) if enabled is not None else {
+            "aotsym", "aotsym-profile", "numpy", *settings.peers,
+            *(["aotsym-1t"] if settings.one_thread else [])}
         self.refs: dict = {}
         self.log = log
+        self.workload = None
 
     @property
     def smoke(self) -> bool:
@@ -73,7 +95,19 @@ class Context:
         return np.random.default_rng(20240601)
 
     def time(self, case):
-        result = time_case(case, self.settings)
+        wid = self.workload.ID if self.workload is not None else None
+        in_child = None if wid is None else functools.partial(
+            child.measure, wid, settings=self.settings)
+        result = time_case(case, self.settings, in_child=in_child)
+        mine = result.results.get("aotsym")
+        if (self.settings.callgrind and case.count_calls and wid is not None
+                and mine is not None and mine.median is not None):
+            counted = child.count(wid, case.name, case.count_calls, self.settings)
+            if "instructions" in counted:
+                mine.extra.update(instructions=counted["instructions"],
+                                  counted_calls=counted["calls"])
+            else:
+                mine.extra["instructions_error"] = counted.get("error", "?")
         self.log(report.console_case(result, self.refs))
         return result
 
@@ -83,7 +117,7 @@ def parse_args(argv):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     prof = p.add_mutually_exclusive_group()
     prof.add_argument("--quick", dest="profile", action="store_const", const="quick",
-                      help="real sizes, few repeats (default; < 3 minutes on 2 cores)")
+                      help="real sizes, few repeats (default; ~3 minutes on 2 cores)")
     prof.add_argument("--full", dest="profile", action="store_const", const="full",
                       help="more repeats and the 100k-node build")
     prof.add_argument("--smoke", dest="profile", action="store_const", const="smoke",
@@ -100,6 +134,14 @@ def parse_args(argv):
                         "chart of ratios beside it (results.png)")
     p.add_argument("--check", action="store_true",
                    help="exit 1 if an aotsym result differs from NumPy's or aotsym fails")
+    p.add_argument("--one-thread", action=argparse.BooleanOptionalAction, default=None,
+                   help="time aotsym-1t (AOTSYM_NUM_THREADS=1, in a child process) beside "
+                        "aotsym on W1, W2, W3, W8 (default: on, but off with --smoke)")
+    p.add_argument("--callgrind", action=argparse.BooleanOptionalAction, default=None,
+                   help="count aotsym's instructions per call on the small cases under "
+                        "valgrind --tool=callgrind (default: on, but off with --smoke)")
+    p.add_argument("--load", action="store_true",
+                   help="keep one other core busy with a spinning process for the whole run")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
     p.set_defaults(profile="quick")
     return p.parse_args(argv)
@@ -127,17 +169,20 @@ def run_workload(mod, ctx):
 
 
 def problems(workloads) -> list[str]:
-    """aotsym results that differ from NumPy's, and aotsym failures (not missing features)."""
+    """aotsym results (threads unset, and =1) that differ from NumPy's, and aotsym failures
+    (not missing features)."""
     out = []
     for w in workloads:
         for case in w["cases"]:
-            r = case["results"].get("aotsym")
-            if r is None:
-                continue
-            if r.get("check") not in (None, "ok"):
-                out.append(f"{w['id']} {case['name']}: aotsym MISMATCH with NumPy: {r['check']}")
-            if r["status"] == ERROR:
-                out.append(f"{w['id']} {case['name']}: aotsym FAILED: {r.get('error')}")
+            for impl in ("aotsym", "aotsym-1t"):
+                r = case["results"].get(impl)
+                if r is None:
+                    continue
+                if r.get("check") not in (None, "ok"):
+                    out.append(f"{w['id']} {case['name']}: {impl} MISMATCH with NumPy: "
+                               f"{r['check']}")
+                if r["status"] == ERROR:
+                    out.append(f"{w['id']} {case['name']}: {impl} FAILED: {r.get('error')}")
     return out
 
 
@@ -165,20 +210,40 @@ def main(argv=None) -> int:
         if unknown:
             raise SystemExit(f"--peers: unknown {', '.join(unknown)}; peers: {', '.join(PEERS)}")
         settings = replace(settings, peers=peers)
+    for flag in ("one_thread", "callgrind"):
+        if getattr(args, flag) is not None:
+            settings = replace(settings, **{flag: getattr(args, flag)})
 
     def log(line):
         print(line, flush=True)
 
+    load = machine.Load() if args.load else None
+    try:
+        return _run(args, settings, log, load)
+    finally:
+        if load is not None:
+            load.stop()
+
+
+def _run(args, settings, log, load) -> int:
     ctx = Context(settings, log)
     started = time.perf_counter()
-    info = machine.describe()
+    info = machine.describe(load)
     log(f"aotsym benchmarks, profile {settings.profile}: {info['cpu']}, {info['cores']} cores, "
-        f"{info['memory_gib']} GiB")
+        f"{info['memory_gib']} GiB" + (f"; load: {report.load_text(info['load'])}" if load else ""))
+    if settings.callgrind:
+        helper, why = child.callgrind_helper()
+        if helper is None:
+            log(f"  (no instruction counts: {why})")
+            settings = replace(settings, callgrind=False)
+            ctx.settings = settings
     done = []
-    whole = machine.CpuMonitor()
+    exclude = load.cpu_seconds if load else None
+    whole = machine.CpuMonitor(exclude)
     for mod in select(args.only):
         log(f"\n== {mod.ID} {mod.TITLE}")
-        t0, monitor = time.perf_counter(), machine.CpuMonitor()
+        ctx.workload = mod
+        t0, monitor = time.perf_counter(), machine.CpuMonitor(exclude)
         cases = run_workload(mod, ctx)
         others = monitor.others()
         if others is not None and others > report.DISTURBED:
@@ -195,6 +260,7 @@ def main(argv=None) -> int:
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "profile": settings.profile, "repeats": settings.repeats,
         "min_sample_s": settings.min_sample_s,
+        "one_thread": settings.one_thread, "callgrind": settings.callgrind,
         "impls": [k for k in LABELS if k in ctx.enabled],
         "machine": info, "versions": machine.versions(),
         "pytensor_blas": pytensor_blas() if "pytensor-c" in ctx.enabled
@@ -205,7 +271,10 @@ def main(argv=None) -> int:
         "other_cpu": whole.others(),
     }
     data["problems"] = problems(done)
+    data["threads_slower"] = report.threads_slower(data)
     log(f"\nfinished in {data['elapsed_s']} s")
+    for line in data["threads_slower"]:
+        log("!! " + line)
     if data["problems"]:
         log("\n" + "!" * 78)
         for line in data["problems"]:

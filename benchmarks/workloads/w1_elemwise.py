@@ -12,11 +12,11 @@ output (W8 shows what those cost).
 
 import functools
 
-from benchmarks.core import Case
+from benchmarks.core import Case, min_bytes
 from benchmarks.peers import TheanoAPI, builders, jax_arrays, jax_module
 
 ID, NAME, TITLE = "W1", "elemwise", "Fused elementwise, 10^7 elements"
-IMPLS = ("numpy", "numexpr", "pytensor", "pytensor-c", "jax", "aotsym")
+IMPLS = ("numpy", "numexpr", "pytensor", "pytensor-c", "jax", "aotsym", "aotsym-1t")
 
 
 def square_of_sum(a, b):
@@ -42,7 +42,7 @@ def cases(ctx):
             arrays = [(rng.random(n) + 0.5).astype(dtype) for _ in names]
             build = functools.partial(_build, fn=fn, text=text, names=names, arrays=arrays)
             yield Case(name=f"`{text}`, {dtype}, n={n:,}",
-                       bytes=(len(names) + 1) * n * arrays[0].itemsize, dtype=dtype,
+                       bytes=min_bytes(arrays, [((n,), dtype)]), dtype=dtype,
                        rtol=1e-5 if dtype == "float32" else None,
                        builders=builders(IMPLS, build, ctx.enabled))
             del arrays, build

@@ -9,14 +9,16 @@ their step function 1000 times from Python, NumPy loops, JAX runs ``lax.fori_loo
 compiled call.  The check compares the outputs and the new ``w`` and ``b`` after the first
 call (the initial weights are the seed's ``randn`` scaled by 0.01, so nothing saturates and
 the naive and the stabilized formulas agree).  The fraction is of NumPy's dgemm peak, counting
-the two matrix-vector products (4·N·784 flops per step).
+the two matrix-vector products (4·N·784 flops per step).  The least bytes of a step: ``x``,
+``y``, ``w`` and ``b`` read once, the outputs and the new ``w`` and ``b`` written once (1000
+steps: 1000 times that, one call of the step each).
 """
 
 import functools
 
 import numpy as np
 
-from benchmarks.core import Case, Impl
+from benchmarks.core import Case, Impl, min_bytes
 from benchmarks.peers import TheanoAPI, builders, jax_arrays, jax_module
 
 ID, NAME, TITLE = "W2", "logreg", "Logistic regression training (the seed's model)"
@@ -27,7 +29,7 @@ NOTES = ["aotsym may split these 400x784 matrix-vector products over its 2-threa
          "fixed threshold and the 1000 steps ranged from 58.8 to 147 ms between runs.",
          "aotsym --profile: the same graph built with profile counters; its ratio is the "
          "instrumentation's overhead."]
-IMPLS = ("numpy", "pytensor", "pytensor-c", "jax", "aotsym", "aotsym-profile")
+IMPLS = ("numpy", "pytensor", "pytensor-c", "jax", "aotsym", "aotsym-1t", "aotsym-profile")
 
 
 def data(ctx):
@@ -42,11 +44,14 @@ def data(ctx):
 def cases(ctx):
     x, y, w0 = data(ctx)
     flops = 4.0 * x.shape[0] * x.shape[1]
+    n, b = x.shape[0], np.float64(0.0)
+    step_bytes = min_bytes([x, y, w0, b], [((n,), np.bool_), ((n,), np.float64), w0, b])
     for steps in (1, ctx.size(1000, smoke=10)):
         build = functools.partial(_build, x=x, y=y, w0=w0, steps=steps)
         yield Case(name=f"{'1 step' if steps == 1 else f'{steps} steps'}, "
                         f"{x.shape[0]}x{x.shape[1]} float64",
-                   flops=flops * steps, dtype="float64", rtol=1e-6, atol=1e-8,
+                   flops=flops * steps, bytes=step_bytes * steps, dtype="float64",
+                   rtol=1e-6, atol=1e-8, count_calls=10 if steps == 1 else 0,
                    stateless=False, builders=builders(IMPLS, build, ctx.enabled))
 
 

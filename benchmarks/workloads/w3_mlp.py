@@ -6,17 +6,19 @@ benchmark.  aotsym and PyTensor run one Theano-style graph (shared parameters, `
 ``jax.value_and_grad`` in one ``jit``; NumPy a hand-written backward pass.  The check compares
 the cost and the four updated parameters after the first step.  The fraction is of NumPy's
 sgemm peak, counting the five matrix products of a step (2·60·(2·784·500 + 3·500·10) flops).
+The least bytes of a step: ``x``, ``y`` and the parameters read once, the cost and the new
+parameters written once.
 """
 
 import functools
 
 import numpy as np
 
-from benchmarks.core import Case, Impl
+from benchmarks.core import Case, Impl, min_bytes
 from benchmarks.peers import TheanoAPI, builders, jax_arrays, jax_module
 
 ID, NAME, TITLE = "W3", "mlp", "MLP 784-500-10 training step, float32"
-IMPLS = ("numpy", "pytensor", "pytensor-c", "jax", "aotsym")
+IMPLS = ("numpy", "pytensor", "pytensor-c", "jax", "aotsym", "aotsym-1t")
 LR = 0.01
 NOTES = ["On a machine whose cores are busy with other processes, a multi-threaded OpenBLAS "
          "(NumPy's bundled one, and whatever links it) can stall on these small products — "
@@ -39,6 +41,7 @@ def cases(ctx):
     flops = 2.0 * batch * (2 * n_in * n_hid + 3 * n_hid * n_out)
     build = functools.partial(_build, x=x, y=y, params=params)
     yield Case(name=f"1 step, batch {batch}, {n_in}-{n_hid}-{n_out} float32", flops=flops,
+               bytes=min_bytes([x, y, *params], [np.float32(0), *params]), count_calls=2,
                dtype="float32", rtol=1e-4, atol=1e-6,
                stateless=False, builders=builders(IMPLS, build, ctx.enabled))
 

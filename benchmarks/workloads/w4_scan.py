@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from benchmarks.core import Case
+from benchmarks.core import Case, min_bytes
 from benchmarks.peers import TheanoAPI, builders, jax_arrays, jax_module
 
 ID, NAME, TITLE = "W4", "scan", "Loops: scan"
@@ -24,7 +24,8 @@ def cases(ctx):
     n = ctx.size(10000, smoke=50)
     coeffs = rng.random(n)
     x = np.float64(0.999)
-    yield Case(name=f"polynomial, {n:,} coefficients, float64",
+    yield Case(name=f"polynomial, {n:,} coefficients, float64", count_calls=5,
+               bytes=min_bytes([coeffs, x], [x]),
                builders=builders(IMPLS, functools.partial(_polynomial, coeffs=coeffs, x=x),
                                  ctx.enabled))
     steps, hidden = ctx.size(1000, smoke=20), ctx.size(100, smoke=8)
@@ -32,6 +33,7 @@ def cases(ctx):
     w = rng.standard_normal((hidden, hidden)) * (0.9 / np.sqrt(hidden))
     h0 = np.zeros(hidden)
     yield Case(name=f"RNN tanh(W·h + x_t), {steps} steps, hidden {hidden}, float64",
+               bytes=min_bytes([xs, w, h0], [xs]), count_calls=2,
                builders=builders(IMPLS, functools.partial(_rnn, xs=xs, w=w, h0=h0),
                                  ctx.enabled),
                rtol=1e-6, atol=1e-9)

@@ -6,7 +6,7 @@ dispatch, allocating the output.  NumPy's own two ufunc calls are the bar to cle
 
 import functools
 
-from benchmarks.core import Case
+from benchmarks.core import Case, min_bytes
 from benchmarks.peers import TheanoAPI, builders, jax_arrays, jax_module
 
 ID, NAME, TITLE = "W6", "overhead", "Per-call overhead of a tiny function"
@@ -19,7 +19,8 @@ def tiny(x):
 
 def cases(ctx):
     x = ctx.rng().random(10)
-    yield Case(name="`x*2 + 1`, 10 elements, float64",
+    yield Case(name="`x*2 + 1`, 10 elements, float64", bytes=min_bytes([x], [x]),
+               limit=None, count_calls=1000,
                builders=builders(IMPLS, functools.partial(_build, x=x), ctx.enabled))
 
 

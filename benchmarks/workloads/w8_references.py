@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from benchmarks.core import Case
+from benchmarks.core import Case, min_bytes
+from benchmarks.peers import IN_CHILD
 
 ID, NAME, TITLE = ("W8", "references",
                    "References: copy bandwidth and BLAS peak (NumPy), aotsym's dot beside it")
@@ -29,7 +30,6 @@ NOTES = ["NumPy and aotsym link two separate OpenBLAS builds (NumPy's bundled on
 
 def run(ctx):
     n = ctx.size(10**7, smoke=10**5)
-    m = ctx.size(2000, smoke=64)
     rng = ctx.rng()
     src = rng.random(n)
     dst = np.empty_like(src)
@@ -50,27 +50,38 @@ def run(ctx):
     pool.shutdown()
     results = [copy, wide, fresh]
     ctx.refs["copy_gbps"] = max(copy.bytes / _fastest(copy), wide.bytes / _fastest(wide)) / 1e9
-    for dtype, key in (("float64", "dgemm"), ("float32", "sgemm")):
-        a = rng.random((m, m)).astype(dtype)
-        b = rng.random((m, m)).astype(dtype)
-        res = ctx.time(Case(f"{key} {m}x{m} (a @ b)", flops=2.0 * m**3, dtype=dtype,
-                            rtol=1e-4 if dtype == "float32" else None,
-                            builders=_dot_builders(ctx, a, b)))
-        ctx.refs[f"{key}_gflops"] = res.flops / _fastest(res) / 1e9
+    for case in cases(ctx):
+        res = ctx.time(case)
+        if case.name.startswith(("dgemm", "sgemm")):
+            ctx.refs[f"{case.name[:5]}_gflops"] = res.flops / _fastest(res) / 1e9
         results.append(res)
-        if dtype == "float64":
-            v = rng.random(m)
-            results.append(ctx.time(Case(f"dgemv {m}x{m} (a @ v)", flops=2.0 * m**2,
-                                         bytes=8 * (m * m + 2 * m), dtype=dtype,
-                                         builders=_dot_builders(ctx, a, v))))
-        del a, b
     ctx.log("  limits: copy {copy_gbps:.3g} GB/s, dgemm {dgemm_gflops:.3g} GFLOP/s, "
             "sgemm {sgemm_gflops:.3g} GFLOP/s".format(**ctx.refs))
     return results
 
 
+def cases(ctx):
+    """The products (dgemm, dgemv, sgemm): the cases of this workload that can be timed
+    alone (``benchmarks.child`` rebuilds them by name)."""
+    m = ctx.size(2000, smoke=64)
+    rng = np.random.default_rng(20240602)
+    for dtype, key in (("float64", "dgemm"), ("float32", "sgemm")):
+        a = rng.random((m, m)).astype(dtype)
+        b = rng.random((m, m)).astype(dtype)
+        yield Case(f"{key} {m}x{m} (a @ b)", flops=2.0 * m**3, dtype=dtype,
+                   bytes=min_bytes([a, b], [a]), rtol=1e-4 if dtype == "float32" else None,
+                   builders=_dot_builders(ctx, a, b))
+        if dtype == "float64":
+            v = rng.random(m)
+            yield Case(f"dgemv {m}x{m} (a @ v)", flops=2.0 * m**2, limit="bandwidth",
+                       bytes=min_bytes([a, v], [v]), dtype=dtype,
+                       builders=_dot_builders(ctx, a, v))
+        del a, b
+
+
 def _dot_builders(ctx, a, b):
-    """NumPy's ``a @ b`` and the same product compiled by aotsym (when it is enabled)."""
+    """NumPy's ``a @ b`` and the same product compiled by aotsym (when it is enabled), with
+    one thread (aotsym-1t, when enabled)."""
     builders = {"numpy": lambda: lambda: a @ b}
     if "aotsym" in ctx.enabled:
         def build():
@@ -81,6 +92,8 @@ def _dot_builders(ctx, a, b):
             f = aotsym.function([x, y], T.dot(x, y))
             return lambda: f(a, b)
         builders["aotsym"] = build
+    if "aotsym-1t" in ctx.enabled:
+        builders["aotsym-1t"] = IN_CHILD["aotsym-1t"]
     return builders
 
 

@@ -10,14 +10,15 @@ a true convolution).  NumPy is a hand-written forward and backward pass (im2col 
 ``sliding_window_view`` and ``tensordot``).  The check compares the cost and the six updated
 parameters after the first step.  The fraction is of NumPy's sgemm peak, counting the
 multiply-adds of the two convolutions forward, the filters' gradients of both and the
-input gradient of the second, and the classifier's three products.
+input gradient of the second, and the classifier's three products.  The least bytes: the
+batch and the parameters read once, the cost and the new parameters written once.
 """
 
 import functools
 
 import numpy as np
 
-from benchmarks.core import Case, Impl
+from benchmarks.core import Case, Impl, min_bytes
 from benchmarks.peers import TheanoAPI, builders
 
 ID, NAME, TITLE = "W9", "convnet", "ConvNet training step (seed), float32"
@@ -45,6 +46,7 @@ def cases(ctx):
     build = functools.partial(_build, x=x, y=y, params=params, pool=pool)
     yield Case(name=f"1 step, batch {batch}, {img}x{img}, {c1}@{k}x{k} -> pool {pool} -> "
                     f"{c2}@{c1}x{k}x{k} -> {N_CLASSES}", flops=2.0 * macs, dtype="float32",
+               bytes=min_bytes([x, y, *params], [np.float32(0), *params]),
                rtol=2e-3, atol=1e-5, stateless=False,
                builders=builders(IMPLS, build, ctx.enabled))
 
