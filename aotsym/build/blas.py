@@ -14,6 +14,7 @@ loads wherever the directory is moved (see :mod:`aotsym.build.cli`).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import warnings
 from dataclasses import dataclass
@@ -89,6 +90,21 @@ def find_blas(choice: str = "auto"):
                       "run plain C loops, far slower than NumPy's", RuntimeWarning,
                       stacklevel=3)
     return NO_BLAS
+
+
+def blas_fingerprint(choice: str = "auto") -> str:
+    """What identifies the BLAS ``find_blas(choice)`` would pick, without importing it (for
+    the build cache's graph key): each candidate package's location and modification time."""
+    if choice == "none":
+        return "none"
+    out = []
+    for name in ["openblas64", "openblas32"] if choice == "auto" else [choice]:
+        if name not in PACKAGES:
+            return f"unknown {choice!r}"
+        spec = importlib.util.find_spec(PACKAGES[name][0])
+        origin = spec.origin if spec is not None else None
+        out.append((name, origin, os.stat(origin).st_mtime_ns if origin else None))
+    return repr(out)
 
 
 def library_path(blas: Blas) -> str:

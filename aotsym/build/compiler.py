@@ -78,6 +78,7 @@ def compiler_version(cc: str) -> str:
         return "unknown"
 
 
+@functools.lru_cache(maxsize=None)
 def vector_math(portable: bool) -> tuple[list, list]:
     """(compile flags, link arguments) that let vectorized loops call glibc's libmvec (see
     runtime/aotsym_scalar.h, AOT_LIBMVEC), or ([], []) where there is none (not glibc, not

@@ -24,6 +24,12 @@ refused by :func:`build_package`)::
   package (:mod:`.standalone` writes its files).  Both optimize with :func:`optimize_graphs`,
   lower each graph to its program (:func:`aotsym.optimizer.lower_program`, the optimizer's
   last stage) and render the programs with :func:`_emit`.
+* A cache hit costs neither the optimizer nor the emitter: :func:`build_functions` first
+  looks the assembled graphs up by their graph key (:mod:`.graph_key`, a digest of the
+  unoptimized graphs, the options and aotsym's own source), in the cache's ``graphs/`` index
+  written after every build; a hit loads the module it names (:class:`LoadedModule`'s
+  ``from_graph_key``; its optimized graphs and C source are made again only when asked
+  for).  Everything else, and a graph without a key, is keyed on its emitted C as before.
 * What the optimizer did travels with the artifact, never through a global: each optimized
   graph carries its :class:`~aotsym.optimizer.engine.OptimizerStats` as
   ``meta["optimizer_stats"]``; a :class:`CompiledFunction`'s or reference runner's ``stats``,
@@ -47,16 +53,19 @@ reject with ``NotImplemented`` (``aotsym.function`` calls it first, see
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 import aotsym
 from aotsym.build import compiler
+from aotsym.build.blas import blas_fingerprint
 from aotsym.build.cache import Cache, cache_key
+from aotsym.build.graph_key import graph_key
 from aotsym.build.pyruntime import FunctionSignature, make_slowpath, register
 from aotsym.emit_c import FunctionSpec, emit_module
 from aotsym.graph.checking import filter_value
@@ -224,6 +233,12 @@ def build_functions(assembled: list, mode: str = "FAST_RUN",
     (:class:`CompiledFunction`)."""
     options = options or BuildOptions.from_config()
     check_target(options.target)
+    indexed = mode not in REFERENCE_MODES and options.target == "c" and not options.profile
+    if indexed:   # a module built from these very graphs before: no optimizer, no emitter
+        key = _graph_key(assembled, mode, options)
+        loaded = _load_indexed(key, assembled, mode, options) if key else None
+        if loaded is not None:
+            return [CompiledFunction(loaded, k) for k in range(len(assembled))]
     fgraphs = optimize_graphs(assembled, mode, options.fast_math)
     if mode in REFERENCE_MODES:
         return [ReferenceFunction(fg) for fg in fgraphs]
@@ -234,7 +249,107 @@ def build_functions(assembled: list, mode: str = "FAST_RUN",
     lower_s = time.perf_counter() - t
     loaded = build_module(specs, options, labels=[fn.labels for fn in assembled])
     loaded.seconds["lower"] = lower_s
+    if indexed and key:
+        _index_module(key, loaded, options)
     return [CompiledFunction(loaded, k) for k in range(len(specs))]
+
+
+# The graph-keyed index (aotsym.build.graph_key): graph key -> the module built from the
+# graphs, with what a call needs that would otherwise come from optimizing them again.
+INDEX_FILE = "index.json"
+
+
+def _graph_key(assembled, mode, options):
+    environment = {"compiler": compiler.compiler_identity(options.cc),
+                   "python": compiler.ext_suffix(), "numpy": np.__version__,
+                   "vector_math": compiler.vector_math(portable=False)[0],
+                   "blas": blas_fingerprint(options.blas)}
+    return graph_key(assembled, mode, options, environment)
+
+
+def _index(options) -> Cache:
+    return Cache(os.path.join(options.cache_dir or _default_cache_dir(), "graphs"))
+
+
+def _index_module(key, loaded, options) -> None:
+    """Record that the graphs of ``key`` built ``loaded`` (a small entry beside the module)."""
+    import base64
+    import pickle
+    record = {"module_key": loaded.key, "module": loaded.module_name,
+              "functions": [{"entry": fn.entry_name, "descriptions": list(descriptions),
+                             "output_types": base64.b64encode(pickle.dumps(
+                                 [v.type for v in spec.fgraph.outputs])).decode()}
+                            for spec, fn, descriptions in zip(loaded.specs, loaded.emitted.functions,
+                                                              loaded.descriptions)]}
+
+    def write(tmp):
+        with open(os.path.join(tmp, INDEX_FILE), "w") as fh:
+            json.dump(record, fh)
+        return [INDEX_FILE]
+    try:
+        _index(options).get_or_build(key, write, {"index": True})
+    except OSError:
+        pass    # an index entry is an optimization: a read-only cache builds the long way
+
+
+def _load_indexed(key, assembled, mode, options):
+    """The module the graphs of ``key`` built, loaded, or None (no entry, or its module is
+    gone or corrupt: the caller builds the long way, which rebuilds it)."""
+    import base64
+    import pickle
+    manifest = _index(options).lookup(key)
+    if manifest is None:
+        return None
+    t = time.perf_counter()
+    try:
+        with open(os.path.join(manifest["dir"], INDEX_FILE)) as fh:
+            record = json.load(fh)
+        module_key, name = record["module_key"], record["module"]
+        functions = record["functions"]
+        [f["entry"] for f in functions]  # noqa: B018 (a KeyError: not an entry we wrote)
+        output_types = [pickle.loads(base64.b64decode(f["output_types"])) for f in functions]
+        descriptions = [list(f["descriptions"]) for f in functions]
+    except (OSError, ValueError, KeyError, TypeError, pickle.UnpicklingError, EOFError,
+            AttributeError, ImportError):
+        return None
+    if len(functions) != len(assembled):
+        return None
+    with _LOADED_LOCK:
+        found = _LOADED.get(module_key)
+    if found is not None:
+        fast, c_entries, path, _ = found
+    else:
+        cache = Cache(options.cache_dir or _default_cache_dir())
+        module_manifest = cache.lookup(module_key)
+        if module_manifest is None:
+            return None
+        path, so_name = module_manifest["dir"], name + compiler.ext_suffix()
+        try:
+            ext = load_extension(os.path.join(path, so_name), name)
+            fast = register(ext, f"{name}._aot")
+            c_entries = [getattr(fast, f["entry"]) for f in functions]
+        except (ImportError, OSError, AttributeError):   # (a library it links went away)
+            return None
+        signatures = [FunctionSignature(fn.name, fn.labels, [v.type for v in fn.fgraph.inputs])
+                      for fn in assembled]
+        fast._set_slowpath(make_slowpath(signatures, list(fast._exact_entries()),
+                                         filter_value))
+        with _LOADED_LOCK:
+            _LOADED.setdefault(module_key, (fast, c_entries, path, True))
+    return LoadedModule(
+        module_key, path, fast, c_entries,
+        [described(entry, d, fn.name) for entry, d, fn in zip(c_entries, descriptions, assembled)],
+        True, list(fast._exact_entries()), name, [fn.name for fn in assembled], descriptions,
+        output_types, seconds={"load": time.perf_counter() - t},
+        rebuild=lambda: _rebuilt(assembled, mode, options))
+
+
+def _rebuilt(assembled, mode, options):
+    """(specs, emitted) of ``assembled``, made again for a module loaded by its graph key
+    when something asks for them (its optimized graphs, its C source)."""
+    fgraphs = optimize_graphs(assembled, mode, options.fast_math)
+    specs = [_spec(fn.name, fg) for fn, fg in zip(assembled, fgraphs)]
+    return specs, _emit(specs, options)
 
 
 def _build_cuda_functions(assembled, fgraphs, options) -> list:
@@ -257,6 +372,7 @@ class ReferenceFunction:
     def __init__(self, fgraph):
         self.fgraph = fgraph
         self.stats = fgraph.meta.get("optimizer_stats")
+        self.output_types = [v.type for v in fgraph.outputs]
         self._destroyed = _destroyed_inputs(fgraph)
 
     def __call__(self, values):
@@ -272,33 +388,64 @@ def _destroyed_inputs(fgraph) -> set:
     return {k for k, v in enumerate(fgraph.inputs) if v in written}
 
 
-@dataclass
 class LoadedModule:
-    """A built, loaded module.  ``c_entries[i]`` is the C function of the i-th FunctionSpec;
+    """A built, loaded module.  ``c_entries[i]`` is the C function of the i-th function;
     ``entries[i]`` calls it and, when it fails, names the failing node with the source line
-    of *these* specs (a module is shared by every identical graph of the process, wherever
+    of *these* graphs (a module is shared by every identical graph of the process, wherever
     the user made it); ``exact_entries[i]`` is its exact entry (NotImplemented for arguments
-    that are not exactly the declared types, no node description)."""
-    key: str
-    path: str
-    fast: object
-    c_entries: list
-    entries: list
-    emitted: object
-    from_cache: bool
-    exact_entries: list
-    steps: list           # per spec, step_table(): (node, description) per C step index
-    specs: list = field(default_factory=list)
-    seconds: dict = field(default_factory=dict)   # stage -> seconds this build took
+    that are not exactly the declared types, no node description).  ``descriptions[i]``
+    describes each step as the C code numbers them, ``output_types[i]`` are the types of the
+    function's outputs.
+
+    A module built here has its ``specs`` (the lowered programs, on the optimized graphs)
+    and ``emitted`` source.  A module loaded by its graph key (``from_graph_key``) was built
+    from the same graphs by an earlier process: nothing was optimized or emitted to load it,
+    and ``specs``/``emitted`` are made again only if something asks for them (``rebuild``).
+    """
+
+    def __init__(self, key, path, fast, c_entries, entries, from_cache, exact_entries,
+                 module_name, names, descriptions, output_types, seconds=None, specs=None,
+                 emitted=None, rebuild=None):
+        self.key, self.path, self.fast = key, path, fast
+        self.c_entries, self.entries, self.exact_entries = c_entries, entries, exact_entries
+        self.from_cache = from_cache
+        self.module_name, self.names = module_name, names
+        self.descriptions, self.output_types = descriptions, output_types
+        self.seconds = dict(seconds or {})    # stage -> seconds this build took
+        self.from_graph_key = rebuild is not None
+        self._specs, self._emitted, self._rebuild = specs, emitted, rebuild
+        self._lock = threading.Lock()
+
+    def _built(self):
+        with self._lock:
+            if self._specs is None:
+                self._specs, self._emitted = self._rebuild()
+        return self._specs, self._emitted
+
+    @property
+    def specs(self) -> list:
+        """Per function, its ``FunctionSpec`` (lowered program, optimized graph)."""
+        return self._built()[0]
+
+    @property
+    def emitted(self):
+        """The module's ``EmittedModule`` (its C source)."""
+        return self._built()[1]
+
+    @property
+    def steps(self) -> list:
+        """Per function, :func:`step_table`: (node, description) per C step index."""
+        specs, emitted = self._built()
+        return [step_table(spec, fn) for spec, fn in zip(specs, emitted.functions)]
 
     @property
     def nodes(self) -> list:
-        """Per spec, the nodes in the order the C code numbers them."""
-        return [[node for node, _ in table] for table in self.steps]
+        """Per function, the nodes in the order the C code numbers them."""
+        return [spec.program.step_nodes for spec in self.specs]
 
     @property
     def stats(self) -> list:
-        """Per spec, what the optimizer did (None for a graph built unoptimized)."""
+        """Per function, what the optimizer did (None for a graph built unoptimized)."""
         return [spec.fgraph.meta.get("optimizer_stats") for spec in self.specs]
 
 
@@ -328,7 +475,8 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
         loaded = _LOADED.get(key)
     if loaded is not None:
         fast, c_entries, path, from_cache = loaded
-        return _wrap(key, fast, c_entries, path, emitted, specs, from_cache, seconds)
+        return _wrap(key, f"aotsym_{key[:24]}", fast, c_entries, path, emitted, specs,
+                     from_cache, seconds)
     name = f"aotsym_{key[:24]}"
     so_name = name + compiler.ext_suffix()
 
@@ -359,15 +507,20 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
     seconds["load"] = time.perf_counter() - t
     with _LOADED_LOCK:
         _LOADED.setdefault(key, (fast, c_entries, manifest["dir"], not built))
-    return _wrap(key, fast, c_entries, manifest["dir"], emitted, specs, not built, seconds)
+    return _wrap(key, name, fast, c_entries, manifest["dir"], emitted, specs, not built,
+                 seconds)
 
 
-def _wrap(key, fast, c_entries, path, emitted, specs, from_cache, seconds) -> LoadedModule:
+def _wrap(key, name, fast, c_entries, path, emitted, specs, from_cache, seconds) -> LoadedModule:
     steps = [step_table(spec, fn) for spec, fn in zip(specs, emitted.functions)]
-    entries = [described(entry, [d for _, d in table], spec.name)
-               for entry, table, spec in zip(c_entries, steps, specs)]
-    return LoadedModule(key, path, fast, c_entries, entries, emitted, from_cache,
-                        list(fast._exact_entries()), steps, list(specs), dict(seconds))
+    descriptions = [[d for _, d in table] for table in steps]
+    entries = [described(entry, d, spec.name)
+               for entry, d, spec in zip(c_entries, descriptions, specs)]
+    return LoadedModule(key, path, fast, c_entries, entries, from_cache,
+                        list(fast._exact_entries()), name,
+                        [fn.name for fn in emitted.functions], descriptions,
+                        [[v.type for v in spec.fgraph.outputs] for spec in specs],
+                        seconds, specs=list(specs), emitted=emitted)
 
 
 def described(entry, descriptions, fname):
@@ -414,10 +567,21 @@ class CompiledFunction:
         self.module = loaded
         self.exact = loaded.exact_entries[index]
         self._entry = loaded.entries[index]
-        self._descriptions = [d for _, d in loaded.steps[index]]
-        self._name = loaded.emitted.functions[index].name
-        self.fgraph = loaded.specs[index].fgraph
-        self.stats = self.fgraph.meta.get("optimizer_stats")
+        self._descriptions = loaded.descriptions[index]
+        self._name = loaded.names[index]
+        self._index = index
+        self.output_types = loaded.output_types[index]
+
+    @property
+    def fgraph(self):
+        """The optimized graph (optimized again on first use when the module was loaded by
+        its graph key)."""
+        return self.module.specs[self._index].fgraph
+
+    @property
+    def stats(self):
+        """What the optimizer did to the graph (see :attr:`fgraph`)."""
+        return self.fgraph.meta.get("optimizer_stats")
 
     def __call__(self, values):
         return list(self._entry(*values))

@@ -63,7 +63,8 @@ def assemble(inputs, outputs, updates=None, *, name=None, single_output=False, g
     targets = out_vars + [new for _, new in upd]
     if givens:
         targets = clone_replace(targets, normalize_givens(givens))
-    used = {id(v) for v in graph_inputs(targets)}
+    leaves = graph_inputs(targets)
+    used = {id(v) for v in leaves}
     for k, var in enumerate(inputs):
         if id(var) in used or on_unused_input == "ignore":
             continue
@@ -73,7 +74,7 @@ def assemble(inputs, outputs, updates=None, *, name=None, single_output=False, g
             raise UnusedInputError(msg)
         warnings.warn(msg, stacklevel=4)
     updated = [var for var, _ in upd]
-    shared_in = [v for v in graph_inputs(targets) if isinstance(v, SharedVariable)]
+    shared_in = [v for v in leaves if isinstance(v, SharedVariable)]
     shared_in += [var for var in updated if var not in shared_in]
     update_map = {len(out_vars) + k: len(inputs) + shared_in.index(var)
                   for k, var in enumerate(updated)}

@@ -140,13 +140,18 @@ class Function:
         self.unoptimized = self.assembled.fgraph
         (self._run,) = build_functions([self.assembled], self.mode,
                                        BuildOptions.from_config(profile=self.profiled))
-        self.fgraph = self._run.fgraph
         self._exact, self._checked_updates = self._fast_path()
         self._state_lock = StateLock(self.shared_vars)
 
     @property
     def maker(self):
         return self
+
+    @property
+    def fgraph(self):
+        """The optimized graph (Theano's ``f.maker.fgraph``).  A function whose module came
+        from the build cache by its graph key is optimized again when this is first read."""
+        return self._run.fgraph
 
     def __reduce__(self):
         """A function pickles as what it is made of (inputs, outputs, updates, givens, mode,
@@ -203,7 +208,7 @@ class Function:
             return None, []
         # A new value of the variable's exact type, with no broadcastable dimension to
         # check, is stored as the C code returns it; the others go through filter_update.
-        new_types = [v.type for v in self.fgraph.outputs[self.n_outputs:]]
+        new_types = self._run.output_types[self.n_outputs:]
         checked = [k for k, (var, new) in enumerate(zip(self.updated, new_types))
                    if new != var.type or any(var.broadcastable)]
         return exact, checked

@@ -102,10 +102,12 @@ def _stage_times(f) -> dict:
     hit) and loading."""
     run = getattr(f, "_run", None)
     out = {}
-    stats = getattr(run, "stats", None)
+    module = getattr(run, "module", None)
+    # a module loaded by its graph key was not optimized (reading .stats would optimize it)
+    stats = None if getattr(module, "from_graph_key", False) else getattr(run, "stats", None)
     if stats is not None:
         out["optimize_s"] = stats.seconds
-    seconds = getattr(getattr(run, "module", None), "seconds", {}) or {}
+    seconds = getattr(module, "seconds", {}) or {}
     for stage, label in (("lower", "lower_s"), ("emit", "emit_s"), ("compile", "cc_s"),
                          ("load", "load_s")):
         if stage in seconds:
@@ -137,7 +139,9 @@ def _child_main(key, n, cache):
         info["backend"] = aotsym_backend(f)
         module = getattr(getattr(f, "_run", None), "module", None)
         if module is not None and hasattr(module, "from_cache"):
-            info["note"] = "module loaded from the cache" if module.from_cache else ""
+            info["note"] = ("module found by its graph key" if getattr(module, "from_graph_key",
+                                                                       False)
+                            else "module loaded from the cache" if module.from_cache else "")
         info["total_s"] = info["graph_s"] + info["function_s"]
         got = f(xv)
     elif key in ("pytensor", "pytensor-c"):

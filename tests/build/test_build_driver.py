@@ -92,9 +92,16 @@ def test_function_module_and_package_take_one_path(monkeypatch, tmp_path):
 
     monkeypatch.setattr(driver, "optimize", spy_optimize)
     monkeypatch.setattr(driver, "_emit", spy_emit)
+    monkeypatch.setattr(aotsym.config, "cache_dir", str(tmp_path / "cache"))
     x = T.vector("x")
     aotsym.function([x], T.tanh(x) * 3, name="one")
     assert calls == [("optimize", "FAST_RUN"), ("emit", ("one",))]
+    calls.clear()
+    again = aotsym.function([x], T.tanh(x) * 3, name="one")   # found by its graph key:
+    assert calls == []                                           # nothing optimized, emitted
+    np.testing.assert_allclose(again(np.array([0.5, -2.0])), np.tanh([0.5, -2.0]) * 3)
+    assert again._run.module.from_graph_key and again.maker.fgraph is not None
+    assert calls == [("optimize", "FAST_RUN"), ("emit", ("one",))]   # ... until asked for
     calls.clear()
     aotsym.function([x], T.tanh(x) * 3, mode="FAST_COMPILE")
     assert calls == [("optimize", "FAST_COMPILE")]      # the reference evaluator runs it
