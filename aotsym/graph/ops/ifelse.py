@@ -48,20 +48,21 @@ def _where(trace) -> str:
 
 
 def check_condition(cond, trace=None) -> Variable:
-    """``cond`` as a variable, when it is a scalar of bool or integer dtype; else a TypeError
-    naming the user's line (``trace``, default: the caller's)."""
+    """``cond`` as a bool or integer scalar variable (nonzero is true): a float or complex
+    scalar is Theano's too, read as ``cond != 0`` (so NaN is true, as Theano's C code reads
+    it); anything else is a TypeError naming the user's line (``trace``, default: the
+    caller's)."""
     cond = as_tensor_variable(cond)
     if cond.ndim == 0 and dtype_kind(cond.dtype) in "biu":
         return cond
+    if cond.ndim == 0 and dtype_kind(cond.dtype) in "fc":
+        from aotsym.graph.ops.math import neq
+        return neq(cond, constant(0, dtype=cond.dtype))
     trace = trace if trace is not None else user_source_info()
-    if cond.ndim != 0:
-        fix = ("use T.switch(cond, a, b) for an elementwise choice, or reduce the condition "
-               "to one value (cond.any(), cond.all(), cond[0])")
-    else:
-        fix = "compare it to get a boolean (T.neq(cond, 0), cond > 0)"
-    raise TypeError(f"ifelse: the condition must be a scalar of bool or integer dtype "
-                    f"(nonzero is true), got {cond.type.describe()} ({cond!r}); {fix}"
-                    f"{_where(trace)}")
+    fix = ("use T.switch(cond, a, b) for an elementwise choice, or reduce the condition "
+           "to one value (cond.any(), cond.all(), cond[0])")
+    raise TypeError(f"ifelse: the condition must be a scalar (nonzero is true), got "
+                    f"{cond.type.describe()} ({cond!r}); {fix}{_where(trace)}")
 
 
 def read_inputs(graph: InnerGraph) -> set:
@@ -259,8 +260,8 @@ def _firsts(where: dict) -> list:
 def ifelse(condition, then_branch, else_branch, name=None):
     """``then_branch`` if ``condition`` else ``else_branch``, computing only the branch taken.
 
-    Theano's ``theano.ifelse.ifelse``: ``condition`` is a scalar of bool or integer dtype
-    (nonzero is true); the branches are one variable each (returns one variable) or lists of
+    Theano's ``theano.ifelse.ifelse``: ``condition`` is a scalar, nonzero is true (a float's
+    NaN too); the branches are one variable each (returns one variable) or lists of
     the same length (returns a list), output ``j`` of both branches of the same dtype, ndim
     and broadcastable pattern.  Unlike ``T.switch``, which is elementwise and computes both,
     what only one branch needs is computed only when that branch is taken (the optimizer

@@ -124,10 +124,14 @@ def test_non_scalar_condition_is_a_type_error_naming_the_line():
     assert "vector" in text
 
 
-def test_float_condition_is_refused_with_a_fix():
-    a, x = T.scalar("a"), T.scalar("x")
-    with pytest.raises(TypeError, match=r"T\.neq\(cond, 0\)"):
-        ifelse(a, x, x)
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_float_condition_is_true_when_nonzero_as_in_theano(mode, dtype):
+    """Theano takes a float scalar condition and tests it against zero (NaN is true)."""
+    a, x = T.scalar("a", dtype=dtype), T.scalar("x")
+    f = aotsym.function([a, x], ifelse(a, x * 2, x * 3), mode=mode)
+    for value in [0.0, -0.0, 1.5, -1e-30, np.nan, np.inf, -np.inf]:
+        assert f(np.asarray(value, dtype=dtype), 1.0) == (2.0 if bool(value) else 3.0), value
 
 
 def test_mismatched_branches_are_refused():
