@@ -82,12 +82,43 @@ def _runtime_text(fingerprint) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _halves(fingerprint) -> RuntimeHalves:
-    decls, impl = split_runtime(_runtime_text(fingerprint))
+    text = _runtime_text(fingerprint)
+    decls, impl = _stored_split(text)
     declarations = "#define AOT_RUNTIME_APART 1\n" + PRELUDE + decls
     implementation = ("/* The aotsym runtime, compiled apart (aotsym.emit_c.runtime). */\n"
                       "#define AOT_RUNTIME_APART 1\n#define AOT_RUNTIME_IMPL 1\n"
                       "#define PY_SSIZE_T_CLEAN\n#include <Python.h>\n" + PRELUDE + impl)
     return RuntimeHalves(declarations, implementation)
+
+
+def _stored_split(text: str) -> tuple[str, str]:
+    """:func:`split_runtime` of ``text``, kept in the build cache (``runtime/``) by the
+    text's digest: splitting takes ~30 ms, reading the result back ~1 ms.  A cache that
+    cannot be read or written only makes it slower."""
+    import hashlib
+    import json
+    import tempfile
+    from aotsym.config import config
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    path = os.path.join(os.path.expanduser(config.cache_dir), "runtime",
+                        f"split-{digest[:32]}.json")
+    try:
+        with open(path) as fh:
+            stored = json.load(fh)
+        if stored.get("digest") == digest:
+            return stored["declarations"], stored["implementation"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    decls, impl = split_runtime(text)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=os.path.dirname(path), delete=False,
+                                         suffix=".tmp") as fh:
+            json.dump({"digest": digest, "declarations": decls, "implementation": impl}, fh)
+        os.replace(fh.name, path)
+    except OSError:
+        pass
+    return decls, impl
 
 
 # ------------------------------------------------------------------------------ the split

@@ -95,3 +95,47 @@ def test_the_runtime_is_compiled_once_for_every_module(tmp_path):
     modules = glob.glob(os.path.join(str(tmp_path), "??", "*", "manifest.json"))
     objects = glob.glob(os.path.join(str(tmp_path), "runtime", "??", "*", "aotsym_runtime.o"))
     assert len(modules) == 2 and len(objects) == 1
+
+
+def test_the_split_is_kept_in_the_cache_and_a_damaged_copy_is_split_again(monkeypatch,
+                                                                          tmp_path):
+    from aotsym.emit_c import runtime
+    monkeypatch.setattr(aotsym.config, "cache_dir", str(tmp_path))
+    text = runtime.runtime_source()
+    expected = split_runtime(text)
+    assert runtime._stored_split(text) == expected
+    (stored,) = glob.glob(os.path.join(str(tmp_path), "runtime", "split-*.json"))
+    assert runtime._stored_split(text) == expected                 # read back
+    with open(stored, "w") as fh:
+        fh.write('{"digest": "0", "declarations": "int x;"')       # damaged, wrong digest
+    assert runtime._stored_split(text) == expected
+    os.chmod(str(tmp_path), 0o500)                                  # a cache not writable
+    try:
+        assert runtime._stored_split(text + "\n") == split_runtime(text + "\n")
+    finally:
+        os.chmod(str(tmp_path), 0o700)
+
+
+def test_compiled_templates_are_kept_and_a_cache_that_cannot_be_written_is_no_error(
+        monkeypatch, tmp_path):
+    from aotsym.emit_c import templates
+    for writable in (True, False):
+        root = tmp_path / str(writable)
+        root.mkdir()
+        monkeypatch.setattr(aotsym.config, "cache_dir", str(root))
+        templates.environment.cache_clear()
+        if not writable:
+            (root / "templates").mkdir()
+            os.chmod(str(root / "templates"), 0o500)
+        try:
+            text = templates.render("constant.c.j2", **_constant_values())
+        finally:
+            os.chmod(str(root / "templates"), 0o700)
+            templates.environment.cache_clear()
+        assert text
+        stored = glob.glob(os.path.join(str(root), "templates", "*.cache"))
+        assert bool(stored) == writable or os.geteuid() == 0
+
+
+def _constant_values():
+    return dict(comment="c", ctype="double", name="aot_c0", count=1, init="1.0", shape="1")
