@@ -25,8 +25,12 @@ The forward rows the step needs (sequence rows, state taps) and the output gradi
 the backward loop's sequences, reversed; the gradient with respect to each sequence is a
 mapped output, reversed back.  ``truncate_gradient = T > 0`` runs the backward loop over
 the last ``T`` steps only: earlier rows of the sequences get zero gradient, and the initial
-values get only their direct gradient.  Not supported: a scan with ``until`` (its number of
-steps is only known while it runs).
+values get only their direct gradient.
+
+A scan with ``until`` (Theano's do-while) ran ``n_run <= n_steps`` steps, known only once it
+has run: the backward loop runs over those, ``n_run`` read from the length of the forward
+trajectories (as Theano's ``outs[0].shape[0]``), not from the ``n_steps`` input.  Rows of the
+sequences past ``n_run`` get zero gradient; the condition itself has none.
 """
 
 from __future__ import annotations
@@ -43,10 +47,6 @@ def scan_grad(op, node, inputs, output_grads):
     from aotsym.graph.ops.scan import Scan, row_type, rows_type
     from aotsym.graph.ops.subtensor import inc_subtensor
 
-    if op.has_until:
-        raise NotImplementedError(
-            "the gradient of a scan with an until condition is not implemented (its number "
-            "of steps is only known while it runs); compute a fixed number of steps instead")
     n_states, n_mapped = op.n_states, op.n_mapped
     inner = op.inner
     depths = op.depths
@@ -58,7 +58,7 @@ def scan_grad(op, node, inputs, output_grads):
     else:
         full = node.outputs
     buffers = [full[k] for k in range(n_states)]
-    n = inputs[0]
+    n = inputs[0] if not op.has_until else _steps_run(full[0], depths[0] if n_states else 0)
 
     g_states = []
     for k in range(n_states):
@@ -195,6 +195,15 @@ def scan_grad(op, node, inputs, output_grads):
         lo = 0 if start is None else start
         result[pos["sequences"][s]] = inc_subtensor(zeros_like(x)[lo:n], g)
     return result
+
+
+def _steps_run(trajectory, depth):
+    """How many steps a do-while scan ran: the rows of its first full trajectory (a state's
+    buffer holds ``depth`` initial rows more, a mapped output none)."""
+    from aotsym.graph.ops import math as m
+    from aotsym.graph.ops.shape import shape_i
+    rows = shape_i(trajectory, 0)
+    return m.sub(rows, depth) if depth else rows
 
 
 def _as_rows(v):

@@ -185,9 +185,12 @@ def test_second_derivative_through_scan():
     verify_grad(first, [np.array(0.8)])
 
 
-def test_gradient_of_until_scan_is_not_implemented():
+def test_gradient_of_until_scan_runs_over_the_steps_run():
+    """(Do-while gradients in depth: test_scan_until_grad.py.)"""
     w = T.scalar("w")
     out, _ = aotsym.scan(lambda h, w: (h * w, aotsym.scan_module.until(h > 10)),
-                         outputs_info=T.constant(1.0), non_sequences=w, n_steps=5)
-    with pytest.raises(NotImplementedError, match="until"):
-        aotsym.grad(out.sum(), w)
+                         outputs_info=T.constant(1.0), non_sequences=w, n_steps=6)
+    got_out, got = evaluate([out, aotsym.grad(out.sum(), w)], {w: np.float64(3.0)})
+    # the step reading h = 27 stops the loop: rows w, w^2, w^3, w^4 (4 of the 6 steps)
+    np.testing.assert_array_equal(got_out, [3, 9, 27, 81])
+    np.testing.assert_allclose(got, 1 + 2 * 3.0 + 3 * 3.0 ** 2 + 4 * 3.0 ** 3)
