@@ -100,31 +100,25 @@ class _GraphDigest:
             where[id(v)] = f"i{k}"
             parts.append(f"in {k} {self.variable(v)}")
         for n, node in enumerate(nodes):
-            args = []
-            for v in node.inputs:
-                ref = where.get(id(v))
-                if ref is None:
-                    if not isinstance(v, Constant):
-                        raise Unkeyable(f"a free variable {v!r} in the graph")
-                    ref = self.constant(v)
-                args.append(ref)
+            args = [self.ref(v, where) for v in node.inputs]
             for j, out in enumerate(node.outputs):
                 where[id(out)] = f"n{n}.{j}"
             parts.append(f"node {n} {self.op(node.op)} ({','.join(args)}) -> "
                          + " ".join(self.variable(out) for out in node.outputs))
-        out_refs = []
-        for v in outputs:
-            ref = where.get(id(v))
-            if ref is None:
-                if not isinstance(v, Constant):
-                    raise Unkeyable(f"a free output {v!r}")
-                ref = self.constant(v)
-            out_refs.append(ref)
-        parts.append("out " + ",".join(out_refs))
+        parts.append("out " + ",".join(self.ref(v, where) for v in outputs))
         if meta:
             node_ref = {id(node): str(n) for n, node in enumerate(nodes)}
             parts.append("meta " + self.value(meta, node_ref))
         return "\n".join(parts)
+
+    def ref(self, v, where: dict) -> str:
+        """Where ``v`` comes from: an input or a node's output (``where``), or a constant."""
+        ref = where.get(id(v))
+        if ref is not None:
+            return ref
+        if not isinstance(v, Constant):
+            raise Unkeyable(f"a free variable {v!r} in the graph")
+        return self.constant(v)
 
     def variable(self, v) -> str:
         trace = v.tag.trace
