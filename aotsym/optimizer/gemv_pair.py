@@ -11,9 +11,15 @@ before ``inplace``.  The seed's logistic regression::
             gw = Gemv{no_inplace}(w, -0.1, DimShuffle{1,0}(x), c.0, 0.998)
             gb = Composite{b - 0.1 * i0}(Reduce{sum}(c.0), b)
     after:  p  = FusedGemvPair{d=out0 of Composite{...}, stored=[0, 1, 2]}(
-                     x, w, 1.0, w, -0.1, 0.998, DimShuffle{x}(b), y, n)
-            gw = p.0;  d, prediction, xent = p.1, p.2, p.3
+                     x, w, 1.0, DimShuffle{x}(b), y, n)
+            gw = Gemv{no_inplace}(w, -0.1, DimShuffle{0,x}(p.0), [1.0], 0.998)
+            d, prediction, xent = p.1, p.2, p.3
             gb = Composite{b - 0.1 * i0}(Reduce{sum}(p.1), b)
+
+``p.0`` is ``x.T @ d``; scaling it and adding the accumulated term stays a ``Gemv`` (of that
+vector as an N x 1 matrix times ``[1]``: 2N flops) so that the inplace pass writes a shared
+variable's update over its own buffer, as it did (the state writes of :mod:`.inplace`).  A
+product with ``alpha2`` 1 and ``beta2`` 0 (a plain ``dot``) is the fused node's output itself.
 
 The match, from a ``Gemv`` ``g = alpha2 * A2 @ d + beta2 * acc``:
 
@@ -22,26 +28,31 @@ The match, from a ``Gemv`` ``g = alpha2 * A2 @ d + beta2 * acc``:
   its accumulated input is not read), with ``A2`` the transpose of ``A1`` (``A2`` is
   ``DimShuffle{1,0}(A1)``, or ``A1`` is ``DimShuffle{1,0}(A2)``: a transposed ``X``): the
   same matrix, read by rows in the first product and by columns in the second;
-* every other input of the fused node (``X``, ``v``, ``acc``, the scales, the composite's other
-  inputs) is computed without ``z`` or the composite: ``d`` depends on nothing over all
-  rows (``d = z - mean(z)`` needs every ``z`` before its first ``d``: no match), and the fused
-  node makes no cycle;
+* every input of the fused node (``X``, ``v``, ``alpha1``, the composite's other inputs) is
+  computed without ``z`` or the composite: ``d`` depends on nothing over all rows
+  (``d = z - mean(z)`` needs every ``z`` before its first ``d``: no match), and the fused
+  node makes no cycle.  So are ``acc`` and the scales of the second product (a match and its
+  scaling ``Gemv`` are rebuilt as one unit; an accumulator read from ``d`` is left alone);
 * one dtype, float32 or float64 (the products are BLAS-typed ``Gemv``s already).
 
 Every other reader of ``z`` or of the composite's outputs keeps its value: those become
 outputs of the fused node (``stored``, ``store_z``).  A ``z``, composite or ``g`` takes part
-in one match at most.  The value is by definition the three ops' (the op's ``perform``); the
-C emitter (:mod:`aotsym.emit_c.gemv_pair`) computes it in row blocks.
+in one match at most.  The value is by definition the replaced ops' (the op's ``perform``
+is theirs): the reference evaluator gives the graphs before and after the same bits.  The C
+emitter (:mod:`aotsym.emit_c.gemv_pair`) computes it in row blocks.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
+from aotsym.graph.basic import Constant, apply, rebuild
 from aotsym.graph.fgraph import FunctionGraph
-from aotsym.graph.basic import apply, rebuild
 from aotsym.graph.ops.composite import Composite
 from aotsym.graph.ops.elemwise import DimShuffle
 from aotsym.graph.ops.gemm import BLAS_DTYPES, Gemv
 from aotsym.graph.ops.gemv_pair import FusedGemvPair
+from aotsym.graph.types import TensorType
 from aotsym.optimizer.engine import RewriteError
 from aotsym.optimizer.fusion import _as_composite, _fusable, fused_traces
 from aotsym.optimizer.utils import scalar_constant
@@ -79,26 +90,46 @@ class _Match:
         self.stored: tuple = ()
         self.store_z = False
 
-    def external_inputs(self) -> list:
+    def fused_inputs(self) -> list:
         _, alpha1, x, v, _ = self.first.inputs
-        acc, alpha2, _, _, beta2 = self.second.inputs
         others = [u for k, u in enumerate(self.comp_inputs) if k != self.z_input]
-        return [x, v, alpha1, acc, alpha2, beta2] + others
+        return [x, v, alpha1] + others
+
+    def external_inputs(self) -> list:
+        """Every input of the nodes the match builds (the fused node and the scaling)."""
+        acc, alpha2, _, _, beta2 = self.second.inputs
+        return self.fused_inputs() + [acc, alpha2, beta2]
 
     def build(self, memo) -> dict:
         """The fused node on the rebuilt inputs; returns ``{old variable: new variable}``."""
         op = FusedGemvPair(self.comp, self.z_input, self.d_output, self.stored, self.store_z)
-        new = apply(op, [memo.get(u, u) for u in self.external_inputs()],
-                    trace=self.second.outputs[0].tag.trace)
+        # its errors are first of all X @ v's: it names that line (and lists the fused ones)
+        new = apply(op, [memo.get(u, u) for u in self.fused_inputs()],
+                    trace=self.first.outputs[0].tag.trace)
+        new.outputs[0].tag.fused_traces = fused_traces(list(self.members))
+        g = _scaled(new.outputs[0], [memo.get(u, u) for u in self.second.inputs],
+                    self.second.outputs[0].tag.trace)
         old = [self.second.outputs[0]] + [self.chain.outputs[k] for k in self.stored] + \
             ([self.first.outputs[0]] if self.store_z else [])
-        for o, n in zip(old, new.outputs):
+        for o, n in zip(old, [g] + list(new.outputs[1:])):
             if o.type != n.type:
                 raise RewriteError(f"fuse_gemv_pairs: {op} output of type {n.type} replaces "
                                    f"one of type {o.type}; this is a bug in the match")
-            n.tag.trace = o.tag.trace
-        new.outputs[0].tag.fused_traces = fused_traces(list(self.members))
-        return dict(zip(old, new.outputs))
+            if n.owner is new:
+                n.tag.trace = o.tag.trace
+        return dict(zip(old, [g] + list(new.outputs[1:])))
+
+
+def _scaled(product, second_inputs, trace):
+    """``alpha2 * product + beta2 * acc`` as the Gemv it was (the product as an N x 1 matrix
+    times ``[1]``, made at the second product's line), or ``product`` itself when that is the
+    value (alpha2 1, beta2 0)."""
+    acc, alpha2, _, _, beta2 = second_inputs
+    if scalar_constant(alpha2) == 1 and scalar_constant(beta2) == 0:
+        return product
+    column = apply(DimShuffle(product.broadcastable, (0, "x")), [product], trace=trace)
+    one = Constant(TensorType(product.dtype, (True,)), np.ones(1, dtype=product.dtype))
+    return apply(Gemv(), [acc, alpha2, column.outputs[0], one, beta2], trace=trace).outputs[0]
 
 
 def _match(second, clients, position, taken):
@@ -136,7 +167,7 @@ def _match(second, clients, position, taken):
         m.store_z = outside(z, (chain,))
         try:
             FusedGemvPair(comp, j, d.index, m.stored, m.store_z).output_types(
-                m.external_inputs())
+                m.fused_inputs())
         except (TypeError, ValueError):
             continue
         return m

@@ -5,25 +5,28 @@ optimizer's ``fuse_gemv_pairs`` stage (:mod:`aotsym.optimizer.gemv_pair`) makes 
 
     z = Gemv(_, alpha1, X, v, 0)                      z = alpha1 * X @ v        (length M)
     outs = Composite(..., z, ...)                     elementwise, row by row
-    g = Gemv(acc, alpha2, X.T, outs[d_output], beta2) g = alpha2 * X.T @ d + beta2 * acc
+    X.T @ outs[d_output]                              (length N)
 
 so that an emitter can read ``X`` once: a block of rows gives its ``z``, the chain gives its
 ``d``, and ``X.T @ d`` takes that block's share while the rows are still in cache.  Its value
-is by definition that of the three ops it replaces, which is what :meth:`perform` computes,
-with their own reference implementations.
+is by definition that of the ops it replaces, which is what :meth:`perform` computes, with
+their own reference implementations (``Gemv`` with ``beta`` 0, ``Composite``).
 
 ``FusedGemvPair(composite, z_input, d_output, stored, store_z)``, inputs
-``(X, v, alpha1, acc, alpha2, beta2, *others)``:
+``(X, v, alpha1, *others)``:
 
-* ``X`` a matrix (M x N) and ``v``, ``acc`` vectors (N) of one dtype, float32 or float64;
-  ``alpha1``, ``alpha2``, ``beta2`` 0-d of that dtype.  ``beta2 == 0``: ``acc`` is not read
-  (BLAS semantics, as ``Gemv``);
+* ``X`` a matrix (M x N) and ``v`` a vector (N) of one dtype, float32 or float64;
+  ``alpha1`` 0-d of that dtype;
 * ``composite`` reads ``z`` as its input ``z_input`` and ``others`` (in order) as the rest:
   vectors of length M, or of length 1 declared broadcastable (a scalar for every row);
-* outputs: ``g`` (``acc``'s type), then the composite's outputs listed in ``stored`` (indices)
-  — those read elsewhere — then ``z`` when ``store_z`` (read elsewhere too).  An output of the
-  composite that is neither stored nor ``d`` is not computed at all by an emitter that can
-  tell (C: a dead local).
+* outputs: ``X.T @ d`` (length N, ``d`` the composite's output ``d_output``, of X's dtype),
+  then the composite's outputs listed in ``stored`` (indices) — those read elsewhere — then
+  ``z`` when ``store_z`` (read elsewhere too).  An output of the composite that is neither
+  stored nor ``d`` is not computed at all by an emitter that can tell (C: a dead local).
+
+Scaling and accumulating ``X.T @ d`` (``w - 0.1 * (X.T @ d + 0.02 * w)``) stays a ``Gemv``
+outside the op, so that a shared variable's update is still written in place over it (the
+state writes of :mod:`aotsym.optimizer.inplace`).
 """
 
 from __future__ import annotations
@@ -37,12 +40,12 @@ from aotsym.graph.types import TensorType
 
 _GEMV = Gemv()
 
-N_FIXED = 6  # X, v, alpha1, acc, alpha2, beta2; the composite's other inputs follow
+N_FIXED = 3  # X, v, alpha1; the composite's other inputs follow
 
 
 class FusedGemvPair(Op):
-    """``g = alpha2 * X.T @ d + beta2 * acc`` where ``d`` is computed row-wise from
-    ``z = alpha1 * X @ v``; see the module docstring."""
+    """``X.T @ d`` where ``d`` is computed row-wise from ``z = alpha1 * X @ v``; see the
+    module docstring."""
 
     __props__ = ("composite", "z_input", "d_output", "stored", "store_z")
 
@@ -78,19 +81,14 @@ class FusedGemvPair(Op):
         if len(inputs) != N_FIXED + self.composite.n_inputs - 1:
             raise TypeError(f"{self}: takes {N_FIXED + self.composite.n_inputs - 1} inputs, "
                             f"got {len(inputs)}")
-        x, v, alpha1, acc, alpha2, beta2 = inputs[:N_FIXED]
+        x, v, alpha1 = inputs[:N_FIXED]
         dtypes = {u.dtype for u in inputs[:N_FIXED]}
         if len(dtypes) != 1 or x.dtype not in BLAS_DTYPES:
-            raise TypeError(f"FusedGemvPair: X, v, acc and the scales must share one dtype "
-                            f"among {BLAS_DTYPES}, got "
+            raise TypeError(f"FusedGemvPair: X, v and alpha1 must share one dtype among "
+                            f"{BLAS_DTYPES}, got "
                             + ", ".join(u.dtype for u in inputs[:N_FIXED]))
-        if (x.ndim, v.ndim, acc.ndim, alpha1.ndim, alpha2.ndim, beta2.ndim) != (2, 1, 1, 0,
-                                                                               0, 0):
-            raise TypeError("FusedGemvPair: X must be a matrix, v and acc vectors, the "
-                            "scales 0-d")
-        if acc.broadcastable != (x.broadcastable[1],):
-            raise TypeError(f"FusedGemvPair: acc has pattern {acc.broadcastable}, X.T @ d "
-                            f"{(x.broadcastable[1],)}")
+        if (x.ndim, v.ndim, alpha1.ndim) != (2, 1, 0):
+            raise TypeError("FusedGemvPair: X must be a matrix, v a vector, alpha1 0-d")
         z = self.z_type(x)(None)
         outs = self.composite.output_types(self.composite_inputs(inputs[N_FIXED:], z))
         if any(t.ndim != 1 for t in outs) or outs[0].broadcastable != z.broadcastable:
@@ -98,7 +96,8 @@ class FusedGemvPair(Op):
                             f"z's pattern {z.broadcastable}")
         if outs[self.d_output].dtype != x.dtype:
             raise TypeError(f"FusedGemvPair: d is {outs[self.d_output].dtype}, X {x.dtype}")
-        return [acc.type] + [outs[k] for k in self.stored] + ([z.type] if self.store_z else [])
+        g = TensorType(x.dtype, (x.broadcastable[1],))
+        return [g] + [outs[k] for k in self.stored] + ([z.type] if self.store_z else [])
 
     @staticmethod
     def z_type(x) -> TensorType:
@@ -106,14 +105,15 @@ class FusedGemvPair(Op):
 
     # ------------------------------------------------------------------ semantics
     def perform(self, node, inputs):
-        x, v, alpha1, acc, alpha2, beta2 = inputs[:N_FIXED]
-        (z,) = _GEMV.perform(None, [np.zeros(x.shape[0], dtype=x.dtype), alpha1, x, v,
-                                    np.zeros((), dtype=x.dtype)])
+        x, v, alpha1 = inputs[:N_FIXED]
+        zero, one = np.zeros((), dtype=x.dtype), np.ones((), dtype=x.dtype)
+        (z,) = _GEMV.perform(None, [np.zeros(x.shape[0], dtype=x.dtype), alpha1, x, v, zero])
         z_var = self.z_type(node.inputs[0])(None)
         comp_vars = self.composite_inputs(node.inputs[N_FIXED:], z_var)
         outs = self.composite.perform(_Node(comp_vars),
                                       self.composite_inputs(inputs[N_FIXED:], z))
-        (g,) = _GEMV.perform(None, [acc, alpha2, x.T, outs[self.d_output], beta2])
+        (g,) = _GEMV.perform(None, [np.zeros(x.shape[1], dtype=x.dtype), one, x.T,
+                                    outs[self.d_output], zero])
         return [g] + [outs[k] for k in self.stored] + ([z] if self.store_z else [])
 
     def grad(self, node, inputs, output_grads):
@@ -122,7 +122,7 @@ class FusedGemvPair(Op):
 
     def infer_shape(self, node, input_shapes):
         rows = (input_shapes[0][0],)
-        return [tuple(input_shapes[3])] + [rows] * (self.nout - 1)
+        return [(input_shapes[0][1],)] + [rows] * (self.nout - 1)
 
 
 class _Node:
