@@ -40,11 +40,13 @@ from aotsym.emit_c.templates import c_comment, c_string, render
 from aotsym.graph.ops.gemv_pair import N_FIXED
 
 ROW_BLOCK = 4   # rows per block: their dot products share each load of v
-# Splitting over the threads is considered from this many elements of X (the pool's wake-up
-# costs ~5 us: below ~100 us of work it cannot pay) and taken only where the runtime's
-# measurement (aot_adapt, runtime/aotsym_blas.h) finds it faster on the machine at hand.
+# From this many elements of X the rows are summed in PARTS parts (combined in part order),
+# which may run split over the threads (the pool's wake-up costs ~5 us: below ~100 us of work
+# it cannot pay); the split is taken only where the runtime's measurement (aot_adapt,
+# runtime/aotsym_blas.h) finds it faster on the machine at hand.  The parts do not depend on
+# the split nor on the number of threads: a result has the same bits however it ran.
 PARALLEL_MIN = 100000
-PARTS_PER_THREAD = 4   # a thread slowed down (a busy core) leaves its parts to the others
+PARTS = 8   # up to 8 threads; 4 per thread on 2 cores: a slowed thread leaves its parts
 
 
 def _kernel(fe, node):
@@ -95,21 +97,22 @@ def lower_gemv_pair(fe, node, pos):
                                      str(int(x.broadcastable[0])))
     kept = [fe.ref(o) for o in node.outputs[1:]]
     other_refs = [fe.ref(u) for u in others]
-    # the split over the threads, taken where it measures faster (aot_adapt)
+    # the parts: a fixed layout, whether or not they run split over the threads (taken where
+    # aot_adapt measures it faster), so every call sums the same way: the same bits
     split = [
-        "#ifdef AOT_BLAS",
-        "aot_adapt *adapt = NULL;",
         "int split = 0;",
-        "int64_t t0 = 0;",
-        f"if (M * N >= {PARALLEL_MIN} && M >= {4 * ROW_BLOCK} && aot_rt->num_threads() > 1) {{",
-        f"    adapt = &{kernel}_adapt[aot_log2_size(M * N)];",
-        "    split = aot_adapt_pick(adapt);",
-        f"    if (split) nparts = aot_rt->num_threads() * {PARTS_PER_THREAD};",
-        "    t0 = aot_adapt_now();",
-        "}",
-        "#endif"]
-    run = [f"if (nparts > 1) aot_rt->parallel_for(nparts, {kernel}, &job);",
-           f"else {kernel}(&job, 0, 1);"]
+        f"if (M * N >= {PARALLEL_MIN} && M >= {PARTS * ROW_BLOCK}) {{",
+        f"    nparts = {PARTS};",
+        "#ifdef AOT_BLAS",
+        "    if (aot_rt->num_threads() > 1) {",
+        f"        adapt = &{kernel}_adapt[aot_log2_size(M * N)];",
+        "        split = aot_adapt_pick(adapt);",
+        "        t0 = aot_adapt_now();",
+        "    }",
+        "#endif",
+        "}"]
+    run = [f"if (split) aot_rt->parallel_for(nparts, {kernel}, &job);",
+           f"else {kernel}(&job, 0, nparts);"]
     done = ["#ifdef AOT_BLAS",
             "if (adapt) aot_adapt_record(adapt, split, aot_adapt_now() - t0);",
             "#endif"]
