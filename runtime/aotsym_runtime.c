@@ -582,8 +582,24 @@ AOT_DEFINE_COPY(4, uint32_t)
 AOT_DEFINE_COPY(8, uint64_t)
 AOT_DEFINE_COPY(16, aot_u128)
 
+/* Below this many bytes a copy between two C-contiguous arrays of one shape is one memcpy,
+ * without the loop machinery (~500 instructions per call: a scan's per-step row copies);
+ * larger copies go through aot_loop, which may split them over the threads. */
+#define AOT_COPY_FLAT_MAX 32768
+
 static void aot_copy(aot_array *dst, const aot_array *src)
 {
+    int flat = dst->ndim == src->ndim;
+    int64_t n = dst->itemsize;
+    for (int d = 0; flat && d < dst->ndim; d++) {
+        flat = dst->shape[d] == src->shape[d] && dst->shape[d] <= AOT_COPY_FLAT_MAX;
+        n *= dst->shape[d];
+        flat = flat && n <= AOT_COPY_FLAT_MAX;
+    }
+    if (flat && aot_is_c_contiguous(dst) && aot_is_c_contiguous(src)) {
+        if (n > 0) memcpy(dst->data, src->data, (size_t)n);
+        return;
+    }
     aot_inner_fn fn = aot_copy_8;
     switch (dst->itemsize) {
     case 1: fn = aot_copy_1; break;
