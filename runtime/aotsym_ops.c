@@ -514,3 +514,32 @@ static int aot_alloc_check(aot_ctx *ctx, int node, const aot_array *out, const a
     }
     return 0;
 }
+
+/* Whether no two elements of a share memory, so that a loop may write over a element for
+ * element (an elementwise state write): the dimensions longer than 1, by increasing |stride|,
+ * each step at least past the bytes the shorter strides span.  Conservative: a layout that
+ * interleaves without overlapping reads as not distinct (the write then goes to a fresh
+ * buffer, the same result). */
+static int aot_elements_distinct(const aot_array *a)
+{
+    int64_t st[AOT_MAX_NDIM], len[AOT_MAX_NDIM];
+    int n = 0;
+    for (int d = 0; d < a->ndim; d++) {
+        if (a->shape[d] == 0) return 1;
+        if (a->shape[d] == 1) continue;
+        int64_t s = llabs(a->strides[d]);
+        int j = n++;
+        for (; j > 0 && st[j - 1] > s; j--) {
+            st[j] = st[j - 1];
+            len[j] = len[j - 1];
+        }
+        st[j] = s;
+        len[j] = a->shape[d];
+    }
+    int64_t span = a->itemsize;
+    for (int j = 0; j < n; j++) {
+        if (st[j] < span) return 0;
+        span += st[j] * (len[j] - 1);
+    }
+    return 1;
+}

@@ -8,13 +8,20 @@ Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  A node becom
   compiler vectorizes; otherwise a strided loop (any strides, negative and zero included);
 * a step in the function: check the input shapes (Theano's static broadcasting, with the
   reference evaluator's messages), allocate the outputs (or reuse an input's buffer for an
-  in-place output), run the loop (threads for large ones).
+  in-place output), run the loop (threads for large ones);
+* or, for a ``Composite`` writing over a shared variable (its input 0: the optimizer's state
+  rule, :mod:`aotsym.optimizer.inplace`), two halves: the *prepare* checks the shapes and
+  takes the variable's own buffer when the entry says it may be written, it has the
+  output's shape, no two of its elements share memory and it overlaps no other argument —
+  else a fresh buffer; the *commit*, after every other step, runs the loop (which cannot
+  fail).
 """
 
 from __future__ import annotations
 
 from aotsym.emit_c import dtypes as D
-from aotsym.emit_c.emitter import lowers
+from aotsym.emit_c.emitter import lowers, lowers_state_write
+from aotsym.emit_c.errors import EmitError
 from aotsym.emit_c.scalar_code import elemwise_code
 from aotsym.emit_c.templates import c_comment, c_string, render
 from aotsym.graph.scalar import SCALAR_OPS
@@ -91,6 +98,45 @@ def lower_elementwise(fe, node, pos, program, steps, output_refs):
         op_refs=", ".join([f"&{fe.ref(v)}" for v in outs] + [f"&{r}" for r in refs]),
         kernel=kernel, work=work_estimate(program) * len(outs), after=after)
     return body
+
+
+@lowers_state_write("Composite")
+def state_write(fe, node, pos, k):
+    """(prepare, commit) of a Composite writing over argument ``k``, its input 0 (module
+    docstring)."""
+    op, ins, (out,) = node.op, node.inputs, node.outputs
+    steps = op.steps([v.dtype for v in ins])
+    kernel, code = elementwise_kernel(
+        fe.module, str(op), op.program, steps, op.outputs, [v.type for v in ins],
+        [out.dtype], node, restrict=False)
+    if code.uses_ipow:
+        raise EmitError(f"{op}: a step that can fail cannot write over a shared variable", node)
+    zr, outr = fe.ref(ins[0]), fe.ref(out)
+    refs = [fe.ref(v) for v in ins]
+    bcast = [str(int(b)) for v in ins for b in v.broadcastable] or ["0"]
+    nargs = len(fe.fgraph.inputs)
+    prepare = [
+        f"aot_array *ins[{len(ins)}] = {{{', '.join(f'&{r}' for r in refs)}}};",
+        f"static const unsigned char bc[{len(bcast)}] = {{{', '.join(bcast)}}};",
+        f"if (aot_broadcast_shape(ctx, {pos}, {c_string(str(op))}, {len(ins)}, ins, bc, "
+        f"{out.ndim}, {outr}.shape)) goto fail;",
+        "int same = 1;",
+        *([f"for (int d = 0; d < {out.ndim}; d++) same &= {outr}.shape[d] == {zr}.shape[d];"]
+          if out.ndim else []),
+        f"if (same && ctx->writable && ctx->writable[{k}] && aot_elements_distinct(&{zr}) &&",
+        f"        !aot_overlaps_others(in, {nargs}, {k})) {{",
+        f"    aot_share(&{outr}, &{zr});          /* written in place at the commit */",
+        f"    aot_copy_shape(&{outr}, &{zr});",
+        "} else {",
+        f"    if (aot_alloc(ctx, {pos}, &{outr})) goto fail;",
+        "}",
+    ]
+    commit = [
+        f"aot_array *ops[{1 + len(ins)}] = {{&{outr}, {', '.join(f'&{r}' for r in refs)}}};",
+        f"aot_loop_arrays({out.ndim}, {outr}.shape, {1 + len(ins)}, ops, {kernel}, NULL, "
+        f"{work_estimate(op.program)}, 0, 0);",
+    ]
+    return (render("lines_step.c.j2", lines=prepare), render("lines_step.c.j2", lines=commit))
 
 
 def elemwise_program(op, in_dtypes):

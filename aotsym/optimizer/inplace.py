@@ -32,12 +32,22 @@ changed.  A write into a shared variable's own buffer is therefore allowed only 
 error can come after it, which the pass arranges and the lowering (:mod:`.lower`)
 completes:
 
-* only ``Gemm`` / ``Gemv`` / ``Ger`` (:data:`STATE_WRITE_OPS`) write over a shared variable
-  (their checks — shapes, buffers for operands BLAS cannot read — can all be made before the
-  write, and the BLAS call itself cannot fail); an elementwise update stays out of place;
+* only ``Gemm`` / ``Gemv`` / ``Ger`` and ``Elemwise`` / ``Composite`` (:data:`STATE_WRITE_OPS`)
+  write over a shared variable: their checks — shapes, buffers for operands BLAS cannot
+  read — can all be made before the write, and the BLAS call or the loop cannot fail.  An
+  elementwise op qualifies only when no step of it can raise (an integer power can: a
+  negative exponent), and only over the variable itself (not a view of it); its inputs are
+  reordered so that the variable is input 0, the one the lowering splits::
+
+      before: Composite{(i1 - (i0 * 0.01))}(Reduce{sum}(g), b)          (b's update)
+      after:  Composite{(i0 - (i1 * 0.01))}[(0, 0)](b, Reduce{sum}(g))
+
 * ``N``'s output is read by nothing but the update: it is no user output (outputs are fresh
   arrays the caller owns, never the state) and no node's input, so ``N`` can run after every
-  other node;
+  other node.  So a reader of the variable that is not ``N``'s ancestor still runs before
+  ``N`` when it can never be a state write itself (no output of it is an update): the
+  variable read by the backward pass and updated by a gemm, ``W2`` in ``dot(d, W2.T)`` and
+  ``W2 - lr * dot(h.T, d)``, is written in place;
 * such nodes are listed in ``fgraph.meta["schedule_last"]``, and the graph's schedule
   (``FunctionGraph.toposort``) puts them last.  The lowering splits each into a prepare step
   (every check and allocation) and a commit step run after the outputs are handed over; the
@@ -51,6 +61,8 @@ write in place is decided for the emitters.
 
 from __future__ import annotations
 
+import numpy as np
+
 from aotsym.graph.basic import Constant, rebuild
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.graph.ops.composite import Composite
@@ -61,7 +73,39 @@ MAX_ANCESTOR_SEARCH = 10000  # nodes visited to prove a reader runs first; else:
 
 # The ops that may write over a shared variable (the state rule): every check they make can
 # come before the write.  The lowering (:mod:`.lower`) splits them into prepare and commit.
-STATE_WRITE_OPS = (Gemm, Gemv, Ger)
+STATE_WRITE_OPS = (Gemm, Gemv, Ger, Elemwise, Composite)
+BLAS_STATE_OPS = (Gemm, Gemv, Ger)
+
+
+def elementwise_cannot_fail(node) -> bool:
+    """Whether no step of an ``Elemwise`` / ``Composite`` node can raise: every step but an
+    integer power (a negative exponent raises, as NumPy does) computes a value for any
+    input."""
+    dtypes = [v.dtype for v in node.inputs]
+    if isinstance(node.op, Composite):
+        steps = node.op.steps(dtypes)
+    else:
+        compute, out = node.op.dtypes(dtypes)
+        steps = [(node.op.scalar_op, tuple(compute), out)]
+    return not any(row.name == "pow" and np.dtype(compute[0]).kind in "iu"
+                   for row, compute, _ in steps)
+
+
+def _state_input_first(op, k):
+    """``op`` (Elemwise or Composite, one output) with input ``k`` moved to position 0: a
+    Composite whose program reads the inputs in the new order (an Elemwise becomes a
+    one-step Composite), and the new order of the node's inputs."""
+    if isinstance(op, Composite):
+        program, n_in, outputs = op.program, op.n_inputs, op.outputs
+    else:
+        n_in = op.scalar_op.nin
+        program = ((op.scalar_op.name, op.dtype, tuple(("in", i) for i in range(n_in))),)
+        outputs = (("step", 0),)
+    order = [k] + [i for i in range(n_in) if i != k]
+    new_pos = {old: new for new, old in enumerate(order)}
+    program = tuple((name, cast, tuple(("in", new_pos[a[1]]) if a[0] == "in" else a
+                                       for a in args)) for name, cast, args in program)
+    return Composite(program, n_in, outputs, ((0, 0),)), order
 
 
 class Aliasing:
@@ -163,27 +207,36 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
     decisions: dict = {}   # node -> new op
     state_writers: set = set()   # nodes writing over a shared variable (run last)
 
-    def state_write_ok(node, out_index, root):
+    def state_write_ok(node, out_index, in_index, root):
         """The state rule (module docstring): ``node`` may write over the shared variable
-        ``root`` only as its own update, read by nothing else, and only a BLAS op."""
+        ``root`` only as its own update, read by nothing else, and only an op of
+        :data:`STATE_WRITE_OPS` (an elementwise one over ``root`` itself, unable to fail)."""
         out = node.outputs[out_index]
         if update_target.get(out) is not root or not isinstance(node.op, STATE_WRITE_OPS):
             return False
         if len(node.outputs) != 1:
+            return False
+        if not isinstance(node.op, BLAS_STATE_OPS) and (
+                node.inputs[in_index] is not root or not elementwise_cannot_fail(node)):
             return False
         for reader, k in clients.get(id(out), []):
             if reader != "output" or updates.get(k) != input_pos[root]:
                 return False
         return True
 
+    def runs_before_state_writes(reader):
+        """A node none of whose outputs is an update can never be a state write: the
+        schedule puts it before every one (module docstring)."""
+        return not any(o in update_target for o in reader.outputs)
+
     def destroyable(node, out_index, in_index):
         v = node.inputs[in_index]
         root = alias.root[v]
         if isinstance(root, Constant):
             return False
-        if root in input_pos:
-            if not state_write_ok(node, out_index, root):
-                return False
+        state = root in input_pos
+        if state and not state_write_ok(node, out_index, in_index, root):
+            return False
         members = alias.aliases[root]
         for a in members:
             if a in outputs:
@@ -194,18 +247,29 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
             for reader, _ in clients.get(id(a), []):
                 if reader == "output" or reader is node:
                     continue
+                if state and runs_before_state_writes(reader):
+                    continue
                 if position[reader] > position[node]:
                     return False
                 if not _is_ancestor(reader, node, ancestors_cache):
                     return False
         return True
 
+    def state_pairs_first(node, pairs):
+        """An update's own variable first among the pairs: written over, the new value
+        needs no buffer of its own."""
+        target = update_target.get(node.outputs[0]) if len(node.outputs) == 1 else None
+        if target is None:
+            return pairs
+        return sorted(pairs, key=lambda p: node.inputs[p[1]] is not target)
+
+    orders: dict = {}   # node -> new order of its inputs (an elementwise state write)
     for node in fgraph.toposort():
         pairs, make = _candidates(node)
         if not pairs:
             continue
         chosen, used_out, used_in = [], set(), set()
-        for k, i in pairs:                       # each output over one input, and vice versa
+        for k, i in state_pairs_first(node, pairs):  # each output over one input, and vice versa
             if k in used_out or i in used_in or not destroyable(node, k, i):
                 continue
             chosen.append((k, i))
@@ -214,7 +278,12 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
             alias.destroyed(node.outputs[k], node.inputs[i])
             if alias.root[node.inputs[i]] in input_pos:
                 state_writers.add(node)
-        if chosen:
+        if not chosen:
+            continue
+        if node in state_writers and not isinstance(node.op, BLAS_STATE_OPS):
+            # the lowering splits a state write over input 0: move the variable there
+            decisions[node], orders[node] = _state_input_first(node.op, chosen[0][1])
+        else:
             decisions[node] = make(tuple(chosen))
     if not decisions:
         return fgraph
@@ -225,6 +294,8 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
         op = decisions.get(node, node.op)
         if op is node.op and all(a is b for a, b in zip(new_inputs, node.inputs)):
             continue
+        if node in orders:
+            new_inputs = [new_inputs[i] for i in orders[node]]
         new = rebuild(node, new_inputs, op)
         memo.update(zip(node.outputs, new.outputs))
         if node in state_writers:

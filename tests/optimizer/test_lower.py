@@ -133,17 +133,20 @@ def test_state_write_is_split_into_prepare_and_commit_after_the_handover():
     fg, w = _logreg_train()
     p = lower_program(fg)
     k = list(fg.inputs).index(w)
-    (prepare,) = [s for s in p.steps if s.kind == PREPARE]
-    (commit,) = p.commits
-    assert commit.kind == COMMIT and commit.node is prepare.node
-    assert type(prepare.node.op).__name__ == "Gemv" and prepare.node.inputs[0] is w
+    prepares = [s for s in p.steps if s.kind == PREPARE]   # w's gemv and b's elementwise
+    (prepare,) = [s for s in prepares if s.node.inputs[0] is w]
+    (commit,) = [s for s in p.commits if s.node is prepare.node]
+    assert commit.kind == COMMIT and len(p.commits) == len(prepares) == 2
+    assert type(prepare.node.op).__name__ == "Gemv"
     assert prepare.state_arg == commit.state_arg == k
     assert prepare.id == commit.id          # one id: one profile counter, one error id
-    assert p.steps[-1] is prepare           # the prepares come last
+    assert p.steps[-len(prepares):] == prepares   # the prepares come last
     assert prepare.release == () and commit.release == ()
     j = list(fg.outputs).index(prepare.node.outputs[0])
     assert p.outputs[j].state_arg == k and p.outputs[j].how == "move"
-    assert [h.state_arg for i, h in enumerate(p.outputs) if i != j] == [-1] * 3
+    others = [h.state_arg for i, h in enumerate(p.outputs) if i != j]
+    assert sorted(others) == [-1, -1, list(fg.inputs).index(prepares[1 - prepares.index(
+        prepare)].node.inputs[0])]
     text = p.describe()
     assert f"[over argument {k}]" in text and "commit" in text
 

@@ -85,7 +85,21 @@ static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
         *(double *)p[0] = a;
         return;
     }
-    /* the row is kept: accumulate elementwise */
+    /* the row is kept: accumulate elementwise (the accumulator is a buffer of its own) */
+    if (s[0] == (int64_t)sizeof(double) && s[1] == 8) {
+        double *restrict ac = (double *)p[0];
+        const double *restrict i0 = (const double *)p[1];
+#pragma omp simd
+        for (int64_t i = 0; i < n; i++) {
+            const double x0 AOT_UNUSED = i0[i];
+            const double t0 = (x0 * 0x1.0000000000000p+1);
+            const double t1 = t0;
+            const double v = t1;
+            const double a = ac[i];
+            ac[i] = a + v;
+        }
+        return;
+    }
     for (int64_t i = 0; i < n; i++) {
         const double x0 AOT_UNUSED = *(const double *)(p[1] + i * s[1]);
         const double t0 = (x0 * 0x1.0000000000000p+1);

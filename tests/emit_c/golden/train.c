@@ -179,7 +179,20 @@ static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
         *(double *)p[0] = a;
         return;
     }
-    /* the row is kept: accumulate elementwise */
+    /* the row is kept: accumulate elementwise (the accumulator is a buffer of its own) */
+    if (s[0] == (int64_t)sizeof(double) && s[1] == 8) {
+        double *restrict ac = (double *)p[0];
+        const double *restrict i0 = (const double *)p[1];
+#pragma omp simd
+        for (int64_t i = 0; i < n; i++) {
+            const double x0 AOT_UNUSED = i0[i];
+            const double t0 = x0;
+            const double v = t0;
+            const double a = ac[i];
+            ac[i] = a + v;
+        }
+        return;
+    }
     for (int64_t i = 0; i < n; i++) {
         const double x0 AOT_UNUSED = *(const double *)(p[1] + i * s[1]);
         const double t0 = x0;
@@ -271,19 +284,19 @@ static void aot_k4(void *arg, int64_t begin, int64_t end)
     }
 }
 
-/* Composite{(i1 - (i0 * 0.1))}[(0, 0)]: the unit-stride loop (vectorized; iterations are independent: an output
+/* Composite{(i0 - (i1 * 0.1))}[(0, 0)]: the unit-stride loop (vectorized; iterations are independent: an output
  * shares memory with an input only element for element, when written in place) */
 static inline void aot_k5_contig(int64_t n, double *o0, const double x0 AOT_UNUSED, const double x1 AOT_UNUSED)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
-        const double t0 = (x0 * 0x1.999999999999ap-4);
-        const double t1 = (x1 - t0);
+        const double t0 = (x1 * 0x1.999999999999ap-4);
+        const double t1 = (x0 - t0);
         o0[i] = t1;
     }
 }
 
-/* Composite{(i1 - (i0 * 0.1))}[(0, 0)]: a row of the loop (operands: outputs, then inputs) */
+/* Composite{(i0 - (i1 * 0.1))}[(0, 0)]: a row of the loop (operands: outputs, then inputs) */
 static void aot_k5(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
@@ -304,8 +317,8 @@ static void aot_k5(char **p, const int64_t *s, int64_t n, void *aux)
         return;
     }
     for (int64_t i = 0; i < n; i++) {
-        const double t0 = (x0 * 0x1.999999999999ap-4);
-        const double t1 = (x1 - t0);
+        const double t0 = (x1 * 0x1.999999999999ap-4);
+        const double t1 = (x0 - t0);
         *(double *)(p[0] + i * s[0]) = t1;
     }
 }
@@ -335,8 +348,8 @@ static const int aot_f0_layout[24][3] = {
     {28, 0, 8},
     {28, 0, 8},
     {28, 0, 8},
-    {28, 0, 8},
     {28, 1, 8},
+    {30, 0, 8},
     {30, 2, 8},
     {34, 1, 8},
 };
@@ -361,8 +374,8 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
     aot_set_input(&v[3], &in[3]);
     aot_set_const(&v[5], (char *)aot_c0, aot_c0_shape);
     aot_set_const(&v[7], (char *)aot_c1, aot_c1_shape);
-    aot_set_const(&v[19], (char *)aot_c2, aot_c2_shape);
-    aot_set_const(&v[20], (char *)aot_c3, aot_c3_shape);
+    aot_set_const(&v[18], (char *)aot_c2, aot_c2_shape);
+    aot_set_const(&v[19], (char *)aot_c3, aot_c3_shape);
     /* 0: Shape_i{0} */
     {
         if (aot_alloc(ctx, 0, &v[4])) goto fail;
@@ -526,51 +539,60 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
 
     }
 
-    /* 10: Composite{(i1 - (i0 * 0.1))}[(0, 0)] */
-    {
-        aot_array *ins[2] = {&v[17], &v[3]};
-        static const unsigned char bc[1] = {0};
-        if (aot_broadcast_shape(ctx, 10, "Composite{(i1 - (i0 * 0.1))}[(0, 0)]", 2, ins, bc, 0, v[18].shape)) goto fail;
-        aot_share(&v[18], &v[17]);
-        aot_copy_shape(&v[18], &v[17]);
-        aot_array *ops[3] = {&v[18], &v[17], &v[3]};
-        aot_loop_arrays(0, v[18].shape, 3, ops, aot_k5, NULL, 2, 0, 0);
-
-    }
-    aot_release(&v[17]);
-
-    /* 11: Gemv{inplace}, prepare */
+    /* 10: Gemv{inplace}, prepare */
     {
         if (v[16].shape[1] != v[13].shape[0] || v[2].shape[0] != v[16].shape[0]) {
             char s0[160], s1[160], s2[160];
             aot_format_shape(s0, sizeof s0, v[2].shape, v[2].ndim);
             aot_format_shape(s1, sizeof s1, v[16].shape, v[16].ndim);
             aot_format_shape(s2, sizeof s2, v[13].shape, v[13].ndim);
-            aot_fail(ctx, 11, AOT_ERR_VALUE, "Gemv{inplace}: shapes y%s, A%s, x%s do not match", s0, s1, s2);
+            aot_fail(ctx, 10, AOT_ERR_VALUE, "Gemv{inplace}: shapes y%s, A%s, x%s do not match", s0, s1, s2);
             goto fail;
         }
-        aot_copy_shape(&v[21], &v[2]);
+        aot_copy_shape(&v[20], &v[2]);
         if (ctx->writable && ctx->writable[2] && aot_blas_writable(&v[2]) &&
                 !aot_overlaps_others(in, 4, 2)) {
-            aot_share(&v[21], &v[2]);          /* written in place at the commit */
+            aot_share(&v[20], &v[2]);          /* written in place at the commit */
+        } else {
+            if (aot_alloc(ctx, 10, &v[20])) goto fail;
+            if (*(const double *)v[19].data != 0) aot_copy(&v[20], &v[2]);
+        }
+        if (aot_blas_ready(ctx, 10, &v[22], &v[16])) goto fail;
+        if (aot_blas_ready(ctx, 10, &v[23], &v[13])) goto fail;
+
+    }
+    /* 11: Composite{(i0 - (i1 * 0.1))}[(0, 0)], prepare */
+    {
+        aot_array *ins[2] = {&v[3], &v[17]};
+        static const unsigned char bc[1] = {0};
+        if (aot_broadcast_shape(ctx, 11, "Composite{(i0 - (i1 * 0.1))}[(0, 0)]", 2, ins, bc, 0, v[21].shape)) goto fail;
+        int same = 1;
+        if (same && ctx->writable && ctx->writable[3] && aot_elements_distinct(&v[3]) &&
+                !aot_overlaps_others(in, 4, 3)) {
+            aot_share(&v[21], &v[3]);          /* written in place at the commit */
+            aot_copy_shape(&v[21], &v[3]);
         } else {
             if (aot_alloc(ctx, 11, &v[21])) goto fail;
-            if (*(const double *)v[20].data != 0) aot_copy(&v[21], &v[2]);
         }
-        if (aot_blas_ready(ctx, 11, &v[22], &v[16])) goto fail;
-        if (aot_blas_ready(ctx, 11, &v[23], &v[13])) goto fail;
 
     }
     if (aot_output_move(ctx, &out[0], &v[14])) goto fail;
     if (aot_output_move(ctx, &out[1], &v[15])) goto fail;
-    if (aot_output_move(ctx, &out[2], &v[21])) goto fail;
-    if (aot_output_move(ctx, &out[3], &v[18])) goto fail;
+    if (aot_output_move(ctx, &out[2], &v[20])) goto fail;
+    if (aot_output_move(ctx, &out[3], &v[21])) goto fail;
     /* the state writes: every check and buffer is made, the outputs are handed over; from
      * here on nothing can fail */
     if (ctx->before_commit && ctx->before_commit(ctx)) goto fail;
-    /* 11: Gemv{inplace}, commit */
+    /* 10: Gemv{inplace}, commit */
     {
-        if (aot_gemv_d(ctx, 11, &v[21], &v[22], &v[23], *(const double *)v[19].data, *(const double *)v[20].data)) goto fail;
+        if (aot_gemv_d(ctx, 10, &v[20], &v[22], &v[23], *(const double *)v[18].data, *(const double *)v[19].data)) goto fail;
+
+    }
+
+    /* 11: Composite{(i0 - (i1 * 0.1))}[(0, 0)], commit */
+    {
+        aot_array *ops[3] = {&v[21], &v[3], &v[17]};
+        aot_loop_arrays(0, v[21].shape, 3, ops, aot_k5, NULL, 2, 0, 0);
 
     }
 
@@ -644,9 +666,10 @@ static PyObject *aot_f0_call(PyObject *const *args, Py_ssize_t nargs, int slow)
     int rc;
     /* state writes: the arguments that may be written, and the outputs wrapped before the
      * first write (see aot_wrap_before_commit) */
-    static const int state_args[4] = {-1, -1, 2, -1};
+    static const int state_args[4] = {-1, -1, 2, 3};
     unsigned char writable[4] = {0};
     writable[2] = (unsigned char)PyArray_ISWRITEABLE((PyArrayObject *)args[2]);
+    writable[3] = (unsigned char)PyArray_ISWRITEABLE((PyArrayObject *)args[3]);
     aot_commit_hook hook = {NULL, out, 4, 0, typenums, state_args, args, NULL, 0};
     ctx.writable = writable;
     ctx.before_commit = aot_wrap_before_commit;
