@@ -175,9 +175,12 @@ def check_target(target: str) -> None:
 # ------------------------------------------------------------------------------ the stages
 
 
-def optimize_graphs(assembled: list, mode: str, fast_math: bool = False) -> list:
-    """The optimized graph of each function (its stats in ``meta["optimizer_stats"]``)."""
-    return [optimize(fn.fgraph, mode=mode, fast_math=fast_math) for fn in assembled]
+def optimize_graphs(assembled: list, mode: str, fast_math: bool = False,
+                    target: str = "c") -> list:
+    """The optimized graph of each function for ``target`` (its stats in
+    ``meta["optimizer_stats"]``)."""
+    return [optimize(fn.fgraph, mode=mode, fast_math=fast_math, target=target)
+            for fn in assembled]
 
 
 def _emit(specs: list, options: BuildOptions):
@@ -239,7 +242,7 @@ def build_functions(assembled: list, mode: str = "FAST_RUN",
         loaded = _load_indexed(key, assembled, mode, options) if key else None
         if loaded is not None:
             return [CompiledFunction(loaded, k) for k in range(len(assembled))]
-    fgraphs = optimize_graphs(assembled, mode, options.fast_math)
+    fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target)
     if mode in REFERENCE_MODES:
         return [ReferenceFunction(fg) for fg in fgraphs]
     if options.target == "cuda":
@@ -347,7 +350,7 @@ def _load_indexed(key, assembled, mode, options):
 def _rebuilt(assembled, mode, options):
     """(specs, emitted) of ``assembled``, made again for a module loaded by its graph key
     when something asks for them (its optimized graphs, its C source)."""
-    fgraphs = optimize_graphs(assembled, mode, options.fast_math)
+    fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target)
     specs = [_spec(fn.name, fg) for fn, fg in zip(assembled, fgraphs)]
     return specs, _emit(specs, options)
 
@@ -637,7 +640,7 @@ def build_package(module, assembled: list, outdir: str, mode: str = "FAST_RUN",
             "--target c")
     seconds = {}
     t = time.perf_counter()
-    fgraphs = optimize_graphs(assembled, mode, options.fast_math)
+    fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target)
     seconds["optimize"] = time.perf_counter() - t
     t = time.perf_counter()
     specs = [_spec(fn.name, fg, standalone.c_returns_single(fn), standalone.signature_doc(fn))

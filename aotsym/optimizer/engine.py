@@ -292,13 +292,15 @@ class Stage:
 
 @dataclass
 class PassContext:
-    """What a stage gets besides the graph: the stats to fill, the DEBUG_MODE checker and
-    whether rules may assume finite values (``fast_math``, see :mod:`aotsym.config`)."""
+    """What a stage gets besides the graph: the stats to fill, the DEBUG_MODE checker,
+    whether rules may assume finite values (``fast_math``, see :mod:`aotsym.config`) and the
+    backend the graph is built for (``target``: "c" or "cuda"; see :mod:`.pipeline`)."""
 
     stats: OptimizerStats
     checker: object = None
     mode: str = "FAST_RUN"
     fast_math: bool = False
+    target: str = "c"
 
     def count(self, name, stage, n=1, seconds=0.0):
         st = self.stats.rule(name, stage)

@@ -214,6 +214,8 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
         out = node.outputs[out_index]
         if update_target.get(out) is not root or not isinstance(node.op, STATE_WRITE_OPS):
             return False
+        if ctx is not None and ctx.target != "c":   # only the C backend splits state writes
+            return False
         if len(node.outputs) != 1:
             return False
         if not isinstance(node.op, BLAS_STATE_OPS) and (

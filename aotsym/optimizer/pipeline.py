@@ -18,6 +18,8 @@ specialize          cheaper forms: powers, division by constants (:mod:`.special
 blas                dot -> gemm / gemv / ger with scaling absorbed (:mod:`.blas`)
 fuse_elementwise    elementwise trees -> one Composite (:mod:`.fusion`)
 fuse_reductions     elementwise producer + reduction -> one FusedReduce (:mod:`.fusion`)
+fuse_gemv_pairs     X @ v, a row-wise chain, X.T @ d -> one FusedGemvPair reading X once
+                    (:mod:`.gemv_pair`)
 inplace             outputs written over dead input buffers (:mod:`.inplace`)
 ==================  =====================================================================
 
@@ -39,6 +41,7 @@ from aotsym.optimizer.canonicalize import CANONICALIZE_RULES, SIMPLIFY_RULES
 from aotsym.optimizer.cleanup import FOLD_RULES, merge_graph
 from aotsym.optimizer.engine import OptimizerStats, PassContext, Stage, run_stages
 from aotsym.optimizer.fusion import fuse_elementwise, fuse_reductions
+from aotsym.optimizer.gemv_pair import fuse_gemv_pairs
 from aotsym.optimizer.inner import inline_graphs, prune_unused_outputs
 from aotsym.optimizer.inplace import insert_inplace
 from aotsym.optimizer.specialize import SPECIALIZE_RULES
@@ -77,11 +80,13 @@ STAGES = {s.name: s for s in [
     Stage("blas", rules=FOLD_RULES + BLAS_RULES + SIMPLIFY_RULES),
     Stage("fuse_elementwise", run=fuse_elementwise),
     Stage("fuse_reductions", run=fuse_reductions),
+    Stage("fuse_gemv_pairs", run=fuse_gemv_pairs),
     Stage("inplace", run=insert_inplace),
 ]}
 
 FAST_RUN = ["inline", "merge", "prune_outputs", "canonicalize", "ifelse", "scan",
-            "stabilize", "specialize", "blas", "fuse_elementwise", "fuse_reductions", "inplace"]
+            "stabilize", "specialize", "blas", "fuse_elementwise", "fuse_reductions",
+            "fuse_gemv_pairs", "inplace"]
 MODES = {
     "FAST_COMPILE": ["inline", "merge", "prune_outputs", "fold", "ifelse", "fuse_elementwise"],
     "FAST_RUN": FAST_RUN,
@@ -89,16 +94,23 @@ MODES = {
     "DEBUG_MODE": FAST_RUN,
 }
 
+# Stages whose ops only the C backend translates: left out for another target.
+C_ONLY_STAGES = ("fuse_gemv_pairs",)
+
+
 def optimize(fgraph: FunctionGraph, mode: str = "FAST_RUN", stages=None,
-             fast_math: bool = False) -> FunctionGraph:
+             fast_math: bool = False, target: str = "c") -> FunctionGraph:
     """The optimized graph for ``mode`` (see the module docstring); ``stages`` overrides the
     mode's list of stage names; ``fast_math`` lets the cancellation rules assume every value
-    finite (and every divisor nonzero): ``x - x -> 0``, ``x / x -> 1`` for any ``x``.  The stats
-    go to ``result.meta["optimizer_stats"]`` and travel with the graph to the artifact (no
-    global keeps them)."""
+    finite (and every divisor nonzero): ``x - x -> 0``, ``x / x -> 1`` for any ``x``;
+    ``target``: the backend the graph is for ("c", or "cuda": no :data:`C_ONLY_STAGES`, no
+    shared variable written in place).  The stats go to ``result.meta["optimizer_stats"]``
+    and travel with the graph to the artifact (no global keeps them)."""
     if mode not in MODES:
         raise ValueError(f"optimize: unknown mode {mode!r}; use one of {', '.join(MODES)}")
     names = MODES[mode] if stages is None else list(stages)
+    if target != "c":
+        names = [n for n in names if n not in C_ONLY_STAGES]
     unknown = [n for n in names if n not in STAGES]
     if unknown:
         raise ValueError(f"optimize: unknown stage(s) {unknown}; stages: {', '.join(STAGES)}")
@@ -107,7 +119,8 @@ def optimize(fgraph: FunctionGraph, mode: str = "FAST_RUN", stages=None,
     if mode == "DEBUG_MODE":
         from aotsym.optimizer.debug import RewriteChecker
         checker = RewriteChecker(fgraph)
-    ctx = PassContext(stats=stats, checker=checker, mode=mode, fast_math=fast_math)
+    ctx = PassContext(stats=stats, checker=checker, mode=mode, fast_math=fast_math,
+                      target=target)
     # Rewriting makes and drops many small objects; Python's cyclic collector rescanning the
     # growing heap made the optimizer superlinear (100,000 nodes: 25 s -> 9 s without it).
     gc_was_enabled = gc.isenabled()
