@@ -42,6 +42,9 @@ completes:
       before: Composite{(i1 - (i0 * 0.01))}(Reduce{sum}(g), b)          (b's update)
       after:  Composite{(i0 - (i1 * 0.01))}[(0, 0)](b, Reduce{sum}(g))
 
+* no new value is checked after the call: when one can be (its type is not its variable's,
+  or the variable has broadcastable dimensions, which the caller checks on storing), no
+  shared variable of the function is written in place;
 * ``N``'s output is read by nothing but the update: it is no user output (outputs are fresh
   arrays the caller owns, never the state) and no node's input, so ``N`` can run after every
   other node.  So a reader of the variable that is not ``N``'s ancestor still runs before
@@ -203,6 +206,11 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
     updates = fgraph.meta.get("updates", {})   # {output index: input index}
     update_target = {fgraph.outputs[o]: fgraph.inputs[i] for o, i in updates.items()
                      if 0 <= o < n_out and 0 <= i < len(fgraph.inputs)}
+    # The caller checks a new value against its variable after the call when the value's
+    # type is not the variable's, or the variable has broadcastable dimensions (their length
+    # must be 1): a check that can fail after the call, so no state is written in place.
+    store_may_fail = any(out.type != var.type or any(var.type.broadcastable)
+                         for out, var in update_target.items())
     ancestors_cache: dict = {}
     decisions: dict = {}   # node -> new op
     state_writers: set = set()   # nodes writing over a shared variable (run last)
@@ -215,6 +223,8 @@ def insert_inplace(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
         if update_target.get(out) is not root or not isinstance(node.op, STATE_WRITE_OPS):
             return False
         if ctx is not None and ctx.target != "c":   # only the C backend splits state writes
+            return False
+        if store_may_fail:
             return False
         if len(node.outputs) != 1:
             return False

@@ -195,3 +195,20 @@ def test_debug_mode_keeps_elementwise_updates_all_or_nothing():
     with pytest.raises(ValueError):
         f(np.ones(4))
     assert b.get_value().tobytes() == saved
+
+
+@pytest.mark.parametrize("update", ["gemv", "elementwise"])
+def test_no_state_write_in_place_when_storing_a_new_value_can_fail(update):
+    """c is broadcastable: the caller checks its new value after the call, and that check
+    fails; w's update (a gemv or an elementwise op, either written in place otherwise) must
+    not have happened."""
+    m = T.matrix("m")
+    x = T.vector("x")
+    w = aotsym.shared(np.ones(3), name="w")
+    c = aotsym.shared(np.zeros((1,)), name="c", broadcastable=(True,))
+    new_w = w - 0.5 * T.dot(m, x) if update == "gemv" else w * 2 + x + m.sum()
+    f = aotsym.function([m, x], [], updates=[(w, new_w), (c, x)])
+    with pytest.raises(ValueError, match="shared variable c"):
+        f(np.eye(3), np.ones(3))               # length 3 does not fit c
+    np.testing.assert_array_equal(w.get_value(), np.ones(3))
+    assert not f.maker.fgraph.meta.get("schedule_last")        # nothing written in place
