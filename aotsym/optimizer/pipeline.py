@@ -19,7 +19,7 @@ blas                dot -> gemm / gemv / ger with scaling absorbed (:mod:`.blas`
 fuse_elementwise    elementwise trees -> one Composite (:mod:`.fusion`)
 fuse_reductions     elementwise producer + reduction -> one FusedReduce (:mod:`.fusion`)
 fuse_gemv_pairs     X @ v, a row-wise chain, X.T @ d -> one FusedGemvPair reading X once
-                    (:mod:`.gemv_pair`)
+                    (:mod:`.gemv_pair`; not in FAST_RUN, see FAST_RUN_WITH_GEMV_PAIRS)
 inplace             outputs written over dead input buffers (:mod:`.inplace`)
 ==================  =====================================================================
 
@@ -86,7 +86,12 @@ STAGES = {s.name: s for s in [
 
 FAST_RUN = ["inline", "merge", "prune_outputs", "canonicalize", "ifelse", "scan",
             "stabilize", "specialize", "blas", "fuse_elementwise", "fuse_reductions",
-            "fuse_gemv_pairs", "inplace"]
+            "inplace"]
+# fuse_gemv_pairs is not in FAST_RUN: on the machine measured (X of the seed's step, 2.5 MB,
+# in L3) the single read of X was no faster than two gemvs (seed step 97-130 us either way,
+# alternating processes), and a profile build of it ran 40% slower; opt in with
+# optimize(..., stages=FAST_RUN_WITH_GEMV_PAIRS).
+FAST_RUN_WITH_GEMV_PAIRS = FAST_RUN[:-1] + ["fuse_gemv_pairs", "inplace"]
 MODES = {
     "FAST_COMPILE": ["inline", "merge", "prune_outputs", "fold", "ifelse", "fuse_elementwise"],
     "FAST_RUN": FAST_RUN,
