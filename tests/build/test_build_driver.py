@@ -92,7 +92,7 @@ def test_function_module_and_package_take_one_path(monkeypatch, tmp_path):
 
     monkeypatch.setattr(driver, "optimize", spy_optimize)
     monkeypatch.setattr(driver, "_emit", spy_emit)
-    monkeypatch.setattr(aotsym.config, "cache_dir", str(tmp_path / "cache"))
+    aotsym.config.cache_dir = str(tmp_path / "cache")   # (restored by the autouse default_flags)
     x = T.vector("x")
     aotsym.function([x], T.tanh(x) * 3, name="one")
     assert calls == [("optimize", "FAST_RUN"), ("emit", ("one",))]

@@ -98,8 +98,8 @@ def _entries(cache, folder):
     return glob.glob(os.path.join(str(cache), folder, "??", "*", "manifest.json"))
 
 
-def test_a_damaged_index_entry_or_a_vanished_module_builds_the_long_way(monkeypatch, tmp_path):
-    monkeypatch.setattr(aotsym.config, "cache_dir", str(tmp_path))
+def test_a_damaged_index_entry_or_a_vanished_module_builds_the_long_way(tmp_path):
+    aotsym.config.cache_dir = str(tmp_path)   # (restored by the autouse default_flags)
     driver._LOADED.clear()
     x = T.vector("x")
     v = np.array([0.25, -1.0, np.nan, np.inf, -0.0])
@@ -120,8 +120,8 @@ def test_a_damaged_index_entry_or_a_vanished_module_builds_the_long_way(monkeypa
     assert build() is False and build() is True
 
 
-def test_a_module_loaded_by_graph_key_keeps_the_shared_state_rules(monkeypatch, tmp_path):
-    monkeypatch.setattr(aotsym.config, "cache_dir", str(tmp_path))
+def test_a_module_loaded_by_graph_key_keeps_the_shared_state_rules(tmp_path):
+    aotsym.config.cache_dir = str(tmp_path)   # (restored by the autouse default_flags)
     w = aotsym.shared(np.ones(2), name="w")
     x = T.vector("x")
     made = []

@@ -97,10 +97,9 @@ def test_the_runtime_is_compiled_once_for_every_module(tmp_path):
     assert len(modules) == 2 and len(objects) == 1
 
 
-def test_the_split_is_kept_in_the_cache_and_a_damaged_copy_is_split_again(monkeypatch,
-                                                                          tmp_path):
+def test_the_split_is_kept_in_the_cache_and_a_damaged_copy_is_split_again(tmp_path):
     from aotsym.emit_c import runtime
-    monkeypatch.setattr(aotsym.config, "cache_dir", str(tmp_path))
+    aotsym.config.cache_dir = str(tmp_path)   # (restored by the autouse default_flags)
     text = runtime.runtime_source()
     expected = split_runtime(text)
     assert runtime._stored_split(text) == expected
@@ -116,13 +115,12 @@ def test_the_split_is_kept_in_the_cache_and_a_damaged_copy_is_split_again(monkey
         os.chmod(str(tmp_path), 0o700)
 
 
-def test_compiled_templates_are_kept_and_a_cache_that_cannot_be_written_is_no_error(
-        monkeypatch, tmp_path):
+def test_compiled_templates_are_kept_and_a_cache_that_cannot_be_written_is_no_error(tmp_path):
     from aotsym.emit_c import templates
     for writable in (True, False):
         root = tmp_path / str(writable)
         root.mkdir()
-        monkeypatch.setattr(aotsym.config, "cache_dir", str(root))
+        aotsym.config.cache_dir = str(root)   # (restored by the autouse default_flags)
         templates.environment.cache_clear()
         if not writable:
             (root / "templates").mkdir()
