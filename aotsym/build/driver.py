@@ -309,7 +309,7 @@ def _load_indexed(key, assembled, mode, options):
             record = json.load(fh)
         module_key, name = record["module_key"], record["module"]
         functions = record["functions"]
-        [f["entry"] for f in functions]  # noqa: B018 (a KeyError: not an entry we wrote)
+        entry_names = [f["entry"] for f in functions]
         output_types = [pickle.loads(base64.b64decode(f["output_types"])) for f in functions]
         descriptions = [list(f["descriptions"]) for f in functions]
     except (OSError, ValueError, KeyError, TypeError, pickle.UnpicklingError, EOFError,
@@ -330,7 +330,7 @@ def _load_indexed(key, assembled, mode, options):
         try:
             ext = load_extension(os.path.join(path, so_name), name)
             fast = register(ext, f"{name}._aot")
-            c_entries = [getattr(fast, f["entry"]) for f in functions]
+            c_entries = [getattr(fast, entry) for entry in entry_names]
         except (ImportError, OSError, AttributeError):   # (a library it links went away)
             return None
         signatures = [FunctionSignature(fn.name, fn.labels, [v.type for v in fn.fgraph.inputs])
