@@ -310,92 +310,104 @@ AOT_DEFINE_GEMV_SMALL(s, float)
     }
 
 #ifdef AOT_BLAS
-#define AOT_GEMM_CALL(P, T)                                                                    \
-    AOT_CBLAS(P##gemm)(AOT_ROW_MAJOR, tra ? AOT_TRANS : AOT_NO_TRANS,                          \
-                       trb ? AOT_TRANS : AOT_NO_TRANS, (aot_blasint)M, (aot_blasint)N,         \
-                       (aot_blasint)K, alpha, (const T *)a->data, (aot_blasint)lda,            \
-                       (const T *)b->data, (aot_blasint)ldb, beta, (T *)C->data,              \
-                       (aot_blasint)ldc);
-/* op(A) is M x N; stored transposed, A's buffer is an N x M row-major matrix.
- *
- * Matrix-vector products of AOT_GEMV_PAR_MIN <= M * N < AOT_GEMV_PAR_MAX elements are split
- * over the runtime's thread pool: each task computes a block of y (a multiple of
- * AOT_GEMV_UNIT elements) with one gemv on the matching block of rows of op(A) -- rows of
- * A's buffer (A + i0 * lda), or, stored transposed, its columns (A + i0, same lda).  The
- * blocks are disjoint, and every element of y is the same dot product as in one call.
- * scipy-openblas runs dgemv/sgemv on one thread below 115200 * GEMM_MULTITHREAD_THRESHOLD
- * (4) = 460800 elements and splits it over its own threads from there (measured: 600 x 800
- * takes 52 us on one OpenBLAS thread, 28 on two; 500 x 900 the same 49 on one or two), so
- * above AOT_GEMV_PAR_MAX the product stays one call and OpenBLAS threads it itself, and
- * below it no block -- smaller than the whole -- starts OpenBLAS threads inside a pool task
- * (no oversubscription, and OpenBLAS's thread count, shared with the rest of the process, is
- * left alone).  parallel_for allocates nothing and cannot fail (nested, busy or one thread:
- * it runs the whole range as one task, i.e. the single call), so the commit half of a state
- * write stays unable to fail.  AOT_GEMV_PAR_MIN: waking the pool costs about 5 us on the
- * 2-core machine measured (a sleeping worker, no spinning), so the split pays from about
- * 150000 elements (300 x 500 broke even, 400 x 500 went from 19 to 16 us, 400 x 784 from 31
- * to 22 us); one block per thread measured faster than four (the pool's default).  Inside
- * that range the split is taken only where it measures faster (aot_adapt, below). */
+/* ---- one owner of the threads
+ * The runtime's thread pool is the only one that splits work: the OpenBLAS that modules link
+ * (scipy-openblas's library, not the copy NumPy bundles) is set to one thread at its first
+ * use, and the products below split themselves over the pool, where that measures faster
+ * (aot_parallel_for_adaptive).  Two pools on the same cores fought: with the second core
+ * busy, OpenBLAS's static halves made a 2000 x 2000 sgemm 29% slower than one thread
+ * (benchmarks/loaded, W8.6), and its threads and the pool's took turns on the cores. */
+void AOT_CAT3(AOT_BLAS_PREFIX, openblas_set_num_threads, AOT_BLAS_SUFFIX)(int);
+static void aot_blas_set_one_thread(void)
+{
+    AOT_CAT3(AOT_BLAS_PREFIX, openblas_set_num_threads, AOT_BLAS_SUFFIX)(1);
+}
+static pthread_once_t aot_blas_threads_once = PTHREAD_ONCE_INIT;
+#define AOT_BLAS_ONE_THREAD() pthread_once(&aot_blas_threads_once, aot_blas_set_one_thread)
+
+/* Products are split in blocks of a multiple of AOT_BLAS_UNIT rows (or columns), one block
+ * per thread (each block of a gemm packs the other operand again: more blocks cost more),
+ * from AOT_*_PAR_MIN multiply-adds: waking the pool costs about 5 us on the 2-core machine
+ * measured (a sleeping worker, no spinning), and a matrix-vector product split over two free
+ * cores paid from about 150000 elements (300 x 500 broke even, 400 x 784 went from 31 to 22
+ * us).  Both arms make the same BLAS call per block -- the one-call arm makes them one after
+ * the other -- because BLAS's kernels do not sum a block's elements as they sum the same
+ * elements of a larger call (scipy-openblas's sgemv treats the first len % 16 rows, and the
+ * last rows of an odd length, apart: a split at a multiple of 16 changed 1-2 elements'
+ * last bits); so the arms, and the load, never change a bit; the thread count does (as it
+ * does OpenBLAS's own).  parallel_for allocates nothing and cannot fail (nested, busy or one
+ * thread: it runs the whole range as one task), so the commit half of a state write stays
+ * unable to fail. */
+#define AOT_BLAS_UNIT 16
 #ifndef AOT_GEMV_PAR_MIN
 #define AOT_GEMV_PAR_MIN 160000
 #endif
-#ifndef AOT_GEMV_PAR_MAX
-#define AOT_GEMV_PAR_MAX 460800
+#ifndef AOT_GEMM_PAR_MIN
+#define AOT_GEMM_PAR_MIN 262144
 #endif
-#define AOT_GEMV_UNIT 8
-
-/* Whether splitting pays is decided on the machine at hand, while it runs, per size class
- * (log2 of M * N) and dtype: a split that pays on one machine of a kind (a free second core)
- * costs on another (a busy one: the pool waits for it), so no threshold tuned on one machine
- * decides it.  The first AOT_ADAPT_TRIALS calls of a class alternate one call and the split,
- * timed (a clock read, ~20 ns, against >= 20 us of work); then the arm with the lower running
- * mean is taken, and every AOT_ADAPT_PERIOD calls the other arm is timed once again, so a
- * change of load (another process taking the second core) is followed.  Shared by the
- * module's calls; the statistics tolerate a racing update (a lost sample). */
-#include <time.h>
-#define AOT_ADAPT_TRIALS 8
-#define AOT_ADAPT_PERIOD 64
-typedef struct {
-    double mean[2];      /* running mean of nanoseconds per call, per arm (0: one call) */
-    int64_t samples[2];
-    int64_t calls;
-} aot_adapt;
-static aot_adapt aot_gemv_adapt[2][64];   /* [float32?][log2 of M * N] */
-
-static inline int aot_log2_size(int64_t n)
+/* Block `blk` of nblocks: rows [*i0, *i1) of `len`, cut at multiples of AOT_BLAS_UNIT. */
+static inline int aot_blas_block(int64_t len, int64_t nblocks, int64_t blk, int64_t *i0,
+                                 int64_t *i1)
 {
-    int k = 0;
-    while (n > 1 && k < 63) {
-        n >>= 1;
-        k++;
+    int64_t units = (len + AOT_BLAS_UNIT - 1) / AOT_BLAS_UNIT;
+    *i0 = units * blk / nblocks * AOT_BLAS_UNIT;
+    *i1 = units * (blk + 1) / nblocks * AOT_BLAS_UNIT;
+    if (*i1 > len) *i1 = len;
+    return *i1 > *i0;
+}
+
+/* C (M x N) <- alpha * op(A) @ op(B) + beta * C, in blocks of C's rows (by_rows) or
+ * columns: op(A)'s rows are rows of A's buffer (A + i0 * lda) or, stored transposed, its
+ * columns (A + i0); op(B)'s columns likewise. */
+#define AOT_DEFINE_GEMM_TASK(P, T)                                                             \
+    typedef struct {                                                                           \
+        int tra, trb, by_rows;                                                                 \
+        int64_t M, N, K, lda, ldb, ldc, nblocks;                                               \
+        T alpha, beta;                                                                         \
+        const T *a, *b;                                                                        \
+        T *c;                                                                                  \
+    } aot_gemm_job_##P;                                                                        \
+    static void aot_gemm_task_##P(void *arg, int64_t begin, int64_t end)                       \
+    {                                                                                          \
+        const aot_gemm_job_##P *j = (const aot_gemm_job_##P *)arg;                             \
+        for (int64_t blk = begin; blk < end; blk++) {                                          \
+            int64_t i0, i1, M = j->M, N = j->N;                                                \
+            const T *a = j->a, *b = j->b;                                                      \
+            T *c = j->c;                                                                       \
+            if (!aot_blas_block(j->by_rows ? M : N, j->nblocks, blk, &i0, &i1)) continue;      \
+            if (j->by_rows) {                                                                  \
+                M = i1 - i0;                                                                   \
+                a += j->tra ? i0 : i0 * j->lda;                                                \
+                c += i0 * j->ldc;                                                              \
+            } else {                                                                           \
+                N = i1 - i0;                                                                   \
+                b += j->trb ? i0 * j->ldb : i0;                                                \
+                c += i0;                                                                       \
+            }                                                                                  \
+            AOT_CBLAS(P##gemm)(AOT_ROW_MAJOR, j->tra ? AOT_TRANS : AOT_NO_TRANS,               \
+                               j->trb ? AOT_TRANS : AOT_NO_TRANS, (aot_blasint)M,              \
+                               (aot_blasint)N, (aot_blasint)j->K, j->alpha, a,                 \
+                               (aot_blasint)j->lda, b, (aot_blasint)j->ldb, j->beta, c,        \
+                               (aot_blasint)j->ldc);                                           \
+        }                                                                                      \
     }
-    return k;
-}
+AOT_DEFINE_GEMM_TASK(d, double)
+AOT_DEFINE_GEMM_TASK(s, float)
+#define AOT_GEMM_CALL(P, T)                                                                    \
+    {                                                                                          \
+        AOT_BLAS_ONE_THREAD();                                                                 \
+        int by_rows_ = M >= N;                                                                 \
+        int64_t nb_ = (by_rows_ ? M : N) >= 2 * AOT_BLAS_UNIT && M * N * K >= AOT_GEMM_PAR_MIN \
+                          ? aot_rt->num_threads()                                              \
+                          : 1;                                                                 \
+        aot_gemm_job_##P job_ = {tra, trb, by_rows_, M, N, K, lda, ldb, ldc, nb_, alpha, beta, \
+                                 (const T *)a->data, (const T *)b->data, (T *)C->data};        \
+        aot_parallel_for_adaptive(sizeof(T) == 4 ? AOT_ADAPT_GEMM_S : AOT_ADAPT_GEMM_D,        \
+                                  M * N * K, nb_, aot_gemm_task_##P, &job_);                   \
+    }
 
-static inline int64_t aot_adapt_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static inline int aot_adapt_pick(aot_adapt *a)
-{
-    int64_t c = a->calls++;
-    if (a->samples[0] < AOT_ADAPT_TRIALS || a->samples[1] < AOT_ADAPT_TRIALS)
-        return (int)(c & 1);
-    int best = a->mean[1] < a->mean[0];
-    return c % AOT_ADAPT_PERIOD == 0 ? !best : best;
-}
-
-static inline void aot_adapt_record(aot_adapt *a, int arm, int64_t ns)
-{
-    int64_t n = a->samples[arm] < AOT_ADAPT_TRIALS ? ++a->samples[arm] : AOT_ADAPT_TRIALS;
-    a->mean[arm] += ((double)ns - a->mean[arm]) / (double)n;   /* then a moving average */
-}
-#ifndef AOT_GEMV_BLOCKS_PER_THREAD
-#define AOT_GEMV_BLOCKS_PER_THREAD 1
-#endif
+/* y <- alpha * op(A) @ x + beta * y in blocks of y: op(A) is M x N; stored transposed, A's
+ * buffer is an N x M row-major matrix (a block of y: columns A + i0, same lda). */
 #define AOT_DEFINE_GEMV_TASK(P, T)                                                             \
     typedef struct {                                                                           \
         int tra;                                                                               \
@@ -407,48 +419,66 @@ static inline void aot_adapt_record(aot_adapt *a, int arm, int64_t ns)
     static void aot_gemv_task_##P(void *arg, int64_t begin, int64_t end)                       \
     {                                                                                          \
         const aot_gemv_job_##P *j = (const aot_gemv_job_##P *)arg;                             \
-        int64_t units = (j->M + AOT_GEMV_UNIT - 1) / AOT_GEMV_UNIT;                            \
-        int64_t i0 = units * begin / j->nblocks * AOT_GEMV_UNIT;                               \
-        int64_t i1 = units * end / j->nblocks * AOT_GEMV_UNIT;                                 \
-        if (i1 > j->M) i1 = j->M;                                                              \
-        if (i1 <= i0) return;                                                                  \
-        int64_t k = i1 - i0;                                                                   \
-        AOT_CBLAS(P##gemv)(AOT_ROW_MAJOR, j->tra ? AOT_TRANS : AOT_NO_TRANS,                   \
-                           (aot_blasint)(j->tra ? j->N : k), (aot_blasint)(j->tra ? k : j->N), \
-                           j->alpha, j->a + (j->tra ? i0 : i0 * j->lda), (aot_blasint)j->lda,  \
-                           j->x, (aot_blasint)j->incx, j->beta, j->y + i0 * j->incy,           \
-                           (aot_blasint)j->incy);                                              \
+        for (int64_t blk = begin; blk < end; blk++) {                                          \
+            int64_t i0, i1;                                                                    \
+            if (!aot_blas_block(j->M, j->nblocks, blk, &i0, &i1)) continue;                    \
+            int64_t k = i1 - i0;                                                               \
+            AOT_CBLAS(P##gemv)(AOT_ROW_MAJOR, j->tra ? AOT_TRANS : AOT_NO_TRANS,               \
+                               (aot_blasint)(j->tra ? j->N : k),                               \
+                               (aot_blasint)(j->tra ? k : j->N), j->alpha,                     \
+                               j->a + (j->tra ? i0 : i0 * j->lda), (aot_blasint)j->lda, j->x,  \
+                               (aot_blasint)j->incx, j->beta, j->y + i0 * j->incy,             \
+                               (aot_blasint)j->incy);                                          \
+        }                                                                                      \
     }
 AOT_DEFINE_GEMV_TASK(d, double)
 AOT_DEFINE_GEMV_TASK(s, float)
-#define AOT_GEMV_ONE_CALL(P, T)                                                                \
-    AOT_CBLAS(P##gemv)(AOT_ROW_MAJOR, tra ? AOT_TRANS : AOT_NO_TRANS,                          \
-                       (aot_blasint)(tra ? N : M), (aot_blasint)(tra ? M : N), alpha,          \
-                       (const T *)a->data, (aot_blasint)lda, (const T *)x->data,               \
-                       (aot_blasint)incx, beta, (T *)Y->data, (aot_blasint)incy);
 #define AOT_GEMV_CALL(P, T)                                                                    \
-    if (M * N >= AOT_GEMV_PAR_MIN && M * N < AOT_GEMV_PAR_MAX && M >= 2 * AOT_GEMV_UNIT &&     \
-        aot_rt->num_threads() > 1) {                                                           \
-        aot_adapt *ad_ = &aot_gemv_adapt[sizeof(T) == 4][aot_log2_size(M * N)];                 \
-        int split_ = aot_adapt_pick(ad_);                                                      \
-        int64_t t0_ = aot_adapt_now();                                                         \
-        if (split_) {                                                                          \
-            int64_t nb_ = aot_rt->num_threads() * AOT_GEMV_BLOCKS_PER_THREAD;                   \
-            aot_gemv_job_##P job_ = {tra, M, N, lda, incx, incy, nb_, alpha, beta,             \
-                                     (const T *)a->data, (const T *)x->data, (T *)Y->data};    \
-            aot_rt->parallel_for(nb_, aot_gemv_task_##P, &job_);                               \
-        } else {                                                                               \
-            AOT_GEMV_ONE_CALL(P, T)                                                            \
-        }                                                                                      \
-        aot_adapt_record(ad_, split_, aot_adapt_now() - t0_);                                  \
-    } else {                                                                                   \
-        AOT_GEMV_ONE_CALL(P, T)                                                                \
+    {                                                                                          \
+        AOT_BLAS_ONE_THREAD();                                                                 \
+        int64_t nb_ = M * N >= AOT_GEMV_PAR_MIN && M >= 2 * AOT_BLAS_UNIT                      \
+                          ? aot_rt->num_threads()                                              \
+                          : 1;                                                                 \
+        aot_gemv_job_##P job_ = {tra, M, N, lda, incx, incy, nb_, alpha, beta,                 \
+                                 (const T *)a->data, (const T *)x->data, (T *)Y->data};        \
+        aot_parallel_for_adaptive(sizeof(T) == 4 ? AOT_ADAPT_GEMV_S : AOT_ADAPT_GEMV_D, M * N, \
+                                  nb_, aot_gemv_task_##P, &job_);                              \
     }
+
+/* A (M x N) <- alpha * outer(x, y) + A in blocks of A's rows. */
+#define AOT_DEFINE_GER_TASK(P, T)                                                              \
+    typedef struct {                                                                           \
+        int64_t M, N, lda, incx, incy, nblocks;                                                \
+        T alpha;                                                                               \
+        const T *x, *y;                                                                        \
+        T *a;                                                                                  \
+    } aot_ger_job_##P;                                                                         \
+    static void aot_ger_task_##P(void *arg, int64_t begin, int64_t end)                        \
+    {                                                                                          \
+        const aot_ger_job_##P *j = (const aot_ger_job_##P *)arg;                               \
+        for (int64_t blk = begin; blk < end; blk++) {                                          \
+            int64_t i0, i1;                                                                    \
+            if (!aot_blas_block(j->M, j->nblocks, blk, &i0, &i1)) continue;                    \
+            AOT_CBLAS(P##ger)(AOT_ROW_MAJOR, (aot_blasint)(i1 - i0), (aot_blasint)j->N,        \
+                              j->alpha, j->x + i0 * j->incx, (aot_blasint)j->incx, j->y,       \
+                              (aot_blasint)j->incy, j->a + i0 * j->lda, (aot_blasint)j->lda);  \
+        }                                                                                      \
+    }
+AOT_DEFINE_GER_TASK(d, double)
+AOT_DEFINE_GER_TASK(s, float)
 #define AOT_GER_CALL(P, T)                                                                     \
-    AOT_CBLAS(P##ger)(AOT_ROW_MAJOR, (aot_blasint)M, (aot_blasint)N, alpha, (const T *)x->data, \
-                      (aot_blasint)incx, (const T *)y->data, (aot_blasint)incy, (T *)A->data,  \
-                      (aot_blasint)lda);
+    {                                                                                          \
+        AOT_BLAS_ONE_THREAD();                                                                 \
+        int64_t nb_ = M * N >= AOT_GEMV_PAR_MIN && M >= 2 * AOT_BLAS_UNIT                      \
+                          ? aot_rt->num_threads()                                              \
+                          : 1;                                                                 \
+        aot_ger_job_##P job_ = {M, N, lda, incx, incy, nb_, alpha, (const T *)x->data,         \
+                                (const T *)y->data, (T *)A->data};                             \
+        aot_parallel_for_adaptive(sizeof(T) == 4 ? AOT_ADAPT_GER_S : AOT_ADAPT_GER_D, M * N,   \
+                                  nb_, aot_ger_task_##P, &job_);                               \
+    }
 #define AOT_DOTV_CALL(P, T)                                                                    \
+    AOT_BLAS_ONE_THREAD();                                                                     \
     *result = n ? AOT_CBLAS(P##dot)((aot_blasint)n, (const T *)x->data, (aot_blasint)incx,     \
                                     (const T *)y->data, (aot_blasint)incy)                     \
                 : (T)0;

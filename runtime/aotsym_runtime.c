@@ -410,9 +410,47 @@ static aot_rt_api aot_rt_local = {
     aot_pool_stats_impl,
 };
 
+static aot_adapt aot_adapt_table[AOT_ADAPT_KINDS][64];
+
+/* AOTSYM_SPLIT=never / always: one arm for every call (read once; unset: measured).  For
+ * comparing the arms, and for users who want no clock in the decision. */
+static int aot_split_forced(void)
+{
+    static int forced = -2;   /* -2 unread, -1 measured, 0 never, 1 always */
+    if (forced == -2) {
+        const char *s = getenv("AOTSYM_SPLIT");
+        forced = s && !strcmp(s, "never") ? 0 : s && !strcmp(s, "always") ? 1 : -1;
+    }
+    return forced;
+}
+
+static void aot_parallel_for_adaptive(int kind, int64_t size, int64_t n, aot_task_fn fn,
+                                      void *arg)
+{
+    int forced = aot_split_forced();
+    if (n <= 1 || forced == 0 || aot_rt->num_threads() <= 1) {
+        fn(arg, 0, n);
+        return;
+    }
+    if (forced == 1) {
+        aot_rt->parallel_for(n, fn, arg);
+        return;
+    }
+    aot_adapt *a = &aot_adapt_table[kind][aot_log2_size(size)];
+    int split = aot_adapt_pick(a);
+    int64_t t0 = aot_adapt_now();
+    if (split)
+        aot_rt->parallel_for(n, fn, arg);
+    else
+        fn(arg, 0, n);
+    aot_adapt_record(a, split, aot_adapt_now() - t0);
+}
+
 /* ------------------------------------------------------------------------ loops */
 
-/* Elements below which a loop stays on the calling thread (scaled by the kernel's cost). */
+/* Elements below which a loop stays on the calling thread (scaled by the kernel's cost);
+ * from there it is split over the threads where that measures faster
+ * (aot_parallel_for_adaptive). */
 #ifndef AOT_PARALLEL_MIN
 #define AOT_PARALLEL_MIN 200000
 #endif
@@ -549,7 +587,8 @@ static __attribute__((noinline)) void aot_loop(int ndim, const int64_t *shape_in
         return;
     }
     job.split = split;
-    aot_rt->parallel_for(mshape[split], aot_loop_task, &job);
+    aot_parallel_for_adaptive(AOT_ADAPT_LOOP, total * (work > 0 ? work : 1), mshape[split],
+                              aot_loop_task, &job);
 }
 
 static void aot_loop_arrays(int ndim, const int64_t *shape, int nops, aot_array *const *ops,

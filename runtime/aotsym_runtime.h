@@ -178,6 +178,75 @@ static void aot_copy(aot_array *dst, const aot_array *src);
 /* A C-contiguous copy of src when it is not C-contiguous (else a shared view). */
 static int aot_contiguous(aot_ctx *ctx, int node, aot_array *dst, const aot_array *src);
 
+/* ---- threads: split or not, decided by measuring
+ * Whether a piece of work is split over the thread pool is decided on the machine at hand,
+ * while it runs: a split that pays with a free second core costs with a busy one (the pool
+ * waits for the thread another process slows down), so no threshold tuned on one machine
+ * decides it.  Per kind of work and size class (log2 of its size), the first calls alternate
+ * the two arms -- the whole range as one call fn(arg, 0, n) on the calling thread, and the
+ * pool's split -- timed (two clock reads, ~40 ns, against >= 20 us of work); the very first
+ * call of a class only warms up (page faults, a cold cache) and is not counted.  After
+ * AOT_ADAPT_TRIALS samples of each arm (2 for calls over AOT_ADAPT_LONG_NS: a 400 ms gemm
+ * needs no eight) the arm with the lower running mean is taken, and every AOT_ADAPT_PERIOD
+ * calls the other arm is timed once again, so a change of load (another process taking the
+ * second core) is followed.  Both arms compute the same thing in the same order per element
+ * (callers' tasks are written so: fixed parts, partial results combined in part order), so
+ * the choice never changes a result's bits.  The statistics are shared by the module's calls
+ * and tolerate a racing update (a lost sample). */
+#include <time.h>
+#define AOT_ADAPT_TRIALS 8
+#define AOT_ADAPT_PERIOD 64
+#define AOT_ADAPT_LONG_NS 2000000
+typedef struct {
+    double mean[2];      /* running mean of nanoseconds per call, per arm (0: one call) */
+    int64_t samples[2];
+    int64_t calls;
+} aot_adapt;
+
+static inline int aot_log2_size(int64_t n)
+{
+    int k = 0;
+    while (n > 1 && k < 63) {
+        n >>= 1;
+        k++;
+    }
+    return k;
+}
+
+static inline int64_t aot_adapt_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The arm of this call: 0 one call, 1 the split (call 0 warms up: arm 0, not recorded). */
+static inline int aot_adapt_pick(aot_adapt *a)
+{
+    int64_t c = a->calls++;
+    int64_t need = a->samples[0] && a->mean[0] > AOT_ADAPT_LONG_NS ? 2 : AOT_ADAPT_TRIALS;
+    if (a->samples[0] < need || a->samples[1] < need) return (int)(c & 1);
+    int best = a->mean[1] < a->mean[0];
+    return c % AOT_ADAPT_PERIOD == 0 ? !best : best;
+}
+
+static inline void aot_adapt_record(aot_adapt *a, int arm, int64_t ns)
+{
+    if (a->calls <= 1) return;   /* the warm-up call */
+    int64_t n = a->samples[arm] < AOT_ADAPT_TRIALS ? ++a->samples[arm] : AOT_ADAPT_TRIALS;
+    a->mean[arm] += ((double)ns - a->mean[arm]) / (double)n;   /* then a moving average */
+}
+
+/* Kinds of work with their own statistics. */
+enum {
+    AOT_ADAPT_LOOP, AOT_ADAPT_REDUCE, AOT_ADAPT_GEMV_D, AOT_ADAPT_GEMV_S, AOT_ADAPT_GEMM_D,
+    AOT_ADAPT_GEMM_S, AOT_ADAPT_GER_D, AOT_ADAPT_GER_S, AOT_ADAPT_KINDS
+};
+/* fn over [0, n): split over the pool (aot_rt->parallel_for) or as the one call
+ * fn(arg, 0, n), whichever measures faster for `kind` at this `size` (see above). */
+static void aot_parallel_for_adaptive(int kind, int64_t size, int64_t n, aot_task_fn fn,
+                                      void *arg);
+
 /* ---- streaming stores (kernels producing large contiguous outputs)
  * Off by default (-DAOT_STREAM_MIN_BYTES=N turns them on for rows of N bytes and more): on
  * the machines measured so far, writing recycled (warm) pool blocks with ordinary stores was
