@@ -299,13 +299,37 @@ def fuse_elementwise(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
     for unit in groups:
         for n in unit[0]:
             unit_of[n] = unit
+    fused = 0
+
+    def build(unit, memo):
+        nonlocal fused
+        mapping = _build_composite(unit[0], unit[1], memo)
+        fused += mapping is not None
+        return mapping
+
+    memo = rebuild_with_units(fgraph, unit_of, lambda unit: unit[0], build,
+                              "fuse_elementwise")
+    if ctx is not None:
+        ctx.count("fuse_elementwise", "fuse_elementwise", fused)
+    return fgraph.with_outputs([memo.get(v, v) for v in fgraph.outputs])
+
+
+def rebuild_with_units(fgraph: FunctionGraph, unit_of: dict, members, build, rule) -> dict:
+    """Rebuild ``fgraph`` where groups of nodes ("units") become new nodes; returns the map
+    old variable -> new variable (absent: unchanged).
+
+    ``unit_of`` maps each grouped node to its unit (one object per group); ``members(unit)``
+    lists its nodes in topological order; ``build(unit, memo)`` makes the new nodes from
+    ``memo`` (the rebuilt inputs) and returns the map of the unit's old outputs to new ones,
+    or None to keep the members (then rebuilt one by one).  The walk goes from the outputs,
+    depth first, building a unit once every node it reads from outside is built: a reader of
+    one of a unit's outputs may come before the unit's last member in the old topological
+    order.  A unit that depends on itself (through nodes outside it) raises RewriteError
+    naming ``rule``: a bug in the grouping.
+    """
     memo: dict = {}
     done: set = set()
     pending: set = set()
-    fused = 0
-    # Rebuild on demand from the outputs (a group is built once all its inputs are): an
-    # exported output may be read by a node that came before the group's root in the old
-    # topological order.
     stack = [(v.owner, False) for v in fgraph.outputs if v.owner is not None]
     while stack:
         node, expanded = stack.pop()
@@ -313,34 +337,30 @@ def fuse_elementwise(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
         key = id(unit) if unit is not None else node
         if key in done:
             continue
-        members = unit[0] if unit is not None else [node]
-        deps = [v.owner for n in members for v in n.inputs
-                if v.owner is not None and v.owner not in members]
+        nodes = members(unit) if unit is not None else [node]
         if not expanded:
             if key in pending:
-                raise RewriteError("fuse_elementwise: fused groups depend on each other "
-                                   f"(around {node.op}); this is a bug in the grouping")
+                raise RewriteError(f"{rule}: a grouped node depends on itself (around "
+                                   f"{node.op}); this is a bug in the grouping")
             pending.add(key)
             stack.append((node, True))
-            stack.extend((d, False) for d in deps
-                         if (id(unit_of[d]) if d in unit_of else d) not in done)
+            inside = set(nodes)
+            stack.extend((v.owner, False) for n in nodes for v in n.inputs
+                         if v.owner is not None and v.owner not in inside
+                         and (id(unit_of[v.owner]) if v.owner in unit_of else v.owner)
+                         not in done)
             continue
         done.add(key)
         if unit is not None:
-            mapping = _build_composite(unit[0], unit[1], memo)
+            mapping = build(unit, memo)
             if mapping is not None:
                 memo.update(mapping)
-                fused += 1
                 continue
-            members = [n for n in unit[0]]
-        for n in members:
+        for n in nodes:
             new_inputs = [memo.get(v, v) for v in n.inputs]
             if any(a is not b for a, b in zip(new_inputs, n.inputs)):
-                new = rebuild(n, new_inputs)
-                memo.update(zip(n.outputs, new.outputs))
-    if ctx is not None:
-        ctx.count("fuse_elementwise", "fuse_elementwise", fused)
-    return fgraph.with_outputs([memo.get(v, v) for v in fgraph.outputs])
+                memo.update(zip(n.outputs, rebuild(n, new_inputs).outputs))
+    return memo
 
 
 def _as_composite(node):

@@ -54,7 +54,8 @@ from aotsym.graph.ops.gemm import BLAS_DTYPES, Gemv
 from aotsym.graph.ops.gemv_pair import FusedGemvPair
 from aotsym.graph.types import TensorType
 from aotsym.optimizer.engine import RewriteError
-from aotsym.optimizer.fusion import _as_composite, _fusable, fused_traces
+from aotsym.optimizer.fusion import (_as_composite, _fusable, fused_traces,
+                                     rebuild_with_units)
 from aotsym.optimizer.utils import scalar_constant
 
 MAX_CYCLE_SEARCH = 4000  # nodes visited to prove the fused node makes no cycle; else: no match
@@ -212,34 +213,7 @@ def fuse_gemv_pairs(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
         ctx.count("fuse_gemv_pairs", "fuse_gemv_pairs", len(set(map(id, unit_of.values()))))
     if not unit_of:
         return fgraph
-    # Rebuild from the outputs, each match once all the inputs of its fused node are: a
-    # reader of one of its outputs may come before the second product in the old order.
-    memo: dict = {}
-    done: set = set()
-    pending: set = set()
-    stack = [(v.owner, False) for v in fgraph.outputs if v.owner is not None]
-    while stack:
-        node, expanded = stack.pop()
-        m = unit_of.get(node)
-        key = id(m) if m is not None else node
-        if key in done:
-            continue
-        deps = [u.owner for u in (m.external_inputs() if m is not None else node.inputs)
-                if u.owner is not None]
-        if not expanded:
-            if key in pending:
-                raise RewriteError(f"fuse_gemv_pairs: a fused node depends on itself (around "
-                                   f"{node.op}); this is a bug in the match")
-            pending.add(key)
-            stack.append((node, True))
-            stack.extend((n, False) for n in deps
-                         if (id(unit_of[n]) if n in unit_of else n) not in done)
-            continue
-        done.add(key)
-        if m is not None:
-            memo.update(m.build(memo))
-            continue
-        new_inputs = [memo.get(u, u) for u in node.inputs]
-        if any(a is not b for a, b in zip(new_inputs, node.inputs)):
-            memo.update(zip(node.outputs, rebuild(node, new_inputs).outputs))
+    # each match once all the inputs of its fused node are built (rebuild_with_units)
+    memo = rebuild_with_units(fgraph, unit_of, lambda m: m.members, lambda m, memo: m.build(memo),
+                              "fuse_gemv_pairs")
     return fgraph.with_outputs([memo.get(v, v) for v in fgraph.outputs])
