@@ -14,6 +14,7 @@ import textwrap
 import numpy as np
 import pytest
 from test_build_cli import ROOT, _env, aotsym_build, isolated_python
+from seed_logreg import logreg_step
 
 import aotsym
 from aotsym import tensor as T
@@ -125,14 +126,8 @@ def test_non_profile_builds_have_no_timer():
 
 
 def _logreg_graph():
-    rng = np.random.RandomState(0)
-    x, y = T.matrix("x"), T.vector("y")
-    w = aotsym.shared(rng.randn(20), name="w")
-    b = aotsym.shared(0.0, name="b")
-    p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
-    xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
-    gw, gb = aotsym.grad(xent.mean(), [w, b])
-    return [x, y], [p_1 > 0.5, xent], [(w, w - 0.1 * gw), (b, b - 0.1 * gb)]
+    step = logreg_step(np.random.RandomState(0).randn(20), l2=0)
+    return step.inputs, step.outputs, step.updates
 
 
 @pytest.mark.parametrize("how", [{"profile": True}, {"mode": "PROFILE_MODE"}])

@@ -5,8 +5,6 @@ backend the same graph gets both."""
 
 import numpy as np
 
-import aotsym
-from aotsym import tensor as T
 from aotsym.build.driver import _spec
 from aotsym.emit_cuda import renderer as R
 from aotsym.frontend.assemble import assemble
@@ -15,19 +13,13 @@ from aotsym.graph.ops.gemv_pair import FusedGemvPair
 from aotsym.optimizer import optimize
 from aotsym.optimizer.pipeline import FAST_RUN_WITH_GEMV_PAIRS
 from aotsym.optimizer.program import COMMIT, PREPARE
+from seed_logreg import logreg_step
 
 
 def seed_train():
-    rng = np.random.default_rng(0)
-    x, y = T.matrix("x"), T.vector("y")
-    w = aotsym.shared(rng.standard_normal(30), name="w")
-    b = aotsym.shared(0.0, name="b")
-    p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
-    xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
-    cost = xent.mean() + 0.01 * (w ** 2).sum()
-    gw, gb = aotsym.grad(cost, [w, b])
-    return assemble([x, y], [p_1 > 0.5, xent], {w: w - 0.1 * gw, b: b - 0.1 * gb},
-                    name="train", arg_names=["x", "y"])
+    step = logreg_step(np.random.default_rng(0).standard_normal(30))
+    return assemble(step.inputs, step.outputs, dict(step.updates), name="train",
+                    arg_names=["x", "y"])
 
 
 def test_the_cuda_target_gets_no_c_only_stage_and_no_state_write():

@@ -9,11 +9,11 @@ from aotsym.graph.evaluate import evaluate
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.graph.ops.gemm import Gemv
 from aotsym.graph.ops.gemv_pair import FusedGemvPair
-from aotsym.gradient import grad
 from aotsym.optimizer.engine import OptimizerStats, PassContext
 from aotsym.optimizer.gemv_pair import fuse_gemv_pairs
 from aotsym.optimizer.pipeline import FAST_RUN, optimize
 from aotsym.optimizer.testing import count_ops
+from seed_logreg import logreg_step
 
 # the FAST_RUN stages the rewrite comes after (its own stage and inplace excluded)
 BEFORE = [s for s in FAST_RUN if s not in ("fuse_gemv_pairs", "inplace")]
@@ -31,18 +31,8 @@ def fused(inputs, outputs):
 def seed_graph(dtype="float64", bias=True):
     """The seed's logistic-regression step as a graph: (inputs, outputs), the outputs being
     prediction, xent and the new w and b."""
-    x, y = T.matrix("x", dtype=dtype), T.vector("y", dtype=dtype)
-    w, b = T.vector("w", dtype=dtype), T.scalar("b", dtype=dtype)
-    z = T.dot(x, w) + b if bias else T.dot(x, w)
-    p_1 = 1 / (1 + T.exp(-z))
-    prediction = p_1 > 0.5
-    xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
-    cost = xent.mean() + 0.01 * (w ** 2).sum()
-    if not bias:
-        (gw,) = grad(cost, [w])
-        return [x, y, w], [prediction, xent, w - 0.1 * gw]
-    gw, gb = grad(cost, [w, b])
-    return [x, y, w, b], [prediction, xent, w - 0.1 * gw, b - 0.1 * gb]
+    step = logreg_step(dtype=dtype, bias=bias)
+    return step.inputs, step.outputs
 
 
 def seed_values(m=40, n=30, dtype="float64", seed=0):

@@ -14,6 +14,7 @@ from aotsym.optimizer import optimize
 from aotsym.optimizer.lower import lower_program
 from aotsym.optimizer.program import (ALLOC, APPLY, COMMIT, CONSTANT, INPLACE, INPUT, NODE,
                                       PREPARE, VIEW)
+from seed_logreg import logreg_step
 
 
 def _step_of(program, var):
@@ -116,17 +117,9 @@ def test_inplace_is_refused_where_the_buffer_is_still_needed(case):
 
 
 def _logreg_train():
-    rng = np.random.RandomState(0)
-    x, y = T.matrix("x"), T.vector("y")
-    w = aotsym.shared(rng.randn(5), name="w")
-    b = aotsym.shared(0.0, name="b")
-    p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
-    xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
-    cost = xent.mean() + 0.01 * (w ** 2).sum()
-    gw, gb = aotsym.grad(cost, [w, b])
-    f = aotsym.function([x, y], [p_1 > 0.5, xent], updates={w: w - 0.1 * gw, b: b - 0.1 * gb},
-                        mode="FAST_COMPILE")
-    return optimize(f.unoptimized, "FAST_RUN"), w
+    step = logreg_step(np.random.RandomState(0).randn(5))
+    f = aotsym.function(step.inputs, step.outputs, updates=step.updates, mode="FAST_COMPILE")
+    return optimize(f.unoptimized, "FAST_RUN"), step.w
 
 
 def test_state_write_is_split_into_prepare_and_commit_after_the_handover():
