@@ -9,16 +9,23 @@
 #   there:        bash benchmarks/gpu_check.sh                 (carry .whl; results in $OUT)
 #   anywhere:     bash benchmarks/gpu_check.sh --check         (prerequisites only; exits 0
 #                                                              without a GPU, after saying so)
+#                 bash benchmarks/gpu_check.sh --dry-run       (--check, then the parts the
+#                                                              full run would run; runs none)
+#                 bash benchmarks/gpu_check.sh --help
 #
-# What the full run does, within 8 minutes (each part under its own timeout; a failing part
-# is recorded and the next one runs):
-#   1. installs the carried wheels into /tmp/site; aotsym runs from this working tree;
-#   2. the CUDA tests (tests/emit_cuda) -> $OUT/tests.log;
-#   3. the seed examples with device=cuda (what the CUDA target cannot translate yet is
-#      reported as its build-time error) -> $OUT/examples.log;
-#   4. compute-sanitizer memcheck on a representative module (elementwise, reductions,
+# What the full run does, within 8 minutes (each part under its own timeout, cut to what is
+# left of the budget; a failing part is recorded and the next one runs):
+#   0. installs the carried wheels into /tmp/aotsym_site; aotsym runs from this working tree;
+#   1. the CUDA tests (tests/emit_cuda, and tests/build/test_build_cuda_package.py: the
+#      standalone CUDA packages against NumPy and the C target) -> $OUT/tests.log;
+#   2. the seed examples: in-process with device=cuda (what the CUDA target cannot translate
+#      yet is reported as its build-time error), then built with `aotsym build --target
+#      cuda` into /tmp/aotsym_dist and used from a process that imports no aotsym
+#      (examples/use_logreg.py; elementwise_module's package against NumPy)
+#      -> $OUT/examples.log;
+#   3. compute-sanitizer memcheck on a representative module (elementwise, reductions,
 #      views, cuBLAS gemm/gemv/dot) -> $OUT/memcheck.log;
-#   5. the GPU benchmarks -> $OUT/gpu_bench.json and $OUT/gpu_bench.log: fused elementwise
+#   4. the GPU benchmarks -> $OUT/gpu_bench.json and $OUT/gpu_bench.log: fused elementwise
 #      a**2+b**2+2ab on 1e8 float32 against the device-to-device copy bandwidth, CuPy's and
 #      torch's eager evaluation of the same expression; the logistic-regression and MLP
 #      steps against torch eager; a tiny function's per-call time against one kernel launch.
@@ -34,6 +41,28 @@ mkdir -p "$OUT"
 cd "$ROOT" || exit 1
 
 say() { echo "[gpu_check] $*"; }
+
+usage() {
+    echo "usage: $0 [--check | --dry-run | --prepare | --help]"
+    echo "  (no argument)  the full run on a GPU machine, within $BUDGET s; results in \$OUT"
+    echo "  --check        the prerequisites only (exits 0 without a GPU, after saying so)"
+    echo "  --dry-run      --check, then the parts the full run would run, with their time caps"
+    echo "  --prepare      download the cffi/pycparser wheels for cp312 into .whl/ (here)"
+}
+
+BUDGET=470          # seconds for the parts of the full run (8 minutes, less the machine's start)
+START=$(date +%s)
+# the timeout of a part: its own cap, cut to what is left of the budget (20 s at least)
+cap() {
+    local left=$(( BUDGET - ($(date +%s) - START) ))
+    [ "$left" -gt 20 ] || left=20
+    [ "$1" -lt "$left" ] && echo "$1" || echo "$left"
+}
+
+PARTS=("1/4 CUDA tests (cap 240 s)"
+       "2/4 seed examples: device=cuda in-process (cap 60 s each), aotsym build --target cuda (cap 150 s each), the packages used without aotsym (cap 60 s each)"
+       "3/4 compute-sanitizer memcheck (cap 120 s)"
+       "4/4 GPU benchmarks (what is left of the budget)")
 
 prepare() {
     mkdir -p "$WHEELS"
@@ -75,16 +104,20 @@ EOF
 
 case "$MODE" in
     --prepare) prepare; exit $? ;;
-    --check)
+    --check|--dry-run)
         check || exit 1
+        if [ "$MODE" = --dry-run ]; then
+            say "the full run would run, within $BUDGET s:"
+            for part in "${PARTS[@]}"; do say "    $part"; done
+        fi
         gpu_present || { say "no GPU here (nvidia-smi absent or sees none): nothing run"; exit 0; }
         say "a GPU is here: run without --check for the checks and benchmarks"
         exit 0 ;;
+    -h|--help) usage; exit 0 ;;
     run) ;;
-    *) echo "usage: $0 [--check | --prepare]" >&2; exit 2 ;;
+    *) usage >&2; exit 2 ;;
 esac
 
-START=$(date +%s)
 if ls "$WHEELS"/*.whl >/dev/null 2>&1; then
     "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target "$SITE" "$WHEELS"/*.whl > "$OUT/install.log" 2>&1 || say "wheel install failed"
@@ -96,20 +129,49 @@ check > "$OUT/check.log" 2>&1 || { cat "$OUT/check.log"; exit 1; }
 gpu_present || { say "no GPU here"; exit 1; }
 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
 
-say "1/4 CUDA tests"
-timeout 200 "$PY" -m pytest tests/emit_cuda -q -p no:cacheprovider -rs > "$OUT/tests.log" 2>&1
+say "${PARTS[0]}"
+timeout "$(cap 240)" "$PY" -m pytest tests/emit_cuda tests/build/test_build_cuda_package.py \
+    -q -p no:cacheprovider -rs > "$OUT/tests.log" 2>&1
 say "    rc $? ($(tail -1 "$OUT/tests.log"))"
 
-say "2/4 seed examples with device=cuda"
+say "${PARTS[1]}"
+DIST=/tmp/aotsym_dist      # (not under $OUT: cuBLAS beside the logreg package is 600 MB)
 {
     for ex in "examples/simple.py" "examples/logistic_regression.py --steps 20" \
               "examples/scan_polynomial.py"; do
-        echo "=== $ex"
-        AOTSYM_FLAGS="$AOTSYM_FLAGS,device=cuda" timeout 60 "$PY" $ex 2>&1 | tail -15
+        echo "=== device=cuda: $ex"
+        AOTSYM_FLAGS="$AOTSYM_FLAGS,device=cuda" timeout "$(cap 60)" "$PY" $ex 2>&1 | tail -15
         echo "rc ${PIPESTATUS[0]}"
     done
+    for spec in examples/logreg_module.py examples/elementwise_module.py; do
+        echo "=== aotsym build --target cuda $spec"
+        timeout "$(cap 150)" "$PY" -m aotsym.cli build "$spec" -o "$DIST" --target cuda 2>&1
+        echo "rc $?"
+    done
+    echo "=== the logreg package, without aotsym: examples/use_logreg.py"
+    # (the PYTHONPATH holds aotsym's tree: use_logreg.py checks it never imports it)
+    timeout "$(cap 60)" "$PY" examples/use_logreg.py "$DIST" 2>&1 | tail -5
+    echo "rc ${PIPESTATUS[0]}"
+    echo "=== the elementwise package against NumPy, without aotsym"
+    timeout "$(cap 60)" "$PY" - "$DIST" <<'PYEOF' 2>&1
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import elementwise as E
+E._fast.check_device()
+a = np.array([0.0, 1.0, 2.0, -1.5, np.nan, np.inf, -0.0])
+np.testing.assert_array_equal(E.apow(a), a + a ** 10)
+f = np.random.RandomState(0).rand(10 ** 6).astype("float32")
+g = f[::-1].copy()
+np.testing.assert_allclose(E.square_sum(f, g), f ** 2 + g ** 2 + np.float32(2) * f * g,
+                           rtol=1e-6)
+assert abs(float(E.accumulate(np.zeros(3))) - 3.0) < 1e-12
+assert "aotsym" not in sys.modules
+print("elementwise package: answers of NumPy on", E.__aotsym__["target"])
+PYEOF
+    echo "rc $?"
 } > "$OUT/examples.log" 2>&1
-say "    $(grep -c '^rc 0' "$OUT/examples.log") of 3 ran"
+say "    $(grep -c '^rc 0' "$OUT/examples.log") of 7 ran"
 
 BENCH=/tmp/aotsym_gpu_bench.py
 cat > "$BENCH" <<'EOF'
@@ -234,19 +296,17 @@ print(json.dumps(results, indent=1))
 json.dump(results, open(os.path.join(os.environ["OUT"], "gpu_bench.json"), "w"), indent=1)
 EOF
 
-say "3/4 compute-sanitizer memcheck"
+say "${PARTS[2]}"
 if command -v compute-sanitizer >/dev/null 2>&1; then
-    timeout 120 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
+    timeout "$(cap 120)" compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
         "$PY" "$BENCH" --sanitize > "$OUT/memcheck.log" 2>&1
     say "    rc $? ($(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/memcheck.log") clean summaries)"
 else
     echo "compute-sanitizer not found" > "$OUT/memcheck.log"
 fi
 
-say "4/4 GPU benchmarks"
-LEFT=$(( 470 - ($(date +%s) - START) ))
-[ "$LEFT" -gt 20 ] || LEFT=20
-OUT="$OUT" timeout "$LEFT" "$PY" "$BENCH" > "$OUT/gpu_bench.log" 2>&1
+say "${PARTS[3]}"
+OUT="$OUT" timeout "$(cap "$BUDGET")" "$PY" "$BENCH" > "$OUT/gpu_bench.log" 2>&1
 say "    rc $?; total $(( $(date +%s) - START )) s"
 cat "$OUT/gpu_bench.log" | tail -30
 exit 0

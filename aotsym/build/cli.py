@@ -1,12 +1,12 @@
 """``aotsym build SPEC.py -o OUTDIR``: a model file's ``aotsym.Module`` into a standalone
 package (see :mod:`aotsym.build.standalone`).
 
-Part of the build stage (emit_c -> **build** -> module.so).  ``aotsym/cli.py`` registers this
-subcommand through :func:`add_arguments` and :func:`run`.  It runs the spec file (which traces
-its Modules' exports), has each Module assemble its exports, and hands them to the build
-driver (:func:`aotsym.build.driver.build_package`), the path every build takes.  It prints
-the stages with the times the driver reports: trace, optimize (and, per optimizer stage, the
-seconds its stats record), emit, compile.
+Part of the build stage (emit_c / emit_cuda -> **build** -> module.so).  ``aotsym/cli.py``
+registers this subcommand through :func:`add_arguments` and :func:`run`.  It runs the spec
+file (which traces its Modules' exports), has each Module assemble its exports, and hands
+them to the build driver (:func:`aotsym.build.driver.build_package`), the path every build
+takes.  It prints the stages with the times the driver reports: trace, optimize (and, per
+optimizer stage, the seconds its stats record), emit, compile.
 
 Compiler flags: ``--cflags`` if given; else ``aotsym.config.cflags`` when the user set it
 (pyproject.toml, AOTSYM_FLAGS, ~/.aotsymrc); else portable flags (``-O3``, and on x86-64
@@ -14,6 +14,12 @@ Compiler flags: ``--cflags`` if given; else ``aotsym.config.cflags`` when the us
 it.  ``-march=native`` stays the default of the in-process cache, where the module runs on the
 machine that built it; a module built with it refuses to load, with a clear message, on a CPU
 lacking the instruction sets it was compiled for.
+
+``--target cuda``: the same package, its functions run on an NVIDIA GPU (nvcc ahead of time:
+a fatbin for sm_80 and sm_90 plus PTX, cudart linked statically, cuBLAS beside the extension
+when the program has products; see :class:`aotsym.build.cuda.CudaExtension`).  It builds
+where nvcc is (no GPU needed), imports anywhere, and a call where no usable GPU is raises a
+RuntimeError saying what is missing.  ``--cflags`` then only compiles the cffi glue.
 """
 
 from __future__ import annotations
@@ -52,7 +58,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--profile", action="store_true",
                         help="a profile build: per-node times (NAME.profile())")
     parser.add_argument("--target", default="c", choices=["c", "cuda"],
-                        help="the code generator (default c)")
+                        help="the code generator (default c); cuda: the functions run on an "
+                        "NVIDIA GPU (needs nvcc to build; the package imports anywhere)")
     parser.add_argument("-v", "--verbose", action="store_true", help="say more")
 
 
@@ -105,7 +112,7 @@ def load_modules(spec: str) -> tuple:
 def run(args) -> int:
     log = _Log(args.verbose)
     try:
-        check_target(args.target)
+        check_target(args.target, nvcc=config.nvcc)
     except NotImplementedError as exc:
         print(f"aotsym build: {exc}", file=sys.stderr)
         return 2
@@ -164,6 +171,9 @@ def _report(built, options, log) -> None:
     log("            " + ", ".join(f"{name} {sec:.3f} s" for name, sec in stages.items())
         + f"; {fired} rewrites fired")
     emitted = built.emitted
+    if options.target == "cuda":
+        _report_cuda(built, options, log)
+        return
     log(f"emit      {built.seconds['emit']:7.2f} s  {len(emitted.source) // 1024} KB of C, "
         f"graph hash {emitted.digest()[:16]}")
     log.detail(f"compiler: {options.cc} ({compiler_version(options.cc)})")
@@ -174,3 +184,17 @@ def _report(built, options, log) -> None:
                    "BLAS: none (C loops)")
     log(f"compile   {built.seconds['compile']:7.2f} s  {options.cc} {options.cflags} (runtime: "
         f"{built.seconds['runtime']:.2f} s, compiled once per compiler and flags)")
+
+
+def _report_cuda(built, options, log) -> None:
+    """The emit and compile stages of a ``--target cuda`` build."""
+    emitted = built.emitted
+    log(f"emit      {built.seconds['emit']:7.2f} s  {len(emitted.source) // 1024} KB of CUDA, "
+        f"graph hash {emitted.digest()[:16]}")
+    log.detail(f"glue compiler: {options.cc} ({compiler_version(options.cc)})")
+    log.detail("cuBLAS: none (no product in the program)" if built.blas is None else
+               f"cuBLAS: {built.blas.distribution} {built.blas.version}: "
+               f"{', '.join(built.blas.libraries)} put beside the module, found through "
+               "$ORIGIN")
+    log(f"compile   {built.seconds['compile']:7.2f} s  {options.nvcc} {' '.join(built.flags)} "
+        "(cudart static)")

@@ -21,7 +21,10 @@ Part of the build stage (emit_cuda -> **build** -> module.so).  The driver
   from the ``nvidia-cublas`` wheel (:func:`find_cublas`: its headers and
   ``libcublas.so.<major>``, found from Python as :mod:`.blas` finds OpenBLAS; the wheel's
   major version must be nvcc's CUDA major), with an rpath to the wheel's ``lib`` directory;
-  a standalone package gets the libraries copied beside the module and ``$ORIGIN``;
+* a standalone package (``aotsym build --target cuda``) is written by
+  :mod:`.standalone` like the C target's; :class:`CudaExtension` is its CUDA part: the same
+  nvcc build with ``rpath $ORIGIN``, cuBLAS and cublasLt put beside the extension, and a
+  copy of :mod:`.cuda_call` in the package's ``__init__`` to call the entries;
 * :class:`CudaRunner` is the runner ``aotsym.function`` gets: ``run(values) -> list of
   arrays``, NumPy arrays in (copied to the device as C-contiguous arrays) and fresh NumPy
   arrays out.  It has no exact entry: the frontend checks and converts the arguments first.
@@ -41,8 +44,9 @@ from dataclasses import dataclass
 import numpy as np
 
 import aotsym
-from aotsym.build import compiler
+from aotsym.build import compiler, cuda_call
 from aotsym.build.cache import Cache, cache_key
+from aotsym.emit_c.templates import py_literal
 from aotsym.resources import runtime_dir
 
 GENCODE = ["-gencode", "arch=compute_80,code=sm_80",
@@ -75,19 +79,24 @@ class Cublas:
 
 
 @functools.lru_cache(maxsize=None)
-def cuda_major(nvcc: str) -> int:
-    """The CUDA major version of ``nvcc`` (``nvcc --version``: "release 13.0")."""
+def cuda_release(nvcc: str) -> str:
+    """The CUDA version of ``nvcc``, ``"13.0"`` (``nvcc --version``: "release 13.0")."""
     import re
     try:
         out = subprocess.run(shlex.split(nvcc) + ["--version"], capture_output=True,
                              text=True).stdout
     except FileNotFoundError:
         out = ""
-    match = re.search(r"release (\d+)\.", out)
+    match = re.search(r"release (\d+\.\d+)", out)
     if not match:
         raise NvccError(f"cannot tell the CUDA version of {nvcc!r} (nvcc --version said "
                         f"{out.strip()[-200:]!r})")
-    return int(match.group(1))
+    return match.group(1)
+
+
+def cuda_major(nvcc: str) -> int:
+    """The CUDA major version of ``nvcc`` (13 for "release 13.0")."""
+    return int(cuda_release(nvcc).split(".")[0])
 
 
 def find_cublas(major: int) -> Cublas:
@@ -249,6 +258,65 @@ def _config_nvcc() -> str:
     return config.nvcc
 
 
+class CudaExtension:
+    """The CUDA target's part of a standalone package (the interface
+    :class:`aotsym.build.standalone.CExtension` documents): ``emitted`` (a
+    :class:`~aotsym.emit_cuda.renderer.CudaModuleSource`) compiled by nvcc ahead of time into
+    ``_aot<EXT_SUFFIX>`` (:func:`build_shared_object`: fatbin sm_80 / sm_90 + PTX, cudart
+    static), with ``rpath $ORIGIN`` and cuBLAS's libraries beside it when the program has a
+    product.  The package's ``_fast`` is a :class:`.cuda_call.CudaEntries` (its source is
+    embedded): every call converts and checks its arguments in Python first, then copies
+    them to the device; the first call on a machine without a usable GPU raises the
+    RuntimeError saying what is missing.  ``cublas``: the wheel linked, or None."""
+    target = "cuda"
+    embedded = (cuda_call,)
+    direct_entries = False
+
+    def __init__(self, emitted, cc, nvcc):
+        self.emitted = emitted
+        self.cc = cc
+        self.nvcc = nvcc
+        self.release = cuda_release(nvcc)
+        self.cublas = find_cublas(cuda_major(nvcc)) if emitted.uses_cublas else None
+        self.flags = NVCC_FLAGS + GENCODE
+        self.requires = ("only numpy and cffi's runtime to import; to call its functions, an "
+                         f"NVIDIA driver for CUDA {self.release.split('.')[0]}.x and a GPU of "
+                         "compute capability 8.0 or newer")
+
+    def meta(self) -> dict:
+        return {"target": self.target, "compiler": f"nvcc (CUDA {self.release}); "
+                f"{compiler.compiler_version(self.cc)}", "flags": self.flags,
+                "blas": f"cuBLAS {self.cublas.version}" if self.cublas else "none",
+                "cuda": self.release, "architectures": ["sm_80", "sm_90", "compute_90"]}
+
+    def compile(self, pkg, name, keep_source, log) -> float:
+        import tempfile
+        so_name = "_aot" + compiler.ext_suffix()
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="aotsym-cuda-") as work:
+            build_shared_object(self.emitted, f"{name}._aot", work, so_name, self.cc,
+                                self.nvcc, rpath=["$ORIGIN"])
+            shutil.move(os.path.join(work, so_name), os.path.join(pkg, so_name))
+            if keep_source:
+                shutil.copy(os.path.join(work, "module.cu"), os.path.join(pkg, "_aot.cu"))
+        seconds = time.perf_counter() - start
+        if self.cublas:
+            from aotsym.build.standalone import copy_beside
+            copy_beside([os.path.join(self.cublas.lib_dir, lib)
+                         for lib in self.cublas.libraries], pkg)
+        return seconds
+
+    def load_lines(self, name, plans) -> list:
+        from aotsym.build.standalone import c_returns_single, signature_doc
+        functions = [{"name": plan.name, "c_name": fn.c_name,
+                      "in": [t.dtype for t in fn.input_types],
+                      "out": [t.dtype for t in fn.output_types],
+                      "single": c_returns_single(plan),
+                      "doc": signature_doc(plan).split("\n--\n\n", 1)[1]}
+                     for plan, fn in zip(plans, self.emitted.functions)]
+        return [f"_fast = CudaEntries(_ext, {py_literal(functions)}, _NODE_NAMES)"]
+
+
 class CudaModule:
     """A loaded CUDA module: ``runners[i]`` runs the i-th spec."""
 
@@ -284,13 +352,12 @@ class CudaRunner:
     is :class:`.cuda_call.CudaCall` (the code a standalone package carries)."""
 
     def __init__(self, module, index):
-        from aotsym.build.cuda_call import CudaCall
         self.module = module
         fn = module.emitted.functions[index]
         self.function = fn
         self.fgraph = module.specs[index].fgraph
         self.stats = self.fgraph.meta.get("optimizer_stats")
-        self._call = CudaCall(module.ext, fn.c_name, [t.dtype for t in fn.input_types],
+        self._call = cuda_call.CudaCall(module.ext, fn.c_name, [t.dtype for t in fn.input_types],
                               [t.dtype for t in fn.output_types], fn.node_descriptions,
                               fn.name)
 

@@ -3,9 +3,9 @@
 Part of the build stage (frontend -> graph -> optimizer -> emit_c -> **build**).  Every way of
 building goes through here — ``aotsym.function`` (:mod:`aotsym.frontend.function`), the
 command line and its standalone packages (:mod:`.cli`, :mod:`.standalone`), ``--profile``,
-and, once they exist, the setuptools hook and ``--target cuda`` (in-process today:
-``aotsym.config.device = "cuda"`` builds through :mod:`.cuda`; a standalone CUDA package is
-refused by :func:`build_package`)::
+the setuptools hook and the CUDA target (``aotsym.config.device = "cuda"`` in-process and
+``aotsym build --target cuda`` both render with :mod:`aotsym.emit_cuda` and build with
+:mod:`.cuda`)::
 
     AssembledFunction ─► optimize ─► lower ───────────► _emit ───────► compile ─────────► load
     (the frontend)       aotsym.optimizer (the lowered    aotsym.emit_c  .compiler + .cache
@@ -164,10 +164,19 @@ class BuildOptions:
         return cls(**values)
 
 
-def check_target(target: str) -> None:
-    """Refuse a target this installation cannot build, before any work is done."""
+def check_target(target: str, nvcc: str | None = None) -> None:
+    """Refuse a target this installation cannot build, before any work is done: an unknown
+    one (ValueError); ``"cuda"`` when ``nvcc`` is given and is not found
+    (NotImplementedError saying how to get it)."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; use one of {', '.join(TARGETS)}")
+    if target == "cuda" and nvcc is not None:
+        from aotsym.build.cuda import nvcc_path
+        if nvcc_path(nvcc) is None:
+            raise NotImplementedError(
+                f"the CUDA target compiles with nvcc, and {nvcc!r} was not found: install the "
+                "CUDA toolkit or pip install nvidia-cuda-nvcc, or set aotsym.config.nvcc "
+                "(AOTSYM_FLAGS=nvcc=/path/to/nvcc); no GPU is needed to build")
     # "cuda" (aotsym.build.cuda): an op the CUDA renderer does not translate is refused
     # at build time by aotsym.emit_cuda.renderer, naming the op and the user's line
 
@@ -627,17 +636,16 @@ def build_package(module, assembled: list, outdir: str, mode: str = "FAST_RUN",
     """Build ``assembled`` (a Module's exports) into the standalone package
     ``outdir/module.name`` (see :mod:`.standalone`; ``module`` gives the package its name,
     docstring and shared values).  The package is compiled whatever ``mode`` is; ``mode``
-    picks the optimizer's stages."""
+    picks the optimizer's stages.  ``options.target`` picks the renderer and the package's
+    extension: ``"c"`` (:class:`.standalone.CExtension`) or ``"cuda"``
+    (:class:`.cuda.CudaExtension`: nvcc ahead of time; ``PackageBuild.blas`` is then the
+    cuBLAS wheel linked, or None)."""
     from aotsym.build import standalone
-    from aotsym.build.blas import NO_BLAS, find_blas
     options = options or BuildOptions.from_config()
     check_target(options.target)
-    if options.target == "cuda":
-        raise NotImplementedError(
-            "standalone packages of the CUDA target (aotsym build --target cuda) are not "
-            "implemented yet: the CUDA renderer and nvcc build run in-process today "
-            "(aotsym.config.device = 'cuda' with aotsym.function); build the package with "
-            "--target c")
+    if options.target == "cuda" and options.profile:
+        raise NotImplementedError("profile builds of the CUDA target are not implemented "
+                                  "yet: build the profile with --target c")
     seconds = {}
     t = time.perf_counter()
     fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target)
@@ -645,22 +653,32 @@ def build_package(module, assembled: list, outdir: str, mode: str = "FAST_RUN",
     t = time.perf_counter()
     specs = [_spec(fn.name, fg, standalone.c_returns_single(fn), standalone.signature_doc(fn))
              for fn, fg in zip(assembled, fgraphs)]
-    emitted = _emit(specs, options)
-    seconds["emit"] = time.perf_counter() - t
-    blas = find_blas(options.blas) if emitted.uses_blas else NO_BLAS
-    flags = compiler.compile_flags(options.cflags,
-                                   extra=blas.cflags + compiler.vector_math(portable=True)[0])
+    if options.target == "cuda":
+        from aotsym.build.cuda import CudaExtension
+        from aotsym.emit_cuda.renderer import emit_cuda_module
+        emitted = emit_cuda_module(specs, module.name)
+        seconds["emit"] = time.perf_counter() - t
+        extension = CudaExtension(emitted, options.cc, options.nvcc)
+        flags, blas = extension.flags, extension.cublas
+    else:
+        from aotsym.build.blas import NO_BLAS, find_blas
+        emitted = _emit(specs, options)
+        seconds["emit"] = time.perf_counter() - t
+        blas = find_blas(options.blas) if emitted.uses_blas else NO_BLAS
+        flags = compiler.compile_flags(
+            options.cflags, extra=blas.cflags + compiler.vector_math(portable=True)[0])
+        t = time.perf_counter()
+        runtime = compiler.runtime_object(emitted.runtime, options.cc, flags,
+                                          Cache(options.cache_dir or _default_cache_dir()))
+        seconds["runtime"] = time.perf_counter() - t
+        extension = standalone.CExtension(emitted, options.cc, flags, blas, objects=[runtime])
     steps = [step_table(spec, fn) for spec, fn in zip(specs, emitted.functions)]
-    t = time.perf_counter()
-    runtime = compiler.runtime_object(emitted.runtime, options.cc, flags,
-                                      Cache(options.cache_dir or _default_cache_dir()))
-    seconds["runtime"] = time.perf_counter() - t
     path, seconds["compile"] = standalone.write_package(
-        module, assembled, emitted, steps, outdir, options.cc, flags, blas,
+        module, assembled, emitted, steps, outdir, extension,
         stats={fn.name: stats_summary(fg.meta.get("optimizer_stats"))
                for fn, fg in zip(assembled, fgraphs)},
-        spec_path=spec_path, keep_source=keep_source, log=log, objects=[runtime])
-    if emitted.profile:
+        spec_path=spec_path, keep_source=keep_source, log=log)
+    if options.target == "c" and emitted.profile:
         _write_profile_files(path, module.name, specs, emitted, seconds,
                              {"aotsym": aotsym.__version__, "flags": flags, "mode": mode,
                               "graph_hash": emitted.digest()})

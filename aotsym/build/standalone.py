@@ -1,14 +1,21 @@
 """Standalone modules: an ``aotsym.Module`` built into a package that imports with only
 numpy and cffi's runtime.
 
-Part of the build stage (emit_c -> **build** -> module.so).  ``aotsym build`` (:mod:`.cli`)
-hands a Module's assembled exports to the build driver
+Part of the build stage (emit_c / emit_cuda -> **build** -> module.so).  ``aotsym build``
+(:mod:`.cli`) hands a Module's assembled exports to the build driver
 (:func:`aotsym.build.driver.build_package`), which optimizes and emits them as it does for
-``aotsym.function``, then calls :func:`write_package` here to compile the package.  The
-package ``OUTDIR/NAME/`` holds:
+``aotsym.function``, then calls :func:`write_package` here to compile the package.  What
+differs between targets is the extension object the driver passes in (:class:`CExtension`
+here; :class:`aotsym.build.cuda.CudaExtension` for ``--target cuda``): how ``_aot`` is
+compiled and what it links, the build's metadata, and the lines of ``__init__.py`` that make
+the functions from it.  Everything else — names checked, the Python module, stubs, state,
+the import check, the atomic publication — is written here once for both.  The package
+``OUTDIR/NAME/`` holds:
 
-* ``_aot<EXT_SUFFIX>``: the cffi extension, the same emitted C as ``aotsym.function`` builds
-  (every export one C function, the runtime compiled in);
+* ``_aot<EXT_SUFFIX>``: the cffi extension, the same emitted code as ``aotsym.function``
+  builds (C: every export one C function, the runtime compiled in; CUDA: a fatbin for
+  sm_80/sm_90 plus PTX, cudart linked statically, so the package imports on a machine
+  without a GPU or driver and says what is missing at the first call);
 * ``__init__.py``: the module users import: the exported functions (the C entry itself when a
   function has no shared state, else a thin wrapper that passes the state in and stores the
   updates after a successful call), the shared values, ``save_state`` / ``load_state``,
@@ -17,8 +24,9 @@ package ``OUTDIR/NAME/`` holds:
   (aotsym/graph/checking.py, aotsym/build/pyruntime.py), so error messages are the ones
   aotsym gives in-process;
 * ``__init__.pyi``: type stubs; ``initial_state.npz``: the shared values at build time;
-* the BLAS shared library when the module links one, found through ``$ORIGIN``: the package
-  directory can be moved or copied anywhere.
+* the BLAS shared library when the module links one (OpenBLAS; cuBLAS and cublasLt for a
+  CUDA program with products), found through ``$ORIGIN``: the package directory can be
+  moved or copied anywhere.
 """
 
 from __future__ import annotations
@@ -102,14 +110,21 @@ def embedded_source(module) -> str:
     return "\n".join(lines)
 
 
-def _python_wrapper(plan) -> list:
+def _python_wrapper(plan, direct=True) -> list:
     """Lines defining the Python name of an export: the C entry itself when the function has
-    no shared state (the fastest call), else a wrapper passing the state in and storing the
-    new values after a successful call, holding the module's state lock from reading the
-    state to storing the updates (concurrent calls lose no update)."""
-    if positional_only(plan):
-        return [f"{plan.name} = _fast.{plan.name}"]
+    no shared state (the fastest call; with ``direct`` false, where the entry is not a
+    function with the export's signature, a function of positional arguments calling it),
+    else a wrapper passing the state in and storing the new values after a successful call,
+    holding the module's state lock from reading the state to storing the updates
+    (concurrent calls lose no update)."""
     names = argument_names(plan)
+    if positional_only(plan):
+        if direct:
+            return [f"{plan.name} = _fast.{plan.name}"]
+        args = ", ".join(names + (["/"] if names else []))
+        return [f"def {plan.name}({args}):",
+                f"    return _fast.{plan.name}({', '.join(names)})",
+                f"{plan.name}.__doc__ = _fast.{plan.name}.__doc__"]
     args = ", ".join(names)
     call = ", ".join(names + [f"{s.name}._value" for s in plan.shared_inputs])
     lines = [f"def {plan.name}({args}):",
@@ -131,14 +146,83 @@ def c_returns_single(plan) -> bool:
     return plan.single_output and not plan.updated
 
 
-def write_package(mod, plans, emitted, steps, outdir, cc, flags, blas, stats=None,
-                  spec_path="", keep_source=False, log=print, objects=()) -> tuple:
+class CExtension:
+    """The C target's part of a package: the emitted C compiled by the C compiler (cffi's
+    API mode) with ``objects`` linked in (the runtime), the BLAS library copied beside it.
+
+    The interface :func:`write_package` uses (:class:`aotsym.build.cuda.CudaExtension` has
+    the same): ``compile(pkg, name, keep_source, log) -> seconds`` writes
+    ``pkg/_aot<EXT_SUFFIX>`` and the libraries it links; ``meta()`` is what
+    ``__aotsym__`` says of the build; ``embedded`` the modules whose source ``__init__.py``
+    carries besides :mod:`aotsym.graph.checking` and :mod:`.pyruntime`; ``load_lines(name,
+    plans)`` the lines that make ``_fast`` (the functions by name, with the
+    ``_exact_entries`` / ``_set_slowpath`` protocol) from ``_ext`` and ``_NODE_NAMES``;
+    ``direct_entries``: an export without state is ``_fast.NAME`` itself; ``requires``:
+    what the package needs where it runs (its docstring says it)."""
+    target = "c"
+    embedded = ()
+    direct_entries = True
+    requires = "only numpy and cffi's runtime"
+
+    def __init__(self, emitted, cc, flags, blas, objects=()):
+        self.emitted = emitted
+        self.cc = cc
+        self.flags = flags
+        self.blas = blas
+        self.objects = list(objects)
+
+    def meta(self) -> dict:
+        return {"target": self.target, "compiler": compiler.compiler_version(self.cc),
+                "flags": self.flags, "blas": getattr(self.blas, "name", "none")}
+
+    def compile(self, pkg, name, keep_source, log) -> float:
+        emitted = self.emitted
+        c_path = os.path.join(pkg, "_aot.c")
+        compiler.write_cffi_source(f"{name}._aot", emitted.source, emitted.cdef, c_path)
+        link = []
+        if emitted.uses_blas and self.blas.name != "none":
+            copy_beside([os.path.join(self.blas.lib_dir, self.blas.lib_file)], pkg)
+            link = self.blas.link_args(rpath=["$ORIGIN"])
+        start = time.perf_counter()
+        warnings = compiler.compile_extension(
+            c_path, os.path.join(pkg, "_aot" + compiler.ext_suffix()), self.cc, self.flags,
+            link, objects=self.objects)
+        seconds = time.perf_counter() - start
+        if warnings:
+            log(warnings)
+        if not keep_source:
+            os.remove(c_path)
+        elif emitted.runtime:   # the rest of the source: the runtime, compiled apart
+            with open(os.path.join(pkg, "_aot_runtime.c"), "w") as fh:
+                fh.write(emitted.runtime)
+        return seconds
+
+    def load_lines(self, name, plans) -> list:
+        return [f"_fast = register(_ext, {py_literal(f'{name}._aot_functions')})",
+                "_fast._set_node_names(_NODE_NAMES)"]
+
+
+def copy_beside(paths, directory) -> None:
+    """The shared libraries an extension links, put into its package ``directory`` (where
+    ``$ORIGIN`` finds them): a hard link where the file system allows one (cuBLAS's
+    libraries weigh 600 MB; a later change to the original replaces it, as pip does, and
+    leaves the package's alone), else a copy."""
+    for path in paths:
+        target = os.path.join(directory, os.path.basename(path))
+        try:
+            os.link(os.path.realpath(path), target)
+        except OSError:
+            shutil.copy2(path, target)
+
+
+def write_package(mod, plans, emitted, steps, outdir, extension, stats=None, spec_path="",
+                  keep_source=False, log=print) -> tuple:
     """Compile ``emitted`` and write the package ``outdir/NAME``: (its path, seconds spent
     compiling).  ``mod``: the Module (name, docstring, shared values); ``plans``: its
     exports, assembled; ``steps``: per function the driver's ``step_table`` (what a run-time
-    error or profile row names); ``stats``: per function the optimizer's summary, for
-    ``__aotsym__["optimizer"]``; ``objects``: compiled objects linked in (the runtime, when
-    ``emitted`` declares it: :func:`aotsym.build.compiler.runtime_object`).
+    error or profile row names); ``extension``: the target's part (:class:`CExtension`,
+    :class:`aotsym.build.cuda.CudaExtension`), which compiles ``emitted``; ``stats``: per
+    function the optimizer's summary, for ``__aotsym__["optimizer"]``.
 
     Replacing a package is atomic, and so safe while other processes import it: each build
     is written to its own directory ``outdir/.NAME.versions/VERSION/NAME``, imported there
@@ -149,7 +233,7 @@ def write_package(mod, plans, emitted, steps, outdir, cc, flags, blas, stats=Non
     Builds of one output serialize on the file lock ``outdir/.NAME.lock``; versions neither
     current nor just replaced are removed once a minute old."""
     name = py_identifier(mod.name, "the module name")
-    _check_names(mod, plans)
+    _check_names(mod, plans, extension)
     outdir = os.path.abspath(outdir)
     final = os.path.join(outdir, name)
     os.makedirs(outdir, exist_ok=True)
@@ -161,26 +245,8 @@ def write_package(mod, plans, emitted, steps, outdir, cc, flags, blas, stats=Non
         tmp = os.path.join(versions, version, name)
         os.makedirs(tmp)
         try:
-            ext_name = f"{name}._aot"
-            c_path = os.path.join(tmp, "_aot.c")
-            compiler.write_cffi_source(ext_name, emitted.source, emitted.cdef, c_path)
-            link = []
-            if emitted.uses_blas and blas.name != "none":
-                shutil.copy2(os.path.join(blas.lib_dir, blas.lib_file), tmp)
-                link = blas.link_args(rpath=["$ORIGIN"])
-            start = time.perf_counter()
-            warnings = compiler.compile_extension(
-                c_path, os.path.join(tmp, "_aot" + compiler.ext_suffix()), cc, flags, link,
-                objects=objects)
-            seconds = time.perf_counter() - start
-            if warnings:
-                log(warnings)
-            if not keep_source:
-                os.remove(c_path)
-            elif emitted.runtime:   # the rest of the source: the runtime, compiled apart
-                with open(os.path.join(tmp, "_aot_runtime.c"), "w") as fh:
-                    fh.write(emitted.runtime)
-            _write_python(mod, plans, emitted, steps, stats, tmp, flags, blas, spec_path, cc,
+            seconds = extension.compile(tmp, name, keep_source, log)
+            _write_python(mod, plans, emitted, steps, stats, tmp, extension, spec_path,
                           version)
             check_imports(os.path.dirname(tmp), name, [p.name for p in plans])
             previous = _publish(final, os.path.join(f".{name}.versions", version, name),
@@ -255,12 +321,13 @@ def _sweep_versions(versions, keep, age=60.0) -> None:
             pass
 
 
-def generated_globals() -> set:
+def generated_globals(embedded=()) -> set:
     """The names the generated ``__init__.py`` defines itself (the embedded runtime's, the
-    template's): an export or shared value may not take one."""
+    template's, those of the target's ``embedded`` modules): an export or shared value may
+    not take one."""
     names = {"save_state", "load_state", "profile", "print_profile", "reset_profile",
              "__aotsym__", "register", *WRAPPER_NAMES}
-    for source in (embedded_source(checking), embedded_source(pyruntime)):
+    for source in [embedded_source(m) for m in (checking, pyruntime, *embedded)]:
         for node in ast.parse(source).body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 names.add(node.name)
@@ -271,10 +338,10 @@ def generated_globals() -> set:
     return names
 
 
-def _check_names(mod, plans) -> None:
+def _check_names(mod, plans, extension) -> None:
     """Module, export and shared names: identifiers the generated module can define, none
     taken twice or by the module itself (a ValueError naming the culprit)."""
-    taken = generated_globals()
+    taken = generated_globals(extension.embedded)
     seen = {}
     for what, name in ([("shared value", s) for s in mod.shared_vars]
                        + [("exported function", p.name) for p in plans]):
@@ -298,15 +365,15 @@ def _check_names(mod, plans) -> None:
                                  "mod.shared)")
 
 
-def module_doc(mod, plans, spec_path) -> str:
+def module_doc(mod, plans, spec_path, requires="only numpy and cffi's runtime") -> str:
     """The built module's docstring (a Python literal of it goes into ``__init__.py``)."""
     summary = "an aotsym module"
     if mod.__doc__ and mod.__doc__ != type(mod).__doc__ and mod.__doc__.strip():
         summary = mod.__doc__.strip().splitlines()[0]
     shared = ", ".join(mod.shared_vars) or "none"
     lines = [f"{mod.name}: {summary}", "",
-             f"Built by aotsym {aotsym.__version__} from {spec_path or '?'}; needs only numpy "
-             "and cffi's runtime.", "", "Functions:"]
+             f"Built by aotsym {aotsym.__version__} from {spec_path or '?'}; needs {requires}.",
+             "", "Functions:"]
     lines += ["    " + signature_doc(p).split("\n--\n\n", 1)[1].splitlines()[0] for p in plans]
     lines += [f"Shared state: {shared} (``{mod.name}.NAME.get_value()`` / ``set_value(v)``,",
               "``save_state(path)`` / ``load_state(path)``).  ``__aotsym__`` describes the "
@@ -320,8 +387,7 @@ def module_doc(mod, plans, spec_path) -> str:
     return "\n".join(lines)
 
 
-def _write_python(mod, plans, emitted, steps, stats, pkg, flags, blas, spec_path, cc,
-                  version=""):
+def _write_python(mod, plans, emitted, steps, stats, pkg, extension, spec_path, version=""):
     name = mod.name
     shared = list(mod.shared_vars.values())
     np.savez(os.path.join(pkg, "initial_state.npz"),
@@ -337,7 +403,7 @@ def _write_python(mod, plans, emitted, steps, stats, pkg, flags, blas, spec_path
         functions.append({
             "name": plan.name, "name_repr": py_literal(plan.name),
             "labels": py_literal(list(plan.labels)),
-            "types": types, "python": _python_wrapper(plan),
+            "types": types, "python": _python_wrapper(plan, extension.direct_entries),
             "stub_args": ", ".join(stub_args + (["/"] if positional_only(plan) and stub_args
                                                else [])),
             "stub_return": ret[0] if plan.single_output and ret else
@@ -347,9 +413,8 @@ def _write_python(mod, plans, emitted, steps, stats, pkg, flags, blas, spec_path
     meta = {
         "name": name, "aotsym": aotsym.__version__, "numpy_at_build": np.__version__,
         "python": sys.version.split()[0], "ext_suffix": compiler.ext_suffix(),
-        "compiler": compiler.compiler_version(cc), "flags": flags,
-        "blas": getattr(blas, "name", "none"), "graph_hash": emitted.digest(),
-        "profile": emitted.profile, "spec": spec_path, "version": version,
+        **extension.meta(), "graph_hash": emitted.digest(),
+        "profile": getattr(emitted, "profile", False), "spec": spec_path, "version": version,
         "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "functions": {p.name: signature_doc(p).split("\n--\n\n", 1)[1] for p in plans},
         "shared": {s.name: str(s.type) for s in shared},
@@ -361,13 +426,15 @@ def _write_python(mod, plans, emitted, steps, stats, pkg, flags, blas, spec_path
         "def type_is_symbolic(value):\n    return False\n")
     text = render(
         "standalone_init.py.j2", directory=BUILD_DIR, name=name, name_repr=py_literal(name),
-        module_doc=py_literal(module_doc(mod, plans, spec_path)),
+        module_doc=py_literal(module_doc(mod, plans, spec_path, extension.requires)),
         versions_repr=py_literal(f".{name}.versions"), version_repr=py_literal(version),
         checking_source=checking_src,
         pyruntime_source=embedded_source(pyruntime) + (
             "\n\n_save_state, _load_state = save_state, load_state\n"),
+        target_sources=[{"path": m.__name__.replace(".", "/") + ".py",
+                         "text": embedded_source(m)} for m in extension.embedded],
         meta_json=py_literal(json.dumps(meta, sort_keys=True)),
-        key=py_literal(f"{name}._aot_functions"),
+        load_lines=extension.load_lines(name, plans),
         node_names=py_literal(node_names),
         shared=[{"name": s.name, "name_repr": py_literal(s.name),
                  "dtype_repr": py_literal(s.dtype),

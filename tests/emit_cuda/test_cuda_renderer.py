@@ -116,10 +116,12 @@ def test_aotsym_function_with_device_cuda_goes_through_the_cuda_build(tmp_path):
         np.testing.assert_array_equal(f([0.0, 1.0, 2.0]), [0.0, 2.0, 1026.0])
 
 
-def test_a_standalone_cuda_package_is_refused_clearly(tmp_path):
+def test_a_standalone_cuda_profile_package_is_refused_clearly(tmp_path):
+    """(standalone CUDA packages themselves: tests/build/test_build_cuda_package.py)"""
     from aotsym.build.driver import build_package
-    with pytest.raises(NotImplementedError, match="standalone packages of the CUDA target"):
-        build_package(None, [], str(tmp_path), options=BuildOptions(target="cuda"))
+    with pytest.raises(NotImplementedError, match="profile builds of the CUDA target"):
+        build_package(None, [], str(tmp_path), options=BuildOptions(target="cuda",
+                                                                    profile=True))
 
 
 # ------------------------------------------------------------------ coverage
