@@ -3,7 +3,9 @@
 Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  float32/float64 products
 call the runtime's ``aot_gemm_*`` / ``aot_gemv_*`` / ``aot_ger_*`` / ``aot_dotv_*``
 (runtime/aotsym_blas.h: CBLAS when the module links one, plain loops otherwise); operands of
-another dtype than the result are converted first (NumPy's upcast).  Integer, bool and
+another dtype than the result are converted first (NumPy's upcast).  A Gemm / Gemv / Ger whose
+``alpha`` is 0 at run time runs a plain loop instead of BLAS (which would not read the
+operands: the op's ``0 * dot(a, b)`` is NaN where the product is NaN or infinite).  Integer, bool and
 complex products run a plain C loop over the table's ``mul`` and ``add`` expressions.
 
 ``Gemm`` / ``Gemv`` / ``Ger`` writing a shared variable's update into its own buffer (a state
@@ -145,20 +147,61 @@ def _shape_check(node, fe, pos) -> str:
         (cond, c_string(message), [fe.ref(v) for v in refs])])
 
 
+def _guarded(fe, node, call, out, a, b, alpha, beta) -> list:
+    """C lines of ``call`` (the BLAS call, a statement that jumps to ``fail`` when it fails)
+    behind a test of ``alpha``: when it is 0, BLAS reads neither operand (the runtime skips
+    the product too), but the op means NumPy's ``alpha * dot(a, b) + beta * z``, NaN wherever
+    the product is NaN or infinite; that case runs the plain loop of
+    ``blas_exact_kernel.c.j2`` instead (it allocates nothing and cannot fail, so a state
+    write's commit stays unable to fail).  ``out``, ``a``, ``b``: C names of the output and
+    the two operands (``aot_array``s of the op's shapes)."""
+    dtype = node.outputs[0].dtype
+    kind = type(node.op).__name__
+    kernel = fe.module.kernel("blas_exact_kernel.c.j2", ctype=D.STORAGE[dtype],
+                              comment=c_comment(f"alpha 0 product {dtype}"))
+    # each operand seen as a matrix: (name, source, ((shape, stride) of its 2 axes))
+    as_matrix = {
+        "Gemm": [("eo", out, None), ("ea", a, None), ("eb", b, None)],
+        "Gemv": [("eo", out, ((f"{out}.shape[0]", f"{out}.strides[0]"), ("1", "0"))),
+                 ("ea", a, None),
+                 ("eb", b, ((f"{b}.shape[0]", f"{b}.strides[0]"), ("1", "0")))],
+        "Ger": [("eo", out, None),
+                ("ea", a, ((f"{a}.shape[0]", f"{a}.strides[0]"), ("1", "0"))),
+                ("eb", b, (("1", "0"), (f"{b}.shape[0]", f"{b}.strides[0]")))],
+    }[kind]
+    lines = [f"if ({alpha} == 0) {{  /* BLAS would not read the operands */"]
+    if kind != "Gemm":
+        lines.append("    int64_t ev[12];")
+    for k, (name, source, axes) in enumerate(as_matrix):
+        lines.append(f"    aot_array {name} = {source};")
+        if axes is None:
+            continue
+        lines.append(f"    {name}.shape = ev + {4 * k}; {name}.strides = ev + {4 * k + 2};")
+        for d, (length, stride) in enumerate(axes):
+            lines.append(f"    {name}.shape[{d}] = {length}; {name}.strides[{d}] = {stride};")
+    lines += [f"    {kernel}(&eo, &ea, &eb, {alpha}, {beta});",
+              "} else {",
+              f"    {call}",
+              "}"]
+    return lines
+
+
 @lowers("Gemm", "Gemv")
 def lower_gemm_gemv(fe, node, pos):
-    """``out = alpha * dot(a, b) + beta * z``: ``aot_gemm_*`` or ``aot_gemv_*`` by op."""
+    """``out = alpha * dot(a, b) + beta * z``: ``aot_gemm_*`` or ``aot_gemv_*`` by op (a
+    plain loop when alpha is 0, :func:`_guarded`)."""
     z, alpha, a, b, beta = node.inputs
     dtype = _blas_dtype(node)
     fe.module.uses_blas = True
     ct = D.STORAGE[dtype]
-    beta_c = _scalar(fe, beta, ct)
+    beta_c, alpha_c = _scalar(fe, beta, ct), _scalar(fe, alpha, ct)
+    out, ar, br = fe.ref(node.outputs[0]), fe.ref(a), fe.ref(b)
     lines = _accumulated(fe, node, pos, beta_c)
     check = _shape_check(node, fe, pos)
     call = (f"if (aot_{type(node.op).__name__.lower()}_{_PREFIX[dtype]}(ctx, {pos}, "
-            f"&{fe.ref(node.outputs[0])}, &{fe.ref(a)}, &{fe.ref(b)}, "
-            f"{_scalar(fe, alpha, ct)}, {beta_c})) goto fail;")
-    return check + render("lines_step.c.j2", lines=lines + [call])
+            f"&{out}, &{ar}, &{br}, {alpha_c}, {beta_c})) goto fail;")
+    guarded = _guarded(fe, node, call, out, ar, br, alpha_c, beta_c)
+    return check + render("lines_step.c.j2", lines=lines + guarded)
 
 
 @lowers("Ger")
@@ -167,11 +210,13 @@ def lower_ger(fe, node, pos):
     dtype = _blas_dtype(node)
     fe.module.uses_blas = True
     ct = D.STORAGE[dtype]
+    alpha_c = _scalar(fe, alpha, ct)
+    out, xr, yr = fe.ref(node.outputs[0]), fe.ref(x), fe.ref(y)
     lines = _accumulated(fe, node, pos, "1")
     check = _shape_check(node, fe, pos)
-    call = (f"if (aot_ger_{_PREFIX[dtype]}(ctx, {pos}, &{fe.ref(node.outputs[0])}, "
-            f"&{fe.ref(x)}, &{fe.ref(y)}, {_scalar(fe, alpha, ct)})) goto fail;")
-    return check + render("lines_step.c.j2", lines=lines + [call])
+    call = f"if (aot_ger_{_PREFIX[dtype]}(ctx, {pos}, &{out}, &{xr}, &{yr}, {alpha_c})) goto fail;"
+    guarded = _guarded(fe, node, call, out, xr, yr, alpha_c, "1")
+    return check + render("lines_step.c.j2", lines=lines + guarded)
 
 
 # op -> (C name of the call, indices of the inputs the product reads, beta input or None)
@@ -186,8 +231,9 @@ def state_write(fe, node, pos, k):
     Prepare: the op's shape check; the output is argument ``k``'s buffer when the entry says
     the argument is writeable (``ctx->writable``), BLAS can write it, and it overlaps no other
     argument — else a fresh buffer holding the old value; the product's operands are made
-    BLAS-readable (``aot_blas_ready``: shared, or copied).  Commit: the BLAS call, which with
-    ready operands allocates nothing and cannot fail.
+    BLAS-readable (``aot_blas_ready``: shared, or copied).  Commit: the BLAS call (or, alpha 0,
+    the plain loop of :func:`_guarded`), which with ready operands allocates nothing and
+    cannot fail.
     """
     dtype = _blas_dtype(node)
     fe.module.uses_blas = True
@@ -216,4 +262,5 @@ def state_write(fe, node, pos, k):
     scalars = f"{alpha}" if beta_index is None else f"{alpha}, {beta}"
     call = (f"if (aot_{name}_{_PREFIX[dtype]}(ctx, {pos}, &{outr}, &{at}, &{bt}, {scalars})) "
             "goto fail;")
-    return prepare, render("lines_step.c.j2", lines=[call])
+    guarded = _guarded(fe, node, call, outr, at, bt, alpha, beta)
+    return prepare, render("lines_step.c.j2", lines=guarded)

@@ -15,6 +15,18 @@ So the seed's update ``w - 0.01 * (dot(x.T, d) + 0.02 * w)`` is
 ``Gemv(w, -0.01, x.T, d, 0.9998)``, made in place on ``w`` by the inplace pass.  Scales are
 0-d: constants or scalar variables (a learning rate).  float32/float64 only; a ``dot`` whose
 operands have other dtypes is left to the emitter's generic product.
+
+No answer changes, NaN and infinities included (BLAS reads neither operand when alpha is 0,
+nor the accumulated input when beta is 0; NumPy's ``0 * v`` is NaN where ``v`` is NaN or
+infinite): a term whose scale is the number 0 (``0 * dot(A, x)``, ``y * 0``, ``d - d``)
+becomes neither alpha nor beta and stays elementwise; a beta that is a run-time value (which
+may be 0) is not passed to BLAS — ``z * beta`` is computed elementwise and accumulated with
+beta 1::
+
+    y * b + a * dot(A, x)  ->  Gemv(y * b, a, A, x, 1)      (b a scalar variable)
+
+A run-time alpha stays BLAS's alpha: the emitted call runs a plain loop when it is 0
+(:mod:`aotsym.emit_c.blas`).
 """
 
 from __future__ import annotations
@@ -59,6 +71,17 @@ class Scale:
             v = m.mul(v, f)
         for d in self.divisors:
             v = m.true_div(v, d)
+        return v
+
+    def applied(self, v, dtype):
+        """``v`` times the scale, elementwise (factors multiplied, divisors divided)."""
+        if self.const != 1 or not (self.factors or self.divisors):
+            v = m.mul(v, Constant(TensorType(dtype, (True,) * v.ndim),
+                                  np.full((1,) * v.ndim, self.const, dtype=dtype)))
+        for f in self.factors:
+            v = m.mul(v, m.pad_ndim(f, v.ndim))
+        for d in self.divisors:
+            v = m.true_div(v, m.pad_ndim(d, v.ndim))
         return v
 
 
@@ -179,17 +202,22 @@ def gemm_from_sum(node, ctx=None):
     if terms is None:
         return None
     terms = _merge(terms)
-    dots = [k for k, (_, t, o) in enumerate(terms)
+    dots = [k for k, (s, t, o) in enumerate(terms)
             if t.owner is not None and isinstance(t.owner.op, Dot) and t.type == out.type
-            and all(i.dtype == dtype for i in t.owner.inputs)
+            and all(i.dtype == dtype for i in t.owner.inputs) and not _literal_zero(s)
             and (ctx is None or ctx.n_readers(t if o is None else o) <= 1)]
-    zs = [k for k, (_, t, _) in enumerate(terms) if t.type == out.type and k not in dots]
+    zs = [k for k, (s, t, _) in enumerate(terms)
+          if t.type == out.type and k not in dots and not _literal_zero(s)]
     if not dots or not zs:
         return None
     kd, kz = dots[0], zs[0]
     (sa, d, od), (sb, z, oz) = terms[kd], terms[kz]
     if od is not None and od is oz:
         return None  # the same call again: nothing new to absorb
+    if sb.factors or sb.divisors:
+        # a run-time beta may be 0, and BLAS would then not read z (nor would the op):
+        # scale z elementwise (0 * NaN stays NaN) and accumulate it with beta 1
+        z, sb = sb.applied(z, dtype), Scale()
     beta_is_one = not sb.factors and not sb.divisors and sb.const == 1
     call = _blas_call(d, z, sa.variable(dtype), sb.variable(dtype), beta_is_one)
     if call is None:
@@ -206,6 +234,13 @@ def gemm_from_sum(node, ctx=None):
 
 def _pad(scalar, ndim):
     return m.pad_ndim(scalar, ndim)
+
+
+def _literal_zero(scale) -> bool:
+    """A scale that is the number 0: as BLAS's alpha it skips reading the product's
+    operands, as its beta the accumulated term, where the graph's ``0 * v`` is NaN wherever
+    ``v`` is NaN or infinite (such a term stays an elementwise product)."""
+    return not scale.factors and not scale.divisors and scale.const == 0
 
 
 @rule("dot_to_gemv", root=Dot)

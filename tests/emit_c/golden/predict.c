@@ -22,9 +22,29 @@ static const double aot_c1[1] __attribute__((aligned(64))) = {
 static const int64_t aot_c1_shape[] = {0};
 
 /* ------------------------------------------------------------------------ kernels */
+/* alpha 0 product float64: o (M x N) <- alpha * (a (M x K) . b (K x N)) + beta * o, any strides; beta
+ * == 0: o is not read.  The path of a Gemm / Gemv / Ger whose alpha is 0 at run time: BLAS
+ * would read neither a nor b, where NumPy's 0 * dot(a, b) is NaN wherever the product is NaN
+ * or infinite. */
+static void aot_k0(aot_array *o, const aot_array *a, const aot_array *b, double alpha,
+                       double beta)
+{
+    const int64_t M = o->shape[0], N = o->shape[1], K = a->shape[1];
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double acc = 0;
+            for (int64_t k = 0; k < K; k++)
+                acc += (*(const double *)(a->data + i * a->strides[0] + k * a->strides[1])) *
+                       (*(const double *)(b->data + k * b->strides[0] + j * b->strides[1]));
+            double *out = (double *)(o->data + i * o->strides[0] + j * o->strides[1]);
+            const double scaled = alpha * acc;
+            *out = beta == 0 ? scaled : scaled + beta * *out;
+        }
+}
+
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop (vectorized; iterations are independent: an output
  * shares memory with an input only element for element, when written in place) */
-static inline void aot_k0_contig(int64_t n, uint8_t *restrict o0, const double *restrict i0, const double x1 AOT_UNUSED)
+static inline void aot_k1_contig(int64_t n, uint8_t *restrict o0, const double *restrict i0, const double x1 AOT_UNUSED)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -37,7 +57,7 @@ static inline void aot_k0_contig(int64_t n, uint8_t *restrict o0, const double *
 }
 
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: a row of the loop (operands: outputs, then inputs) */
-static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
+static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     const double x1 AOT_UNUSED = *(const double *)p[2];
@@ -47,12 +67,12 @@ static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
             uint8_t buf0[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
             for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
                 const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k0_contig(m, buf0, (const double *)p[1] + b, x1);
+                aot_k1_contig(m, buf0, (const double *)p[1] + b, x1);
                 aot_stream_copy(p[0] + b * (int64_t)sizeof(uint8_t), (const char *)buf0, (size_t)m * sizeof(uint8_t));
             }
             return;
         }
-        aot_k0_contig(n, (uint8_t *)p[0], (const double *)p[1], x1);
+        aot_k1_contig(n, (uint8_t *)p[0], (const double *)p[1], x1);
         return;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -146,7 +166,21 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
             if (aot_alloc(ctx, 2, &v[7])) goto fail;
             aot_copy(&v[7], &v[5]);
         }
-        if (aot_gemv_d(ctx, 2, &v[7], &v[0], &v[1], *(const double *)v[6].data, *(const double *)v[4].data)) goto fail;
+        if (*(const double *)v[6].data == 0) {  /* BLAS would not read the operands */
+            int64_t ev[12];
+            aot_array eo = v[7];
+            eo.shape = ev + 0; eo.strides = ev + 2;
+            eo.shape[0] = v[7].shape[0]; eo.strides[0] = v[7].strides[0];
+            eo.shape[1] = 1; eo.strides[1] = 0;
+            aot_array ea = v[0];
+            aot_array eb = v[1];
+            eb.shape = ev + 8; eb.strides = ev + 10;
+            eb.shape[0] = v[1].shape[0]; eb.strides[0] = v[1].strides[0];
+            eb.shape[1] = 1; eb.strides[1] = 0;
+            aot_k0(&eo, &ea, &eb, *(const double *)v[6].data, *(const double *)v[4].data);
+        } else {
+            if (aot_gemv_d(ctx, 2, &v[7], &v[0], &v[1], *(const double *)v[6].data, *(const double *)v[4].data)) goto fail;
+        }
 
     }
     aot_release(&v[5]);
@@ -166,7 +200,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         if (aot_broadcast_shape(ctx, 4, "Composite{(sigmoid((i0 + i1)) > 0.5)}", 2, ins, bc, 1, v[9].shape)) goto fail;
         if (aot_alloc(ctx, 4, &v[9])) goto fail;
         aot_array *ops[3] = {&v[9], &v[7], &v[8]};
-        aot_loop_arrays(1, v[9].shape, 3, ops, aot_k0, NULL, 10, 0, 0);
+        aot_loop_arrays(1, v[9].shape, 3, ops, aot_k1, NULL, 10, 0, 0);
 
     }
     aot_release(&v[7]);

@@ -248,8 +248,9 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         accv.shape[0] = 1;
         accv.strides[0] = 0;
         aot_array *ops[2] = {&accv, &v[0]};
-        /* every dimension reduced: large ones are split over the threads, one accumulator
-         * per chunk, the partials combined in chunk order */
+        /* every dimension reduced: large ones in chunks, one accumulator per chunk, the
+         * partials combined in chunk order; the chunks split over the threads where that
+         * measures faster (the same bits either way) */
         int64_t total = 1;
         int split = 0;
         for (int d = 0; d < 1; d++) {
@@ -264,7 +265,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
             if (nchunks > full[split]) nchunks = full[split];
             double ident = *(const double *)acc.data;
             aot_full_reduce_job job = {1, split, full[split], nchunks, full, ops + 1, &ident, partial};
-            aot_rt->parallel_for(nchunks, aot_k3, &job);
+            aot_parallel_for_adaptive(AOT_ADAPT_REDUCE, total * 2, nchunks, aot_k3, &job);
             double a = ident;
             for (int64_t c = 0; c < nchunks; c++) {
                 const double v = partial[c];

@@ -34,9 +34,29 @@ static const double aot_c3[1] __attribute__((aligned(64))) = {
 static const int64_t aot_c3_shape[] = {0};
 
 /* ------------------------------------------------------------------------ kernels */
+/* alpha 0 product float64: o (M x N) <- alpha * (a (M x K) . b (K x N)) + beta * o, any strides; beta
+ * == 0: o is not read.  The path of a Gemm / Gemv / Ger whose alpha is 0 at run time: BLAS
+ * would read neither a nor b, where NumPy's 0 * dot(a, b) is NaN wherever the product is NaN
+ * or infinite. */
+static void aot_k0(aot_array *o, const aot_array *a, const aot_array *b, double alpha,
+                       double beta)
+{
+    const int64_t M = o->shape[0], N = o->shape[1], K = a->shape[1];
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double acc = 0;
+            for (int64_t k = 0; k < K; k++)
+                acc += (*(const double *)(a->data + i * a->strides[0] + k * a->strides[1])) *
+                       (*(const double *)(b->data + k * b->strides[0] + j * b->strides[1]));
+            double *out = (double *)(o->data + i * o->strides[0] + j * o->strides[1]);
+            const double scaled = alpha * acc;
+            *out = beta == 0 ? scaled : scaled + beta * *out;
+        }
+}
+
 /* Elemwise{cast{float64}}: the unit-stride loop (vectorized; iterations are independent: an output
  * shares memory with an input only element for element, when written in place) */
-static inline void aot_k0_contig(int64_t n, double *restrict o0, const int64_t x0 AOT_UNUSED)
+static inline void aot_k1_contig(int64_t n, double *restrict o0, const int64_t x0 AOT_UNUSED)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -46,7 +66,7 @@ static inline void aot_k0_contig(int64_t n, double *restrict o0, const int64_t x
 }
 
 /* Elemwise{cast{float64}}: a row of the loop (operands: outputs, then inputs) */
-static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
+static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     const int64_t x0 AOT_UNUSED = *(const int64_t *)p[1];
@@ -56,12 +76,12 @@ static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
             double buf0[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
             for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
                 const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k0_contig(m, buf0, x0);
+                aot_k1_contig(m, buf0, x0);
                 aot_stream_copy(p[0] + b * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
             }
             return;
         }
-        aot_k0_contig(n, (double *)p[0], x0);
+        aot_k1_contig(n, (double *)p[0], x0);
         return;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -72,7 +92,7 @@ static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
 
 /* Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}[(0, 0)]: the unit-stride loop (vectorized; iterations are independent: an output
  * shares memory with an input only element for element, when written in place) */
-static inline void aot_k1_contig(int64_t n, double *o0, uint8_t *o1, double *o2, const double *i0, const double *i2, const double x1 AOT_UNUSED, const double x3 AOT_UNUSED)
+static inline void aot_k2_contig(int64_t n, double *o0, uint8_t *o1, double *o2, const double *i0, const double *i2, const double x1 AOT_UNUSED, const double x3 AOT_UNUSED)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -102,7 +122,7 @@ static inline void aot_k1_contig(int64_t n, double *o0, uint8_t *o1, double *o2,
 }
 
 /* Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}[(0, 0)]: a row of the loop (operands: outputs, then inputs) */
-static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
+static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     const double x1 AOT_UNUSED = *(const double *)p[4];
@@ -115,14 +135,14 @@ static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
             double buf2[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
             for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
                 const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k1_contig(m, buf0, buf1, buf2, (const double *)p[3] + b, (const double *)p[5] + b, x1, x3);
+                aot_k2_contig(m, buf0, buf1, buf2, (const double *)p[3] + b, (const double *)p[5] + b, x1, x3);
                 aot_stream_copy(p[0] + b * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
                 aot_stream_copy(p[1] + b * (int64_t)sizeof(uint8_t), (const char *)buf1, (size_t)m * sizeof(uint8_t));
                 aot_stream_copy(p[2] + b * (int64_t)sizeof(double), (const char *)buf2, (size_t)m * sizeof(double));
             }
             return;
         }
-        aot_k1_contig(n, (double *)p[0], (uint8_t *)p[1], (double *)p[2], (const double *)p[3], (const double *)p[5], x1, x3);
+        aot_k2_contig(n, (double *)p[0], (uint8_t *)p[1], (double *)p[2], (const double *)p[3], (const double *)p[5], x1, x3);
         return;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -152,7 +172,7 @@ static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
 }
 
 /* Reduce{sum, axis=[0]} */
-static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
+static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     (void)s;
@@ -205,7 +225,7 @@ static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
 
 /* fill float64 with 0: the unit-stride loop (vectorized; iterations are independent: an output
  * shares memory with an input only element for element, when written in place) */
-static inline void aot_k3_contig(int64_t n, double *restrict o0)
+static inline void aot_k4_contig(int64_t n, double *restrict o0)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -215,7 +235,7 @@ static inline void aot_k3_contig(int64_t n, double *restrict o0)
 }
 
 /* fill float64 with 0: a row of the loop (operands: outputs, then inputs) */
-static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
+static void aot_k4(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     if (s[0] == 8) {
@@ -224,12 +244,12 @@ static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
             double buf0[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
             for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
                 const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k3_contig(m, buf0);
+                aot_k4_contig(m, buf0);
                 aot_stream_copy(p[0] + b * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
             }
             return;
         }
-        aot_k3_contig(n, (double *)p[0]);
+        aot_k4_contig(n, (double *)p[0]);
         return;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -239,7 +259,7 @@ static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
 }
 
 /* Reduce{sum, axis=[0]}: one chunk of a full reduction, into its own accumulator */
-static void aot_k4(void *arg, int64_t begin, int64_t end)
+static void aot_k5(void *arg, int64_t begin, int64_t end)
 {
     aot_full_reduce_job *j = (aot_full_reduce_job *)arg;
     for (int64_t c = begin; c < end; c++) {
@@ -279,14 +299,14 @@ static void aot_k4(void *arg, int64_t begin, int64_t end)
             }
             ops[k + 1] = &ins[k];
         }
-        aot_loop_arrays(j->ndim, full, 1 + 1, ops, aot_k2, NULL, 1, 1, 1);
+        aot_loop_arrays(j->ndim, full, 1 + 1, ops, aot_k3, NULL, 1, 1, 1);
         ((double *)j->partial)[c] = a;
     }
 }
 
 /* Composite{(i0 - (i1 * 0.1))}[(0, 0)]: the unit-stride loop (vectorized; iterations are independent: an output
  * shares memory with an input only element for element, when written in place) */
-static inline void aot_k5_contig(int64_t n, double *o0, const double x0 AOT_UNUSED, const double x1 AOT_UNUSED)
+static inline void aot_k6_contig(int64_t n, double *o0, const double x0 AOT_UNUSED, const double x1 AOT_UNUSED)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -297,7 +317,7 @@ static inline void aot_k5_contig(int64_t n, double *o0, const double x0 AOT_UNUS
 }
 
 /* Composite{(i0 - (i1 * 0.1))}[(0, 0)]: a row of the loop (operands: outputs, then inputs) */
-static void aot_k5(char **p, const int64_t *s, int64_t n, void *aux)
+static void aot_k6(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     const double x0 AOT_UNUSED = *(const double *)p[1];
@@ -308,12 +328,12 @@ static void aot_k5(char **p, const int64_t *s, int64_t n, void *aux)
             double buf0[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
             for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
                 const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k5_contig(m, buf0, x0, x1);
+                aot_k6_contig(m, buf0, x0, x1);
                 aot_stream_copy(p[0] + b * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
             }
             return;
         }
-        aot_k5_contig(n, (double *)p[0], x0, x1);
+        aot_k6_contig(n, (double *)p[0], x0, x1);
         return;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -422,7 +442,21 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
             if (aot_alloc(ctx, 2, &v[8])) goto fail;
             aot_copy(&v[8], &v[6]);
         }
-        if (aot_gemv_d(ctx, 2, &v[8], &v[0], &v[2], *(const double *)v[7].data, *(const double *)v[5].data)) goto fail;
+        if (*(const double *)v[7].data == 0) {  /* BLAS would not read the operands */
+            int64_t ev[12];
+            aot_array eo = v[8];
+            eo.shape = ev + 0; eo.strides = ev + 2;
+            eo.shape[0] = v[8].shape[0]; eo.strides[0] = v[8].strides[0];
+            eo.shape[1] = 1; eo.strides[1] = 0;
+            aot_array ea = v[0];
+            aot_array eb = v[2];
+            eb.shape = ev + 8; eb.strides = ev + 10;
+            eb.shape[0] = v[2].shape[0]; eb.strides[0] = v[2].strides[0];
+            eb.shape[1] = 1; eb.strides[1] = 0;
+            aot_k0(&eo, &ea, &eb, *(const double *)v[7].data, *(const double *)v[5].data);
+        } else {
+            if (aot_gemv_d(ctx, 2, &v[8], &v[0], &v[2], *(const double *)v[7].data, *(const double *)v[5].data)) goto fail;
+        }
 
     }
     aot_release(&v[6]);
@@ -458,7 +492,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         if (aot_broadcast_shape(ctx, 6, "Elemwise{cast{float64}}", 1, ins, bc, 1, v[12].shape)) goto fail;
         if (aot_alloc(ctx, 6, &v[12])) goto fail;
         aot_array *ops[2] = {&v[12], &v[11]};
-        aot_loop_arrays(1, v[12].shape, 2, ops, aot_k0, NULL, 1, 0, 0);
+        aot_loop_arrays(1, v[12].shape, 2, ops, aot_k1, NULL, 1, 0, 0);
 
     }
     aot_release(&v[11]);
@@ -475,7 +509,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         aot_copy_shape(&v[15], &v[13]);
         if (aot_alloc(ctx, 7, &v[15])) goto fail;
         aot_array *ops[7] = {&v[13], &v[14], &v[15], &v[8], &v[9], &v[1], &v[12]};
-        aot_loop_arrays(1, v[13].shape, 7, ops, aot_k1, NULL, 177, 0, 0);
+        aot_loop_arrays(1, v[13].shape, 7, ops, aot_k2, NULL, 177, 0, 0);
 
     }
     aot_release(&v[8]);
@@ -500,7 +534,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         /* the accumulator: the output itself, or a wider temporary */
         aot_array acc = v[17];
         aot_array *fill_ops[1] = {&acc};
-        aot_loop_arrays(0, acc.shape, 1, fill_ops, aot_k3, NULL, 1, 0, 0);
+        aot_loop_arrays(0, acc.shape, 1, fill_ops, aot_k4, NULL, 1, 0, 0);
         /* acc seen with the reduced dimensions put back, of stride 0 */
         int64_t view_dims[2];
         aot_array accv = acc;
@@ -510,8 +544,9 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         accv.shape[0] = 1;
         accv.strides[0] = 0;
         aot_array *ops[2] = {&accv, &v[13]};
-        /* every dimension reduced: large ones are split over the threads, one accumulator
-         * per chunk, the partials combined in chunk order */
+        /* every dimension reduced: large ones in chunks, one accumulator per chunk, the
+         * partials combined in chunk order; the chunks split over the threads where that
+         * measures faster (the same bits either way) */
         int64_t total = 1;
         int split = 0;
         for (int d = 0; d < 1; d++) {
@@ -526,7 +561,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
             if (nchunks > full[split]) nchunks = full[split];
             double ident = *(const double *)acc.data;
             aot_full_reduce_job job = {1, split, full[split], nchunks, full, ops + 1, &ident, partial};
-            aot_rt->parallel_for(nchunks, aot_k4, &job);
+            aot_parallel_for_adaptive(AOT_ADAPT_REDUCE, total * 1, nchunks, aot_k5, &job);
             double a = ident;
             for (int64_t c = 0; c < nchunks; c++) {
                 const double v = partial[c];
@@ -534,7 +569,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
             }
             *(double *)acc.data = a;
         } else {
-            aot_loop_arrays(1, full, 2, ops, aot_k2, NULL, 1, 1, 1);
+            aot_loop_arrays(1, full, 2, ops, aot_k3, NULL, 1, 1, 1);
         }
 
     }
@@ -585,14 +620,28 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
     if (ctx->before_commit && ctx->before_commit(ctx)) goto fail;
     /* 10: Gemv{inplace}, commit */
     {
-        if (aot_gemv_d(ctx, 10, &v[20], &v[22], &v[23], *(const double *)v[18].data, *(const double *)v[19].data)) goto fail;
+        if (*(const double *)v[18].data == 0) {  /* BLAS would not read the operands */
+            int64_t ev[12];
+            aot_array eo = v[20];
+            eo.shape = ev + 0; eo.strides = ev + 2;
+            eo.shape[0] = v[20].shape[0]; eo.strides[0] = v[20].strides[0];
+            eo.shape[1] = 1; eo.strides[1] = 0;
+            aot_array ea = v[22];
+            aot_array eb = v[23];
+            eb.shape = ev + 8; eb.strides = ev + 10;
+            eb.shape[0] = v[23].shape[0]; eb.strides[0] = v[23].strides[0];
+            eb.shape[1] = 1; eb.strides[1] = 0;
+            aot_k0(&eo, &ea, &eb, *(const double *)v[18].data, *(const double *)v[19].data);
+        } else {
+            if (aot_gemv_d(ctx, 10, &v[20], &v[22], &v[23], *(const double *)v[18].data, *(const double *)v[19].data)) goto fail;
+        }
 
     }
 
     /* 11: Composite{(i0 - (i1 * 0.1))}[(0, 0)], commit */
     {
         aot_array *ops[3] = {&v[21], &v[3], &v[17]};
-        aot_loop_arrays(0, v[21].shape, 3, ops, aot_k5, NULL, 2, 0, 0);
+        aot_loop_arrays(0, v[21].shape, 3, ops, aot_k6, NULL, 2, 0, 0);
 
     }
 
