@@ -29,7 +29,7 @@ import numpy as np
 from aotsym.build.driver import AssembledFunction, argument_labels
 from aotsym.frontend.default_updates import collect_default_updates
 from aotsym.frontend.shared import SharedVariable
-from aotsym.graph.basic import Variable, clone_replace, graph_inputs
+from aotsym.graph.basic import Variable, clone_replace, inputs_of, toposort
 from aotsym.graph.convert import as_tensor_variable
 from aotsym.graph.fgraph import FunctionGraph
 
@@ -54,16 +54,20 @@ def assemble(inputs, outputs, updates=None, *, name=None, single_output=False, g
     """
     out_vars = [as_tensor_variable(o) for o in outputs]
     upd = normalize_updates(updates)
+    targets = out_vars + [new for _, new in upd]
+    order = toposort(targets)          # one walk of a large graph serves all below
+    leaves = inputs_of(targets, order)
     if no_default_updates is not True:
         exclude = no_default_updates or ()
-        defaults = collect_default_updates(out_vars + [new for _, new in upd],
-                                           explicit=[var for var, _ in upd],
-                                           exclude=exclude, allowed=inputs)
+        defaults = collect_default_updates(targets, explicit=[var for var, _ in upd],
+                                           exclude=exclude, allowed=inputs, leaves=leaves)
         upd += normalize_updates(defaults)
-    targets = out_vars + [new for _, new in upd]
-    if givens:
-        targets = clone_replace(targets, normalize_givens(givens))
-    leaves = graph_inputs(targets)
+    if len(targets) != len(out_vars) + len(upd) or givens:
+        targets = out_vars + [new for _, new in upd]
+        if givens:
+            targets = clone_replace(targets, normalize_givens(givens))
+        order = toposort(targets)
+        leaves = inputs_of(targets, order)
     used = {id(v) for v in leaves}
     for k, var in enumerate(inputs):
         if id(var) in used or on_unused_input == "ignore":
@@ -79,7 +83,7 @@ def assemble(inputs, outputs, updates=None, *, name=None, single_output=False, g
     update_map = {len(out_vars) + k: len(inputs) + shared_in.index(var)
                   for k, var in enumerate(updated)}
     fgraph = FunctionGraph(list(inputs) + shared_in, targets, n_updates=len(upd),
-                           meta={"updates": update_map})
+                           meta={"updates": update_map}, order=order)
     label = function_label(name, trace)
     return AssembledFunction(
         name or "function", label, fgraph, len(inputs), len(out_vars), single_output,

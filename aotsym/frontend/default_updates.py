@@ -20,11 +20,11 @@ from __future__ import annotations
 from aotsym.graph.basic import Constant, graph_inputs
 
 
-def collect_default_updates(outputs, explicit=(), exclude=(), allowed=()) -> dict:
+def collect_default_updates(outputs, explicit=(), exclude=(), allowed=(), leaves=None) -> dict:
     """``{shared variable: default update}`` for the shared variables ``outputs`` (and the
     default updates added, transitively) read, with a ``default_update``, not among
     ``explicit`` (updated by the user) or ``exclude``; ``allowed``: the non-shared inputs a
-    default update may read."""
+    default update may read; ``leaves``: ``graph_inputs(outputs)`` when the caller has it."""
     from aotsym.frontend.shared import SharedVariable
     skip = {id(v) for v in explicit} | {id(v) for v in exclude}
     ok = {id(v) for v in allowed}
@@ -32,7 +32,9 @@ def collect_default_updates(outputs, explicit=(), exclude=(), allowed=()) -> dic
     frontier = list(outputs)
     while frontier:
         more = []
-        for var in graph_inputs([v for v in frontier if v is not None]):
+        if leaves is None:
+            leaves = graph_inputs([v for v in frontier if v is not None])
+        for var in leaves:
             if not isinstance(var, SharedVariable) or id(var) in skip or var in found:
                 continue
             new = getattr(var, "default_update", None)
@@ -45,5 +47,5 @@ def collect_default_updates(outputs, explicit=(), exclude=(), allowed=()) -> dic
                 continue
             found[var] = new
             more.append(new)
-        frontier = more
+        frontier, leaves = more, None
     return found

@@ -28,11 +28,12 @@ class MissingInputError(ValueError):
 class FunctionGraph:
     __slots__ = ("inputs", "outputs", "n_updates", "_order", "_clients", "meta")
 
-    def __init__(self, inputs, outputs, n_updates=0, check=True, meta=None):
+    def __init__(self, inputs, outputs, n_updates=0, check=True, meta=None, order=None):
+        """``order``: ``toposort(outputs)``, when the caller has made it already."""
         self.inputs = tuple(inputs)
         self.outputs = tuple(outputs)
         self.n_updates = n_updates
-        self._order = None
+        self._order = None if order is None or (meta or {}).get("schedule_last") else order
         self._clients = None
         self.meta = dict(meta or {})
         if check:

@@ -73,7 +73,17 @@ def test_what_decides_the_module_changes_the_key():
     others.append(key_of([row * 2 + 1], [row]))
     x_again = T.vector("x")                                     # made on another line: the
     others.append(key_of([x_again * 2 + 1], [x_again]))         # messages name other lines
+    # ops, types, lines and constants are written once and named after: a name must stand
+    # for its own definition, also across an inner graph (a scan's step)
+    others.append(key_of([x * 2 + 1 + x * 2], [x]))
+    others.append(key_of([x * 2 + 2], [x]))
+    k = T.lscalar("k")
+    for step in (lambda h: h * 2 + 1, lambda h: h * 2 - 1, lambda h: h * 3 + 1):
+        out, _ = aotsym.scan(step, outputs_info=x, n_steps=k)
+        others.append(key_of([out[-1] * 2 + 1], [x, k]))
     assert len(set(others + [base])) == len(others) + 1
+    out, _ = aotsym.scan(lambda h: h * 2 + 1, outputs_info=x, n_steps=k)
+    assert key_of([out[-1] * 2 + 1], [x, k]) == key_of([out[-1] * 2 + 1], [x, k])
 
 
 class _UserOp(Op):
