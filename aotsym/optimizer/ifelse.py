@@ -8,11 +8,22 @@ branch is made lazy there).  :func:`aotsym.ifelse` builds an ``IfElse`` whose br
 identities over the outer values (:mod:`aotsym.graph.ops.ifelse`); this stage, in order:
 
 1. rules to a fixed point (with constant folding): ``fold_constant_condition``,
-   ``fold_known_condition``, ``lift_common_work``, ``bypass_identical_branches``;
+   ``fold_known_condition``, ``lift_common_work``, ``bypass_identical_branches``,
+   ``drop_untaken_gradient_terms`` (a sum of branch gradients becomes an ``IfElse`` adding
+   only the taken branch's terms);
 2. ``merge_same_condition`` (then the rules again, when it merged something);
 3. ``sink_into_branches``, to a fixed point: **every node whose only readers are inside one
    branch moves into that branch**, whole sub-trees at a time, so only the taken branch's
-   work runs.
+   work runs;
+4. after ``grad``, a branch's forward work is read again by the same branch of the
+   gradient's ``IfElse``: ``blank_unread_sides`` (an output only one side of ifelses on the
+   same condition reads gives a placeholder zero on the other side) and
+   ``share_branch_work`` (such a value is passed out of the first ifelse and read from
+   there), each followed by sinking, until nothing changes.
+
+Not yet lazy after ``grad``: an ifelse nested in a branch (its forward and backward land in
+the branches of two different outer ifelses) and an ifelse in a scan step (the backward
+scan's step recomputes the forward one); see tests/optimizer/test_ifelse_grad_laziness.py.
 
 Invariant: no rewrite here makes a branch's work run when that branch is not taken.  What
 is left outside is what the condition needs, what the rest of the graph reads, and what both
@@ -25,10 +36,17 @@ from __future__ import annotations
 import heapq
 import time
 
+import numpy as np
+
 from aotsym.graph.basic import Constant, clone_replace, rebuild, toposort
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.graph.inner import InnerGraph
+from aotsym.graph.ops import math as m
+from aotsym.graph.ops.blas import Dot
+from aotsym.graph.ops.elemwise import DimShuffle, Elemwise
 from aotsym.graph.ops.ifelse import IfElse, identity_branches, make_ifelse, read_inputs
+from aotsym.graph.ops.reduce import Reduce
+from aotsym.graph.types import TensorType
 from aotsym.optimizer.cleanup import FOLD_RULES
 from aotsym.optimizer.engine import rewrite_graph
 from aotsym.optimizer.inner import rebuild_graph
@@ -156,8 +174,149 @@ def bypass_identical_branches(node):
     return result
 
 
+@rule("drop_untaken_gradient_terms", root="add")
+def drop_untaken_gradient_terms(node):
+    """A sum whose terms vanish when one side of an ``IfElse`` is taken (a branch's gradient:
+    ``IfElse.grad`` gives the untaken side a zero, and the backward pass multiplies it on)
+    is an ``IfElse`` on the same condition adding, in each branch, only the terms that do
+    not vanish there, so a branch's backward work runs only when it is taken
+    (``sink_into_branches`` then moves it in, ``share_branch_work`` the forward work it
+    reads).
+
+    before: gx = add(gT * f'(x), gE * g'(x))     gT, gE = IfElse{then: (g, 0), else: (0, g)}(c, ..)
+    after:  gx = IfElse{then: p0, else: p1}(c, gT * f'(x), gE * g'(x))
+
+    A term "vanishes" when it is a product (elementwise, ``dot``, a sum over axes, a
+    dimshuffle, a fill, ...) of such a zero: it is 0 whenever the untaken side's other
+    factors are finite, and then dropping it changes nothing.  Where the untaken side's
+    work is NaN or infinite, the eager sum was NaN (0 * inf) and the lazy one is the taken
+    branch's gradient — what finite differences give; DEBUG_MODE checks this rule like a
+    stabilizing one (finite values must agree).  Only when each branch keeps a term of the
+    sum's own type (no zeros of another shape to make).
+    """
+    out = node.outputs[0]
+    memo: dict = {}
+    zeros = [_vanishes_when(t, memo) for t in node.inputs]
+    conds = {}
+    for z in zeros:
+        for key, (cond, _) in z.items():
+            conds.setdefault(key, cond)
+    for key, cond in conds.items():
+        kept = [[t for t, z in zip(node.inputs, zeros) if side not in z.get(key, (None, ()))[1]]
+                for side in (0, 1)]
+        if all(len(k) == len(node.inputs) for k in kept) or not all(kept):
+            continue
+        values, index = [], {}
+        for t in node.inputs:
+            if id(t) not in index and not isinstance(t, Constant):
+                index[id(t)] = len(values)
+                values.append(t)
+        placeholders = [v.type(v.name) for v in values]
+        inner = {id(v): p for v, p in zip(values, placeholders)}
+        graphs = []
+        for terms in kept:
+            acc = inner.get(id(terms[0]), terms[0])
+            for t in terms[1:]:
+                acc = m.add(acc, inner.get(id(t), t))
+            if acc.type != out.type:
+                break
+            graphs.append(InnerGraph(placeholders, [acc]))
+        else:
+            return make_ifelse(cond, values, *graphs, trace=out.tag.trace).outputs
+    return None
+
+
+# how a value vanishes with its inputs: "any" (a product: one zero factor is enough), "all"
+# (a sum: every term must vanish), or an index list of the inputs that carry the value
+_VANISHING_ELEMWISE = {"mul": "any", "neg": "all", "add": "all", "sub": "all",
+                       "identity": "all", "cast": "all", "true_div": [0], "second": [1]}
+
+
+def _vanishing_inputs(node):
+    """``(mode, inputs)``: how ``node``'s output is 0 when some inputs are (see above)."""
+    op = node.op
+    if type(op) is Elemwise and not op.inplace:
+        how = _VANISHING_ELEMWISE.get(op.scalar_op.name)
+        if isinstance(how, list):
+            return "all", [node.inputs[i] for i in how]
+        return (how, list(node.inputs)) if how else None
+    if isinstance(op, DimShuffle):
+        return "all", [node.inputs[0]]
+    if isinstance(op, Reduce) and op.kind == "sum":
+        return "all", [node.inputs[0]]
+    if isinstance(op, Dot):
+        return "any", list(node.inputs)
+    if type(op).__name__ in ("Reshape", "Alloc"):
+        return "all", [node.inputs[0]]
+    return None
+
+
+def _structural_zero(v) -> bool:
+    """An inner graph's output that is all zeros by construction (a constant, a fill or an
+    alloc of one, a dimshuffle of one)."""
+    while v.owner is not None:
+        op = v.owner.op
+        if type(op) is Elemwise and op.scalar_op.name == "second":
+            v = v.owner.inputs[1]
+        elif type(op).__name__ == "Alloc" or isinstance(op, DimShuffle):
+            v = v.owner.inputs[0]
+        else:
+            return False
+    return isinstance(v, Constant) and not np.any(v.data)
+
+
+def _vanishes_when(var, memo) -> dict:
+    """``{id(cond): (cond, sides)}``: ``var`` is 0 whenever ``cond``'s side in ``sides`` (0
+    then, 1 else) is taken, it being a product of such an ``IfElse`` output (iterative)."""
+    stack = [var]
+    while stack:
+        v = stack[-1]
+        if id(v) in memo:
+            stack.pop()
+            continue
+        node = v.owner
+        found: dict = {}
+        if node is not None and isinstance(node.op, IfElse):
+            j = node.outputs.index(v)
+            sides = frozenset(b for b, g in enumerate(node.op.inner_graphs)
+                              if _structural_zero(g.outputs[j]))
+            if sides:
+                found = {id(node.inputs[0]): (node.inputs[0], sides)}
+        elif node is not None:
+            how = _vanishing_inputs(node)
+            if how is not None:
+                mode, ins = how
+                missing = [i for i in ins if id(i) not in memo]
+                if missing:
+                    stack.extend(missing)
+                    continue
+                found = _combine(mode, [memo[id(i)] for i in ins])
+        memo[id(v)] = found
+        stack.pop()
+    return memo[id(var)]
+
+
+def _combine(mode, parts) -> dict:
+    if mode == "any":
+        out: dict = {}
+        for part in parts:
+            for key, (cond, sides) in part.items():
+                out[key] = (cond, out.get(key, (cond, frozenset()))[1] | sides)
+        return out
+    common = set(parts[0]) if parts else set()
+    for part in parts[1:]:
+        common &= set(part)
+    result = {}
+    for key in common:
+        sides = frozenset.intersection(*(part[key][1] for part in parts))
+        if sides:
+            result[key] = (parts[0][key][0], sides)
+    return result
+
+
 IFELSE_RULES = RuleSet("ifelse", [fold_constant_condition, fold_known_condition,
-                                  lift_common_work, bypass_identical_branches])
+                                  lift_common_work, bypass_identical_branches,
+                                  drop_untaken_gradient_terms])
 
 # ---------------------------------------------------------------------------- merging
 
@@ -330,12 +489,167 @@ def _sunk(holder, plan, memo, position):
     graphs = []
     for graph in holder.op.inner_graphs:
         read = read_inputs(graph)
-        outs = graph.apply_to([inside[id(values[k])] if k in read else p
+        outs = graph.apply_to([inside.get(id(values[k]), values[k]) if k in read else p
                                for k, p in enumerate(graph.inputs)])
         graphs.append(InnerGraph(placeholders, outs))
     cond = memo.get(id(holder.inputs[0]), holder.inputs[0])
     return make_ifelse(cond, [memo.get(id(v), v) for v in frontier], *graphs,
                        holder.op.name, trace=holder.outputs[0].tag.trace)
+
+
+# ---------------------------------------------------------------------------- sharing
+
+
+def share_branch_work(fgraph: FunctionGraph) -> tuple[FunctionGraph, int]:
+    """A value that only one side of several ``IfElse`` nodes on the same condition reads
+    (the forward work of a branch, read again by that branch's gradient) is passed out of
+    the first of them as one more output — the other side gives a zero placeholder, never
+    read — and the later ones read that output: ``sink_into_branches`` can then move its
+    work into the first one's branch.  Returns the new graph and the number of values
+    passed out.
+
+    before: h = exp(x);  y = IfElse{then: p0 * 2, else: p1}(c, h, z)
+            g = IfElse{then: p0 * p1, else: p2}(c, h, f(y), w)
+    after:  y, h' = IfElse{then: (p0 * 2, p0), else: (p1, 0)}(c, h, z)
+            g = IfElse{then: p0 * p1, else: p2}(c, h', f(y), w)
+
+    Exact: a later node reads ``h'`` only in the side it shares with the first, and both
+    take the same side (the same condition variable), where ``h'`` is ``h``.  The first
+    node is the earliest in topological order, so no later one is its ancestor.
+    """
+    order = fgraph.toposort()
+    position = {node: pos for pos, node in enumerate(order)}
+    clients = fgraph.clients()
+    reads_cache: dict = {}
+
+    def side_of(holder, i):
+        """The one branch of ``holder`` reading its input ``i`` (None: the condition, both
+        branches or none)."""
+        if i == 0:
+            return None
+        reads = reads_cache.get(holder)
+        if reads is None:
+            reads = reads_cache[holder] = [read_inputs(g) for g in holder.op.inner_graphs]
+        sides = [b for b in (0, 1) if i - 1 in reads[b]]
+        return sides[0] if len(sides) == 1 else None
+
+    passes: dict = {}    # first holder -> [(value, side)]
+    rereads: dict = {}   # later holder -> {input index: (first holder, value)}
+    for node in order:
+        if node.op.destroy_map:
+            continue
+        for o in node.outputs:
+            readers = clients.get(id(o), [])
+            if len(readers) < 2 or any(r == "output" or not isinstance(r.op, IfElse)
+                                       for r, _ in readers):
+                continue
+            sides = {side_of(r, i) for r, i in readers}
+            conds = {id(r.inputs[0]) for r, _ in readers}
+            holders = sorted({r for r, _ in readers}, key=position.__getitem__)
+            if len(sides) != 1 or None in sides or len(conds) != 1 or len(holders) < 2:
+                continue
+            first = holders[0]
+            if any(h in passes or h in rereads and first in rereads for h in holders[1:]):
+                continue  # one change per holder per round
+            passes.setdefault(first, []).append((o, sides.pop()))
+            for r, i in readers:
+                if r is not first:
+                    rereads.setdefault(r, {})[i] = (first, o)
+    passes = {h: v for h, v in passes.items() if h not in rereads}
+    rereads = {r: {i: fo for i, fo in ins.items() if fo[0] in passes}
+               for r, ins in rereads.items()}
+    if not passes:
+        return fgraph, 0
+    extra: dict = {}     # (first holder, id(value)) -> its new output
+    memo: dict = {}
+
+    def change(old, new):
+        if old in passes:
+            n = len(old.inputs) - 1
+            shared = passes[old]
+            values = list(new.inputs[1:]) + [memo.get(id(v), v) for v, _ in shared]
+            placeholders = [v.type(v.name) for v in values]
+            graphs = []
+            for b, g in enumerate(old.op.inner_graphs):
+                outs = g.apply_to(placeholders[:n])
+                for k, (v, side) in enumerate(shared):
+                    outs.append(placeholders[n + k] if side == b else _placeholder_zero(v))
+                graphs.append(InnerGraph(placeholders, outs))
+            node = make_ifelse(new.inputs[0], values, *graphs, old.op.name,
+                               trace=old.outputs[0].tag.trace)
+            for k, (v, _) in enumerate(shared):
+                extra[(old, id(v))] = node.outputs[len(old.outputs) + k]
+            outs = node.outputs[:len(old.outputs)]
+        elif old in rereads:
+            inputs = list(new.inputs)
+            for i, (first, v) in rereads[old].items():
+                inputs[i] = extra[(first, id(v))]
+            outs = rebuild(old, inputs).outputs
+        else:
+            outs = new.outputs
+        for o, n in zip(old.outputs, outs):
+            memo[id(o)] = n
+        return None if outs is new.outputs else list(outs)
+
+    result, _ = rebuild_graph(fgraph, change)
+    return result, sum(len(v) for v in passes.values())
+
+
+def blank_unread_sides(fgraph: FunctionGraph) -> tuple[FunctionGraph, int]:
+    """An ``IfElse`` output that only one side of ``IfElse`` nodes on the same condition
+    reads is never read when the other side is taken: that side gives a zero placeholder
+    instead (the gradient's zero for the untaken branch, ``fill(forward value, 0)``, would
+    make that branch's forward value be computed for its shape).  Returns the new graph and
+    the number of outputs blanked.
+
+    before: gT, gE = IfElse{then: (g, fill(p1, 0)), else: (fill(p0, 0), g)}(c, vT, vE, g)
+            (gT read only by then-sides of ifelses on c, gE only by else-sides)
+    after:  gT, gE = IfElse{then: (g, 0), else: (0, g)}(c, g)
+    """
+    clients = fgraph.clients()
+    plans: dict = {}
+    for node in fgraph.toposort():
+        if not isinstance(node.op, IfElse):
+            continue
+        cond = node.inputs[0]
+        blank = {}
+        for j, o in enumerate(node.outputs):
+            readers = clients.get(id(o), [])
+            if not readers or any(r == "output" or not isinstance(r.op, IfElse)
+                                  or r.inputs[0] is not cond or i == 0 for r, i in readers):
+                continue
+            sides = set()
+            for r, i in readers:
+                sides |= {b for b, g in enumerate(r.op.inner_graphs) if i - 1 in read_inputs(g)}
+            if len(sides) == 1:
+                other = 1 - sides.pop()
+                if not isinstance(node.op.inner_graphs[other].outputs[j], Constant):
+                    blank[j] = other
+        if blank:
+            plans[node] = blank
+    if not plans:
+        return fgraph, 0
+
+    def change(old, new):
+        blank = plans.get(old)
+        if blank is None:
+            return None
+        graphs = []
+        for b, g in enumerate(old.op.inner_graphs):
+            outs = [_placeholder_zero(o) if blank.get(j) == b else o
+                    for j, o in enumerate(g.outputs)]
+            graphs.append(g.with_outputs(outs))
+        return make_ifelse(new.inputs[0], new.inputs[1:], *graphs, old.op.name,
+                           trace=old.outputs[0].tag.trace).outputs
+
+    result, _ = rebuild_graph(fgraph, change)
+    return result, sum(len(b) for b in plans.values())
+
+
+def _placeholder_zero(v):
+    """A zero of ``v``'s type, every length 1: what a side that never reads the value
+    gives (nothing of ``v``'s shape needs computing)."""
+    return Constant(TensorType(v.dtype, v.broadcastable), np.zeros((1,) * v.ndim, v.dtype))
 
 
 # ---------------------------------------------------------------------------- the stage
@@ -356,4 +670,17 @@ def optimize_ifelse(fgraph: FunctionGraph, ctx) -> FunctionGraph:
     t0 = time.perf_counter()
     fgraph, moved = sink_into_branches(fgraph)
     ctx.count("sink_into_branches", "ifelse", moved, time.perf_counter() - t0)
+    for _ in range(_SHARE_ROUNDS):
+        t0 = time.perf_counter()
+        fgraph, blanked = blank_unread_sides(fgraph)
+        fgraph, shared = share_branch_work(fgraph)
+        shared += blanked
+        if shared:
+            fgraph, moved = sink_into_branches(fgraph)
+        ctx.count("share_branch_work", "ifelse", shared, time.perf_counter() - t0)
+        if not shared:
+            break
     return fgraph
+
+
+_SHARE_ROUNDS = 64  # each round passes out a layer of shared work; a bound, not a tuning
