@@ -79,9 +79,10 @@ def built(tmp_path_factory):
     return root, spec, proc.stdout
 
 
-def isolated_python(tmp_path, dist, code):
-    """Run ``code`` where only numpy and cffi's runtime can be imported, with no compiler
-    on PATH; the built package is copied elsewhere first (it must not need its build dir)."""
+def isolated_python(tmp_path, dist, code, tools=("cc", "gcc"), copy=shutil.copy2):
+    """Run ``code`` where only numpy and cffi's runtime can be imported, with none of
+    ``tools`` on PATH; the built package is copied elsewhere first (it must not need its
+    build dir) with ``copy`` (a file copy function, as shutil.copytree takes)."""
     import cffi
     import numpy
     site = tmp_path / "site"
@@ -94,10 +95,11 @@ def isolated_python(tmp_path, dist, code):
             glob.glob(os.path.join(parent, "_cffi_backend*")):
         os.symlink(extra, site / os.path.basename(extra))
     moved = tmp_path / "elsewhere"
-    shutil.copytree(dist, moved, symlinks=False)
+    shutil.copytree(dist, moved, symlinks=False, copy_function=copy)
     prelude = (f"import sys; sys.path[:0] = [{str(moved)!r}, {str(site)!r}]\n"
                "import shutil\n"
-               "assert shutil.which('cc') is None and shutil.which('gcc') is None\n"
+               f"for tool in {tuple(tools)!r}:\n"
+               "    assert shutil.which(tool) is None, tool\n"
                "try:\n    import aotsym\nexcept ImportError:\n    pass\n"
                "else:\n    raise SystemExit('aotsym is importable here')\n")
     proc = subprocess.run([sys.executable, "-I", "-S", "-c", prelude + code],

@@ -24,6 +24,7 @@ import pytest
 
 from aotsym.build import cuda_call
 from aotsym.build.standalone import generated_globals
+from test_build_cli import isolated_python as cli_isolated_python
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -89,34 +90,12 @@ def _hardlink_or_copy(src, dst):
 
 
 def isolated_python(tmp_path, dist, code):
-    """Run ``code`` where only numpy and cffi's runtime can be imported, with no compiler
-    and no nvcc on PATH, no LD_LIBRARY_PATH; the built packages are copied elsewhere first
-    (cuBLAS's 600 MB hard-linked where the file system allows)."""
-    import glob
-
-    import cffi
-    site = tmp_path / "site"
-    site.mkdir()
-    for mod in (np, cffi):
-        pkg = os.path.dirname(mod.__file__)
-        os.symlink(pkg, site / os.path.basename(pkg))
-    parent = os.path.dirname(os.path.dirname(np.__file__))
-    for extra in glob.glob(os.path.join(parent, "numpy.libs")) + \
-            glob.glob(os.path.join(parent, "_cffi_backend*")):
-        os.symlink(extra, site / os.path.basename(extra))
-    moved = tmp_path / "elsewhere"
-    shutil.copytree(dist, moved, symlinks=False, copy_function=_hardlink_or_copy)
-    prelude = (f"import sys; sys.path[:0] = [{str(moved)!r}, {str(site)!r}]\n"
-               "import shutil\n"
-               "for tool in ('cc', 'gcc', 'nvcc'):\n"
-               "    assert shutil.which(tool) is None, tool\n"
-               "try:\n    import aotsym\nexcept ImportError:\n    pass\n"
-               "else:\n    raise SystemExit('aotsym is importable here')\n")
-    proc = subprocess.run([sys.executable, "-I", "-S", "-c", prelude + code],
-                          capture_output=True, text=True, timeout=300,
-                          env={"PATH": str(tmp_path / "no-bin"), "HOME": str(tmp_path)})
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    """test_build_cli's isolated run (only numpy and cffi importable, no compiler), with no
+    nvcc either, cuBLAS's 600 MB hard-linked where the file system allows; the last line
+    printed, as JSON."""
+    out = cli_isolated_python(tmp_path, dist, code, tools=("cc", "gcc", "nvcc"),
+                              copy=_hardlink_or_copy)
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def _dynamic(so_path) -> str:
