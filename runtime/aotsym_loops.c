@@ -178,3 +178,21 @@ static int aot_carry_hand_over(aot_ctx *ctx, int node, aot_array *held, int64_t 
     }
     return 0;
 }
+
+/* ------------------------------------------------------------ a state computed in its row */
+
+/* y <- alpha * A @ x + beta * z (a Gemv) for a vector y of z's shape sharing no memory with
+ * z, A or x: a loop's fresh state row (aotsym/emit_c/loop_gemv.py).  z is copied in first
+ * when beta != 0 (beta == 0 never reads it, as BLAS), then the product accumulates in place:
+ * the same copy and the same aot_gemv_* call as the Gemv step, into another buffer.  Not
+ * inlined: the small-gemv kernel keeps its registers (inlined into a large generated
+ * function, its eight accumulators were spilled to the stack on every iteration). */
+static __attribute__((noinline)) int aot_gemv_into(aot_ctx *ctx, int node, aot_array *y,
+                                                   const aot_array *z, const aot_array *A,
+                                                   const aot_array *x, double alpha,
+                                                   double beta)
+{
+    if (beta != 0) aot_copy(y, z);
+    if (y->itemsize == 8) return aot_gemv_d(ctx, node, y, A, x, alpha, beta);
+    return aot_gemv_s(ctx, node, y, A, x, (float)alpha, (float)beta);
+}

@@ -10,10 +10,13 @@ as one C ``for`` loop in the function's frame — no Python and no call per step
   messages); each state gets its row buffer (runtime/aotsym_loops.c), its initial rows
   copied in first;
 * step ``t``: the body's inputs are bound as views without copies — row ``t`` of each
-  sequence, row ``t + depth + tap`` of each state's buffer, the non-sequences as they are —
-  the body's steps run, its new states and mapped rows are stored at rows ``t + depth`` and
-  ``t`` (a step returning another shape is an error naming the step), what the body still
-  holds is released, and a true ``until`` condition ends the loop after this step's writes;
+  sequence, row ``t + depth + tap`` of each state's buffer (the non-sequences, the same every
+  step, once before the loop) — the body's steps run, its new states and mapped rows are
+  stored at rows ``t + depth`` and ``t`` (a step returning another shape is an error naming
+  the step), what the body still holds is released, and a true ``until`` condition ends the
+  loop after this step's writes.  A state whose new value is an elementwise function of a
+  ``Gemv`` (an RNN's ``tanh(W·h + x_t)``) is computed straight into its row, no pool block
+  and no copy per step (:mod:`.loop_gemv`);
 * after the loop: each output is handed over — the buffer itself when it keeps every row
   (no copy), the last ``keep`` rows in order when the optimizer found that only those are read.
   Such a state (and a ``hidden`` one, no outer node reads) lives in a ring of
@@ -28,8 +31,11 @@ reference evaluator makes them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.emitter import EmitError, renders_structured
+from aotsym.emit_c.loop_gemv import find_row_gemvs, render_row_gemv
 from aotsym.emit_c.templates import c_string
 from aotsym.optimizer.program import LOOP
 
@@ -114,8 +120,11 @@ def render_loop(fe, step) -> str:
                   f"if (!{rc} && {n} == 0) {rc} = aot_rows_alloc(ctx, {k}, &{name}, 0, "
                   f"{name}_empty, 0);"]
         mapped.append((mp, name, _label(op, "output", mp["output"])))
-    lines += [f"if ({rc}) goto fail;", f"int64_t {run} = {n};",
-              f"for (int64_t {t} = 0; {t} < {n}; {t}++) {{"]
+    lines += [f"if ({rc}) goto fail;", f"int64_t {run} = {n};"]
+    # the non-sequences are the same every step: bound once (borrowed, never written over)
+    lines += [f"aot_set_input(&v[{body.inputs[ns['inner_input']]}], &v[{ins[ns['input']]}]);"
+              for ns in p["non_sequences"]]
+    lines.append(f"for (int64_t {t} = 0; {t} < {n}; {t}++) {{")
     loop = []
     for seq in p["sequences"]:
         loop.append(f"aot_row_view(&v[{body.inputs[seq['inner_input']]}], "
@@ -129,18 +138,17 @@ def render_loop(fe, step) -> str:
                 continue
             loop.append(f"aot_row_view(&v[{body.inputs[inner]}], {name}.buf, "
                         f"aot_rows_at(&{name}, {t} + {st['depth'] + tap}));")
-    for ns in p["non_sequences"]:
-        loop.append(f"aot_set_input(&v[{body.inputs[ns['inner_input']]}], "
-                    f"&v[{ins[ns['input']]}]);")
     loop += [line.strip() for line in fe.profile_body_lines(step, 0, body)]  # iterations
-    body_steps = fe.render_body(body)
+    in_row = {} if fe.module.profile else find_row_gemvs(body, p)
+    body_steps = _render_body(fe, body, k, t, in_row, {j: name for j, (_, name, _, _)
+                                                       in enumerate(states)})
     stores = []
     for mp, name, _ in mapped:   # a mapped output's rows take the shape of step 0's
         capacity, ring = (str(mp["keep"]), 1) if mp["keep"] is not None else (n, 0)
         value = body.outputs[mp["inner_output"]].slot
         stores.append(f"if ({t} == 0 && aot_rows_alloc(ctx, {k}, &{name}, {capacity}, "
                       f"v[{value}].shape, {ring})) goto fail;")
-    for st, name, what, held in states:
+    for j, (st, name, what, held) in enumerate(states):
         value = body.outputs[st["inner_output"]].slot
         if held is not None:
             base, cap = held
@@ -148,7 +156,8 @@ def render_loop(fe, step) -> str:
                           f"&v[{base} + ({t} + {st['depth']}) % {cap}], &v[{value}], {t})) "
                           "goto fail;")
             continue
-        stores.append(f"if (aot_rows_store(ctx, {k}, {c_string(what)}, &{name}, "
+        written = f"!in_row{j}_{k} && " if j in in_row else ""   # (computed in its row)
+        stores.append(f"if ({written}aot_rows_store(ctx, {k}, {c_string(what)}, &{name}, "
                       f"{t} + {st['depth']}, &v[{value}], {t})) goto fail;")
     for mp, name, what in mapped:
         value = body.outputs[mp["inner_output"]].slot
@@ -184,6 +193,32 @@ def render_loop(fe, step) -> str:
         after += _hand_over(k, name, run, mp["keep"], out_slot[mp["output"]])
     lines += ["    " + line for line in after]
     return "\n".join(lines)
+
+
+def _render_body(fe, body, k, t, in_row, rows) -> list:
+    """The body's steps, those of each state in ``in_row`` (:func:`find_row_gemvs`) spelled
+    by :mod:`.loop_gemv` (the Gemv moved to just before its elementwise step) to write the
+    state's row ``t + depth`` themselves."""
+    if not in_row:
+        return fe.render_body(body)
+    moved = {plan.at for plan in in_row.values()}
+    fused = {plan.epilogue_at: plan for plan in in_row.values()}
+    out, run = [], []
+    for i, step in enumerate(body.steps):
+        if i in moved:
+            continue
+        plan = fused.get(i)
+        if plan is None:
+            run.append(step)
+            continue
+        if run:
+            out += fe.render_body(replace(body, steps=run))
+            run = []
+        out += render_row_gemv(fe, body, plan, rows[plan.state], f"{t} + {plan.depth}",
+                               f"in_row{plan.state}_{k}")
+    if run:
+        out += fe.render_body(replace(body, steps=run))
+    return out
 
 
 def _hand_over(k, name, total, keep, slot) -> list:
