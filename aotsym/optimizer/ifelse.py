@@ -11,7 +11,10 @@ identities over the outer values (:mod:`aotsym.graph.ops.ifelse`); this stage, i
    ``fold_known_condition``, ``lift_common_work``, ``bypass_identical_branches``,
    ``drop_untaken_gradient_terms`` (a sum of branch gradients becomes an ``IfElse`` adding
    only the taken branch's terms);
-2. ``merge_same_condition`` (then the rules again, when it merged something);
+2. ``merge_same_condition`` and ``merge_chained_same_condition``
+   (:mod:`.ifelse_chain`: an ``IfElse`` reading one on the same condition joins it, the
+   work between them built into both branches; after ``grad`` a branch's backward work
+   joins its forward work's branch), then the rules again when something merged;
 3. ``sink_into_branches``, to a fixed point: **every node whose only readers are inside one
    branch moves into that branch**, whole sub-trees at a time, so only the taken branch's
    work runs;
@@ -21,9 +24,12 @@ identities over the outer values (:mod:`aotsym.graph.ops.ifelse`); this stage, i
    ``share_branch_work`` (such a value is passed out of the first ifelse and read from
    there), each followed by sinking, until nothing changes.
 
-Not yet lazy after ``grad``: an ifelse nested in a branch (its forward and backward land in
-the branches of two different outer ifelses) and an ifelse in a scan step (the backward
-scan's step recomputes the forward one); see tests/optimizer/test_ifelse_grad_laziness.py.
+A nested ifelse is lazy after ``grad`` through steps 1-2 (``drop_untaken_gradient_terms``
+sees a nested gradient's zero through the outer gradient's ifelse and splits on the
+outermost condition; the chain merge joins the outer forward and backward) and the stage
+run again inside the branch.  In a scan step the stage runs on the step graphs like on any
+graph (:mod:`.inner`); the backward loop's step recomputes the forward values it reads, only
+in the branch taken (tests/optimizer/test_ifelse_grad_laziness_nested.py).
 
 Invariant: no rewrite here makes a branch's work run when that branch is not taken.  What
 is left outside is what the condition needs, what the rest of the graph reads, and what both
@@ -49,6 +55,7 @@ from aotsym.graph.ops.reduce import Reduce
 from aotsym.graph.types import TensorType
 from aotsym.optimizer.cleanup import FOLD_RULES
 from aotsym.optimizer.engine import rewrite_graph
+from aotsym.optimizer.ifelse_chain import merge_chained_same_condition
 from aotsym.optimizer.inner import rebuild_graph
 from aotsym.optimizer.pattern import RuleSet, rule
 
@@ -122,7 +129,9 @@ def lift_common_work(node):
 
 def _top_keys(graph) -> set:
     """The structural keys of the branch's nodes (op, and where each input comes from: a
-    placeholder by index, a constant, or another node's key), to find shared work."""
+    placeholder by index, a constant, or another node's key), to find shared work; not of
+    nodes on constants alone (a gradient's ``fill(p, dimshuffle(0))`` zeros in both branches
+    are not common work: lifted, the zero would no longer be seen inside the branch)."""
     keys: dict = {id(v): ("p", k) for k, v in enumerate(graph.inputs)}
     found = set()
     for inner in graph.nodes():
@@ -135,7 +144,8 @@ def _top_keys(graph) -> set:
         key = (inner.op, tuple(ins))
         for j, o in enumerate(inner.outputs):
             keys[id(o)] = ("n", key, j)
-        found.add(key)
+        if not all(ref[0] == "c" for ref in ins):
+            found.add(key)  # (work on constants alone is folding's, not work to share)
     return found
 
 
@@ -174,35 +184,43 @@ def bypass_identical_branches(node):
     return result
 
 
-@rule("drop_untaken_gradient_terms", root="add")
+@rule("drop_untaken_gradient_terms", root=("add", "sub"))
 def drop_untaken_gradient_terms(node):
     """A sum whose terms vanish when one side of an ``IfElse`` is taken (a branch's gradient:
     ``IfElse.grad`` gives the untaken side a zero, and the backward pass multiplies it on)
     is an ``IfElse`` on the same condition adding, in each branch, only the terms that do
     not vanish there, so a branch's backward work runs only when it is taken
     (``sink_into_branches`` then moves it in, ``share_branch_work`` the forward work it
-    reads).
+    reads).  A difference is a sum of two terms, the second negated (canonicalize may have
+    factored ``gT*x - gE*x`` into ``(gT - gE)*x``).
 
     before: gx = add(gT * f'(x), gE * g'(x))     gT, gE = IfElse{then: (g, 0), else: (0, g)}(c, ..)
     after:  gx = IfElse{then: p0, else: p1}(c, gT * f'(x), gE * g'(x))
 
     A term "vanishes" when it is a product (elementwise, ``dot``, a sum over axes, a
-    dimshuffle, a fill, ...) of such a zero: it is 0 whenever the untaken side's other
-    factors are finite, and then dropping it changes nothing.  Where the untaken side's
-    work is NaN or infinite, the eager sum was NaN (0 * inf) and the lazy one is the taken
-    branch's gradient — what finite differences give; DEBUG_MODE checks this rule like a
-    stabilizing one (finite values must agree).  Only when each branch keeps a term of the
-    sum's own type (no zeros of another shape to make).
+    dimshuffle, a fill, ...) of such a zero, or of an ``IfElse`` output that passes one on
+    (a nested ifelse's gradient: zero when its own condition, or the outer one, says so): it
+    is 0 whenever the untaken side's other factors are finite, and then dropping it changes
+    nothing.  Where the untaken side's work is NaN or infinite, the eager sum was NaN
+    (0 * inf) and the lazy one is the taken branch's gradient — what finite differences
+    give; DEBUG_MODE checks this rule like a stabilizing one (finite values must agree).
+    Only when each branch keeps a term of the sum's own type (no zeros of another shape to
+    make).  Of several conditions, the one whose split drops the most terms (the outermost,
+    for nested ifelses) is taken, on a tie the condition of an ``IfElse`` giving a term (a
+    part of the sum split before); the branches' own sums are split again inside.
     """
     out = node.outputs[0]
+    signs = [1, -1] if node.op.scalar_op.name == "sub" else [1] * len(node.inputs)
     memo: dict = {}
     zeros = [_vanishes_when(t, memo) for t in node.inputs]
-    conds = {}
+    conds: dict = {}
     for z in zeros:
-        for key, (cond, _) in z.items():
-            conds.setdefault(key, cond)
-    for key, cond in conds.items():
-        kept = [[t for t, z in zip(node.inputs, zeros) if side not in z.get(key, (None, ()))[1]]
+        for key, (cond, sides) in z.items():
+            conds.setdefault(key, [cond, 0])[1] += len(sides)
+    own = {id(t.owner.inputs[0]) for t in node.inputs
+           if t.owner is not None and isinstance(t.owner.op, IfElse)}
+    for key, (cond, _) in sorted(conds.items(), key=lambda kv: (-kv[1][1], kv[0] not in own)):
+        kept = [[k for k, z in enumerate(zeros) if side not in z.get(key, (None, ()))[1]]
                 for side in (0, 1)]
         if all(len(k) == len(node.inputs) for k in kept) or not all(kept):
             continue
@@ -215,9 +233,13 @@ def drop_untaken_gradient_terms(node):
         inner = {id(v): p for v, p in zip(values, placeholders)}
         graphs = []
         for terms in kept:
-            acc = inner.get(id(terms[0]), terms[0])
-            for t in terms[1:]:
-                acc = m.add(acc, inner.get(id(t), t))
+            acc = None
+            for k in terms:
+                t = inner.get(id(node.inputs[k]), node.inputs[k])
+                if acc is None:
+                    acc = t if signs[k] > 0 else m.neg(t)
+                else:
+                    acc = m.add(acc, t) if signs[k] > 0 else m.sub(acc, t)
             if acc.type != out.type:
                 break
             graphs.append(InnerGraph(placeholders, [acc]))
@@ -267,7 +289,10 @@ def _structural_zero(v) -> bool:
 
 def _vanishes_when(var, memo) -> dict:
     """``{id(cond): (cond, sides)}``: ``var`` is 0 whenever ``cond``'s side in ``sides`` (0
-    then, 1 else) is taken, it being a product of such an ``IfElse`` output (iterative)."""
+    then, 1 else) is taken — for any one of the entries — it being a product of such an
+    ``IfElse`` output (iterative).  An ``IfElse`` output zero on side ``b`` whose other side
+    passes a value ``v`` on vanishes when ``cond`` is ``b`` or when ``v`` vanishes:
+    ``(c == b) or (c != b and v == 0)`` is ``(c == b) or v == 0``."""
     stack = [var]
     while stack:
         v = stack[-1]
@@ -278,10 +303,21 @@ def _vanishes_when(var, memo) -> dict:
         found: dict = {}
         if node is not None and isinstance(node.op, IfElse):
             j = node.outputs.index(v)
-            sides = frozenset(b for b, g in enumerate(node.op.inner_graphs)
-                              if _structural_zero(g.outputs[j]))
-            if sides:
-                found = {id(node.inputs[0]): (node.inputs[0], sides)}
+            passed = []     # per side: "zero", the outer value it passes on, or None
+            for g in node.op.inner_graphs:
+                o = g.outputs[j]
+                if _structural_zero(o):
+                    passed.append("zero")
+                else:
+                    k = next((k for k, p in enumerate(g.inputs) if p is o), None)
+                    outer = None if k is None else node.inputs[1 + k]
+                    passed.append("zero" if outer is not None and _structural_zero(outer)
+                                  else outer)
+            missing = [p for p in passed if p not in (None, "zero") and id(p) not in memo]
+            if missing:
+                stack.extend(missing)
+                continue
+            found = _ifelse_vanishing(node.inputs[0], passed, memo)
         elif node is not None:
             how = _vanishing_inputs(node)
             if how is not None:
@@ -294,6 +330,20 @@ def _vanishes_when(var, memo) -> dict:
         memo[id(v)] = found
         stack.pop()
     return memo[id(var)]
+
+
+def _ifelse_vanishing(cond, passed, memo) -> dict:
+    """When an ``IfElse`` output is 0, from what each side gives (:func:`_vanishes_when`)."""
+    zero = [b for b, p in enumerate(passed) if p == "zero"]
+    if len(zero) == 2:
+        return {id(cond): (cond, frozenset((0, 1)))}
+    if zero:
+        other = passed[1 - zero[0]]
+        rest = memo[id(other)] if other is not None else {}
+        return _combine("any", [{id(cond): (cond, frozenset(zero))}, rest])
+    if all(p is not None for p in passed):
+        return _combine("all", [memo[id(p)] for p in passed])
+    return {}
 
 
 def _combine(mode, parts) -> dict:
@@ -665,7 +715,10 @@ def optimize_ifelse(fgraph: FunctionGraph, ctx) -> FunctionGraph:
     t0 = time.perf_counter()
     fgraph, merged = merge_same_condition(fgraph)
     ctx.count("merge_same_condition", "ifelse", merged, time.perf_counter() - t0)
-    if merged:
+    t0 = time.perf_counter()
+    fgraph, chained = merge_chained_same_condition(fgraph)
+    ctx.count("merge_chained_same_condition", "ifelse", chained, time.perf_counter() - t0)
+    if merged or chained:
         fgraph = rewrite_graph(fgraph, rules, ctx.stats, "ifelse", ctx.checker)
     t0 = time.perf_counter()
     fgraph, moved = sink_into_branches(fgraph)
