@@ -49,6 +49,14 @@ PARALLEL_MIN = 100000
 PARTS = 8   # up to 8 threads; 4 per thread on 2 cores: a slowed thread leaves its parts
 
 
+def _lane(dtype) -> str:
+    """The C type of one lane of the chain's block buffers for a value of ``dtype``: its
+    storage type, or ``int32_t`` for one narrower than 4 bytes (bool, int8, int16 ...): a loop
+    of ROW_BLOCK iterations that mixes 1- or 2-byte lanes with float64 ones has no vector type
+    for them, and GCC leaves it scalar (each value round-trips exactly through int32)."""
+    return D.STORAGE[dtype] if D.itemsize(dtype) >= 4 else "int32_t"
+
+
 def _kernel(fe, node):
     """The node's kernel (rendered once per distinct text); returns (whether the chain
     raises an integer power's flags, its C name)."""
@@ -63,11 +71,11 @@ def _kernel(fe, node):
     code = elemwise_code(steps, comp.program, names, [u.dtype for u in comp_vars], refs, node)
     scalars, arrays = [], []
     for k, u in enumerate(others):
-        entry = {"name": f"x{k}", "ctype": D.STORAGE[u.dtype], "k": k}
+        entry = {"name": f"x{k}", "ctype": D.STORAGE[u.dtype], "lane": _lane(u.dtype), "k": k}
         (scalars if all(u.broadcastable) else arrays).append(entry)
     kept = node.outputs[1:]
     values = [expr for expr, _ in code.outputs[1:]] + (["zr"] if op.store_z else [])
-    stores = [{"k": k, "ctype": D.STORAGE[out.dtype], "value": value}
+    stores = [{"k": k, "ctype": D.STORAGE[out.dtype], "lane": _lane(out.dtype), "value": value}
               for k, (out, value) in enumerate(zip(kept, values))]
     rows = list(range(ROW_BLOCK))
     return code.uses_ipow, fe.module.kernel(
