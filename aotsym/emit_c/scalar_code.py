@@ -42,6 +42,8 @@ def convert(expr: str, src: str, dst: str) -> str:
     if D.kind(dst) in "iu" and D.kind(src) in "fc":
         real = f"creal{D.LIBM_SUFFIX.get(src, '')}({expr})" if D.kind(src) == "c" else expr
         return f"aot_f2i_{D.F2I[dst]}((double)({real}))"
+    if src == "int64" and dst == "float64":
+        return f"aot_i64_to_f64({expr})"      # (vectorizes: see runtime/aotsym_scalar.h)
     if D.kind(dst) == "f" and D.kind(src) == "c":
         return f"(({D.COMPUTE[dst]})creal{D.LIBM_SUFFIX.get(src, '')}({expr}))"
     return f"(({D.COMPUTE[dst]})({expr}))"
