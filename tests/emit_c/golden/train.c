@@ -60,7 +60,7 @@ static inline void aot_k1_contig(int64_t n, double *restrict o0, const int64_t x
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
-        const double t0 = ((double)(x0));
+        const double t0 = aot_i64_to_f64(x0);
         o0[i] = t0;
     }
 }
@@ -85,7 +85,7 @@ static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
         return;
     }
     for (int64_t i = 0; i < n; i++) {
-        const double t0 = ((double)(x0));
+        const double t0 = aot_i64_to_f64(x0);
         *(double *)(p[0] + i * s[0]) = t0;
     }
 }
