@@ -225,9 +225,16 @@ static inline void aot_vec_sum4_s(aot_vec4_s *sum, aot_vec4_s a, aot_vec4_s b, a
         for (int q = 0; q < R; q += 4) {                                                       \
             aot_vec_##P sum;                                                                   \
             aot_vec_sum4_##P(&sum, s[q], s[q + 1], s[q + 2], s[q + 3]);                        \
-            for (int r = 0; r < 4; r++) {                                                      \
-                T *yy = y + (q + r) * incy;                                                    \
-                *yy = alpha * (sum[r] + t[q + r]) + (beta == 0 ? (T)0 : beta * *yy);           \
+            T *yq = y + q * incy;                                                              \
+            if (incy == 1 && beta == 0) {     /* (unit stride: four lanes at once) */          \
+                for (int r = 0; r < 4; r++) yq[r] = alpha * (sum[r] + t[q + r]);               \
+            } else if (incy == 1) {                                                            \
+                for (int r = 0; r < 4; r++) yq[r] = alpha * (sum[r] + t[q + r]) + beta * yq[r];\
+            } else {                                                                           \
+                for (int r = 0; r < 4; r++) {                                                  \
+                    T *yy = yq + r * incy;                                                     \
+                    *yy = alpha * (sum[r] + t[q + r]) + (beta == 0 ? (T)0 : beta * *yy);       \
+                }                                                                              \
             }                                                                                  \
         }                                                                                      \
     }                                                                                          \
