@@ -19,7 +19,7 @@ blas                dot -> gemm / gemv / ger with scaling absorbed (:mod:`.blas`
 fuse_elementwise    elementwise trees -> one Composite (:mod:`.fusion`)
 fuse_reductions     elementwise producer + reduction -> one FusedReduce (:mod:`.fusion`)
 fuse_gemv_pairs     X @ v, a row-wise chain, X.T @ d -> one FusedGemvPair reading X once
-                    (:mod:`.gemv_pair`; not in FAST_RUN, see FAST_RUN_WITH_GEMV_PAIRS)
+                    (:mod:`.gemv_pair`)
 inplace             outputs written over dead input buffers (:mod:`.inplace`)
 ==================  =====================================================================
 
@@ -86,12 +86,15 @@ STAGES = {s.name: s for s in [
 
 FAST_RUN = ["inline", "merge", "prune_outputs", "canonicalize", "ifelse", "scan",
             "stabilize", "specialize", "blas", "fuse_elementwise", "fuse_reductions",
-            "inplace"]
-# fuse_gemv_pairs is not in FAST_RUN: on the machine measured (X of the seed's step, 2.5 MB,
-# in L3) the single read of X was no faster than two gemvs (seed step 97-130 us either way,
-# alternating processes), and a profile build of it ran 40% slower; opt in with
-# optimize(..., stages=FAST_RUN_WITH_GEMV_PAIRS).
-FAST_RUN_WITH_GEMV_PAIRS = FAST_RUN[:-1] + ["fuse_gemv_pairs", "inplace"]
+            "fuse_gemv_pairs", "inplace"]
+# fuse_gemv_pairs pays on the seed's step (X 400 x 784 float64, in L3), measured with the
+# other core busy, alternating processes, min of 400 batches of 10 calls: 110 -> 93 us with
+# the threads unset (the two-gemv graph runs ~14 us slower unset than with one thread there,
+# the fused one does not), 96 -> 93.5 us with one thread; 656k -> 592k instructions a call;
+# its profile build as fast as the plain one.  (Off in 5b13afe, when a quiet machine showed
+# no gain and a profile build 40% slower, not reproduced since.)  The name below stays for
+# callers that ask for it.
+FAST_RUN_WITH_GEMV_PAIRS = FAST_RUN
 MODES = {
     "FAST_COMPILE": ["inline", "merge", "prune_outputs", "fold", "ifelse", "fuse_elementwise"],
     "FAST_RUN": FAST_RUN,

@@ -12,6 +12,7 @@ from aotsym import tensor as T
 from aotsym.graph.basic import trace_of
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.graph.ops.gemm import Gemv
+from aotsym.graph.ops.gemv_pair import FusedGemvPair
 from aotsym.graph.ops.composite import Composite, FusedReduce
 from aotsym.optimizer import optimize
 from aotsym.optimizer.testing import optimized_graph
@@ -105,7 +106,8 @@ def test_logistic_regression_every_node_names_this_file():
     nodes = f.maker.fgraph.toposort()
     assert all(trace_of(n) is not None and trace_of(n).filename == __file__
                and dot_line <= trace_of(n).lineno < call for n in nodes), lines(f.maker.fgraph)
-    (forward,) = [n for n in nodes if isinstance(n.op, Gemv) and x in n.inputs]
+    # X @ w: a Gemv, or the FusedGemvPair that also computes X.T @ d for w's update
+    (forward,) = [n for n in nodes if isinstance(n.op, (Gemv, FusedGemvPair)) and x in n.inputs]
     (update,) = [n for n in nodes if isinstance(n.op, Gemv) and x not in n.inputs]
     assert trace_of(forward).lineno == dot_line and trace_of(update).lineno == update_line
     noted = [n for n in nodes if trace_of(n).note]

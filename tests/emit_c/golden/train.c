@@ -11,21 +11,21 @@
 /* ------------------------------------------------------------------------ constants */
 /* constant float64[] */
 static const double aot_c0[1] __attribute__((aligned(64))) = {
-    0x0.0p+0,
+    0x1.0000000000000p+0,
 };
 static const int64_t aot_c0_shape[] = {0};
 
 /* constant float64[] */
 static const double aot_c1[1] __attribute__((aligned(64))) = {
-    0x1.0000000000000p+0,
+    -0x1.999999999999ap-4,
 };
 static const int64_t aot_c1_shape[] = {0};
 
-/* constant float64[] */
+/* constant float64[1] */
 static const double aot_c2[1] __attribute__((aligned(64))) = {
-    -0x1.999999999999ap-4,
+    0x1.0000000000000p+0,
 };
-static const int64_t aot_c2_shape[] = {0};
+static const int64_t aot_c2_shape[] = {1};
 
 /* constant float64[] */
 static const double aot_c3[1] __attribute__((aligned(64))) = {
@@ -34,29 +34,9 @@ static const double aot_c3[1] __attribute__((aligned(64))) = {
 static const int64_t aot_c3_shape[] = {0};
 
 /* ------------------------------------------------------------------------ kernels */
-/* alpha 0 product float64: o (M x N) <- alpha * (a (M x K) . b (K x N)) + beta * o, any strides; beta
- * == 0: o is not read.  The path of a Gemm / Gemv / Ger whose alpha is 0 at run time: BLAS
- * would read neither a nor b, where NumPy's 0 * dot(a, b) is NaN wherever the product is NaN
- * or infinite. */
-static void aot_k0(aot_array *o, const aot_array *a, const aot_array *b, double alpha,
-                       double beta)
-{
-    const int64_t M = o->shape[0], N = o->shape[1], K = a->shape[1];
-    for (int64_t i = 0; i < M; i++)
-        for (int64_t j = 0; j < N; j++) {
-            double acc = 0;
-            for (int64_t k = 0; k < K; k++)
-                acc += (*(const double *)(a->data + i * a->strides[0] + k * a->strides[1])) *
-                       (*(const double *)(b->data + k * b->strides[0] + j * b->strides[1]));
-            double *out = (double *)(o->data + i * o->strides[0] + j * o->strides[1]);
-            const double scaled = alpha * acc;
-            *out = beta == 0 ? scaled : scaled + beta * *out;
-        }
-}
-
 /* Elemwise{cast{float64}}: the unit-stride loop (vectorized; iterations are independent: an output
  * shares memory with an input only element for element, when written in place) */
-static inline void aot_k1_contig(int64_t n, double *restrict o0, const int64_t x0 AOT_UNUSED)
+static inline void aot_k0_contig(int64_t n, double *restrict o0, const int64_t x0 AOT_UNUSED)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -66,7 +46,7 @@ static inline void aot_k1_contig(int64_t n, double *restrict o0, const int64_t x
 }
 
 /* Elemwise{cast{float64}}: a row of the loop (operands: outputs, then inputs) */
-static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
+static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     const int64_t x0 AOT_UNUSED = *(const int64_t *)p[1];
@@ -76,12 +56,12 @@ static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
             double buf0[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
             for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
                 const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k1_contig(m, buf0, x0);
+                aot_k0_contig(m, buf0, x0);
                 aot_stream_copy(p[0] + b * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
             }
             return;
         }
-        aot_k1_contig(n, (double *)p[0], x0);
+        aot_k0_contig(n, (double *)p[0], x0);
         return;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -90,89 +70,151 @@ static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
     }
 }
 
-/* Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}[(0, 0)]: the unit-stride loop (vectorized; iterations are independent: an output
- * shares memory with an input only element for element, when written in place) */
-static inline void aot_k2_contig(int64_t n, double *o0, uint8_t *o1, double *o2, const double *i0, const double *i2, const double x1 AOT_UNUSED, const double x3 AOT_UNUSED)
+/* FusedGemvPair{d=out0 of Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}, stored=[0, 1, 2]}: z = alpha1 * X @ v, the row-wise chain, and X.T @ d, X read once */
+typedef struct {
+    int64_t M, N, xs0;          /* X: M rows of N contiguous elements, xs0 bytes apart */
+    const char *x;
+    const double *v;           /* N contiguous elements */
+    double alpha1;
+    const char *in[3];     /* the chain's other inputs: row i at in[k] + i * is[k] */
+    int64_t is[3];
+    char *out[3];         /* stored outputs: row i at out[k] + i * os[k] */
+    int64_t os[3];
+    double *first, *rest;      /* N sums of d[i] * X[i, :] per part: part 0's, then the others' */
+    int64_t nparts;
+} aot_k1_job;
+
+#ifdef AOT_BLAS
+static aot_adapt aot_k1_adapt[64];   /* per size class (log2 of M * N): whether to split */
+#endif
+
+/* The chain on rows [i0, i0 + nb) given their dot products s (nb <= 4): stores the
+ * kept outputs and each row's d in dv.  The rows are gathered into 4 lanes (a short
+ * block repeats its first row: every lane computes on real values) so that the chain runs as
+ * one vectorized loop, as the elementwise loop's does (narrow values in int32 lanes: see
+ * _lane in gemv_pair.py). */
+static inline void aot_k1_chain(const aot_k1_job *j, int64_t i0, int nb,
+                                    const double *s, double *dv)
 {
+    const double x0 AOT_UNUSED = *(const double *)j->in[0];
+    const double x2 AOT_UNUSED = *(const double *)j->in[2];
+    double zb[4];
+    double x1b[4];
+    double o0b[4];
+    int32_t o1b[4];
+    double o2b[4];
+    for (int r = 0; r < 4; r++) {
+        const int q = r < nb ? r : 0;
+        const int64_t i AOT_UNUSED = i0 + q;
+        zb[r] = j->alpha1 * s[q];
+        x1b[r] = *(const double *)(j->in[1] + i * j->is[1]);
+    }
 #pragma omp simd
-    for (int64_t i = 0; i < n; i++) {
-        const double x0 AOT_UNUSED = i0[i];
-        const double x2 AOT_UNUSED = i2[i];
-        const double t0 = (x0 + x1);
+    for (int r = 0; r < 4; r++) {
+        const double zr AOT_UNUSED = zb[r];
+        const double x1 AOT_UNUSED = (double)x1b[r];
+        const double t0 = (zr + x0);
         const double t1 = AOT_SIGMOID(t0);
         const _Bool t2 = (t1 > 0x1.0000000000000p-1);
         const double t3 = (-t0);
         const double t4 = AOT_SOFTPLUS(t3);
-        const double t5 = (x2 * t4);
-        const double t6 = (0x1.0000000000000p+0 - x2);
+        const double t5 = (x1 * t4);
+        const double t6 = (0x1.0000000000000p+0 - x1);
         const double t7 = AOT_SOFTPLUS(t0);
         const double t8 = (t6 * t7);
         const double t9 = (t5 + t8);
         const double t10 = (t1 * t6);
-        const double t11 = (t10 / x3);
+        const double t11 = (t10 / x2);
         const double t12 = AOT_SIGMOID(t3);
-        const double t13 = (t12 * x2);
+        const double t13 = (t12 * x1);
         const double t14 = (-t13);
-        const double t15 = (t14 / x3);
+        const double t15 = (t14 / x2);
         const double t16 = (t11 + t15);
-        o0[i] = t16;
-        o1[i] = t2;
-        o2[i] = t9;
+        dv[r] = t16;
+        o0b[r] = (double)(double)(t16);
+        o1b[r] = (int32_t)(uint8_t)(t2);
+        o2b[r] = (double)(double)(t9);
+    }
+    for (int r = 0; r < nb; r++) {
+        *(double *)(j->out[0] + (i0 + r) * j->os[0]) = (double)o0b[r];
+        *(uint8_t *)(j->out[1] + (i0 + r) * j->os[1]) = (uint8_t)o1b[r];
+        *(double *)(j->out[2] + (i0 + r) * j->os[2]) = (double)o2b[r];
     }
 }
 
-/* Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}[(0, 0)]: a row of the loop (operands: outputs, then inputs) */
-static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
+/* Rows [r0, r1) into g (N sums): blocks of 4 rows, each read from memory once for its
+ * dot products and again, from L1, for its share of X.T @ d. */
+static void aot_k1_rows(const aot_k1_job *j, int64_t r0, int64_t r1, double *restrict g)
 {
-    (void)aux;
-    const double x1 AOT_UNUSED = *(const double *)p[4];
-    const double x3 AOT_UNUSED = *(const double *)p[6];
-    if (s[0] == 8 && s[1] == 1 && s[2] == 8 && s[3] == 8 && s[5] == 8) {
-        if (n * 1 >= AOT_STREAM_MIN_BYTES) {
-            /* a large fresh output: compute blocks in L1, stream them out */
-            double buf0[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
-            uint8_t buf1[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
-            double buf2[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
-            for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
-                const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k2_contig(m, buf0, buf1, buf2, (const double *)p[3] + b, (const double *)p[5] + b, x1, x3);
-                aot_stream_copy(p[0] + b * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
-                aot_stream_copy(p[1] + b * (int64_t)sizeof(uint8_t), (const char *)buf1, (size_t)m * sizeof(uint8_t));
-                aot_stream_copy(p[2] + b * (int64_t)sizeof(double), (const char *)buf2, (size_t)m * sizeof(double));
+    const int64_t N = j->N;
+    const double *restrict v = j->v;
+    for (int64_t i0 = r0; i0 < r1; i0 += 4) {
+        const int nb = r1 - i0 < 4 ? (int)(r1 - i0) : 4;
+        double s[4] = {0}, dv[4];   /* (s: a short block leaves lanes unset) */
+        if (nb == 4) {
+            const double *restrict x0 = (const double *)(j->x + (i0 + 0) * j->xs0);
+            const double *restrict x1 = (const double *)(j->x + (i0 + 1) * j->xs0);
+            const double *restrict x2 = (const double *)(j->x + (i0 + 2) * j->xs0);
+            const double *restrict x3 = (const double *)(j->x + (i0 + 3) * j->xs0);
+            double s0 = 0;
+            double s1 = 0;
+            double s2 = 0;
+            double s3 = 0;
+#pragma omp simd reduction(+:s0,s1,s2,s3)
+            for (int64_t k = 0; k < N; k++) {
+                const double vk = v[k];
+                s0 += x0[k] * vk;
+                s1 += x1[k] * vk;
+                s2 += x2[k] * vk;
+                s3 += x3[k] * vk;
             }
-            return;
+            s[0] = s0;
+            s[1] = s1;
+            s[2] = s2;
+            s[3] = s3;
+            aot_k1_chain(j, i0, nb, s, dv);
+            const double d0 = dv[0];
+            const double d1 = dv[1];
+            const double d2 = dv[2];
+            const double d3 = dv[3];
+#pragma omp simd
+            for (int64_t k = 0; k < N; k++)
+                g[k] += d0 * x0[k] + d1 * x1[k] + d2 * x2[k] + d3 * x3[k];
+        } else {
+            for (int r = 0; r < nb; r++) {
+                const double *restrict xr = (const double *)(j->x + (i0 + r) * j->xs0);
+                double sr = 0;
+#pragma omp simd reduction(+:sr)
+                for (int64_t k = 0; k < N; k++) sr += xr[k] * v[k];
+                s[r] = sr;
+            }
+            aot_k1_chain(j, i0, nb, s, dv);
+            for (int r = 0; r < nb; r++) {
+                const double *restrict xr = (const double *)(j->x + (i0 + r) * j->xs0);
+                const double dr = dv[r];
+#pragma omp simd
+                for (int64_t k = 0; k < N; k++) g[k] += dr * xr[k];
+            }
         }
-        aot_k2_contig(n, (double *)p[0], (uint8_t *)p[1], (double *)p[2], (const double *)p[3], (const double *)p[5], x1, x3);
-        return;
     }
-    for (int64_t i = 0; i < n; i++) {
-        const double x0 AOT_UNUSED = *(const double *)(p[3] + i * s[3]);
-        const double x2 AOT_UNUSED = *(const double *)(p[5] + i * s[5]);
-        const double t0 = (x0 + x1);
-        const double t1 = AOT_SIGMOID(t0);
-        const _Bool t2 = (t1 > 0x1.0000000000000p-1);
-        const double t3 = (-t0);
-        const double t4 = AOT_SOFTPLUS(t3);
-        const double t5 = (x2 * t4);
-        const double t6 = (0x1.0000000000000p+0 - x2);
-        const double t7 = AOT_SOFTPLUS(t0);
-        const double t8 = (t6 * t7);
-        const double t9 = (t5 + t8);
-        const double t10 = (t1 * t6);
-        const double t11 = (t10 / x3);
-        const double t12 = AOT_SIGMOID(t3);
-        const double t13 = (t12 * x2);
-        const double t14 = (-t13);
-        const double t15 = (t14 / x3);
-        const double t16 = (t11 + t15);
-        *(double *)(p[0] + i * s[0]) = t16;
-        *(uint8_t *)(p[1] + i * s[1]) = t2;
-        *(double *)(p[2] + i * s[2]) = t9;
+}
+
+/* Parts [begin, end) of the rows, each summed into its own N sums (a task of
+ * aot_rt->parallel_for; one part: the whole product on the calling thread). */
+static void aot_k1(void *arg, int64_t begin, int64_t end)
+{
+    const aot_k1_job *j = (const aot_k1_job *)arg;
+    for (int64_t p = begin; p < end; p++) {
+        double *g = p == 0 ? j->first : j->rest + (p - 1) * j->N;
+        for (int64_t k = 0; k < j->N; k++) g[k] = 0;
+        const int64_t blocks = (j->M + 4 - 1) / 4;   /* parts of whole blocks */
+        const int64_t r0 = blocks * p / j->nparts * 4, r1 = blocks * (p + 1) / j->nparts * 4;
+        aot_k1_rows(j, r0, r1 < j->M ? r1 : j->M, g);
     }
 }
 
 /* Reduce{sum, axis=[0]} */
-static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
+static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     (void)s;
@@ -225,7 +267,7 @@ static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
 
 /* fill float64 with 0: the unit-stride loop (vectorized; iterations are independent: an output
  * shares memory with an input only element for element, when written in place) */
-static inline void aot_k4_contig(int64_t n, double *restrict o0)
+static inline void aot_k3_contig(int64_t n, double *restrict o0)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -235,7 +277,7 @@ static inline void aot_k4_contig(int64_t n, double *restrict o0)
 }
 
 /* fill float64 with 0: a row of the loop (operands: outputs, then inputs) */
-static void aot_k4(char **p, const int64_t *s, int64_t n, void *aux)
+static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     if (s[0] == 8) {
@@ -244,12 +286,12 @@ static void aot_k4(char **p, const int64_t *s, int64_t n, void *aux)
             double buf0[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
             for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
                 const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k4_contig(m, buf0);
+                aot_k3_contig(m, buf0);
                 aot_stream_copy(p[0] + b * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
             }
             return;
         }
-        aot_k4_contig(n, (double *)p[0]);
+        aot_k3_contig(n, (double *)p[0]);
         return;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -259,7 +301,7 @@ static void aot_k4(char **p, const int64_t *s, int64_t n, void *aux)
 }
 
 /* Reduce{sum, axis=[0]}: one chunk of a full reduction, into its own accumulator */
-static void aot_k5(void *arg, int64_t begin, int64_t end)
+static void aot_k4(void *arg, int64_t begin, int64_t end)
 {
     aot_full_reduce_job *j = (aot_full_reduce_job *)arg;
     for (int64_t c = begin; c < end; c++) {
@@ -299,9 +341,29 @@ static void aot_k5(void *arg, int64_t begin, int64_t end)
             }
             ops[k + 1] = &ins[k];
         }
-        aot_loop_arrays(j->ndim, full, 1 + 1, ops, aot_k3, NULL, 1, 1, 1);
+        aot_loop_arrays(j->ndim, full, 1 + 1, ops, aot_k2, NULL, 1, 1, 1);
         ((double *)j->partial)[c] = a;
     }
+}
+
+/* alpha 0 product float64: o (M x N) <- alpha * (a (M x K) . b (K x N)) + beta * o, any strides; beta
+ * == 0: o is not read.  The path of a Gemm / Gemv / Ger whose alpha is 0 at run time: BLAS
+ * would read neither a nor b, where NumPy's 0 * dot(a, b) is NaN wherever the product is NaN
+ * or infinite. */
+static void aot_k5(aot_array *o, const aot_array *a, const aot_array *b, double alpha,
+                       double beta)
+{
+    const int64_t M = o->shape[0], N = o->shape[1], K = a->shape[1];
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double acc = 0;
+            for (int64_t k = 0; k < K; k++)
+                acc += (*(const double *)(a->data + i * a->strides[0] + k * a->strides[1])) *
+                       (*(const double *)(b->data + k * b->strides[0] + j * b->strides[1]));
+            double *out = (double *)(o->data + i * o->strides[0] + j * o->strides[1]);
+            const double scaled = alpha * acc;
+            *out = beta == 0 ? scaled : scaled + beta * *out;
+        }
 }
 
 /* Composite{(i0 - (i1 * 0.1))}[(0, 0)]: the unit-stride loop (vectorized; iterations are independent: an output
@@ -347,12 +409,10 @@ static void aot_k6(char **p, const int64_t *s, int64_t n, void *aux)
 
 /* ======================================================================== train */
 /* per variable: offset of its shape in dims[], ndim, itemsize */
-static const int aot_f0_layout[24][3] = {
+static const int aot_f0_layout[22][3] = {
     {0, 2, 8},
     {4, 1, 8},
     {6, 1, 8},
-    {8, 0, 8},
-    {8, 0, 8},
     {8, 0, 8},
     {8, 1, 8},
     {10, 0, 8},
@@ -361,12 +421,12 @@ static const int aot_f0_layout[24][3] = {
     {14, 0, 8},
     {14, 1, 8},
     {16, 1, 8},
-    {18, 1, 8},
-    {20, 1, 1},
-    {22, 1, 8},
-    {24, 2, 8},
-    {28, 0, 8},
-    {28, 0, 8},
+    {18, 1, 1},
+    {20, 1, 8},
+    {22, 2, 8},
+    {26, 0, 8},
+    {26, 0, 8},
+    {26, 1, 8},
     {28, 0, 8},
     {28, 1, 8},
     {30, 0, 8},
@@ -377,10 +437,10 @@ static const int aot_f0_layout[24][3] = {
 static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
 {
     int64_t dims[36];
-    aot_array v[24];
+    aot_array v[22];
     (void)in;
     (void)out;
-    for (int k = 0; k < 24; k++) {
+    for (int k = 0; k < 22; k++) {
         v[k].shape = dims + aot_f0_layout[k][0];
         v[k].strides = v[k].shape + aot_f0_layout[k][1];
         v[k].ndim = aot_f0_layout[k][1];
@@ -392,149 +452,148 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
     aot_set_input(&v[1], &in[1]);
     aot_set_input(&v[2], &in[2]);
     aot_set_input(&v[3], &in[3]);
-    aot_set_const(&v[5], (char *)aot_c0, aot_c0_shape);
-    aot_set_const(&v[7], (char *)aot_c1, aot_c1_shape);
-    aot_set_const(&v[18], (char *)aot_c2, aot_c2_shape);
-    aot_set_const(&v[19], (char *)aot_c3, aot_c3_shape);
-    /* 0: Shape_i{0} */
+    aot_set_const(&v[8], (char *)aot_c0, aot_c0_shape);
+    aot_set_const(&v[15], (char *)aot_c1, aot_c1_shape);
+    aot_set_const(&v[16], (char *)aot_c2, aot_c2_shape);
+    aot_set_const(&v[17], (char *)aot_c3, aot_c3_shape);
+    /* 0: DimShuffle{x} */
     {
-        if (aot_alloc(ctx, 0, &v[4])) goto fail;
-        ((int64_t *)v[4].data)[0] = v[0].shape[0];
+        v[4].shape[0] = 1;
+        v[4].strides[0] = 0;
+        aot_share(&v[4], &v[3]);
 
     }
 
-    /* 1: Alloc */
+    /* 1: Shape_i{0} */
     {
-        int rc = 0;
-        v[6].shape[0] = aot_read_int(&v[4], 1);
-        static const unsigned char vbc[1] = {0};
-        rc = aot_alloc_check(ctx, 1, &v[6], &v[5], vbc);
-        if (!rc) rc = aot_alloc(ctx, 1, &v[6]);
-        int64_t vv_dims[2];
-        aot_array vv;
-        vv.shape = vv_dims;
-        vv.strides = vv_dims + 1;
-        vv.ndim = 1;
-        vv.block = NULL;
-        if (!rc) {
-            aot_pad_view(&vv, &v[5], 1);
-            aot_copy(&v[6], &vv);
-        }
-        if (rc) goto fail;
+        if (aot_alloc(ctx, 1, &v[5])) goto fail;
+        ((int64_t *)v[5].data)[0] = v[1].shape[0];
 
     }
-    aot_release(&v[4]);
 
-    /* 2: Gemv{inplace} */
+    /* 2: DimShuffle{x} */
     {
-        if (v[0].shape[1] != v[2].shape[0] || v[6].shape[0] != v[0].shape[0]) {
-            char s0[160], s1[160], s2[160];
-            aot_format_shape(s0, sizeof s0, v[6].shape, v[6].ndim);
-            aot_format_shape(s1, sizeof s1, v[0].shape, v[0].ndim);
-            aot_format_shape(s2, sizeof s2, v[2].shape, v[2].ndim);
-            aot_fail(ctx, 2, AOT_ERR_VALUE, "Gemv{inplace}: shapes y%s, A%s, x%s do not match", s0, s1, s2);
-            goto fail;
-        }
-        aot_copy_shape(&v[8], &v[6]);
-        if (aot_blas_writable(&v[6])) {
-            aot_share(&v[8], &v[6]);
-        } else {
-            if (aot_alloc(ctx, 2, &v[8])) goto fail;
-            aot_copy(&v[8], &v[6]);
-        }
-        if (*(const double *)v[7].data == 0) {  /* BLAS would not read the operands */
-            int64_t ev[12];
-            aot_array eo = v[8];
-            eo.shape = ev + 0; eo.strides = ev + 2;
-            eo.shape[0] = v[8].shape[0]; eo.strides[0] = v[8].strides[0];
-            eo.shape[1] = 1; eo.strides[1] = 0;
-            aot_array ea = v[0];
-            aot_array eb = v[2];
-            eb.shape = ev + 8; eb.strides = ev + 10;
-            eb.shape[0] = v[2].shape[0]; eb.strides[0] = v[2].strides[0];
-            eb.shape[1] = 1; eb.strides[1] = 0;
-            aot_k0(&eo, &ea, &eb, *(const double *)v[7].data, *(const double *)v[5].data);
-        } else {
-            if (aot_gemv_d(ctx, 2, &v[8], &v[0], &v[2], *(const double *)v[7].data, *(const double *)v[5].data)) goto fail;
-        }
+        v[6].shape[0] = 1;
+        v[6].strides[0] = 0;
+        aot_share(&v[6], &v[5]);
+
+    }
+    aot_release(&v[5]);
+
+    /* 3: Elemwise{cast{float64}} */
+    {
+        aot_array *ins[1] = {&v[6]};
+        static const unsigned char bc[1] = {1};
+        if (aot_broadcast_shape(ctx, 3, "Elemwise{cast{float64}}", 1, ins, bc, 1, v[7].shape)) goto fail;
+        if (aot_alloc(ctx, 3, &v[7])) goto fail;
+        aot_array *ops[2] = {&v[7], &v[6]};
+        aot_loop_arrays(1, v[7].shape, 2, ops, aot_k0, NULL, 1, 0, 0);
 
     }
     aot_release(&v[6]);
 
-    /* 3: DimShuffle{x} */
+    /* 4: FusedGemvPair{d=out0 of Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}, stored=[0, 1, 2]} */
     {
-        v[9].shape[0] = 1;
-        v[9].strides[0] = 0;
-        aot_share(&v[9], &v[3]);
+        int64_t zs_dims[2] = {v[0].shape[0], 8};
+        aot_array zs = {NULL, NULL, zs_dims, zs_dims + 1, 1, 8};   /* z's shape (M) */
+        if (v[0].shape[1] != v[2].shape[0]) {
+            char s0[160], s1[160], s2[160];
+            aot_format_shape(s0, sizeof s0, zs.shape, zs.ndim);
+            aot_format_shape(s1, sizeof s1, v[0].shape, v[0].ndim);
+            aot_format_shape(s2, sizeof s2, v[2].shape, v[2].ndim);
+            aot_fail(ctx, 4, AOT_ERR_VALUE, "Gemv{no_inplace}: shapes y%s, A%s, x%s do not match", s0, s1, s2);
+            goto fail;
+        }
 
-    }
-
-    /* 4: Shape_i{0} */
-    {
-        if (aot_alloc(ctx, 4, &v[10])) goto fail;
-        ((int64_t *)v[10].data)[0] = v[1].shape[0];
-
-    }
-
-    /* 5: DimShuffle{x} */
-    {
-        v[11].shape[0] = 1;
-        v[11].strides[0] = 0;
-        aot_share(&v[11], &v[10]);
-
-    }
-    aot_release(&v[10]);
-
-    /* 6: Elemwise{cast{float64}} */
-    {
-        aot_array *ins[1] = {&v[11]};
-        static const unsigned char bc[1] = {1};
-        if (aot_broadcast_shape(ctx, 6, "Elemwise{cast{float64}}", 1, ins, bc, 1, v[12].shape)) goto fail;
-        if (aot_alloc(ctx, 6, &v[12])) goto fail;
-        aot_array *ops[2] = {&v[12], &v[11]};
-        aot_loop_arrays(1, v[12].shape, 2, ops, aot_k1, NULL, 1, 0, 0);
-
-    }
-    aot_release(&v[11]);
-
-    /* 7: Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}[(0, 0)] */
-    {
-        aot_array *ins[4] = {&v[8], &v[9], &v[1], &v[12]};
+        aot_array *ins[4] = {&zs, &v[4], &v[1], &v[7]};
         static const unsigned char bc[4] = {0, 1, 0, 1};
-        if (aot_broadcast_shape(ctx, 7, "Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}[(0, 0)]", 4, ins, bc, 1, v[13].shape)) goto fail;
-        aot_share(&v[13], &v[8]);
-        aot_copy_shape(&v[13], &v[8]);
-        aot_copy_shape(&v[14], &v[13]);
-        if (aot_alloc(ctx, 7, &v[14])) goto fail;
-        aot_copy_shape(&v[15], &v[13]);
-        if (aot_alloc(ctx, 7, &v[15])) goto fail;
-        aot_array *ops[7] = {&v[13], &v[14], &v[15], &v[8], &v[9], &v[1], &v[12]};
-        aot_loop_arrays(1, v[13].shape, 7, ops, aot_k2, NULL, 177, 0, 0);
+        int64_t rows[1];
+        if (aot_broadcast_shape(ctx, 4, "Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}", 4, ins, bc, 1, rows)) goto fail;
+        v[9].shape[0] = v[0].shape[1];
+        if (aot_alloc(ctx, 4, &v[9])) goto fail;
+        v[10].shape[0] = v[0].shape[0];
+        if (aot_alloc(ctx, 4, &v[10])) goto fail;
+        v[11].shape[0] = v[0].shape[0];
+        if (aot_alloc(ctx, 4, &v[11])) goto fail;
+        v[12].shape[0] = v[0].shape[0];
+        if (aot_alloc(ctx, 4, &v[12])) goto fail;
+        const int64_t M = v[0].shape[0], N = v[0].shape[1];
+        int rc = 0;
+        int64_t xc_dims[4], vc_dims[2], more_dims[2];
+        aot_array xc = v[0], vc = v[2], more = v[9];
+        xc.block = vc.block = more.block = NULL;
+        if (N > 1 && v[0].strides[1] != 8) {   /* rows not contiguous: copy X */
+            xc.shape = xc_dims;
+            xc.strides = xc_dims + 2;
+            rc = aot_contiguous(ctx, 4, &xc, &v[0]);
+        }
+        vc.shape = vc_dims;
+        vc.strides = vc_dims + 1;
+        if (!rc) rc = aot_contiguous(ctx, 4, &vc, &v[2]);
+        int64_t nparts = 1;
+#ifdef AOT_BLAS
+        aot_adapt *adapt = NULL;
+        int64_t t0 = 0;
+#endif
+        int split = 0;
+        if (M * N >= 100000 && M >= 32) {
+            nparts = 8;
+        #ifdef AOT_BLAS
+            if (aot_rt->num_threads() > 1) {
+                adapt = &aot_k1_adapt[aot_log2_size(M * N)];
+                split = aot_adapt_pick(adapt);
+                t0 = aot_adapt_now();
+            }
+        #endif
+        }
+        more.shape = more_dims;
+        more.strides = more_dims + 1;
+        more.shape[0] = (nparts - 1) * N;
+        if (!rc && nparts > 1) rc = aot_alloc(ctx, 4, &more);
+        if (!rc) {
+            double *g = (double *)v[9].data, *rest = (double *)more.data;
+            aot_k1_job job = {M, N, M > 1 ? xc.strides[0] : 0, xc.data, (const double *)vc.data,
+                                   *(const double *)v[8].data,
+                                   {v[4].data, v[1].data, v[7].data}, {0, v[1].strides[0], 0},
+                                   {v[10].data, v[11].data, v[12].data}, {v[10].strides[0], v[11].strides[0], v[12].strides[0]},
+                                   g, rest, nparts};
+            if (split) aot_rt->parallel_for(nparts, aot_k1, &job);
+            else aot_k1(&job, 0, nparts);
+            for (int64_t p = 1; p < nparts; p++)   /* the parts' sums, in part order */
+                for (int64_t k = 0; k < N; k++) g[k] += rest[(p - 1) * N + k];
+            #ifdef AOT_BLAS
+            if (adapt) aot_adapt_record(adapt, split, aot_adapt_now() - t0);
+            #endif
+        }
+        aot_release(&xc);
+        aot_release(&vc);
+        aot_release(&more);
+        if (rc) goto fail;
 
     }
-    aot_release(&v[8]);
-    aot_release(&v[9]);
-    aot_release(&v[12]);
+    aot_release(&v[4]);
+    aot_release(&v[7]);
 
-    /* 8: DimShuffle{1,0} */
+    /* 5: DimShuffle{0,x} */
     {
-        v[16].shape[0] = v[0].shape[1];
-        v[16].strides[0] = v[0].strides[1];
-        v[16].shape[1] = v[0].shape[0];
-        v[16].strides[1] = v[0].strides[0];
-        aot_share(&v[16], &v[0]);
+        v[13].shape[0] = v[9].shape[0];
+        v[13].strides[0] = v[9].strides[0];
+        v[13].shape[1] = 1;
+        v[13].strides[1] = 0;
+        aot_share(&v[13], &v[9]);
 
     }
+    aot_release(&v[9]);
 
-    /* 9: Reduce{sum, axis=[0]} */
+    /* 6: Reduce{sum, axis=[0]} */
     {
         int64_t full[1];
-        full[0] = v[13].shape[0];
-        if (aot_alloc(ctx, 9, &v[17])) goto fail;
+        full[0] = v[10].shape[0];
+        if (aot_alloc(ctx, 6, &v[14])) goto fail;
         /* the accumulator: the output itself, or a wider temporary */
-        aot_array acc = v[17];
+        aot_array acc = v[14];
         aot_array *fill_ops[1] = {&acc};
-        aot_loop_arrays(0, acc.shape, 1, fill_ops, aot_k4, NULL, 1, 0, 0);
+        aot_loop_arrays(0, acc.shape, 1, fill_ops, aot_k3, NULL, 1, 0, 0);
         /* acc seen with the reduced dimensions put back, of stride 0 */
         int64_t view_dims[2];
         aot_array accv = acc;
@@ -543,7 +602,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         accv.ndim = 1;
         accv.shape[0] = 1;
         accv.strides[0] = 0;
-        aot_array *ops[2] = {&accv, &v[13]};
+        aot_array *ops[2] = {&accv, &v[10]};
         /* every dimension reduced: large ones in chunks, one accumulator per chunk, the
          * partials combined in chunk order; the chunks split over the threads where that
          * measures faster (the same bits either way) */
@@ -561,7 +620,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
             if (nchunks > full[split]) nchunks = full[split];
             double ident = *(const double *)acc.data;
             aot_full_reduce_job job = {1, split, full[split], nchunks, full, ops + 1, &ident, partial};
-            aot_parallel_for_adaptive(AOT_ADAPT_REDUCE, total * 1, nchunks, aot_k5, &job);
+            aot_parallel_for_adaptive(AOT_ADAPT_REDUCE, total * 1, nchunks, aot_k4, &job);
             double a = ident;
             for (int64_t c = 0; c < nchunks; c++) {
                 const double v = partial[c];
@@ -569,86 +628,87 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
             }
             *(double *)acc.data = a;
         } else {
-            aot_loop_arrays(1, full, 2, ops, aot_k3, NULL, 1, 1, 1);
+            aot_loop_arrays(1, full, 2, ops, aot_k2, NULL, 1, 1, 1);
         }
 
     }
+    aot_release(&v[10]);
 
-    /* 10: Gemv{inplace}, prepare */
+    /* 7: Gemv{inplace}, prepare */
     {
-        if (v[16].shape[1] != v[13].shape[0] || v[2].shape[0] != v[16].shape[0]) {
+        if (v[13].shape[1] != v[16].shape[0] || v[2].shape[0] != v[13].shape[0]) {
             char s0[160], s1[160], s2[160];
             aot_format_shape(s0, sizeof s0, v[2].shape, v[2].ndim);
-            aot_format_shape(s1, sizeof s1, v[16].shape, v[16].ndim);
-            aot_format_shape(s2, sizeof s2, v[13].shape, v[13].ndim);
-            aot_fail(ctx, 10, AOT_ERR_VALUE, "Gemv{inplace}: shapes y%s, A%s, x%s do not match", s0, s1, s2);
+            aot_format_shape(s1, sizeof s1, v[13].shape, v[13].ndim);
+            aot_format_shape(s2, sizeof s2, v[16].shape, v[16].ndim);
+            aot_fail(ctx, 7, AOT_ERR_VALUE, "Gemv{inplace}: shapes y%s, A%s, x%s do not match", s0, s1, s2);
             goto fail;
         }
-        aot_copy_shape(&v[20], &v[2]);
+        aot_copy_shape(&v[18], &v[2]);
         if (ctx->writable && ctx->writable[2] && aot_blas_writable(&v[2]) &&
                 !aot_overlaps_others(in, 4, 2)) {
-            aot_share(&v[20], &v[2]);          /* written in place at the commit */
+            aot_share(&v[18], &v[2]);          /* written in place at the commit */
         } else {
-            if (aot_alloc(ctx, 10, &v[20])) goto fail;
-            if (*(const double *)v[19].data != 0) aot_copy(&v[20], &v[2]);
+            if (aot_alloc(ctx, 7, &v[18])) goto fail;
+            if (*(const double *)v[17].data != 0) aot_copy(&v[18], &v[2]);
         }
-        if (aot_blas_ready(ctx, 10, &v[22], &v[16])) goto fail;
-        if (aot_blas_ready(ctx, 10, &v[23], &v[13])) goto fail;
+        if (aot_blas_ready(ctx, 7, &v[20], &v[13])) goto fail;
+        if (aot_blas_ready(ctx, 7, &v[21], &v[16])) goto fail;
 
     }
-    /* 11: Composite{(i0 - (i1 * 0.1))}[(0, 0)], prepare */
+    /* 8: Composite{(i0 - (i1 * 0.1))}[(0, 0)], prepare */
     {
-        aot_array *ins[2] = {&v[3], &v[17]};
+        aot_array *ins[2] = {&v[3], &v[14]};
         static const unsigned char bc[1] = {0};
-        if (aot_broadcast_shape(ctx, 11, "Composite{(i0 - (i1 * 0.1))}[(0, 0)]", 2, ins, bc, 0, v[21].shape)) goto fail;
+        if (aot_broadcast_shape(ctx, 8, "Composite{(i0 - (i1 * 0.1))}[(0, 0)]", 2, ins, bc, 0, v[19].shape)) goto fail;
         int same = 1;
         if (same && ctx->writable && ctx->writable[3] && aot_elements_distinct(&v[3]) &&
                 !aot_overlaps_others(in, 4, 3)) {
-            aot_share(&v[21], &v[3]);          /* written in place at the commit */
-            aot_copy_shape(&v[21], &v[3]);
+            aot_share(&v[19], &v[3]);          /* written in place at the commit */
+            aot_copy_shape(&v[19], &v[3]);
         } else {
-            if (aot_alloc(ctx, 11, &v[21])) goto fail;
+            if (aot_alloc(ctx, 8, &v[19])) goto fail;
         }
 
     }
-    if (aot_output_move(ctx, &out[0], &v[14])) goto fail;
-    if (aot_output_move(ctx, &out[1], &v[15])) goto fail;
-    if (aot_output_move(ctx, &out[2], &v[20])) goto fail;
-    if (aot_output_move(ctx, &out[3], &v[21])) goto fail;
+    if (aot_output_move(ctx, &out[0], &v[11])) goto fail;
+    if (aot_output_move(ctx, &out[1], &v[12])) goto fail;
+    if (aot_output_move(ctx, &out[2], &v[18])) goto fail;
+    if (aot_output_move(ctx, &out[3], &v[19])) goto fail;
     /* the state writes: every check and buffer is made, the outputs are handed over; from
      * here on nothing can fail */
     if (ctx->before_commit && ctx->before_commit(ctx)) goto fail;
-    /* 10: Gemv{inplace}, commit */
+    /* 7: Gemv{inplace}, commit */
     {
-        if (*(const double *)v[18].data == 0) {  /* BLAS would not read the operands */
+        if (*(const double *)v[15].data == 0) {  /* BLAS would not read the operands */
             int64_t ev[12];
-            aot_array eo = v[20];
+            aot_array eo = v[18];
             eo.shape = ev + 0; eo.strides = ev + 2;
-            eo.shape[0] = v[20].shape[0]; eo.strides[0] = v[20].strides[0];
+            eo.shape[0] = v[18].shape[0]; eo.strides[0] = v[18].strides[0];
             eo.shape[1] = 1; eo.strides[1] = 0;
-            aot_array ea = v[22];
-            aot_array eb = v[23];
+            aot_array ea = v[20];
+            aot_array eb = v[21];
             eb.shape = ev + 8; eb.strides = ev + 10;
-            eb.shape[0] = v[23].shape[0]; eb.strides[0] = v[23].strides[0];
+            eb.shape[0] = v[21].shape[0]; eb.strides[0] = v[21].strides[0];
             eb.shape[1] = 1; eb.strides[1] = 0;
-            aot_k0(&eo, &ea, &eb, *(const double *)v[18].data, *(const double *)v[19].data);
+            aot_k5(&eo, &ea, &eb, *(const double *)v[15].data, *(const double *)v[17].data);
         } else {
-            if (aot_gemv_d(ctx, 10, &v[20], &v[22], &v[23], *(const double *)v[18].data, *(const double *)v[19].data)) goto fail;
+            if (aot_gemv_d(ctx, 7, &v[18], &v[20], &v[21], *(const double *)v[15].data, *(const double *)v[17].data)) goto fail;
         }
 
     }
 
-    /* 11: Composite{(i0 - (i1 * 0.1))}[(0, 0)], commit */
+    /* 8: Composite{(i0 - (i1 * 0.1))}[(0, 0)], commit */
     {
-        aot_array *ops[3] = {&v[21], &v[3], &v[17]};
-        aot_loop_arrays(0, v[21].shape, 3, ops, aot_k6, NULL, 2, 0, 0);
+        aot_array *ops[3] = {&v[19], &v[3], &v[14]};
+        aot_loop_arrays(0, v[19].shape, 3, ops, aot_k6, NULL, 2, 0, 0);
 
     }
 
-    for (int k = 0; k < 24; k++) aot_release(&v[k]);
+    for (int k = 0; k < 22; k++) aot_release(&v[k]);
     return 0;
 fail:
-    for (int k = 0; k < 24; k++) aot_release(&v[k]);
+    for (int k = 0; k < 22; k++) aot_release(&v[k]);
     return -1;
 }
 
