@@ -106,6 +106,8 @@ def _layouts(values):
     wide = np.full((X.shape[0], 2 * X.shape[1]), np.nan, X.dtype)
     wide[:, ::2] = X
     yield "strided", (wide[:, ::2], np.asfortranarray(W), h0[::-1].copy()[::-1])
+    yield "x_strided", (wide[:, ::2], W, h0)                  # the small kernel reads x_t
+    yield "x_reversed", (X[:, ::-1].copy()[:, ::-1], W, h0)   # where it is, any stride
     yield "reversed", (X[::-1].copy()[::-1], W[::-1].copy()[::-1], h0)
     Wt = np.full((W.shape[0], W.shape[1] + 3), np.inf, W.dtype)
     Wt[:, :W.shape[1]] = W
