@@ -193,6 +193,26 @@ def test_strided_operands_of_the_elementwise_step_and_one_of_length_1(monkeypatc
     assert str(in_row.value) == str(generic.value)
 
 
+def test_two_taps_and_go_backwards(monkeypatch):
+    """A state of depth 2 (row t + 2 written, rows t and t + 1 read) over a reversed
+    sequence, beside a second state that is not computed in its row."""
+    X, W, h0, c0 = T.matrix("X"), T.matrix("W"), T.matrix("h0"), T.vector("c0")
+
+    def step(x_t, h2, h1, c, W):
+        return [T.tanh(T.dot(W, h1) + 0.5 * h2 - x_t), c + h1]
+    (hs, cs), _ = aotsym.scan(step, sequences=X, non_sequences=W, go_backwards=True,
+                              outputs_info=[{"initial": h0, "taps": [-2, -1]}, c0])
+    inputs = [X, W, h0, c0]
+    fused, plain, source = _both(inputs, [hs, cs], monkeypatch)
+    assert "in_row0_" in source and "in_row1_" not in source
+    rng = np.random.default_rng(6)
+    for n in (11, 0):
+        values = [rng.standard_normal((n, 16)), rng.standard_normal((16, 16)) * 0.3,
+                  rng.standard_normal((2, 16)), rng.standard_normal(16)]
+        _same(fused(*values), plain(*values))
+        _like_reference(fused, inputs, [hs, cs], values, 1e-11)
+
+
 def test_the_rnn_gradient_with_its_rows_written_in_place():
     rng = np.random.RandomState(3)
     inputs, hs = _rnn()
