@@ -240,7 +240,7 @@ static inline void aot_adapt_record(aot_adapt *a, int arm, int64_t ns)
 /* Kinds of work with their own statistics. */
 enum {
     AOT_ADAPT_LOOP, AOT_ADAPT_REDUCE, AOT_ADAPT_GEMV_D, AOT_ADAPT_GEMV_S, AOT_ADAPT_GEMM_D,
-    AOT_ADAPT_GEMM_S, AOT_ADAPT_GER_D, AOT_ADAPT_GER_S, AOT_ADAPT_KINDS
+    AOT_ADAPT_GEMM_S, AOT_ADAPT_GER_D, AOT_ADAPT_GER_S, AOT_ADAPT_GEMV_PAIR, AOT_ADAPT_KINDS
 };
 /* fn over [0, n): split over the pool (aot_rt->parallel_for) or as the one call
  * fn(arg, 0, n), whichever measures faster for `kind` at this `size` (see above). */

@@ -23,8 +23,8 @@ the dot-product pass streams X at the speed of one BLAS gemv (~33 us), the in-L1
 ~19 us that does not overlap it (interleaving the next block's dot products with this
 block's sums, or prefetching the next block, measured slower: two blocks overflow L1), so the
 kernel takes ~52-60 us against ~70 us for the two gemvs; for an X beyond L3 the single read
-counts more.  Splitting over two free cores roughly halves it; aot_adapt takes the split only
-where it measures faster.
+counts more.  Splitting over two free cores roughly halves it; aot_parallel_for_adaptive
+takes the split only where it measures faster.
 
 The sums are in the storage dtype (float32 sums in float32, as ``sgemv``), in another order
 than a BLAS: results agree with the two-``Gemv`` graph to rounding; NaN and inf propagate as
@@ -42,8 +42,8 @@ from aotsym.graph.ops.gemv_pair import N_FIXED
 ROW_BLOCK = 4   # rows per block: their dot products share each load of v
 # From this many elements of X the rows are summed in PARTS parts (combined in part order),
 # which may run split over the threads (the pool's wake-up costs ~5 us: below ~100 us of work
-# it cannot pay); the split is taken only where the runtime's measurement (aot_adapt,
-# runtime/aotsym_blas.h) finds it faster on the machine at hand.  The parts do not depend on
+# it cannot pay); the split is taken only where the runtime's measurement
+# (aot_parallel_for_adaptive, runtime/) finds it faster on the machine at hand.  The parts do not depend on
 # the split nor on the number of threads: a result has the same bits however it ran.
 PARALLEL_MIN = 100000
 PARTS = 8   # up to 8 threads; 4 per thread on 2 cores: a slowed thread leaves its parts
@@ -106,26 +106,9 @@ def lower_gemv_pair(fe, node, pos):
     kept = [fe.ref(o) for o in node.outputs[1:]]
     other_refs = [fe.ref(u) for u in others]
     # the parts: a fixed layout, whether or not they run split over the threads (taken where
-    # aot_adapt measures it faster), so every call sums the same way: the same bits
-    split = [
-        "int split = 0;",
-        f"if (M * N >= {PARALLEL_MIN} && M >= {PARTS * ROW_BLOCK}) {{",
-        f"    nparts = {PARTS};",
-        "#ifdef AOT_BLAS",
-        "    if (aot_rt->num_threads() > 1) {",
-        f"        adapt = &{kernel}_adapt[aot_log2_size(M * N)];",
-        "        split = aot_adapt_pick(adapt);",
-        "        t0 = aot_adapt_now();",
-        "    }",
-        "#endif",
-        "}"]
-    run = [f"if (split) aot_rt->parallel_for(nparts, {kernel}, &job);",
-           f"else {kernel}(&job, 0, nparts);"]
-    done = ["#ifdef AOT_BLAS",
-            "if (adapt) aot_adapt_record(adapt, split, aot_adapt_now() - t0);",
-            "#endif"]
-    # the adaptive split's clock and statistics live in runtime/aotsym_blas.h's BLAS part
-    fe.module.uses_blas = True
+    # it measures faster: aot_parallel_for_adaptive), so every call sums the same way
+    split = [f"if (M * N >= {PARALLEL_MIN} && M >= {PARTS * ROW_BLOCK}) nparts = {PARTS};"]
+    run = [f"aot_parallel_for_adaptive(AOT_ADAPT_GEMV_PAIR, M * N, nparts, {kernel}, &job);"]
     return render(
         "gemv_pair_step.c.j2", pos=pos, x=xr, v=vr, alpha1=fe.ref(alpha1),
         g=fe.ref(node.outputs[0]), stored=kept,
@@ -138,5 +121,5 @@ def lower_gemv_pair(fe, node, pos):
                              for u, r in zip(others, other_refs)) or "0",
         out_data=", ".join(f"{r}.data" for r in kept) or "NULL",
         out_strides=", ".join(f"{r}.strides[0]" for r in kept) or "0",
-        split=split, run=run, done=done,
+        split=split, run=run,
         after=[f"if (aot_check_scalar_flags(ctx, {pos})) goto fail;"] if uses_ipow else [])

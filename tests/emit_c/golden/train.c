@@ -84,10 +84,6 @@ typedef struct {
     int64_t nparts;
 } aot_k1_job;
 
-#ifdef AOT_BLAS
-static aot_adapt aot_k1_adapt[64];   /* per size class (log2 of M * N): whether to split */
-#endif
-
 /* The chain on rows [i0, i0 + nb) given their dot products s (nb <= 4): stores the
  * kept outputs and each row's d in dv.  The rows are gathered into 4 lanes (a short
  * block repeats its first row: every lane computes on real values) so that the chain runs as
@@ -531,21 +527,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         vc.strides = vc_dims + 1;
         if (!rc) rc = aot_contiguous(ctx, 4, &vc, &v[2]);
         int64_t nparts = 1;
-#ifdef AOT_BLAS
-        aot_adapt *adapt = NULL;
-        int64_t t0 = 0;
-#endif
-        int split = 0;
-        if (M * N >= 100000 && M >= 32) {
-            nparts = 8;
-        #ifdef AOT_BLAS
-            if (aot_rt->num_threads() > 1) {
-                adapt = &aot_k1_adapt[aot_log2_size(M * N)];
-                split = aot_adapt_pick(adapt);
-                t0 = aot_adapt_now();
-            }
-        #endif
-        }
+        if (M * N >= 100000 && M >= 32) nparts = 8;
         more.shape = more_dims;
         more.strides = more_dims + 1;
         more.shape[0] = (nparts - 1) * N;
@@ -557,13 +539,9 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
                                    {v[4].data, v[1].data, v[7].data}, {0, v[1].strides[0], 0},
                                    {v[10].data, v[11].data, v[12].data}, {v[10].strides[0], v[11].strides[0], v[12].strides[0]},
                                    g, rest, nparts};
-            if (split) aot_rt->parallel_for(nparts, aot_k1, &job);
-            else aot_k1(&job, 0, nparts);
+            aot_parallel_for_adaptive(AOT_ADAPT_GEMV_PAIR, M * N, nparts, aot_k1, &job);
             for (int64_t p = 1; p < nparts; p++)   /* the parts' sums, in part order */
                 for (int64_t k = 0; k < N; k++) g[k] += rest[(p - 1) * N + k];
-            #ifdef AOT_BLAS
-            if (adapt) aot_adapt_record(adapt, split, aot_adapt_now() - t0);
-            #endif
         }
         aot_release(&xc);
         aot_release(&vc);
