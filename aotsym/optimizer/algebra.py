@@ -25,7 +25,7 @@ from aotsym.graph.basic import Constant, apply
 from aotsym.graph.ops import math as m
 from aotsym.graph.ops.elemwise import Elemwise
 from aotsym.graph.types import dtype_kind
-from aotsym.optimizer.utils import const_like, is_elemwise, scalar_constant
+from aotsym.optimizer.utils import MEMO_SIZE, const_like, is_elemwise, scalar_constant, value_key
 
 
 _OPS = {name: Elemwise(name) for name in ("add", "sub", "mul", "true_div", "neg")}
@@ -213,9 +213,24 @@ def _is_real(value):
 
 
 def as_dtype(value, dtype):
+    """``value`` converted to ``dtype`` (NumPy's wrapping and rounding) as a Python scalar;
+    remembered per (value, dtype): a sum or product of every node asks it."""
+    key = value_key(value)
+    if key is not None:
+        key = (key, dtype)
+        found = _AS_DTYPE.get(key)
+        if found is not None:
+            return found[0]
     with np.errstate(all="ignore"):
-        return np.asarray(value).astype(dtype).item()
+        got = np.asarray(value).astype(dtype).item()
+    if key is not None:
+        if len(_AS_DTYPE) >= MEMO_SIZE:
+            _AS_DTYPE.clear()
+        _AS_DTYPE[key] = (got,)
+    return got
 
+
+_AS_DTYPE: dict = {}
 
 
 class Product:

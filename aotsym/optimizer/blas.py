@@ -36,7 +36,7 @@ import numpy as np
 from aotsym.graph.basic import Constant
 from aotsym.graph.ops import math as m
 from aotsym.graph.ops.blas import Dot
-from aotsym.graph.ops.elemwise import DimShuffle
+from aotsym.graph.ops.elemwise import DimShuffle, Elemwise
 from aotsym.graph.ops.gemm import BLAS_DTYPES, Gemm, Gemv, Ger
 from aotsym.graph.types import TensorType
 from aotsym.optimizer.algebra import Product, Sum, same_dtype_elemwise
@@ -130,6 +130,33 @@ def scaled_terms(root, dtype):
     return out
 
 
+_BLAS_OPS = (Dot, Gemm, Gemv, Ger)
+_THROUGH = frozenset(Sum.NAMES + Product.NAMES + ("second",))
+
+
+def _reaches_blas(node, limit=4 * MAX_TERMS) -> bool:
+    """Whether a Dot, Gemm, Gemv or Ger computes one of the variables the sums and products
+    under ``node`` are made of: a superset of the terms :func:`scaled_terms` can find (every
+    dtype, any depth), so False means ``gemm_from_sum`` cannot fire; True also when the search
+    stops at ``limit`` nodes.  Most nodes it is tried on hold no product at all, and this test
+    is a fraction of the cost of expanding their terms."""
+    stack = list(node.inputs)
+    seen = 0
+    while stack:
+        p = stack.pop().owner
+        if p is None:
+            continue
+        op = p.op
+        if isinstance(op, _BLAS_OPS):
+            return True
+        if type(op) is Elemwise and op.scalar_op.name in _THROUGH:
+            seen += 1
+            if seen > limit:
+                return True
+            stack.extend(p.inputs)
+    return False
+
+
 def _scale_of(v) -> Scale:
     val = scalar_constant(v)
     return Scale(val) if val is not None else Scale(1.0, [v])
@@ -196,7 +223,7 @@ def gemm_from_sum(node, ctx=None):
     """
     out = node.outputs[0]
     dtype = out.dtype
-    if dtype not in BLAS_DTYPES:
+    if dtype not in BLAS_DTYPES or not _reaches_blas(node):
         return None
     terms = scaled_terms(out, dtype)
     if terms is None:

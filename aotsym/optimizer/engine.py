@@ -12,6 +12,13 @@ and hash-consed, so a rewrite is a memoized bottom-up rebuild:
   does with it, which is what makes one bottom-up sweep reach the fixed point.  A rule that
   must not duplicate work may ask how many nodes read a variable in the graph the stage
   started from (``ctx.n_readers``; fixed for the stage).
+* a rule that was tried on a node and did not fire is not tried on that node again in a later
+  stage of the same ``optimize`` call (the memo ``PassContext.declined``): a node is interned,
+  so the same node object is the same expression with the same producers, and a rule's answer
+  depends on nothing else (``fast_math`` is fixed for the call).  The one exception, an answer
+  that asked ``ctx.n_readers`` (which is per stage), is not remembered.  Stabilize, specialize
+  and blas re-run canonicalize's and the fold's rules on every node; this is what makes that
+  cheap.  The graphs made are the same as without the memo.
 * the work list is an explicit stack: a 100,000-node chain never recurses.  A replacement
   that contains the node it replaces keeps that inner occurrence as it is; rules that keep
   undoing or extending each other exhaust a budget of rewrites per node and are reported.
@@ -109,7 +116,7 @@ class LocalRewriter:
     MAX_FIRES_PER_NODE = 50  # more fires than this per node of the graph: rules that loop
 
     def __init__(self, ruleset, stats: OptimizerStats, stage: str, checker=None,
-                 fast_math=False):
+                 fast_math=False, declined=None):
         self.ruleset = ruleset
         self.fast_math = fast_math  # rules may assume finite values (aotsym.config.fast_math)
         self.stats = stats
@@ -120,8 +127,13 @@ class LocalRewriter:
         self._rule_stats = {}
         self._fires = 0
         self._budget = 0
+        self._n_nodes = 0
         self._clients = None
         self._inherited_readers: dict = {}  # replacement -> readers of what it replaced
+        # Apply -> mask of the rules (Rule.bit) that did not fire on it (shared by the stages
+        # of one optimize call)
+        self.declined: dict = {} if declined is None else declined
+        self._asked_readers = False  # whether the rule being tried called n_readers
 
     def _stat(self, r):
         st = self._rule_stats.get(r)
@@ -132,9 +144,11 @@ class LocalRewriter:
     def n_readers(self, v) -> int:
         """Readers of ``v`` (graph outputs count) in the graph this stage started from; 1 for
         a variable made during the stage.  For rules that must not duplicate work."""
-        if self._clients is None:
+        self._asked_readers = True
+        clients = self._readers()
+        if clients is None:
             return 1
-        found = self._clients.get(id(v))
+        found = clients.get(id(v))
         if found is not None:
             return len(found)
         return self._inherited_readers.get(v, 1)
@@ -149,10 +163,20 @@ class LocalRewriter:
             return v  # busy: a replacement that contains the node it replaces keeps it as is
         return res[v.index]
 
+    def _readers(self):
+        """The clients map of the stage's graph, made at the first need (a stage where no
+        rule fires and none asks ``n_readers`` never makes it)."""
+        if callable(self._clients):
+            self._clients = self._clients()
+        return self._clients
+
     def rewrite(self, outputs, n_nodes=0, clients=None) -> list:
         """The rewritten ``outputs``; ``n_nodes`` (the graph's size) bounds the number of
-        rewrites, so rules that undo or endlessly extend each other are reported."""
-        self._budget = self.MAX_FIRES_PER_NODE * (n_nodes + 100)
+        rewrites, so rules that undo or endlessly extend each other are reported.
+        ``clients`` (the graph's clients map) and ``n_nodes`` may be functions that make
+        them, called only when needed."""
+        self._n_nodes = n_nodes
+        self._budget = self.MAX_FIRES_PER_NODE * ((0 if callable(n_nodes) else n_nodes) + 100)
         self._clients = clients
         previous = set_trace_override(None)
         try:
@@ -163,6 +187,8 @@ class LocalRewriter:
     def _rewrite(self, outputs) -> list:
         stack = [(v.owner, 0, None) for v in reversed(list(outputs)) if v.owner is not None]
         result, busy = self.result, self.busy
+        result_get, candidates = result.get, self.ruleset.candidates
+        declined_get = self.declined.get
         while stack:
             node, state, extra = stack.pop()
             if state == 0:                               # expand: inputs first
@@ -176,20 +202,38 @@ class LocalRewriter:
             elif state == 1:                             # inputs done: rebuild, try rules
                 if node in result:
                     continue
-                set_trace_override(node.outputs[0].tag.trace)  # what's made stands for node
-                new_inputs = [self.var(v) for v in node.inputs]
-                if all(a is b for a, b in zip(new_inputs, node.inputs)):
-                    new = node
-                else:
+                trace = node.outputs[0].tag.trace
+                changed = False
+                new_inputs = []
+                for v in node.inputs:                    # self.var, inlined (hot loop)
+                    o = v.owner
+                    if o is not None:
+                        res = result_get(o)
+                        if res is not None and res[v.index] is not v:
+                            v = res[v.index]
+                            changed = True
+                    new_inputs.append(v)
+                if changed:
+                    set_trace_override(trace)            # what's made stands for node
                     new = rebuild(node, new_inputs)
-                    done = result.get(new)
+                    done = result_get(new)
                     if done is not None:
                         result[node] = done
                         continue
                     if new in busy:
                         result[node] = new.outputs
                         continue
-                fire = self._try_rules(new)
+                else:
+                    new = node
+                rules = candidates(new.op)
+                declined = declined_get(new)
+                if declined:
+                    rules = [r for r in rules if not declined & r.bit]
+                fire = None
+                if rules:
+                    if not changed:
+                        set_trace_override(trace)
+                    fire = self._try_rules(new, rules)
                 if fire is None:
                     result[new] = new.outputs
                     if new is not node:
@@ -205,9 +249,10 @@ class LocalRewriter:
             else:                                        # replacement rewritten: accept it
                 new, fire = extra
                 outs = tuple(self.var(r) for r in fire)
-                if self._clients is not None:
+                clients = self._readers()
+                if clients is not None:
                     for old, o in zip(node.outputs, outs):
-                        if id(o) not in self._clients:
+                        if id(o) not in clients:
                             self._inherited_readers[o] = self.n_readers(old)
                 busy.discard(node)
                 busy.discard(new)
@@ -215,22 +260,31 @@ class LocalRewriter:
                 result[new] = outs
         return [self.var(v) for v in outputs]
 
-    def _try_rules(self, node: Apply):
-        for r in self.ruleset.candidates(node.op):
-            st = self._stat(r)
-            t0 = time.perf_counter()
+    def _try_rules(self, node: Apply, rules):
+        """The first of ``rules`` (candidates not known to decline) that fires on ``node``:
+        its fitted replacement, or None.  Rules that decline are remembered."""
+        declined = self.declined.get(node, 0)
+        stat = self._rule_stats.get
+        clock = time.perf_counter
+        for r in rules:
+            st = stat(r) or self._stat(r)
+            self._asked_readers = False
+            t0 = clock()
             repl = r.apply(node, self)
-            st.seconds += time.perf_counter() - t0
+            st.seconds += clock() - t0
             st.tried += 1
-            if repl is None:
-                continue
-            repl = self._fit(r, node, repl)
-            if repl is None:
-                continue
-            if all(a is b for a, b in zip(repl, node.outputs)):
+            if repl is not None:
+                repl = self._fit(r, node, repl)
+            if repl is None or all(a is b for a, b in zip(repl, node.outputs)):
+                if not self._asked_readers:   # the same answer in any later stage
+                    declined |= r.bit
+                    self.declined[node] = declined
                 continue
             st.fired += 1
             self._fires += 1
+            if self._fires > self._budget and callable(self._n_nodes):   # sized when needed
+                self._n_nodes = self._n_nodes()
+                self._budget = self.MAX_FIRES_PER_NODE * (self._n_nodes + 100)
             if self._fires > self._budget:
                 busiest = sorted(self._rule_stats.values(), key=lambda s: -s.fired)[:3]
                 raise RewriteError(
@@ -264,10 +318,14 @@ class LocalRewriter:
 
 
 def rewrite_graph(fgraph: FunctionGraph, ruleset, stats: OptimizerStats, stage: str,
-                  checker=None, fast_math=False) -> FunctionGraph:
-    """``fgraph`` with ``ruleset`` applied to a fixed point (see :class:`LocalRewriter`)."""
-    outputs = LocalRewriter(ruleset, stats, stage, checker, fast_math).rewrite(
-        fgraph.outputs, len(fgraph), fgraph.clients())
+                  checker=None, fast_math=False, declined=None) -> FunctionGraph:
+    """``fgraph`` with ``ruleset`` applied to a fixed point (see :class:`LocalRewriter`);
+    ``declined``: the memo of rules that did not fire, shared by the stages of one call."""
+    outputs = LocalRewriter(ruleset, stats, stage, checker, fast_math, declined).rewrite(
+        fgraph.outputs, fgraph.__len__, fgraph.clients)
+    if all(a is b for a, b in zip(outputs, fgraph.outputs)):   # unchanged: keep its order
+        return FunctionGraph(fgraph.inputs, outputs, fgraph.n_updates, check=False,
+                             meta=fgraph.meta, order=fgraph.toposort())
     return fgraph.with_outputs(outputs)
 
 
@@ -286,7 +344,7 @@ class Stage:
     def __call__(self, fgraph, ctx) -> FunctionGraph:
         if self.rules is not None:
             return rewrite_graph(fgraph, self.rules, ctx.stats, self.name, ctx.checker,
-                                 ctx.fast_math)
+                                 ctx.fast_math, ctx.declined)
         return self.run(fgraph, ctx)
 
 
@@ -294,13 +352,15 @@ class Stage:
 class PassContext:
     """What a stage gets besides the graph: the stats to fill, the DEBUG_MODE checker,
     whether rules may assume finite values (``fast_math``, see :mod:`aotsym.config`) and the
-    backend the graph is built for (``target``: "c" or "cuda"; see :mod:`.pipeline`)."""
+    backend the graph is built for (``target``: "c" or "cuda"; see :mod:`.pipeline`), and
+    ``declined``, the rules known not to fire on a node (see :class:`LocalRewriter`)."""
 
     stats: OptimizerStats
     checker: object = None
     mode: str = "FAST_RUN"
     fast_math: bool = False
     target: str = "c"
+    declined: dict = field(default_factory=dict)
 
     def count(self, name, stage, n=1, seconds=0.0):
         st = self.stats.rule(name, stage)

@@ -44,9 +44,14 @@ def _fusable(node) -> bool:
     return type(node.op) is Elemwise and not node.op.inplace and len(node.outputs) == 1
 
 
+def _is_literal(v) -> bool:
+    """Whether ``v`` is a constant with one element (a literal of a Composite's program)."""
+    return isinstance(v, Constant) and v.data.size == 1 and all(v.broadcastable)
+
+
 def _scalar_literal(v):
     """``('const', value, dtype)`` for a constant with one element, else None."""
-    if isinstance(v, Constant) and v.data.size == 1 and all(v.broadcastable):
+    if _is_literal(v):
         return ("const", v.data.reshape(()).item(), v.dtype)
     return None
 
@@ -200,8 +205,8 @@ def _grow(root, group_of, clients, allow_export):
             if outside and not allow_export:
                 inputs.add(v)
                 continue
-            new_inputs = {i for i in p.inputs if _scalar_literal(i) is None}
-            if len(inputs | new_inputs) > MAX_INPUTS:
+            new_inputs = [i for i in p.inputs if i not in inputs and not _is_literal(i)]
+            if len(inputs) + len(set(new_inputs)) > MAX_INPUTS:
                 inputs.add(v)
                 continue
             members.add(p)

@@ -24,6 +24,7 @@ in :class:`Rule` with ``pattern=None`` and a ``root`` saying which nodes to try.
 from __future__ import annotations
 
 import inspect
+import itertools
 import weakref
 
 import numpy as np
@@ -229,6 +230,7 @@ class Rule:
             roots = root if isinstance(root, tuple) else (root,)
             keys = [_root_key(r) for r in roots]
         self.keys = tuple(keys)
+        self.bit = 1 << next(_RULE_NUMBERS)  # its bit in the engine's masks of declined rules
 
     def apply(self, node, ctx=None):
         if self.pattern is None:
@@ -245,6 +247,9 @@ class Rule:
 
     def __repr__(self):
         return f"Rule({self.name})"
+
+
+_RULE_NUMBERS = itertools.count()
 
 
 def rule(name, root=None):

@@ -301,10 +301,12 @@ def softmax_in_product(node, ctx=None):
     before: exp(x - max(x)) / expand(sum(exp(x - max(x))))    after: Softmax(x)
     before: a * expand(sum(exp(x))) / exp(x)                  after: a / Softmax(x)
     """
-    from aotsym.graph.ops.nnet import Softmax
     if not product_root_ok(node) or not _real(node.outputs[0]):
         return None
     p = Product.of(node.outputs[0])
+    if not p.den:   # (an import per try cost as much as the rest, on a plain product)
+        return None
+    from aotsym.graph.ops.nnet import Softmax
     for top, bottom in ((p.num, p.den), (p.den, p.num)):
         for k, e in enumerate(top):
             if not is_elemwise(e, "exp"):

@@ -5,6 +5,8 @@ Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from aotsym.graph.basic import Constant, Variable
@@ -55,11 +57,42 @@ def const_like(value, like: Variable) -> Variable:
     """A constant ``value`` of ``like``'s dtype and ndim, every dimension broadcastable.
 
     This is the form constant folding gives a padded scalar (``DimShuffle{x,x}(1)``), so a
-    rule that rebuilds an unchanged expression rebuilds the very same node.
+    rule that rebuilds an unchanged expression rebuilds the very same node.  Remembered per
+    (value, dtype, ndim) (:func:`value_key`): the canonicalizer asks for the same few
+    constants on every node, and a constant is interned, so this is the object it would get.
     """
+    key = value_key(value)
+    if key is not None:
+        key = (key, like.dtype, like.ndim)
+        found = _CONST_LIKE.get(key)
+        if found is not None:
+            return found
     with np.errstate(all="ignore"):
         data = np.full((1,) * like.ndim, value, dtype=like.dtype)
-    return Constant(TensorType(like.dtype, (True,) * like.ndim), data)
+    c = Constant(TensorType(like.dtype, (True,) * like.ndim), data)
+    if key is not None:
+        if len(_CONST_LIKE) >= MEMO_SIZE:
+            _CONST_LIKE.clear()
+        _CONST_LIKE[key] = c
+    return c
+
+
+MEMO_SIZE = 4096  # entries a scalar memo keeps before it starts again
+_CONST_LIKE: dict = {}
+
+
+def value_key(value):
+    """A dict key that tells apart every Python int, bool and float value (``0.0`` from
+    ``-0.0``, ``1`` from ``1.0`` and ``True``), for memos of functions of a scalar; None for
+    NaN and other types (not remembered)."""
+    t = type(value)
+    if t is float:
+        if value != value:
+            return None
+        return (t, value, math.copysign(1.0, value))
+    if t is int or t is bool:
+        return (t, value)
+    return None
 
 
 def scalar_constant(v: Variable):
