@@ -42,9 +42,57 @@ static void aot_k0(aot_array *o, const aot_array *a, const aot_array *b, double 
         }
 }
 
-/* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop (vectorized; iterations are independent: an output
- * shares memory with an input only element for element, when written in place) */
-static inline void aot_k1_contig(int64_t n, uint8_t *restrict o0, const double *restrict i0, const double x1 AOT_UNUSED)
+/* Elementwise rows by gathered blocks (one per module, shared by the elementwise kernels
+ * whose unit-stride loop also computes strided rows and rows' last elements): elements
+ * b .. n-1 of the operands p (strides s; the first nout are outputs) go through L1 in blocks
+ * of up to `block` elements.  Operand k with an item size sz[k] (1, 2, 4, 8 or 16; 0: a
+ * scalar operand, passed as it is) has a buffer at off[k] in `mem` (`bytes` in all).  An
+ * input's elements are copied into it and padded to a multiple of `group` with copies of its
+ * last element, so the padding computes nothing an element does not; fn(mg, q), the
+ * kernel's unit-stride loop, computes the block into the outputs' buffers, which are copied
+ * back.  The copies are the runtime's (aot_copy_N: bits, NaN payloads kept); the loops over
+ * operands hold calls, so they cost the compiler little. */
+__attribute__((noinline)) static void aot_k1(void (*fn)(int64_t, char *const *), int nout,
+        int nops, const unsigned char *sz, const int64_t *off, int64_t bytes, char **p,
+        const int64_t *s, int64_t b, int64_t n, int64_t block, int64_t group)
+{
+    static const aot_inner_fn copy[17] = {
+        [1] = aot_copy_1, [2] = aot_copy_2, [4] = aot_copy_4, [8] = aot_copy_8, [16] = aot_copy_16};
+    char mem[bytes + 64];
+    char *const at = (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    char *q[nops];
+    for (; b < n; b += block) {
+        const int64_t m = n - b < block ? n - b : block;
+        const int64_t mg = (m + group - 1) & ~(group - 1);
+        for (int k = 0; k < nops; k++) {
+            const int64_t size = sz[k];
+            if (!size) {
+                q[k] = p[k];
+                continue;
+            }
+            q[k] = at + off[k];
+            if (k < nout)
+                continue;
+            char *from[2] = {q[k], p[k] + b * s[k]};
+            const int64_t step[2] = {size, s[k]};
+            copy[size](from, step, m, NULL);
+            char *pad[2] = {q[k] + m * size, q[k] + (m - 1) * size};
+            const int64_t pad_step[2] = {size, 0};
+            copy[size](pad, pad_step, mg - m, NULL);
+        }
+        fn(mg, q);
+        for (int k = 0; k < nout; k++) {
+            char *to[2] = {p[k] + b * s[k], q[k]};
+            const int64_t step[2] = {s[k], sz[k]};
+            copy[sz[k]](to, step, m, NULL);
+        }
+    }
+}
+
+/* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop over n elements, n a multiple of 64 (so the
+ * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
+ * output shares memory with an input only element for element, when written in place. */
+static inline void aot_k2_loop(int64_t n, uint8_t *restrict o0, const double *restrict i0, const double x1 AOT_UNUSED)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -56,32 +104,45 @@ static inline void aot_k1_contig(int64_t n, uint8_t *restrict o0, const double *
     }
 }
 
+/* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop on the operands q (outputs, then inputs; a scalar
+ * operand points to its value), its first n rounded down to a multiple of 64 */
+static void aot_k2_block(int64_t n, char *const *q)
+{
+    aot_k2_loop(n & ~(int64_t)63, (uint8_t *)q[0], (const double *)q[1], *(const double *)q[2]);
+}
+
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: a row of the loop (operands: outputs, then inputs) */
-static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
+static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
-    const double x1 AOT_UNUSED = *(const double *)p[2];
+    int64_t b = 0;              /* elements done */
     if (s[0] == 1 && s[1] == 8) {
-        if (n * 1 >= AOT_STREAM_MIN_BYTES) {
+        b = n & ~(int64_t)63;
+#if AOT_STREAM_MIN_BYTES < INT64_MAX      /* streaming stores: off unless the build sets it */
+        if (b * 1 >= AOT_STREAM_MIN_BYTES) {
             /* a large fresh output: compute blocks in L1, stream them out */
             uint8_t buf0[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
-            for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
-                const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k1_contig(m, buf0, (const double *)p[1] + b, x1);
-                aot_stream_copy(p[0] + b * (int64_t)sizeof(uint8_t), (const char *)buf0, (size_t)m * sizeof(uint8_t));
+            char *q[3];
+            for (int64_t k = 0; k < b; k += AOT_STREAM_BLOCK) {
+                const int64_t m = b - k < AOT_STREAM_BLOCK ? b - k : AOT_STREAM_BLOCK;
+                q[0] = (char *)buf0;
+                q[1] = p[1] + k * (int64_t)sizeof(double);
+                q[2] = p[2];
+                aot_k2_block(m, q);
+                aot_stream_copy(p[0] + k * (int64_t)sizeof(uint8_t), (const char *)buf0, (size_t)m * sizeof(uint8_t));
             }
-            return;
+        } else
+#endif
+        if (b) {
+            aot_k2_block(b, p);
         }
-        aot_k1_contig(n, (uint8_t *)p[0], (const double *)p[1], x1);
-        return;
+        if (b == n)
+            return;
     }
-    for (int64_t i = 0; i < n; i++) {
-        const double x0 AOT_UNUSED = *(const double *)(p[1] + i * s[1]);
-        const double t0 = (x0 + x1);
-        const double t1 = AOT_SIGMOID(t0);
-        const _Bool t2 = (t1 > 0x1.0000000000000p-1);
-        *(uint8_t *)(p[0] + i * s[0]) = t2;
-    }
+    /* a strided row, or a unit-stride row's last elements */
+    static const unsigned char sz[3] = {1, 8, 0};
+    static const int64_t off[3] = {0, 256, 0};
+    aot_k1(aot_k2_block, 1, 3, sz, off, 2304, p, s, b, n, 256, 64);
 }
 
 /* ------------------------------------------------------------------------ functions */
@@ -200,7 +261,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         if (aot_broadcast_shape(ctx, 4, "Composite{(sigmoid((i0 + i1)) > 0.5)}", 2, ins, bc, 1, v[9].shape)) goto fail;
         if (aot_alloc(ctx, 4, &v[9])) goto fail;
         aot_array *ops[3] = {&v[9], &v[7], &v[8]};
-        aot_loop_arrays(1, v[9].shape, 3, ops, aot_k1, NULL, 10, 0, 0);
+        aot_loop_arrays(1, v[9].shape, 3, ops, aot_k2, NULL, 10, 0, 0);
 
     }
     aot_release(&v[7]);

@@ -34,9 +34,10 @@ static const double aot_c3[1] __attribute__((aligned(64))) = {
 static const int64_t aot_c3_shape[] = {0};
 
 /* ------------------------------------------------------------------------ kernels */
-/* Elemwise{cast{float64}}: the unit-stride loop (vectorized; iterations are independent: an output
- * shares memory with an input only element for element, when written in place) */
-static inline void aot_k0_contig(int64_t n, double *restrict o0, const int64_t x0 AOT_UNUSED)
+/* Elemwise{cast{float64}}: the unit-stride loop over n elements, n a multiple of 8 (so the
+ * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
+ * output shares memory with an input only element for element, when written in place. */
+static inline void aot_k0_loop(int64_t n, double *restrict o0, const int64_t x0 AOT_UNUSED)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -45,26 +46,43 @@ static inline void aot_k0_contig(int64_t n, double *restrict o0, const int64_t x
     }
 }
 
+/* Elemwise{cast{float64}}: the unit-stride loop on the operands q (outputs, then inputs; a scalar
+ * operand points to its value), its first n rounded down to a multiple of 8 */
+static void aot_k0_block(int64_t n, char *const *q)
+{
+    aot_k0_loop(n & ~(int64_t)7, (double *)q[0], *(const int64_t *)q[1]);
+}
+
 /* Elemwise{cast{float64}}: a row of the loop (operands: outputs, then inputs) */
 static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
-    const int64_t x0 AOT_UNUSED = *(const int64_t *)p[1];
+    int64_t b = 0;              /* elements done */
     if (s[0] == 8) {
-        if (n * 8 >= AOT_STREAM_MIN_BYTES) {
+        b = n & ~(int64_t)7;
+#if AOT_STREAM_MIN_BYTES < INT64_MAX      /* streaming stores: off unless the build sets it */
+        if (b * 8 >= AOT_STREAM_MIN_BYTES) {
             /* a large fresh output: compute blocks in L1, stream them out */
             double buf0[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
-            for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
-                const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k0_contig(m, buf0, x0);
-                aot_stream_copy(p[0] + b * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
+            char *q[2];
+            for (int64_t k = 0; k < b; k += AOT_STREAM_BLOCK) {
+                const int64_t m = b - k < AOT_STREAM_BLOCK ? b - k : AOT_STREAM_BLOCK;
+                q[0] = (char *)buf0;
+                q[1] = p[1];
+                aot_k0_block(m, q);
+                aot_stream_copy(p[0] + k * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
             }
-            return;
+        } else
+#endif
+        if (b) {
+            aot_k0_block(b, p);
         }
-        aot_k0_contig(n, (double *)p[0], x0);
-        return;
+        if (b == n)
+            return;
     }
-    for (int64_t i = 0; i < n; i++) {
+    const int64_t x0 AOT_UNUSED = *(const int64_t *)p[1];
+    /* a strided row, or a unit-stride row's last elements */
+    for (int64_t i = b; i < n; i++) {
         const double t0 = aot_i64_to_f64(x0);
         *(double *)(p[0] + i * s[0]) = t0;
     }
@@ -261,9 +279,10 @@ static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
     }
 }
 
-/* fill float64 with 0: the unit-stride loop (vectorized; iterations are independent: an output
- * shares memory with an input only element for element, when written in place) */
-static inline void aot_k3_contig(int64_t n, double *restrict o0)
+/* fill float64 with 0: the unit-stride loop over n elements, n a multiple of 8 (so the
+ * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
+ * output shares memory with an input only element for element, when written in place. */
+static inline void aot_k3_loop(int64_t n, double *restrict o0)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -272,25 +291,41 @@ static inline void aot_k3_contig(int64_t n, double *restrict o0)
     }
 }
 
+/* fill float64 with 0: the unit-stride loop on the operands q (outputs, then inputs; a scalar
+ * operand points to its value), its first n rounded down to a multiple of 8 */
+static void aot_k3_block(int64_t n, char *const *q)
+{
+    aot_k3_loop(n & ~(int64_t)7, (double *)q[0]);
+}
+
 /* fill float64 with 0: a row of the loop (operands: outputs, then inputs) */
 static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
+    int64_t b = 0;              /* elements done */
     if (s[0] == 8) {
-        if (n * 8 >= AOT_STREAM_MIN_BYTES) {
+        b = n & ~(int64_t)7;
+#if AOT_STREAM_MIN_BYTES < INT64_MAX      /* streaming stores: off unless the build sets it */
+        if (b * 8 >= AOT_STREAM_MIN_BYTES) {
             /* a large fresh output: compute blocks in L1, stream them out */
             double buf0[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
-            for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
-                const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k3_contig(m, buf0);
-                aot_stream_copy(p[0] + b * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
+            char *q[1];
+            for (int64_t k = 0; k < b; k += AOT_STREAM_BLOCK) {
+                const int64_t m = b - k < AOT_STREAM_BLOCK ? b - k : AOT_STREAM_BLOCK;
+                q[0] = (char *)buf0;
+                aot_k3_block(m, q);
+                aot_stream_copy(p[0] + k * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
             }
-            return;
+        } else
+#endif
+        if (b) {
+            aot_k3_block(b, p);
         }
-        aot_k3_contig(n, (double *)p[0]);
-        return;
+        if (b == n)
+            return;
     }
-    for (int64_t i = 0; i < n; i++) {
+    /* a strided row, or a unit-stride row's last elements */
+    for (int64_t i = b; i < n; i++) {
         const double t0 = 0x0.0p+0;
         *(double *)(p[0] + i * s[0]) = t0;
     }
@@ -362,9 +397,10 @@ static void aot_k5(aot_array *o, const aot_array *a, const aot_array *b, double 
         }
 }
 
-/* Composite{(i0 - (i1 * 0.1))}[(0, 0)]: the unit-stride loop (vectorized; iterations are independent: an output
- * shares memory with an input only element for element, when written in place) */
-static inline void aot_k6_contig(int64_t n, double *o0, const double x0 AOT_UNUSED, const double x1 AOT_UNUSED)
+/* Composite{(i0 - (i1 * 0.1))}[(0, 0)]: the unit-stride loop over n elements, n a multiple of 8 (so the
+ * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
+ * output shares memory with an input only element for element, when written in place. */
+static inline void aot_k6_loop(int64_t n, double *o0, const double x0 AOT_UNUSED, const double x1 AOT_UNUSED)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -374,27 +410,45 @@ static inline void aot_k6_contig(int64_t n, double *o0, const double x0 AOT_UNUS
     }
 }
 
+/* Composite{(i0 - (i1 * 0.1))}[(0, 0)]: the unit-stride loop on the operands q (outputs, then inputs; a scalar
+ * operand points to its value), its first n rounded down to a multiple of 8 */
+static void aot_k6_block(int64_t n, char *const *q)
+{
+    aot_k6_loop(n & ~(int64_t)7, (double *)q[0], *(const double *)q[1], *(const double *)q[2]);
+}
+
 /* Composite{(i0 - (i1 * 0.1))}[(0, 0)]: a row of the loop (operands: outputs, then inputs) */
 static void aot_k6(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
-    const double x0 AOT_UNUSED = *(const double *)p[1];
-    const double x1 AOT_UNUSED = *(const double *)p[2];
+    int64_t b = 0;              /* elements done */
     if (s[0] == 8) {
-        if (n * 8 >= AOT_STREAM_MIN_BYTES) {
+        b = n & ~(int64_t)7;
+#if AOT_STREAM_MIN_BYTES < INT64_MAX      /* streaming stores: off unless the build sets it */
+        if (b * 8 >= AOT_STREAM_MIN_BYTES) {
             /* a large fresh output: compute blocks in L1, stream them out */
             double buf0[AOT_STREAM_BLOCK] __attribute__((aligned(64)));
-            for (int64_t b = 0; b < n; b += AOT_STREAM_BLOCK) {
-                const int64_t m = n - b < AOT_STREAM_BLOCK ? n - b : AOT_STREAM_BLOCK;
-                aot_k6_contig(m, buf0, x0, x1);
-                aot_stream_copy(p[0] + b * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
+            char *q[3];
+            for (int64_t k = 0; k < b; k += AOT_STREAM_BLOCK) {
+                const int64_t m = b - k < AOT_STREAM_BLOCK ? b - k : AOT_STREAM_BLOCK;
+                q[0] = (char *)buf0;
+                q[1] = p[1];
+                q[2] = p[2];
+                aot_k6_block(m, q);
+                aot_stream_copy(p[0] + k * (int64_t)sizeof(double), (const char *)buf0, (size_t)m * sizeof(double));
             }
-            return;
+        } else
+#endif
+        if (b) {
+            aot_k6_block(b, p);
         }
-        aot_k6_contig(n, (double *)p[0], x0, x1);
-        return;
+        if (b == n)
+            return;
     }
-    for (int64_t i = 0; i < n; i++) {
+    const double x0 AOT_UNUSED = *(const double *)p[1];
+    const double x1 AOT_UNUSED = *(const double *)p[2];
+    /* a strided row, or a unit-stride row's last elements */
+    for (int64_t i = b; i < n; i++) {
         const double t0 = (x1 * 0x1.999999999999ap-4);
         const double t1 = (x0 - t0);
         *(double *)(p[0] + i * s[0]) = t1;
