@@ -453,11 +453,12 @@ def ancestors(outputs, enter_inner=False) -> list[Variable]:
     return result
 
 
-def clients(outputs, enter_inner=False) -> dict[int, list[tuple[Apply, int]]]:
+def clients(outputs, enter_inner=False, order=None) -> dict[int, list[tuple[Apply, int]]]:
     """For each variable id, the (node, input position) pairs that read it (``enter_inner``:
-    inner nodes reading inner variables too; an inner graph's outputs are read by no node)."""
+    inner nodes reading inner variables too; an inner graph's outputs are read by no node).
+    ``order``: ``toposort(outputs, enter_inner)``, when the caller has it."""
     result: dict[int, list] = {}
-    for node in toposort(outputs, enter_inner):
+    for node in order if order is not None else toposort(outputs, enter_inner):
         for i, v in enumerate(node.inputs):
             result.setdefault(id(v), []).append((node, i))
     return result

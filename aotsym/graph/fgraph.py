@@ -67,7 +67,9 @@ class FunctionGraph:
     def clients(self):
         """``{id(variable): [(node, input index), ...]}``; outputs have ('output', i) too."""
         if self._clients is None:
-            cl = clients(self.outputs)
+            # the cached order is toposort(outputs)'s unless nodes were scheduled last
+            plain = self._order if not self.meta.get("schedule_last") else None
+            cl = clients(self.outputs, order=plain)
             for i, v in enumerate(self.outputs):
                 cl.setdefault(id(v), []).append(("output", i))
             self._clients = cl
