@@ -220,14 +220,18 @@ static inline int64_t aot_adapt_now(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The arm of this call: 0 one call, 1 the split (call 0 warms up: arm 0, not recorded). */
+/* The arm of this call: 0 one call, 1 the split (call 0 warms up: arm 0, not recorded).
+ * Arms are tried, and the other arm probed, in runs of AOT_ADAPT_RUN calls: a split's
+ * first call after one-call calls finds the pool's threads asleep (their wake-up is what a
+ * lone probe would measure), its next ones find them spinning. */
+#define AOT_ADAPT_RUN 4
 static inline int aot_adapt_pick(aot_adapt *a)
 {
     int64_t c = a->calls++;
     int64_t need = a->samples[0] && a->mean[0] > AOT_ADAPT_LONG_NS ? 2 : AOT_ADAPT_TRIALS;
-    if (a->samples[0] < need || a->samples[1] < need) return (int)(c & 1);
+    if (a->samples[0] < need || a->samples[1] < need) return (int)((c / AOT_ADAPT_RUN) & 1);
     int best = a->mean[1] < a->mean[0];
-    return c % AOT_ADAPT_PERIOD == 0 ? !best : best;
+    return c % AOT_ADAPT_PERIOD < AOT_ADAPT_RUN ? !best : best;
 }
 
 static inline void aot_adapt_record(aot_adapt *a, int arm, int64_t ns)
