@@ -365,7 +365,8 @@ static pthread_once_t aot_blas_threads_once = PTHREAD_ONCE_INIT;
 #define AOT_BLAS_ONE_THREAD() pthread_once(&aot_blas_threads_once, aot_blas_set_one_thread)
 
 /* Products are split in blocks of a multiple of AOT_BLAS_UNIT rows (or columns), one block
- * per thread (each block of a gemm packs the other operand again: more blocks cost more),
+ * per thread for gemm and ger (each block of a gemm packs the other operand again: more
+ * blocks cost more; large gemvs take more, aot_gemv_blocks_per_thread),
  * from AOT_*_PAR_MIN multiply-adds: waking the pool costs about 5 us on the 2-core machine
  * measured (a sleeping worker, no spinning), and a matrix-vector product split over two free
  * cores paid from about 150000 elements (300 x 500 broke even, 400 x 784 went from 31 to 22
@@ -473,9 +474,10 @@ AOT_DEFINE_GEMM_TASK(s, float)
 AOT_DEFINE_GEMV_TASK(d, double)
 AOT_DEFINE_GEMV_TASK(s, float)
 /* A matrix-vector product packs nothing, so more blocks cost only their calls: large ones get
- * up to 8 blocks per thread, so that a thread woken late (or slowed by another process)
- * leaves its blocks to the others (2000 x 2000, split forced: one block per thread ran
- * 480 us at best but 1000 us as a median, the one call's time) */
+ * up to 8 blocks per thread, so that a thread slowed by another process leaves its blocks to
+ * the others (the pool's reason for many chunks per thread).  Not measured apart: what made
+ * a forced split of a 2000 x 2000 gemv pay (1000 -> 551 us median) was the pool's spinning
+ * (runtime/aotsym_runtime.c), with 1 or 8 blocks per thread alike. */
 static inline int64_t aot_gemv_blocks_per_thread(int64_t elements)
 {
     int64_t k = elements / (4 * AOT_GEMV_PAR_MIN);

@@ -57,12 +57,13 @@ def assemble(inputs, outputs, updates=None, *, name=None, single_output=False, g
     targets = out_vars + [new for _, new in upd]
     order = toposort(targets)          # one walk of a large graph serves all below
     leaves = inputs_of(targets, order)
+    defaults = {}
     if no_default_updates is not True:
         exclude = no_default_updates or ()
         defaults = collect_default_updates(targets, explicit=[var for var, _ in upd],
                                            exclude=exclude, allowed=inputs, leaves=leaves)
         upd += normalize_updates(defaults)
-    if len(targets) != len(out_vars) + len(upd) or givens:
+    if defaults or givens:             # other targets: walk them
         targets = out_vars + [new for _, new in upd]
         if givens:
             targets = clone_replace(targets, normalize_givens(givens))

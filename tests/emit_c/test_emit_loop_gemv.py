@@ -50,6 +50,15 @@ def _same(got, want):
         np.testing.assert_array_equal(a, b)     # bit for bit, NaN where NaN
 
 
+def _same_error(fused, plain, values):
+    """Both builds refuse ``values`` with the same message."""
+    with pytest.raises(ValueError) as generic:
+        plain(*values)
+    with pytest.raises(ValueError) as in_row:
+        fused(*values)
+    assert str(in_row.value) == str(generic.value)
+
+
 def _like_reference(f, inputs, outputs, values, rtol):
     want = aotsym.function(inputs, outputs, mode="FAST_COMPILE")(*values)
     got = f(*values)
@@ -161,11 +170,7 @@ def test_a_product_of_another_length_is_the_generic_steps_error(monkeypatch):
         (rng.standard_normal((3, 4)), rng.standard_normal((4, 3)), rng.standard_normal(4)),
     ]
     for values in cases:
-        with pytest.raises(ValueError) as generic:
-            plain(*values)
-        with pytest.raises(ValueError) as in_row:
-            fused(*values)
-        assert str(in_row.value) == str(generic.value)
+        _same_error(fused, plain, values)
 
 
 def test_strided_operands_of_the_elementwise_step_and_one_of_length_1(monkeypatch):
@@ -186,11 +191,7 @@ def test_strided_operands_of_the_elementwise_step_and_one_of_length_1(monkeypatc
         _same(fused(*values), plain(*values))
         _like_reference(fused, [X, W, h0, c], hs, values, 1e-12)
     bad = [X_, W_, h_, c_[:1]]          # c of length 1 (not broadcastable) for rows of 9
-    with pytest.raises(ValueError) as generic:
-        plain(*bad)
-    with pytest.raises(ValueError) as in_row:
-        fused(*bad)
-    assert str(in_row.value) == str(generic.value)
+    _same_error(fused, plain, bad)
 
 
 def test_two_taps_and_go_backwards(monkeypatch):
