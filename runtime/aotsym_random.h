@@ -406,7 +406,7 @@ static int aot_rng_choice(aot_ctx *ctx, int node, const char *what, const aot_ar
                           aot_array *new_state, aot_array *out, int64_t m, int replace,
                           const aot_array *p)
 {
-    aot_rng g;
+    aot_rng g = {0};   /* (set by aot_rng_load; GCC -O3 cannot always tell) */
     if (aot_rng_load(ctx, node, what, state, &g)) return -1;
     int64_t count = aot_size(out);
     int64_t *o = (int64_t *)out->data;
@@ -473,7 +473,7 @@ static int aot_rng_choice(aot_ctx *ctx, int node, const char *what, const aot_ar
 static int aot_rng_permutation(aot_ctx *ctx, int node, const char *what, const aot_array *state,
                                aot_array *new_state, aot_array *out, int64_t m)
 {
-    aot_rng g;
+    aot_rng g = {0};   /* (set by aot_rng_load; GCC -O3 cannot always tell) */
     if (aot_rng_load(ctx, node, what, state, &g)) return -1;
     if (m < 0)
         return aot_fail(ctx, node, AOT_ERR_VALUE, "%s: n must be >= 0, got %lld", what,
@@ -495,7 +495,7 @@ static int aot_rng_multinomial(aot_ctx *ctx, int node, const char *what, const a
                                aot_array *new_state, aot_array *out, const aot_array *n,
                                const aot_array *pvals)
 {
-    aot_rng g;
+    aot_rng g = {0};   /* (set by aot_rng_load; GCC -O3 cannot always tell) */
     if (aot_rng_load(ctx, node, what, state, &g)) return -1;
     int64_t k = out->shape[out->ndim - 1];
     int64_t rows = 1;

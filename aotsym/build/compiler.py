@@ -32,6 +32,9 @@ import shlex
 import shutil
 import subprocess
 import sysconfig
+import threading
+import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,6 +44,7 @@ import numpy as np
 REQUIRED_FLAGS = ["-std=gnu11", "-fPIC", "-shared", "-fwrapv", "-fno-strict-aliasing",
                   "-fno-math-errno", "-fopenmp-simd", "-pthread", "-fvisibility=hidden",
                   "-D_CFFI_NO_LIMITED_API"]
+PRELUDE_HEADER = "aotsym_prelude.h"   # the module prelude, precompiled: runtime_parts
 WARNING_FLAGS = ["-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
 
 
@@ -120,38 +124,158 @@ def write_cffi_source(module_name: str, source: str, cdef: str, path: str) -> st
     return path
 
 
-def runtime_object(source: str, cc: str, flags: list[str], cache) -> str:
-    """The path of the runtime's translation unit ``source`` compiled to an object with
-    ``flags`` (:mod:`aotsym.emit_c.runtime`): built once per source, compiler and flags into
-    ``cache``'s ``runtime`` folder (``cache`` is the modules' :class:`~aotsym.build.cache.Cache`),
-    then linked into every module."""
+@dataclass(frozen=True)
+class RuntimeParts:
+    """What a module is compiled with besides its own C (:func:`runtime_parts`): ``object``,
+    the runtime's translation unit compiled; ``prelude``, the header whose precompiled copy
+    (``prelude + ".gch"``) stands for the module's prelude, or None where there is none."""
+    object: str
+    prelude: str | None = None
+
+
+# The per-process memory of runtime parts found valid (their files' sizes, to notice a file
+# replaced since): the cache checks an entry's SHA-256s, which costs ~20 ms for a 15 MB
+# precompiled header, on every build otherwise.
+_PARTS: dict = {}
+_PARTS_LOCK = threading.Lock()
+
+
+def runtime_parts(source: str, prelude: str | None, cc: str, flags: list[str],
+                  cache) -> RuntimeParts:
+    """The runtime's translation unit ``source`` compiled to an object with ``flags``
+    (:mod:`aotsym.emit_c.runtime`) and, where the compiler is GCC, the module ``prelude``
+    precompiled (:func:`split_prelude`): built once per source, prelude, compiler and flags
+    into ``cache``'s ``runtime`` folder (``cache`` is the modules'
+    :class:`~aotsym.build.cache.Cache`), then used by every module.  The precompiled header
+    is built at the same time as the object, on another core; if it fails, modules compile
+    their prelude as text (the same code, more slowly)."""
     from aotsym.build.cache import cache_key
     flags = [f for f in flags if f != "-shared"]
+    pch = prelude is not None and precompiles_headers(cc)
     key = cache_key({"runtime": hashlib.sha256(source.encode()).hexdigest(), "flags": flags,
+                     "prelude": hashlib.sha256(prelude.encode()).hexdigest() if pch else None,
                      "compiler": compiler_identity(cc), "include": include_dirs(),
                      "python": ext_suffix(), "numpy": np.__version__})
+    objects = type(cache)(os.path.join(cache.root, "runtime"))   # apart from the modules
+    with _PARTS_LOCK:
+        known = _PARTS.get((objects.root, key))
+    if known is not None and all(_size(p) == n for p, n in known[1]):
+        return known[0]
 
     def build(tmp):
+        includes = [f"-I{d}" for d in include_dirs()]
+        header = os.path.join(tmp, PRELUDE_HEADER)
+        making = None
+        if pch:
+            with open(header, "w") as fh:
+                fh.write(prelude)
+            making = _start_compiler(shlex.split(cc) + ["-x", "c-header"] + flags + includes
+                                     + [header, "-o", header + ".gch"])
         c_path = os.path.join(tmp, "aotsym_runtime.c")
         with open(c_path, "w") as fh:
             fh.write(source)
-        _run_compiler(shlex.split(cc) + ["-c"] + flags + [f"-I{d}" for d in include_dirs()]
-                      + [c_path, "-o", os.path.join(tmp, "aotsym_runtime.o")], c_path, cc)
+        try:
+            _run_compiler(shlex.split(cc) + ["-c"] + flags + includes
+                          + [c_path, "-o", os.path.join(tmp, "aotsym_runtime.o")], c_path, cc)
+        finally:
+            made = making is not None and making.wait() == 0
+        if made:
+            return ["aotsym_runtime.o", PRELUDE_HEADER, PRELUDE_HEADER + ".gch"]
+        for path in (header, header + ".gch"):
+            if os.path.exists(path):
+                os.remove(path)
         return ["aotsym_runtime.o"]
 
-    objects = type(cache)(os.path.join(cache.root, "runtime"))   # apart from the modules
     manifest, _ = objects.get_or_build(key, build, {"runtime": True, "flags": flags})
-    return os.path.join(manifest["dir"], "aotsym_runtime.o")
+    d = manifest["dir"]
+    files = manifest["files"]
+    parts = RuntimeParts(os.path.join(d, "aotsym_runtime.o"),
+                         os.path.join(d, PRELUDE_HEADER) if PRELUDE_HEADER in files else None)
+    with _PARTS_LOCK:
+        _PARTS[(objects.root, key)] = (parts, [(os.path.join(d, name), info["size"])
+                                               for name, info in files.items()])
+    return parts
+
+
+def _size(path) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return -1
+
+
+def split_prelude(c_path: str) -> tuple[str, str, int] | None:
+    """``(prelude, rest, lines)`` of the module's C file: the text up to and including the
+    emitter's PRELUDE_END line (cffi's preamble and the runtime's declarations, the same in
+    every module built with the same flags), the text after it, and the prelude's number of
+    lines; None when the file has no such line (the runtime pasted in whole)."""
+    from aotsym.emit_c.runtime import PRELUDE_END
+    with open(c_path) as fh:
+        text = fh.read()
+    at = text.find("\n" + PRELUDE_END + "\n")
+    if at < 0:
+        return None
+    end = at + len(PRELUDE_END) + 2
+    return text[:end], text[end:], text.count("\n", 0, end)
+
+
+@functools.lru_cache(maxsize=None)
+def precompiles_headers(cc: str) -> bool:
+    """Whether ``cc`` is GCC, whose ``-include H`` reads ``H.gch`` when it was compiled with
+    the same flags (and reads ``H`` otherwise).  Clang reads only its own format."""
+    version = compiler_version(cc).lower()
+    return version != "unknown" and "clang" not in version
+
+
+def compile_module(c_path: str, out_path: str, cc: str, flags: list[str], link=(),
+                   runtime: str = "", cache=None, seconds: dict | None = None) -> str:
+    """Compile the module's C file ``c_path`` (written by :func:`write_cffi_source` from the
+    emitter's source) into the extension ``out_path``, linked with the runtime's object (its
+    translation unit ``runtime``, compiled apart: :func:`runtime_parts`, in ``cache``).
+    With GCC the module's prelude is not compiled again: the file's text after it is
+    compiled with ``-include`` of the prelude's precompiled header, under a ``#line`` that
+    keeps the compiler's messages on ``c_path``'s lines.  Returns the compiler's warnings;
+    ``seconds["runtime"]``: the time spent finding (or building) the runtime's parts."""
+    t = time.perf_counter()
+    split = split_prelude(c_path) if runtime else None
+    parts = runtime_parts(runtime, split and split[0], cc, flags, cache) if runtime else None
+    if seconds is not None:
+        seconds["runtime"] = time.perf_counter() - t
+    objects = [parts.object] if parts else []
+    if parts is None or parts.prelude is None:
+        return compile_extension(c_path, out_path, cc, flags, link, objects=objects)
+    from aotsym.emit_c.templates import c_string
+    _, rest, lines = split
+    body = os.path.splitext(c_path)[0] + "_body.c"
+    with open(body, "w") as fh:
+        fh.write(f"#line {lines + 1} {c_string(c_path)}\n" + rest)
+    try:
+        # the runtime's unused static functions: the prelude's pragma that silences them is
+        # not kept in a precompiled header
+        return compile_extension(body, out_path, cc, flags + [
+            "-Wno-unused-function", "-include", parts.prelude], link, objects=objects)
+    finally:
+        os.remove(body)
 
 
 def compile_extension(c_path: str, out_path: str, cc: str, flags: list[str],
                       link: list[str] = (), env=None, objects: list[str] = ()) -> str:
-    """Run the compiler (``objects``: compiled objects linked in, e.g. :func:`runtime_object`);
-    return its warnings, raise CompileError with its output on failure."""
+    """Run the compiler (``objects``: compiled objects linked in, e.g. the runtime's:
+    :func:`compile_module`); return its warnings, raise CompileError with its output on
+    failure."""
     vector_link = ["-lmvec"] if any(f.startswith("-DAOT_LIBMVEC=") for f in flags) else []
     argv = shlex.split(cc) + flags + [f"-I{d}" for d in include_dirs()] + \
         [c_path] + list(objects) + ["-o", out_path] + list(link) + vector_link + ["-lm"]
     return _run_compiler(argv, c_path, cc, env)
+
+
+def _start_compiler(argv):
+    """The compiler started on ``argv`` in the background (quiet), or None if it cannot
+    start."""
+    try:
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
 
 
 def _run_compiler(argv, c_path, cc, env=None) -> str:

@@ -194,7 +194,7 @@ def optimize_graphs(assembled: list, mode: str, fast_math: bool = False,
 
 def _emit(specs: list, options: BuildOptions):
     """The emit step, the only one of this stage: ``FunctionSpec``s -> ``EmittedModule``
-    (the runtime compiled apart, once per compiler and flags: :func:`compiler.runtime_object`)."""
+    (the runtime compiled apart, once per compiler and flags: :func:`compiler.runtime_parts`)."""
     return emit_module(specs, profile=options.profile, threads=options.threads,
                        runtime_apart=True)
 
@@ -498,9 +498,8 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
         c_path = os.path.join(tmp, "module.c")
         compiler.write_cffi_source(name, emitted.source, emitted.cdef, c_path)
         t0 = time.perf_counter()
-        runtime = compiler.runtime_object(emitted.runtime, options.cc, flags, cache)
-        compiler.compile_extension(c_path, os.path.join(tmp, so_name), options.cc, flags,
-                                   link.args, objects=[runtime])
+        compiler.compile_module(c_path, os.path.join(tmp, so_name), options.cc, flags,
+                                link.args, emitted.runtime, cache)
         seconds["compile"] = time.perf_counter() - t0
         return [so_name, "module.c"]
 
@@ -667,17 +666,15 @@ def build_package(module, assembled: list, outdir: str, mode: str = "FAST_RUN",
         blas = find_blas(options.blas) if emitted.uses_blas else NO_BLAS
         flags = compiler.compile_flags(
             options.cflags, extra=blas.cflags + compiler.vector_math(portable=True)[0])
-        t = time.perf_counter()
-        runtime = compiler.runtime_object(emitted.runtime, options.cc, flags,
+        extension = standalone.CExtension(emitted, options.cc, flags, blas,
                                           Cache(options.cache_dir or _default_cache_dir()))
-        seconds["runtime"] = time.perf_counter() - t
-        extension = standalone.CExtension(emitted, options.cc, flags, blas, objects=[runtime])
     steps = [step_table(spec, fn) for spec, fn in zip(specs, emitted.functions)]
     path, seconds["compile"] = standalone.write_package(
         module, assembled, emitted, steps, outdir, extension,
         stats={fn.name: stats_summary(fg.meta.get("optimizer_stats"))
                for fn, fg in zip(assembled, fgraphs)},
         spec_path=spec_path, keep_source=keep_source, log=log)
+    seconds.update(getattr(extension, "seconds", {}))
     if options.target == "c" and emitted.profile:
         _write_profile_files(path, module.name, specs, emitted, seconds,
                              {"aotsym": aotsym.__version__, "flags": flags, "mode": mode,

@@ -148,7 +148,9 @@ def c_returns_single(plan) -> bool:
 
 class CExtension:
     """The C target's part of a package: the emitted C compiled by the C compiler (cffi's
-    API mode) with ``objects`` linked in (the runtime), the BLAS library copied beside it.
+    API mode) with the runtime's object linked in (built once per compiler and flags in
+    ``cache``: :func:`aotsym.build.compiler.compile_module`), the BLAS library copied beside
+    it.
 
     The interface :func:`write_package` uses (:class:`aotsym.build.cuda.CudaExtension` has
     the same): ``compile(pkg, name, keep_source, log) -> seconds`` writes
@@ -164,12 +166,13 @@ class CExtension:
     direct_entries = True
     requires = "only numpy and cffi's runtime"
 
-    def __init__(self, emitted, cc, flags, blas, objects=()):
+    def __init__(self, emitted, cc, flags, blas, cache):
         self.emitted = emitted
         self.cc = cc
         self.flags = flags
         self.blas = blas
-        self.objects = list(objects)
+        self.cache = cache
+        self.seconds = {}   # compile(): the runtime's share ("runtime")
 
     def meta(self) -> dict:
         return {"target": self.target, "compiler": compiler.compiler_version(self.cc),
@@ -184,9 +187,9 @@ class CExtension:
             copy_beside([os.path.join(self.blas.lib_dir, self.blas.lib_file)], pkg)
             link = self.blas.link_args(rpath=["$ORIGIN"])
         start = time.perf_counter()
-        warnings = compiler.compile_extension(
+        warnings = compiler.compile_module(
             c_path, os.path.join(pkg, "_aot" + compiler.ext_suffix()), self.cc, self.flags,
-            link, objects=self.objects)
+            link, emitted.runtime, self.cache, self.seconds)
         seconds = time.perf_counter() - start
         if warnings:
             log(warnings)

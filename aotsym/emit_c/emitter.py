@@ -34,6 +34,7 @@ import numpy as np
 
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.errors import EmitError
+from aotsym.emit_c.runtime import PRELUDE_END
 from aotsym.emit_c.templates import c_comment, c_string, c_text, render
 from aotsym.graph.errors import describe_node
 from aotsym.optimizer.program import BLOCK, COMMIT, CONSTANT, NODE, PREPARE, STRUCTURED
@@ -429,6 +430,7 @@ def emit_module(functions: list, profile: bool = False, threads: bool = True,
         "module.c.j2",
         defines=defines,
         runtime=runtime_source,
+        prelude_end=PRELUDE_END,
         constants=module.constant_texts,
         kernels=module.kernel_texts,
         functions=bodies,

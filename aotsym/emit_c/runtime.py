@@ -36,6 +36,10 @@ RUNTIME_FILES = ("aotsym_scalar.h", "aotsym_profile.h", "aotsym_runtime.h", "aot
                  "aotsym_random.h", "aotsym_python.h")
 
 HIDDEN = "AOT_RT"
+# The line that ends a module's prelude (module.c.j2): what comes before it is the same in
+# every module built with the same flags, and the build stage compiles it once
+# (aotsym.build.compiler.runtime_parts, a precompiled header).
+PRELUDE_END = "/* ---- aotsym: end of the module's prelude */"
 PRELUDE = f'#define {HIDDEN} __attribute__((visibility("hidden")))\n'
 
 

@@ -8,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 
 #pragma GCC diagnostic pop
+/* ---- aotsym: end of the module's prelude */
 /* ------------------------------------------------------------------------ constants */
 /* constant float64[] */
 static const double aot_c0[1] __attribute__((aligned(64))) = {

@@ -8,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 
 #pragma GCC diagnostic pop
+/* ---- aotsym: end of the module's prelude */
 /* ------------------------------------------------------------------------ constants */
 /* ------------------------------------------------------------------------ kernels */
 /* Composite{(i0 + (sqr(i0) * sqr(sqr(sqr(i0)))))}: the unit-stride loop over n elements, n a multiple of 8 (so the
