@@ -95,6 +95,8 @@ _EXPORTS = {
         "cumsum cumprod diff repeat bincount squeeze fill_diagonal to_one_hot"),
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names.split()}
+# Modules whose ``__all__`` is part of this namespace too (read when a name is not above).
+_MORE = ("aotsym.tensor.basic", "aotsym.tensor.special")
 _ALIASES = {"true_divide": "true_div", "floor_div": "int_div", "power": "pow",
             "argmax_": "argmax", "concat": "concatenate"}
 
@@ -114,11 +116,25 @@ def __getattr__(name):
         value = getattr(importlib.import_module(_WHERE[name_]), name_)
         globals()[name] = value
         return value
+    for module in _more():
+        if name_ in getattr(module, "__all__", ()):
+            value = globals()[name] = getattr(module, name_)
+            return value
     raise AttributeError(f"aotsym.tensor has no attribute {name!r}")
 
 
+def _more():
+    for name in _MORE:
+        try:
+            yield importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
 def __dir__():
-    return sorted(list(globals()) + list(_WHERE) + ["nnet", "grad"])
+    more = [n for module in _more() for n in getattr(module, "__all__", ())]
+    return sorted(set(list(globals()) + list(_WHERE) + more + ["nnet", "grad"]))
 
 
 as_tensor_variable = importlib.import_module("aotsym.graph.convert").as_tensor_variable
