@@ -11,6 +11,10 @@ checked independently of any backend.  ``aotsym.grad`` itself is re-exported her
 one reverse pass vectorized over the rows of an identity seed
 (:mod:`aotsym.frontend.vectorize`), not a scan of ``n`` gradients; ``Rop`` is the double
 L-operator trick, so it needs no forward rules beyond the reverse ones.
+
+The gradient stops ``zero_grad`` / ``consider_constant`` / ``disconnected_grad`` are
+identities in the forward graph (:class:`GradientStop`, inlined away by the optimizer's first
+stage) whose gradient is zeros or disconnected, as Theano defines them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 from aotsym.frontend.grad import grad  # noqa: F401  (Theano's aotsym.gradient.grad)
 from aotsym.graph.basic import Variable
 from aotsym.graph.evaluate import evaluate
+from aotsym.graph.ops.opfromgraph import OpFromGraph
 from aotsym.graph.types import TensorType
 
 # Central differences: truncation error ~eps**2, rounding error ~ulp/eps.
@@ -267,3 +272,66 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise",  # noqa: N802 (Theano
     out = [r if ok or return_disconnected == "zero" else None
            for r, ok in zip(results, connected)]
     return out[0] if single else out
+
+
+# ---------------------------------------------------------------------------- gradient stops
+
+
+class GradientStop(OpFromGraph):
+    """An identity whose gradient is zeros (kind ``"zero"``, ``"constant"``) or disconnected
+    (``"disconnected"``): Theano's ``ZeroGrad`` / ``ConsiderConstant`` / ``DisconnectedGrad``.
+
+    An ``OpFromGraph`` whose body is its input, so the optimizer's first stage (``inline``,
+    every mode) removes it as it inlines any ``OpFromGraph``::
+
+        before: mul(ZeroGrad(x), 2)          after: mul(x, 2)
+
+    Only the gradient walk (:func:`aotsym.grad`), which runs before compilation, sees it.
+    """
+
+    def __init__(self, x, kind):
+        super().__init__([x], [x], name=_STOP_NAMES[kind])
+        self.kind = kind
+
+    def __eq__(self, other):
+        return OpFromGraph.__eq__(self, other) and self.kind == other.kind
+
+    def __hash__(self):
+        return hash((OpFromGraph.__hash__(self), self.kind))
+
+    def grad(self, node, inputs, output_grads):
+        if self.kind == "disconnected":
+            return [None]
+        from aotsym.graph.ops.alloc import zeros_like
+        return [zeros_like(inputs[0])]
+
+
+_STOP_NAMES = {"zero": "ZeroGrad", "constant": "ConsiderConstant",
+               "disconnected": "DisconnectedGrad"}
+
+
+def _stop(x, kind):
+    from aotsym.graph.convert import as_tensor_variable
+    x = as_tensor_variable(x)
+    placeholder = x.type("x")
+    return GradientStop(placeholder, kind)(x)
+
+
+def zero_grad(x):
+    """``x`` in the forward graph; its gradient is zeros (Theano's ``zero_grad``): the cost
+    stays connected to what ``x`` depends on, and no gradient flows through ``x``."""
+    return _stop(x, "zero")
+
+
+def consider_constant(x):
+    """``x`` in the forward graph, treated as a constant by :func:`aotsym.grad` (Theano 1.0's
+    ``consider_constant``: its gradient is zeros, like :func:`zero_grad`)."""
+    return _stop(x, "constant")
+
+
+def disconnected_grad(x):
+    """``x`` in the forward graph; for :func:`aotsym.grad` the cost does not depend on what
+    ``x`` is made of through ``x`` (Theano's ``disconnected_grad``): a variable reached only
+    through it is disconnected (``grad`` raises unless ``disconnected_inputs`` says
+    otherwise)."""
+    return _stop(x, "disconnected")

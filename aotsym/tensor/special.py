@@ -1,0 +1,13 @@
+"""Theano tensor functions beyond the core table: gradient stops, sort, special functions.
+
+Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  ``aotsym.tensor``
+reads this module's ``__all__`` for names not in its own export table (``_MORE``), so
+``T.sort``, ``T.gammaln``, ``T.zero_grad`` ... resolve here; each name is defined once, in
+the op module it belongs to, and only re-exported here.
+"""
+
+from __future__ import annotations
+
+from aotsym.gradient import consider_constant, disconnected_grad, zero_grad  # noqa: F401
+
+__all__ = ["zero_grad", "consider_constant", "disconnected_grad"]
