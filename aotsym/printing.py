@@ -29,6 +29,7 @@ import subprocess
 import sys
 
 from aotsym.graph.basic import Constant, Variable, toposort
+from aotsym.graph.ops.debugprint import Print  # noqa: F401  (Theano's printing.Print)
 
 # ---------------------------------------------------------------------------- graph access
 

@@ -48,6 +48,7 @@ NOT_TRANSLATED = {
     "NormalDraw": "Philox, wired to a step",
     "PermutationDraw": "Philox, wired to a step",
     "Pool": "a pooling kernel",
+    "Print": "a host-side step: copy to the host, print through Python",
     "Softmax": "a row kernel (max, sum of exp)",
     "SpecifyShape": "a host-side shape check (no kernel)",
     "UniformDraw": "Philox, wired to a step",

@@ -57,3 +57,57 @@ def test_disconnected_grad_disconnects():
 def test_the_tensor_namespace_exports_the_stops():
     assert T.zero_grad is zero_grad and T.consider_constant is consider_constant
     assert aotsym.gradient.disconnected_grad is disconnected_grad
+
+
+# ---------------------------------------------------------------------------- Print
+
+
+def test_print_prints_from_the_compiled_function_and_returns_its_input(capsys):
+    from aotsym.printing import Print
+    x = T.vector("x")
+    y = Print("x is")(x) * 2
+    f = aotsym.function([x], y)
+    capsys.readouterr()
+    xv = np.array([1.5, -0.0, np.nan])
+    np.testing.assert_array_equal(f(xv), xv * 2)
+    assert capsys.readouterr().out == f"x is __str__ = {xv}\n"
+    f(np.array([3.0]))
+    assert capsys.readouterr().out == "x is __str__ = [3.]\n"
+
+
+def test_print_attributes_strided_input_and_gil_released_run(capsys):
+    from aotsym.printing import Print
+    x = T.matrix("x")
+    y = Print("m", attrs=("shape", "sum", "__str__"))(x.T) + 1
+    f = aotsym.function([x], y)
+    xv = np.arange(12.0).reshape(3, 4)[:, ::-2]          # strided, negative stride
+    capsys.readouterr()
+    np.testing.assert_array_equal(f(xv), xv.T + 1)
+    out = capsys.readouterr().out
+    assert out == f"m shape = (2, 3)\nm sum = {xv.sum()}\nm __str__ = {xv.T}\n", out
+    big = np.ones((300, 300))                             # the entry releases the GIL
+    np.testing.assert_array_equal(f(big), 2 * big)
+    assert capsys.readouterr().out.startswith("m shape = (300, 300)\nm sum = 90000.0\n")
+
+
+def test_print_is_kept_by_the_optimizer_and_in_fast_compile(capsys):
+    from aotsym.graph.ops.debugprint import Print as PrintOp
+    from aotsym.printing import Print
+    x = T.scalar("x")
+    y = Print("c")(T.constant(2.0)) + Print("v")(x)
+    assert count_ops(rewrite(y), PrintOp) == 2          # not folded, not removed
+    f = aotsym.function([x], y, mode="FAST_COMPILE")
+    capsys.readouterr()
+    assert f(1.0) == 3.0
+    assert sorted(capsys.readouterr().out.splitlines()) == ["c __str__ = 2.0",
+                                                           "v __str__ = 1.0"]
+
+
+def test_print_gradient_passes_through_and_an_unknown_attribute_fails_clearly():
+    from aotsym.printing import Print
+    x = T.vector("x")
+    g = aotsym.grad((Print("p")(x) ** 2).sum(), x)
+    np.testing.assert_array_equal(evaluate([g], {x: np.array([1.0, 2.0])})[0], [2.0, 4.0])
+    f = aotsym.function([x], Print("p", attrs=("no_such_attribute",))(x))
+    with pytest.raises(Exception, match="no_such_attribute"):
+        f(np.array([1.0]))
