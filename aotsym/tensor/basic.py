@@ -1,0 +1,557 @@
+"""Theano's structure and shape functions of ``theano.tensor.basic`` that the op modules do
+not define: broadcast flags (``addbroadcast``, ``unbroadcast``, ``patternbroadcast``,
+``shape_pad*``), tiling, stacking and splitting, ``roll``/``flip``/``swapaxes``, diagonals and
+triangles, ``max_and_argmax``, ``isclose``/``allclose``, ``iround``, ``square``,
+``deg2rad``/``rad2deg`` and ``mgrid``/``ogrid``.
+
+Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  Every function here
+is composed of existing ops (DimShuffle, SpecifyShape, Alloc, Reshape, Join, Subtensor and
+its advanced forms, Elemwise, Reduce, ARange), so each one compiles with the C backend and
+differentiates like any graph; none adds an op.  Two type-level tricks carry the
+broadcastable flags, since the IR has no ``Rebroadcast``:
+
+* ``addbroadcast`` is a ``SpecifyShape`` with a constant 1 on the axes made broadcastable (a
+  view; a length other than 1 is a ValueError at run time, as Theano's Rebroadcast);
+* ``unbroadcast`` joins ``x`` with an empty slice of itself along the axis: a ``Join`` of two
+  inputs is never broadcastable along its axis, whatever the optimizer later learns of the
+  lengths, so the type is stable under rewriting (it costs a copy of ``x``).
+
+Not here: ``nonzero`` / ``flatnonzero`` (their output length depends on the data; the C
+backend has no op with such a shape) and linear algebra (``T.nlinalg``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aotsym.graph.basic import Variable
+from aotsym.graph.convert import as_tensor_variable, as_tensor_variables
+from aotsym.graph.ops import math as m
+from aotsym.graph.ops import reduce as r
+from aotsym.graph.ops.alloc import alloc, arange, zeros
+from aotsym.graph.ops.elemwise import dimshuffle
+from aotsym.graph.ops.join import Join, concatenate, stack
+from aotsym.graph.ops.reshape import reshape
+from aotsym.graph.ops.shape import (as_int_scalar, constant_value, shape_i, specify_shape,
+                                    vector_entries)
+from aotsym.graph.ops.subtensor import getitem, set_subtensor
+from aotsym.graph.types import dtype_kind, floatx, upgrade_to_float
+
+__all__ = [
+    "addbroadcast", "unbroadcast", "patternbroadcast", "shape_padleft", "shape_padright",
+    "shape_padaxis", "tile", "horizontal_stack", "vertical_stack", "stacklists", "split",
+    "swapaxes", "roll", "flip", "diag", "diagonal", "extract_diag", "trace", "tri", "tril",
+    "triu", "max_and_argmax", "isclose", "allclose", "iround", "square", "deg2rad",
+    "rad2deg", "mgrid", "ogrid",
+]
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _axes(axes, ndim, what):
+    """The int (or ints) ``axes`` normalized to a sorted tuple in ``range(ndim)``."""
+    if isinstance(axes, (int, np.integer)):
+        axes = (axes,)
+    axes = tuple(axes)
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)):
+            raise TypeError(f"{what}: an axis must be an int, got {a!r}")
+    return r.normalize_axis(axes, ndim, f"{what}: axis")
+
+
+def _one_axis(axis, ndim, what):
+    return _axes(axis, ndim, what)[0]
+
+
+def _lengths(x):
+    return [shape_i(x, d) for d in range(x.ndim)]
+
+
+def _product(a, b):
+    """``a * b`` for int64 scalars or Python ints (constant when both are)."""
+    va = a if isinstance(a, int) else constant_value(a)
+    vb = b if isinstance(b, int) else constant_value(b)
+    if va is not None and vb is not None:
+        return va * vb
+    return m.mul(a, b)
+
+
+# ---------------------------------------------------------------------------- broadcast flags
+
+
+def addbroadcast(x, *axes):
+    """``x`` with the dimensions ``axes`` made broadcastable (Theano's ``addbroadcast``).
+
+    A view; at run time each of those dimensions must have length 1 (a ValueError else).
+    """
+    x = as_tensor_variable(x)
+    axes = _axes(axes, x.ndim, "addbroadcast") if axes else ()
+    if all(x.broadcastable[a] for a in axes):
+        return x
+    lengths = [1 if d in axes else n for d, n in enumerate(_lengths(x))]
+    return specify_shape(x, lengths, context="addbroadcast")
+
+
+def unbroadcast(x, *axes):
+    """``x`` with the dimensions ``axes`` made not broadcastable (Theano's ``unbroadcast``).
+
+    The value is unchanged (a copy: see the module docstring).
+    """
+    x = as_tensor_variable(x)
+    axes = _axes(axes, x.ndim, "unbroadcast") if axes else ()
+    for a in axes:
+        if x.broadcastable[a]:
+            empty = getitem(x, (slice(None),) * a + (slice(0, 0),))
+            x = Join(a)(x, empty)
+    return x
+
+
+def patternbroadcast(x, broadcastable):
+    """``x`` with exactly the broadcastable flags ``broadcastable`` (Theano's
+    ``patternbroadcast``): ``addbroadcast`` and ``unbroadcast`` where they differ."""
+    x = as_tensor_variable(x)
+    pattern = tuple(broadcastable)
+    if len(pattern) != x.ndim:
+        raise ValueError(f"patternbroadcast: the pattern {pattern} has {len(pattern)} entries "
+                         f"for a tensor of ndim {x.ndim}")
+    add = [d for d, (b, want) in enumerate(zip(x.broadcastable, pattern)) if want and not b]
+    drop = [d for d, (b, want) in enumerate(zip(x.broadcastable, pattern)) if b and not want]
+    return unbroadcast(addbroadcast(x, *add), *drop)
+
+
+def shape_padleft(t, n_ones=1):
+    """``t`` with ``n_ones`` broadcastable dimensions added on the left."""
+    t = as_tensor_variable(t)
+    return dimshuffle(t, ["x"] * _count(n_ones, "shape_padleft") + list(range(t.ndim)))
+
+
+def shape_padright(t, n_ones=1):
+    """``t`` with ``n_ones`` broadcastable dimensions added on the right."""
+    t = as_tensor_variable(t)
+    return dimshuffle(t, list(range(t.ndim)) + ["x"] * _count(n_ones, "shape_padright"))
+
+
+def _count(n, what):
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise TypeError(f"{what}: n_ones must be a non-negative int, got {n!r}")
+    return int(n)
+
+
+def shape_padaxis(t, axis):
+    """``t`` with a broadcastable dimension inserted at ``axis`` (in ``[-ndim-1, ndim]``)."""
+    t = as_tensor_variable(t)
+    ndim = t.ndim + 1
+    if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
+        raise IndexError(f"shape_padaxis: axis {axis!r} is out of bounds [-{ndim}, {ndim})")
+    order = list(range(t.ndim))
+    order.insert(int(axis) % ndim, "x")
+    return dimshuffle(t, order)
+
+
+# ---------------------------------------------------------------------------- tile, stack, split
+
+
+def tile(x, reps, ndim=None):
+    """``np.tile``: ``x`` repeated ``reps[d]`` times along each dimension (Theano's).
+
+    ``reps``: an int or int scalar variable, a list/tuple of them, or an int vector variable
+    (then ``ndim``, the output's ndim, is needed unless its length is known).  Missing
+    leading entries of ``reps`` are 1.
+    """
+    x = as_tensor_variable(x)
+    if ndim is not None and (not isinstance(ndim, (int, np.integer)) or ndim < x.ndim):
+        raise ValueError(f"tile: ndim must be an int at least x.ndim ({x.ndim}), got {ndim!r}")
+    if isinstance(reps, (list, tuple)):
+        reps = [as_int_scalar(v, f"tile: reps entry {i}") for i, v in enumerate(reps)]
+    else:
+        rv = as_tensor_variable(reps)
+        if dtype_kind(rv.dtype) not in "iu" or rv.ndim > 1:
+            raise TypeError(f"tile: reps must be integers (a scalar or a vector), got "
+                            f"{rv.type.describe()}")
+        if rv.ndim == 0:
+            reps = [as_int_scalar(rv, "tile: reps")]
+        elif vector_entries(rv) is not None:
+            reps = [as_int_scalar(v, "tile: reps entry") for v in vector_entries(rv)]
+        elif ndim is None:
+            raise ValueError("tile: reps is a symbolic vector of unknown length; pass ndim=")
+        else:
+            # pad on the left with ones: a negative pad (reps longer than ndim) is an
+            # Alloc error at run time
+            pad = alloc(np.int64(1), m.sub(np.int64(ndim), shape_i(rv, 0)))
+            padded = concatenate([pad, m.cast(rv, "int64")])
+            reps = [getitem(padded, i) for i in range(ndim)]
+    for i, v in enumerate(reps):
+        if constant_value(v) is not None and constant_value(v) < 0:
+            raise ValueError(f"tile: negative repetition {constant_value(v)} in reps entry {i}")
+    if ndim is not None and len(reps) > ndim:
+        raise ValueError(f"tile: {len(reps)} repetitions for ndim={ndim}")
+    ndim = max(len(reps), x.ndim) if ndim is None else int(ndim)
+    reps = [as_int_scalar(1)] * (ndim - len(reps)) + reps
+    lengths = [as_int_scalar(1)] * (ndim - x.ndim) + _lengths(x)
+    if all(constant_value(v) == 1 for v in reps):
+        return shape_padleft(x, ndim - x.ndim)
+    y = alloc(x, *(reps + lengths))
+    y = dimshuffle(y, [d + half for d in range(ndim) for half in (0, ndim)])
+    new = [_product(a, b) for a, b in zip(reps, lengths)]
+    return reshape(y, new, ndim=ndim)
+
+
+def _matrices(args, what):
+    if not args:
+        raise ValueError(f"{what}: needs at least one matrix")
+    args = [as_tensor_variable(a) for a in args]
+    for i, a in enumerate(args):
+        if a.ndim != 2:
+            raise TypeError(f"{what}: argument {i} must be a matrix, got {a.type.describe()}")
+    return args
+
+
+def horizontal_stack(*args):
+    """The matrices ``args`` side by side (joined along axis 1; Theano's)."""
+    return concatenate(_matrices(args, "horizontal_stack"), axis=1)
+
+
+def vertical_stack(*args):
+    """The matrices ``args`` one above the other (joined along axis 0; Theano's)."""
+    return concatenate(_matrices(args, "vertical_stack"), axis=0)
+
+
+def stacklists(arg):
+    """Nested lists of tensors (scalars, typically) stacked into one tensor of the lists'
+    shape: ``stacklists([[a, b], [c, d]])`` is a 2x2 matrix (Theano's)."""
+    if isinstance(arg, (list, tuple)):
+        if not arg:
+            raise ValueError("stacklists: an empty list has no tensor to stack")
+        return stack([stacklists(a) for a in arg])
+    return as_tensor_variable(arg)
+
+
+def split(x, splits_size, n_splits, axis=0):
+    """``x`` cut along ``axis`` into ``n_splits`` pieces of the lengths ``splits_size`` (a
+    list of ints, or an int vector variable); a list of the pieces (Theano's ``split``).
+
+    The lengths must be non-negative and add up to ``x.shape[axis]``: a ValueError at run
+    time otherwise (at build time where they are constants).
+    """
+    x = as_tensor_variable(x)
+    if x.ndim == 0:
+        raise TypeError("split: x must have at least one dimension")
+    axis = _one_axis(axis, x.ndim, "split")
+    if not isinstance(n_splits, (int, np.integer)) or isinstance(n_splits, bool) \
+            or n_splits < 1:
+        raise ValueError(f"split: n_splits must be a positive int, got {n_splits!r}")
+    n_splits = int(n_splits)
+    if isinstance(splits_size, (list, tuple, np.ndarray)) and not any(
+            isinstance(s, Variable) for s in np.ravel(np.asarray(splits_size, dtype=object))):
+        sizes = [as_int_scalar(s, f"split: splits_size entry {i}")
+                 for i, s in enumerate(np.ravel(np.asarray(splits_size, dtype=object)))]
+    else:
+        sv = as_tensor_variable(splits_size)
+        if sv.ndim != 1 or dtype_kind(sv.dtype) not in "iu":
+            raise TypeError(f"split: splits_size must be an int vector, got "
+                            f"{sv.type.describe()}")
+        sizes = vector_entries(sv)
+        if sizes is None:
+            sv = specify_shape(sv, [n_splits], context="split: splits_size")
+            sizes = [getitem(sv, i) for i in range(n_splits)]
+        sizes = [as_int_scalar(s, "split: splits_size entry") for s in sizes]
+    if len(sizes) != n_splits:
+        raise ValueError(f"split: {len(sizes)} lengths given for n_splits={n_splits}")
+    known = [constant_value(s) for s in sizes]
+    if any(k is not None and k < 0 for k in known):
+        raise ValueError(f"split: negative length in splits_size {known}")
+    lengths = _lengths(x)
+    total = sizes[0] if n_splits == 1 else m.add(*sizes)
+    if all(k is not None for k in known):
+        total = sum(known)
+    x = specify_shape(x, lengths[:axis] + [total] + lengths[axis + 1:], context="split")
+    head = (slice(None),) * axis
+    pieces, start = [], 0
+    for size, k in zip(sizes, known):
+        stop = start + k if k is not None and isinstance(start, int) else m.add(start, size)
+        piece = getitem(x, head + (slice(start, stop),))
+        if k is None:   # a negative length would show as a shorter piece: say so
+            piece = specify_shape(piece, lengths[:axis] + [size] + lengths[axis + 1:],
+                                  context="split: a negative length in splits_size")
+        pieces.append(piece)
+        start = stop
+    return pieces
+
+
+# ---------------------------------------------------------------------------- reordering
+
+
+def swapaxes(y, axis1, axis2):
+    """``np.swapaxes``: ``y`` with dimensions ``axis1`` and ``axis2`` exchanged (a view)."""
+    y = as_tensor_variable(y)
+    a = _one_axis(axis1, y.ndim, "swapaxes")
+    b = _one_axis(axis2, y.ndim, "swapaxes")
+    order = list(range(y.ndim))
+    order[a], order[b] = order[b], order[a]
+    return dimshuffle(y, order)
+
+
+def flip(x, axis=None):
+    """``np.flip``: ``x`` with the order of its elements reversed along ``axis`` (an int,
+    a tuple of ints, or None for every axis); a view."""
+    x = as_tensor_variable(x)
+    axes = tuple(range(x.ndim)) if axis is None else _axes(axis, x.ndim, "flip")
+    if not axes:
+        return x
+    return getitem(x, tuple(slice(None, None, -1) if d in axes else slice(None)
+                            for d in range(x.ndim)))
+
+
+def roll(x, shift, axis=None):
+    """``np.roll``: elements of ``x`` shifted by ``shift`` along ``axis``, those past the end
+    coming back at the start; ``axis=None`` rolls the flattened tensor.  ``shift`` may be an
+    int scalar variable; ``shift`` and ``axis`` may be tuples (each axis rolled in turn)."""
+    x = as_tensor_variable(x)
+    if axis is None:
+        if x.ndim == 0:
+            return x
+        if isinstance(shift, (list, tuple)):
+            raise ValueError("roll: a tuple of shifts needs a tuple of axes")
+        if x.ndim == 1:
+            return _roll_axis(x, shift, 0)
+        flat = reshape(x, [m.mul(*_lengths(x))] if x.ndim > 1 else _lengths(x), ndim=1)
+        return reshape(_roll_axis(flat, shift, 0), _lengths(x), ndim=x.ndim)
+    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    shifts = list(shift) if isinstance(shift, (list, tuple)) else [shift] * len(axes)
+    if len(shifts) != len(axes):
+        raise ValueError(f"roll: {len(shifts)} shifts for {len(axes)} axes")
+    for s, a in zip(shifts, axes):
+        x = _roll_axis(x, s, _one_axis(a, x.ndim, "roll"))
+    return x
+
+
+def _roll_axis(x, shift, axis):
+    n = shape_i(x, axis)
+    shift = as_int_scalar(shift, "roll: shift")
+    k, length = constant_value(shift), constant_value(n)
+    if k is not None and length is not None:
+        cut = length - k % max(length, 1)
+        if cut in (0, length):
+            return x
+    else:   # maximum: an empty axis rolls to itself (no division by zero)
+        cut = m.sub(n, m.mod(shift, m.maximum(n, np.int64(1))))
+    head = (slice(None),) * axis
+    return Join(axis)(getitem(x, head + (slice(cut, None),)),
+                      getitem(x, head + (slice(None, cut),)))
+
+
+# ---------------------------------------------------------------------------- diagonals
+
+
+def _diagonal_index(rows, cols, offset):
+    """(row indices, column indices) of diagonal ``offset`` of a rows x cols matrix."""
+    below, above = max(0, -offset), max(0, offset)
+    n = m.maximum(m.minimum(m.sub(rows, np.int64(below)), m.sub(cols, np.int64(above))),
+                  np.int64(0))
+    idx = arange(n, dtype="int64")
+    return m.add(idx, np.int64(below)), m.add(idx, np.int64(above))
+
+
+def _int_offset(offset, what):
+    if not isinstance(offset, (int, np.integer)) or isinstance(offset, bool):
+        raise TypeError(f"{what}: the offset must be an int, got {offset!r}")
+    return int(offset)
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """``np.diagonal``: the diagonal ``offset`` of the 2-d sub-arrays over ``axis1`` and
+    ``axis2``, as the last dimension of the result (a copy)."""
+    a = as_tensor_variable(a)
+    if a.ndim < 2:
+        raise ValueError(f"diagonal: a must have at least 2 dimensions, got "
+                         f"{a.type.describe()}")
+    offset = _int_offset(offset, "diagonal")
+    a1, a2 = _one_axis(axis1, a.ndim, "diagonal"), _one_axis(axis2, a.ndim, "diagonal")
+    if a1 == a2:
+        raise ValueError(f"diagonal: axis1 and axis2 are the same axis ({a1})")
+    rest = [d for d in range(a.ndim) if d not in (a1, a2)]
+    b = dimshuffle(a, [a1, a2] + rest)
+    rows, cols = _diagonal_index(shape_i(b, 0), shape_i(b, 1), offset)
+    d = getitem(b, (rows, cols))
+    return dimshuffle(d, list(range(1, d.ndim)) + [0])
+
+
+def extract_diag(x):
+    """The main diagonal of the matrix ``x`` (Theano's ``extract_diag``)."""
+    return diagonal(x)
+
+
+def diag(v, k=0):
+    """Theano's ``T.diag``: a vector gives the square matrix with ``v`` on its diagonal
+    ``k`` (zeros elsewhere); a tensor of ndim >= 2 gives its diagonal ``k``."""
+    v = as_tensor_variable(v)
+    k = _int_offset(k, "diag")
+    if v.ndim >= 2:
+        return diagonal(v, k)
+    if v.ndim != 1:
+        raise ValueError(f"diag: v must have at least 1 dimension, got {v.type.describe()}")
+    size = m.add(shape_i(v, 0), np.int64(abs(k)))
+    rows, cols = _diagonal_index(size, size, k)
+    return set_subtensor(getitem(zeros((size, size), dtype=v.dtype), (rows, cols)), v)
+
+
+def trace(a, offset=0, axis1=0, axis2=1):
+    """``np.trace``: the sum along the diagonal ``offset`` (over ``axis1`` and ``axis2``)."""
+    return r.sum(diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+def tri(N, M=None, k=0, dtype=None):  # noqa: N803 - NumPy's names
+    """``np.tri``: an ``N`` x ``M`` matrix with ones at and below the diagonal ``k``, zeros
+    above (``dtype`` defaults to floatX); ``N``, ``M`` and ``k`` may be int scalar variables."""
+    n = as_int_scalar(N, "tri: N")
+    mm = n if M is None else as_int_scalar(M, "tri: M")
+    k = as_int_scalar(k, "tri: k")
+    rows = dimshuffle(arange(n, dtype="int64"), 0, "x")
+    cols = dimshuffle(arange(mm, dtype="int64"), "x", 0)
+    return m.cast(m.ge(m.add(rows, k), cols), dtype or floatx())
+
+
+def _triangle(x, k, lower, what):
+    x = as_tensor_variable(x)
+    if x.ndim < 2:
+        raise ValueError(f"{what}: m must have at least 2 dimensions, got {x.type.describe()}")
+    keep = tri(shape_i(x, -2), shape_i(x, -1), k if lower else m.sub(as_int_scalar(k), 1),
+               dtype="bool")
+    zero = as_tensor_variable(np.zeros((), dtype=x.dtype))
+    return m.switch(keep, x, zero) if lower else m.switch(keep, zero, x)
+
+
+def tril(m, k=0):  # noqa: F811 - Theano's argument name shadows the math module here
+    """``np.tril``: ``m`` with the elements above the diagonal ``k`` set to zero (the last
+    two dimensions)."""
+    return _triangle(m, k, True, "tril")
+
+
+def triu(m, k=0):  # noqa: F811
+    """``np.triu``: ``m`` with the elements below the diagonal ``k`` set to zero (the last
+    two dimensions)."""
+    return _triangle(m, k, False, "triu")
+
+
+# ---------------------------------------------------------------------------- reductions
+
+
+def max_and_argmax(a, axis=None, keepdims=False):
+    """``[max(a, axis), argmax(a, axis)]`` (Theano's).  Over several axes, the argmax is
+    the index into those axes flattened (in their order in ``a``)."""
+    a = as_tensor_variable(a)
+    axes = tuple(range(a.ndim)) if axis is None else _axes(axis, a.ndim, "max_and_argmax")
+    top = r.max(a, axis=axes, keepdims=keepdims)
+    if len(axes) == a.ndim:
+        arg = r.argmax(a, axis=None, keepdims=keepdims)
+    elif len(axes) == 1:
+        arg = r.argmax(a, axis=axes[0], keepdims=keepdims)
+    else:
+        kept = [d for d in range(a.ndim) if d not in axes]
+        moved = dimshuffle(a, kept + list(axes))
+        lengths = _lengths(a)
+        flat = reshape(moved, [lengths[d] for d in kept] + [m.mul(*[lengths[d] for d in axes])],
+                       ndim=len(kept) + 1)
+        arg = r.argmax(flat, axis=-1)
+        if keepdims:
+            arg = r.expand_reduced(arg, a.ndim, axes)
+    return [top, arg]
+
+
+# ---------------------------------------------------------------------------- elementwise
+
+
+def isclose(a, b, rtol=1.0e-5, atol=1.0e-8, equal_nan=False):
+    """``np.isclose``: elementwise ``|a - b| <= atol + rtol * |b|`` (b finite), or ``a == b``
+    (equal infinities); NaN is close to NaN only with ``equal_nan``.  A bool tensor."""
+    a, b = as_tensor_variables([a, b])
+    b = m.cast(b, upgrade_to_float(b.dtype))
+    finite_b = m.invert(m.or_(m.isnan(b), m.isinf(b)))
+    near = m.le(m.abs(m.sub(a, b)), m.add(atol, m.mul(rtol, m.abs(b))))
+    close = m.or_(m.and_(near, finite_b), m.eq(a, b))
+    if equal_nan:
+        close = m.or_(close, m.and_(m.isnan(a), m.isnan(b)))
+    return close
+
+
+def allclose(a, b, rtol=1.0e-5, atol=1.0e-8, equal_nan=False):
+    """``np.allclose``: whether every element of ``a`` is close to ``b`` (a bool scalar)."""
+    return r.all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def iround(a, mode=None):
+    """``a`` rounded to the nearest integer, as int64 (Theano's).  ``mode``:
+    ``'half_to_even'`` (the default, NumPy's) or ``'half_away_from_zero'``."""
+    a = as_tensor_variable(a)
+    if mode in (None, "half_to_even"):
+        rounded = m.round_half_to_even(a)
+    elif mode == "half_away_from_zero":
+        whole = m.trunc(a)
+        half = m.ge(m.abs(m.sub(a, whole)), 0.5)   # a - trunc(a) is exact
+        rounded = m.add(whole, m.mul(m.sgn(a), m.cast(half, a.dtype)))
+    else:
+        raise ValueError(f"iround: mode must be 'half_to_even' or 'half_away_from_zero', "
+                         f"got {mode!r}")
+    return m.cast(rounded, "int64")
+
+
+def square(x):
+    """Elementwise ``x * x`` (Theano's ``sqr``)."""
+    return m.sqr(x)
+
+
+def _scaled(x, factor):
+    x = as_tensor_variable(x)
+    dtype = upgrade_to_float(x.dtype)
+    return m.mul(m.cast(x, dtype), as_tensor_variable(np.asarray(factor, dtype=dtype)))
+
+
+def deg2rad(x):
+    """Angles in degrees to radians: ``x * (pi / 180)`` (as ``np.deg2rad``)."""
+    return _scaled(x, np.pi / 180.0)
+
+
+def rad2deg(x):
+    """Angles in radians to degrees: ``x * (180 / pi)`` (as ``np.rad2deg``)."""
+    return _scaled(x, 180.0 / np.pi)
+
+
+# ---------------------------------------------------------------------------- grids
+
+
+class _NdGrid:
+    """Theano's ``mgrid`` / ``ogrid``: ``mgrid[0:4, 0:5]`` is a list of two 4x5 tensors
+    (the row and column coordinates); ``ogrid`` gives them unbroadcast as a column and a
+    row.  Slice bounds may be int or float scalars, or scalar variables (``np.arange``'s
+    rules); a single slice gives one range."""
+
+    def __init__(self, sparse):
+        self.sparse = sparse
+
+    def __getitem__(self, key):
+        what = "ogrid" if self.sparse else "mgrid"
+        single = isinstance(key, slice)
+        key = (key,) if single else tuple(key)
+        ranges = []
+        for sl in key:
+            if not isinstance(sl, slice):
+                raise TypeError(f"{what}: expects slices, got {sl!r}")
+            if isinstance(sl.step, complex):
+                raise NotImplementedError(f"{what}: a complex step (a number of points) is "
+                                          "not supported; use T.arange")
+            ranges.append(arange(0 if sl.start is None else sl.start, sl.stop,
+                                 1 if sl.step is None else sl.step))
+        if single:
+            return ranges[0]
+        ndim = len(ranges)
+        placed = [dimshuffle(v, ["x"] * j + [0] + ["x"] * (ndim - 1 - j))
+                  for j, v in enumerate(ranges)]
+        if self.sparse:
+            return placed
+        lengths = [shape_i(v, 0) for v in ranges]
+        return [alloc(v, *lengths) for v in placed]
+
+
+mgrid = _NdGrid(sparse=False)
+ogrid = _NdGrid(sparse=True)
