@@ -9,5 +9,6 @@ the op module it belongs to, and only re-exported here.
 from __future__ import annotations
 
 from aotsym.gradient import consider_constant, disconnected_grad, zero_grad  # noqa: F401
+from aotsym.graph.ops.sort import argsort, sort  # noqa: F401
 
-__all__ = ["zero_grad", "consider_constant", "disconnected_grad"]
+__all__ = ["zero_grad", "consider_constant", "disconnected_grad", "sort", "argsort"]

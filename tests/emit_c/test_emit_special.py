@@ -16,7 +16,9 @@ from aotsym.printing import Print
 def _cases():
     x, m = T.vector("x"), T.fmatrix("m")
     cases = [("print", [x], [Print("x")(x) * 2]),
-             ("print_matrix", [m], [Print("m", attrs=("shape", "__str__"))(m.T)])]
+             ("print_matrix", [m], [Print("m", attrs=("shape", "__str__"))(m.T)]),
+             ("sort", [x, m], [T.sort(x), T.argsort(m, axis=0), T.sort(m, axis=None),
+                               T.argsort(T.cast(m, "int16")), T.sort(x > 0)])]
     return [FunctionSpec(name, lower_program(FunctionGraph(ins, outs)))
             for name, ins, outs in cases]
 

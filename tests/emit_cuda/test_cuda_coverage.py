@@ -35,6 +35,7 @@ NOT_TRANSLATED = {
     "AdvancedSubtensor": "a gather kernel",
     "AdvancedSubtensor1": "a gather kernel",
     "ArgReduce": "a block argmax/argmin reduction",
+    "ArgSort": "a segmented stable sort of (value, index) pairs (CUB)",
     "AveragePoolGrad": "a pooling kernel",
     "BinomialDraw": "runtime/aotsym_cuda_random.cuh's Philox, wired to a step",
     "ChoiceDraw": "Philox, wired to a step",
@@ -50,6 +51,7 @@ NOT_TRANSLATED = {
     "Pool": "a pooling kernel",
     "Print": "a host-side step: copy to the host, print through Python",
     "Softmax": "a row kernel (max, sum of exp)",
+    "Sort": "a segmented stable sort (CUB)",
     "SpecifyShape": "a host-side shape check (no kernel)",
     "UniformDraw": "Philox, wired to a step",
 }

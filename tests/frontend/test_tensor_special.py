@@ -111,3 +111,70 @@ def test_print_gradient_passes_through_and_an_unknown_attribute_fails_clearly():
     f = aotsym.function([x], Print("p", attrs=("no_such_attribute",))(x))
     with pytest.raises(Exception, match="no_such_attribute"):
         f(np.array([1.0]))
+
+
+# ---------------------------------------------------------------------------- sort / argsort
+
+SORT_VALUES = np.array([[3.0, np.nan, -0.0, 0.0, 1.0, 2.0],
+                        [2.0, 2.0, -np.inf, np.inf, np.nan, -1.0],
+                        [0.0, -0.0, 0.0, np.nan, np.nan, 5.0]])
+
+
+def _same(got, expected):
+    assert got.dtype == expected.dtype and got.shape == expected.shape, (got, expected)
+    np.testing.assert_array_equal(got, expected)
+    if got.dtype.kind == "f":      # -0.0 and 0.0 in the stable order
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int32", "uint8", "bool"])
+def test_sort_and_argsort_are_numpys_stable_sort(dtype):
+    x = T.tensor3("x", dtype=dtype)
+    outs, refs = [], []
+    for axis in (0, 1, 2, -1, None):
+        outs += [T.sort(x, axis=axis), T.argsort(x, axis=axis)]
+        refs += [lambda a, axis=axis: np.sort(a, axis=axis, kind="stable"),
+                 lambda a, axis=axis: np.argsort(a, axis=axis, kind="stable")]
+    f = aotsym.function([x], outs)
+    rng = np.random.default_rng(1)
+    base = np.concatenate([SORT_VALUES, rng.integers(-3, 4, (3, 6)).astype(float)])
+    if dtype == "bool":
+        base = np.nan_to_num(base) > 0
+    with np.errstate(invalid="ignore"):
+        values = np.stack([base, base[::-1]]).astype(dtype)
+    for a in (values, values[:, ::-1, ::-2], np.zeros((2, 0, 3), dtype),
+              np.broadcast_to(values[:1], (3,) + values.shape[1:])):
+        got = f(a)
+        for g, ref, out in zip(got, refs, outs):
+            _same(g, ref(a).astype(out.dtype))
+            _same(g, evaluate([out], {x: a})[0])
+
+
+def test_sort_long_rows_take_the_merge_path_and_ties_stay_in_order():
+    x = T.vector("x")
+    f = aotsym.function([x], [T.sort(x), T.argsort(x)])
+    a = np.random.default_rng(2).integers(0, 50, 5000).astype(float)
+    a[::97] = np.nan
+    a[::89] = -0.0
+    s, i = f(a)
+    _same(s, np.sort(a, kind="stable"))
+    _same(i, np.argsort(a, kind="stable"))
+    _same(f(a[::-3])[1], np.argsort(a[::-3], kind="stable"))
+
+
+def test_sort_gradient_goes_back_through_the_permutation():
+    aotsym.gradient.verify_grad(lambda a: T.sort(a, axis=0),
+                                [np.array([[0.3, -1.2], [2.5, 0.1], [-0.7, 4.0]])])
+    aotsym.gradient.verify_grad(lambda a: T.sort(a, axis=None) * np.arange(6.0),
+                                [np.array([[0.3, -1.2, 7.0], [2.5, 0.1, -3.0]])])
+    x = T.vector("x")
+    g = aotsym.grad((T.sort(x) * np.arange(4.0)).sum(), x)
+    xv = np.array([3.0, -1.0, 2.0, 0.5])
+    np.testing.assert_array_equal(aotsym.function([x], g)(xv), [3.0, 0.0, 2.0, 1.0])
+
+
+def test_sort_refuses_what_numpy_refuses():
+    with pytest.raises(ValueError, match="axis"):
+        T.sort(T.vector(), axis=1)
+    with pytest.raises(TypeError, match="complex"):
+        T.argsort(T.cvector())
