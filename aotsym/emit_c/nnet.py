@@ -38,9 +38,18 @@ def _lower(fe, node, pos, value):
             "}",
         ]
         return render("guarded_step.c.j2", lines=lines, temps=["flat"])
-    kept = [d for d in range(x.ndim) if d != axis]
+    lines += axis_rows_lines(xr, outr, x.ndim, axis, kernel)
+    return render("guarded_step.c.j2", lines=lines, temps=[])
+
+
+def axis_rows_lines(xr, outr, ndim, axis, kernel) -> list:
+    """The C lines that call ``kernel`` (an ``aot_axis2`` row kernel: input operand 1,
+    output operand 0) once per row along ``axis`` of the array ``xr``, writing ``outr`` (of
+    the same shape, allocated): the kept dimensions are iterated by ``aot_loop_arrays``,
+    split over threads when that measures faster."""
+    kept = [d for d in range(ndim) if d != axis]
     nk = len(kept)
-    lines += [
+    lines = [
         f"int64_t vdims[{max(1, 4 * nk)}];",
         f"aot_array xv = {xr}, ov = {outr};",
         f"xv.shape = vdims; xv.strides = vdims + {nk};",
@@ -60,7 +69,7 @@ def _lower(fe, node, pos, value):
         "(int)(ax.len < 100000 ? ax.len : 100000), -1, 0);",
         "}",
     ]
-    return render("guarded_step.c.j2", lines=lines, temps=[])
+    return lines
 
 
 @lowers("Softmax")

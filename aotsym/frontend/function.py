@@ -83,6 +83,66 @@ class Mode:
         return f"Mode({self.name!r})"
 
 
+class ProfileMode(Mode):
+    """Theano's ProfileMode: ``profmode = aotsym.ProfileMode(optimizer='fast_run',
+    linker=aotsym.gof.OpWiseCLinker())``; every function compiled with ``mode=profmode`` is
+    profiled (:mod:`aotsym.frontend.profiled`), and ``profmode.print_summary()`` prints the
+    report of each one that ran.  The linker is accepted and changes nothing (aotsym
+    compiles whole modules)."""
+
+    def __init__(self, linker=None, optimizer="fast_run"):
+        super().__init__("PROFILE_MODE", linker, optimizer)
+        self.profile_memory = False
+        self._functions = []   # weak references to the functions compiled with this mode
+
+    def __repr__(self):
+        return f"ProfileMode(optimizer={self.optimizer!r})"
+
+    def print_summary(self, file=None):
+        """The profile report of every function compiled with this mode that was called."""
+        import sys
+        out = file or sys.stdout
+        live = [f for f in (ref() for ref in self._functions) if f is not None]
+        ran = [f for f in live if f._py_calls]
+        if not ran:
+            print("ProfileMode.print_summary(): no function compiled with this mode has run",
+                  file=out)
+        for f in ran:
+            f.print_profile(out)
+
+
+class Out:
+    """An output with options (Theano's ``Out(variable, borrow=False)``): every call returns
+    fresh arrays the caller owns, so ``borrow`` changes nothing."""
+
+    def __init__(self, variable, borrow=False):
+        self.variable, self.borrow = variable, borrow
+
+
+def clone(output, replace=None, strict=True, share_inputs=True):
+    """Theano's ``theano.clone``: ``output`` (a variable or a list of them) rebuilt with the
+    variables of ``replace`` (a dict or ``(old, new)`` pairs) substituted.  ``strict``: a
+    replacement must have the type of what it replaces (else TypeError); otherwise it is
+    converted to it where the conversion is safe.  The graph is a value (nodes are interned),
+    so the parts not replaced are shared, as ``share_inputs=True`` says; False is accepted
+    and changes nothing (inputs are never modified)."""
+    from aotsym.graph.basic import clone_replace
+    from aotsym.graph.convert import as_tensor_variable
+    pairs = list(replace.items() if isinstance(replace, dict) else replace or [])
+    memo = {}
+    for old, new in pairs:
+        new = as_tensor_variable(new)
+        if new.type != old.type:
+            if strict or new.type.ndim != old.type.ndim:
+                raise TypeError(f"aotsym.clone: the replacement of {old} has type {new.type}, "
+                                f"not {old.type}")
+            new = new.astype(old.type.dtype) if new.type.dtype != old.type.dtype else new
+        memo[old] = new
+    many = isinstance(output, (list, tuple))
+    outs = clone_replace(list(output) if many else [output], memo)
+    return outs if many else outs[0]
+
+
 class Function:
     """A compiled function.  Call it with one value per input (positionally or by name).
 
@@ -317,12 +377,20 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
     """
     if outputs is None:
         outputs = []
+    if isinstance(outputs, Out):
+        outputs = outputs.variable
+    elif isinstance(outputs, (list, tuple)):
+        outputs = [o.variable if isinstance(o, Out) else o for o in outputs]
     cls = Function
     mode_name = normalize_mode(mode.name if isinstance(mode, Mode) else mode or config.mode)
     if profile or mode_name == "PROFILE_MODE" or config.profile:
         # (the profile's report code is imported only by those who ask for it)
         from aotsym.frontend.profiled import ProfiledFunction
         cls = ProfiledFunction   # f.profile(), f.print_profile(), f.reset_profile()
-    return cls(inputs, outputs, updates=updates, givens=givens, mode=mode, name=name,
-               allow_input_downcast=allow_input_downcast, profile=profile,
-               on_unused_input=on_unused_input, **kwargs)
+    f = cls(inputs, outputs, updates=updates, givens=givens, mode=mode, name=name,
+            allow_input_downcast=allow_input_downcast, profile=profile,
+            on_unused_input=on_unused_input, **kwargs)
+    if isinstance(mode, ProfileMode):
+        import weakref
+        mode._functions.append(weakref.ref(f))
+    return f

@@ -53,7 +53,13 @@ class ProfiledFunction(Function):
     def _loaded(self):
         return getattr(self._run, "module", None)   # None: run by the reference evaluator
 
+    @property
     def profile(self):
+        """``f.profile()``: the report; ``f.profile.summary(file=None)``: it printed, as
+        Theano's ``f.profile.summary()`` does (:class:`Profile`)."""
+        return Profile(self)
+
+    def _report(self):
         """The report (:mod:`aotsym.build.profiling`), or None when the function is not
         compiled (FAST_COMPILE, DEBUG_MODE run the reference evaluator)."""
         loaded = self._loaded
@@ -69,7 +75,7 @@ class ProfiledFunction(Function):
 
     def print_profile(self, file=None):
         """Print the report as Theano does (functions, Class, Ops, Apply, Memory, tips)."""
-        report = self.profile()
+        report = self._report()
         if report is None:
             print(f"{self.label}: {self._py_calls} calls, {self._py_ns * 1e-9:.6f}s (mode "
                   f"{self.mode} runs the reference evaluator: no per-node profile)",
@@ -86,13 +92,27 @@ class ProfiledFunction(Function):
 
     def node_profile(self) -> dict:
         """``{id(node): step report}`` for the optimized graph's nodes (debugprint)."""
-        report = self.profile()
+        report = self._report()
         loaded = self._loaded
         if report is None:
             return {}
         (f,) = report["functions"].values()
         nodes = loaded.nodes[0]
         return {id(nodes[s["number"]]): s for s in f["steps"]}
+
+
+class Profile:
+    """A profiled function's profile: called, the report (a dict); ``summary(file=None)``
+    prints it (Theano's ``f.profile.summary()``)."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self):
+        return self.function._report()
+
+    def summary(self, file=None, **_theano_options):
+        self.function.print_profile(file)
 
 
 def wants_profile(profile, mode_name) -> bool:

@@ -8,6 +8,8 @@ equality, as in Theano.
 
 from __future__ import annotations
 
+import numpy as np
+
 from aotsym.graph.basic import Variable
 from aotsym.graph.ops import math as m
 from aotsym.graph.ops import reduce as r
@@ -95,6 +97,35 @@ def _astype(self, dtype):
     return m.cast(self, dtype)
 
 
+def _tensor(name):
+    """The method that calls ``aotsym.tensor.<name>`` on the variable (looked up at call
+    time: those functions live in modules this one must not import first)."""
+    def method(self, *args, **kwargs):
+        import aotsym.tensor as T
+        return getattr(T, name)(self, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+def _norm(self, L, axis=None, keepdims=False):
+    """Theano's ``x.norm(L, axis=None)``: ``sum(|x|**L, axis) ** (1/L)`` (L = 1: the sum of
+    absolute values; L = 2: the square root of the sum of squares)."""
+    if L == 0 or np.isinf(L):
+        raise NotImplementedError(f"norm: L={L} is not implemented (Theano's neither)")
+    a = m.abs(self)
+    if L == 1:
+        return r.sum(a, axis, keepdims)
+    if L == 2:
+        return m.sqrt(r.sum(m.sqr(a), axis, keepdims))
+    return m.pow(r.sum(m.pow(a, L), axis, keepdims), 1.0 / L)
+
+
+def _size(self):
+    """The number of elements (an int64 scalar variable), as Theano's ``x.size``."""
+    return r.prod(_shape(self), dtype="int64") if self.type.ndim else \
+        m.cast(1, "int64")
+
+
 METHODS = {
     "__add__": _binop("add"), "__radd__": _binop("add", True),
     "__sub__": _binop("sub"), "__rsub__": _binop("sub", True),
@@ -139,6 +170,17 @@ METHODS = {
     "clip": lambda self, lo, hi: m.clip(self, lo, hi),
     "round": lambda self: m.round(self),
     "conj": lambda self: m.conj(self),
+    "norm": _norm,
+    "size": property(_size),
+    "ravel": lambda self: _flatten(self),
+    "ptp": lambda self, axis=None, keepdims=False: (
+        m.sub(r.max(self, axis, keepdims), r.min(self, axis, keepdims))),
+    "fill": lambda self, value: m.fill(self, value),
+    "zeros_like": lambda self, dtype=None: _tensor("zeros_like")(self, dtype=dtype),
+    "ones_like": lambda self, dtype=None: _tensor("ones_like")(self, dtype=dtype),
+    **{name: _tensor(name) for name in (
+        "cumsum", "cumprod", "repeat", "squeeze", "take", "diagonal", "trace", "swapaxes",
+        "sort", "argsort", "nonzero", "real", "imag")},
 }
 
 

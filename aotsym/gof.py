@@ -1,0 +1,41 @@
+"""``aotsym.gof``: Theano's ``theano.gof`` names, for ported code.
+
+Beside the pipeline: re-exports of the IR's classes, and Theano's linkers as names only.
+aotsym compiles a whole graph into one module whatever linker is named, so
+``theano.ProfileMode(optimizer='fast_run', linker=theano.gof.OpWiseCLinker())`` ports
+unchanged and the linker changes nothing.
+"""
+
+from aotsym.graph.basic import Apply, Constant, Variable  # noqa: F401
+from aotsym.graph.fgraph import FunctionGraph  # noqa: F401
+from aotsym.graph.op import Op  # noqa: F401
+
+
+class Linker:
+    """A Theano linker named by ported code: accepted, changes nothing."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class OpWiseCLinker(Linker):
+    pass
+
+
+class PerformLinker(Linker):
+    pass
+
+
+class CLinker(Linker):
+    pass
+
+
+class DualLinker(Linker):
+    pass
+
+
+class VM_Linker(Linker):
+    pass
