@@ -221,3 +221,300 @@ def test_matches_pytensor(compiled, name):
         for g, w in zip(_as_list(got), _as_list(fp(value))):
             _check_equal(g, np.asarray(w), exact and name not in PT_MASK_PRODUCT,
                          f"{name} on {variant} against PyTensor")
+
+
+# ---------------------------------------------------------------------------- broadcast flags
+
+
+def test_addbroadcast_sets_the_flag_and_checks_the_length_at_run_time():
+    x = T.matrix("x")
+    y = T.addbroadcast(x, 0)
+    assert y.broadcastable == (True, False)
+    assert T.addbroadcast(x, -1, 0).broadcastable == (True, True)
+    assert T.addbroadcast(y, 0) is y
+    f = aotsym.function([x], y + T.ones((3, 4)))     # the row broadcasts against 3 rows
+    row = RNG.standard_normal((1, 4))
+    np.testing.assert_array_equal(f(row), np.repeat(row + 1, 3, axis=0))
+    np.testing.assert_array_equal(f(row[:, ::-1]), np.repeat(row[:, ::-1] + 1, 3, axis=0))
+    with pytest.raises(ValueError, match="addbroadcast"):
+        f(np.zeros((2, 4)))
+
+
+def test_unbroadcast_and_patternbroadcast_flags_and_values():
+    r = T.row("r")
+    u = T.unbroadcast(r, 0)
+    assert u.broadcastable == (False, False)
+    assert T.unbroadcast(r, 1) is r                   # already not broadcastable
+    p = T.patternbroadcast(T.col("c"), (False, True))
+    assert p.broadcastable == (False, True)
+    q = T.patternbroadcast(T.matrix("m"), (True, False))
+    assert q.broadcastable == (True, False)
+    c = T.col("c")
+    swapped = T.patternbroadcast(c, (True, False))
+    assert swapped.broadcastable == (True, False)
+    f = aotsym.function([r, c], [u, swapped])
+    rv, cv = RNG.standard_normal((1, 5)), np.array([[-0.0]])
+    got_u, got_s = f(rv, cv)
+    np.testing.assert_array_equal(got_u, rv)
+    assert got_s.shape == (1, 1) and np.signbit(got_s[0, 0])
+    with pytest.raises(ValueError, match="addbroadcast"):
+        f(rv, np.zeros((3, 1)))
+
+
+def test_shape_pads_flags():
+    v = T.vector("v")
+    assert T.shape_padleft(v).broadcastable == (True, False)
+    assert T.shape_padleft(v, 3).broadcastable == (True, True, True, False)
+    assert T.shape_padright(v, 2).broadcastable == (False, True, True)
+    assert T.shape_padaxis(T.matrix("m"), 1).broadcastable == (False, True, False)
+    assert T.shape_padaxis(T.matrix("m"), -1).broadcastable == (False, False, True)
+
+
+def test_unbroadcast_for_scan_outputs_info():
+    """The common use: an initial state whose broadcastable flags differ from the step's."""
+    h0 = T.alloc(np.float64(0.0), 1, 3)                 # a (1, 3) zeros: broadcastable rows
+    xs = T.tensor3("xs")
+
+    def step(x_t, h):
+        return h + x_t
+    out, _ = aotsym.scan(step, sequences=xs, outputs_info=T.unbroadcast(h0, 0))
+    f = aotsym.function([xs], out[-1])
+    v = RNG.standard_normal((4, 1, 3))
+    np.testing.assert_allclose(f(v), v.sum(axis=0))
+
+
+# ---------------------------------------------------------------------------- symbolic arguments
+
+
+def test_tile_with_symbolic_reps():
+    x, k = T.matrix("x"), T.iscalar("k")
+    reps = T.ivector("reps")
+    f = aotsym.function([x, k, reps], [T.tile(x, (k, 2)), T.tile(x, k),
+                                       T.tile(x, reps, ndim=3)])
+    xv = RNG.standard_normal((2, 3))
+    a, b, c = f(xv, 3, np.array([2, 1], "int32"))
+    np.testing.assert_array_equal(a, np.tile(xv, (3, 2)))
+    np.testing.assert_array_equal(b, np.tile(xv, 3))
+    np.testing.assert_array_equal(c, np.tile(xv, (1, 2, 1)))
+    a, b, c = f(xv, 0, np.array([1, 2, 1], "int32"))
+    np.testing.assert_array_equal(a, np.tile(xv, (0, 2)))
+    np.testing.assert_array_equal(c, np.tile(xv, (1, 2, 1)))
+    with pytest.raises(ValueError):          # more repetitions than ndim
+        f(xv, 1, np.array([1, 1, 1, 1], "int32"))
+    with pytest.raises(ValueError):          # a negative repetition
+        f(xv, -1, np.array([1], "int32"))
+
+
+def test_roll_with_symbolic_shift():
+    x, s = T.matrix("x"), T.lscalar("s")
+    f = aotsym.function([x, s], [T.roll(x, s, 1), T.roll(x, s)])
+    for shape in [(3, 4), (3, 0), (0, 2)]:
+        xv = _special(shape)
+        for shift in (0, 1, -1, 5, -9, 2 ** 40):
+            a, b = f(xv, shift)
+            np.testing.assert_array_equal(a, np.roll(xv, shift, 1))
+            np.testing.assert_array_equal(b, np.roll(xv, shift))
+
+
+def test_split_with_symbolic_sizes_checks_them_at_run_time():
+    x, sizes = T.matrix("x"), T.lvector("sizes")
+    f = aotsym.function([x, sizes], T.split(x, sizes, 3, axis=0))
+    xv = RNG.standard_normal((5, 2))
+    for got, want in zip(f(xv, np.array([2, 0, 3])), np.split(xv, [2, 2])):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="split"):
+        f(xv, np.array([2, 2, 2]))                     # adds up to 6, not 5
+    with pytest.raises(ValueError, match="split"):
+        f(xv, np.array([6, -1, 0]))                    # a negative length
+    with pytest.raises(ValueError, match="split"):
+        f(xv, np.array([5, 0]))                        # two lengths for n_splits=3
+
+
+def test_tri_with_symbolic_sizes():
+    n, k = T.iscalar("n"), T.iscalar("k")
+    f = aotsym.function([n, k], [T.tri(n), T.tri(n, n + 2, k, dtype="int32"),
+                                 T.tril(T.ones((n, n)), k)])
+    for nv, kv in [(3, 0), (4, -1), (0, 1), (2, 5)]:
+        a, b, c = f(nv, kv)
+        np.testing.assert_array_equal(a, np.tri(nv))
+        assert a.dtype == aotsym.config.floatX and b.dtype == np.int32
+        np.testing.assert_array_equal(b, np.tri(nv, nv + 2, kv, dtype="int32"))
+        np.testing.assert_array_equal(c, np.tril(np.ones((nv, nv)), kv))
+
+
+def test_stacklists_of_scalars():
+    a, b, c, d = T.scalars("a", "b", "c", "d")
+    m = T.stacklists([[a, b], [c, d]])
+    assert m.ndim == 2
+    f = aotsym.function([a, b, c, d], m)
+    np.testing.assert_array_equal(f(1, 2, 3, -0.0), [[1, 2], [3, -0.0]])
+    assert np.signbit(f(1, 2, 3, -0.0)[1, 1])
+
+
+def test_mgrid_and_ogrid_match_numpy():
+    n = T.lscalar("n")
+    grids = T.mgrid[0:3, 1:n:2] + T.ogrid[0:3, 1:n:2] + [T.mgrid[0:1:0.25]]
+    f = aotsym.function([n], grids)
+    for nv in (6, 1):
+        got = f(nv)
+        want = list(np.mgrid[0:3, 1:nv:2]) + list(np.ogrid[0:3, 1:nv:2]) + [np.mgrid[0:1:0.25]]
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("mode", [None, "half_to_even", "half_away_from_zero"])
+def test_iround_halves(mode):
+    x = T.vector("x")
+    f = aotsym.function([x], T.iround(x, mode))
+    v = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999999999999994, -0.0, 3.7, -3.7,
+                  2.0 ** 52 + 1])
+    got = f(v)
+    assert got.dtype == np.int64
+    if mode == "half_away_from_zero":
+        want = np.trunc(v) + np.sign(v) * (np.abs(v - np.trunc(v)) >= 0.5)
+    else:
+        want = np.round(v)
+    np.testing.assert_array_equal(got, want.astype(np.int64))
+
+
+def test_iround_of_nan_and_inf_agrees_with_the_reference_evaluator():
+    x = T.vector("x")
+    v = np.array([np.nan, np.inf, -np.inf, 1e300, -0.0])
+    for mode in ("half_to_even", "half_away_from_zero"):
+        y = T.iround(x, mode)
+        np.testing.assert_array_equal(aotsym.function([x], y)(v),
+                                      aotsym.function([x], y, mode="FAST_COMPILE")(v))
+
+
+def test_isclose_of_integers_and_mixed_dtypes():
+    i, f32 = T.lvector("i"), T.fvector("f")
+    f = aotsym.function([i, f32], [T.isclose(i, f32), T.allclose(i, i), T.isclose(f32, i)])
+    iv = np.array([1, 2, 3, -(2 ** 62)])
+    fv = np.array([1, 2.00001, np.inf, -2.0 ** 62], "float32")
+    a, b, c = f(iv, fv)
+    np.testing.assert_array_equal(a, np.isclose(iv, fv))
+    assert b.dtype == np.bool_ and bool(b)
+    np.testing.assert_array_equal(c, np.isclose(fv, iv))
+
+
+# ---------------------------------------------------------------------------- gradients
+
+M34 = RNG.standard_normal((3, 4))
+T234 = RNG.standard_normal((2, 3, 4))
+V5 = RNG.standard_normal(5)
+
+GRADS = {
+    "tile": (lambda x: T.tile(x, (2, 1, 3)), [M34]),
+    "roll": (lambda x: T.roll(x, 2, 1) * T.arange(4), [M34]),
+    "roll_flat": (lambda x: T.roll(x, -3) * T.arange(4), [M34]),
+    "flip": (lambda x: T.flip(x, 0) * T.arange(3).dimshuffle(0, "x"), [M34]),
+    "swapaxes": (lambda x: T.swapaxes(x, 0, 2) * T.arange(4).dimshuffle(0, "x", "x"), [T234]),
+    "diag_vector": (lambda v: T.diag(v, -2), [V5]),
+    "diag_matrix": (lambda x: T.diag(x, 1), [M34]),
+    "diagonal_t3": (lambda x: T.diagonal(x, -1, 2, 1), [T234]),
+    "trace": (lambda x: T.trace(x) * T.trace(x, 1), [M34]),
+    "tril": (lambda x: T.tril(x, 1), [M34]),
+    "triu": (lambda x: T.triu(x, -1), [T234]),
+    "max_and_argmax": (lambda x: T.max_and_argmax(x, 1)[0], [M34]),
+    "max_and_argmax_02": (lambda x: T.max_and_argmax(x, (0, 2))[0], [T234]),
+    "split": (lambda v: T.split(v, [2, 3], 2)[1] * T.split(v, [2, 3], 2)[0].sum(), [V5]),
+    "horizontal_stack": (lambda x, y: T.horizontal_stack(x, y, x), [M34, M34[:, :2]]),
+    "vertical_stack": (lambda x: T.vertical_stack(x, x ** 2), [M34]),
+    "stacklists": (lambda v: T.stacklists([[v[0], v[1]], [v[2] * v[3], v[4]]]), [V5]),
+    "square": (lambda x: T.square(x), [M34]),
+    "deg2rad": (lambda x: T.deg2rad(x) ** 2, [M34]),
+    "rad2deg": (lambda x: T.rad2deg(x) ** 2, [M34]),
+    "unbroadcast": (lambda x: T.unbroadcast(x[:1], 0) * T.arange(4), [M34]),
+    "addbroadcast": (lambda x: T.addbroadcast(x[1:2], 0) * T.ones((3, 4)), [M34]),
+    "patternbroadcast": (lambda x: T.patternbroadcast(x[:, :1], (False, False)) ** 2, [M34]),
+    "shape_padaxis": (lambda x: T.shape_padaxis(x, 1) * T.ones((3, 2, 4)), [M34]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADS))
+def test_gradient_against_finite_differences(name):
+    fun, point = GRADS[name]
+    verify_grad(fun, point, rng=np.random.default_rng(1))
+
+
+def test_gradients_compile_and_match_the_reference_evaluator():
+    x, v = T.matrix("x"), T.vector("v")
+    cost = (T.sum(T.roll(T.tile(x, (1, 2)), 3) ** 2) + T.sum(T.diag(v) * T.tril(T.ones((5, 5))))
+            + T.sum(T.unbroadcast(x[:1], 0) * T.arange(4)) + T.trace(T.outer(v, v))
+            + T.max_and_argmax(x, 0)[0].sum() + T.split(v, [1, 4], 2)[1].prod())
+    grads = aotsym.grad(cost, [x, v])
+    f = aotsym.function([x, v], grads)
+    ref = aotsym.function([x, v], grads, mode="FAST_COMPILE")
+    for got, want in zip(f(M34, V5), ref(M34, V5)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------- bad arguments
+
+x_, v_ = T.matrix("x"), T.vector("v")
+ERRORS = [
+    (lambda: T.addbroadcast(x_, 2), ValueError, "addbroadcast"),
+    (lambda: T.addbroadcast(x_, 0.5), TypeError, "addbroadcast"),
+    (lambda: T.unbroadcast(x_, -3), ValueError, "unbroadcast"),
+    (lambda: T.patternbroadcast(x_, (True,)), ValueError, "patternbroadcast"),
+    (lambda: T.shape_padleft(x_, -1), TypeError, "shape_padleft"),
+    (lambda: T.shape_padaxis(x_, 3), IndexError, "shape_padaxis"),
+    (lambda: T.shape_padaxis(x_, -4), IndexError, "shape_padaxis"),
+    (lambda: T.tile(x_, [1.5]), TypeError, "tile"),
+    (lambda: T.tile(x_, [2, -1]), ValueError, "tile"),
+    (lambda: T.tile(x_, (2, 2), ndim=1), ValueError, "tile"),
+    (lambda: T.tile(x_, (2, 2, 2), ndim=2), ValueError, "tile"),
+    (lambda: T.tile(x_, T.fvector()), TypeError, "tile"),
+    (lambda: T.tile(x_, T.ivector()), ValueError, "ndim"),
+    (lambda: T.horizontal_stack(x_, v_), TypeError, "horizontal_stack"),
+    (lambda: T.vertical_stack(), ValueError, "vertical_stack"),
+    (lambda: T.stacklists([]), ValueError, "stacklists"),
+    (lambda: T.split(v_, [1, 2], 3), ValueError, "split"),
+    (lambda: T.split(v_, [1, -2], 2), ValueError, "split"),
+    (lambda: T.split(v_, [1, 2], 0), ValueError, "split"),
+    (lambda: T.split(v_, T.fvector(), 2), TypeError, "split"),
+    (lambda: T.split(v_, [1, 2], 2, axis=1), ValueError, "split"),
+    (lambda: T.split(T.scalar(), [1], 1), TypeError, "split"),
+    (lambda: T.swapaxes(x_, 0, 2), ValueError, "swapaxes"),
+    (lambda: T.roll(x_, 1, 2), ValueError, "roll"),
+    (lambda: T.roll(x_, 1.5, 0), TypeError, "roll"),
+    (lambda: T.roll(x_, (1, 2), (0,)), ValueError, "roll"),
+    (lambda: T.flip(x_, 5), ValueError, "flip"),
+    (lambda: T.diag(T.scalar()), ValueError, "diag"),
+    (lambda: T.diag(v_, 0.5), TypeError, "diag"),
+    (lambda: T.diagonal(v_), ValueError, "diagonal"),
+    (lambda: T.diagonal(x_, 0, 1, -1), ValueError, "diagonal"),
+    (lambda: T.trace(v_), ValueError, "diagonal"),
+    (lambda: T.tri(2.5), TypeError, "tri"),
+    (lambda: T.tril(v_), ValueError, "tril"),
+    (lambda: T.triu(v_), ValueError, "triu"),
+    (lambda: T.max_and_argmax(x_, 2), ValueError, "max_and_argmax"),
+    (lambda: T.iround(x_, "up"), ValueError, "iround"),
+    (lambda: T.mgrid[0:3, 1], TypeError, "mgrid"),
+    (lambda: T.ogrid[0:3:5j], NotImplementedError, "ogrid"),
+]
+
+
+@pytest.mark.parametrize("index", range(len(ERRORS)))
+def test_bad_arguments_raise_naming_the_function(index):
+    build, error, word = ERRORS[index]
+    with pytest.raises(error, match=word):
+        build()
+
+
+def test_max_and_argmax_of_empty():
+    x = T.matrix("x")
+    f = aotsym.function([x], T.max_and_argmax(x))
+    with pytest.raises(ValueError):
+        np.argmax(np.zeros((0, 3)))
+    with pytest.raises(ValueError):
+        f(np.zeros((0, 3)))
+
+
+def test_namespace_lists_the_functions():
+    import aotsym.tensor.basic as basic
+    for name in basic.__all__:
+        assert getattr(T, name) is getattr(basic, name)
+        assert name in dir(T)
+        assert getattr(basic, name).__doc__, name
