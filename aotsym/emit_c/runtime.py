@@ -31,8 +31,8 @@ import re
 from dataclasses import dataclass
 
 # The runtime's files, in the order they are pasted into every module.
-RUNTIME_FILES = ("aotsym_scalar.h", "aotsym_profile.h", "aotsym_runtime.h", "aotsym_runtime.c",
-                 "aotsym_blas.h", "aotsym_ops.c", "aotsym_loops.c",
+RUNTIME_FILES = ("aotsym_scalar.h", "aotsym_special.h", "aotsym_profile.h", "aotsym_runtime.h",
+                 "aotsym_runtime.c", "aotsym_blas.h", "aotsym_ops.c", "aotsym_loops.c",
                  "aotsym_random.h", "aotsym_python.h")
 
 HIDDEN = "AOT_RT"

@@ -15,7 +15,8 @@ by the *kind* of the compute dtype (``b`` bool, ``i`` signed, ``u`` unsigned, ``
 
 An expression must compute what the row's ``numpy`` reference does, corners included (NaN,
 signed zeros, division by zero, ``lo > hi``); the emitter uses it as written, with no
-exceptions of its own.  The ``AOT_*`` helpers it names live in ``runtime/aotsym_scalar.h``.
+exceptions of its own.  The ``AOT_*`` helpers it names live in ``runtime/aotsym_scalar.h``
+(the special functions' in ``runtime/aotsym_special.h``).
 ``cast`` is spelled by :func:`aotsym.emit_c.scalar_code.convert` (NumPy's conversion rules
 need more than a cast); its entry here is the plain cast that the coverage test sees.
 
@@ -72,6 +73,13 @@ C_SCALAR: dict[str, str | dict[str, str]] = {
     "arctanh": "atanh{f}({0})",
     "erf": "erf{f}({0})",
     "erfc": "erfc{f}({0})",
+    # runtime/aotsym_special.h
+    "gammaln": "AOT_GAMMALN{f}({0})",
+    "gamma": "AOT_GAMMA{f}({0})",
+    "psi": "AOT_PSI{f}({0})",
+    "tri_gamma": "AOT_TRIGAMMA{f}({0})",
+    "erfinv": "AOT_ERFINV{f}({0})",
+    "erfcinv": "AOT_ERFCINV{f}({0})",
     "sigmoid": "AOT_SIGMOID{f}({0})",
     "softplus": "AOT_SOFTPLUS{f}({0})",
     "floor": {"f": "floor{f}({0})", "*": "({0})"},

@@ -62,6 +62,14 @@ CUDA_OVERRIDES: dict[str, str | dict[str, str]] = {
     "sin": {"f": "sin{f}({0})", "c": "thrust::sin({0})"},
     "cos": {"f": "cos{f}({0})", "c": "thrust::cos({0})"},
     "tanh": {"f": "tanh{f}({0})", "c": "thrust::tanh({0})"},
+    # CUDA's math library has lgamma, tgamma, erfinv, erfcinv; psi and tri_gamma have no
+    # spelling (CUDA_UNSPELLED): building them for the GPU is a build-time CudaEmitError
+    "gammaln": "(isinf({0}) && {0} < 0 ? {0} : lgamma{f}({0}))",
+    "gamma": "tgamma{f}({0})",
+    "psi": {},
+    "tri_gamma": {},
+    "erfinv": "erfinv{f}({0})",
+    "erfcinv": "erfcinv{f}({0})",
     "sigmoid": "aot_cu_sigmoid({0})",
     "softplus": "aot_cu_softplus({0})",
     "round_half_to_even": {"f": "rint{f}({0})"},
@@ -77,6 +85,13 @@ CUDA_OVERRIDES: dict[str, str | dict[str, str]] = {
 }
 
 CUDA_SCALAR: dict[str, str | dict[str, str]] = {**C_SCALAR, **CUDA_OVERRIDES}
+
+# Rows with no CUDA spelling yet (their entry above is empty), and what one would take: a
+# graph using them is refused when it is built for the GPU (CudaEmitError naming the row).
+CUDA_UNSPELLED = {
+    "psi": "an aot_cu_psi device function (runtime/aotsym_special.h's AOT_PSI) in the .cuh",
+    "tri_gamma": "an aot_cu_trigamma device function (AOT_TRIGAMMA) in the .cuh",
+}
 
 
 def cuda_spelling(name: str, kind: str) -> str | None:

@@ -150,6 +150,16 @@ def _vectorize(fn):
     return run
 
 
+def _scipy(name, *first):
+    """``scipy.special.<name>`` (with leading arguments ``first``), in the input's dtype;
+    SciPy is imported when a graph is first evaluated."""
+    def run(x):
+        import scipy.special
+        return np.asarray(getattr(scipy.special, name)(*first, x)).astype(x.dtype)
+    run.__name__ = name
+    return run
+
+
 def _int_div(a, b):
     """NumPy's integer floor division: division by zero gives 0, never an error."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -317,6 +327,19 @@ row("erf", 1, _vectorize(math.erf), real_floating,
     grad=lambda m, ins, z, gz: [gz * (2 / math.sqrt(math.pi)) * m.exp(-m.sqr(ins[0]))])
 row("erfc", 1, _vectorize(math.erfc), real_floating,
     grad=lambda m, ins, z, gz: [-gz * (2 / math.sqrt(math.pi)) * m.exp(-m.sqr(ins[0]))])
+# Special functions (scipy.special's; the C runtime's runtime/aotsym_special.h).  psi's
+# derivative is tri_gamma (Theano's TriGamma), whose own derivative is not defined here.
+row("gammaln", 1, _scipy("gammaln"), real_floating,
+    grad=lambda m, ins, z, gz: [gz * m.psi(ins[0])])
+row("gamma", 1, _scipy("gamma"), real_floating,
+    grad=lambda m, ins, z, gz: [gz * z * m.psi(ins[0])])
+row("psi", 1, _scipy("psi"), real_floating,
+    grad=lambda m, ins, z, gz: [gz * m.tri_gamma(ins[0])])
+row("tri_gamma", 1, _scipy("polygamma", 1), real_floating)
+row("erfinv", 1, _scipy("erfinv"), real_floating,
+    grad=lambda m, ins, z, gz: [gz * (math.sqrt(math.pi) / 2) * m.exp(m.sqr(z))])
+row("erfcinv", 1, _scipy("erfcinv"), real_floating,
+    grad=lambda m, ins, z, gz: [-gz * (math.sqrt(math.pi) / 2) * m.exp(m.sqr(z))])
 row("sigmoid", 1, _sigmoid, real_floating, grad=lambda m, ins, z, gz: [gz * z * (1 - z)])
 row("softplus", 1, _softplus, real_floating,
     grad=lambda m, ins, z, gz: [gz * m.sigmoid(ins[0])])

@@ -9,6 +9,9 @@ the op module it belongs to, and only re-exported here.
 from __future__ import annotations
 
 from aotsym.gradient import consider_constant, disconnected_grad, zero_grad  # noqa: F401
+from aotsym.graph.ops.math import (erfcinv, erfinv, gamma, gammaln, psi,  # noqa: F401
+                                   tri_gamma)
 from aotsym.graph.ops.sort import argsort, sort  # noqa: F401
 
-__all__ = ["zero_grad", "consider_constant", "disconnected_grad", "sort", "argsort"]
+__all__ = ["zero_grad", "consider_constant", "disconnected_grad", "sort", "argsort",
+           "gammaln", "gamma", "psi", "tri_gamma", "erfinv", "erfcinv"]

@@ -18,7 +18,11 @@ def _cases():
     cases = [("print", [x], [Print("x")(x) * 2]),
              ("print_matrix", [m], [Print("m", attrs=("shape", "__str__"))(m.T)]),
              ("sort", [x, m], [T.sort(x), T.argsort(m, axis=0), T.sort(m, axis=None),
-                               T.argsort(T.cast(m, "int16")), T.sort(x > 0)])]
+                               T.argsort(T.cast(m, "int16")), T.sort(x > 0)]),
+             ("special", [x, m], [T.gammaln(x) + T.gamma(x) + T.psi(x) + T.tri_gamma(x)
+                                  + T.erfinv(x) + T.erfcinv(x),
+                                  T.gammaln(m) * T.gamma(m) * T.psi(m) * T.tri_gamma(m)
+                                  * T.erfinv(m) * T.erfcinv(m)])]
     return [FunctionSpec(name, lower_program(FunctionGraph(ins, outs)))
             for name, ins, outs in cases]
 

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from aotsym.emit_cuda import dtypes as CU
-from aotsym.emit_cuda.scalar_table import CUDA_SCALAR, cuda_spelling
+from aotsym.emit_cuda.scalar_table import CUDA_SCALAR, CUDA_UNSPELLED, cuda_spelling
 from aotsym.graph.scalar import SCALAR_OPS, accepted_signatures
 from aotsym.graph.types import DTYPES, dtype_kind
 from aotsym.resources import runtime_dir
@@ -35,7 +35,7 @@ def test_every_dtype_has_cuda_types():
     assert "float16" not in CU.STORAGE
 
 
-@pytest.mark.parametrize("name", sorted(SCALAR_OPS))
+@pytest.mark.parametrize("name", sorted(set(SCALAR_OPS) - set(CUDA_UNSPELLED)))
 def test_every_scalar_row_has_a_cuda_spelling_for_every_accepted_kind(name):
     row = SCALAR_OPS[name]
     kinds = accepted_signatures(row)
@@ -47,6 +47,23 @@ def test_every_scalar_row_has_a_cuda_spelling_for_every_accepted_kind(name):
         for compute, out in pairs:
             expr = spell(name, compute, out, [f"a{k}" for k in range(row.nin)])
             assert expr and "{" not in expr and "}" not in expr, (name, compute, expr)
+
+
+def test_an_unspelled_row_is_refused_at_build_time_naming_it():
+    """A row in CUDA_UNSPELLED has no spelling for any kind, and a graph using it is a
+    CudaEmitError when rendered, before nvcc runs."""
+    import aotsym.tensor as T
+    from aotsym.build.driver import _spec
+    from aotsym.emit_cuda import renderer as R
+    from aotsym.graph.fgraph import FunctionGraph
+    from aotsym.optimizer import optimize
+    for name in CUDA_UNSPELLED:
+        assert all(cuda_spelling(name, k) is None for k in "biufc"), name
+        x = T.vector("x")
+        spec = _spec("unspelled", optimize(FunctionGraph([x], [getattr(T, name)(x) + 1]),
+                                           mode="FAST_RUN", target="cuda"))
+        with pytest.raises(R.CudaEmitError, match=name):
+            R.emit_cuda_module([spec])
 
 
 def test_the_cuda_table_names_no_c_runtime_helper():
@@ -102,7 +119,7 @@ def all_kernels():
     """(source, {first line: 'row (dtypes) -> out'}) of every row in every accepted dtype."""
     parts = ['#include "aotsym_cuda_scalar.cuh"\n\n']
     starts, line = {}, 3
-    for name in sorted(SCALAR_OPS):
+    for name in sorted(set(SCALAR_OPS) - set(CUDA_UNSPELLED)):
         for pairs in accepted_signatures(SCALAR_OPS[name]).values():
             for compute, out in pairs:
                 text = kernel(name, compute, out)
@@ -120,7 +137,7 @@ def all_kernels():
 def test_kernel_count_covers_every_row():
     source, starts = all_kernels()
     rows = {label.split(" ")[0] for label in starts.values()}
-    assert rows >= set(SCALAR_OPS)
+    assert rows >= set(SCALAR_OPS) - set(CUDA_UNSPELLED)
     assert len(starts) == source.count("__global__")
 
 

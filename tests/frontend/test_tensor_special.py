@@ -178,3 +178,102 @@ def test_sort_refuses_what_numpy_refuses():
         T.sort(T.vector(), axis=1)
     with pytest.raises(TypeError, match="complex"):
         T.argsort(T.cvector())
+
+
+# ---------------------------------------------------------------------------- special functions
+
+SPECIAL_CORNERS = [0.0, -0.0, -1.0, -2.0, -2.5, -0.5, np.inf, -np.inf, np.nan, 1e-300, -1e-300,
+                   1e-310, 171.7, 172.0, 1.0, 2.0, 0.5, 1.5, 0.3, 1.4616321449683623,
+                   -0.99999, 0.99999, 1 - 1e-16, 1e-10, 1.9999999, 1e-200, -7.25, 33.3]
+
+
+def _special_inputs():
+    rng = np.random.default_rng(0)
+    return np.concatenate([SPECIAL_CORNERS, rng.uniform(-20, 20, 400), rng.uniform(-1, 1, 400),
+                           rng.uniform(0, 2, 400), 10 ** rng.uniform(-300, 0, 200),
+                           1 - 10 ** rng.uniform(-16, 0, 200)])
+
+
+def _scipy_reference(name, x):
+    import scipy.special as S
+    with np.errstate(all="ignore"):
+        if name == "tri_gamma":
+            return S.polygamma(1, x).astype(x.dtype)
+        return np.asarray(getattr(S, name)(x)).astype(x.dtype)
+
+
+def _mpmath_reference(name, v):
+    mpmath = pytest.importorskip("mpmath")
+    fn = {"gammaln": mpmath.loggamma, "gamma": mpmath.gamma, "psi": mpmath.digamma,
+          "tri_gamma": lambda t: mpmath.polygamma(1, t), "erfinv": mpmath.erfinv,
+          "erfcinv": lambda t: mpmath.erfinv(1 - mpmath.mpf(t))}[name]
+    with mpmath.workdps(40):
+        return float(mpmath.re(fn(mpmath.mpf(v))))
+
+
+# (ulps allowed, absolute error allowed) against SciPy, or against mpmath's value where SciPy
+# is further off (psi(-0.99999): SciPy 30,000 ulps away): gammaln is libm's lgamma, exact where SciPy is not
+# (gammaln(1 - 1e-16)); psi and tri_gamma lose relative accuracy next to psi's zero and where
+# the reflection cancels, so an absolute bound holds there; gamma(-171.5) is a subnormal
+# SciPy flushes to 0.  Where SciPy says inf and aotsym a number, mpmath decides.
+SPECIAL_TOLERANCE = {"gammaln": (4, 1e-15), "gamma": (8, 1e-300), "psi": (8, 2e-15),
+                     "tri_gamma": (8, 1e-15), "erfinv": (4, 0), "erfcinv": (4, 0)}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_special_functions_match_scipy(dtype):
+    x = T.vector("x", dtype=dtype)
+    names = sorted(SPECIAL_TOLERANCE)
+    outs = [getattr(T, n)(x) for n in names]
+    f = aotsym.function([x], outs)
+    values = _special_inputs().astype(dtype)
+    for a in (values, values[::-3]):
+        got = f(a)
+        ref_eval = evaluate(outs, {x: a})
+        for name, g, r_eval in zip(names, got, ref_eval):
+            r = _scipy_reference(name, a)
+            assert g.dtype == r.dtype == dtype, name
+            np.testing.assert_array_equal(np.isnan(g), np.isnan(r), err_msg=name)
+            inf = np.isinf(r) & (g != r)         # SciPy's gammaln(1e-310) is inf: not so
+            for v, gv in zip(a[inf], g[inf]):
+                true = _mpmath_reference(name, float(v))
+                assert abs(float(gv) - true) <= 4 * np.spacing(abs(true)), (name, v, gv, true)
+            ok = np.isfinite(r)
+            ulps, atol = SPECIAL_TOLERANCE[name]
+            if dtype == "float32":
+                ulps, atol = max(ulps, 2), max(atol, 1e-7)
+            err = np.abs(g[ok].astype("float64") - r[ok])
+            bad = (err > ulps * np.spacing(np.abs(r[ok]))) & (err > atol)
+            for v, gv in zip(a[ok][bad], g[ok][bad]):   # where SciPy is off: the true value
+                true = _mpmath_reference(name, float(v))
+                assert abs(float(gv) - true) <= max(ulps * np.spacing(abs(true)), atol), \
+                    (name, v, gv, true)
+            np.testing.assert_array_equal(np.isnan(r_eval), np.isnan(r), err_msg=name)
+
+
+def test_special_functions_at_their_corners():
+    x = T.vector("x")
+    f = aotsym.function([x], [T.gamma(x), T.psi(x), T.erfinv(x), T.erfcinv(x), T.gammaln(x)])
+    gamma, psi, erfinv, erfcinv, gammaln = f(np.array([0.0, -0.0, -1.0, 1.0, 2.0, -np.inf]))
+    np.testing.assert_array_equal(gamma, [np.inf, -np.inf, np.nan, 1.0, 1.0, np.nan])
+    np.testing.assert_array_equal(psi[:3], [-np.inf, np.inf, np.nan])
+    np.testing.assert_array_equal(erfinv, [0.0, -0.0, -np.inf, np.inf, np.nan, np.nan])
+    assert np.signbit(erfinv[1]) and not np.signbit(erfinv[0])
+    np.testing.assert_array_equal(erfcinv, [np.inf, np.inf, np.nan, -0.0, -np.inf, np.nan])
+    assert np.signbit(erfcinv[3])                   # erfcinv(1) = -0.0, as SciPy
+    np.testing.assert_array_equal(gammaln, [np.inf, np.inf, np.inf, 0.0, 0.0, -np.inf])
+
+
+@pytest.mark.parametrize("name, point", [
+    ("gammaln", [0.7, 3.2, -2.5]), ("gamma", [0.7, 3.2, -2.5]), ("psi", [0.7, 3.2, -2.5]),
+    ("erfinv", [-0.9, 0.1, 0.6]), ("erfcinv", [0.05, 0.9, 1.7])])
+def test_special_function_gradients_match_finite_differences(name, point):
+    aotsym.gradient.verify_grad(getattr(T, name), [np.array(point)])
+
+
+def test_psi_gradient_is_trigamma_compiled():
+    x = T.vector("x")
+    g = aotsym.grad(T.psi(x).sum(), x)
+    xv = np.array([0.3, 1.0, 4.5, -1.5])
+    np.testing.assert_allclose(aotsym.function([x], g)(xv), _scipy_reference("tri_gamma", xv),
+                               rtol=1e-13)
