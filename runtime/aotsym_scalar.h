@@ -52,6 +52,18 @@ AOT_SIMD_DECL(float, erff) AOT_SIMD_DECL(float, erfcf) AOT_SIMD_DECL2(float, ata
 #endif
 #endif
 
+/* An elementwise kernel's unit-stride block (aotsym/emit_c/elemwise_kernel.c.j2), called for
+ * a row's first multiple of a group and again for its padded last elements: compiled once,
+ * neither inlined at those calls nor cloned for the constant length of the second (a
+ * 1,000-op fused body would be compiled twice). */
+#if defined(__clang__)
+#define AOT_ONE_COPY __attribute__((noinline))
+#elif defined(__GNUC__)
+#define AOT_ONE_COPY __attribute__((noinline, noclone))
+#else
+#define AOT_ONE_COPY
+#endif
+
 /* Set (never cleared here) when a kernel meets an operation NumPy reports as an error. */
 #define AOT_FLAG_NEGATIVE_POWER 1
 static int aot_scalar_flags;

@@ -44,7 +44,8 @@ static void aot_k0(aot_array *o, const aot_array *a, const aot_array *b, double 
 }
 
 /* Elementwise rows by gathered blocks (one per module, shared by the elementwise kernels
- * whose unit-stride loop also computes strided rows and rows' last elements): elements
+ * whose unit-stride loop also computes strided rows; a unit-stride row's last elements are
+ * padded the same way by the kernel itself, elemwise_kernel.c.j2): elements
  * b .. n-1 of the operands p (strides s; the first nout are outputs) go through L1 in blocks
  * of up to `block` elements.  Operand k with an item size sz[k] (1, 2, 4, 8 or 16; 0: a
  * scalar operand, passed as it is) has a buffer at off[k] in `mem` (`bytes` in all).  An
@@ -107,7 +108,7 @@ static inline void aot_k2_loop(int64_t n, uint8_t *restrict o0, const double *re
 
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop on the operands q (outputs, then inputs; a scalar
  * operand points to its value), its first n rounded down to a multiple of 64 */
-static void aot_k2_block(int64_t n, char *const *q)
+AOT_ONE_COPY static void aot_k2_block(int64_t n, char *const *q)
 {
     aot_k2_loop(n & ~(int64_t)63, (uint8_t *)q[0], (const double *)q[1], *(const double *)q[2]);
 }
@@ -139,8 +140,24 @@ static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
         }
         if (b == n)
             return;
+        /* the row's last n - b (fewer than 64) elements: padded with copies of the
+         * last one to a group in local buffers (as the gathering helper pads a block),
+         * computed by the same loop, copied back -- without the helper's tables and calls */
+        const int64_t m = n - b;
+        char *q[3];
+        uint8_t t0[64] __attribute__((aligned(64)));
+        q[0] = (char *)t0;
+        double t1[64] __attribute__((aligned(64)));
+        memcpy(t1, p[1] + b * (int64_t)sizeof(double), (size_t)m * sizeof(double));
+        for (int64_t k = m; k < 64; k++)
+            memcpy(t1 + k, t1 + m - 1, sizeof(double));
+        q[1] = (char *)t1;
+        q[2] = p[2];
+        aot_k2_block(64, q);
+        memcpy(p[0] + b * (int64_t)sizeof(uint8_t), t0, (size_t)m * sizeof(uint8_t));
+        return;
     }
-    /* a strided row, or a unit-stride row's last elements */
+    /* a strided row */
     static const unsigned char sz[3] = {1, 8, 0};
     static const int64_t off[3] = {0, 256, 0};
     aot_k1(aot_k2_block, 1, 3, sz, off, 2304, p, s, b, n, 256, 64);
