@@ -86,11 +86,14 @@ def addbroadcast(x, *axes):
     A view; at run time each of those dimensions must have length 1 (a ValueError else).
     """
     x = as_tensor_variable(x)
-    axes = _axes(axes, x.ndim, "addbroadcast") if axes else ()
+    return _addbroadcast(x, _axes(axes, x.ndim, "addbroadcast") if axes else (), "addbroadcast")
+
+
+def _addbroadcast(x, axes, what):
     if all(x.broadcastable[a] for a in axes):
         return x
     lengths = [1 if d in axes else n for d, n in enumerate(_lengths(x))]
-    return specify_shape(x, lengths, context="addbroadcast")
+    return specify_shape(x, lengths, context=f"{what}: a dimension made broadcastable")
 
 
 def unbroadcast(x, *axes):
@@ -117,7 +120,7 @@ def patternbroadcast(x, broadcastable):
                          f"for a tensor of ndim {x.ndim}")
     add = [d for d, (b, want) in enumerate(zip(x.broadcastable, pattern)) if want and not b]
     drop = [d for d, (b, want) in enumerate(zip(x.broadcastable, pattern)) if b and not want]
-    return unbroadcast(addbroadcast(x, *add), *drop)
+    return unbroadcast(_addbroadcast(x, add, "patternbroadcast"), *drop)
 
 
 def shape_padleft(t, n_ones=1):
@@ -315,7 +318,7 @@ def roll(x, shift, axis=None):
             raise ValueError("roll: a tuple of shifts needs a tuple of axes")
         if x.ndim == 1:
             return _roll_axis(x, shift, 0)
-        flat = reshape(x, [m.mul(*_lengths(x))] if x.ndim > 1 else _lengths(x), ndim=1)
+        flat = reshape(x, [m.mul(*_lengths(x))], ndim=1)
         return reshape(_roll_axis(flat, shift, 0), _lengths(x), ndim=x.ndim)
     axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
     shifts = list(shift) if isinstance(shift, (list, tuple)) else [shift] * len(axes)

@@ -257,7 +257,7 @@ def test_unbroadcast_and_patternbroadcast_flags_and_values():
     got_u, got_s = f(rv, cv)
     np.testing.assert_array_equal(got_u, rv)
     assert got_s.shape == (1, 1) and np.signbit(got_s[0, 0])
-    with pytest.raises(ValueError, match="addbroadcast"):
+    with pytest.raises(ValueError, match="patternbroadcast"):
         f(rv, np.zeros((3, 1)))
 
 
@@ -385,6 +385,37 @@ def test_iround_of_nan_and_inf_agrees_with_the_reference_evaluator():
         y = T.iround(x, mode)
         np.testing.assert_array_equal(aotsym.function([x], y)(v),
                                       aotsym.function([x], y, mode="FAST_COMPILE")(v))
+
+
+DTYPE_CASES = {
+    "tile": (lambda x, v: T.tile(x, (2, 1)), lambda a, b: np.tile(a, (2, 1))),
+    "roll": (lambda x, v: T.roll(x, 1), lambda a, b: np.roll(a, 1)),
+    "flip": (lambda x, v: T.flip(x), lambda a, b: np.flip(a)),
+    "diag_vector": (lambda x, v: T.diag(v, 1), lambda a, b: np.diag(b, 1)),
+    "diag_matrix": (lambda x, v: T.diag(x), lambda a, b: np.diag(a)),
+    "trace": (lambda x, v: T.trace(x), lambda a, b: np.trace(a)),
+    "tril": (lambda x, v: T.tril(x), lambda a, b: np.tril(a)),
+    "triu": (lambda x, v: T.triu(x, 1), lambda a, b: np.triu(a, 1)),
+    "isclose": (lambda x, v: T.isclose(x, x[::-1]), lambda a, b: np.isclose(a, a[::-1])),
+    "square": (lambda x, v: T.square(x), lambda a, b: np.square(a)),
+    "split": (lambda x, v: T.split(v, [1, 2], 2)[1], lambda a, b: b[1:]),
+    "unbroadcast": (lambda x, v: T.unbroadcast(x[:1], 0), lambda a, b: a[:1]),
+    "max": (lambda x, v: T.max_and_argmax(x, 0)[0], lambda a, b: a.max(0)),
+    "argmax": (lambda x, v: T.max_and_argmax(x, 0)[1], lambda a, b: a.argmax(0)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "uint8", "bool"])
+def test_dtypes_follow_numpy(dtype):
+    x, v = T.tensor(dtype, (False, False), name="x"), T.tensor(dtype, (False,), name="v")
+    names = sorted(DTYPE_CASES)
+    f = aotsym.function([x, v], [DTYPE_CASES[n][0](x, v) for n in names])
+    a = ((np.arange(12).reshape(3, 4) * 7) % 5).astype(dtype)
+    b = np.arange(3).astype(dtype)
+    for name, got in zip(names, f(a, b)):
+        want = np.asarray(DTYPE_CASES[name][1](a, b))
+        assert got.dtype == want.dtype, name
+        np.testing.assert_array_equal(got, want, err_msg=name)
 
 
 def test_isclose_of_integers_and_mixed_dtypes():
