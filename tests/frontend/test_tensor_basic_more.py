@@ -549,3 +549,24 @@ def test_namespace_lists_the_functions():
         assert getattr(T, name) is getattr(basic, name)
         assert name in dir(T)
         assert getattr(basic, name).__doc__, name
+
+
+def test_rewrites_keep_the_answers_in_debug_mode():
+    """DEBUG_MODE checks every rewrite as it fires against the reference evaluator, on the
+    inputs' test values (NaN, -inf and -0.0 among them); the gradients' rewrites too."""
+    x, v, k = T.matrix("x"), T.vector("v"), T.lscalar("k")
+    x.tag.test_value = _special((3, 4))
+    v.tag.test_value = RNG.standard_normal(5)
+    k.tag.test_value = np.int64(3)
+    outs = [T.tile(x, (2, 3)), T.roll(x, k, 1), T.roll(x, -5), T.flip(x, 0), T.diag(v, 1),
+            T.diag(x, -1), T.trace(x), T.tril(x, 1), T.triu(x),
+            T.unbroadcast(T.shape_padleft(v), 0), T.patternbroadcast(x[:1], (True, False)),
+            T.isclose(x, x[::-1]), T.allclose(x, x), T.iround(x, "half_away_from_zero"),
+            T.deg2rad(x)] + T.split(v, [2, 3], 2) + T.max_and_argmax(x, 0)
+    cost = sum(T.sum(o) for o in outs if o.dtype == "float64")
+    outs += aotsym.grad(cost, [x, v])
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # a graph DEBUG_MODE could not check warns
+        f = aotsym.function([x, v, k], outs, mode="DEBUG_MODE")
+        f(x.tag.test_value, v.tag.test_value, 3)
