@@ -37,6 +37,7 @@ _LAZY = {
     "Lop": ("aotsym.gradient", "Lop"),
     "gof": ("aotsym.gof", None),
     "compile": ("aotsym.compile", None),
+    "as_op": ("aotsym.compile.ops", "as_op"),
     "Op": ("aotsym.graph.op", "Op"),
     "Apply": ("aotsym.graph.basic", "Apply"),
     "Constant": ("aotsym.graph.basic", "Constant"),

@@ -192,11 +192,12 @@ def optimize_graphs(assembled: list, mode: str, fast_math: bool = False,
             for fn in assembled]
 
 
-def _emit(specs: list, options: BuildOptions):
+def _emit(specs: list, options: BuildOptions, python_ops: bool = False):
     """The emit step, the only one of this stage: ``FunctionSpec``s -> ``EmittedModule``
-    (the runtime compiled apart, once per compiler and flags: :func:`compiler.runtime_parts`)."""
+    (the runtime compiled apart, once per compiler and flags: :func:`compiler.runtime_parts`;
+    ``python_ops``: Python-only ops called back, in-process modules only)."""
     return emit_module(specs, profile=options.profile, threads=options.threads,
-                       runtime_apart=True)
+                       runtime_apart=True, python_ops=python_ops)
 
 
 def _spec(name, fgraph, single_output=False, doc="") -> FunctionSpec:
@@ -361,7 +362,7 @@ def _rebuilt(assembled, mode, options):
     when something asks for them (its optimized graphs, its C source)."""
     fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target)
     specs = [_spec(fn.name, fg) for fn, fg in zip(assembled, fgraphs)]
-    return specs, _emit(specs, options)
+    return specs, _emit(specs, options, python_ops=True)
 
 
 def _build_cuda_functions(assembled, fgraphs, options) -> list:
@@ -472,7 +473,7 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
     options = options or BuildOptions.from_config()
     check_target(options.target)
     t = time.perf_counter()
-    emitted = _emit(specs, options)
+    emitted = _emit(specs, options, python_ops=True)
     seconds = {"emit": time.perf_counter() - t}
     link = link_options(emitted, options)
     flags = compiler.compile_flags(options.cflags,
@@ -509,6 +510,9 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
     t = time.perf_counter()
     ext = load_extension(os.path.join(manifest["dir"], so_name), name)
     fast = register(ext, f"{name}._aot")
+    if emitted.python_ops:
+        from aotsym.emit_c.python_op import callback
+        fast._set_py_ops([callback(node) for node in emitted.python_ops])
     c_entries = [getattr(fast, f.entry_name) for f in emitted.functions]
     if labels is None:
         labels = [argument_labels(f"{spec.name}()", spec.fgraph.inputs) for spec in specs]

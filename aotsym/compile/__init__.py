@@ -4,6 +4,7 @@ Beside the pipeline: re-exports only.  ``aotsym.compile.builders.OpFromGraph`` i
 :class:`aotsym.graph.ops.opfromgraph.OpFromGraph`; ``function`` is ``aotsym.function``.
 """
 
-from aotsym.compile import builders  # noqa: F401
+from aotsym.compile import builders, ops  # noqa: F401
 from aotsym.compile.builders import OpFromGraph  # noqa: F401
+from aotsym.compile.ops import as_op  # noqa: F401
 from aotsym.frontend.function import In, Mode, function  # noqa: F401

@@ -15,15 +15,17 @@ from aotsym.emit_c.errors import EmitError  # noqa: F401
 from aotsym.emit_c.runtime import RUNTIME_FILES, runtime_halves, runtime_source  # noqa: F401
 
 
-def emit_module(functions, profile=False, threads=True, runtime_apart=False) -> EmittedModule:
+def emit_module(functions, profile=False, threads=True, runtime_apart=False,
+                python_ops=False) -> EmittedModule:
     """The C source of one module exporting ``functions`` (a list of ``FunctionSpec``).
     ``runtime_apart``: the module declares the runtime and ``EmittedModule.runtime`` is the
     runtime's own translation unit, compiled once and linked in (:mod:`.runtime`); else the
-    runtime is pasted in whole."""
+    runtime is pasted in whole.  ``python_ops``: Python-only ops are called back from C
+    (an in-process module: :mod:`.python_op`)."""
     if not runtime_apart:
         return _emit_module(functions, profile=profile, threads=threads,
-                            runtime_source=runtime_source())
+                            runtime_source=runtime_source(), python_ops=python_ops)
     halves = runtime_halves()
     return _emit_module(functions, profile=profile, threads=threads,
                         runtime_source=halves.declarations,
-                        runtime_unit=halves.implementation)
+                        runtime_unit=halves.implementation, python_ops=python_ops)

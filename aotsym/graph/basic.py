@@ -315,7 +315,10 @@ class Apply:
     def __init__(self, op, inputs, output_types, trace=None):
         self.op = op
         self.inputs = tuple(inputs)
-        self.outputs = tuple(Variable(t, owner=self, index=i, trace=trace)
+        # (Theano's spelling, in a user's make_node: Apply(self, [x], [x.type()]), outputs
+        # given as fresh variables: their types)
+        self.outputs = tuple(Variable(t.type if isinstance(t, Variable) else t, owner=self,
+                                      index=i, trace=trace)
                              for i, t in enumerate(output_types))
 
     def __repr__(self):

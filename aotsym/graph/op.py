@@ -22,7 +22,11 @@ What a subclass defines:
 
 from __future__ import annotations
 
-from aotsym.graph.basic import Variable, apply
+import inspect
+
+import numpy as np
+
+from aotsym.graph.basic import Apply, Variable, apply
 
 
 class Op:
@@ -30,6 +34,11 @@ class Op:
     view_map: dict = {}
     destroy_map: dict = {}
     nout = 1
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__module__.startswith("aotsym."):
+            _theano_style(cls)
 
     # ------------------------------------------------------------------ identity
     def _props(self):
@@ -81,6 +90,8 @@ class Op:
 
     def __call__(self, *args):
         node = self.make_node(*args)
+        if Apply._interned.get((self, node.inputs)) is not node:
+            node = apply(self, node.inputs)   # a user's make_node built its own Apply
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
 
     # ------------------------------------------------------------------ semantics
@@ -100,3 +111,93 @@ class Op:
 
 def is_variable(x) -> bool:
     return isinstance(x, Variable)
+
+
+# ---------------------------------------------------------------------------- Theano's ops
+
+def _theano_style(cls):
+    """A user's Op subclass written for Theano, made to work here (``__init_subclass__``):
+
+    * ``make_node`` returning ``Apply(self, inputs, [x.type()])``: the output types are
+      those of the node it builds (``output_types``), and ``op(x)`` interns the node;
+    * ``itypes`` / ``otypes`` instead of ``make_node``: inputs converted and checked against
+      ``itypes`` (a TypeError naming the op otherwise), outputs of ``otypes``;
+    * ``perform(node, inputs, output_storage)`` (outputs stored in ``output_storage[k][0]``)
+      becomes ``perform(node, inputs) -> outputs``, each checked for its ndim and cast to
+      the output's dtype;
+    * ``grad(inputs, output_grads)`` and ``L_op(inputs, outputs, output_grads)`` become
+      ``grad(node, inputs, output_grads)``; PyTensor's ``infer_shape(fgraph, node, shapes)``
+      loses ``fgraph``;
+    * without ``__props__``, instances are equal only to themselves (Theano's rule: an op
+      with unnamed state must not be merged with another instance).
+    """
+    own = cls.__dict__
+    if "make_node" in own and "output_types" not in own:
+        cls.output_types = lambda self, inputs: [o.type for o in self.make_node(*inputs).outputs]
+    elif "itypes" in own and "make_node" not in own and "output_types" not in own:
+        cls.make_node_inputs = _checked_itypes
+        cls.output_types = lambda self, inputs: [_as_type(t) for t in self.otypes]
+    perform = own.get("perform")
+    if perform is not None and _arity(perform) >= 4:
+        cls.perform = _storage_perform(perform)
+    if "L_op" in own and "grad" not in own:
+        l_op = own["L_op"]
+        cls.grad = lambda self, node, inputs, grads: l_op(self, list(inputs),
+                                                         list(node.outputs), list(grads))
+    elif "grad" in own and _arity(own["grad"]) == 3:
+        grad = own["grad"]
+        cls.grad = lambda self, node, inputs, grads: grad(self, list(inputs), list(grads))
+    shape = own.get("infer_shape")
+    if shape is not None and _arity(shape) == 4:
+        cls.infer_shape = lambda self, node, shapes: shape(self, None, node, shapes)
+    if not any("__props__" in k.__dict__ for k in cls.__mro__ if k is not Op):
+        cls.__eq__ = object.__eq__
+        cls.__hash__ = object.__hash__
+
+
+def _arity(fn) -> int:
+    """The number of positional parameters of ``fn`` (self included)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 0
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
+def _checked_itypes(self, *args):
+    from aotsym.graph.convert import as_tensor_variable
+    if len(args) != len(self.itypes):
+        raise TypeError(f"{self}: takes {len(self.itypes)} inputs, got {len(args)}")
+    inputs = tuple(as_tensor_variable(a) for a in args)
+    for k, (v, t) in enumerate(zip(inputs, map(_as_type, self.itypes))):
+        if v.type != t:
+            raise TypeError(f"{self}: input {k} is {v.type.describe()}, not {t.describe()} "
+                            "(its itypes)")
+    return inputs
+
+
+def _as_type(t):
+    """A type of ``itypes``/``otypes``: a TensorType, or a constructor such as ``T.dmatrix``
+    (in Theano those are TensorType instances; here functions making a variable)."""
+    from aotsym.graph.types import TensorType
+    return t if isinstance(t, TensorType) else t().type
+
+
+def _storage_perform(user):
+    def perform(self, node, inputs):
+        storage = [[None] for _ in node.outputs]
+        user(self, node, list(inputs), storage)
+        outs = []
+        for k, (var, cell) in enumerate(zip(node.outputs, storage)):
+            if cell[0] is None:
+                raise ValueError(f"{self}.perform did not store output {k} "
+                                 "(output_storage[{k}][0])")
+            value = np.asarray(cell[0])
+            if value.ndim != var.type.ndim or any(
+                    b and n != 1 for b, n in zip(var.type.broadcastable, value.shape)):
+                raise TypeError(f"{self}.perform stored output {k} of shape {value.shape}; "
+                                f"the node declared {var.type.describe()}")
+            outs.append(value if value.dtype == var.dtype else value.astype(var.dtype))
+        return outs
+    perform.__wrapped__ = user
+    return perform
