@@ -17,7 +17,7 @@ Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  A node becom
   a direct strided loop.  Before: the body compiled four times (vector loop, narrower-vector
   and scalar remainders, strided loop); a 1,000-op chain's module cost gcc 3.7 G
   instructions, now 2.1 G.  The last elements in the kernel itself rather than through the
-  helper: W4's RNN (a row of 100 float64, tanh) 8.35 -> 8.0 M instructions a call;
+  helper: W4's RNN (a row of 100 float64, tanh) 8.36 -> 8.11 M instructions a call;
 * a step in the function: check the input shapes (Theano's static broadcasting, with the
   reference evaluator's messages), allocate the outputs (or reuse an input's buffer for an
   in-place output), run the loop (threads for large ones);
