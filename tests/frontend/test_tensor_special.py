@@ -277,3 +277,103 @@ def test_psi_gradient_is_trigamma_compiled():
     xv = np.array([0.3, 1.0, 4.5, -1.5])
     np.testing.assert_allclose(aotsym.function([x], g)(xv), _scipy_reference("tri_gamma", xv),
                                rtol=1e-13)
+
+
+# ---------------------------------------------------------------------------- nnet extras
+
+NNET_X = np.array([[-3.0, -0.0, 0.0, 0.5], [2.0, -1e-8, np.inf, -np.inf], [np.nan, 40.0, -40.0,
+                                                                            1.0]])
+
+
+def _np_elu(x, alpha=1.0):
+    with np.errstate(all="ignore"):
+        return np.where(x > 0, x, alpha * np.expm1(x))
+
+
+@pytest.mark.parametrize("a", [NNET_X, NNET_X[:, ::-2], np.zeros((0, 4))])
+def test_activations_match_numpy(a):
+    x = T.matrix("x")
+    outs = [T.nnet.elu(x), T.nnet.elu(x, alpha=0.3), T.nnet.selu(x), T.nnet.softsign(x),
+            T.nnet.logsoftmax(x)]
+    got = aotsym.function([x], outs)(a)
+    with np.errstate(all="ignore"):
+        refs = [_np_elu(a), _np_elu(a, 0.3),
+                1.0507009873554804934193349852946 * _np_elu(a, 1.6732632423543772848170429916717),
+                a / (1 + np.abs(a)), evaluate([T.log_softmax(x)], {x: a})[0]]
+    for g, r in zip(got, refs):
+        np.testing.assert_allclose(g, r, rtol=1e-15, atol=0, equal_nan=True)
+        np.testing.assert_array_equal(np.signbit(g[g == 0]), np.signbit(r[r == 0]))
+
+
+def test_sigmoid_binary_crossentropy_is_stable_and_its_gradient_is_sigmoid_minus_target():
+    o, t = T.vector("o"), T.vector("t")
+    loss = T.nnet.sigmoid_binary_crossentropy(o, t)
+    ov = np.array([-800.0, -3.0, -0.0, 0.5, 40.0, 800.0])
+    tv = np.array([0.0, 1.0, 0.5, 0.2, 1.0, 0.0])
+    got = aotsym.function([o, t], loss)(ov, tv)
+    # -t log s(o) - (1 - t) log(1 - s(o)) = log(1 + exp(-|o|)) + max(o, 0) - t o
+    expected = np.log1p(np.exp(-np.abs(ov))) + (np.maximum(ov, 0) - tv * ov)
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    g = aotsym.function([o, t], aotsym.grad(loss.sum(), o))(ov, tv)
+    np.testing.assert_allclose(g, 0.5 * (1 + np.tanh(ov / 2)) - tv, rtol=1e-14, atol=1e-300)
+    aotsym.gradient.verify_grad(lambda a, b: T.nnet.sigmoid_binary_crossentropy(a, b),
+                                [np.array([-2.0, 0.3, 1.7]), np.array([0.1, 0.9, 0.5])])
+
+
+def test_crossentropies_with_integer_labels():
+    x, y = T.matrix("x"), T.lvector("y")
+    nll, sm = T.nnet.crossentropy_softmax_1hot(x, y)
+    xent = T.nnet.crossentropy_categorical_1hot(sm, y)
+    xv = np.array([[1.0, 2.0, 3.0], [0.0, -5.0, 1000.0], [-1.0, -1.0, -1.0]])
+    yv = np.array([2, 0, 1])
+    got_nll, got_sm, got_xent = aotsym.function([x, y], [nll, sm, xent])(xv, yv)
+    shifted = xv - xv.max(axis=1, keepdims=True)
+    lsm = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(got_nll, -lsm[np.arange(3), yv], rtol=1e-14)  # 1000, no inf
+    np.testing.assert_allclose(got_sm, np.exp(lsm), rtol=1e-14)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(got_xent, -np.log(np.exp(lsm)[np.arange(3), yv]),
+                                   rtol=1e-14)
+    aotsym.gradient.verify_grad(lambda a: T.nnet.crossentropy_softmax_1hot(a, yv)[0],
+                                [np.array([[0.1, 0.2, 0.3], [1.0, -1.0, 0.5], [2.0, 0.0, 1.0]])])
+
+
+def _np_bn_train(x, gamma, beta, axes, eps, f, rm, rv):
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    invstd = 1 / np.sqrt(var + eps)
+    m = np.prod([x.shape[a] for a in axes])
+    return ((x - mean) * gamma * invstd + beta, mean, invstd, rm * (1 - f) + mean * f,
+            rv * (1 - f) + var * m / (m - 1) * f)
+
+
+@pytest.mark.parametrize("axes", ["per-activation", "spatial", (0, 2)])
+def test_batch_normalization_train_test_and_low_mem(axes):
+    bn = T.nnet.bn
+    x = T.tensor4("x")
+    rng = np.random.default_rng(3)
+    xv = rng.normal(size=(5, 3, 4, 2))
+    ax = {"per-activation": (0,), "spatial": (0, 2, 3)}.get(axes, axes)
+    bshape = tuple(1 if d in ax else n for d, n in enumerate(xv.shape))
+    bc = tuple(n == 1 for n in bshape)
+    gamma, beta, rm, rv = (T.tensor("float64", bc, name=n) for n in ("g", "b", "rm", "rv"))
+    gv, bv = rng.uniform(0.5, 2, bshape), rng.normal(size=bshape)
+    rmv, rvv = rng.normal(size=bshape), rng.uniform(0.5, 2, bshape)
+    outs = bn.batch_normalization_train(x, gamma, beta, axes, 1e-3, 0.2, rm, rv)
+    test_out = bn.batch_normalization_test(x, gamma, beta, rm, rv, axes, 1e-3)
+    low_mem = bn.batch_normalization(x, gamma, beta, rm, T.sqrt(rv + 1e-3), mode="low_mem")
+    f = aotsym.function([x, gamma, beta, rm, rv], list(outs) + [test_out, low_mem])
+    got = f(xv, gv, bv, rmv, rvv)
+    refs = list(_np_bn_train(xv, gv, bv, ax, 1e-3, 0.2, rmv, rvv))
+    refs += [(xv - rmv) * gv / np.sqrt(rvv + 1e-3) + bv] * 2
+    for g, r in zip(got, refs):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-14)
+
+
+def test_batch_normalization_train_gradient():
+    def fn(a, g, b):
+        return T.nnet.bn.batch_normalization_train(a, g.dimshuffle("x", 0),
+                                                   b.dimshuffle("x", 0))[0]
+    rng = np.random.default_rng(4)
+    aotsym.gradient.verify_grad(fn, [rng.normal(size=(4, 3)), rng.uniform(0.5, 2, 3),
+                                     rng.normal(size=3)])
