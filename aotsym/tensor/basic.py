@@ -194,10 +194,13 @@ def tile(x, reps, ndim=None):
     lengths = [as_int_scalar(1)] * (ndim - x.ndim) + _lengths(x)
     if all(constant_value(v) == 1 for v in reps):
         return shape_padleft(x, ndim - x.ndim)
-    y = alloc(x, *(reps + lengths))
-    y = dimshuffle(y, [d + half for d in range(ndim) for half in (0, ndim)])
-    new = [_product(a, b) for a, b in zip(reps, lengths)]
-    return reshape(y, new, ndim=ndim)
+    # x with a broadcastable dimension before each of its own, broadcast to
+    # (reps[0], lengths[0], reps[1], ...): one contiguous write, then a reshape (a view)
+    missing = ndim - x.ndim
+    spread = dimshuffle(x, [p for d in range(ndim)
+                            for p in ("x", "x" if d < missing else d - missing)])
+    y = alloc(spread, *[n for pair in zip(reps, lengths) for n in pair])
+    return reshape(y, [_product(a, b) for a, b in zip(reps, lengths)], ndim=ndim)
 
 
 def _matrices(args, what):

@@ -270,6 +270,26 @@ def test_shape_pads_flags():
     assert T.shape_padaxis(T.matrix("m"), -1).broadcastable == (False, False, True)
 
 
+def test_broadcastable_inputs():
+    r, s = T.row("r"), T.TensorType("float64", (True,))("s")
+    cases = [
+        (T.tile(r, (3, 2)), lambda a, b: np.tile(a, (3, 2))),
+        (T.tile(s, (2, 1, 3)), lambda a, b: np.tile(b, (2, 1, 3))),
+        (T.roll(r, 1, 0), lambda a, b: np.roll(a, 1, 0)),
+        (T.roll(r, 2), lambda a, b: np.roll(a, 2)),
+        (T.diag(s, -1), lambda a, b: np.diag(b, -1)),
+        (T.diagonal(r, 1), lambda a, b: np.diagonal(a, 1)),
+        (T.tril(r), lambda a, b: np.tril(a)),
+        (T.flip(r), lambda a, b: np.flip(a)),
+        (T.split(r, [2, 1], 2, axis=1)[1], lambda a, b: a[:, 2:]),
+        (T.max_and_argmax(r, 0)[1], lambda a, b: np.argmax(a, 0)),
+    ]
+    f = aotsym.function([r, s], [c[0] for c in cases])
+    a, b = np.array([[1.0, -0.0, np.nan]]), np.array([np.inf])
+    for i, (got, (_, reference)) in enumerate(zip(f(a, b), cases)):
+        _check_equal(got, reference(a, b), True, f"case {i}")
+
+
 def test_unbroadcast_for_scan_outputs_info():
     """The common use: an initial state whose broadcastable flags differ from the step's."""
     h0 = T.alloc(np.float64(0.0), 1, 3)                 # a (1, 3) zeros: broadcastable rows
