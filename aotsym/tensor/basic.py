@@ -235,7 +235,8 @@ def stacklists(arg):
 
 def split(x, splits_size, n_splits, axis=0):
     """``x`` cut along ``axis`` into ``n_splits`` pieces of the lengths ``splits_size`` (a
-    list of ints, or an int vector variable); a list of the pieces (Theano's ``split``).
+    list of ints, or an int vector variable); a list of the pieces, or the one piece when
+    ``n_splits`` is 1 (Theano's ``split``).
 
     The lengths must be non-negative and add up to ``x.shape[axis]``: a ValueError at run
     time otherwise (at build time where they are constants).
@@ -282,7 +283,7 @@ def split(x, splits_size, n_splits, axis=0):
                                   context="split: a negative length in splits_size")
         pieces.append(piece)
         start = stop
-    return pieces
+    return pieces if n_splits > 1 else pieces[0]   # Theano's: one output is not a list
 
 
 # ---------------------------------------------------------------------------- reordering

@@ -282,6 +282,7 @@ def test_broadcastable_inputs():
         (T.tril(r), lambda a, b: np.tril(a)),
         (T.flip(r), lambda a, b: np.flip(a)),
         (T.split(r, [2, 1], 2, axis=1)[1], lambda a, b: a[:, 2:]),
+        (T.split(r, [3], 1, axis=1), lambda a, b: a),     # one piece: not a list (Theano)
         (T.max_and_argmax(r, 0)[1], lambda a, b: np.argmax(a, 0)),
     ]
     f = aotsym.function([r, s], [c[0] for c in cases])
