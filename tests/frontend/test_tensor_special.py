@@ -212,8 +212,8 @@ def _mpmath_reference(name, v):
 
 
 # (ulps allowed, absolute error allowed) against SciPy, or against mpmath's value where SciPy
-# is further off (psi(-0.99999): SciPy 30,000 ulps away): gammaln is libm's lgamma, exact where SciPy is not
-# (gammaln(1 - 1e-16)); psi and tri_gamma lose relative accuracy next to psi's zero and where
+# is further off (psi(-0.99999): SciPy 30,000 ulps away).  gammaln is libm's lgamma, exact
+# where SciPy is not (gammaln(1 - 1e-16)); psi and tri_gamma lose relative accuracy next to psi's zero and where
 # the reflection cancels, so an absolute bound holds there; gamma(-171.5) is a subnormal
 # SciPy flushes to 0.  Where SciPy says inf and aotsym a number, mpmath decides.
 SPECIAL_TOLERANCE = {"gammaln": (4, 1e-15), "gamma": (8, 1e-300), "psi": (8, 2e-15),
