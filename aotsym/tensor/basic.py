@@ -299,10 +299,10 @@ def swapaxes(y, axis1, axis2):
     return dimshuffle(y, order)
 
 
-def flip(x, axis=None):
-    """``np.flip``: ``x`` with the order of its elements reversed along ``axis`` (an int,
-    a tuple of ints, or None for every axis); a view."""
-    x = as_tensor_variable(x)
+def flip(arr, axis=None):
+    """``np.flip``: ``arr`` with the order of its elements reversed along ``axis`` (an int,
+    a tuple of ints, or None for every axis); a view (PyTensor's)."""
+    x = as_tensor_variable(arr)
     axes = tuple(range(x.ndim)) if axis is None else _axes(axis, x.ndim, "flip")
     if not axes:
         return x
