@@ -239,7 +239,7 @@ def split(x, splits_size, n_splits, axis=0):
     ``n_splits`` is 1 (Theano's ``split``).
 
     The lengths must be non-negative and add up to ``x.shape[axis]``: a ValueError at run
-    time otherwise (at build time where they are constants).
+    time otherwise (a negative constant length is refused at once).
     """
     x = as_tensor_variable(x)
     if x.ndim == 0:
