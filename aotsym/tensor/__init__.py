@@ -107,7 +107,7 @@ def __getattr__(name):
         return importlib.import_module("aotsym.nnet")
     if name_ == "signal":
         return importlib.import_module("aotsym.tensor.signal")
-    if name_ in ("xlogx", "extra_ops"):   # Theano's submodules T.xlogx, T.extra_ops
+    if name_ in ("xlogx", "extra_ops", "nlinalg", "slinalg"):   # Theano's submodules
         return importlib.import_module(f"aotsym.tensor.{name_}")
     if name_ in ("grad",):
         from aotsym.frontend.grad import grad
