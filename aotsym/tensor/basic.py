@@ -16,8 +16,9 @@ broadcastable flags, since the IR has no ``Rebroadcast``:
   inputs is never broadcastable along its axis, whatever the optimizer later learns of the
   lengths, so the type is stable under rewriting (it costs a copy of ``x``).
 
-Not here: ``nonzero`` / ``flatnonzero`` (their output length depends on the data; the C
-backend has no op with such a shape) and linear algebra (``T.nlinalg``).
+``nonzero`` / ``flatnonzero`` / ``nonzero_values`` are exported from their op module,
+:mod:`aotsym.graph.ops.nonzero` (their output length depends on the data: the ``Nonzero`` op).
+Not here: linear algebra (``T.nlinalg``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from aotsym.graph.ops import reduce as r
 from aotsym.graph.ops.alloc import alloc, arange, zeros
 from aotsym.graph.ops.elemwise import dimshuffle
 from aotsym.graph.ops.join import Join, concatenate, stack
+from aotsym.graph.ops.nonzero import flatnonzero, nonzero, nonzero_values
 from aotsym.graph.ops.reshape import reshape
 from aotsym.graph.ops.shape import (as_int_scalar, constant_value, shape_i, specify_shape,
                                     vector_entries)
@@ -42,7 +44,7 @@ __all__ = [
     "shape_padaxis", "tile", "horizontal_stack", "vertical_stack", "stacklists", "split",
     "swapaxes", "roll", "flip", "diag", "diagonal", "extract_diag", "trace", "tri", "tril",
     "triu", "max_and_argmax", "isclose", "allclose", "iround", "square", "deg2rad",
-    "rad2deg", "mgrid", "ogrid",
+    "rad2deg", "mgrid", "ogrid", "nonzero", "flatnonzero", "nonzero_values",
 ]
 
 

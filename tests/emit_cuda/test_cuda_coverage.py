@@ -46,6 +46,7 @@ NOT_TRANSLATED = {
     "LogSoftmax": "a row kernel (max, sum of exp) like runtime softmax",
     "MaxPoolGrad": "a pooling kernel",
     "MultinomialDraw": "Philox, wired to a step",
+    "Nonzero": "a count (block reduction), a scan of the counts, then a scatter of indices",
     "NormalDraw": "Philox, wired to a step",
     "PermutationDraw": "Philox, wired to a step",
     "Pool": "a pooling kernel",

@@ -26,8 +26,11 @@ broadcasts into the indexed region by the IR's static rule: only dimensions decl
 broadcastable (or missing on the left) are repeated.  Repeated integer indices accumulate with
 ``inc`` (``np.add.at``) and the last write wins with ``set``.
 
-Boolean masks are not supported (the output length would depend on the data): a TypeError
-says so.
+A boolean mask (``x[mask]``, ``x[:, mask]``, a mask of one or more dimensions, ``True`` /
+``False``) stands for its nonzero indices, as in NumPy: ``getitem`` replaces it by the index
+vectors of a checked ``Nonzero`` (:func:`aotsym.graph.ops.nonzero.mask_indices`), so reading,
+``set``/``inc`` and the gradient are those of the integer-array ops above; a mask of the wrong
+shape is an IndexError at run time.
 """
 
 from __future__ import annotations
@@ -462,11 +465,6 @@ class AdvancedIncSubtensor(_IndexedWrite):
 
 # ---------------------------------------------------------------------------- builders
 
-_MASK_MESSAGE = ("boolean-mask indexing (x[mask]) is not supported: the result's length would "
-                 "depend on the data; use T.switch(mask, x, 0) to zero the other entries, or "
-                 "index with integer positions")
-
-
 def _is_bool_like(entry) -> bool:
     if isinstance(entry, (bool, np.bool_)):
         return True
@@ -508,13 +506,22 @@ def _scalar_part(part, what):
     return (value, None) if value is not None else (SYMBOLIC, var)
 
 
+def _n_consumed(e) -> int:
+    """How many dimensions of the indexed tensor an index entry consumes."""
+    if e is None or e is Ellipsis:
+        return 0
+    if _is_bool_like(e):   # a k-d mask covers k dimensions
+        return e.ndim if isinstance(e, Variable) else np.ndim(e)
+    return 1
+
+
 def _expand(x, index):
     """The index as a list of per-entry items with Ellipsis expanded (NumPy's rules)."""
     if not isinstance(index, tuple):
         index = (index,)
     if sum(e is Ellipsis for e in index) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    consumed = sum(e is not None and e is not Ellipsis for e in index)
+    consumed = sum(_n_consumed(e) for e in index)
     if consumed > x.ndim:
         raise IndexError(f"too many indices for a tensor of ndim {x.ndim}: {consumed} given")
     out = []
@@ -540,9 +547,8 @@ def getitem(x, index):
     if isinstance(index, list):  # x[[0, 2]]: NumPy reads a list as an index array
         index = (index,)
     entries = _expand(x, index)
-    for e in entries:
-        if _is_bool_like(e):
-            raise TypeError(_MASK_MESSAGE)
+    if any(_is_bool_like(e) for e in entries):
+        x, entries = _masks_as_indices(x, entries)
     if any(_is_array_entry(e) for e in entries):
         return _advanced_getitem(x, entries)
 
@@ -572,6 +578,34 @@ def getitem(x, index):
         from aotsym.graph.ops.elemwise import DimShuffle
         out = DimShuffle(out.broadcastable, order)(out)
     return out
+
+
+def _masks_as_indices(x, entries):
+    """``(x, entries)`` with every boolean mask replaced by its nonzero index vectors (NumPy's
+    rule).  A 0-d mask (``x[True]``, ``x[m]`` for a bool scalar ``m``) indexes a new leading
+    axis of length 1, as NumPy's: ``x[m]`` is ``x[None][m[None]]``."""
+    from aotsym.graph.ops.elemwise import dimshuffle
+    from aotsym.graph.ops.nonzero import mask_indices
+    masks = [as_tensor_variable(np.asarray(e, dtype=bool)) if not isinstance(e, Variable)
+             else e for e in entries if _is_bool_like(e)]
+    if any(m.ndim == 0 for m in masks):
+        if len(entries) != 1:
+            raise IndexError("a 0-d boolean index (x[True], a bool scalar) combined with "
+                             "other indices is not supported; index in two steps")
+        x = dimshuffle(x, "x", *range(x.ndim))
+        masks = [dimshuffle(masks[0], "x")]
+        entries = [masks[0]]
+    out, dim, k = [], 0, 0
+    for e in entries:
+        if _is_bool_like(e):
+            mask = masks[k]
+            k += 1
+            out.extend(mask_indices(x, mask, dim))
+            dim += mask.ndim
+        else:
+            out.append(e)
+            dim += e is not None
+    return x, out
 
 
 def _slice_entry(e: slice, extras: list) -> tuple:
@@ -616,7 +650,8 @@ def take(x, indices, axis=None):
     flattened ``x``)."""
     x = as_tensor_variable(x)
     if _is_bool_like(indices):
-        raise TypeError(_MASK_MESSAGE)
+        raise TypeError("take: the indices must be integers, got a boolean mask; index with "
+                        "the mask instead (x[mask])")
     if axis is None:
         from aotsym.graph.ops.reshape import flatten
         x, axis = flatten(x, 1), 0

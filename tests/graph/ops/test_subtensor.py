@@ -113,13 +113,18 @@ def test_basic_indexing_errors():
         ev(x[::k], {x: X, k: 0})
 
 
-def test_boolean_masks_are_refused_clearly():
+def test_boolean_masks_index_as_numpy():
+    """A mask stands for its nonzero indices (the reference evaluator against NumPy)."""
     x = T.vector()
-    for mask in (x > 0, np.array([True, False]), [True, False], True):
-        with pytest.raises(TypeError, match="boolean-mask indexing"):
-            x[mask]
-    with pytest.raises(TypeError, match="boolean-mask"):
+    X = np.array([1.5, -0.0, np.nan, 2.0])
+    for mask in (x > 0, np.array([True, False, True, False]), [True, False, False, True]):
+        want = X[np.asarray(ev(mask, {x: X}) if hasattr(mask, "owner") else mask)]
+        np.testing.assert_array_equal(ev(x[mask], {x: X}), want)
+    np.testing.assert_array_equal(ev(x[True], {x: X}), X[True])
+    with pytest.raises(TypeError, match="take: the indices must be integers"):
         T.take(x, x > 0)
+    with pytest.raises(IndexError, match="boolean index did not match"):
+        ev(x[np.array([True, False])], {x: X})
 
 
 def test_basic_indexing_gradient():
