@@ -490,7 +490,8 @@ def _load_lowerings():
 
 _OPTIONAL = ("aotsym.emit_c.control", "aotsym.emit_c.loops", "aotsym.emit_c.conv",
              "aotsym.emit_c.random", "aotsym.emit_c.gemv_pair", "aotsym.emit_c.debugprint",
-             "aotsym.emit_c.sorting", "aotsym.emit_c.cumulative", "aotsym.emit_c.nonzero")
+             "aotsym.emit_c.sorting", "aotsym.emit_c.cumulative", "aotsym.emit_c.nonzero",
+             "aotsym.emit_c.linalg")
 
 
 def _optional_lowering(registry, key):
