@@ -1,0 +1,104 @@
+"""Dense linear algebra (:mod:`aotsym.graph.ops.linalg`) through LAPACKE.
+
+Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  ``MatrixInverse``,
+``Det`` / ``SLogDet``, ``Cholesky``, ``Solve`` and ``Eigh`` call the LAPACKE routines of
+the OpenBLAS that products link (``uses_blas``; the symbols are named as the CBLAS ones of
+``runtime/aotsym_blas.h``: ``AOT_BLAS_PREFIX`` + ``LAPACKE_dgesv_work`` +
+``AOT_BLAS_SUFFIX``, integers ``AOT_BLAS_INT``) on fresh column-major copies of their inputs
+(``linalg_kernel.c.j2``): the caller's arrays are never written.  They are the calls NumPy
+makes (gesv, getrf, potrf, syevd; trtrs as SciPy), so the answers and their failures are
+NumPy's: a singular matrix or one that is not positive definite fails the call with NumPy's
+words, the node and the user's line.  Without a BLAS (``aotsym.config.blas=none``) the step
+fails at run time saying so.  ``SVD``, ``QR`` and ``MatrixPinv`` run their reference
+``perform`` through the Python-op callback (:mod:`.python_op`): in-process only.
+"""
+
+from __future__ import annotations
+
+from aotsym.emit_c import dtypes as D
+from aotsym.emit_c.emitter import lowers
+from aotsym.emit_c.errors import EmitError
+from aotsym.emit_c.python_op import lower_python_op
+from aotsym.emit_c.templates import c_comment, render
+
+_PREFIX = {"float64": "d", "float32": "s"}
+
+# LAPACKE_<p><routine>_work's parameters after the name (T: the element type)
+_SIGNATURES = {
+    "gesv": "int, aot_blasint, aot_blasint, T *, aot_blasint, aot_blasint *, T *, aot_blasint",
+    "getrf": "int, aot_blasint, aot_blasint, T *, aot_blasint, aot_blasint *",
+    "potrf": "int, char, aot_blasint, T *, aot_blasint",
+    "trtrs": "int, char, char, char, aot_blasint, aot_blasint, const T *, aot_blasint, T *, "
+             "aot_blasint",
+    "syevd": "int, char, char, aot_blasint, T *, aot_blasint, T *, T *, aot_blasint, "
+             "aot_blasint *, aot_blasint",
+}
+# op class -> (kernel kind, the routines it calls, the user's name of the op)
+_KINDS = {
+    "MatrixInverse": ("inverse", ("gesv",), "matrix_inverse"),
+    "Det": ("slogdet", ("getrf",), "det"),
+    "SLogDet": ("slogdet", ("getrf",), "slogdet"),
+    "Cholesky": ("cholesky", ("potrf",), "cholesky"),
+    "Solve": ("solve", ("gesv", "trtrs"), "solve"),
+    "Eigh": ("eigh", ("syevd",), "eigh"),
+}
+
+
+def _kernel(fe, node):
+    dtype = node.inputs[0].dtype
+    if dtype not in _PREFIX:
+        raise EmitError(f"{node.op} needs a float32 or float64 matrix, got {dtype}", node)
+    kind, routines, what = _KINDS[type(node.op).__name__]
+    p, ctype = _PREFIX[dtype], D.STORAGE[dtype]
+    declarations = [(f"{p}{r}_work", _SIGNATURES[r].replace("T ", ctype + " "))
+                    for r in routines]
+    fe.module.uses_blas = True
+    return fe.module.kernel("linalg_kernel.c.j2", comment=c_comment(f"{what} {dtype}"),
+                            kind=kind, p=p, ctype=ctype, what=what,
+                            libm=D.LIBM_SUFFIX.get(dtype, ""),
+                            declarations=declarations)
+
+
+def _out(fe, var):
+    """The C name of output ``var``: its slot, or a scratch slot when nothing reads it."""
+    try:
+        return fe.ref(var)
+    except EmitError:
+        return fe.scratch(var.ndim, var.dtype)
+
+
+@lowers("MatrixInverse", "Det", "SLogDet", "Cholesky", "Solve", "Eigh")
+def lower_linalg(fe, node, pos):
+    kernel = _kernel(fe, node)
+    op = node.op
+    name = type(op).__name__
+    a = fe.ref(node.inputs[0])
+    outs = [_out(fe, v) for v in node.outputs]
+    ctype = D.STORAGE[node.inputs[0].dtype]
+    if name == "MatrixInverse":
+        lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{a});"]
+    elif name == "Cholesky":
+        lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{a}, {int(op.lower)});"]
+    elif name == "Solve":
+        structure = {"lower_triangular": 1, "upper_triangular": 2}.get(op.A_structure, 0)
+        lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{a}, &{fe.ref(node.inputs[1])}, "
+                 f"{structure});"]
+    elif name == "Eigh":
+        lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{outs[1]}, &{a}, "
+                 f"{int(op.UPLO == 'L')});"]
+    else:   # Det, SLogDet: (sign, log|det|) from one LU
+        libm = D.LIBM_SUFFIX.get(node.inputs[0].dtype, "")
+        lines = [f"{ctype} sign_ = 0, logdet_ = 0;",
+                 f"rc = {kernel}(ctx, {pos}, &sign_, &logdet_, &{a});"]
+        values = (["sign_ * exp" + libm + "(logdet_)"] if name == "Det"
+                  else ["sign_", "logdet_"])
+        for out, value in zip(outs, values):
+            lines += [f"if (!rc) rc = aot_alloc(ctx, {pos}, &{out});",
+                      f"if (!rc) *({ctype} *){out}.data = {value};"]
+    return render("guarded_step.c.j2", lines=lines, temps=[])
+
+
+@lowers("SVD", "QR", "MatrixPinv")
+def lower_python_linalg(fe, node, pos):
+    """The reference ``perform`` called back from C (no LAPACK lowering yet)."""
+    return lower_python_op(fe, node, pos)

@@ -1,0 +1,93 @@
+"""``T.nlinalg`` (Theano's ``theano.tensor.nlinalg``): inverse, determinant, eigen and
+singular value decompositions, QR, pseudo-inverse, and the matrix helpers Theano kept here.
+
+Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  The ops live in
+:mod:`aotsym.graph.ops.linalg` (NumPy references, gradients); they take matrices (2-d) only,
+as Theano's did.  ``trace``, ``diag``, ``extract_diag``, ``alloc_diag`` and ``norm`` are
+composed of existing ops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aotsym.graph.convert import as_tensor_variable
+from aotsym.graph.ops import math as m
+from aotsym.graph.ops import reduce as r
+from aotsym.graph.ops.linalg import (QR, SVD, Cholesky, Det, Eigh, LinAlgError,  # noqa: F401
+                                     MatrixInverse, MatrixPinv, SLogDet, as_matrix,
+                                     matrix_dot, matrix_inverse)
+from aotsym.tensor.basic import diag, extract_diag, trace  # noqa: F401
+
+__all__ = ["matrix_inverse", "det", "slogdet", "eigh", "eig", "svd", "qr", "pinv", "trace",
+           "diag", "extract_diag", "alloc_diag", "matrix_dot", "norm", "MatrixInverse",
+           "Det", "SLogDet", "Eigh", "SVD", "QR", "MatrixPinv", "LinAlgError"]
+
+
+def det(a):
+    """``numpy.linalg.det(a)``."""
+    return Det()(as_matrix(a, "det"))
+
+
+def slogdet(a):
+    """``numpy.linalg.slogdet(a)``: (sign, log|det|)."""
+    return tuple(SLogDet()(as_matrix(a, "slogdet")))
+
+
+def eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
+    """``numpy.linalg.eigh(a, UPLO)``: (w ascending, v)."""
+    return tuple(Eigh(UPLO)(as_matrix(a, "eigh")))
+
+
+def eig(a):
+    raise NotImplementedError("nlinalg.eig (general, complex eigenvalues) is not supported; "
+                              "eigh handles symmetric matrices")
+
+
+def svd(a, full_matrices=1, compute_uv=1):
+    """``numpy.linalg.svd``: (U, s, Vt), or s when ``compute_uv`` is false."""
+    out = SVD(full_matrices, compute_uv)(as_matrix(a, "svd"))
+    return tuple(out) if compute_uv else out
+
+
+def qr(a, mode="reduced"):
+    """``numpy.linalg.qr(a, mode)``: (Q, R), or R for mode ``'r'``."""
+    out = QR(mode)(as_matrix(a, "qr"))
+    return out if mode == "r" else tuple(out)
+
+
+def pinv(a):
+    """``numpy.linalg.pinv(a)``."""
+    return MatrixPinv()(as_matrix(a, "pinv"))
+
+
+def alloc_diag(x):
+    """The square matrix with the vector ``x`` on its diagonal (Theano's ``alloc_diag``)."""
+    return diag(x)
+
+
+def norm(x, ord):  # noqa: A002 - Theano's name
+    """Theano's ``nlinalg.norm``: vectors: ``ord`` None/2, inf, -inf, 0 or any p;
+    matrices: ``'fro'``/None, inf, -inf, 1, -1 (``numpy.linalg.norm``'s meanings)."""
+    x = as_tensor_variable(x)
+    if x.ndim == 1:
+        if ord is None or ord == 2:
+            return m.sqrt(r.sum(m.sqr(x)))
+        if ord == np.inf:
+            return r.max(m.abs(x))
+        if ord == -np.inf:
+            return r.min(m.abs(x))
+        if ord == 0:
+            return r.sum(m.neq(x, 0))
+        return m.pow(r.sum(m.pow(m.abs(x), ord)), 1.0 / ord)
+    if x.ndim == 2:
+        if ord is None or ord == "fro":
+            return m.sqrt(r.sum(m.sqr(m.abs(x))))
+        if ord in (np.inf, -np.inf):
+            rows = r.sum(m.abs(x), axis=1)
+            return r.max(rows) if ord == np.inf else r.min(rows)
+        if ord in (1, -1):
+            cols = r.sum(m.abs(x), axis=0)
+            return r.max(cols) if ord == 1 else r.min(cols)
+        raise ValueError(f"norm: order {ord!r} is not supported for matrices")
+    raise ValueError(f"norm: x must be a vector or a matrix, got {x.type.describe()}")

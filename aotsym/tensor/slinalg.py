@@ -1,0 +1,46 @@
+"""``T.slinalg`` (Theano's ``theano.tensor.slinalg``): Cholesky, linear solves (general and
+triangular), symmetric eigenvalues.
+
+Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  The ops live in
+:mod:`aotsym.graph.ops.linalg`; their references use NumPy (SciPy is not needed), their C
+lowering LAPACK.  Matrices (2-d) only, as in Theano.  ``eigvalsh(a, b)`` with a ``b``
+(generalized problem) and ``expm`` are not supported.
+"""
+
+from __future__ import annotations
+
+from aotsym.graph.ops.linalg import (Cholesky, Eigh, LinAlgError, Solve,  # noqa: F401
+                                     as_matrix, solve, solve_triangular)
+
+__all__ = ["cholesky", "Cholesky", "solve", "Solve", "solve_triangular",
+           "solve_lower_triangular", "solve_upper_triangular", "solve_symmetric", "eigvalsh",
+           "LinAlgError"]
+
+
+def cholesky(a, lower=True):
+    """``L`` with ``a = L L^T`` (``lower``, Theano's default), else ``U`` with ``a = U^T U``."""
+    return Cholesky(lower)(as_matrix(a, "cholesky"))
+
+
+def solve_lower_triangular(a, b):
+    """``x`` with ``tril(a) x = b``."""
+    return solve_triangular(a, b, lower=True)
+
+
+def solve_upper_triangular(a, b):
+    """``x`` with ``triu(a) x = b``."""
+    return solve_triangular(a, b, lower=False)
+
+
+def solve_symmetric(a, b):
+    """``x`` with ``a x = b`` for a symmetric ``a`` (solved by LU)."""
+    return solve(a, b, A_structure="symmetric")
+
+
+def eigvalsh(a, b=None, lower=True):
+    """The eigenvalues (ascending) of the symmetric ``a`` read from its lower (``lower``) or
+    upper triangle."""
+    if b is not None:
+        raise NotImplementedError("eigvalsh: the generalized problem (b given) is not "
+                                  "supported")
+    return Eigh("L" if lower else "U")(as_matrix(a, "eigvalsh"))[0]
