@@ -194,7 +194,7 @@ def test_constant_masks_all_true_all_false_and_empty():
     assert got[0].shape == (0,) and got[1].shape == (0, 3)
 
 
-def test_a_0d_bool_mask():
+def test_reading_through_a_0d_bool_mask():
     x, s = T.matrix("x"), T.scalar("s", dtype="bool")
     f = aotsym.function([x, s], x[s])
     xv = np.arange(6.0).reshape(2, 3)
@@ -320,3 +320,12 @@ def test_debug_mode_checks_every_rewrite_on_masks_and_nonzero():
             np.flatnonzero(xv), np.where(mv, 2 * xv, 0.0)]
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
+
+
+def test_writing_through_a_0d_mask_is_refused():
+    x, s = T.matrix("x"), T.scalar("s", dtype="bool")
+    for b in (s, True):
+        with pytest.raises(TypeError, match="0-d boolean index"):
+            T.set_subtensor(x[b], 0.0)
+        with pytest.raises(TypeError, match="0-d boolean index"):
+            T.inc_subtensor(x[b], 1.0)

@@ -706,12 +706,30 @@ def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False,
         y = DimShuffle(y.broadcastable, [d for d in range(y.ndim) if d not in added])(y)
     x0, extras = node.inputs[0], node.inputs[1:]
     op = node.op
+    if isinstance(op, AdvancedSubtensor1) and _is_0d_mask_index(extras[0]):
+        raise TypeError(f"{what}: writing through a 0-d boolean index (x[True], x[b] for a "
+                        "bool scalar b) is not supported; use T.switch(b, value, x)")
     if isinstance(op, Subtensor):
         new = IncSubtensor(op.idx_list, set_instead_of_inc, inplace)
         return new(x0, y, *extras)
     if isinstance(op, AdvancedSubtensor1):
         return AdvancedIncSubtensor1(set_instead_of_inc, inplace)(x0, y, *extras)
     return AdvancedIncSubtensor(op.idx_list, set_instead_of_inc, inplace)(x0, y, *extras)
+
+
+def _is_0d_mask_index(index) -> bool:
+    """Whether ``index`` is the index vector of a 0-d mask (``_masks_as_indices``), whose
+    region lies in a new leading axis: a write there would not have ``x``'s shape."""
+    from aotsym.graph.ops.elemwise import DimShuffle
+    from aotsym.graph.ops.nonzero import Nonzero
+    rows = index.owner
+    if rows is None or not isinstance(rows.op, Subtensor) or rows.inputs[0].owner is None:
+        return False
+    nz = rows.inputs[0].owner
+    if not isinstance(nz.op, Nonzero) or nz.op.mask_axis != 0:
+        return False
+    mask = nz.inputs[0].owner
+    return mask is not None and isinstance(mask.op, DimShuffle) and mask.inputs[0].ndim == 0
 
 
 def set_subtensor(x, y, inplace=False, tolerate_inplace_aliasing=False):
