@@ -86,9 +86,9 @@ def test_function_module_and_package_take_one_path(monkeypatch, tmp_path):
         calls.append(("optimize", mode))
         return optimize(fgraph, mode=mode, **options)
 
-    def spy_emit(specs, options):
+    def spy_emit(specs, options, **more):
         calls.append(("emit", tuple(s.name for s in specs)))
-        return emit(specs, options)
+        return emit(specs, options, **more)
 
     monkeypatch.setattr(driver, "optimize", spy_optimize)
     monkeypatch.setattr(driver, "_emit", spy_emit)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.special
 
+import aotsym
 from aotsym import tensor as T
 from aotsym.graph.evaluate import evaluate
 from aotsym.graph.ops import math as m
@@ -111,6 +112,11 @@ REFERENCE = {
     "isnan": (np.isnan, "predicate"), "isinf": (np.isinf, "predicate"),
     "and_": (np.bitwise_and, "integral"), "or_": (np.bitwise_or, "integral"),
     "xor": (np.bitwise_xor, "integral"), "invert": (np.invert, "integral"),
+    # the special functions (tests/frontend/test_tensor_special.py checks them to a few ulp)
+    "gammaln": (scipy.special.gammaln, "real_float"), "gamma": (scipy.special.gamma, "real_float"),
+    "psi": (scipy.special.psi, "real_float"),
+    "tri_gamma": (lambda x: scipy.special.polygamma(1, x), "real_float"),
+    "erfinv": (scipy.special.erfinv, "real_float"), "erfcinv": (scipy.special.erfcinv, "real_float"),
 }
 SPECIAL = {"switch", "clip", "second", "cast"}  # tested by hand below
 
@@ -384,14 +390,25 @@ GRAD_DOMAINS = {
     "arccos": [UNIT], "arctan": [ANY], "sinh": [ANY], "cosh": [ANY], "tanh": [ANY],
     "arcsinh": [ANY], "arccosh": [_uniform(1.5, 3)], "arctanh": [UNIT], "erf": [ANY],
     "erfc": [ANY], "sigmoid": [_uniform(-4, 4)], "softplus": [_uniform(-4, 4)],
-    "identity": [ANY], "conj": [ANY],
+    "identity": [ANY], "conj": [ANY], "gammaln": [POS], "gamma": [POS], "psi": [POS],
+    "erfinv": [UNIT], "erfcinv": [_uniform(0.2, 1.8)],
 }
 NO_GRAD = {"int_div", "sgn", "floor", "ceil", "trunc", "round_half_to_even", "lt", "le", "gt",
            "ge", "eq", "neq", "isnan", "isinf", "and_", "or_", "xor", "invert"}
 
 
+GRAD_NOT_IMPLEMENTED = {"tri_gamma"}   # (Theano's TriGamma has none either)
+
+
 def test_every_row_is_classified_for_gradients():
-    assert set(SCALAR_OPS) == set(GRAD_DOMAINS) | NO_GRAD | SPECIAL
+    assert set(SCALAR_OPS) == set(GRAD_DOMAINS) | NO_GRAD | GRAD_NOT_IMPLEMENTED | SPECIAL
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_NOT_IMPLEMENTED))
+def test_rows_without_a_gradient_say_so(name):
+    x = T.dvector("x")
+    with pytest.raises(NotImplementedError, match=name):
+        aotsym.grad(build(name, x).sum(), x)
 
 
 @pytest.mark.parametrize("name", sorted(GRAD_DOMAINS))
