@@ -19,7 +19,9 @@ TOL = {"float64": 1e-9, "float32": 2e-3}
 
 
 def _general(n, dtype):
-    return (RNG.standard_normal((n, n)) + n * np.eye(n)).astype(dtype)
+    """A random matrix, well conditioned, whose LU pivots (an odd permutation of rows)."""
+    a = RNG.standard_normal((n, n)) + n * np.eye(n)
+    return a[[1, 0] + list(range(2, n))].astype(dtype)
 
 
 def _spd(n, dtype):
