@@ -137,3 +137,21 @@ def test_large_full_reductions_split_over_threads_match_numpy(layout):
         b[700, 13] = special
         s, mx, mn = f(b, ints)[:3]
         np.testing.assert_array_equal([s, mx, mn], [b.sum(), b.max(), b.min()])
+
+
+def test_argmax_over_a_nonempty_axis_of_an_array_empty_elsewhere_is_empty():
+    """NumPy: argmax(zeros((0, 4)), axis=1) is an empty int64 vector; only an empty reduced
+    axis (or an empty array with axis=None) has no answer."""
+    import aotsym
+    from aotsym import tensor as T
+    x = T.dmatrix("x")
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        f = aotsym.function([x], T.argmax(x, axis=1), mode=mode)
+        a = f(np.zeros((0, 4)))
+        assert a.shape == (0,) and a.dtype == np.int64
+        with pytest.raises(ValueError, match="empty"):   # axis 1 of (3, 0): empty
+            f(np.zeros((3, 0)))
+        g = aotsym.function([x], T.argmax(x, axis=0), mode=mode)
+        np.testing.assert_array_equal(g(np.zeros((3, 0))), np.zeros(0, np.int64))
+        with pytest.raises(ValueError, match="empty"):
+            g(np.zeros((0, 3)))

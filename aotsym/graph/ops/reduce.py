@@ -234,7 +234,9 @@ class ArgReduce(Op):
 
     def perform(self, node, inputs):
         (x,) = inputs
-        if x.size == 0 or (self.axis is not None and x.shape[self.axis] == 0):
+        # NumPy's rule: an empty reduced axis (or an empty array, axis None) has no answer;
+        # a non-empty axis of an array empty elsewhere gives an empty result
+        if (x.size == 0 if self.axis is None else x.shape[self.axis] == 0):
             raise ValueError(f"{self.kind} of an empty sequence")
         fn = np.argmax if self.kind == "argmax" else np.argmin
         return [np.asarray(fn(x, axis=self.axis), dtype="int64")]
