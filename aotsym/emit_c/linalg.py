@@ -1,16 +1,17 @@
 """Dense linear algebra (:mod:`aotsym.graph.ops.linalg`) through LAPACKE.
 
-Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  ``MatrixInverse``,
-``Det`` / ``SLogDet``, ``Cholesky``, ``Solve`` and ``Eigh`` call the LAPACKE routines of
-the OpenBLAS that products link (``uses_blas``; the symbols are named as the CBLAS ones of
-``runtime/aotsym_blas.h``: ``AOT_BLAS_PREFIX`` + ``LAPACKE_dgesv_work`` +
-``AOT_BLAS_SUFFIX``, integers ``AOT_BLAS_INT``) on fresh column-major copies of their inputs
-(``linalg_kernel.c.j2``): the caller's arrays are never written.  They are the calls NumPy
-makes (gesv, getrf, potrf, syevd; trtrs as SciPy), so the answers and their failures are
-NumPy's: a singular matrix or one that is not positive definite fails the call with NumPy's
-words, the node and the user's line.  Without a BLAS (``aotsym.config.blas=none``) the step
-fails at run time saying so.  ``SVD``, ``QR`` and ``MatrixPinv`` run their reference
-``perform`` through the Python-op callback (:mod:`.python_op`): in-process only.
+Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  Every op of the family
+(``MatrixInverse``, ``Det`` / ``SLogDet``, ``Cholesky``, ``Solve``, ``Eigh``, ``SVD``,
+``QR``, ``MatrixPinv``) calls the LAPACKE routines of the OpenBLAS that products link
+(``uses_blas``; the symbols are named as the CBLAS ones of ``runtime/aotsym_blas.h``:
+``AOT_BLAS_PREFIX`` + ``LAPACKE_dgesv_work`` + ``AOT_BLAS_SUFFIX``, integers
+``AOT_BLAS_INT``) on fresh column-major copies of their inputs (``linalg_kernel.c.j2``): the
+caller's arrays are never written.  They are the calls NumPy makes (gesv, getrf, potrf,
+syevd, gesdd, geqrf + orgqr; trtrs as SciPy), so the answers and their failures are NumPy's:
+a singular matrix or one that is not positive definite fails the call with NumPy's words,
+the node and the user's line.  ``MatrixPinv`` is NumPy's recipe (gesdd, singular values at
+most ``1e-15 * max(s)`` dropped, one gemm).  Without a BLAS (``aotsym.config.blas=none``)
+the step fails at run time saying so.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.emitter import lowers
 from aotsym.emit_c.errors import EmitError
-from aotsym.emit_c.python_op import lower_python_op
 from aotsym.emit_c.templates import c_comment, render
 
 _PREFIX = {"float64": "d", "float32": "s"}
@@ -32,6 +32,11 @@ _SIGNATURES = {
              "aot_blasint",
     "syevd": "int, char, char, aot_blasint, T *, aot_blasint, T *, T *, aot_blasint, "
              "aot_blasint *, aot_blasint",
+    "gesdd": "int, char, aot_blasint, aot_blasint, T *, aot_blasint, T *, T *, aot_blasint, "
+             "T *, aot_blasint, T *, aot_blasint, aot_blasint *",
+    "geqrf": "int, aot_blasint, aot_blasint, T *, aot_blasint, T *, T *, aot_blasint",
+    "orgqr": "int, aot_blasint, aot_blasint, aot_blasint, T *, aot_blasint, const T *, T *, "
+             "aot_blasint",
 }
 # op class -> (kernel kind, the routines it calls, the user's name of the op)
 _KINDS = {
@@ -41,6 +46,9 @@ _KINDS = {
     "Cholesky": ("cholesky", ("potrf",), "cholesky"),
     "Solve": ("solve", ("gesv", "trtrs"), "solve"),
     "Eigh": ("eigh", ("syevd",), "eigh"),
+    "SVD": ("svd", ("gesdd",), "svd"),
+    "MatrixPinv": ("pinv", ("gesdd",), "pinv"),
+    "QR": ("qr", ("geqrf", "orgqr"), "qr"),
 }
 
 
@@ -67,7 +75,8 @@ def _out(fe, var):
         return fe.scratch(var.ndim, var.dtype)
 
 
-@lowers("MatrixInverse", "Det", "SLogDet", "Cholesky", "Solve", "Eigh")
+@lowers("MatrixInverse", "Det", "SLogDet", "Cholesky", "Solve", "Eigh", "SVD", "QR",
+        "MatrixPinv")
 def lower_linalg(fe, node, pos):
     kernel = _kernel(fe, node)
     op = node.op
@@ -75,8 +84,15 @@ def lower_linalg(fe, node, pos):
     a = fe.ref(node.inputs[0])
     outs = [_out(fe, v) for v in node.outputs]
     ctype = D.STORAGE[node.inputs[0].dtype]
-    if name == "MatrixInverse":
+    if name in ("MatrixInverse", "MatrixPinv"):
         lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{a});"]
+    elif name == "SVD":
+        u, s, vt = outs if op.compute_uv else ("", outs[0], "")
+        u, vt = (f"&{u}", f"&{vt}") if op.compute_uv else ("NULL", "NULL")
+        lines = [f"rc = {kernel}(ctx, {pos}, {u}, &{s}, {vt}, &{a}, {int(op.full_matrices)});"]
+    elif name == "QR":
+        q, r = (f"&{outs[0]}", outs[1]) if op.mode != "r" else ("NULL", outs[0])
+        lines = [f"rc = {kernel}(ctx, {pos}, {q}, &{r}, &{a}, {int(op.mode == 'complete')});"]
     elif name == "Cholesky":
         lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{a}, {int(op.lower)});"]
     elif name == "Solve":
@@ -96,9 +112,3 @@ def lower_linalg(fe, node, pos):
             lines += [f"if (!rc) rc = aot_alloc(ctx, {pos}, &{out});",
                       f"if (!rc) *({ctype} *){out}.data = {value};"]
     return render("guarded_step.c.j2", lines=lines, temps=[])
-
-
-@lowers("SVD", "QR", "MatrixPinv")
-def lower_python_linalg(fe, node, pos):
-    """The reference ``perform`` called back from C (no LAPACK lowering yet)."""
-    return lower_python_op(fe, node, pos)

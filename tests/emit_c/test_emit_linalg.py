@@ -31,6 +31,9 @@ def _cases():
         ("slinalg", [x, b, f, fb], [T.slinalg.cholesky(x), T.slinalg.cholesky(f, lower=False),
                                     T.slinalg.solve(x, b), T.slinalg.solve_lower_triangular(f, fb),
                                     T.slinalg.eigvalsh(x)]),
+        ("decompositions", [x, f], [*T.nlinalg.svd(x), T.nlinalg.svd(f, compute_uv=False),
+                                    *T.nlinalg.qr(f, mode="complete"), T.nlinalg.qr(x, mode="r"),
+                                    T.nlinalg.pinv(x), T.nlinalg.pinv(f)]),
     ]
     return [FunctionSpec(name, lower_program(FunctionGraph(ins, outs)))
             for name, ins, outs in cases]
@@ -45,7 +48,8 @@ def test_linalg_ops_compile_without_warnings_and_link_the_blas(tmp_path):
         assert emitted.uses_blas                       # the build links the BLAS (LAPACKE)
         for routine in ("dgesv_work", "sgesv_work", "sgetrf_work", "dpotrf_work",
                         "spotrf_work", "dgesv_work", "strtrs_work", "ssyevd_work",
-                        "dsyevd_work"):
+                        "dsyevd_work", "dgesdd_work", "sgesdd_work", "sgeqrf_work",
+                        "sorgqr_work", "dgeqrf_work"):
             assert f"AOT_LAPACKE({routine})" in emitted.source, routine
         c_path = str(tmp_path / f"linalg{int(apart)}.c")
         compiler.write_cffi_source(f"linalg{int(apart)}", emitted.source, emitted.cdef, c_path)
@@ -69,7 +73,7 @@ def test_the_lapacke_symbols_are_those_the_blas_exports():
     import ctypes
     import os
     lib = ctypes.CDLL(os.path.join(blas.lib_dir, blas.lib_file))
-    for routine in ("gesv", "getrf", "potrf", "trtrs", "syevd"):
+    for routine in ("gesv", "getrf", "potrf", "trtrs", "syevd", "gesdd", "geqrf", "orgqr"):
         for p in "ds":
             assert hasattr(lib, f"{blas.prefix}LAPACKE_{p}{routine}_work{blas.suffix}"), routine
 
@@ -87,7 +91,8 @@ def test_without_a_blas_the_call_fails_saying_what_it_needs():
 @pytest.mark.parametrize("build", [
     lambda x: T.nlinalg.matrix_inverse(x), lambda x: T.nlinalg.det(x),
     lambda x: T.slinalg.cholesky(x), lambda x: T.slinalg.solve(x, x),
-    lambda x: T.nlinalg.eigh(x)[0]])
+    lambda x: T.nlinalg.eigh(x)[0], lambda x: T.nlinalg.svd(x)[1],
+    lambda x: T.nlinalg.qr(x)[0], lambda x: T.nlinalg.pinv(x)])
 def test_the_cuda_target_refuses_the_linalg_ops_naming_them(build):
     x = T.matrix("x")
     y = build(x)
