@@ -187,20 +187,27 @@ static int aot_contiguous(aot_ctx *ctx, int node, aot_array *dst, const aot_arra
  * pool's split -- timed (two clock reads, ~40 ns, against >= 20 us of work); the very first
  * call of a class only warms up (page faults, a cold cache) and is not counted.  After
  * AOT_ADAPT_TRIALS samples of each arm (2 for calls over AOT_ADAPT_LONG_NS: a 400 ms gemm
- * needs no eight) the arm with the lower running mean is taken, and every AOT_ADAPT_PERIOD
- * calls the other arm is timed once again, so a change of load (another process taking the
- * second core) is followed.  Both arms compute the same thing in the same order per element
+ * needs no eight) the arm with the lower running mean is taken, and after AOT_ADAPT_PERIOD
+ * calls the other arm is timed again, so a change of load (another process taking the
+ * second core) is followed.  A probe that confirms the choice doubles the wait before the
+ * next (up to AOT_ADAPT_PERIOD_MAX calls): probing the losing arm every 64 calls cost 2-3%
+ * of W3's MLP step on a loaded machine, where the split loses 40%; a choice that flips
+ * probes every AOT_ADAPT_PERIOD calls again.  Both arms compute the same thing in the same order per element
  * (callers' tasks are written so: fixed parts, partial results combined in part order), so
  * the choice never changes a result's bits.  The statistics are shared by the module's calls
  * and tolerate a racing update (a lost sample). */
 #include <time.h>
 #define AOT_ADAPT_TRIALS 8
 #define AOT_ADAPT_PERIOD 64
+#define AOT_ADAPT_PERIOD_MAX 2048
 #define AOT_ADAPT_LONG_NS 2000000
 typedef struct {
     double mean[2];      /* running mean of nanoseconds per call, per arm (0: one call) */
     int64_t samples[2];
     int64_t calls;
+    int64_t period;      /* calls between probes of the other arm (0: not decided yet) */
+    int64_t next_probe;  /* the call that starts the next run of probes */
+    int best;            /* the arm taken between probes */
 } aot_adapt;
 
 static inline int aot_log2_size(int64_t n)
@@ -231,7 +238,17 @@ static inline int aot_adapt_pick(aot_adapt *a)
     int64_t need = a->samples[0] && a->mean[0] > AOT_ADAPT_LONG_NS ? 2 : AOT_ADAPT_TRIALS;
     if (a->samples[0] < need || a->samples[1] < need) return (int)((c / AOT_ADAPT_RUN) & 1);
     int best = a->mean[1] < a->mean[0];
-    return c % AOT_ADAPT_PERIOD < AOT_ADAPT_RUN ? !best : best;
+    if (a->period == 0 || best != a->best) {   /* decided now, or the choice flipped */
+        a->best = best;
+        a->period = AOT_ADAPT_PERIOD;
+        a->next_probe = c + AOT_ADAPT_PERIOD;
+    }
+    if (c < a->next_probe) return best;
+    if (c < a->next_probe + AOT_ADAPT_RUN) return !best;   /* a run of probes */
+    /* the probes left the choice as it was: wait longer before the next ones */
+    a->period = a->period < AOT_ADAPT_PERIOD_MAX ? 2 * a->period : AOT_ADAPT_PERIOD_MAX;
+    a->next_probe = c + a->period;
+    return best;
 }
 
 static inline void aot_adapt_record(aot_adapt *a, int arm, int64_t ns)

@@ -46,6 +46,9 @@ int main(void)
     for (int i = 0; i < 100; i++) late += step(&a, 100000, 200000);
     int after = 0;
     for (int i = 0; i < 640; i++) after += step(&a, 100000, 200000);
+    /* a long steady stretch: the probes that confirm the choice come ever more rarely */
+    int steady = 0;
+    for (int i = 0; i < 20000; i++) steady += step(&a, 100000, 200000);
     /* long calls decide after two samples of each arm */
     aot_adapt b = {{0, 0}, {0, 0}, 0};
     int trials = 0;
@@ -55,7 +58,8 @@ int main(void)
     }
     int long_split = step(&b, 5e8, 3e8);
     printf("{\"first\": %d, \"splits\": %d, \"late\": %d, \"after\": %d, "
-           "\"trials\": %d, \"long_split\": %d}\n", first, splits, late, after, trials, long_split);
+           "\"steady\": %d, \"trials\": %d, \"long_split\": %d}\n", first, splits, late,
+           after, steady, trials, long_split);
     return 0;
 }
 """
@@ -73,12 +77,13 @@ def test_the_decision_follows_the_measured_times(tmp_path):
     got = json.loads(subprocess.run([str(exe)], check=True, capture_output=True,
                                     text=True).stdout)
     assert got["first"] == 0                 # the warm-up call: one call, not counted
-    # 1000 calls: trials in runs of 4 (8 one-call calls among them), then a run of 4 probes
-    # of the other arm per 64 calls
-    probes = 4 * (1000 // 64 + 1)
-    assert 1000 - 8 - probes <= got["splits"] <= 1000 - 4 * (1000 // 64)
+    # 1000 calls: trials in runs of 4 (8 one-call calls among them), then runs of 4 probes
+    # of the other arm after 64 calls, then 128, 256, 512 (each probe confirms the choice)
+    assert 1000 - 8 - 4 * 4 <= got["splits"] <= 1000 - 8 - 4 * 3
     assert got["late"] < 20                  # left within a few calls of slowing down
     assert got["after"] <= 4 * (640 // 64 + 1)   # then only the probes split
+    # 20000 calls more: probes every 2048 calls at most (and at least one run per 2048)
+    assert 4 * (20000 // 2048 - 1) <= got["steady"] <= 4 * (20000 // 2048 + 7)
     assert got["trials"] <= 7                # warm-up + a run of one-call calls + 2 splits
     assert got["long_split"] == 1
 
