@@ -42,11 +42,12 @@ def _lower(fe, node, pos, value):
     return render("guarded_step.c.j2", lines=lines, temps=[])
 
 
-def axis_rows_lines(xr, outr, ndim, axis, kernel) -> list:
+def axis_rows_lines(xr, outr, ndim, axis, kernel, skip_empty=False) -> list:
     """The C lines that call ``kernel`` (an ``aot_axis2`` row kernel: input operand 1,
     output operand 0) once per row along ``axis`` of the array ``xr``, writing ``outr`` (of
     the same shape, allocated): the kept dimensions are iterated by ``aot_loop_arrays``,
-    split over threads when that measures faster."""
+    split over threads when that measures faster.  ``skip_empty``: no call at all when the
+    output is empty (a kernel that allocates per row)."""
     kept = [d for d in range(ndim) if d != axis]
     nk = len(kept)
     lines = [
@@ -61,7 +62,7 @@ def axis_rows_lines(xr, outr, ndim, axis, kernel) -> list:
                   f"xv.strides[{j}] = {xr}.strides[{d}];",
                   f"ov.strides[{j}] = {outr}.strides[{d}];"]
     lines += [
-        "if (!rc) {",
+        f"if (!rc && aot_size(&{outr}) > 0) {{" if skip_empty else "if (!rc) {",
         f"    aot_axis2 ax = {{{xr}.shape[{axis}], {xr}.strides[{axis}], "
         f"{outr}.strides[{axis}]}};",
         "    aot_array *ops[2] = {&ov, &xv};",

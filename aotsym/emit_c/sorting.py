@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aotsym.emit_c import dtypes as D
 from aotsym.emit_c.emitter import lowers
+from aotsym.emit_c.nnet import axis_rows_lines
 from aotsym.emit_c.templates import c_comment, render
 
 
@@ -22,27 +23,7 @@ def lower_sort(fe, node, pos):
                               floating=D.kind(x.dtype) == "f",
                               argsort=type(node.op).__name__ == "ArgSort")
     xr, outr = fe.ref(x), fe.ref(out)
-    axis = node.op.axis
-    kept = [d for d in range(x.ndim) if d != axis]
-    nk = len(kept)
     lines = [f"aot_copy_shape(&{outr}, &{xr});",
-             f"if (!rc) rc = aot_alloc(ctx, {pos}, &{outr});",
-             f"int64_t vdims[{max(1, 4 * nk)}];",
-             f"aot_array xv = {xr}, ov = {outr};",
-             f"xv.shape = vdims; xv.strides = vdims + {nk};",
-             f"ov.shape = vdims + {2 * nk}; ov.strides = vdims + {3 * nk};",
-             f"xv.ndim = ov.ndim = {nk};"]
-    for j, d in enumerate(kept):
-        lines += [f"xv.shape[{j}] = ov.shape[{j}] = {xr}.shape[{d}];",
-                  f"xv.strides[{j}] = {xr}.strides[{d}];",
-                  f"ov.strides[{j}] = {outr}.strides[{d}];"]
-    lines += [
-        f"if (!rc && aot_size(&{outr}) > 0) {{",
-        f"    aot_axis2 ax = {{{xr}.shape[{axis}], {xr}.strides[{axis}], "
-        f"{outr}.strides[{axis}]}};",
-        "    aot_array *ops[2] = {&ov, &xv};",
-        f"    aot_loop_arrays({nk}, ov.shape, 2, ops, {kernel}, &ax, "
-        "(int)(ax.len < 100000 ? ax.len : 100000), -1, 0);",
-        "}",
-    ]
+             f"if (!rc) rc = aot_alloc(ctx, {pos}, &{outr});"]
+    lines += axis_rows_lines(xr, outr, x.ndim, node.op.axis, kernel, skip_empty=True)
     return render("guarded_step.c.j2", lines=lines, temps=[])
