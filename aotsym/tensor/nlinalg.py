@@ -20,7 +20,7 @@ from aotsym.graph.ops.linalg import (QR, SVD, Cholesky, Det, Eigh, LinAlgError, 
 from aotsym.tensor.basic import diag, extract_diag, trace  # noqa: F401
 
 __all__ = ["matrix_inverse", "det", "slogdet", "eigh", "eig", "svd", "qr", "pinv", "trace",
-           "diag", "extract_diag", "alloc_diag", "matrix_dot", "norm", "MatrixInverse",
+           "diag", "extract_diag", "alloc_diag", "matrix_dot", "matrix_power", "norm", "MatrixInverse",
            "Det", "SLogDet", "Eigh", "SVD", "QR", "MatrixPinv", "LinAlgError"]
 
 
@@ -59,6 +59,27 @@ def qr(a, mode="reduced"):
 def pinv(a):
     """``numpy.linalg.pinv(a)``."""
     return MatrixPinv()(as_matrix(a, "pinv"))
+
+
+def matrix_power(M, n):  # noqa: N803 - Theano's name
+    """``M`` to the int power ``n`` by repeated squaring (Theano's: a negative ``n`` raises
+    ``pinv(M)`` to ``-n``; 0 gives the identity)."""
+    from aotsym.graph.ops.alloc import identity_like
+    from aotsym.graph.ops.blas import dot
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"matrix_power: n must be an int, got {n!r}")
+    M = as_matrix(M, "matrix_power")
+    if n < 0:
+        M, n = pinv(M), -int(n)
+    if n == 0:
+        return identity_like(M)
+    result = z = None
+    while n > 0:
+        z = M if z is None else dot(z, z)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = z if result is None else dot(result, z)
+    return result
 
 
 def alloc_diag(x):

@@ -1,5 +1,5 @@
 """``T.slinalg`` (Theano's ``theano.tensor.slinalg``): Cholesky, linear solves (general and
-triangular), symmetric eigenvalues.
+triangular), symmetric eigenvalues, ``kron``.
 
 Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  The ops live in
 :mod:`aotsym.graph.ops.linalg`; their references use NumPy (SciPy is not needed), their C
@@ -13,7 +13,7 @@ from aotsym.graph.ops.linalg import (Cholesky, Eigh, LinAlgError, Solve,  # noqa
                                      as_matrix, solve, solve_triangular)
 
 __all__ = ["cholesky", "Cholesky", "solve", "Solve", "solve_triangular",
-           "solve_lower_triangular", "solve_upper_triangular", "solve_symmetric", "eigvalsh",
+           "solve_lower_triangular", "solve_upper_triangular", "solve_symmetric", "eigvalsh", "kron",
            "LinAlgError"]
 
 
@@ -44,3 +44,20 @@ def eigvalsh(a, b=None, lower=True):
         raise NotImplementedError("eigvalsh: the generalized problem (b given) is not "
                                   "supported")
     return Eigh("L" if lower else "U")(as_matrix(a, "eigvalsh"))[0]
+
+
+def kron(a, b):
+    """``numpy.kron`` of two vectors or two matrices (Theano's ``slinalg.kron``), by one
+    broadcast product and a reshape."""
+    from aotsym.graph.convert import as_tensor_variable
+    from aotsym.graph.ops import math as m
+    from aotsym.graph.ops.reshape import reshape
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if a.ndim != b.ndim or a.ndim not in (1, 2):
+        raise ValueError(f"kron: a and b must both be vectors or both matrices, got "
+                         f"{a.type.describe()} and {b.type.describe()}")
+    if a.ndim == 1:
+        return reshape(m.mul(a.dimshuffle(0, "x"), b.dimshuffle("x", 0)),
+                       (a.shape[0] * b.shape[0],))
+    product = m.mul(a.dimshuffle(0, "x", 1, "x"), b.dimshuffle("x", 0, "x", 1))
+    return reshape(product, (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))

@@ -226,6 +226,20 @@ def test_decompositions_match_numpy_on_every_shape_and_layout(name, dtype):
                 _close(g, w, dtype)
 
 
+def test_matrix_power_and_kron_as_numpy():
+    x, y, v, w = T.matrix("x"), T.matrix("y"), T.vector("v"), T.vector("w")
+    a = _general(3, "float64")
+    powers = [0, 1, 2, 5, -2]
+    f = aotsym.function([x, y, v, w], [T.nlinalg.matrix_power(x, n) for n in powers]
+                        + [T.slinalg.kron(x, y), T.slinalg.kron(v, w)])
+    b, c, d = RNG.standard_normal((2, 4)), RNG.standard_normal(3), RNG.standard_normal(2)
+    got = f(a, b, c, d)
+    for g, n in zip(got, powers):
+        _close(g, np.linalg.matrix_power(a, n), "float64", scale=100)
+    _close(got[-2], np.kron(a, b), "float64")
+    _close(got[-1], np.kron(c, d), "float64")
+
+
 def test_pinv_drops_the_singular_values_numpy_drops():
     x = T.matrix("x")
     f = aotsym.function([x], T.nlinalg.pinv(x))
@@ -306,10 +320,10 @@ def test_types_matrices_only_and_integer_inputs_become_float64():
 
 def test_theano_names_are_there():
     for name in ["matrix_inverse", "det", "eigh", "svd", "qr", "pinv", "trace", "diag",
-                 "matrix_dot", "norm", "extract_diag", "alloc_diag"]:
+                 "matrix_dot", "matrix_power", "norm", "extract_diag", "alloc_diag"]:
         assert callable(getattr(T.nlinalg, name)), name
     for name in ["cholesky", "solve", "solve_triangular", "solve_lower_triangular",
-                 "solve_upper_triangular", "eigvalsh", "Solve", "Cholesky"]:
+                 "solve_upper_triangular", "eigvalsh", "kron", "Solve", "Cholesky"]:
         assert callable(getattr(T.slinalg, name)), name
     x, y, z = T.matrix("x"), T.matrix("y"), T.matrix("z")
     a, b, c = (RNG.standard_normal((3, 3)) for _ in range(3))
