@@ -1,9 +1,13 @@
 """The C of ``Nonzero`` (``aotsym/emit_c/nonzero.py``): it compiles without warnings at -Wall
 -Wextra -Werror for every dtype and for a checked boolean mask, with the runtime pasted in
-and apart; the step walks its input as it is (no contiguous copy) and spells NumPy's message
-for a mask of the wrong length; the CUDA renderer refuses it at build time, naming it."""
+and apart, and runs clean under AddressSanitizer and UBSan; the step walks its input as it
+is (no contiguous copy) and spells NumPy's message for a mask of the wrong length; the CUDA
+renderer refuses it at build time, naming it."""
 
+import os
+import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -84,3 +88,60 @@ def test_cuda_refuses_nonzero_at_build_time_naming_it():
         R.emit_cuda_module([spec])
     message = str(info.value)
     assert "Nonzero" in message and "y = x[x > 0]" in message, message
+
+
+_SANITIZED = r'''
+import sys
+import numpy as np
+import aotsym
+import aotsym.tensor as T
+from emit_helpers import build
+from collections import namedtuple
+
+aotsym.config.cache_dir = sys.argv[1]
+Case = namedtuple("Case", "name inputs outputs")
+x, m, v = T.tensor3("x"), T.matrix("m", dtype="bool"), T.vector("v")
+cases = [Case("nz", [x], [T.nonzero(x, return_matrix=True), T.nonzero_values(x)]),
+         Case("mask", [x, m], [x[m], T.inc_subtensor(x[m], 1.0)]),
+         Case("flat", [v], [T.flatnonzero(v > 0)])]
+entries = build(cases, cflags="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined "
+                "-fno-sanitize-recover=all")
+rng = np.random.default_rng(0)
+for shape in [(3, 4, 5), (2, 0, 3), (1, 1, 1), (6, 7, 9)]:
+    xv = rng.standard_normal(shape)
+    xv[rng.random(shape) < 0.5] = 0.0
+    for view in (xv, xv[::-1, :, ::-2], xv.transpose(2, 0, 1)[:, ::-1]):
+        got = entries["nz"](view)
+        assert np.array_equal(got[0], np.array(np.nonzero(view)).reshape(3, -1))
+        mv = view.sum(axis=-1) > 0
+        assert np.array_equal(entries["mask"](view, mv)[0], view[mv])
+        try:
+            entries["mask"](view, np.ones((view.shape[0] + 1, view.shape[1]), bool))
+            raise AssertionError("no IndexError")
+        except IndexError:
+            pass
+for n in (0, 1, 7, 1000):
+    vv = rng.standard_normal(n)
+    assert np.array_equal(entries["flat"](vv)[0], np.flatnonzero(vv > 0))
+print("sanitized run ok")
+'''
+
+
+def _libasan():
+    out = subprocess.run(["cc", "-print-file-name=libasan.so"], capture_output=True, text=True)
+    path = out.stdout.strip()
+    return path if os.path.isabs(path) and os.path.exists(path) else None
+
+
+@pytest.mark.skipif(shutil.which("cc") is None or _libasan() is None,
+                    reason="needs gcc with AddressSanitizer")
+def test_nonzero_and_masks_run_clean_under_asan_and_ubsan(tmp_path):
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, LD_PRELOAD=_libasan(), ASAN_OPTIONS="detect_leaks=0:abort_on_error=1",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    root = os.path.dirname(os.path.dirname(here))
+    env["PYTHONPATH"] = os.pathsep.join([root, here, env.get("PYTHONPATH", "")])
+    proc = subprocess.run([sys.executable, "-c", _SANITIZED, str(tmp_path / "cache")],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-8000:])
+    assert "sanitized run ok" in proc.stdout

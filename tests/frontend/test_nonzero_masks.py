@@ -13,8 +13,9 @@ import pytest
 import aotsym
 import aotsym.tensor as T
 from aotsym.graph.evaluate import evaluate
-from aotsym.graph.ops.nonzero import Nonzero
 from aotsym.gradient import verify_grad
+from aotsym.graph.ops.nonzero import Nonzero
+from aotsym.graph.ops.subtensor import AdvancedSubtensor, AdvancedSubtensor1
 from aotsym.optimizer.testing import count_ops
 
 DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -113,6 +114,16 @@ def test_the_indices_have_no_gradient():
 
 
 # ---------------------------------------------------------------------------- masks
+
+
+def test_a_mask_is_advanced_indexing_by_one_checked_nonzero():
+    x, v, m = T.tensor3("x"), T.vector("v"), T.matrix("m", dtype="bool")
+    picked = x[m]
+    assert isinstance(picked.owner.op, AdvancedSubtensor)
+    assert count_ops(picked, Nonzero) == 1
+    assert count_ops(picked, "Nonzero{mask at axis 0}") == 1
+    assert isinstance(v[v > 0].owner.op, AdvancedSubtensor1)
+    assert count_ops(x[:, m[0]], "Nonzero{mask at axis 1}") == 1
 
 
 def _mask_cases(rng):
