@@ -180,7 +180,7 @@ METHODS = {
     "ones_like": lambda self, dtype=None: _tensor("ones_like")(self, dtype=dtype),
     **{name: _tensor(name) for name in (
         "cumsum", "cumprod", "repeat", "squeeze", "take", "diagonal", "trace", "swapaxes",
-        "sort", "argsort", "nonzero", "real", "imag")},
+        "sort", "argsort", "nonzero", "nonzero_values", "real", "imag")},
 }
 
 

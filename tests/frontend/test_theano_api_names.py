@@ -104,3 +104,13 @@ def test_tensor_methods_match_numpy():
             np.testing.assert_allclose(g, w, rtol=1e-12, err_msg=str(k))
     with pytest.raises(NotImplementedError, match="norm"):
         x.norm(0)
+
+
+def test_data_dependent_methods():
+    v = T.dvector("v")
+    f = theano.function([v], [v.nonzero_values(), v.nonzero()[0], v[v > 0], v.sort()])
+    a = np.array([0.0, 2.0, -0.0, np.nan, -3.0])
+    got = f(a)
+    want = [a[a != 0], np.flatnonzero(a), a[a > 0], np.sort(a, kind="stable")]
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
