@@ -46,6 +46,7 @@ _KINDS = {
     "Cholesky": ("cholesky", ("potrf",), "cholesky"),
     "Solve": ("solve", ("gesv", "trtrs"), "solve"),
     "Eigh": ("eigh", ("syevd",), "eigh"),
+    "Eigvalsh": ("eigh", ("syevd",), "eigvalsh"),
     "SVD": ("svd", ("gesdd",), "svd"),
     "MatrixPinv": ("pinv", ("gesdd",), "pinv"),
     "QR": ("qr", ("geqrf", "orgqr"), "qr"),
@@ -75,8 +76,8 @@ def _out(fe, var):
         return fe.scratch(var.ndim, var.dtype)
 
 
-@lowers("MatrixInverse", "Det", "SLogDet", "Cholesky", "Solve", "Eigh", "SVD", "QR",
-        "MatrixPinv")
+@lowers("MatrixInverse", "Det", "SLogDet", "Cholesky", "Solve", "Eigh", "Eigvalsh", "SVD",
+        "QR", "MatrixPinv")
 def lower_linalg(fe, node, pos):
     kernel = _kernel(fe, node)
     op = node.op
@@ -99,8 +100,9 @@ def lower_linalg(fe, node, pos):
         structure = {"lower_triangular": 1, "upper_triangular": 2}.get(op.A_structure, 0)
         lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{a}, &{fe.ref(node.inputs[1])}, "
                  f"{structure});"]
-    elif name == "Eigh":
-        lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{outs[1]}, &{a}, "
+    elif name in ("Eigh", "Eigvalsh"):
+        vectors = f"&{outs[1]}" if name == "Eigh" else "NULL"
+        lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, {vectors}, &{a}, "
                  f"{int(op.UPLO == 'L')});"]
     else:   # Det, SLogDet: (sign, log|det|) from one LU
         libm = D.LIBM_SUFFIX.get(node.inputs[0].dtype, "")

@@ -19,8 +19,8 @@ from aotsym.graph.ops.linalg import (QR, SVD, Cholesky, Det, Eigh, LinAlgError, 
                                      matrix_dot, matrix_inverse)
 from aotsym.tensor.basic import diag, extract_diag, trace  # noqa: F401
 
-__all__ = ["matrix_inverse", "det", "slogdet", "eigh", "eig", "svd", "qr", "pinv", "trace",
-           "diag", "extract_diag", "alloc_diag", "matrix_dot", "matrix_power", "norm", "MatrixInverse",
+__all__ = ["matrix_inverse", "det", "slogdet", "eigh", "eig", "svd", "qr", "pinv", "trace", "diag",
+           "extract_diag", "alloc_diag", "matrix_dot", "matrix_power", "norm", "MatrixInverse",
            "Det", "SLogDet", "Eigh", "SVD", "QR", "MatrixPinv", "LinAlgError"]
 
 

@@ -9,11 +9,11 @@ lowering LAPACK.  Matrices (2-d) only, as in Theano.  ``eigvalsh(a, b)`` with a 
 
 from __future__ import annotations
 
-from aotsym.graph.ops.linalg import (Cholesky, Eigh, LinAlgError, Solve,  # noqa: F401
+from aotsym.graph.ops.linalg import (Cholesky, Eigvalsh, LinAlgError, Solve,  # noqa: F401
                                      as_matrix, solve, solve_triangular)
 
-__all__ = ["cholesky", "Cholesky", "solve", "Solve", "solve_triangular",
-           "solve_lower_triangular", "solve_upper_triangular", "solve_symmetric", "eigvalsh", "kron",
+__all__ = ["cholesky", "Cholesky", "solve", "Solve", "solve_triangular", "solve_lower_triangular",
+           "solve_upper_triangular", "solve_symmetric", "eigvalsh", "Eigvalsh", "kron",
            "LinAlgError"]
 
 
@@ -43,7 +43,7 @@ def eigvalsh(a, b=None, lower=True):
     if b is not None:
         raise NotImplementedError("eigvalsh: the generalized problem (b given) is not "
                                   "supported")
-    return Eigh("L" if lower else "U")(as_matrix(a, "eigvalsh"))[0]
+    return Eigvalsh("L" if lower else "U")(as_matrix(a, "eigvalsh"))
 
 
 def kron(a, b):

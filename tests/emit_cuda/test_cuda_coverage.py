@@ -42,6 +42,7 @@ NOT_TRANSLATED = {
     "Cholesky": "cuSOLVER potrf on a device copy, info read back",
     "Det": "cuSOLVER getrf, then the product of the diagonal",
     "Eigh": "cuSOLVER syevd",
+    "Eigvalsh": "cuSOLVER syevd without vectors",
     "Eye": "a fill kernel",
     "FusedGemvPair": "two cuBLAS gemv calls",
     "IncSubtensor": "a copy/add kernel into a view",

@@ -347,6 +347,8 @@ GRADS = {
     "cholesky": (T.slinalg.cholesky, _spd),
     "cholesky_upper": (lambda x: T.slinalg.cholesky(x, lower=False), _spd),
     "eigh_w": (_eigh_w, _spd),
+    "eigvalsh": (T.slinalg.eigvalsh, _spd),
+    "eigvalsh_upper": (lambda x: T.slinalg.eigvalsh(x, lower=False), _spd),
     "eigh_v": (lambda x: T.nlinalg.eigh(x)[1], _spd),
     "eigh_v_upper": (lambda x: T.nlinalg.eigh(x, "U")[1], _spd),
     "pinv": (T.nlinalg.pinv, _general),

@@ -1,9 +1,9 @@
 """Dense linear algebra on 2-d matrices: Theano's ``nlinalg`` / ``slinalg`` ops.
 
 Part of the IR (frontend -> **graph** -> optimizer -> emitters).  ``MatrixInverse``,
-``Det``, ``SLogDet``, ``Cholesky``, ``Solve``, ``Eigh``, ``SVD``, ``QR`` and ``MatrixPinv``,
-each with its NumPy reference (``numpy.linalg``; SciPy is never needed), its type and shape
-rule and, where Theano had one, its gradient; ``aotsym/tensor/nlinalg.py`` and
+``Det``, ``SLogDet``, ``Cholesky``, ``Solve``, ``Eigh``, ``Eigvalsh``, ``SVD``, ``QR`` and
+``MatrixPinv``, each with its NumPy reference (``numpy.linalg``; SciPy is never needed), its
+type and shape rule and, where Theano had one, its gradient; ``aotsym/tensor/nlinalg.py`` and
 ``aotsym/tensor/slinalg.py`` are the user's names for them.  The C lowering (LAPACKE on a
 copy of each input) is :mod:`aotsym.emit_c.linalg`.
 
@@ -24,7 +24,8 @@ Invariants:
 Gradients (Theano's): ``matrix_inverse`` ``-A^-T G A^-T``; ``det`` ``G det(A) A^-T``;
 ``slogdet``'s log ``G A^-T``; ``cholesky`` Theano 1.0's symbolic CholeskyGrad (two
 triangular solves); ``solve`` both inputs (``b_bar = solve(A^T, G)``, ``A_bar = -b_bar
-x^T``, masked to A's triangle); ``eigh`` Theano's EighGrad; ``pinv`` Theano's
+x^T``, masked to A's triangle); ``eigh`` Theano's EighGrad, ``eigvalsh`` its
+EigvalshGrad (both NaN where eigenvalues repeat, as Theano's); ``pinv`` Theano's
 MatrixPinv.L_op.  ``svd`` and ``qr`` have none (Theano had none).
 """
 
@@ -296,6 +297,43 @@ class Eigh(Op):
     def infer_shape(self, node, input_shapes):
         n = input_shapes[0][0]
         return [(n,), (n, n)]
+
+
+class Eigvalsh(Op):
+    """``numpy.linalg.eigvalsh(a, UPLO)``: the eigenvalues alone (LAPACK without vectors,
+    as NumPy); Theano's ``slinalg.Eigvalsh`` for ``b=None``."""
+    __props__ = ("UPLO",)
+
+    def __init__(self, UPLO="L"):  # noqa: N803 - NumPy's name
+        if UPLO not in ("L", "U"):
+            raise ValueError(f"Eigvalsh: UPLO must be 'L' or 'U', got {UPLO!r}")
+        self.UPLO = UPLO
+
+    def output_types(self, inputs):
+        (x,) = inputs
+        if x.ndim != 2 or x.dtype not in ("float32", "float64"):
+            raise TypeError(f"{self}: expects a float32/float64 matrix, got "
+                            f"{x.type.describe()}")
+        return [TensorType(x.dtype, (False,))]
+
+    def perform(self, node, inputs):
+        (a,) = inputs
+        _square(a, "eigvalsh")
+        return [np.linalg.eigvalsh(a, UPLO=self.UPLO).astype(a.dtype, copy=False)]
+
+    def grad(self, node, inputs, output_grads):
+        """Theano's EigvalshGrad: ``V diag(gw) V^T`` folded onto the triangle read."""
+        from aotsym.graph.ops.blas import dot
+        from aotsym.graph.ops import math as m
+        from aotsym.tensor.basic import tril, triu
+        v = Eigh(self.UPLO)(inputs[0])[1]
+        g = dot(m.mul(v, output_grads[0].dimshuffle("x", 0)), v.T)
+        if self.UPLO == "L":
+            return [m.add(tril(g), triu(g, 1).T)]
+        return [m.add(triu(g), tril(g, -1).T)]
+
+    def infer_shape(self, node, input_shapes):
+        return [(input_shapes[0][0],)]
 
 
 class SVD(Op):
