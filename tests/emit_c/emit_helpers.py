@@ -1,6 +1,9 @@
 """Shared helpers of the C emitter tests: build many functions into one module, compare
 every output with the reference evaluator."""
 
+import os
+import subprocess
+
 import numpy as np
 
 from aotsym.build import BuildOptions, build_module
@@ -44,3 +47,33 @@ def assert_matches(case, entry, values, rtol=1e-6, atol=1e-9):
         else:
             np.testing.assert_array_equal(g, r, err_msg=where)
     return got
+
+
+def strict_flags() -> list:
+    """The required flags with ``-Wall -Wextra -Werror`` (and the BLAS's), at -O1."""
+    from aotsym.build import compiler
+    from aotsym.build.blas import find_blas
+    return compiler.REQUIRED_FLAGS + ["-Wall", "-Wextra", "-Werror", "-O1"] + \
+        find_blas("auto").cflags
+
+
+def compile_strictly(emitted, directory, name, flags=None) -> list:
+    """Compile ``emitted`` (an EmittedModule: its C through cffi's glue, and its runtime's
+    translation unit when it is apart) to objects in ``directory`` with ``flags``
+    (:func:`strict_flags` by default); assert that every unit compiles (no warning, with
+    -Werror); return the units' paths (each ``unit + ".o"`` beside it)."""
+    from aotsym.build import compiler
+    flags = strict_flags() if flags is None else flags
+    c_path = os.path.join(str(directory), f"{name}.c")
+    compiler.write_cffi_source(name, emitted.source, emitted.cdef, c_path)
+    units = [c_path]
+    if emitted.runtime:
+        units.append(os.path.join(str(directory), f"{name}_runtime.c"))
+        with open(units[-1], "w") as fh:
+            fh.write(emitted.runtime)
+    for unit in units:
+        argv = ["cc", "-c"] + [f for f in flags if f != "-shared"] + \
+            [f"-I{d}" for d in compiler.include_dirs()] + [unit, "-o", unit + ".o"]
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-5000:]
+    return units

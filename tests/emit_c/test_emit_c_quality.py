@@ -14,6 +14,7 @@ from aotsym.build.blas import find_blas
 from aotsym.emit_c import FunctionSpec, emit_module
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.optimizer import lower_program
+from emit_helpers import compile_strictly
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -30,18 +31,8 @@ def test_generated_c_compiles_without_warnings(tmp_path, apart):
     for profile in (False, True):
         emitted = emit_module(specs, profile=profile, runtime_apart=apart)
         assert bool(emitted.runtime) == apart
-        c_path = str(tmp_path / f"warn{int(profile)}.c")
-        compiler.write_cffi_source(f"warn{int(profile)}", emitted.source, emitted.cdef, c_path)
-        units = [c_path]
-        if apart:
-            units.append(str(tmp_path / f"runtime{int(profile)}.c"))
-            with open(units[-1], "w") as fh:
-                fh.write(emitted.runtime)
-        for unit in units:
-            argv = ["cc", "-c"] + [f for f in flags if f != "-shared"] + \
-                [f"-I{d}" for d in compiler.include_dirs()] + [unit, "-o", unit + ".o"]
-            proc = subprocess.run(argv, capture_output=True, text=True)
-            assert proc.returncode == 0, proc.stderr[-5000:]
+        units = compile_strictly(emitted, tmp_path, f"warn{int(profile)}", flags)
+        c_path = units[0]
         if apart:   # every runtime function the module declares and uses is defined once
             argv = ["cc", "-shared", "-o", c_path + ".so"] + [u + ".o" for u in units] + \
                 blas.link_args(rpath=[getattr(blas, "lib_dir", "")]) + ["-lm", "-lpthread"]

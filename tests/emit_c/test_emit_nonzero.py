@@ -14,13 +14,12 @@ import pytest
 
 import aotsym
 import aotsym.tensor as T
-from aotsym.build import compiler
-from aotsym.build.blas import find_blas
 from aotsym.build.driver import _spec
 from aotsym.emit_c import FunctionSpec, emit_module
 from aotsym.emit_cuda import renderer as R
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.optimizer import lower_program, optimize
+from emit_helpers import compile_strictly
 
 DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
           "float32", "float64", "complex64", "complex128"]
@@ -40,23 +39,9 @@ def _cases():
 
 def test_nonzero_compiles_without_warnings(tmp_path):
     specs = _cases()
-    flags = compiler.REQUIRED_FLAGS + ["-Wall", "-Wextra", "-Werror", "-O1"] + \
-        find_blas("auto").cflags
     for apart in (False, True):
         emitted = emit_module(specs, profile=False, runtime_apart=apart)
-        c_path = str(tmp_path / f"nonzero{int(apart)}.c")
-        compiler.write_cffi_source(f"nonzero{int(apart)}", emitted.source, emitted.cdef,
-                                   c_path)
-        units = [c_path]
-        if apart:
-            units.append(str(tmp_path / "runtime.c"))
-            with open(units[-1], "w") as fh:
-                fh.write(emitted.runtime)
-        for unit in units:
-            argv = ["cc", "-c"] + [f for f in flags if f != "-shared"] + \
-                [f"-I{d}" for d in compiler.include_dirs()] + [unit, "-o", unit + ".o"]
-            proc = subprocess.run(argv, capture_output=True, text=True)
-            assert proc.returncode == 0, proc.stderr[-5000:]
+        compile_strictly(emitted, tmp_path, f"nonzero{int(apart)}")
 
 
 def test_the_step_walks_the_input_in_place_and_spells_numpys_mask_message():

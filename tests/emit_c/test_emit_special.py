@@ -2,15 +2,13 @@
 functions): it compiles without warnings at -Wall -Wextra -Werror, with the runtime pasted
 in and apart, as ``test_emit_c_quality`` checks for the representative graphs."""
 
-import subprocess
 
 import aotsym.tensor as T
-from aotsym.build import compiler
-from aotsym.build.blas import find_blas
 from aotsym.emit_c import FunctionSpec, emit_module
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.optimizer import lower_program
 from aotsym.printing import Print
+from emit_helpers import compile_strictly
 
 
 def _cases():
@@ -29,20 +27,6 @@ def _cases():
 
 def test_special_ops_compile_without_warnings(tmp_path):
     specs = _cases()
-    flags = compiler.REQUIRED_FLAGS + ["-Wall", "-Wextra", "-Werror", "-O1"] + \
-        find_blas("auto").cflags
     for apart in (False, True):
         emitted = emit_module(specs, profile=False, runtime_apart=apart)
-        c_path = str(tmp_path / f"special{int(apart)}.c")
-        compiler.write_cffi_source(f"special{int(apart)}", emitted.source, emitted.cdef,
-                                   c_path)
-        units = [c_path]
-        if apart:
-            units.append(str(tmp_path / "runtime.c"))
-            with open(units[-1], "w") as fh:
-                fh.write(emitted.runtime)
-        for unit in units:
-            argv = ["cc", "-c"] + [f for f in flags if f != "-shared"] + \
-                [f"-I{d}" for d in compiler.include_dirs()] + [unit, "-o", unit + ".o"]
-            proc = subprocess.run(argv, capture_output=True, text=True)
-            assert proc.returncode == 0, proc.stderr[-5000:]
+        compile_strictly(emitted, tmp_path, f"special{int(apart)}")
