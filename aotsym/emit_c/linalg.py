@@ -11,7 +11,8 @@ syevd, gesdd, geqrf + orgqr; trtrs as SciPy), so the answers and their failures 
 a singular matrix or one that is not positive definite fails the call with NumPy's words,
 the node and the user's line.  ``MatrixPinv`` is NumPy's recipe (gesdd, singular values at
 most ``1e-15 * max(s)`` dropped, one gemm).  Without a BLAS (``aotsym.config.blas=none``)
-the step fails at run time saying so.
+the step fails at run time saying so.  ``Expm`` runs the reference's scaling and squaring
+(Pade 13; gemm for the products, gesv for the quotient).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ _KINDS = {
     "SVD": ("svd", ("gesdd",), "svd"),
     "MatrixPinv": ("pinv", ("gesdd",), "pinv"),
     "QR": ("qr", ("geqrf", "orgqr"), "qr"),
+    "Expm": ("expm", ("gesv",), "expm"),
 }
 
 
@@ -65,7 +67,16 @@ def _kernel(fe, node):
     return fe.module.kernel("linalg_kernel.c.j2", comment=c_comment(f"{what} {dtype}"),
                             kind=kind, p=p, ctype=ctype, what=what,
                             libm=D.LIBM_SUFFIX.get(dtype, ""),
-                            declarations=declarations)
+                            declarations=declarations, **_expm_tables())
+
+
+def _expm_tables():
+    """Higham's Pade coefficients and norm bounds, spelled for ``linalg_kernel.c.j2``."""
+    from aotsym.graph.ops.linalg import EXPM_PADE, EXPM_THETA, EXPM_THETA_13
+    return {"pade": [(m, ", ".join(repr(c) for c in b)) for m, b in EXPM_PADE.items()],
+            "thetas": ", ".join(repr(t) for _, t in EXPM_THETA),
+            "degrees": ", ".join(str(m) for m, _ in EXPM_THETA),
+            "theta13": repr(EXPM_THETA_13)}
 
 
 def _out(fe, var):
@@ -77,7 +88,7 @@ def _out(fe, var):
 
 
 @lowers("MatrixInverse", "Det", "SLogDet", "Cholesky", "Solve", "Eigh", "Eigvalsh", "SVD",
-        "QR", "MatrixPinv")
+        "QR", "MatrixPinv", "Expm")
 def lower_linalg(fe, node, pos):
     kernel = _kernel(fe, node)
     op = node.op
@@ -85,7 +96,7 @@ def lower_linalg(fe, node, pos):
     a = fe.ref(node.inputs[0])
     outs = [_out(fe, v) for v in node.outputs]
     ctype = D.STORAGE[node.inputs[0].dtype]
-    if name in ("MatrixInverse", "MatrixPinv"):
+    if name in ("MatrixInverse", "MatrixPinv", "Expm"):
         lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{a});"]
     elif name == "SVD":
         u, s, vt = outs if op.compute_uv else ("", outs[0], "")

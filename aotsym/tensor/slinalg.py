@@ -1,19 +1,20 @@
 """``T.slinalg`` (Theano's ``theano.tensor.slinalg``): Cholesky, linear solves (general and
-triangular), symmetric eigenvalues, ``kron``.
+triangular), symmetric eigenvalues, the matrix exponential, ``kron``.
 
 Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  The ops live in
 :mod:`aotsym.graph.ops.linalg`; their references use NumPy (SciPy is not needed), their C
 lowering LAPACK.  Matrices (2-d) only, as in Theano.  ``eigvalsh(a, b)`` with a ``b``
-(generalized problem) and ``expm`` are not supported.
+(generalized problem) is not supported.
 """
 
 from __future__ import annotations
 
-from aotsym.graph.ops.linalg import (Cholesky, Eigvalsh, LinAlgError, Solve,  # noqa: F401
-                                     as_matrix, solve, solve_triangular)
+from aotsym.graph.ops.linalg import (Cholesky, Eigvalsh, Expm, LinAlgError,  # noqa: F401
+                                     Solve, as_matrix, solve, solve_triangular)
 
 __all__ = ["cholesky", "Cholesky", "solve", "Solve", "solve_triangular", "solve_lower_triangular",
-           "solve_upper_triangular", "solve_symmetric", "eigvalsh", "Eigvalsh", "kron",
+           "solve_upper_triangular", "solve_symmetric", "eigvalsh", "Eigvalsh", "expm", "Expm",
+           "kron",
            "LinAlgError"]
 
 
@@ -44,6 +45,11 @@ def eigvalsh(a, b=None, lower=True):
         raise NotImplementedError("eigvalsh: the generalized problem (b given) is not "
                                   "supported")
     return Eigvalsh("L" if lower else "U")(as_matrix(a, "eigvalsh"))
+
+
+def expm(A):  # noqa: N803 - Theano's name
+    """The matrix exponential of the square matrix ``A`` (scaling and squaring, Pade 13)."""
+    return Expm()(as_matrix(A, "expm"))
 
 
 def kron(a, b):

@@ -33,7 +33,8 @@ def _cases():
                                     T.slinalg.eigvalsh(x)]),
         ("decompositions", [x, f], [*T.nlinalg.svd(x), T.nlinalg.svd(f, compute_uv=False),
                                     *T.nlinalg.qr(f, mode="complete"), T.nlinalg.qr(x, mode="r"),
-                                    T.nlinalg.pinv(x), T.nlinalg.pinv(f)]),
+                                    T.nlinalg.pinv(x), T.nlinalg.pinv(f), T.slinalg.expm(x),
+                                    T.slinalg.expm(f)]),
     ]
     return [FunctionSpec(name, lower_program(FunctionGraph(ins, outs)))
             for name, ins, outs in cases]
@@ -93,7 +94,7 @@ def test_without_a_blas_the_call_fails_saying_what_it_needs():
     lambda x: T.slinalg.cholesky(x), lambda x: T.slinalg.solve(x, x),
     lambda x: T.nlinalg.eigh(x)[0], lambda x: T.slinalg.eigvalsh(x),
     lambda x: T.nlinalg.svd(x)[1],
-    lambda x: T.nlinalg.qr(x)[0], lambda x: T.nlinalg.pinv(x)])
+    lambda x: T.nlinalg.qr(x)[0], lambda x: T.nlinalg.pinv(x), lambda x: T.slinalg.expm(x)])
 def test_the_cuda_target_refuses_the_linalg_ops_naming_them(build):
     x = T.matrix("x")
     y = build(x)

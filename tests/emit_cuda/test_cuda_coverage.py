@@ -43,6 +43,7 @@ NOT_TRANSLATED = {
     "Det": "cuSOLVER getrf, then the product of the diagonal",
     "Eigh": "cuSOLVER syevd",
     "Eigvalsh": "cuSOLVER syevd without vectors",
+    "Expm": "cuBLAS gemm for the Pade products, cuSOLVER getrf + getrs for the quotient",
     "Eye": "a fill kernel",
     "FusedGemvPair": "two cuBLAS gemv calls",
     "IncSubtensor": "a copy/add kernel into a view",

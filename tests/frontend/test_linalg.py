@@ -240,6 +240,32 @@ def test_matrix_power_and_kron_as_numpy():
     _close(got[-1], np.kron(c, d), "float64")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_expm_matches_the_reference_and_scipy(dtype):
+    """Every Pade degree (norms from 1e-3 to 50: scaling and squaring past 5.4)."""
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    f = _compiled(("expm", dtype), lambda: _unary_fn(T.slinalg.expm, dtype))
+    for scale in (1e-3, 0.05, 0.4, 1.0, 2.0, 3.0, 10.0, 30.0):
+        a = (RNG.standard_normal((5, 5)) * scale / 5).astype(dtype)
+        want = scipy_linalg.expm(a.astype("float64"))
+        ref = evaluate([T.slinalg.expm(T.constant(a))], {})[0]
+        for layout, view in _layouts(a).items():
+            got = f(view)
+            assert got.dtype == np.dtype(dtype)
+            _close(got, ref, dtype, scale=10)
+            _close(got, want, dtype, scale=100)
+    assert f(np.zeros((0, 0), dtype)).shape == (0, 0)
+    nan = np.array([[np.nan, 0.0], [0.0, 1.0]], dtype)
+    np.testing.assert_array_equal(f(nan), np.full((2, 2), np.nan))
+    np.testing.assert_array_equal(evaluate([T.slinalg.expm(T.constant(nan))], {})[0],
+                                  np.full((2, 2), np.nan))
+
+
+def _unary_fn(build, dtype):
+    x = T.matrix("x", dtype=dtype)
+    return aotsym.function([x], build(x))
+
+
 def test_pinv_drops_the_singular_values_numpy_drops():
     x = T.matrix("x")
     f = aotsym.function([x], T.nlinalg.pinv(x))
@@ -323,7 +349,7 @@ def test_theano_names_are_there():
                  "matrix_dot", "matrix_power", "norm", "extract_diag", "alloc_diag"]:
         assert callable(getattr(T.nlinalg, name)), name
     for name in ["cholesky", "solve", "solve_triangular", "solve_lower_triangular",
-                 "solve_upper_triangular", "eigvalsh", "kron", "Solve", "Cholesky"]:
+                 "solve_upper_triangular", "eigvalsh", "expm", "kron", "Solve", "Cholesky"]:
         assert callable(getattr(T.slinalg, name)), name
     x, y, z = T.matrix("x"), T.matrix("y"), T.matrix("z")
     a, b, c = (RNG.standard_normal((3, 3)) for _ in range(3))
@@ -352,6 +378,7 @@ GRADS = {
     "eigh_v": (lambda x: T.nlinalg.eigh(x)[1], _spd),
     "eigh_v_upper": (lambda x: T.nlinalg.eigh(x, "U")[1], _spd),
     "pinv": (T.nlinalg.pinv, _general),
+    "expm": (T.slinalg.expm, lambda n, dtype: RNG.standard_normal((n, n)).astype(dtype)),
 }
 
 

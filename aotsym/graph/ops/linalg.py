@@ -417,6 +417,80 @@ class MatrixPinv(_MatrixOp):
         return [(c, r)]
 
 
+# Higham (2005), "The scaling and squaring method for the matrix exponential revisited":
+# the Pade degrees tried, the 1-norm bound under which each is accurate in double precision,
+# and the coefficients b_0 .. b_m of each
+EXPM_THETA = ((3, 1.495585217958292e-2), (5, 2.539398330063230e-1),
+              (7, 9.504178996162932e-1), (9, 2.097847961257068e0))
+EXPM_THETA_13 = 5.371920351148152e0
+EXPM_PADE = {
+    3: (120.0, 60.0, 12.0, 1.0),
+    5: (30240.0, 15120.0, 3360.0, 420.0, 30.0, 1.0),
+    7: (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0),
+    9: (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 2162160.0,
+        110880.0, 3960.0, 90.0, 1.0),
+    13: (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
+         1187353796428800.0, 129060195264000.0, 10559470521600.0, 670442572800.0,
+         33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0),
+}
+
+
+def expm_reference(a):
+    """``expm(a)`` by Higham's scaling and squaring (the algorithm the C lowering runs);
+    a matrix holding NaN or inf gives NaN everywhere."""
+    n = a.shape[0]
+    if n == 0:
+        return a.copy()
+    norm1 = np.abs(a).sum(axis=0).max()
+    if not np.isfinite(norm1):
+        return np.full(a.shape, np.nan, a.dtype)
+    eye = np.eye(n, dtype=a.dtype)
+    for m, theta in EXPM_THETA:
+        if norm1 <= theta:
+            b = np.asarray(EXPM_PADE[m], a.dtype)
+            powers = [eye, a @ a]
+            while len(powers) <= m // 2:
+                powers.append(powers[-1] @ powers[1])
+            u = a @ sum(b[2 * k + 1] * powers[k] for k in range(m // 2 + 1))
+            v = sum(b[2 * k] * powers[k] for k in range(m // 2 + 1))
+            return np.linalg.solve(v - u, v + u)
+    s = max(0, int(np.ceil(np.log2(norm1 / EXPM_THETA_13))))
+    x = a / a.dtype.type(2.0 ** s)
+    b = np.asarray(EXPM_PADE[13], a.dtype)
+    x2 = x @ x
+    x4 = x2 @ x2
+    x6 = x4 @ x2
+    u = x @ (x6 @ (b[13] * x6 + b[11] * x4 + b[9] * x2)
+             + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * eye)
+    v = x6 @ (b[12] * x6 + b[10] * x4 + b[8] * x2) + b[6] * x6 + b[4] * x4 + b[2] * x2 \
+        + b[0] * eye
+    r = np.linalg.solve(v - u, v + u)
+    for _ in range(s):
+        r = r @ r
+    return r
+
+
+class Expm(_MatrixOp):
+    """The matrix exponential (Theano's ``slinalg.expm``; SciPy's ``expm`` to rounding).
+    Gradient: the Frechet derivative of ``expm`` at ``A^T`` in the direction ``G``, the
+    upper-right block of ``expm([[A^T, G], [0, A^T]])`` (Theano's ExpmGrad by an
+    eigendecomposition gives the same where A is diagonalizable)."""
+
+    def perform(self, node, inputs):
+        (a,) = inputs
+        _square(a, "expm")
+        return [expm_reference(a).astype(a.dtype, copy=False)]
+
+    def grad(self, node, inputs, output_grads):
+        from aotsym.graph.ops.alloc import zeros_like
+        from aotsym.graph.ops.join import concatenate
+        (a,), g = inputs, output_grads[0]
+        n = a.shape[0]
+        block = concatenate([concatenate([a.T, g], axis=1),
+                             concatenate([zeros_like(a), a.T], axis=1)], axis=0)
+        return [Expm()(block)[:n, n:]]
+
+
 def matrix_dot(*args):
     """``dot(dot(a, b), c) ...`` (Theano's ``nlinalg.matrix_dot``)."""
     from aotsym.graph.ops.blas import dot
