@@ -153,8 +153,7 @@ class RandomStreams:
                **_):
         """Normal with mean ``avg`` and standard deviation ``std``."""
         if truncate:
-            raise NotImplementedError("normal(truncate=True) is not implemented; draw "
-                                      "normals and clip or resample them")
+            return self.truncated_normal(size, avg, std, ndim, dtype)
         dtype = _float_dtype(dtype, (avg, std), "normal")
         from aotsym.graph.ops.math import cast
         params = [cast(as_tensor_variable(np.asarray(v, dtype=dtype) if not
@@ -163,6 +162,36 @@ class RandomStreams:
         entries = self._size(size, ndim, params, "normal")
         return self._apply(R.NormalDraw(dtype, len(entries)), entries,
                            [_full(p, entries, "normal") for p in params])
+
+    def truncated_normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None, **_):
+        """Normal with mean ``avg`` and standard deviation ``std`` truncated to ``avg`` ± 2
+        ``std`` (Theano's MRG ``truncated_normal``; ``normal(truncate=True)``): a uniform
+        draw through the inverse of the truncated distribution function,
+        ``avg + std * sqrt(2) * erfinv(erf(sqrt(2)) * (2u - 1))``."""
+        from aotsym.graph.ops import math as m
+        from aotsym.tensor.special import erfinv
+        dtype = _float_dtype(dtype, (avg, std), "truncated_normal")
+        u = self.uniform(size, 0.0, 1.0, ndim, dtype)
+        scale = np.asarray(0.9544997361036416, dtype=dtype)          # erf(sqrt(2))
+        x = m.mul(np.asarray(np.sqrt(2.0), dtype=dtype),
+                  erfinv(m.mul(scale, m.sub(m.mul(np.asarray(2, dtype=dtype), u),
+                                            np.asarray(1, dtype=dtype)))))
+        return m.cast(m.add(avg, m.mul(std, x)), dtype)
+
+    def random_integers(self, size=None, low=0, high=1, ndim=None, dtype="int64", **_):
+        """Integers drawn uniformly from ``low`` to ``high``, both included (Theano's
+        ``random_integers``): ``low + floor(u * (high - low + 1))`` of a float64 uniform
+        ``u`` (exact for ranges below 2**52)."""
+        from aotsym.graph.ops import math as m
+        low, high = (m.cast(as_tensor_variable(v), "int64") for v in (low, high))
+        u = self.uniform(size, 0.0, 1.0, ndim, "float64")
+        span = m.cast(m.add(m.sub(high, low), 1), "float64")
+        k = m.add(low, m.cast(m.floor(m.mul(u, span)), "int64"))
+        return m.cast(m.minimum(k, high), check_dtype(dtype))
+
+    def poisson(self, size=None, lam=None, ndim=None, dtype="int64", **_):
+        raise NotImplementedError("RandomStreams.poisson is not implemented: aotsym's random "
+                                  "ops have no Poisson sampler yet")
 
     def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None, **_):
         """Successes of ``n`` trials of probability ``p`` (``int64``, or ``dtype``)."""

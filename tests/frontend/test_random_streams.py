@@ -202,8 +202,6 @@ def test_errors_name_the_problem():
         s.uniform((2,), dtype="int32")
     with pytest.raises(ValueError, match="ndim"):
         s.uniform((2, 3), ndim=1)
-    with pytest.raises(NotImplementedError, match="truncate"):
-        s.normal((2,), truncate=True)
 
 
 def test_module_carries_and_saves_the_generator_state(tmp_path):
@@ -242,3 +240,30 @@ def test_module_carries_and_saves_the_generator_state(tmp_path):
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("rngmod", None)
+
+
+def test_truncated_normal_stays_within_two_deviations_with_the_truncated_moments():
+    from aotsym.sandbox.rng_mrg import MRG_RandomStreams
+    s = MRG_RandomStreams(seed=3)
+    f = aotsym.function([], [s.truncated_normal(size=(200000,), avg=1.0, std=2.0),
+                             s.normal(size=(50000,), truncate=True, dtype="float32")])
+    a, b = f()
+    assert a.dtype == np.float64 and b.dtype == np.float32
+    assert a.min() >= -3.0 and a.max() <= 5.0 and abs(b).max() <= 2.0
+    # the standard normal truncated to [-2, 2]: mean 0, standard deviation 0.87962
+    assert abs(a.mean() - 1.0) < 0.02 and abs(a.std() - 2 * 0.87962) < 0.02
+    assert abs(b.std() - 0.87962) < 0.02
+    assert not np.array_equal(f()[0], a)          # a new draw each call
+
+
+def test_random_integers_are_uniform_over_the_closed_range():
+    s = RandomStreams(seed=2)
+    lo, hi = T.lscalar("lo"), T.lscalar("hi")
+    f = aotsym.function([lo, hi], s.random_integers(size=(120000,), low=lo, high=hi))
+    v = f(-2, 3)
+    assert v.dtype == np.int64 and v.min() == -2 and v.max() == 3
+    counts = np.bincount(v + 2)
+    assert len(counts) == 6 and abs(counts / len(v) - 1 / 6).max() < 0.01
+    assert set(np.unique(f(7, 7))) == {7}
+    with pytest.raises(NotImplementedError, match="poisson"):
+        s.poisson(size=(3,), lam=1.0)
