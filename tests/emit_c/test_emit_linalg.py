@@ -5,7 +5,10 @@ pasted in and apart; float32 calls the ``s`` routines; a module built without a 
 the call saying what it needs (never a crash); the CUDA target refuses the ops at build time
 naming the op and the user's line."""
 
+import os
+import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -104,3 +107,63 @@ def test_the_cuda_target_refuses_the_linalg_ops_naming_them(build):
     message = str(info.value)
     assert "no translation of the op" in message and y.owner.op.__class__.__name__ in message
     assert "test_emit_linalg.py" in message and "lambda x: T." in message, message
+
+
+_SANITIZED = r'''
+import sys
+import numpy as np
+import aotsym
+import aotsym.tensor as T
+from emit_helpers import Case, build, assert_matches
+
+aotsym.config.cache_dir = sys.argv[1]
+x, f, b = T.matrix("x"), T.fmatrix("f"), T.matrix("b")
+cases = [Case("square", [x, b], [T.nlinalg.matrix_inverse(x), T.nlinalg.det(x),
+                                 T.slinalg.cholesky(x), T.slinalg.solve(x, b),
+                                 T.slinalg.solve_lower_triangular(x, b), *T.nlinalg.eigh(x),
+                                 T.slinalg.eigvalsh(x), T.slinalg.expm(x * 0.5)]),
+         Case("rect", [x], [*T.nlinalg.svd(x), *T.nlinalg.qr(x, mode="complete"),
+                            T.nlinalg.pinv(x), T.nlinalg.qr(x, mode="r")]),
+         Case("single", [f], [T.nlinalg.matrix_inverse(f), T.nlinalg.svd(f, compute_uv=False),
+                              T.slinalg.expm(f)])]
+entries = build(cases, cflags="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined "
+                "-fno-sanitize-recover=all")
+rng = np.random.default_rng(0)
+for n in (0, 1, 3, 40):
+    a = rng.standard_normal((n, n))
+    spd = a @ a.T + n * np.eye(n)
+    for view in (spd, spd.T.copy().T, spd[::-1, ::-1].copy()[::-1, ::-1]):
+        assert_matches(cases[0], entries["square"], [view, rng.standard_normal((n, 2))],
+                       rtol=1e-6)
+    assert_matches(cases[2], entries["single"], [(spd / max(n, 1)).astype("float32")],
+                   rtol=1e-3)
+for shape in ((5, 3), (3, 5), (0, 4), (4, 0), (30, 20)):
+    assert_matches(cases[1], entries["rect"], [rng.standard_normal(shape)], rtol=1e-6)
+for bad in (np.ones((3, 3)), -np.eye(3), np.ones((2, 3))):   # the error paths
+    try:
+        entries["square"](bad, np.ones((bad.shape[0], 2)))
+        raise AssertionError("no error")
+    except ValueError:
+        pass
+print("sanitized run ok")
+'''
+
+
+def _libasan():
+    out = subprocess.run(["cc", "-print-file-name=libasan.so"], capture_output=True, text=True)
+    path = out.stdout.strip()
+    return path if os.path.isabs(path) and os.path.exists(path) else None
+
+
+@pytest.mark.skipif(shutil.which("cc") is None or _libasan() is None,
+                    reason="needs gcc with AddressSanitizer")
+def test_the_linalg_ops_run_clean_under_asan_and_ubsan(tmp_path):
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, LD_PRELOAD=_libasan(), ASAN_OPTIONS="detect_leaks=0:abort_on_error=1",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    root = os.path.dirname(os.path.dirname(here))
+    env["PYTHONPATH"] = os.pathsep.join([root, here, env.get("PYTHONPATH", "")])
+    proc = subprocess.run([sys.executable, "-c", _SANITIZED, str(tmp_path / "cache")],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-8000:])
+    assert "sanitized run ok" in proc.stdout
