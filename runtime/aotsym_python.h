@@ -224,11 +224,29 @@ static int aot_wrap_before_commit(void *ctx_)
  * description comes from the table set by _set_node_names; without one (a module shared by
  * several in-process functions) the exception carries aotsym_message and aotsym_node for the
  * caller to describe the node itself. */
+/* numpy.linalg.LinAlgError (looked up at the first failure that needs it; ValueError, its
+ * base, if it cannot be) */
+static PyObject *aot_linalg_error(void)
+{
+    static PyObject *cls = NULL;
+    if (!cls) {
+        PyObject *mod = PyImport_ImportModule("numpy.linalg");
+        cls = mod ? PyObject_GetAttrString(mod, "LinAlgError") : NULL;
+        Py_XDECREF(mod);
+        if (!cls) {
+            PyErr_Clear();
+            return PyExc_ValueError;
+        }
+    }
+    return cls;
+}
+
 static PyObject *aot_raise(const aot_ctx *ctx, int function, const char *fname)
 {
     PyObject *type = ctx->status == AOT_ERR_MEMORY ? PyExc_MemoryError
                    : ctx->status == AOT_ERR_TYPE ? PyExc_TypeError
-                   : ctx->status == AOT_ERR_INDEX ? PyExc_IndexError : PyExc_ValueError;
+                   : ctx->status == AOT_ERR_INDEX ? PyExc_IndexError
+                   : ctx->status == AOT_ERR_LINALG ? aot_linalg_error() : PyExc_ValueError;
     PyObject *names = aot_node_names && function < PyList_GET_SIZE(aot_node_names)
                           ? PyList_GET_ITEM(aot_node_names, function) : NULL;
     if (ctx->node >= 0 && names && PyTuple_Check(names) && ctx->node < PyTuple_GET_SIZE(names)) {

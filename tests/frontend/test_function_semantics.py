@@ -204,3 +204,16 @@ def test_missing_input_names_the_variable():
 def test_eval_shortcut():
     x = T.dvector("x")
     np.testing.assert_array_equal((x * 2).eval({x: np.array([1.0, 2.0])}), [2.0, 4.0])
+
+
+def test_a_lapack_failure_raises_numpys_linalg_error_compiled_and_evaluated():
+    """NumPy reports a singular matrix as numpy.linalg.LinAlgError (a ValueError): so does
+    the compiled step (the runtime's AOT_ERR_LINALG), naming the op and the user's line."""
+    x = T.dmatrix("x")
+    y = T.nlinalg.matrix_inverse(x) * 2   # the line the error names
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        f = aotsym.function([x], y, mode=mode)
+        with pytest.raises(np.linalg.LinAlgError, match="Singular matrix") as info:
+            f(np.zeros((3, 3)))
+        assert "y = T.nlinalg.matrix_inverse(x) * 2" in str(info.value)
+        np.testing.assert_allclose(f(np.eye(3) * 4), np.eye(3) / 2)
