@@ -190,14 +190,16 @@ static int aot_contiguous(aot_ctx *ctx, int node, aot_array *dst, const aot_arra
  * pool's split -- timed (two clock reads, ~40 ns, against >= 20 us of work); the very first
  * call of a class only warms up (page faults, a cold cache) and is not counted.  After
  * AOT_ADAPT_TRIALS samples of each arm (2 for calls over AOT_ADAPT_LONG_NS: a 400 ms gemm
- * needs no eight) the arm with the lower running mean is taken, and after AOT_ADAPT_PERIOD
- * calls the other arm is timed again, so a change of load (another process taking the
- * second core) is followed.  A probe that confirms the choice doubles the wait before the
- * next (up to AOT_ADAPT_PERIOD_MAX calls): probing the losing arm every 64 calls cost 2-3%
- * of W3's MLP step on a loaded machine, where the split loses 40%; a choice that flips
- * probes every AOT_ADAPT_PERIOD calls again.  Both arms compute the same thing in the same order per element
- * (callers' tasks are written so: fixed parts, partial results combined in part order), so
- * the choice never changes a result's bits.  The statistics are shared by the module's calls
+ * needs no eight; a run of each arm when one is AOT_ADAPT_CLEAR times the other's: a short
+ * program, 100 calls, should not spend 16 of them trying a split that loses 40%) the arm
+ * with the lower running mean is taken, and after AOT_ADAPT_PERIOD calls the other arm is
+ * timed again, so a change of load (another process taking the second core) is followed.
+ * A probe that confirms the choice doubles the wait before the next (up to
+ * AOT_ADAPT_PERIOD_MAX calls): probing the losing arm every 64 calls cost 2-3% of W3's MLP
+ * step on a loaded machine, where the split loses 40%; a choice that flips probes every
+ * AOT_ADAPT_PERIOD calls again.  Both arms compute the same thing in the same order per
+ * element (callers' tasks are written so: fixed parts, partial results combined in part
+ * order), so the choice never changes a result's bits.  The statistics are shared by the module's calls
  * and tolerate a racing update (a lost sample). */
 #include <time.h>
 #define AOT_ADAPT_TRIALS 8
@@ -235,10 +237,16 @@ static inline int64_t aot_adapt_now(void)
  * first call after one-call calls finds the pool's threads asleep (their wake-up is what a
  * lone probe would measure), its next ones find them spinning. */
 #define AOT_ADAPT_RUN 4
+#define AOT_ADAPT_CLEAR 1.25
 static inline int aot_adapt_pick(aot_adapt *a)
 {
     int64_t c = a->calls++;
     int64_t need = a->samples[0] && a->mean[0] > AOT_ADAPT_LONG_NS ? 2 : AOT_ADAPT_TRIALS;
+    if (need > AOT_ADAPT_RUN && a->samples[0] >= AOT_ADAPT_RUN
+        && a->samples[1] >= AOT_ADAPT_RUN
+        && (a->mean[0] > AOT_ADAPT_CLEAR * a->mean[1]
+            || a->mean[1] > AOT_ADAPT_CLEAR * a->mean[0]))
+        need = AOT_ADAPT_RUN;   /* a clear difference: no more trials of the slower arm */
     if (a->samples[0] < need || a->samples[1] < need) return (int)((c / AOT_ADAPT_RUN) & 1);
     int best = a->mean[1] < a->mean[0];
     if (a->period == 0 || best != a->best) {   /* decided now, or the choice flipped */

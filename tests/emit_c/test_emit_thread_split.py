@@ -49,6 +49,14 @@ int main(void)
     /* a long steady stretch: the probes that confirm the choice come ever more rarely */
     int steady = 0;
     for (int i = 0; i < 20000; i++) steady += step(&a, 100000, 200000);
+    /* a clear difference (2x) decides after one run of each arm: warm-up, 3 one-call
+     * calls, 4 splits, 4 one-call calls (the run that completes the one-call arm's four) */
+    aot_adapt c = {{0, 0}, {0, 0}, 0};
+    int clear_trials = 0;
+    while (step(&c, 100000, 50000) == 0 || c.samples[1] < 8) {
+        clear_trials++;
+        if (clear_trials > 40) break;
+    }
     /* long calls decide after two samples of each arm */
     aot_adapt b = {{0, 0}, {0, 0}, 0};
     int trials = 0;
@@ -58,8 +66,8 @@ int main(void)
     }
     int long_split = step(&b, 5e8, 3e8);
     printf("{\"first\": %d, \"splits\": %d, \"late\": %d, \"after\": %d, "
-           "\"steady\": %d, \"trials\": %d, \"long_split\": %d}\n", first, splits, late,
-           after, steady, trials, long_split);
+           "\"steady\": %d, \"trials\": %d, \"long_split\": %d, \"clear_trials\": %d}\n",
+           first, splits, late, after, steady, trials, long_split, clear_trials);
     return 0;
 }
 """
@@ -86,6 +94,8 @@ def test_the_decision_follows_the_measured_times(tmp_path):
     assert 4 * (20000 // 2048 - 1) <= got["steady"] <= 4 * (20000 // 2048 + 7)
     assert got["trials"] <= 7                # warm-up + a run of one-call calls + 2 splits
     assert got["long_split"] == 1
+    # a 2x difference: decided after one run of each arm, no second run of the split
+    assert got["clear_trials"] <= 12
 
 
 CHILD = textwrap.dedent("""
