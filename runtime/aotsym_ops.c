@@ -221,17 +221,50 @@ static void aot_write_region(aot_array *region, const aot_array *y, aot_inner_fn
 
 /* ------------------------------------------------------------------------ integer-array indexing */
 
-/* out <- x[idx] along axis 0 (idx: an int64 vector); checks bounds. */
+/* out <- x[idx] along axis 0 (idx: an int64 vector); checks bounds (out is a fresh buffer:
+ * a failure part way leaves nothing half-written that anyone sees). */
+static int aot_take_bounds(aot_ctx *ctx, int node, const char *what, int64_t k, int64_t len)
+{
+    return aot_fail(ctx, node, AOT_ERR_INDEX,
+                    "%s: index %lld is out of bounds for dimension 0 of length %lld", what,
+                    (long long)k, (long long)len);
+}
+
 static int aot_take_rows(aot_ctx *ctx, int node, const char *what, aot_array *out,
                          const aot_array *x, const aot_array *idx)
 {
     int64_t n = idx->shape[0], len = x->shape[0];
+    const int64_t xs = x->strides[0], os = out->strides[0], is = idx->strides[0];
+    const char *ip = idx->data;
+    if (x->ndim == 1) {   /* elements: one pass, one load and one store each (aot_copy per
+                           * element: 1.04 ms for 500k indices into 1000 doubles, NumPy's
+                           * take 0.47 ms) */
+#define AOT_TAKE_ELEMENTS(T)                                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            int64_t k = *(const int64_t *)(ip + i * is);                                       \
+            if (k < -len || k >= len) return aot_take_bounds(ctx, node, what, k, len);         \
+            k += k < 0 ? len : 0;                                                              \
+            *(T *)(out->data + i * os) = *(const T *)(x->data + k * xs);                       \
+        }
+        switch (x->itemsize) {
+        case 1: AOT_TAKE_ELEMENTS(uint8_t) break;
+        case 2: AOT_TAKE_ELEMENTS(uint16_t) break;
+        case 4: AOT_TAKE_ELEMENTS(uint32_t) break;
+        case 8: AOT_TAKE_ELEMENTS(uint64_t) break;
+        default:
+            for (int64_t i = 0; i < n; i++) {
+                int64_t k = *(const int64_t *)(ip + i * is);
+                if (k < -len || k >= len) return aot_take_bounds(ctx, node, what, k, len);
+                k += k < 0 ? len : 0;
+                memcpy(out->data + i * os, x->data + k * xs, (size_t)x->itemsize);
+            }
+        }
+#undef AOT_TAKE_ELEMENTS
+        return 0;
+    }
     for (int64_t i = 0; i < n; i++) {
         int64_t k = aot_int64_at(idx, i);
-        if (k < -len || k >= len)
-            return aot_fail(ctx, node, AOT_ERR_INDEX,
-                            "%s: index %lld is out of bounds for dimension 0 of length %lld",
-                            what, (long long)k, (long long)len);
+        if (k < -len || k >= len) return aot_take_bounds(ctx, node, what, k, len);
     }
     int64_t dims[4 * AOT_MAX_NDIM];
     aot_array src, dst;
@@ -247,11 +280,22 @@ static int aot_take_rows(aot_ctx *ctx, int node, const char *what, aot_array *ou
         src.strides[d - 1] = x->strides[d];
         dst.strides[d - 1] = out->strides[d];
     }
+    src.data = dst.data = x->data;
+    if (aot_is_c_contiguous(&src) && aot_is_c_contiguous(&dst)) {   /* rows: one memcpy each */
+        size_t row = (size_t)x->itemsize;
+        for (int d = 0; d < src.ndim; d++) row *= (size_t)src.shape[d];
+        for (int64_t i = 0; i < n; i++) {
+            int64_t k = aot_int64_at(idx, i);
+            k += k < 0 ? len : 0;
+            if (row) memcpy(out->data + i * os, x->data + k * xs, row);
+        }
+        return 0;
+    }
     for (int64_t i = 0; i < n; i++) {
         int64_t k = aot_int64_at(idx, i);
         if (k < 0) k += len;
-        src.data = x->data + k * x->strides[0];
-        dst.data = out->data + i * out->strides[0];
+        src.data = x->data + k * xs;
+        dst.data = out->data + i * os;
         aot_copy(&dst, &src);
     }
     return 0;

@@ -53,7 +53,7 @@ def cases():
                                            [("sqr", None, [("in", 0)])], 1, [("step", 0)]))(x)]),
         Case("structure", [x, v, i, iv], [x.T.reshape((-1,)), x[1:, ::-1], x[i],
                                           T.inc_subtensor(x[:, 1:], 1.0), x[iv],
-                                          T.set_subtensor(x[iv], 0.0), x[iv, iv],
+                                          T.set_subtensor(x[iv], 0.0), x[iv, iv], v[iv],
                                           T.concatenate([x, x * 2], axis=1), T.alloc(v, 3, 4)[0],
                                           T.arange(i), T.softmax(x), T.log_softmax(x, axis=0)]),
         Case("products", [x, y, v, s], [T.dot(x, y), T.dot(x, v), T.dot(v, v),
