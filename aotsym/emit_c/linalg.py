@@ -67,7 +67,8 @@ def _kernel(fe, node):
     return fe.module.kernel("linalg_kernel.c.j2", comment=c_comment(f"{what} {dtype}"),
                             kind=kind, p=p, ctype=ctype, what=what,
                             libm=D.LIBM_SUFFIX.get(dtype, ""),
-                            declarations=declarations, **_expm_tables())
+                            declarations=declarations,
+                            **(_expm_tables() if kind == "expm" else {}))
 
 
 def _expm_tables():
@@ -79,14 +80,6 @@ def _expm_tables():
             "theta13": repr(EXPM_THETA_13)}
 
 
-def _out(fe, var):
-    """The C name of output ``var``: its slot, or a scratch slot when nothing reads it."""
-    try:
-        return fe.ref(var)
-    except EmitError:
-        return fe.scratch(var.ndim, var.dtype)
-
-
 @lowers("MatrixInverse", "Det", "SLogDet", "Cholesky", "Solve", "Eigh", "Eigvalsh", "SVD",
         "QR", "MatrixPinv", "Expm")
 def lower_linalg(fe, node, pos):
@@ -94,7 +87,7 @@ def lower_linalg(fe, node, pos):
     op = node.op
     name = type(op).__name__
     a = fe.ref(node.inputs[0])
-    outs = [_out(fe, v) for v in node.outputs]
+    outs = [fe.ref(v) for v in node.outputs]   # every output has its slot, read or not
     ctype = D.STORAGE[node.inputs[0].dtype]
     if name in ("MatrixInverse", "MatrixPinv", "Expm"):
         lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{a});"]

@@ -99,7 +99,8 @@ def norm(x, ord):  # noqa: A002 - Theano's name
         if ord == -np.inf:
             return r.min(m.abs(x))
         if ord == 0:
-            return r.sum(m.neq(x, 0))
+            return m.cast(r.sum(m.neq(x, 0)), x.dtype if x.dtype in ("float32", "float64")
+                          else "float64")
         return m.pow(r.sum(m.pow(m.abs(x), ord)), 1.0 / ord)
     if x.ndim == 2:
         if ord is None or ord == "fro":

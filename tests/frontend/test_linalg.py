@@ -355,13 +355,14 @@ def test_theano_names_are_there():
     a, b, c = (RNG.standard_normal((3, 3)) for _ in range(3))
     f = aotsym.function([x, y, z], [T.nlinalg.matrix_dot(x, y, z), T.nlinalg.trace(x),
                                     T.nlinalg.norm(x, None), T.nlinalg.norm(x, 1),
-                                    T.nlinalg.norm(x[0], np.inf)])
+                                    T.nlinalg.norm(x[0], np.inf), T.nlinalg.norm(x[0], 0)])
     got = f(a, b, c)
     _close(got[0], a @ b @ c, "float64")
     _close(got[1], np.trace(a), "float64")
     _close(got[2], np.linalg.norm(a), "float64")
     _close(got[3], np.linalg.norm(a, 1), "float64")
     _close(got[4], np.linalg.norm(a[0], np.inf), "float64")
+    assert got[5] == np.linalg.norm(a[0], 0) and got[5].dtype == np.float64
 
 
 # ---------------------------------------------------------------------------- gradients
