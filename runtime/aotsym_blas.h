@@ -117,11 +117,27 @@ static int aot_blas_ready(aot_ctx *ctx, int node, aot_array *dst, const aot_arra
 #define AOT_AT2(T, a, i, j) (*(const T *)((a)->data + (i) * (a)->strides[0] + (j) * (a)->strides[1]))
 #define AOT_AT1(T, a, i) (*(const T *)((a)->data + (i) * (a)->strides[0]))
 
+/* The macro-made products below (aot_gemm_d ... aot_dotv_s): with the runtime compiled apart
+ * (aotsym/emit_c/runtime.py splits only top-level statics, not a macro's), defined once in
+ * its own translation unit and declared in each module -- their inlined BLAS plumbing was
+ * compiled again in every module that multiplies (aot_gemv_d: 6 KB of the seed's
+ * logistic-regression module's 27 KB of code); the runtime pasted whole: static copies. */
+#if defined(AOT_RUNTIME_APART)
+#define AOT_RT_FN AOT_RT
+#else
+#define AOT_RT_FN static
+#endif
+#if defined(AOT_RUNTIME_APART) && !defined(AOT_RUNTIME_IMPL)
+#define AOT_RT_BODY(...) ;
+#else
+#define AOT_RT_BODY(...) __VA_ARGS__
+#endif
+
 /* C (M x N, unit column stride) <- alpha * A @ B + beta * C; beta == 0: C is not read. */
 #define AOT_DEFINE_GEMM(P, T)                                                                  \
-    static int aot_gemm_##P(aot_ctx *ctx, int node, aot_array *C, const aot_array *A,          \
+    AOT_RT_FN int aot_gemm_##P(aot_ctx *ctx, int node, aot_array *C, const aot_array *A,       \
                             const aot_array *B, T alpha, T beta)                               \
-    {                                                                                          \
+    AOT_RT_BODY({                                                                              \
         int64_t M = A->shape[0], K = A->shape[1], N = B->shape[1];                             \
         int64_t ldc = M > 1 ? C->strides[0] / C->itemsize : (N > 1 ? N : 1);                    \
         if (M == 0 || N == 0) return 0;                                                        \
@@ -147,7 +163,7 @@ static int aot_blas_ready(aot_ctx *ctx, int node, aot_array *dst, const aot_arra
         aot_release(&ta_);                                                                     \
         aot_release(&tb_);                                                                     \
         return 0;                                                                              \
-    }
+    })
 
 /* Small matrix-vector products without BLAS: y <- alpha * A @ x + beta * y for a row-major A
  * (M x N, row stride lda), unit-stride x, of fewer than AOT_GEMV_PAR_MIN elements (below the
@@ -270,9 +286,9 @@ AOT_DEFINE_GEMV_SMALL(s, float)
 
 /* y (length M) <- alpha * A @ x + beta * y; A is M x N. */
 #define AOT_DEFINE_GEMV(P, T)                                                                  \
-    static int aot_gemv_##P(aot_ctx *ctx, int node, aot_array *Y, const aot_array *A,          \
+    AOT_RT_FN int aot_gemv_##P(aot_ctx *ctx, int node, aot_array *Y, const aot_array *A,       \
                             const aot_array *X, T alpha, T beta)                               \
-    {                                                                                          \
+    AOT_RT_BODY({                                                                              \
         int64_t M = A->shape[0], N = A->shape[1];                                              \
         int64_t incy = Y->shape[0] > 1 ? Y->strides[0] / Y->itemsize : 1;                      \
         if (M == 0) return 0;                                                                  \
@@ -302,13 +318,13 @@ AOT_DEFINE_GEMV_SMALL(s, float)
         aot_release(&ta_);                                                                     \
         aot_release(&tx_);                                                                     \
         return 0;                                                                              \
-    }
+    })
 
 /* A (M x N, unit column stride) <- alpha * outer(x, y) + A. */
 #define AOT_DEFINE_GER(P, T)                                                                   \
-    static int aot_ger_##P(aot_ctx *ctx, int node, aot_array *A, const aot_array *X,           \
+    AOT_RT_FN int aot_ger_##P(aot_ctx *ctx, int node, aot_array *A, const aot_array *X,        \
                            const aot_array *Y, T alpha)                                        \
-    {                                                                                          \
+    AOT_RT_BODY({                                                                              \
         int64_t M = A->shape[0], N = A->shape[1];                                              \
         int64_t lda = M > 1 ? A->strides[0] / A->itemsize : (N > 1 ? N : 1);                    \
         if (M == 0 || N == 0 || alpha == 0) return 0;                                          \
@@ -325,13 +341,13 @@ AOT_DEFINE_GEMV_SMALL(s, float)
         aot_release(&tx_);                                                                     \
         aot_release(&ty_);                                                                     \
         return 0;                                                                              \
-    }
+    })
 
 /* x . y of two vectors of length n. */
 #define AOT_DEFINE_DOTV(P, T)                                                                  \
-    static int aot_dotv_##P(aot_ctx *ctx, int node, T *result, const aot_array *X,             \
+    AOT_RT_FN int aot_dotv_##P(aot_ctx *ctx, int node, T *result, const aot_array *X,          \
                             const aot_array *Y)                                                \
-    {                                                                                          \
+    AOT_RT_BODY({                                                                              \
         int64_t n = X->shape[0];                                                               \
         aot_array tx_, ty_;                                                                    \
         int64_t tx_dims[2], ty_dims[2], incx, incy;                                            \
@@ -346,7 +362,7 @@ AOT_DEFINE_GEMV_SMALL(s, float)
         aot_release(&tx_);                                                                     \
         aot_release(&ty_);                                                                     \
         return 0;                                                                              \
-    }
+    })
 
 #ifdef AOT_BLAS
 /* ---- one owner of the threads
