@@ -13,7 +13,9 @@ read once, every output written once, from the shapes and dtypes), so the report
 the achieved bandwidth beside the time; and ``count_calls``, for the small cases, how many
 calls ``benchmarks.child`` counts instructions over under callgrind.
 
-``time_case`` then, for each implementation in turn: builds it, calls it once (warm-up, and
+``time_case`` first times the ``InChild`` implementations, each after half a second idle
+(this process's peers leave thread pools spinning for a while after their runs, and a child
+timed meanwhile loses a core to them), then, for each implementation in turn: builds it, calls it once (warm-up, and
 the value that is checked against NumPy's), calibrates how many calls make one sample, runs
 one more sample to settle, and takes its samples back to back; a stateless case is checked
 once more after all those calls (a reused output buffer must not go wrong on the second
@@ -36,6 +38,8 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
+
+CHILD_GAP_S = 0.5   # idle before a child process is timed (time_case)
 
 OK, NOT_INSTALLED, NOT_AVAILABLE, ERROR, TIMEOUT = (
     "ok", "not installed", "not available", "error", "timeout")
@@ -217,18 +221,25 @@ def time_case(case: Case, settings, reference="numpy", in_child=None,
     it they are "not available"); ``timed``: the implementations to time (default all; the
     others are only built and checked)."""
     results: dict[str, Result] = {}
+    # The children first, after an idle gap: a child timed while this process's peers
+    # (NumPy's OpenBLAS, XLA) still spin their threads after their own runs loses a core to
+    # them -- the threads-unset child of W2.1 measured 44% slower than its one-thread child
+    # after JAX had run here, and equal to it in a run with NumPy alone.
+    for name, builder in case.builders.items():
+        if isinstance(builder, InChild):
+            if in_child is None:
+                results[name] = Result(name, status=NOT_AVAILABLE)
+            else:
+                time.sleep(CHILD_GAP_S)
+                results[name] = replace(in_child(case.name, builder), impl=name)
     want = None
     for name in sorted(case.builders, key=lambda k: k != reference):  # stable: order kept
         builder = case.builders[name]
+        if isinstance(builder, InChild):
+            continue
         res = results[name] = Result(name)
         if isinstance(builder, str):           # a reason it cannot run: "not installed"...
             res.status = builder
-            continue
-        if isinstance(builder, InChild):
-            if in_child is None:
-                res.status = NOT_AVAILABLE
-            else:
-                results[name] = replace(in_child(case.name, builder), impl=name)
             continue
         try:
             impl = builder()
