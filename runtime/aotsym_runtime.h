@@ -197,7 +197,11 @@ static int aot_contiguous(aot_ctx *ctx, int node, aot_array *dst, const aot_arra
  * A probe that confirms the choice doubles the wait before the next (up to
  * AOT_ADAPT_PERIOD_MAX calls): probing the losing arm every 64 calls cost 2-3% of W3's MLP
  * step on a loaded machine, where the split loses 40%; a choice that flips probes every
- * AOT_ADAPT_PERIOD calls again.  Both arms compute the same thing in the same order per
+ * AOT_ADAPT_PERIOD calls again.  At call AOT_ADAPT_RETRIAL of a class the trials start over:
+ * a split's first few hundred calls in a process ran slower than its later ones (W2's
+ * logistic step forced to split: 140-200 us a call over the first 200, 52-66 us after 2000;
+ * one call: 110-130 then 85 us), so the first trials chose one call and probes of 4 calls
+ * never saw the split warmed up.  Both arms compute the same thing in the same order per
  * element (callers' tasks are written so: fixed parts, partial results combined in part
  * order), so the choice never changes a result's bits.  The statistics are shared by the module's calls
  * and tolerate a racing update (a lost sample). */
@@ -238,9 +242,14 @@ static inline int64_t aot_adapt_now(void)
  * lone probe would measure), its next ones find them spinning. */
 #define AOT_ADAPT_RUN 4
 #define AOT_ADAPT_CLEAR 1.25
+#define AOT_ADAPT_RETRIAL 512
 static inline int aot_adapt_pick(aot_adapt *a)
 {
     int64_t c = a->calls++;
+    if (c == AOT_ADAPT_RETRIAL) {   /* a second opinion, warmed up (see above) */
+        a->samples[0] = a->samples[1] = 0;
+        a->period = 0;
+    }
     int64_t need = a->samples[0] && a->mean[0] > AOT_ADAPT_LONG_NS ? 2 : AOT_ADAPT_TRIALS;
     if (need > AOT_ADAPT_RUN && a->samples[0] >= AOT_ADAPT_RUN
         && a->samples[1] >= AOT_ADAPT_RUN

@@ -57,6 +57,12 @@ int main(void)
         clear_trials++;
         if (clear_trials > 40) break;
     }
+    /* a split slow at first (its first calls in a process) and fast once warmed up: the
+     * trials at call AOT_ADAPT_RETRIAL see it and take it */
+    aot_adapt w = {{0, 0}, {0, 0}, 0};
+    for (int i = 0; i < AOT_ADAPT_RETRIAL; i++) step(&w, 100000, 200000);
+    int warmed = 0;
+    for (int i = 0; i < 200; i++) warmed += step(&w, 100000, 60000);
     /* long calls decide after two samples of each arm */
     aot_adapt b = {{0, 0}, {0, 0}, 0};
     int trials = 0;
@@ -66,8 +72,9 @@ int main(void)
     }
     int long_split = step(&b, 5e8, 3e8);
     printf("{\"first\": %d, \"splits\": %d, \"late\": %d, \"after\": %d, "
-           "\"steady\": %d, \"trials\": %d, \"long_split\": %d, \"clear_trials\": %d}\n",
-           first, splits, late, after, steady, trials, long_split, clear_trials);
+           "\"steady\": %d, \"trials\": %d, \"long_split\": %d, \"clear_trials\": %d, "
+           "\"warmed\": %d}\n", first, splits, late, after, steady, trials, long_split,
+           clear_trials, warmed);
     return 0;
 }
 """
@@ -86,8 +93,11 @@ def test_the_decision_follows_the_measured_times(tmp_path):
                                     text=True).stdout)
     assert got["first"] == 0                 # the warm-up call: one call, not counted
     # 1000 calls: trials in runs of 4 (8 one-call calls among them), then runs of 4 probes
-    # of the other arm after 64 calls, then 128, 256, 512 (each probe confirms the choice)
-    assert 1000 - 8 - 4 * 4 <= got["splits"] <= 1000 - 8 - 4 * 3
+    # of the other arm after 64 calls, then 128, 256 (each probe confirms the choice); at
+    # call 512 the trials again (a run of each arm: the difference is clear), then probes
+    # after 64, 128, 256 calls
+    assert 1000 - 8 - 4 - 4 * 7 <= got["splits"] <= 1000 - 8 - 4 - 4 * 5
+    assert got["warmed"] >= 180              # re-decided for the split within ~10 calls
     assert got["late"] < 20                  # left within a few calls of slowing down
     assert got["after"] <= 4 * (640 // 64 + 1)   # then only the probes split
     # 20000 calls more: probes every 2048 calls at most (and at least one run per 2048)
