@@ -40,7 +40,6 @@ from dataclasses import replace
 from benchmarks.core import ERROR, OK, TIMEOUT, Impl, InChild, Result, time_case
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAIRED_ROUNDS = 2
 ONE_THREAD = {"AOTSYM_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 HELPER_C = r"""
 #include <valgrind/callgrind.h>
@@ -77,26 +76,16 @@ def _run(cmd, env_add, timeout, impl) -> tuple[dict | None, Result | None]:
 def measure(workload_id, case_name, spec: InChild, settings, timeout=300) -> Result:
     """``spec.impl`` of the named case timed (and checked against NumPy) in a child process
     whose environment has ``spec.env`` added; if ``spec.paired``, a child without it first,
-    whose median goes into ``extra["baseline_median"]`` -- the pair run PAIRED_ROUNDS times,
-    alternating, each side reporting its best median."""
+    whose median goes into ``extra["baseline_median"]``."""
     cmd = [sys.executable, "-m", "benchmarks.child",
            json.dumps(_spec(workload_id, case_name, settings, impl=spec.impl, mode="time"))]
-    # Paired: the two children alternate, PAIRED_ROUNDS times each, and each keeps its best
-    # median: this machine's speed drifts by 2x over minutes under load, and one child of
-    # each, back to back, compared the drift as often as the threads.
-    baseline, best = None, None
-    for _ in range(PAIRED_ROUNDS if spec.paired else 1):
-        if spec.paired:
-            base, _failed = _run(cmd, {}, timeout, spec.impl)
-            if base and base.get("median") is not None:
-                baseline = min(baseline or base["median"], base["median"])
-        info, failed = _run(cmd, dict(spec.env), timeout, spec.impl)
-        if failed:
-            return failed
-        if best is None or (info.get("median") or float("inf")) < (best.get("median") or
-                                                                    float("inf")):
-            best = info
-    info = best
+    baseline = None
+    if spec.paired:
+        info, failed = _run(cmd, {}, timeout, spec.impl)
+        baseline = info.get("median") if info else None
+    info, failed = _run(cmd, dict(spec.env), timeout, spec.impl)
+    if failed:
+        return failed
     out = Result(spec.impl, **{k: v for k, v in info.items()
                                if k in Result.__dataclass_fields__ and k != "impl"})
     out.extra["env"] = dict(spec.env)

@@ -31,10 +31,9 @@ PEERS = [k for k in LABELS if not k.startswith("aotsym")]
 IN_CHILD = {"aotsym-1t": InChild("aotsym", (("AOTSYM_NUM_THREADS", "1"),), paired=True)}
 DESCRIPTIONS = {
     "aotsym-1t": "aotsym with AOTSYM_NUM_THREADS=1, run in a child process (the runtime reads "
-                 "the variable when its thread pool starts), alternating twice with a child "
-                 "with the threads left unset (its time in parentheses), each the best of "
-                 "its two; its ratio is its time over that child's (below 1: one thread was "
-                 "faster)",
+                 "the variable when its thread pool starts), right after a child with the "
+                 "threads left unset (its time in parentheses); its ratio is its time over "
+                 "that child's (below 1: one thread was faster)",
     "aotsym-profile": "aotsym's profile build of the same graph (aotsym.function(..., "
                       "profile=True)): its ratio is the instrumentation's overhead",
     "numpy": "NumPy, eager (hand-written gradients where a workload needs them)",
