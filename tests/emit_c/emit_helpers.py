@@ -2,7 +2,9 @@
 every output with the reference evaluator."""
 
 import os
+import shutil
 import subprocess
+import sys
 
 import numpy as np
 
@@ -77,3 +79,27 @@ def compile_strictly(emitted, directory, name, flags=None) -> list:
         proc = subprocess.run(argv, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr[-5000:]
     return units
+
+
+def libasan():
+    """The path of gcc's AddressSanitizer runtime, or None (no gcc, no libasan)."""
+    if shutil.which("cc") is None:
+        return None
+    out = subprocess.run(["cc", "-print-file-name=libasan.so"], capture_output=True, text=True)
+    path = out.stdout.strip()
+    return path if os.path.isabs(path) and os.path.exists(path) else None
+
+
+def run_sanitized(argv, cache_dir):
+    """Run ``[python] + argv + [cache_dir]`` with AddressSanitizer preloaded (UBSan halting
+    on error) and this folder and the repository on the path; assert that it exits 0 and
+    printed "sanitized run ok"."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    env = dict(os.environ, LD_PRELOAD=libasan(), ASAN_OPTIONS="detect_leaks=0:abort_on_error=1",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    env["PYTHONPATH"] = os.pathsep.join([root, here, env.get("PYTHONPATH", "")])
+    proc = subprocess.run([sys.executable] + list(argv) + [str(cache_dir)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-8000:])
+    assert "sanitized run ok" in proc.stdout

@@ -2,9 +2,7 @@
 AddressSanitizer and UndefinedBehaviorSanitizer."""
 
 import os
-import shutil
 import subprocess
-import sys
 
 import pytest
 from representative import cases
@@ -14,7 +12,7 @@ from aotsym.build.blas import find_blas
 from aotsym.emit_c import FunctionSpec, emit_module
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.optimizer import lower_program
-from emit_helpers import compile_strictly
+from emit_helpers import compile_strictly, libasan, run_sanitized
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -43,23 +41,6 @@ def test_generated_c_compiles_without_warnings(tmp_path, apart):
             assert not [s for s in undefined if s.startswith("aot_")], undefined
 
 
-def _libasan():
-    out = subprocess.run(["cc", "-print-file-name=libasan.so"], capture_output=True, text=True)
-    path = out.stdout.strip()
-    return path if os.path.isabs(path) and os.path.exists(path) else None
-
-
-@pytest.mark.skipif(shutil.which("cc") is None or _libasan() is None,
-                    reason="needs gcc with AddressSanitizer")
+@pytest.mark.skipif(libasan() is None, reason="needs gcc with AddressSanitizer")
 def test_representative_ops_run_clean_under_asan_and_ubsan(tmp_path):
-    env = dict(os.environ)
-    env["LD_PRELOAD"] = _libasan()
-    env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
-    env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
-    root = os.path.dirname(os.path.dirname(HERE))
-    env["PYTHONPATH"] = os.pathsep.join([root, HERE, env.get("PYTHONPATH", "")])
-    proc = subprocess.run([sys.executable, os.path.join(HERE, "sanitize_run.py"),
-                           str(tmp_path / "cache")], capture_output=True, text=True, env=env,
-                          timeout=600)
-    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-8000:])
-    assert "sanitized run ok" in proc.stdout
+    run_sanitized([os.path.join(HERE, "sanitize_run.py")], tmp_path / "cache")

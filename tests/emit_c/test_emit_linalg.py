@@ -6,9 +6,6 @@ the call saying what it needs (never a crash); the CUDA target refuses the ops a
 naming the op and the user's line."""
 
 import os
-import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -23,7 +20,7 @@ from aotsym.emit_c import FunctionSpec, emit_module
 from aotsym.emit_cuda import renderer as R
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.optimizer import lower_program, optimize
-from emit_helpers import compile_strictly
+from emit_helpers import compile_strictly, libasan, run_sanitized
 
 
 def _cases():
@@ -140,21 +137,6 @@ print("sanitized run ok")
 '''
 
 
-def _libasan():
-    out = subprocess.run(["cc", "-print-file-name=libasan.so"], capture_output=True, text=True)
-    path = out.stdout.strip()
-    return path if os.path.isabs(path) and os.path.exists(path) else None
-
-
-@pytest.mark.skipif(shutil.which("cc") is None or _libasan() is None,
-                    reason="needs gcc with AddressSanitizer")
+@pytest.mark.skipif(libasan() is None, reason="needs gcc with AddressSanitizer")
 def test_the_linalg_ops_run_clean_under_asan_and_ubsan(tmp_path):
-    here = os.path.dirname(os.path.abspath(__file__))
-    env = dict(os.environ, LD_PRELOAD=_libasan(), ASAN_OPTIONS="detect_leaks=0:abort_on_error=1",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
-    root = os.path.dirname(os.path.dirname(here))
-    env["PYTHONPATH"] = os.pathsep.join([root, here, env.get("PYTHONPATH", "")])
-    proc = subprocess.run([sys.executable, "-c", _SANITIZED, str(tmp_path / "cache")],
-                          capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-8000:])
-    assert "sanitized run ok" in proc.stdout
+    run_sanitized(["-c", _SANITIZED], tmp_path / "cache")

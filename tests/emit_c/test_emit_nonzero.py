@@ -4,10 +4,6 @@ and apart, and runs clean under AddressSanitizer and UBSan; the step walks its i
 is (no contiguous copy) and spells NumPy's message for a mask of the wrong length; the CUDA
 renderer refuses it at build time, naming it."""
 
-import os
-import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -19,7 +15,7 @@ from aotsym.emit_c import FunctionSpec, emit_module
 from aotsym.emit_cuda import renderer as R
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.optimizer import lower_program, optimize
-from emit_helpers import compile_strictly
+from emit_helpers import compile_strictly, libasan, run_sanitized
 
 DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
           "float32", "float64", "complex64", "complex128"]
@@ -112,21 +108,6 @@ print("sanitized run ok")
 '''
 
 
-def _libasan():
-    out = subprocess.run(["cc", "-print-file-name=libasan.so"], capture_output=True, text=True)
-    path = out.stdout.strip()
-    return path if os.path.isabs(path) and os.path.exists(path) else None
-
-
-@pytest.mark.skipif(shutil.which("cc") is None or _libasan() is None,
-                    reason="needs gcc with AddressSanitizer")
+@pytest.mark.skipif(libasan() is None, reason="needs gcc with AddressSanitizer")
 def test_nonzero_and_masks_run_clean_under_asan_and_ubsan(tmp_path):
-    here = os.path.dirname(os.path.abspath(__file__))
-    env = dict(os.environ, LD_PRELOAD=_libasan(), ASAN_OPTIONS="detect_leaks=0:abort_on_error=1",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
-    root = os.path.dirname(os.path.dirname(here))
-    env["PYTHONPATH"] = os.pathsep.join([root, here, env.get("PYTHONPATH", "")])
-    proc = subprocess.run([sys.executable, "-c", _SANITIZED, str(tmp_path / "cache")],
-                          capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-8000:])
-    assert "sanitized run ok" in proc.stdout
+    run_sanitized(["-c", _SANITIZED], tmp_path / "cache")
