@@ -66,14 +66,19 @@ def _matrix_type(x):
     return TensorType(x.dtype, (False, False))
 
 
+def _float_matrix(op, inputs):
+    """The one input of ``op``, checked: a float32/float64 matrix (else TypeError)."""
+    (x,) = inputs
+    if x.ndim != 2 or x.dtype not in ("float32", "float64"):
+        raise TypeError(f"{op}: expects a float32/float64 matrix, got {x.type.describe()}")
+    return x
+
+
 class _MatrixOp(Op):
     """One 2-d float input, one output of the same type (``inv``, ``cholesky``)."""
 
     def output_types(self, inputs):
-        (x,) = inputs
-        if x.ndim != 2 or x.dtype not in ("float32", "float64"):
-            raise TypeError(f"{self}: expects a float32/float64 matrix, got "
-                            f"{x.type.describe()}")
+        x = _float_matrix(self, inputs)
         return [_matrix_type(x)]
 
     def infer_shape(self, node, input_shapes):
@@ -132,9 +137,7 @@ class Det(Op):
     """``numpy.linalg.det`` (LU; 0 for a singular matrix, 1 for 0x0)."""
 
     def output_types(self, inputs):
-        (x,) = inputs
-        if x.ndim != 2 or x.dtype not in ("float32", "float64"):
-            raise TypeError(f"Det: expects a float32/float64 matrix, got {x.type.describe()}")
+        x = _float_matrix(self, inputs)
         return [TensorType(x.dtype, ())]
 
     def perform(self, node, inputs):
@@ -155,10 +158,7 @@ class SLogDet(Op):
     """``numpy.linalg.slogdet``: (sign, log|det|); sign 0 and log -inf when singular."""
 
     def output_types(self, inputs):
-        (x,) = inputs
-        if x.ndim != 2 or x.dtype not in ("float32", "float64"):
-            raise TypeError(f"SLogDet: expects a float32/float64 matrix, got "
-                            f"{x.type.describe()}")
+        x = _float_matrix(self, inputs)
         return [TensorType(x.dtype, ()), TensorType(x.dtype, ())]
 
     def perform(self, node, inputs):
@@ -261,10 +261,7 @@ class Eigh(Op):
         self.UPLO = UPLO
 
     def output_types(self, inputs):
-        (x,) = inputs
-        if x.ndim != 2 or x.dtype not in ("float32", "float64"):
-            raise TypeError(f"{self}: expects a float32/float64 matrix, got "
-                            f"{x.type.describe()}")
+        x = _float_matrix(self, inputs)
         return [TensorType(x.dtype, (False,)), _matrix_type(x)]
 
     def perform(self, node, inputs):
@@ -310,10 +307,7 @@ class Eigvalsh(Op):
         self.UPLO = UPLO
 
     def output_types(self, inputs):
-        (x,) = inputs
-        if x.ndim != 2 or x.dtype not in ("float32", "float64"):
-            raise TypeError(f"{self}: expects a float32/float64 matrix, got "
-                            f"{x.type.describe()}")
+        x = _float_matrix(self, inputs)
         return [TensorType(x.dtype, (False,))]
 
     def perform(self, node, inputs):
@@ -346,10 +340,7 @@ class SVD(Op):
         self.compute_uv = bool(compute_uv)
 
     def output_types(self, inputs):
-        (x,) = inputs
-        if x.ndim != 2 or x.dtype not in ("float32", "float64"):
-            raise TypeError(f"{self}: expects a float32/float64 matrix, got "
-                            f"{x.type.describe()}")
+        x = _float_matrix(self, inputs)
         vec = TensorType(x.dtype, (False,))
         return [_matrix_type(x), vec, _matrix_type(x)] if self.compute_uv else [vec]
 
@@ -375,10 +366,7 @@ class QR(Op):
         self.mode = mode
 
     def output_types(self, inputs):
-        (x,) = inputs
-        if x.ndim != 2 or x.dtype not in ("float32", "float64"):
-            raise TypeError(f"{self}: expects a float32/float64 matrix, got "
-                            f"{x.type.describe()}")
+        x = _float_matrix(self, inputs)
         return [_matrix_type(x)] * (1 if self.mode == "r" else 2)
 
     def perform(self, node, inputs):
