@@ -80,7 +80,6 @@ typedef struct {
 /* AOT_ERR_LINALG: a LAPACK failure NumPy reports as numpy.linalg.LinAlgError (a ValueError) */
 enum { AOT_OK = 0, AOT_ERR_VALUE = 1, AOT_ERR_MEMORY = 2, AOT_ERR_TYPE = 3, AOT_ERR_INDEX = 4,
        AOT_ERR_LINALG = 5 };
-#define AOT_ERR_LINALG AOT_ERR_LINALG   /* (for code that tests #ifdef AOT_ERR_LINALG) */
 
 typedef struct {
     int status;          /* AOT_OK or an AOT_ERR_* kind */
