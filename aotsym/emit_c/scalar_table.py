@@ -67,7 +67,7 @@ C_SCALAR: dict[str, str | dict[str, str]] = {
     "arctan": "atan{f}({0})",
     "sinh": "sinh{f}({0})",
     "cosh": "cosh{f}({0})",
-    "tanh": {"f": "tanh{f}({0})", "c": "ctanh{f}({0})"},
+    "tanh": {"f": "AOT_TANH{f}({0})", "c": "ctanh{f}({0})"},
     "arcsinh": "asinh{f}({0})",
     "arccosh": "acosh{f}({0})",
     "arctanh": "atanh{f}({0})",

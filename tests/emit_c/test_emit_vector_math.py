@@ -83,3 +83,37 @@ def test_vectorized_pow_and_atan2_are_numpys(dtype):
     with np.errstate(all="ignore"):
         _same(got_pow, np.power(v, w), 8, dtype)
         _same(got_atan2, np.arctan2(v, w), 8, dtype)
+
+
+def _tanh_points(dtype):
+    """Points where a tanh goes wrong first: around the 0.625 switch between its two formulas,
+    around the clamp (22; float32: 20) and where it rounds to 1, tiny and subnormal values,
+    and a spread over [-25, 25]."""
+    rng = np.random.default_rng(1)
+    parts = [rng.uniform(-25, 25, 100_000), rng.uniform(-1, 1, 100_000),
+             0.625 + rng.uniform(-1e-3, 1e-3, 20_000), 0.625 * (1 + np.arange(-50, 50) * 1e-16),
+             rng.uniform(17, 23, 20_000), 2.0 ** rng.uniform(-1074, -1, 20_000)]
+    v = np.concatenate(parts + [-p for p in parts])
+    with np.errstate(under="ignore"):
+        return v.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_tanh_is_within_two_ulp_of_the_exact_value(dtype):
+    """The runtime's own tanh (AOT_TANH, inline so that loops vectorize without a call) is
+    checked against a wider type's tanh: long double (64-bit mantissa) for float64, float64
+    for float32, on contiguous (vectorized) and strided operands."""
+    if dtype == "float64" and np.finfo(np.longdouble).eps > 1e-18:
+        pytest.skip("no extended-precision long double to measure float64 ulps against")
+    wide = np.longdouble if dtype == "float64" else np.float64
+    x = T.vector("x", dtype=dtype)
+    f = aotsym.function([x], T.tanh(x))
+    v = _tanh_points(dtype)
+    exact = np.tanh(v.astype(wide))
+    nearest = exact.astype(dtype)
+    ulp = np.spacing(np.abs(nearest)).astype(wide)
+    for got in (f(v), f(np.repeat(v, 2)[::2])):
+        err = np.abs(got.astype(wide) - exact) / ulp
+        assert err.max() <= 2.0, (v[np.argmax(err)], float(err.max()))
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(v))
+    assert np.all(np.abs(f(v)) <= 1)
