@@ -77,7 +77,7 @@ def merge_graph(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
     merged = 0
     for node in fgraph.toposort():
         new_inputs = [memo.get(v, v) for v in node.inputs]
-        new = rebuild(node, new_inputs)
+        new = rebuild(node, new_inputs, same_values=True)
         if new is not node:
             merged += 1
         for o, n in zip(node.outputs, new.outputs):

@@ -215,7 +215,7 @@ class LocalRewriter:
                     new_inputs.append(v)
                 if changed:
                     set_trace_override(trace)            # what's made stands for node
-                    new = rebuild(node, new_inputs)
+                    new = rebuild(node, new_inputs, same_values=True)
                     done = result_get(new)
                     if done is not None:
                         result[node] = done
