@@ -246,16 +246,123 @@ def compile_module(c_path: str, out_path: str, cc: str, flags: list[str], link=(
         return compile_extension(c_path, out_path, cc, flags, link, objects=objects)
     from aotsym.emit_c.templates import c_string
     _, rest, lines = split
+    # the runtime's unused static functions: the prelude's pragma that silences them is not
+    # kept in a precompiled header
+    prelude = ["-Wno-unused-function", "-include", parts.prelude]
+    halves = split_units(rest, lines + 1, c_string(c_path)) if parallel_cores() > 1 else None
+    if halves is not None:
+        try:
+            return _compile_halves(c_path, halves, out_path, cc, flags, prelude, link, objects)
+        except CompileError:
+            pass   # (a unit that needs more of the module than its loop: compiled whole)
     body = os.path.splitext(c_path)[0] + "_body.c"
     with open(body, "w") as fh:
         fh.write(f"#line {lines + 1} {c_string(c_path)}\n" + rest)
     try:
-        # the runtime's unused static functions: the prelude's pragma that silences them is
-        # not kept in a precompiled header
-        return compile_extension(body, out_path, cc, flags + [
-            "-Wno-unused-function", "-include", parts.prelude], link, objects=objects)
+        return compile_extension(body, out_path, cc, flags + prelude, link, objects=objects)
     finally:
         os.remove(body)
+
+
+# ----------------------------------------------------------------- two translation units
+#
+# A module's C after its prelude is mostly its kernels' loops, and for a large graph GCC
+# spends most of a build on them (W7's 1,000-op chain: 0.44 s of -O3 on four 250-op loops).
+# The emitter marks each large elementwise kernel's loop and block function as a unit
+# (``AOT_UNIT_BEGIN <prototype>`` ... ``AOT_UNIT_END``: they read nothing of the module but
+# the runtime's declarations); where a second core is free, about half of the text moves to
+# a translation unit of its own, compiled at the same time, and the two objects are linked.
+# The code is the same either way (the block functions are never inlined: AOT_ONE_COPY).
+
+UNIT_BEGIN = "/* AOT_UNIT_BEGIN "
+UNIT_END = "/* AOT_UNIT_END */"
+SPLIT_MIN_LINES = 300   # moving fewer lines than this does not pay for the extra link
+UNIT_LINE_COST = 0.5    # the compile time of a unit's line, relative to another line's
+
+
+def parallel_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def split_units(rest: str, first_line: int, path: str) -> tuple[str, str] | None:
+    """``rest`` (a module's C after its prelude, whose first line is line ``first_line`` of
+    the file ``path``, a C string literal) as two translation units ``(main, units)``: the
+    units moved to the second are replaced in the first by their prototypes, and both keep
+    ``#line``\\s to the file's lines.  None when the moved units would be smaller than
+    SPLIT_MIN_LINES lines.  Units are moved largest first while the second half stays below
+    half the text's cost (UNIT_LINE_COST)."""
+    units, at = [], 0
+    while True:
+        start = rest.find("\n" + UNIT_BEGIN, at)
+        if start < 0:
+            break
+        start += 1
+        head_end = rest.find(" */\n", start)
+        end = rest.find("\n" + UNIT_END + "\n", start)
+        if head_end < 0 or end < 0:
+            return None
+        end += len(UNIT_END) + 2
+        units.append((start, end, rest[start + len(UNIT_BEGIN):head_end],
+                      rest.count("\n", start, end)))
+        at = end - 1
+    # a unit's line costs GCC about half of another line (W7's 1,000-op chain: its four
+    # 250-line units 0.05 s each, the other 650 lines 0.25 s)
+    lines = sum(u[3] for u in units)
+    half = (rest.count("\n") - lines + lines * UNIT_LINE_COST) / 2
+    moved, size = [], 0
+    for unit in sorted(units, key=lambda u: -u[3]):
+        if (size + unit[3]) * UNIT_LINE_COST <= half:
+            moved.append(unit)
+            size += unit[3]
+    if size < SPLIT_MIN_LINES:
+        return None
+    moved.sort()
+    main, second, at = [f"#line {first_line} {path}\n"], [
+        "#undef AOT_UNIT_FN\n#define AOT_UNIT_FN AOT_ONE_COPY\n"], 0
+    for start, end, prototype, _ in moved:
+        line = first_line + rest.count("\n", 0, start)
+        main += [rest[at:start], f"{prototype};\n",
+                 f"#line {line + rest.count(chr(10), start, end)} {path}\n"]
+        second += [f"#line {line} {path}\n", rest[start:end]]
+        at = end
+    main.append(rest[at:])
+    return "".join(main), "".join(second)
+
+
+def _compile_halves(c_path, halves, out_path, cc, flags, prelude, link, objects) -> str:
+    """Compile the two translation units of :func:`split_units` (with the ``prelude``
+    flags) at the same time, then link them into ``out_path``; returns the compilers'
+    warnings."""
+    stem = os.path.splitext(c_path)[0]
+    argv = shlex.split(cc) + [f for f in flags if f != "-shared"] + prelude + \
+        [f"-I{d}" for d in include_dirs()] + ["-c"]
+    paths = []
+    for suffix, text in zip(("_body", "_units"), halves):
+        with open(stem + suffix + ".c", "w") as fh:
+            fh.write(text)
+        paths.append((stem + suffix + ".c", stem + suffix + ".o"))
+    try:
+        second = subprocess.Popen(argv + [paths[1][0], "-o", paths[1][1]],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            warnings = [_run_compiler(argv + [paths[0][0], "-o", paths[0][1]], c_path, cc)]
+        finally:
+            output = second.communicate()[0].strip()
+        if second.returncode != 0:
+            raise CompileError(f"compiling {c_path}'s units failed:\n{output}")
+        warnings.append(output)
+        warnings.append(_run_compiler(shlex.split(cc) + flags + [paths[0][1], paths[1][1]]
+                                      + _link_tail(objects, out_path, link, flags), c_path, cc))
+        return "\n".join(w for w in warnings if w)
+    finally:
+        for pair in paths:
+            for path in pair:
+                if os.path.exists(path):
+                    os.remove(path)
 
 
 def compile_extension(c_path: str, out_path: str, cc: str, flags: list[str],
@@ -263,10 +370,15 @@ def compile_extension(c_path: str, out_path: str, cc: str, flags: list[str],
     """Run the compiler (``objects``: compiled objects linked in, e.g. the runtime's:
     :func:`compile_module`); return its warnings, raise CompileError with its output on
     failure."""
-    vector_link = ["-lmvec"] if any(f.startswith("-DAOT_LIBMVEC=") for f in flags) else []
-    argv = shlex.split(cc) + flags + [f"-I{d}" for d in include_dirs()] + \
-        [c_path] + list(objects) + ["-o", out_path] + list(link) + vector_link + ["-lm"]
+    argv = shlex.split(cc) + flags + [f"-I{d}" for d in include_dirs()] + [c_path] + \
+        _link_tail(objects, out_path, link, flags)
     return _run_compiler(argv, c_path, cc, env)
+
+
+def _link_tail(objects, out_path, link, flags) -> list[str]:
+    """The end of a command that links an extension: its objects, output, libraries."""
+    vector_link = ["-lmvec"] if any(f.startswith("-DAOT_LIBMVEC=") for f in flags) else []
+    return list(objects) + ["-o", out_path] + list(link) + vector_link + ["-lm"]
 
 
 def _start_compiler(argv):

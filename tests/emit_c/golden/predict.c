@@ -91,6 +91,7 @@ __attribute__((noinline)) static void aot_k1(void (*fn)(int64_t, char *const *),
     }
 }
 
+/* AOT_UNIT_BEGIN void aot_k2_block(int64_t n, char *const *q) */
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop over n elements, n a multiple of 64 (so the
  * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
  * output shares memory with an input only element for element, when written in place. */
@@ -108,10 +109,11 @@ static inline void aot_k2_loop(int64_t n, uint8_t *restrict o0, const double *re
 
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop on the operands q (outputs, then inputs; a scalar
  * operand points to its value), its first n rounded down to a multiple of 64 */
-AOT_ONE_COPY static void aot_k2_block(int64_t n, char *const *q)
+AOT_UNIT_FN void aot_k2_block(int64_t n, char *const *q)
 {
     aot_k2_loop(n & ~(int64_t)63, (uint8_t *)q[0], (const double *)q[1], *(const double *)q[2]);
 }
+/* AOT_UNIT_END */
 
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: a row of the loop (operands: outputs, then inputs) */
 static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
