@@ -107,15 +107,18 @@ def test_split_units_keeps_the_files_lines_and_links(tmp_path, monkeypatch):
     monkeypatch.setattr(compiler, "SPLIT_MIN_LINES", 1)
     rest = ("#include <stdio.h>\nstatic int twice(int v) { return 2 * v; }\n"
             + _unit("small", 3) + _unit("big", 30) + "#warning in the main half\n"
-            + _unit("mid", 20) + "/* filler */\n" * 40
+            + _unit("mid", 120) + "/* filler */\n" * 40
             + "int main(void) { printf(\"%d\\n\", twice(big(small(mid(1))))); return 0; }\n")
     first = 7
     text = "\n" * (first - 1) + rest
     main, units = compiler.split_units(rest, first, '"orig.c"')
-    # the largest units first, while the second half stays under half the text
-    assert "AOT_UNIT_BEGIN int big(int v)" in units and "int big(int v);" in main
-    assert "AOT_UNIT_BEGIN int small(int v)" in units and "int small(int v);" in main
-    assert "AOT_UNIT_BEGIN int mid(int v)" in main and "mid" not in units
+    # the largest units first, while the second half stays under half the text's cost
+    # (units 8 + 35 + 125 lines at UNIT_LINE_COST 0.5, 44 other lines: mid's 62.5 moves,
+    # adding big or small would pass half of 128)
+    assert compiler.UNIT_LINE_COST == 0.5
+    assert "AOT_UNIT_BEGIN int mid(int v)" in units and "int mid(int v);" in main
+    for name in ("big", "small"):
+        assert f"AOT_UNIT_BEGIN int {name}(int v)" in main and name not in units
     results = []
     prelude = "#define AOT_ONE_COPY __attribute__((noinline))\n" \
               "#define AOT_UNIT_FN AOT_ONE_COPY static\n"
@@ -137,11 +140,11 @@ def test_split_units_keeps_the_files_lines_and_links(tmp_path, monkeypatch):
         results.append(subprocess.run([exe], capture_output=True, text=True).stdout)
     assert results[0] == results[1] and results[0].strip().lstrip("-").isdigit()
     # a unit's own lines map back as well
-    bad = rest.replace("    v = v * 3 + 17;", "#warning inside big")
+    bad = rest.replace("    v = v * 3 + 100;", "#warning inside mid")   # (mid's alone)
     main, units = compiler.split_units(bad, first, '"orig.c"')
     (tmp_path / "u.c").write_text(units)
     proc = subprocess.run(["cc", "-fsyntax-only", "-DAOT_ONE_COPY=", str(tmp_path / "u.c")],
                           capture_output=True, text=True)
     want = first + bad[:bad.index("#warning inside")].count("\n")
-    assert re.search(rf"orig\.c:{want}:\d+: warning: #warning inside big", proc.stderr), \
+    assert re.search(rf"orig\.c:{want}:\d+: warning: #warning inside mid", proc.stderr), \
         proc.stderr
