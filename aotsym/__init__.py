@@ -60,6 +60,7 @@ _LAZY = {
     "RandomStreams": ("aotsym.frontend.random", "RandomStreams"),
     "MRG_RandomStreams": ("aotsym.frontend.random", "MRG_RandomStreams"),
     "sandbox": ("aotsym.sandbox", None),
+    "gpuarray": ("aotsym.gpuarray", None),   # theano.gpuarray.pygpu_activated: False
 }
 
 

@@ -9,6 +9,7 @@ unchanged and the linker changes nothing.
 from aotsym.graph.basic import Apply, Constant, Variable  # noqa: F401
 from aotsym.graph.fgraph import FunctionGraph  # noqa: F401
 from aotsym.graph.op import Op  # noqa: F401
+from aotsym import gof_graph as graph  # noqa: F401  (Theano's theano.gof.graph)
 
 
 class Linker:

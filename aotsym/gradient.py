@@ -14,7 +14,9 @@ L-operator trick, so it needs no forward rules beyond the reverse ones.
 
 The gradient stops ``zero_grad`` / ``consider_constant`` / ``disconnected_grad`` are
 identities in the forward graph (:class:`GradientStop`, inlined away by the optimizer's first
-stage) whose gradient is zeros or disconnected, as Theano defines them.
+stage) whose gradient is zeros or disconnected, as Theano defines them; ``grad_clip`` and
+``grad_scale`` are the same kind of identity whose gradient is the incoming one clipped to
+bounds or multiplied by a constant (Lasagne's recurrent layers clip with ``grad_clip``).
 """
 
 from __future__ import annotations
@@ -279,7 +281,10 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise",  # noqa: N802 (Theano
 
 class GradientStop(OpFromGraph):
     """An identity whose gradient is zeros (kind ``"zero"``, ``"constant"``) or disconnected
-    (``"disconnected"``): Theano's ``ZeroGrad`` / ``ConsiderConstant`` / ``DisconnectedGrad``.
+    (``"disconnected"``): Theano's ``ZeroGrad`` / ``ConsiderConstant`` / ``DisconnectedGrad``;
+    or the incoming gradient clipped to ``params = (lower, upper)`` (kind ``"clip"``,
+    Theano's ``GradClip``) or times ``params = (multiplier,)`` (kind ``"scale"``,
+    Theano's ``GradScale``).
 
     An ``OpFromGraph`` whose body is its input, so the optimizer's first stage (``inline``,
     every mode) removes it as it inlines any ``OpFromGraph``::
@@ -289,32 +294,62 @@ class GradientStop(OpFromGraph):
     Only the gradient walk (:func:`aotsym.grad`), which runs before compilation, sees it.
     """
 
-    def __init__(self, x, kind):
+    def __init__(self, x, kind, params=()):
         super().__init__([x], [x], name=_STOP_NAMES[kind])
         self.kind = kind
+        self.params = tuple(params)
 
     def __eq__(self, other):
-        return OpFromGraph.__eq__(self, other) and self.kind == other.kind
+        return (OpFromGraph.__eq__(self, other) and self.kind == other.kind
+                and self.params == getattr(other, "params", ()))
 
     def __hash__(self):
-        return hash((OpFromGraph.__hash__(self), self.kind))
+        return hash((OpFromGraph.__hash__(self), self.kind, self.params))
 
     def grad(self, node, inputs, output_grads):
+        from aotsym.graph.ops import math as m
         if self.kind == "disconnected":
             return [None]
+        if self.kind == "clip":
+            return [m.clip(output_grads[0], *self.params)]
+        if self.kind == "scale":
+            return [output_grads[0] * self.params[0]]
         from aotsym.graph.ops.alloc import zeros_like
         return [zeros_like(inputs[0])]
 
 
 _STOP_NAMES = {"zero": "ZeroGrad", "constant": "ConsiderConstant",
-               "disconnected": "DisconnectedGrad"}
+               "disconnected": "DisconnectedGrad", "clip": "GradClip", "scale": "GradScale"}
 
 
-def _stop(x, kind):
+def _stop(x, kind, params=()):
     from aotsym.graph.convert import as_tensor_variable
     x = as_tensor_variable(x)
     placeholder = x.type("x")
-    return GradientStop(placeholder, kind)(x)
+    return GradientStop(placeholder, kind, params)(x)
+
+
+def _python_number(value, what):
+    if isinstance(value, Variable):
+        raise TypeError(f"{what} must be a Python number (Theano's rule), got a symbolic "
+                        f"{value.type.describe()}")
+    return float(value)
+
+
+def grad_clip(x, lower_bound, upper_bound):
+    """``x`` in the forward graph; the gradient flowing back through it is clipped to
+    ``[lower_bound, upper_bound]`` (Theano's ``theano.gradient.grad_clip``)."""
+    lower = _python_number(lower_bound, "grad_clip: lower_bound")
+    upper = _python_number(upper_bound, "grad_clip: upper_bound")
+    if lower > upper:
+        raise ValueError(f"grad_clip: lower_bound {lower} is above upper_bound {upper}")
+    return _stop(x, "clip", (lower, upper))
+
+
+def grad_scale(x, multiplier):
+    """``x`` in the forward graph; the gradient flowing back through it is multiplied by
+    ``multiplier`` (Theano's ``theano.gradient.grad_scale``)."""
+    return _stop(x, "scale", (_python_number(multiplier, "grad_scale: multiplier"),))
 
 
 def zero_grad(x):

@@ -5,6 +5,10 @@ the ops (``Op.grad``; the scalar table's ``grad`` column); this module only walk
 backwards — iteratively, so a 100,000-node chain differentiates without recursion — and sums
 the contributions reaching each variable.
 
+An integer-valued cost has a zero gradient (Theano's rule: the derivative through a
+discrete value is zero, not an error): every variable it depends on gets zeros, of
+``floatX`` where the variable is an integer one (Theano's ``_float_zeros_like``).
+
 The nodes of a node's gradient record that node's source line, noted "in the gradient taken
 at <the grad call>": an error in the backward pass names the user's expression it came from.
 """
@@ -25,6 +29,13 @@ class DisconnectedInputError(ValueError):
 
 def _zeros_like(v: Variable) -> Variable:
     return m.fill(v, as_tensor_variable(0, dtype=v.dtype))
+
+
+def _float_zeros_like(v: Variable) -> Variable:
+    """Zeros shaped like ``v``: of its dtype when it is a float one, else of ``floatX``."""
+    from aotsym.graph.types import floatx
+    dtype = v.dtype if dtype_kind(v.dtype) in "fc" else floatx()
+    return m.fill(v, as_tensor_variable(0, dtype=dtype))
 
 
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
@@ -48,10 +59,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
         if cost.ndim != 0:
             raise TypeError(f"grad: the cost must be a scalar, got {cost.type.describe()}; "
                             "reduce it first (e.g. cost.sum() or cost.mean())")
-        if dtype_kind(cost.dtype) not in "fc":
-            raise TypeError(f"grad: the cost has integer dtype {cost.dtype}; gradients are "
-                            "defined for float costs")
-        seeds[id(cost)] = m.fill(cost, as_tensor_variable(1.0, dtype=cost.dtype))
+        if dtype_kind(cost.dtype) in "fc":
+            seeds[id(cost)] = m.fill(cost, as_tensor_variable(1.0, dtype=cost.dtype))
     for v, g in (known_grads or {}).items():
         seeds[id(v)] = as_tensor_variable(g)
     roots = ([cost] if cost is not None else []) + list((known_grads or {}).keys())
@@ -77,9 +86,14 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
         with traced_as(trace_for(node)):
             _backprop(node, grads, on_path, blocked)
 
+    discrete = set()   # what an integer cost depends on: its gradient there is zero
+    if cost is not None and id(cost) not in seeds:
+        discrete = {id(cost)} | {id(v) for node in order for v in node.inputs}
     results = []
     for w in wrt_list:
         g = grads.get(id(w))
+        if g is None and id(w) in discrete:
+            g = _float_zeros_like(w)
         if g is None:
             msg = (f"grad: the cost does not depend on {w!r} ({w.type.describe()}), "
                    "passed in wrt; pass disconnected_inputs='ignore' to get zeros")

@@ -16,7 +16,9 @@ applies one :class:`~aotsym.graph.ops.scan.Scan` node (layout in that module):
 * outer variables the step reads (shared variables, or any symbolic value built outside
   ``fn``) become implicit non-sequences — the largest sub-expressions that do not depend on
   the step's arguments, so work done outside ``fn`` stays outside the loop — unless
-  ``strict=True``, which refuses them;
+  ``strict=True``, which refuses shared variables (Theano's rule: other symbolic inputs
+  are still passed implicitly, as Theano's scan does with them); an outer variable passed in ``non_sequences`` and
+  also read directly by ``fn`` is read through its argument (Theano's substitution);
 * a shared variable the step updates (``fn`` returns ``(outputs, {shared: new})``) becomes
   a state of the loop; the returned update dict maps it to its value after the last step;
   so does one the step reads that has a ``default_update`` (a random stream's state: draws
@@ -217,6 +219,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     else:  # pragma: no cover - types settle after at most two widenings
         raise ScanError("scan: the state types do not settle" + _where(fn))
 
+    outputs, updates, cond = _nonsequences_as_arguments(outputs, updates, cond, nonseqs,
+                                                        nonseq_phs)
     state_idx = [st["user"] for st in states]
     mapped_idx = [k for k in range(len(infos)) if k not in state_idx]
     state_outs = [outputs[k] for k in state_idx]
@@ -255,15 +259,16 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                 capture(v)
     for v in all_outs:
         capture(v)
-    if strict:
+    if strict:   # Theano's rule: a shared variable the step reads must be passed to it
+        from aotsym.frontend.shared import SharedVariable
         from aotsym.graph.basic import graph_inputs
         for v in captured:
-            free = [u for u in graph_inputs([v]) if not isinstance(u, Constant)]
+            free = [u for u in graph_inputs([v]) if isinstance(u, SharedVariable)]
             if free:
                 raise ScanError(
-                    f"scan(strict=True): the step function reads {free[0]!r} "
-                    f"({free[0].type.describe()}), which is not among its arguments; pass "
-                    f"it in non_sequences{_where(fn)}")
+                    f"scan(strict=True): the step function reads the shared variable "
+                    f"{free[0]!r} ({free[0].type.describe()}), which is not among its "
+                    f"arguments; pass it in non_sequences{_where(fn)}")
     captured_phs = [v.type(v.name) for v in captured]
     replace = dict(zip(captured, captured_phs))
     replace.update(zip(shared_updated, shared_phs))
@@ -349,6 +354,34 @@ def _is_pairs(p) -> bool:
 
 
 # ---------------------------------------------------------------------------- special cases
+
+
+def _nonsequences_as_arguments(outputs, updates, cond, nonseqs, nonseq_phs):
+    """The step's results with every outer non-sequence it read directly (a closure over
+    the variable it also passed in ``non_sequences``, as Lasagne's recurrent layers do) read
+    through its argument instead: Theano's scan does this substitution (its ``givens``), so
+    ``strict=True`` accepts such a step and the loop has one input per non-sequence::
+
+        W = concatenate([W_r, W_u])            scan(lambda h, *a: dot(h, W), ...,
+                                                    non_sequences=[W], strict=True)
+        before: the step reads the outer W (its inputs W_r, W_u: refused under strict)
+        after:  the step reads W's placeholder (the non-sequence argument)
+
+    Constants stay constants; a shared variable the step updates is a state, not replaced.
+    """
+    replace = {}
+    for v, ph in zip(nonseqs, nonseq_phs):
+        if isinstance(v, Constant) or v in replace or v in updates:
+            continue
+        replace[v] = ph
+    if not replace:
+        return outputs, updates, cond
+    keys = list(updates)
+    extra = [cond] if cond is not None else []
+    new = clone_replace(list(outputs) + [updates[k] for k in keys] + extra, replace)
+    n = len(outputs)
+    new_updates = type(updates)(zip(keys, new[n:n + len(keys)]))
+    return new[:n], new_updates, (new[-1] if cond is not None else None)
 
 
 def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from aotsym.graph.basic import Variable, constant  # noqa: F401
+from aotsym.graph.basic import Constant, Variable, constant  # noqa: F401
 from aotsym.graph.types import PREFIX_DTYPES, TensorType, check_dtype, floatx
 
 # ---------------------------------------------------------------------------- variables
@@ -48,11 +48,20 @@ def _constructor(kind, dtype=None):
 
 def _plural(single):
     def make(*names, dtype=None):
+        """Theano's rule: ``T.matrices(3)`` three unnamed, ``T.matrices('a', 'b')`` one per
+        name, and one string is one variable per character (``p, t = T.matrices('pt')``;
+        a one-character string gives the variable itself, not a list).  A string with
+        commas is split at them (``T.matrices('x, y')``)."""
         kw = {} if dtype is None else {"dtype": dtype}  # keep T.fvectors' own float32
         if len(names) == 1 and isinstance(names[0], int):
             return [single(**kw) for _ in range(names[0])]
-        if len(names) == 1 and isinstance(names[0], str) and "," in names[0]:
-            names = [n.strip() for n in names[0].split(",")]
+        if len(names) == 1 and isinstance(names[0], str):
+            if "," in names[0]:
+                names = [n.strip() for n in names[0].split(",")]
+            elif len(names[0]) == 1:
+                return single(names[0], **kw)
+            else:
+                names = list(names[0])
         return [single(n, **kw) for n in names]
     make.__name__ = single.__name__ + "s"
     return make
@@ -109,6 +118,8 @@ def __getattr__(name):
         return importlib.import_module("aotsym.tensor.signal")
     if name_ in ("xlogx", "extra_ops", "nlinalg", "slinalg"):   # Theano's submodules
         return importlib.import_module(f"aotsym.tensor.{name_}")
+    if name_ == "TensorSharedVariable":
+        return importlib.import_module("aotsym.frontend.shared").SharedVariable
     if name_ in ("grad",):
         from aotsym.frontend.grad import grad
         return grad
@@ -138,4 +149,9 @@ def __dir__():
 
 
 as_tensor_variable = importlib.import_module("aotsym.graph.convert").as_tensor_variable
+
+# Theano's variable classes: one Variable class here (isinstance(x, T.TensorVariable) is
+# Lasagne's check for a symbolic value); TensorSharedVariable resolves in __getattr__.
+TensorVariable = Variable
+TensorConstant = Constant
 as_tensor = as_tensor_variable

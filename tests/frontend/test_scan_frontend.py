@@ -147,10 +147,19 @@ def test_implicit_free_variables_and_strict():
     assert c2 in node.inputs            # work done outside fn stays outside the loop
     np.testing.assert_array_equal(evaluate([out], {x: np.arange(3.0), c: 2.0})[0],
                                   [0, 6, 12])
-    with pytest.raises(ScanError, match=r"strict=True.*non_sequences") as info:
-        aotsym.scan(lambda v: v * c2, sequences=x, strict=True)
+    # strict=True refuses a shared variable the step reads without being passed it
+    # (Theano's rule); other free symbolic inputs are passed implicitly, as Theano does
+    w = aotsym.shared(np.float64(2.0), name="w")
+    with pytest.raises(ScanError, match=r"strict=True.*shared variable w.*non_sequences") \
+            as info:
+        aotsym.scan(lambda v: v * w, sequences=x, strict=True)
     assert "test_scan_frontend.py" in str(info.value)
+    out, _ = aotsym.scan(lambda v: v * c2, sequences=x, strict=True)
+    np.testing.assert_array_equal(evaluate([out], {x: np.arange(3.0), c: 2.0})[0],
+                                  [0, 6, 12])
     out, _ = aotsym.scan(lambda v, c: v * c, sequences=x, non_sequences=c2, strict=True)
+    out, _ = aotsym.scan(lambda v, ww: v * ww, sequences=x, non_sequences=w, strict=True)
+    np.testing.assert_array_equal(evaluate([out], {x: np.arange(3.0), w: 2.0})[0], [0, 2, 4])
 
 
 def test_sequence_shorter_than_n_steps_names_the_user_line():

@@ -25,7 +25,10 @@ fit in the padded input (``n + 2p >= d(k-1) + 1``), else a ValueError.
 
 The gradient ops take the spatial shape they produce as two int64 scalars (the input's
 rows/cols for ``gradInputs``, the filters' for ``gradWeights``): with strides, the input's
-shape is not recoverable from the output's.  All three are bilinear, so each one's gradient
+shape is not recoverable from the output's.  Theano's spelling works too: the ops accept
+the shape hints ``imshp=`` / ``kshp=`` (ignored: shapes are read at run time) and are called
+``op(filters, output_grad, (rows, cols))`` with the pair as one argument (Lasagne's
+transposed and dilated convolution layers build them so).  All three are bilinear, so each one's gradient
 is built from the other two (second derivatives through conv come for free).
 """
 
@@ -86,7 +89,12 @@ class _ConvBase(Op):
     __props__ = ("border_mode", "subsample", "filter_flip", "filter_dilation", "num_groups")
 
     def __init__(self, border_mode="valid", subsample=(1, 1), filter_flip=True,
-                 filter_dilation=(1, 1), num_groups=1):
+                 filter_dilation=(1, 1), num_groups=1, *, imshp=None, kshp=None,
+                 unshared=False):
+        # imshp / kshp: Theano's optional shape hints (the ops read shapes at run time)
+        if unshared:
+            raise NotImplementedError(f"{type(self).__name__}: unshared convolution is not "
+                                      f"supported")
         self.border_mode = normalize_border_mode(border_mode)
         self.subsample = _pair(subsample, "subsample", 1)
         self.filter_flip = bool(filter_flip)
@@ -175,6 +183,26 @@ def _int_scalars(values, what):
     return [as_int_scalar(v, f"{what} {i}") for i, v in enumerate(values)]
 
 
+def _spatial(rows, cols, what):
+    """The two int64 scalars of a spatial shape given as ``rows, cols`` or, Theano's
+    spelling ``op(filters, output_grad, shape)``, as one pair (a tuple, a list or an
+    integer vector variable of length 2)."""
+    if cols is not None:
+        return _int_scalars((rows, cols), what)
+    from aotsym.graph.basic import Variable
+    if isinstance(rows, Variable) or hasattr(rows, "__aotsym_variable__"):
+        from aotsym.graph.ops.subtensor import getitem
+        vec = as_tensor_variable(rows)
+        if vec.ndim != 1:
+            raise TypeError(f"{what}: a vector of 2 lengths expected, got "
+                            f"{vec.type.describe()}")
+        return _int_scalars((getitem(vec, 0), getitem(vec, 1)), what)
+    pair = list(rows)
+    if len(pair) != 2:
+        raise ValueError(f"{what}: 2 lengths (rows, cols) expected, got {rows!r}")
+    return _int_scalars(pair, what)
+
+
 class AbstractConv2d(_ConvBase):
     """``out[n, o] = sum_c input[n, c] (*) filters[o, c]`` per group (see the module)."""
 
@@ -219,9 +247,9 @@ class AbstractConv2d_gradInputs(_ConvBase):
     """The gradient of ``AbstractConv2d`` w.r.t. its input: inputs ``(filters, output_grad,
     rows, cols)`` (the input's spatial shape), output of the input's shape."""
 
-    def make_node_inputs(self, w, gz, rows, cols):
+    def make_node_inputs(self, w, gz, rows, cols=None):
         return (as_tensor_variable(w), as_tensor_variable(gz),
-                *_int_scalars((rows, cols), "conv2d gradInputs: input shape entry"))
+                *_spatial(rows, cols, "conv2d gradInputs: input shape entry"))
 
     def output_types(self, inputs):
         w, gz = inputs[:2]
@@ -269,9 +297,9 @@ class AbstractConv2d_gradWeights(_ConvBase):
     """The gradient of ``AbstractConv2d`` w.r.t. its filters: inputs ``(input,
     output_grad, rows, cols)`` (the filters' spatial shape), output of the filters' shape."""
 
-    def make_node_inputs(self, x, gz, rows, cols):
+    def make_node_inputs(self, x, gz, rows, cols=None):
         return (as_tensor_variable(x), as_tensor_variable(gz),
-                *_int_scalars((rows, cols), "conv2d gradWeights: filter shape entry"))
+                *_spatial(rows, cols, "conv2d gradWeights: filter shape entry"))
 
     def output_types(self, inputs):
         x, gz = inputs[:2]

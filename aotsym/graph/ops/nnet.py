@@ -141,8 +141,16 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def relu(x, alpha=0):
-    """``max(x, 0)``; with ``alpha``, the leaky form ``x if x > 0 else alpha * x``."""
+    """``max(x, 0)``; with ``alpha``, the leaky form ``x if x > 0 else alpha * x``.
+
+    Theano's ``relu`` is an expression of its operand (``0.5 * (x + abs(x))`` when
+    ``alpha`` is 0), so a NumPy array or number gives a NumPy value there, and code relies
+    on it (Lasagne's ``rectify`` is this function and its tests apply it to arrays): so
+    here too, for ``alpha == 0``."""
     from aotsym.graph.ops import math as m
+    if (isinstance(x, (np.ndarray, np.generic, int, float)) and not isinstance(x, bool)
+            and isinstance(alpha, (int, float)) and alpha == 0):
+        return 0.5 * (x + abs(x))
     x = as_tensor_variable(x)
     if isinstance(alpha, (int, float)) and alpha == 0:
         return m.maximum(x, 0)

@@ -73,7 +73,11 @@ def shape_i(x, i):
 
 
 class ShapeTuple(tuple):
-    """``x.shape``: indexable like a tuple of int64 scalars, usable where a vector is expected."""
+    """``x.shape``: indexable like a tuple of int64 scalars, usable where a vector is expected.
+
+    Any other attribute is the int64 vector's (Theano's ``x.shape`` is that vector):
+    ``x.shape.eval()``, ``x.shape.ndim``, ``x.shape.prod()`` ...
+    """
 
     def __new__(cls, x):
         self = super().__new__(cls, [shape_i(x, i) for i in range(x.ndim)])
@@ -86,6 +90,11 @@ class ShapeTuple(tuple):
     def __getitem__(self, item):
         got = tuple.__getitem__(self, item)
         return list(got) if isinstance(item, slice) else got
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "var":
+            raise AttributeError(name)
+        return getattr(shape(self.var), name)
 
 
 # ---------------------------------------------------------------------------- static helpers

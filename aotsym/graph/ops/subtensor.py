@@ -544,8 +544,10 @@ def _is_array_entry(e) -> bool:
 def getitem(x, index):
     """``x[index]`` with NumPy's semantics (module docstring)."""
     x = as_tensor_variable(x)
-    if isinstance(index, list):  # x[[0, 2]]: NumPy reads a list as an index array
-        index = (index,)
+    if isinstance(index, list):
+        # x[[0, 2]]: NumPy reads a list as an index array; a list holding a slice is a tuple
+        # of entries (Theano 1.0's rule, and old NumPy's: x[[slice(None), 0]] is x[:, 0])
+        index = tuple(index) if any(isinstance(e, slice) for e in index) else (index,)
     entries = _expand(x, index)
     if any(_is_bool_like(e) for e in entries):
         x, entries = _masks_as_indices(x, entries)

@@ -1,0 +1,306 @@
+"""Theano idioms that Lasagne (the Theano neural-network library) uses, ported unchanged.
+
+Each test reproduces, without Lasagne, a call Lasagne's layers or tests make that aotsym got
+wrong or refused; values are checked against NumPy, compiled (FAST_RUN) and by the reference
+evaluator (FAST_COMPILE) where the idiom computes something.
+"""
+
+import numpy as np
+import pytest
+
+import aotsym
+import aotsym.tensor as T
+
+MODES = ("FAST_RUN", "FAST_COMPILE")
+
+
+# ---------------------------------------------------------------------------- graph walks
+
+
+def test_gof_graph_inputs_in_theanos_depth_first_order():
+    # lasagne.utils.collect_shared_vars: a layer's parameters, in Theano's order
+    x = T.matrix("x")
+    W = aotsym.shared(np.ones((3, 2)), name="W")
+    b = aotsym.shared(np.zeros(2), name="b")
+    V = aotsym.shared(np.ones((2, 2)), name="V")
+    h = T.tanh(T.dot(x, W) + b)
+    out = T.dot(h, V)
+    found = [v for v in aotsym.gof.graph.inputs(reversed([out]))
+             if isinstance(v, aotsym.compile.SharedVariable)]
+    assert found == [W, b, V]
+    # several expressions: the first one is searched first (reversed, then popped)
+    found = [v for v in aotsym.gof.graph.inputs(reversed([b * 2, W.sum() + V.sum()]))
+             if isinstance(v, aotsym.compile.SharedVariable)]
+    assert found == [b, W, V]
+    assert aotsym.gof.graph.inputs([out], blockers=[h]) == [V]
+    assert aotsym.gof.graph.ancestors([out])[0] is out
+    nodes = aotsym.gof.graph.io_toposort([h], [out])
+    assert [n.outputs[0] for n in nodes] == [out]
+
+
+def test_tensor_variable_classes_and_shared_in_compile():
+    x = T.matrix()
+    assert isinstance(x, T.TensorVariable)
+    assert isinstance(T.constant(1.0), T.TensorConstant)
+    w = aotsym.shared(np.zeros(3))
+    assert isinstance(w, T.TensorSharedVariable) and isinstance(w, aotsym.compile.SharedVariable)
+    assert not isinstance(x, aotsym.compile.SharedVariable)
+
+
+def test_equal_computations():
+    from aotsym.scan_module.scan_utils import equal_computations
+    A = aotsym.shared(np.ones((2, 2)), name="A")
+    B = aotsym.shared(np.ones((2, 2)), name="B")
+    assert equal_computations([(A ** 2).sum()], [(A ** 2).sum()])
+    assert equal_computations([sum([(A ** 2).sum(), (B ** 2).sum()])],
+                              [sum([(A ** 2).sum(), (B ** 2).sum()])])
+    assert not equal_computations([(A ** 2).sum() + (B ** 2).sum()],
+                                  [sum([(A ** 2).sum(), (B ** 2).sum()])])   # 0 + a + b
+    c1, c2 = T.constant(np.array([1.0, np.nan])), T.constant(np.array([1.0, np.nan]))
+    assert equal_computations([A.sum() * c1], [A.sum() * c2])
+    assert not equal_computations([(A ** 2).sum()], [(B ** 2).sum()])
+    assert not equal_computations([(A ** 2).sum()], [(A ** 3).sum()])
+    x, y = T.vectors("x", "y")
+    assert equal_computations([x * 2], [y * 2], [x], [y])
+    assert not equal_computations([x * 2], [y * 2])
+
+
+def test_gpu_probes_answer_no_gpu():
+    # Lasagne's dnn/corrmm modules and its conv tests probe these
+    from aotsym import gpuarray
+    assert gpuarray.pygpu_activated is False
+    assert gpuarray.dnn.dnn_present() is False and gpuarray.dnn.dnn_present.msg
+
+
+# ---------------------------------------------------------------------------- tensor API
+
+
+def test_plural_constructors_split_one_string_per_character():
+    p, t = T.matrices("pt")                  # lasagne/tests/test_objectives.py
+    assert (p.name, t.name, p.ndim) == ("p", "t", 2)
+    a, b, c = T.fvectors("abc")
+    assert (a.dtype, c.name) == ("float32", "c")
+    one = T.vectors("v")                     # Theano: one character, the variable itself
+    assert isinstance(one, T.TensorVariable) and one.name == "v"
+    assert [v.name for v in T.scalars("x", "y")] == ["x", "y"]
+    assert [v.name for v in T.scalars("x, y")] == ["x", "y"]
+    assert len(T.matrices(3)) == 3
+
+
+def test_shape_of_shared_variable_evaluates():
+    # lasagne/tests/layers/test_dense.py: layer.b.shape.eval()
+    b = aotsym.shared(np.zeros((5, 4, 3)))
+    np.testing.assert_array_equal(b.shape.eval(), [5, 4, 3])
+    assert b.shape.ndim == 1 and b.shape.dtype == "int64"
+    assert b.shape[1] is not None and len(b.shape) == 3      # still a tuple of scalars
+    x = T.matrix("x")
+    f = aotsym.function([x], x.shape.prod())
+    assert f(np.zeros((3, 4))) == 12
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_index_with_a_list_holding_slices(mode):
+    # lasagne.layers.merge.autocrop: input[slices] with slices a list of slice objects
+    x = T.tensor3("x")
+    v = np.arange(24.0).reshape(2, 3, 4)
+    crop = [slice(None), slice(1, 3), slice(0, 4, 2)]
+    y = x[crop]
+    z = T.set_subtensor(x[[slice(None), slice(0, 1)]], -1.0)
+    f = aotsym.function([x], [y, z], mode=mode)
+    got_y, got_z = f(v)
+    np.testing.assert_array_equal(got_y, v[tuple(crop)])
+    want_z = v.copy()
+    want_z[:, 0:1] = -1.0
+    np.testing.assert_array_equal(got_z, want_z)
+    # a list of integers is still an index array, as in NumPy
+    np.testing.assert_array_equal(aotsym.function([x], x[[1, 0]], mode=mode)(v), v[[1, 0]])
+
+
+def test_relu_of_numpy_values_is_a_numpy_value():
+    # Lasagne's rectify is T.nnet.relu; its tests apply it to arrays to get the expected values
+    v = np.array([-2.0, -0.0, 0.5, np.nan, np.inf], dtype="float32")
+    got = T.nnet.relu(v)
+    assert isinstance(got, np.ndarray) and got.dtype == np.float32
+    np.testing.assert_array_equal(got, [0.0, 0.0, 0.5, np.nan, np.inf])
+    assert T.nnet.relu(-3.0) == 0.0 and T.nnet.relu(2) == 2
+    assert isinstance(T.nnet.relu(v, alpha=0.1), T.TensorVariable)   # Theano: symbolic too
+    x = T.vector("x")
+    assert isinstance(T.nnet.relu(x), T.TensorVariable)
+
+
+# ---------------------------------------------------------------------------- gradients
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_grad_clip_clips_the_gradient_not_the_value(mode):
+    x = T.vector("x")
+    y = aotsym.gradient.grad_clip(x * 3.0, -1.0, 2.0)
+    cost = (y ** 2).sum()
+    g = aotsym.grad(cost, x)
+    f = aotsym.function([x], [y, g], mode=mode)
+    v = np.array([-2.0, -0.1, 0.0, 0.2, 5.0, np.nan])
+    got_y, got_g = f(v)
+    np.testing.assert_array_equal(got_y, v * 3.0)
+    want_g = np.clip(2 * v * 3.0, -1.0, 2.0) * 3.0
+    np.testing.assert_allclose(got_g, want_g)
+    s = aotsym.gradient.grad_scale(x, 0.5)
+    gs = aotsym.function([x], aotsym.grad((s ** 2).sum(), x), mode=mode)(v[:5])
+    np.testing.assert_allclose(gs, 0.5 * 2 * v[:5])
+
+
+def test_grad_clip_keeps_float32_and_refuses_symbolic_bounds():
+    x = T.fvector("x")
+    g = aotsym.grad(aotsym.gradient.grad_clip(x, -1, 1).sum() * 3, x)
+    assert g.dtype == "float32"
+    np.testing.assert_array_equal(g.eval({x: np.zeros(2, "float32")}), [1, 1])
+    with pytest.raises(TypeError, match="Python number"):
+        aotsym.gradient.grad_clip(x, T.scalar(), 1.0)
+    with pytest.raises(ValueError, match="above"):
+        aotsym.gradient.grad_clip(x, 1.0, -1.0)
+
+
+def test_grad_of_an_integer_cost_is_zero():
+    # lasagne/tests/test_updates.py: theano.grad(A + B, [A, B]) on int shared variables
+    A, B = aotsym.shared(1), aotsym.shared(1)
+    gA, gB = aotsym.grad(A + B, [A, B])
+    assert gA.dtype == aotsym.config.floatX
+    assert float(gA.eval()) == 0.0 and float(gB.eval()) == 0.0
+    x = T.vector("x")
+    gx = aotsym.grad(T.cast(x * 2, "int64").sum(), x)     # through an integer value
+    assert gx.dtype == x.dtype
+    np.testing.assert_array_equal(aotsym.function([x], gx)(np.ones(3)), np.zeros(3))
+    with pytest.raises(ValueError, match="does not depend"):
+        aotsym.grad(A + 1, [B])
+
+
+# ---------------------------------------------------------------------------- scan
+
+
+def _gru_like(W_r, W_u, x_seq, h0, clip):
+    """NumPy: h_t = (1 - u) h + u tanh(x + r * (h W_r)), r = sigmoid(h W_r), u = sigmoid(h W_u)."""
+    sig = lambda z: 1 / (1 + np.exp(-z))   # noqa: E731
+    h = h0
+    hs = []
+    for xt in x_seq:
+        r = sig(h @ W_r)
+        u = sig(h @ W_u)
+        h = (1 - u) * h + u * np.tanh(xt + r * (h @ W_r))
+        hs.append(h)
+    return np.array(hs)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_scan_strict_step_reads_its_non_sequence_by_closure(mode):
+    # lasagne.layers.GRULayer: W_stacked is built outside the step, passed in non_sequences
+    # with strict=True, and the step reads the outer variable itself (a closure)
+    rng = np.random.RandomState(0)
+    n = 3
+    W_r = aotsym.shared(rng.randn(n, n) * 0.5, name="W_r")
+    W_u = aotsym.shared(rng.randn(n, n) * 0.5, name="W_u")
+    W_stacked = T.concatenate([W_r, W_u], axis=1)
+    x = T.matrix("x")
+    h0 = T.vector("h0")
+
+    def step(x_t, h_prev, *args):
+        hid = T.dot(h_prev, W_stacked)
+        hid = aotsym.gradient.grad_clip(hid, -5.0, 5.0)
+        r = T.nnet.sigmoid(hid[:n])
+        u = T.nnet.sigmoid(hid[n:])
+        return (1 - u) * h_prev + u * T.tanh(x_t + r * hid[:n])
+
+    hs, _ = aotsym.scan(step, sequences=x, outputs_info=[h0], non_sequences=[W_stacked],
+                        strict=True)
+    node = hs.owner
+    while node is not None and type(node.op).__name__ != "Scan":
+        node = node.inputs[0].owner
+    assert node is not None and W_r not in node.inputs     # one input: W_stacked
+    cost = hs[-1].sum()
+    g = aotsym.grad(cost, W_r)
+    f = aotsym.function([x, h0], [hs, g], mode=mode)
+    xv, hv = rng.randn(4, n), rng.randn(n)
+    got_h, got_g = f(xv, hv)
+    wr, wu = W_r.get_value(), W_u.get_value()
+    np.testing.assert_allclose(got_h, _gru_like(wr, wu, xv, hv, 5.0), rtol=1e-12)
+    eps, num = 1e-6, np.zeros_like(wr)
+    for i in range(n):
+        for j in range(n):
+            d = np.zeros_like(wr)
+            d[i, j] = eps
+            num[i, j] = (_gru_like(wr + d, wu, xv, hv, 5.0)[-1].sum()
+                         - _gru_like(wr - d, wu, xv, hv, 5.0)[-1].sum()) / (2 * eps)
+    np.testing.assert_allclose(got_g, num, rtol=1e-5, atol=1e-8)
+
+
+def test_scan_strict_accepts_free_symbolic_inputs_and_refuses_free_shared():
+    x, c = T.vector("x"), T.scalar("c")
+    w = aotsym.shared(2.0, name="w")
+    out, _ = aotsym.scan(lambda v: v * c, sequences=x, strict=True)   # Theano: implicit
+    np.testing.assert_array_equal(out.eval({x: np.arange(3.0), c: 3.0}), [0, 3, 6])
+    with pytest.raises(Exception, match="shared variable w"):
+        aotsym.scan(lambda v: v * w, sequences=x, strict=True)
+    out, _ = aotsym.scan(lambda v, ww: v * w, sequences=x, non_sequences=[w], strict=True)
+    np.testing.assert_array_equal(out.eval({x: np.arange(3.0)}), [0, 2, 4])
+
+
+# ---------------------------------------------------------------------------- convolution
+
+
+def _conv_valid(x, w, stride, flip):
+    """NumPy: a 'valid' strided 2-D convolution (flip) or cross-correlation of NCHW x."""
+    wf = w[:, :, ::-1, ::-1] if flip else w
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    oh, ow = (h - kh) // stride + 1, (wd - kw) // stride + 1
+    out = np.zeros((n, o, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = x[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+            out[:, :, i, j] = np.einsum("ncab,ocab->no", patch, wf)
+    return out
+
+
+def _conv_grad_inputs(gz, w, shape, stride, flip):
+    wf = w[:, :, ::-1, ::-1] if flip else w
+    gx = np.zeros(shape)
+    kh, kw = w.shape[2:]
+    for i in range(gz.shape[2]):
+        for j in range(gz.shape[3]):
+            gx[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw] += \
+                np.einsum("no,ocab->ncab", gz[:, :, i, j], wf)
+    return gx
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_abstract_conv_gradient_ops_built_the_theano_way(mode):
+    # lasagne.layers.TransposedConv2DLayer and DilatedConv2DLayer build these ops with
+    # imshp=/kshp= hints and call them op(kernel, topgrad, output_size)
+    from aotsym.tensor.nnet import abstract_conv
+    rng = np.random.RandomState(1)
+    W = T.tensor4("W")
+    top = T.tensor4("top")
+    inp = T.tensor4("inp")
+    op_in = abstract_conv.AbstractConv2d_gradInputs(
+        imshp=(2, 3, 7, 8), kshp=(4, 3, 3, 2), subsample=(2, 2), border_mode="valid",
+        filter_flip=True)
+    size = T.iscalar("size")
+    gx = op_in(W, top, (7, size))
+    op_w = abstract_conv.AbstractConv2d_gradWeights(
+        imshp=(2, 3, 7, 8), kshp=(4, 3, 3, 2), subsample=(2, 2), border_mode="valid",
+        filter_flip=False)
+    gw = op_w(inp, top, T.as_tensor_variable(np.array([3, 2])))
+    f = aotsym.function([W, top, inp, size], [gx, gw], mode=mode)
+    wv = rng.randn(4, 3, 3, 2)
+    tv = rng.randn(2, 4, 3, 4)
+    xv = rng.randn(2, 3, 7, 8)
+    got_x, got_w = f(wv, tv, xv, 8)
+    np.testing.assert_allclose(got_x, _conv_grad_inputs(tv, wv, (2, 3, 7, 8), 2, True),
+                               rtol=1e-12, atol=1e-12)
+    # gradWeights(x, top) is the gradient of sum(conv(x, w) * top) w.r.t. w
+    want_w = np.zeros((4, 3, 3, 2))
+    for idx in np.ndindex(*want_w.shape):
+        d = np.zeros_like(want_w)
+        d[idx] = 1.0
+        want_w[idx] = (_conv_valid(xv, d, 2, False) * tv).sum()
+    np.testing.assert_allclose(got_w, want_w, rtol=1e-12, atol=1e-12)
+    with pytest.raises(NotImplementedError):
+        abstract_conv.AbstractConv2d(unshared=True)
