@@ -304,3 +304,33 @@ def test_abstract_conv_gradient_ops_built_the_theano_way(mode):
     np.testing.assert_allclose(got_w, want_w, rtol=1e-12, atol=1e-12)
     with pytest.raises(NotImplementedError):
         abstract_conv.AbstractConv2d(unshared=True)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv1d_by_one_tensordot_compiles(stride):
+    # lasagne.theano_extensions.conv.conv1d_sd: shifted reshaped copies of a zero-padded
+    # input, stacked and contracted with the filters by one tensordot.  Constant folding
+    # turned the reshape's stacked constant lengths into a one-element constant vector, the
+    # rebuilt Reshape forgot its length-1 axes, and compiling failed in the optimizer
+    # (a DimShuffle made for (False, True, True, False) applied to four unknown lengths)
+    X, W = T.tensor3("X"), T.tensor3("W")
+    batch, ch, n, nf, flen = 1, 1, 10, 2, 6
+    num_steps = flen // stride
+    padded = (n // flen) * flen + (num_steps - 1) * stride
+    trunc = min(n, padded)
+    xp = T.set_subtensor(T.zeros((batch, ch, padded))[:, :, :trunc], X[:, :, :trunc])
+    parts = []
+    for k in range(num_steps):
+        shift = k * stride
+        length = (padded - shift) // flen
+        parts.append(xp[:, :, shift:length * flen + shift].reshape((batch, ch, length, flen)))
+    r = T.tensordot(T.stack(*parts), W[:, :, ::-1], np.asarray([[2, 4], [1, 2]]))
+    r = r.dimshuffle(1, 3, 2, 0)
+    out = r.reshape((r.shape[0], r.shape[1], r.shape[2] * r.shape[3]))
+    out = out[:, :, :(n - flen + stride) // stride]
+    rng = np.random.RandomState(2)
+    xv, wv = rng.randn(batch, ch, n), rng.uniform(-1, 1, (nf, ch, flen))
+    want = np.array([[np.convolve(xv[0, 0], w[0], mode="valid")[::stride] for w in wv]])
+    for mode in MODES:
+        got = aotsym.function([X, W], out, mode=mode)(xv, wv)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

@@ -139,29 +139,31 @@ def constant_value(v):
 
 def vector_entries(v):
     """The entries of an integer vector ``v`` as a list of scalar variables, when its length
-    is known statically (a constant, a stack of scalars, or a ``Shape``); else None."""
+    is known statically (a constant, a stack of scalars, a ``Shape``, or a ``Join`` along
+    axis 0 of such vectors: constant folding turns a stacked constant scalar into a
+    one-element constant vector, and the entries stay known); else None."""
     from aotsym.graph.ops.elemwise import DimShuffle
     from aotsym.graph.ops.join import Join
     if v.ndim != 1:
         return None
-    if isinstance(v, Constant):
-        return [as_tensor_variable(np.int64(e)) for e in v.data]
-    node = v.owner
-    if node is None:
-        return None
-    if isinstance(node.op, Shape):
-        return list(ShapeTuple(node.inputs[0]))
-    if isinstance(node.op, DimShuffle) and node.op.new_order == ("x",):
-        return [node.inputs[0]]  # a stack of one scalar
-    if isinstance(node.op, Join) and node.op.axis == 0:
-        out = []
-        for inp in node.inputs:
-            if (inp.owner is None or not isinstance(inp.owner.op, DimShuffle)
-                    or inp.owner.op.new_order != ("x",)):
-                return None
-            out.append(inp.owner.inputs[0])
-        return out
-    return None
+    out = []
+    stack = [v]
+    while stack:
+        u = stack.pop()
+        node = u.owner
+        if isinstance(u, Constant):
+            out.extend(as_tensor_variable(np.int64(e)) for e in u.data)
+        elif node is None:
+            return None
+        elif isinstance(node.op, Shape):
+            out.extend(ShapeTuple(node.inputs[0]))
+        elif isinstance(node.op, DimShuffle) and node.op.new_order == ("x",):
+            out.append(node.inputs[0])  # a stack of one scalar
+        elif isinstance(node.op, Join) and node.op.axis == 0:
+            stack.extend(reversed(node.inputs))
+        else:
+            return None
+    return out
 
 
 def make_vector(entries, what="shape"):
