@@ -208,11 +208,11 @@ class Variable:
             return object.__reduce_ex__(self, protocol)
         return (_rebuild_from_recipe, _graph_recipe(self))
 
-    def __hash__(self):
-        return id(self)
-
-    def __eq__(self, other):
-        return self is other
+    # identity, as Theano's (``x == y`` is not elementwise: T.eq is).  object's own slots,
+    # not Python methods: the optimizer hashes variables ~20 times a node (W7's 10,000-op
+    # chain: 175,000 calls, 55 ms as Python functions)
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
 
     def __iter__(self):
         raise TypeError(

@@ -58,6 +58,7 @@ class Op:
         """Without the cached hash: string hashes differ between processes."""
         state = dict(self.__dict__)
         state.pop("_hash", None)
+        state.pop("_types", None)   # (a memo of output types: Elemwise)
         return state
 
     def __setstate__(self, state):
@@ -79,8 +80,11 @@ class Op:
 
     # ------------------------------------------------------------------ building
     def make_node_inputs(self, *args) -> tuple:
-        from aotsym.graph.convert import as_tensor_variable
-        return tuple(as_tensor_variable(a) for a in args)
+        for a in args:
+            if not isinstance(a, Variable):
+                from aotsym.graph.convert import as_tensor_variable
+                return tuple(as_tensor_variable(a) for a in args)
+        return args
 
     def output_types(self, inputs):
         raise NotImplementedError(type(self).__name__)
@@ -90,7 +94,8 @@ class Op:
 
     def __call__(self, *args):
         node = self.make_node(*args)
-        if Apply._interned.get((self, node.inputs)) is not node:
+        if type(self).make_node is not Op.make_node and \
+                Apply._interned.get((self, node.inputs)) is not node:
             node = apply(self, node.inputs)   # a user's make_node built its own Apply
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
 

@@ -85,11 +85,21 @@ class Elemwise(Op):
         return self.scalar_op.dtypes(*in_dtypes)
 
     def output_types(self, inputs):
-        if len(inputs) != self.scalar_op.nin:
-            raise TypeError(f"{self.scalar_op.name} takes {self.scalar_op.nin} inputs, "
-                            f"got {len(inputs)}")
-        _, out_dtype = self.dtypes([v.dtype for v in inputs])
-        return [TensorType(out_dtype, broadcast_pattern(inputs, self.scalar_op.name))]
+        # remembered per input types (a function of them alone): tracing a graph asks for
+        # the same few again and again (W7's chain: 10,000 nodes, 3 answers)
+        key = tuple(v.type for v in inputs)
+        memo = self.__dict__.get("_types")
+        if memo is None:
+            memo = self.__dict__["_types"] = {}
+        found = memo.get(key)
+        if found is None:
+            if len(inputs) != self.scalar_op.nin:
+                raise TypeError(f"{self.scalar_op.name} takes {self.scalar_op.nin} inputs, "
+                                f"got {len(inputs)}")
+            _, out_dtype = self.dtypes([v.dtype for v in inputs])
+            found = memo[key] = TensorType(out_dtype,
+                                           broadcast_pattern(inputs, self.scalar_op.name))
+        return [found]
 
     def perform(self, node, inputs):
         compute, out_dtype = self.dtypes([v.dtype for v in node.inputs])
