@@ -40,6 +40,7 @@ from typing import Callable
 import numpy as np
 
 CHILD_GAP_S = 0.5   # idle before a child process is timed (time_case)
+PEER_GAP_S = 0.25   # idle before each implementation after the first is built and timed
 
 OK, NOT_INSTALLED, NOT_AVAILABLE, ERROR, TIMEOUT = (
     "ok", "not installed", "not available", "error", "timeout")
@@ -233,6 +234,7 @@ def time_case(case: Case, settings, reference="numpy", in_child=None,
                 time.sleep(CHILD_GAP_S)
                 results[name] = replace(in_child(case.name, builder), impl=name)
     want = None
+    ran = False
     for name in sorted(case.builders, key=lambda k: k != reference):  # stable: order kept
         builder = case.builders[name]
         if isinstance(builder, InChild):
@@ -241,6 +243,14 @@ def time_case(case: Case, settings, reference="numpy", in_child=None,
         if isinstance(builder, str):           # a reason it cannot run: "not installed"...
             res.status = builder
             continue
+        # Each implementation after an idle gap, for the same reason as the children: one
+        # started while the previous one's threads still spin (OpenBLAS's wait ~0.1 s after
+        # a call) loses a core, and a runtime that decides on threads by timing its first
+        # calls decides against them (W8.5's dgemv, timed right after NumPy's: 885 us
+        # with the threads unset, 914 us with one)
+        if ran:
+            time.sleep(PEER_GAP_S)
+        ran = True
         try:
             impl = builder()
             if not isinstance(impl, Impl):
