@@ -174,13 +174,18 @@ class Function:
             raise TypeError("aotsym.function: inputs must be a list of symbolic variables, got "
                             f"{type(inputs).__name__}")
         specs = [i if isinstance(i, In) else In(i) for i in inputs]
+        cut = {}
         for k, spec in enumerate(specs):
             if not isinstance(spec.variable, Variable) or isinstance(spec.variable, Constant):
                 raise TypeError(f"aotsym.function: input {k} is {spec.variable!r}, not a "
                                 "symbolic input variable (T.matrix('x') ...)")
             if spec.variable.owner is not None:
-                raise TypeError(f"aotsym.function: input {k} ({spec.variable!r}) is computed "
-                                "from other variables; inputs must be leaves, or use givens")
+                # Theano: an input computed from other variables cuts the graph there (its
+                # value is given; what it is computed from is not needed)
+                leaf = spec.variable.type(spec.variable.name)
+                cut[spec.variable] = leaf
+                spec = specs[k] = In(leaf, spec.name, spec.value, spec.borrow, spec.strict,
+                                     spec.allow_downcast, spec.mutable)
             if isinstance(spec.variable, SharedVariable):
                 raise TypeError(f"aotsym.function: input {k} is the shared variable "
                                 f"{spec.variable!r}; shared variables are implicit inputs")
@@ -188,6 +193,9 @@ class Function:
         self.input_vars = [s.variable for s in specs]
         self.input_names = [s.name or s.variable.name for s in specs]
         self.single_output = not isinstance(outputs, (list, tuple))
+        if cut:
+            from aotsym.frontend.assemble import normalize_givens
+            givens = {**(normalize_givens(givens) if givens else {}), **cut}
         self.assembled = assemble(
             self.input_vars, [outputs] if self.single_output else list(outputs), updates,
             name=name, single_output=self.single_output, givens=givens,

@@ -334,3 +334,22 @@ def test_conv1d_by_one_tensordot_compiles(stride):
     for mode in MODES:
         got = aotsym.function([X, W], out, mode=mode)(xv, wv)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_function_input_computed_from_other_variables_cuts_the_graph(mode):
+    # Theano: theano.function([hidden], output) evaluates the graph above `hidden` from a
+    # given value of it (lasagne/tests/layers/test_recurrent.py::test_recurrent_bck gives
+    # the layer's output itself); aotsym refused inputs that are not leaves
+    x = T.matrix("x")
+    W = aotsym.shared(np.arange(6.0).reshape(3, 2), name="W")
+    hidden = T.tanh(T.dot(x, W))
+    out = T.nnet.softmax(hidden * 2.0)
+    h = np.array([[0.1, -0.3], [2.0, 0.5]])
+    got = aotsym.function([hidden], out, mode=mode)(h)
+    e = np.exp(2 * h - (2 * h).max(axis=1, keepdims=True))
+    np.testing.assert_allclose(got, e / e.sum(axis=1, keepdims=True), rtol=1e-12)
+    np.testing.assert_array_equal(aotsym.function([hidden], hidden, mode=mode)(h), h)
+    xv = np.ones((2, 3))
+    both = aotsym.function([x, hidden], out + x.sum(), mode=mode)(xv, h)   # x still read
+    np.testing.assert_allclose(both, got + 6.0, rtol=1e-12)
