@@ -125,10 +125,12 @@ def _pool_kernel(fe, node):
         raise EmitError(f"{type(op).__name__}: no C translation for dtype {dtype}", node)
     is_float = D.kind(dtype) == "f"
     acc = "double" if is_float else "int64_t"
+    vmax = ""
     if op.mode == "max":
         nan = " || v != v" if is_float else ""
         init, update, result = (f"{ct} m = 0; int first = 1;",
                                 f"if (first || v > m{nan}) {{ m = v; first = 0; }}", "m")
+        vmax = f"(v > m{nan}) ? v : m"   # the same choice, branch-free (pool_kernel.c.j2)
     else:
         count = "full" if op.mode == "average_inc_pad" else "in"
         init, update = f"{acc} s = 0;", "s += v;"
@@ -143,7 +145,8 @@ def _pool_kernel(fe, node):
         "pool_kernel.c.j2", comment=c_comment(f"{op} {dtype}"), ctype=ct,
         wh=op.ws[0], ww=op.ws[1], sh=op.stride[0], sw=op.stride[1], ph=op.pad[0],
         pw=op.pad[1], out_rows=_out_len(op, 0), out_cols=_out_len(op, 1), init=init,
-        update=update, result=result, scale=scale, scale_doc=scale_doc)
+        update=update, result=result, scale=scale, scale_doc=scale_doc, vmax=vmax,
+        chunk=max(1, 512 // op.ws[1]))
 
 
 def _pool_lines(fe, node, pos, refs, out_like):

@@ -166,3 +166,56 @@ def test_bad_shapes_fail_naming_the_user_line():
     with pytest.raises(ValueError, match="output gradient has shape"):
         g(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2)))
 
+
+
+def _first_max_pool(v, ws, ignore_border, stride, pad):
+    """Max pooling as the C window loop defines it: each window in row-major order, the
+    first of equal values kept (so -0.0 or +0.0 as it comes), NaN wins; partial windows at
+    the far edges when ``ignore_border`` is False."""
+    (wh, ww), (sh, sw), (ph, pw) = ws, stride or ws, pad
+    h, w = v.shape[-2:]
+    size = (lambda n, k, s, p: (n + 2 * p - k) // s + 1 if ignore_border
+            else max(0, (n + 2 * p - k + s - 1) // s) + 1)
+    oh, ow = size(h, wh, sh, ph), size(w, ww, sw, pw)
+    out = np.empty(v.shape[:-2] + (oh, ow), v.dtype)
+    for idx in np.ndindex(v.shape[:-2]):
+        for i in range(oh):
+            for j in range(ow):
+                r0, c0 = i * sh - ph, j * sw - pw
+                rows = range(max(r0, 0), min(r0 + wh, h))
+                cols = range(max(c0, 0), min(c0 + ww, w))
+                m, first = 0, True
+                for r in rows:
+                    for c in cols:
+                        x = v[idx + (r, c)]
+                        if first or x > m or x != x:
+                            m, first = x, False
+                out[idx + (i, j)] = m
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_max_pool_row_fast_path_keeps_ties_signed_zeros_and_nans(dtype):
+    """The whole windows of a row are pooled all at once (pool_kernel.c.j2); with many ties,
+    both zeros and NaN they must pick what the window loop picks (the first of equal values,
+    so -0.0 or +0.0 as it comes; NaN wins), and the gradient must reach every tied max (the
+    reference evaluator's max picks among equal zeros as NumPy's reduction does, so the
+    forward values are checked against the window loop's definition here)."""
+    x = T.tensor4("x", dtype=dtype)
+    geometries = [((2, 2), True, None, (0, 0)), ((3, 2), False, (2, 1), (0, 0)),
+                  ((3, 3), True, (2, 3), (1, 2))]
+    outs = []
+    for ws, ib, st, pad in geometries:
+        p = pool_2d(x, ws, ib, st, pad, "max")
+        outs += [p, aotsym.grad((p * np.asarray(1.5, dtype)).sum(), x)]
+    fast, ref = (aotsym.function([x], outs, mode=m) for m in ("FAST_RUN", "FAST_COMPILE"))
+    rng = np.random.default_rng(5)
+    v = rng.choice(np.array([-0.0, 0.0, 1.0, -1.0, np.nan], dtype=dtype), size=(2, 3, 11, 17),
+                   p=[0.3, 0.3, 0.15, 0.15, 0.1])
+    got, want = fast(v), ref(v)
+    for k, geometry in enumerate(geometries):
+        pooled = _first_max_pool(v, *geometry)
+        np.testing.assert_array_equal(got[2 * k], pooled)
+        np.testing.assert_array_equal(np.signbit(got[2 * k]), np.signbit(pooled))
+        np.testing.assert_array_equal(got[2 * k + 1], want[2 * k + 1])
+        np.testing.assert_array_equal(np.signbit(got[2 * k + 1]), np.signbit(want[2 * k + 1]))
