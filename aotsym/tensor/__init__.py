@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import importlib
 
-from aotsym.graph.basic import Constant, Variable, constant  # noqa: F401
-from aotsym.graph.types import PREFIX_DTYPES, TensorType, check_dtype, floatx
+import numpy as np
+
+from aotsym.graph.basic import Constant, Variable
+from aotsym.graph.basic import constant as _constant
+from aotsym.graph.types import INT_DTYPES, PREFIX_DTYPES, TensorType, check_dtype, floatx
 
 # ---------------------------------------------------------------------------- variables
 
@@ -77,6 +80,29 @@ for _kind in _SHAPES:
     for _p, _dt in PREFIX_DTYPES.items():
         globals()[_p + _kind] = _constructor(_kind, _dt)
         globals()[_p + _plural_name(_kind)] = _plural(globals()[_p + _kind])
+
+def constant(x, name=None, ndim=None, dtype=None):
+    """Theano's ``T.constant(x, name=None, ndim=None, dtype=None)``.
+
+    Without ``dtype``, Theano's autocast of Python numbers: an ``int`` is the smallest of
+    int8 ... int64 that holds it, a ``float`` is ``floatX``.  Code relies on it: Lasagne's
+    updates write ``one = T.constant(1)`` so that ``one - beta`` stays float32 under
+    floatX=float32 (an int64 one would make it float64).  NumPy values keep their dtype.
+    ``ndim``: the constant's number of dimensions, padded on the left with length-1 axes
+    (a ValueError if it has more)."""
+    python = not isinstance(x, (np.generic, bool))    # np.float64 is a float subclass
+    if dtype is None and python and isinstance(x, int):
+        fits = [d for d in INT_DTYPES if np.iinfo(d).min <= x <= np.iinfo(d).max]
+        dtype = fits[0] if fits else "uint64"
+    elif dtype is None and python and isinstance(x, float):
+        dtype = floatx()
+    if ndim is not None:
+        arr = np.asarray(x, dtype=dtype)
+        if arr.ndim > ndim:
+            raise ValueError(f"T.constant: a value of {arr.ndim} dimensions for ndim={ndim}")
+        x = arr.reshape((1,) * (ndim - arr.ndim) + arr.shape)
+    return _constant(x, dtype=dtype, name=name)
+
 
 # ---------------------------------------------------------------------------- functions
 

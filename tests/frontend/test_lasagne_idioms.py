@@ -353,3 +353,32 @@ def test_function_input_computed_from_other_variables_cuts_the_graph(mode):
     xv = np.ones((2, 3))
     both = aotsym.function([x, hidden], out + x.sum(), mode=mode)(xv, h)   # x still read
     np.testing.assert_allclose(both, got + 6.0, rtol=1e-12)
+
+
+def test_theano_constant_autocasts_python_numbers():
+    # lasagne.updates.adam/rmsprop/adadelta: one = T.constant(1) "to prevent upcasting of
+    # float32"; aotsym's int64 constant made (one - beta1) * g float64 under floatX=float32,
+    # and the update of a float32 parameter was refused
+    assert T.constant(1).dtype == "int8" and T.constant(-129).dtype == "int16"
+    assert T.constant(2 ** 40).dtype == "int64" and T.constant(2 ** 63).dtype == "uint64"
+    assert T.constant(np.int64(1)).dtype == "int64"            # NumPy values keep theirs
+    assert T.constant(np.float64(0.5)).dtype == "float64"
+    assert T.constant(True).dtype == "bool"
+    assert T.constant(3, ndim=2).broadcastable == (True, True)
+    with pytest.raises(ValueError):
+        T.constant(np.zeros(3), ndim=0)
+    with aotsym.config.change_flags(floatX="float32"):
+        assert T.constant(0.5).dtype == "float32"
+        one = T.constant(1)
+        g = T.fvector("g")
+        t = aotsym.shared(np.float32(0)) + 1
+        a_t = 0.001 * T.sqrt(one - 0.999 ** t) / (one - 0.9 ** t)
+        m = aotsym.shared(np.zeros(3, "float32"))
+        step = a_t * (0.9 * m + (one - 0.9) * g)
+        assert step.dtype == "float32"
+        f = aotsym.function([g], step, updates={m: m - step})
+        gv = np.array([1.0, -2.0, 0.5], "float32")
+        want = 0.001 * np.sqrt(np.float32(1 - 0.999)) / np.float32(1 - 0.9) * (
+            np.float32(0.1) * gv)
+        np.testing.assert_allclose(f(gv), want, rtol=1e-5)
+    assert T.constant(0.5).dtype == aotsym.config.floatX
