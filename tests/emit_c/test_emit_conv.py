@@ -198,9 +198,9 @@ def _first_max_pool(v, ws, ignore_border, stride, pad):
 def test_max_pool_row_fast_path_keeps_ties_signed_zeros_and_nans(dtype):
     """The whole windows of a row are pooled all at once (pool_kernel.c.j2); with many ties,
     both zeros and NaN they must pick what the window loop picks (the first of equal values,
-    so -0.0 or +0.0 as it comes; NaN wins), and the gradient must reach every tied max (the
-    reference evaluator's max picks among equal zeros as NumPy's reduction does, so the
-    forward values are checked against the window loop's definition here)."""
+    so -0.0 or +0.0 as it comes; NaN wins), and the gradient must reach every tied max.
+    The forward values are checked against the window loop's definition, and so is the
+    reference evaluator (NumPy's max would pick among equal zeros as its reduction goes)."""
     x = T.tensor4("x", dtype=dtype)
     geometries = [((2, 2), True, None, (0, 0)), ((3, 2), False, (2, 1), (0, 0)),
                   ((3, 3), True, (2, 3), (1, 2))]
@@ -217,5 +217,6 @@ def test_max_pool_row_fast_path_keeps_ties_signed_zeros_and_nans(dtype):
         pooled = _first_max_pool(v, *geometry)
         np.testing.assert_array_equal(got[2 * k], pooled)
         np.testing.assert_array_equal(np.signbit(got[2 * k]), np.signbit(pooled))
+        np.testing.assert_array_equal(np.signbit(want[2 * k]), np.signbit(pooled))
         np.testing.assert_array_equal(got[2 * k + 1], want[2 * k + 1])
         np.testing.assert_array_equal(np.signbit(got[2 * k + 1]), np.signbit(want[2 * k + 1]))

@@ -136,7 +136,12 @@ class Pool(_PoolBase):
                 for j, (c0, c1, cc) in enumerate(cols):
                     region = x[..., r0:r1, c0:c1]
                     if self.mode == "max":
-                        z[..., i, j] = region.max(axis=(-2, -1))
+                        # the first of equal maxima in row-major order, the first NaN (the C
+                        # kernel's choice; NumPy's max picks among -0.0/+0.0 as it reduces)
+                        flat = region.reshape(region.shape[:-2] +
+                                              (region.shape[-2] * region.shape[-1],))
+                        at = np.argmax(flat, axis=-1)[..., None]
+                        z[..., i, j] = np.take_along_axis(flat, at, -1)[..., 0]
                     else:
                         total = region.sum(axis=(-2, -1), dtype=np.result_type(x.dtype, "i8")
                                            if dtype_kind(x.dtype) in "iu" else x.dtype)
