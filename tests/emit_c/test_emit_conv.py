@@ -220,3 +220,28 @@ def test_max_pool_row_fast_path_keeps_ties_signed_zeros_and_nans(dtype):
         np.testing.assert_array_equal(np.signbit(want[2 * k]), np.signbit(pooled))
         np.testing.assert_array_equal(got[2 * k + 1], want[2 * k + 1])
         np.testing.assert_array_equal(np.signbit(got[2 * k + 1]), np.signbit(want[2 * k + 1]))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_conv_in_blocks_of_output_rows_matches_the_reference(dtype):
+    """Images large enough that the kernels work through several blocks of output rows
+    (conv_kernel.c.j2 _block_rows: ~256 KB of columns; here 3-10 rows of 30-90 columns, the
+    last block partial), forward and both gradients, in every border mode with a stride
+    and a dilation."""
+    x, w = T.tensor4("x", dtype=dtype), T.tensor4("w", dtype=dtype)
+    outs = []
+    for kw in (dict(), dict(border_mode="full"), dict(border_mode="half", subsample=(2, 1)),
+               dict(border_mode=(2, 1), filter_dilation=(1, 2), filter_flip=False)):
+        y = T.nnet.conv2d(x, w, **kw)
+        outs += [y, *aotsym.grad((y * y).sum(), [x, w])]
+    fast, ref = (aotsym.function([x, w], outs, mode=m) for m in ("FAST_RUN", "FAST_COMPILE"))
+    rng = np.random.default_rng(7)
+    xv = rng.standard_normal((2, 3, 70, 90)).astype(dtype)
+    wv = rng.standard_normal((4, 3, 5, 5)).astype(dtype)
+    xv[0, 1, 33, 40] = np.nan
+    tol = 1e-10 if dtype == "float64" else 2e-4
+    for got, want in zip(fast(xv, wv), ref(xv, wv)):
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        scale = np.abs(np.nan_to_num(want)).max(initial=1.0)
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
