@@ -382,3 +382,27 @@ def test_theano_constant_autocasts_python_numbers():
             np.float32(0.1) * gv)
         np.testing.assert_allclose(f(gv), want, rtol=1e-5)
     assert T.constant(0.5).dtype == aotsym.config.floatX
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_relu_gradient_at_zero_is_theanos(mode):
+    # Theano's relu is f1 * x + f2 * abs(x) (f1 = (1 + alpha) / 2, f2 = (1 - alpha) / 2): its
+    # gradient where x is exactly 0 is f1 (0.5 for rectify).  Such zeros are common in a
+    # Lasagne network (zero bias on zero inputs, e.g. a transposed convolution of rectified
+    # maps); aotsym gave 1 (alpha), and a finite-difference check of Lasagne's
+    # TransposedConv2DLayer network disagreed with it (3.1337 vs 3.1347)
+    x = T.vector("x")
+    v = np.array([-2.0, -0.0, 0.0, 3.0, np.nan, -np.inf, np.inf])
+    for alpha in (0, 0.1):
+        y = T.nnet.relu(x, alpha)
+        g = aotsym.grad((y * np.arange(1.0, 8.0)).sum(), x)
+        got_y, got_g = aotsym.function([x], [y, g], mode=mode)(v)
+        with np.errstate(invalid="ignore"):
+            want = np.maximum(v, 0) if alpha == 0 else np.where(v > 0, v, alpha * v)
+            np.testing.assert_array_equal(got_y, want)
+        f1, f2 = 0.5 * (1 + alpha), 0.5 * (1 - alpha)
+        np.testing.assert_allclose(got_g, (f1 + f2 * np.sign(v)) * np.arange(1.0, 8.0))
+    a = T.scalar("a")
+    ga = aotsym.grad(T.nnet.relu(x, a).sum(), a)
+    got = aotsym.function([x, a], ga, mode=mode)(np.array([-2.0, 0.0, 3.0]), 0.3)
+    assert got == -2.0

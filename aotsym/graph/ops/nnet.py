@@ -146,15 +146,71 @@ def relu(x, alpha=0):
     Theano's ``relu`` is an expression of its operand (``0.5 * (x + abs(x))`` when
     ``alpha`` is 0), so a NumPy array or number gives a NumPy value there, and code relies
     on it (Lasagne's ``rectify`` is this function and its tests apply it to arrays): so
-    here too, for ``alpha == 0``."""
-    from aotsym.graph.ops import math as m
+    here too, for ``alpha == 0``.  Symbolic values get :class:`Relu`: the exact forward
+    (no ``2 * x`` overflow) with Theano's gradient."""
     if (isinstance(x, (np.ndarray, np.generic, int, float)) and not isinstance(x, bool)
             and isinstance(alpha, (int, float)) and alpha == 0):
         return 0.5 * (x + abs(x))
     x = as_tensor_variable(x)
-    if isinstance(alpha, (int, float)) and alpha == 0:
-        return m.maximum(x, 0)
-    return m.switch(m.gt(x, 0), x, alpha * x)
+    if isinstance(alpha, (int, float)) and not isinstance(alpha, bool):
+        return Relu(x.type, float(alpha))(x)
+    alpha = as_tensor_variable(alpha)
+    return Relu(x.type, None, alpha.type)(x, alpha)
+
+
+def _relu_op_from_graph():
+    from aotsym.graph.ops.opfromgraph import OpFromGraph
+    return OpFromGraph
+
+
+class Relu(_relu_op_from_graph()):
+    """``relu(x, alpha)`` with Theano's gradient ``gz * (f1 + f2 * sgn(x))``, ``f1 = (1 +
+    alpha) / 2``, ``f2 = (1 - alpha) / 2``: the derivative of Theano's formula ``f1 * x + f2 *
+    abs(x)``, which is ``f1`` (0.5 for the plain relu) where ``x`` is exactly 0 (a
+    pre-activation of zero inputs and a zero bias; the body's own ``maximum`` / ``switch``
+    would give 1 or ``alpha`` there, and training would part from Theano's).  The body is
+    the exact forward, inlined by the optimizer like any ``OpFromGraph``::
+
+        before: Relu{alpha}(x)      after: maximum(x, 0)  (alpha 0)
+                                           switch(x > 0, x, alpha * x)  (else)
+
+    ``alpha``: a Python number (a parameter of the op) or, with ``alpha_type``, None and a
+    second input."""
+
+    def __init__(self, x_type, alpha, alpha_type=None):
+        from aotsym.graph.ops import math as m
+        x = x_type("x")
+        inputs = [x]
+        if alpha is None:
+            a = alpha_type("alpha")
+            inputs.append(a)
+        else:
+            a = alpha
+        if alpha is not None and alpha == 0:
+            body = m.maximum(x, 0)
+        else:
+            body = m.switch(m.gt(x, 0), x, a * x)
+            if body.dtype != x.dtype and alpha is not None:
+                body = m.cast(body, x.dtype)
+        super().__init__(inputs, [body], name="relu")
+        self.alpha = alpha
+
+    def __eq__(self, other):
+        return (super().__eq__(other) and isinstance(other, Relu)
+                and self.alpha == other.alpha)
+
+    def __hash__(self):
+        return hash((super().__hash__(), self.alpha))
+
+    def grad(self, node, inputs, output_grads):
+        from aotsym.graph.ops import math as m
+        x, (gz,) = inputs[0], output_grads
+        alpha = self.alpha if self.alpha is not None else inputs[1]
+        f1, f2 = 0.5 * (1 + alpha), 0.5 * (1 - alpha)
+        gx = gz * (f1 + f2 * m.sgn(x))
+        if self.alpha is not None:
+            return [gx]
+        return [gx, gz * 0.5 * (x - m.abs(x))]
 
 
 def binary_crossentropy(output, target):
