@@ -124,12 +124,22 @@ def clone(output, replace=None, strict=True, share_inputs=True):
     variables of ``replace`` (a dict or ``(old, new)`` pairs) substituted.  ``strict``: a
     replacement must have the type of what it replaces (else TypeError); otherwise it is
     converted to it where the conversion is safe.  The graph is a value (nodes are interned),
-    so the parts not replaced are shared, as ``share_inputs=True`` says; False is accepted
-    and changes nothing (inputs are never modified)."""
-    from aotsym.graph.basic import clone_replace
+    so the parts not replaced are shared.  ``share_inputs=False`` clones the inputs as Theano
+    does: a fresh variable for each symbolic input, and for each shared variable a
+    :class:`~aotsym.frontend.shared.SharedClone` (the same storage, its own identity and
+    ``default_update``)."""
+    from aotsym.frontend.shared import SharedClone
+    from aotsym.graph.basic import clone_replace, graph_inputs
     from aotsym.graph.convert import as_tensor_variable
     pairs = list(replace.items() if isinstance(replace, dict) else replace or [])
     memo = {}
+    if not share_inputs:
+        outs = list(output) if isinstance(output, (list, tuple)) else [output]
+        replaced = {id(old) for old, _ in pairs}
+        for v in graph_inputs(outs):
+            if isinstance(v, Constant) or id(v) in replaced:
+                continue
+            memo[v] = SharedClone(v) if isinstance(v, SharedVariable) else v.clone()
     for old, new in pairs:
         new = as_tensor_variable(new)
         if new.type != old.type:

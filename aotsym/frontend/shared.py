@@ -105,6 +105,38 @@ class SharedVariable(Variable):
             setattr(self, slot, item)
 
 
+class SharedClone(SharedVariable):
+    """Another shared variable over the storage of ``base``: what Theano's
+    ``theano.clone(expr, share_inputs=False)`` makes of a shared variable (Theano: "cloned
+    shared variables still use the same underlying storage").  It reads and writes
+    ``base``'s value (under ``base``'s lock) but is its own graph input with its own
+    ``default_update``.  Lasagne's BatchNormLayer relies on it: it clones its running mean,
+    sets the clone's ``default_update``, and only the training function, whose graph holds
+    the clone, updates the statistics; a prediction function reading the mean itself does
+    not."""
+    __slots__ = ("base",)
+
+    def __init__(self, base, name=None):
+        base = base.base if isinstance(base, SharedClone) else base
+        Variable.__init__(self, base.type, name=base.name if name is None else name,
+                          trace=user_source_info())
+        self.base = base
+        self.strict, self.allow_downcast = base.strict, base.allow_downcast
+        self._lock, self._serial = base._lock, base._serial
+        self.default_update = None
+
+    @property
+    def _value(self):
+        return self.base._value
+
+    @_value.setter
+    def _value(self, value):
+        self.base._value = value
+
+    def __reduce__(self):
+        return (SharedClone, (self.base, self.name), {"default_update": self.default_update})
+
+
 def _unpickle_shared(cls, value, name, strict, allow_downcast, broadcastable, tag, extra):
     var = cls.__new__(cls)
     SharedVariable.__init__(var, value, name=name, strict=strict,

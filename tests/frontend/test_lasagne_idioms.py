@@ -406,3 +406,51 @@ def test_relu_gradient_at_zero_is_theanos(mode):
     ga = aotsym.grad(T.nnet.relu(x, a).sum(), a)
     got = aotsym.function([x, a], ga, mode=mode)(np.array([-2.0, 0.0, 3.0]), 0.3)
     assert got == -2.0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_clone_without_sharing_inputs_keeps_the_storage_not_the_identity(mode):
+    # lasagne.layers.BatchNormLayer: running_mean = theano.clone(self.mean,
+    # share_inputs=False); running_mean.default_update = ...; mean += 0 * running_mean.
+    # Only the training function holds the clone, so only it updates the statistics.
+    # aotsym's clone returned self.mean itself: the default_update landed on the mean, and
+    # every prediction function (deterministic=True, reading self.mean) updated the running
+    # mean with its own inputs
+    x = T.matrix("x")
+    mean = aotsym.shared(np.zeros(3), name="mean")
+    running = aotsym.clone(mean, share_inputs=False)
+    assert running is not mean and running.type == mean.type
+    alpha = 0.5
+    running.default_update = (1 - alpha) * running + alpha * x.mean(axis=0)
+    train = aotsym.function([x], x - x.mean(axis=0) + 0 * running, mode=mode)
+    test = aotsym.function([x], x - mean, mode=mode)
+    xv = np.arange(12.0).reshape(4, 3)
+    train(xv)
+    np.testing.assert_allclose(mean.get_value(), 0.5 * xv.mean(axis=0))
+    np.testing.assert_allclose(test(xv * 10), xv * 10 - 0.5 * xv.mean(axis=0))
+    np.testing.assert_allclose(mean.get_value(), 0.5 * xv.mean(axis=0))   # unchanged
+    assert mean.default_update is None
+    mean.set_value(np.ones(3))                       # one storage, seen through both
+    np.testing.assert_array_equal(running.get_value(), np.ones(3))
+    train(xv)
+    np.testing.assert_allclose(mean.get_value(), 0.5 + 0.5 * xv.mean(axis=0))
+    # symbolic inputs are cloned too (Theano), and replacements still apply
+    y = T.vector("y")
+    e = aotsym.clone(y * 2 + mean, share_inputs=False)
+    assert y not in aotsym.gof.graph.inputs([e]) and mean not in aotsym.gof.graph.inputs([e])
+    e2 = aotsym.clone(y * 2 + mean, replace={y: x[0]}, share_inputs=False)
+    assert x in aotsym.gof.graph.inputs([e2])
+
+
+def test_shared_clone_pickles_with_its_storage():
+    import pickle
+    mean = aotsym.shared(np.arange(3.0), name="mean")
+    running = aotsym.clone(mean, share_inputs=False)
+    running.default_update = running + 1
+    m2, r2 = pickle.loads(pickle.dumps((mean, running)))
+    r2.set_value(np.zeros(3))
+    np.testing.assert_array_equal(m2.get_value(), np.zeros(3))
+    np.testing.assert_array_equal(mean.get_value(), np.arange(3.0))
+    f = aotsym.function([], r2 * 1)
+    f()
+    np.testing.assert_array_equal(m2.get_value(), np.ones(3))
