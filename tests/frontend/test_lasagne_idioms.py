@@ -96,6 +96,12 @@ def test_shape_of_shared_variable_evaluates():
     x = T.matrix("x")
     f = aotsym.function([x], x.shape.prod())
     assert f(np.zeros((3, 4))) == 12
+    # arithmetic is the vector's, as in Theano (a tuple would repeat / concatenate)
+    g = aotsym.function([x], [x.shape * 2, 1 + x.shape, x.shape // 2, -x.shape,
+                              x.shape + (0, 1)])
+    got = g(np.zeros((3, 4)))
+    for a, b in zip(got, [[6, 8], [4, 5], [1, 2], [-3, -4], [3, 5]]):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -76,7 +76,9 @@ class ShapeTuple(tuple):
     """``x.shape``: indexable like a tuple of int64 scalars, usable where a vector is expected.
 
     Any other attribute is the int64 vector's (Theano's ``x.shape`` is that vector):
-    ``x.shape.eval()``, ``x.shape.ndim``, ``x.shape.prod()`` ...
+    ``x.shape.eval()``, ``x.shape.ndim``, ``x.shape.prod()`` ...; so is arithmetic:
+    ``x.shape * 2`` is the vector doubled, as in Theano (a tuple's ``*`` would repeat it and
+    ``+`` concatenate, silently).
     """
 
     def __new__(cls, x):
@@ -95,6 +97,22 @@ class ShapeTuple(tuple):
         if name.startswith("__") or name == "var":
             raise AttributeError(name)
         return getattr(shape(self.var), name)
+
+    def _vector_op(name, reflected=False):   # noqa: N805 - builds methods below
+        def method(self, other):
+            vec = shape(self.var)
+            return getattr(vec, name)(other)
+        method.__name__ = name
+        return method
+
+    for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+                  "__floordiv__", "__rfloordiv__", "__truediv__", "__rtruediv__", "__mod__",
+                  "__rmod__", "__pow__"):
+        locals()[_name] = _vector_op(_name)
+    del _name, _vector_op
+
+    def __neg__(self):
+        return -shape(self.var)
 
 
 # ---------------------------------------------------------------------------- static helpers
