@@ -1,4 +1,5 @@
-/* aotsym_loops.c: the row buffers of a structured LOOP step (scan), the same for every dtype.
+/* aotsym_loops.c: the row buffers of a structured LOOP step (scan), the same for every dtype;
+ * and aot_gather_rows, the strided rows of the large elementwise kernels (at the end).
  *
  * Pasted into every generated module after aotsym_ops.c.  A loop keeps, per carried state and
  * per mapped output, a buffer of rows: either every row the loop makes (its rows are the
@@ -209,4 +210,55 @@ static __attribute__((noinline)) int aot_gemv_into(aot_ctx *ctx, int node, aot_a
     }
     if (y->itemsize == 8) return aot_gemv_d(ctx, node, y, A, x, alpha, beta);
     return aot_gemv_s(ctx, node, y, A, x, (float)alpha, (float)beta);
+}
+
+/* ------------------------------------------------- elementwise rows by gathered blocks */
+
+/* Elementwise rows by gathered blocks (shared by every elementwise kernel whose unit-stride
+ * loop also computes strided rows; a unit-stride row's last elements are padded the same way
+ * by the kernel itself, aotsym/emit_c/elemwise_kernel.c.j2; compiled once with the runtime,
+ * where it used to be compiled in each module): elements
+ * b .. n-1 of the operands p (strides s; the first nout are outputs) go through L1 in blocks
+ * of up to `block` elements.  Operand k with an item size sz[k] (1, 2, 4, 8 or 16; 0: a
+ * scalar operand, passed as it is) has a buffer at off[k] in `mem` (`bytes` in all).  An
+ * input's elements are copied into it and padded to a multiple of `group` with copies of its
+ * last element, so the padding computes nothing an element does not; fn(mg, q), the
+ * kernel's unit-stride loop, computes the block into the outputs' buffers, which are copied
+ * back.  The copies are the runtime's (aot_copy_N: bits, NaN payloads kept); the loops over
+ * operands hold calls, so they cost the compiler little. */
+static __attribute__((noinline)) void aot_gather_rows(void (*fn)(int64_t, char *const *),
+        int nout, int nops, const unsigned char *sz, const int64_t *off, int64_t bytes, char **p,
+        const int64_t *s, int64_t b, int64_t n, int64_t block, int64_t group)
+{
+    static const aot_inner_fn copy[17] = {
+        [1] = aot_copy_1, [2] = aot_copy_2, [4] = aot_copy_4, [8] = aot_copy_8, [16] = aot_copy_16};
+    char mem[bytes + 64];
+    char *const at = (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    char *q[nops];
+    for (; b < n; b += block) {
+        const int64_t m = n - b < block ? n - b : block;
+        const int64_t mg = (m + group - 1) & ~(group - 1);
+        for (int k = 0; k < nops; k++) {
+            const int64_t size = sz[k];
+            if (!size) {
+                q[k] = p[k];
+                continue;
+            }
+            q[k] = at + off[k];
+            if (k < nout)
+                continue;
+            char *from[2] = {q[k], p[k] + b * s[k]};
+            const int64_t step[2] = {size, s[k]};
+            copy[size](from, step, m, NULL);
+            char *pad[2] = {q[k] + m * size, q[k] + (m - 1) * size};
+            const int64_t pad_step[2] = {size, 0};
+            copy[size](pad, pad_step, mg - m, NULL);
+        }
+        fn(mg, q);
+        for (int k = 0; k < nout; k++) {
+            char *to[2] = {p[k] + b * s[k], q[k]};
+            const int64_t step[2] = {s[k], sz[k]};
+            copy[sz[k]](to, step, m, NULL);
+        }
+    }
 }

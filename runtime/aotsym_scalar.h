@@ -64,11 +64,11 @@ AOT_SIMD_DECL(float, erff) AOT_SIMD_DECL(float, erfcf) AOT_SIMD_DECL2(float, ata
 #else
 #define AOT_ONE_COPY
 #endif
-/* A large elementwise kernel's loop and block, between the lines AOT_UNIT_BEGIN and
- * AOT_UNIT_END of the module's C: static here, and compiled with the rest of the module;
- * the build may compile some of them in a translation unit of their own, on another core,
- * where this macro is redefined without static (aotsym/build/compiler.py split_units). */
-#define AOT_UNIT_FN AOT_ONE_COPY static
+/* An elementwise kernel (its loop, block and row functions, between the lines AOT_UNIT_BEGIN
+ * and AOT_UNIT_END of the module's C): its row function is static here, compiled with the
+ * rest of the module; the build may compile kernels in a translation unit of their own, on
+ * another core, where this macro is redefined empty (aotsym/build/compiler.py split_units). */
+#define AOT_UNIT_FN static
 
 /* Set (never cleared here) when a kernel meets an operation NumPy reports as an error. */
 #define AOT_FLAG_NEGATIVE_POWER 1

@@ -266,13 +266,15 @@ def compile_module(c_path: str, out_path: str, cc: str, flags: list[str], link=(
 
 # ----------------------------------------------------------------- two translation units
 #
-# A module's C after its prelude is mostly its kernels' loops, and for a large graph GCC
-# spends most of a build on them (W7's 1,000-op chain: 0.44 s of -O3 on four 250-op loops).
-# The emitter marks each large elementwise kernel's loop and block function as a unit
-# (``AOT_UNIT_BEGIN <prototype>`` ... ``AOT_UNIT_END``: they read nothing of the module but
-# the runtime's declarations); where a second core is free, about half of the text moves to
-# a translation unit of its own, compiled at the same time, and the two objects are linked.
-# The code is the same either way (the block functions are never inlined: AOT_ONE_COPY).
+# A module's C after its prelude is mostly its kernels and its functions' run code, and GCC
+# spends most of a build on them (W7's 1,000-op chain: 0.44 s of -O3 on four 250-op loops;
+# the MLP training step: its 18 elementwise kernels ~0.45 s, its run function ~0.35 s).
+# The emitter marks each elementwise kernel (loop, block and row functions) as a unit
+# (``AOT_UNIT_BEGIN <prototype of the row function>`` ... ``AOT_UNIT_END``: it reads nothing
+# of the module but the runtime's declarations); where a second core is free, about half of
+# the text moves to a translation unit of its own, compiled at the same time, and the two
+# objects are linked.  The code is the same either way (a row function is only ever called,
+# from the run code or through a pointer, never inlined into it).
 
 UNIT_BEGIN = "/* AOT_UNIT_BEGIN "
 UNIT_END = "/* AOT_UNIT_END */"
@@ -309,8 +311,9 @@ def split_units(rest: str, first_line: int, path: str) -> tuple[str, str] | None
         units.append((start, end, rest[start + len(UNIT_BEGIN):head_end],
                       rest.count("\n", start, end)))
         at = end - 1
-    # a unit's line costs GCC about half of another line (W7's 1,000-op chain: its four
-    # 250-line units 0.05 s each, the other 650 lines 0.25 s)
+    # a unit's line costs GCC about half of another line (W7's 1,000-op chain: halves of
+    # 0.17 s each at 0.5, 0.20 and 0.12 s at 1.0; the MLP step moves all its kernels either
+    # way: its run function, 0.45 s of the 0.58 s left, cannot move)
     lines = sum(u[3] for u in units)
     half = (rest.count("\n") - lines + lines * UNIT_LINE_COST) / 2
     moved, size = [], 0
@@ -322,7 +325,7 @@ def split_units(rest: str, first_line: int, path: str) -> tuple[str, str] | None
         return None
     moved.sort()
     main, second, at = [f"#line {first_line} {path}\n"], [
-        "#undef AOT_UNIT_FN\n#define AOT_UNIT_FN AOT_ONE_COPY\n"], 0
+        "#undef AOT_UNIT_FN\n#define AOT_UNIT_FN\n"], 0
     for start, end, prototype, _ in moved:
         line = first_line + rest.count("\n", 0, start)
         main += [rest[at:start], f"{prototype};\n",

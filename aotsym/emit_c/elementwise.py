@@ -10,8 +10,9 @@ Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  A node becom
   GATHER_MIN_WORK or more, runs through the same unit-stride loop (its one compiled copy,
   ``AOT_ONE_COPY``): a unit-stride row's last elements (fewer than a group) copied into
   local buffers padded with copies of the last one, computed, copied back; strided rows (any
-  strides, negative and zero included) through the module's gathering helper
-  (``elemwise_gather.c.j2``: blocks copied into L1 buffers, padded the same way, computed,
+  strides, negative and zero included) through the runtime's gathering helper
+  (``aot_gather_rows``, runtime/aotsym_loops.c: blocks copied into L1 buffers, padded the
+  same way, computed,
   scattered back) -- so a large body is compiled once and runs vectorized on strided data
   too, and an element gets the same bits wherever it sits in a row.  A cheaper program keeps
   a direct strided loop.  Before: the body compiled four times (vector loop, narrower-vector
@@ -85,7 +86,7 @@ def elementwise_kernel(module, comment, program, steps, output_refs, in_types, o
     nops = nout + len(in_types)
     gather, block, offsets, at = "", group, [0] * nops, 0
     if work_estimate(program) >= GATHER_MIN_WORK and set(sizes.values()) <= {1, 2, 4, 8, 16}:
-        gather = module.kernel("elemwise_gather.c.j2")
+        gather = "aot_gather_rows"                     # (runtime/aotsym_loops.c)
         block = _gather_block(sum(sizes.values()), group)
         for op, size in sorted(sizes.items()):
             offsets[op] = at

@@ -43,59 +43,11 @@ static void aot_k0(aot_array *o, const aot_array *a, const aot_array *b, double 
         }
 }
 
-/* Elementwise rows by gathered blocks (one per module, shared by the elementwise kernels
- * whose unit-stride loop also computes strided rows; a unit-stride row's last elements are
- * padded the same way by the kernel itself, elemwise_kernel.c.j2): elements
- * b .. n-1 of the operands p (strides s; the first nout are outputs) go through L1 in blocks
- * of up to `block` elements.  Operand k with an item size sz[k] (1, 2, 4, 8 or 16; 0: a
- * scalar operand, passed as it is) has a buffer at off[k] in `mem` (`bytes` in all).  An
- * input's elements are copied into it and padded to a multiple of `group` with copies of its
- * last element, so the padding computes nothing an element does not; fn(mg, q), the
- * kernel's unit-stride loop, computes the block into the outputs' buffers, which are copied
- * back.  The copies are the runtime's (aot_copy_N: bits, NaN payloads kept); the loops over
- * operands hold calls, so they cost the compiler little. */
-__attribute__((noinline)) static void aot_k1(void (*fn)(int64_t, char *const *), int nout,
-        int nops, const unsigned char *sz, const int64_t *off, int64_t bytes, char **p,
-        const int64_t *s, int64_t b, int64_t n, int64_t block, int64_t group)
-{
-    static const aot_inner_fn copy[17] = {
-        [1] = aot_copy_1, [2] = aot_copy_2, [4] = aot_copy_4, [8] = aot_copy_8, [16] = aot_copy_16};
-    char mem[bytes + 64];
-    char *const at = (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
-    char *q[nops];
-    for (; b < n; b += block) {
-        const int64_t m = n - b < block ? n - b : block;
-        const int64_t mg = (m + group - 1) & ~(group - 1);
-        for (int k = 0; k < nops; k++) {
-            const int64_t size = sz[k];
-            if (!size) {
-                q[k] = p[k];
-                continue;
-            }
-            q[k] = at + off[k];
-            if (k < nout)
-                continue;
-            char *from[2] = {q[k], p[k] + b * s[k]};
-            const int64_t step[2] = {size, s[k]};
-            copy[size](from, step, m, NULL);
-            char *pad[2] = {q[k] + m * size, q[k] + (m - 1) * size};
-            const int64_t pad_step[2] = {size, 0};
-            copy[size](pad, pad_step, mg - m, NULL);
-        }
-        fn(mg, q);
-        for (int k = 0; k < nout; k++) {
-            char *to[2] = {p[k] + b * s[k], q[k]};
-            const int64_t step[2] = {s[k], sz[k]};
-            copy[sz[k]](to, step, m, NULL);
-        }
-    }
-}
-
-/* AOT_UNIT_BEGIN void aot_k2_block(int64_t n, char *const *q) */
+/* AOT_UNIT_BEGIN void aot_k1(char **p, const int64_t *s, int64_t n, void *aux) */
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop over n elements, n a multiple of 64 (so the
  * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
  * output shares memory with an input only element for element, when written in place. */
-static inline void aot_k2_loop(int64_t n, uint8_t *restrict o0, const double *restrict i0, const double x1 AOT_UNUSED)
+static inline void aot_k1_loop(int64_t n, uint8_t *restrict o0, const double *restrict i0, const double x1 AOT_UNUSED)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -109,14 +61,13 @@ static inline void aot_k2_loop(int64_t n, uint8_t *restrict o0, const double *re
 
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop on the operands q (outputs, then inputs; a scalar
  * operand points to its value), its first n rounded down to a multiple of 64 */
-AOT_UNIT_FN void aot_k2_block(int64_t n, char *const *q)
+AOT_ONE_COPY static void aot_k1_block(int64_t n, char *const *q)
 {
-    aot_k2_loop(n & ~(int64_t)63, (uint8_t *)q[0], (const double *)q[1], *(const double *)q[2]);
+    aot_k1_loop(n & ~(int64_t)63, (uint8_t *)q[0], (const double *)q[1], *(const double *)q[2]);
 }
-/* AOT_UNIT_END */
 
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: a row of the loop (operands: outputs, then inputs) */
-static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
+AOT_UNIT_FN void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     int64_t b = 0;              /* elements done */
@@ -132,13 +83,13 @@ static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
                 q[0] = (char *)buf0;
                 q[1] = p[1] + k * (int64_t)sizeof(double);
                 q[2] = p[2];
-                aot_k2_block(m, q);
+                aot_k1_block(m, q);
                 aot_stream_copy(p[0] + k * (int64_t)sizeof(uint8_t), (const char *)buf0, (size_t)m * sizeof(uint8_t));
             }
         } else
 #endif
         if (b) {
-            aot_k2_block(b, p);
+            aot_k1_block(b, p);
         }
         if (b == n)
             return;
@@ -155,15 +106,16 @@ static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
             memcpy(t1 + k, t1 + m - 1, sizeof(double));
         q[1] = (char *)t1;
         q[2] = p[2];
-        aot_k2_block(64, q);
+        aot_k1_block(64, q);
         memcpy(p[0] + b * (int64_t)sizeof(uint8_t), t0, (size_t)m * sizeof(uint8_t));
         return;
     }
     /* a strided row */
     static const unsigned char sz[3] = {1, 8, 0};
     static const int64_t off[3] = {0, 256, 0};
-    aot_k1(aot_k2_block, 1, 3, sz, off, 2304, p, s, b, n, 256, 64);
+    aot_gather_rows(aot_k1_block, 1, 3, sz, off, 2304, p, s, b, n, 256, 64);
 }
+/* AOT_UNIT_END */
 
 /* ------------------------------------------------------------------------ functions */
 
@@ -281,7 +233,7 @@ static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
         if (aot_broadcast_shape(ctx, 4, "Composite{(sigmoid((i0 + i1)) > 0.5)}", 2, ins, bc, 1, v[9].shape)) goto fail;
         if (aot_alloc(ctx, 4, &v[9])) goto fail;
         aot_array *ops[3] = {&v[9], &v[7], &v[8]};
-        aot_loop_arrays(1, v[9].shape, 3, ops, aot_k2, NULL, 10, 0, 0);
+        aot_loop_arrays(1, v[9].shape, 3, ops, aot_k1, NULL, 10, 0, 0);
 
     }
     aot_release(&v[7]);

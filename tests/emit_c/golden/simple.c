@@ -11,6 +11,7 @@
 /* ---- aotsym: end of the module's prelude */
 /* ------------------------------------------------------------------------ constants */
 /* ------------------------------------------------------------------------ kernels */
+/* AOT_UNIT_BEGIN void aot_k0(char **p, const int64_t *s, int64_t n, void *aux) */
 /* Composite{(i0 + (sqr(i0) * sqr(sqr(sqr(i0)))))}: the unit-stride loop over n elements, n a multiple of 8 (so the
  * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
  * output shares memory with an input only element for element, when written in place. */
@@ -36,7 +37,7 @@ static void aot_k0_block(int64_t n, char *const *q)
 }
 
 /* Composite{(i0 + (sqr(i0) * sqr(sqr(sqr(i0)))))}: a row of the loop (operands: outputs, then inputs) */
-static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
+AOT_UNIT_FN void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     int64_t b = 0;              /* elements done */
@@ -73,6 +74,7 @@ static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
         *(double *)(p[0] + i * s[0]) = t4;
     }
 }
+/* AOT_UNIT_END */
 
 /* Reduce{sum, axis=[0]} */
 static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
@@ -130,6 +132,7 @@ static void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
     }
 }
 
+/* AOT_UNIT_BEGIN void aot_k2(char **p, const int64_t *s, int64_t n, void *aux) */
 /* fill float64 with 0: the unit-stride loop over n elements, n a multiple of 8 (so the
  * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
  * output shares memory with an input only element for element, when written in place. */
@@ -150,7 +153,7 @@ static void aot_k2_block(int64_t n, char *const *q)
 }
 
 /* fill float64 with 0: a row of the loop (operands: outputs, then inputs) */
-static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
+AOT_UNIT_FN void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     int64_t b = 0;              /* elements done */
@@ -181,6 +184,7 @@ static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
         *(double *)(p[0] + i * s[0]) = t0;
     }
 }
+/* AOT_UNIT_END */
 
 /* Reduce{sum, axis=[0]}: one chunk of a full reduction, into its own accumulator */
 static void aot_k3(void *arg, int64_t begin, int64_t end)

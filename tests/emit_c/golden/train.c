@@ -35,6 +35,7 @@ static const double aot_c3[1] __attribute__((aligned(64))) = {
 static const int64_t aot_c3_shape[] = {0};
 
 /* ------------------------------------------------------------------------ kernels */
+/* AOT_UNIT_BEGIN void aot_k0(char **p, const int64_t *s, int64_t n, void *aux) */
 /* Elemwise{cast{float64}}: the unit-stride loop over n elements, n a multiple of 8 (so the
  * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
  * output shares memory with an input only element for element, when written in place. */
@@ -55,7 +56,7 @@ static void aot_k0_block(int64_t n, char *const *q)
 }
 
 /* Elemwise{cast{float64}}: a row of the loop (operands: outputs, then inputs) */
-static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
+AOT_UNIT_FN void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     int64_t b = 0;              /* elements done */
@@ -88,6 +89,7 @@ static void aot_k0(char **p, const int64_t *s, int64_t n, void *aux)
         *(double *)(p[0] + i * s[0]) = t0;
     }
 }
+/* AOT_UNIT_END */
 
 /* FusedGemvPair{d=out0 of Composite{(((sigmoid((i0 + i1)) * (1.0 - i2)) / i3) + (-(sigmoid(-(i0 + i1)) * i2) / i3)), (sigmoid((i0 + i1)) > 0.5), ((i2 * softplus(-(i0 + i1))) + ((1.0 - i2) * sof...}, stored=[0, 1, 2]}: z = alpha1 * X @ v, the row-wise chain, and X.T @ d, X read once */
 typedef struct {
@@ -280,6 +282,7 @@ static void aot_k2(char **p, const int64_t *s, int64_t n, void *aux)
     }
 }
 
+/* AOT_UNIT_BEGIN void aot_k3(char **p, const int64_t *s, int64_t n, void *aux) */
 /* fill float64 with 0: the unit-stride loop over n elements, n a multiple of 8 (so the
  * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
  * output shares memory with an input only element for element, when written in place. */
@@ -300,7 +303,7 @@ static void aot_k3_block(int64_t n, char *const *q)
 }
 
 /* fill float64 with 0: a row of the loop (operands: outputs, then inputs) */
-static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
+AOT_UNIT_FN void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     int64_t b = 0;              /* elements done */
@@ -331,6 +334,7 @@ static void aot_k3(char **p, const int64_t *s, int64_t n, void *aux)
         *(double *)(p[0] + i * s[0]) = t0;
     }
 }
+/* AOT_UNIT_END */
 
 /* Reduce{sum, axis=[0]}: one chunk of a full reduction, into its own accumulator */
 static void aot_k4(void *arg, int64_t begin, int64_t end)
@@ -398,6 +402,7 @@ static void aot_k5(aot_array *o, const aot_array *a, const aot_array *b, double 
         }
 }
 
+/* AOT_UNIT_BEGIN void aot_k6(char **p, const int64_t *s, int64_t n, void *aux) */
 /* Composite{(i0 - (i1 * 0.1))}[(0, 0)]: the unit-stride loop over n elements, n a multiple of 8 (so the
  * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
  * output shares memory with an input only element for element, when written in place. */
@@ -419,7 +424,7 @@ static void aot_k6_block(int64_t n, char *const *q)
 }
 
 /* Composite{(i0 - (i1 * 0.1))}[(0, 0)]: a row of the loop (operands: outputs, then inputs) */
-static void aot_k6(char **p, const int64_t *s, int64_t n, void *aux)
+AOT_UNIT_FN void aot_k6(char **p, const int64_t *s, int64_t n, void *aux)
 {
     (void)aux;
     int64_t b = 0;              /* elements done */
@@ -455,6 +460,7 @@ static void aot_k6(char **p, const int64_t *s, int64_t n, void *aux)
         *(double *)(p[0] + i * s[0]) = t1;
     }
 }
+/* AOT_UNIT_END */
 
 /* ------------------------------------------------------------------------ functions */
 
