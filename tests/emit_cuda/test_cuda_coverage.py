@@ -22,6 +22,7 @@ from aotsym.emit_cuda import renderer as R
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.graph.inner import HasInnerGraphs
 from aotsym.graph.op import Op
+from aotsym.graph.ops.opfromgraph import OpFromGraph
 from aotsym.optimizer import optimize
 
 # op class -> what it needs on the GPU (each is refused at build time today)
@@ -88,7 +89,9 @@ def test_every_op_class_is_translated_or_listed():
     assert sorted(set(NOT_TRANSLATED) & translated) == [], \
         "NOT_TRANSLATED lists classes that are translated now"
     assert translated <= set(classes), sorted(translated - set(classes))
-    assert structured == {"IfElse", "OpFromGraph", "Scan"}
+    # (OpFromGraph's subclasses, T.nnet.relu's Relu, are inlined by the optimizer like it)
+    assert {n for n in structured if not issubclass(classes[n], OpFromGraph)} == \
+        {"IfElse", "Scan"} and "OpFromGraph" in structured
 
 
 class Frobnicate(Op):
