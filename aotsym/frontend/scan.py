@@ -17,8 +17,9 @@ applies one :class:`~aotsym.graph.ops.scan.Scan` node (layout in that module):
   ``fn``) become implicit non-sequences — the largest sub-expressions that do not depend on
   the step's arguments, so work done outside ``fn`` stays outside the loop — unless
   ``strict=True``, which refuses shared variables (Theano's rule: other symbolic inputs
-  are still passed implicitly, as Theano's scan does with them); an outer variable passed in ``non_sequences`` and
-  also read directly by ``fn`` is read through its argument (Theano's substitution);
+  are still passed implicitly, as Theano's scan does with them); an outer variable passed
+  in ``non_sequences`` and also read directly by ``fn`` is read through its argument
+  (Theano's substitution);
 * a shared variable the step updates (``fn`` returns ``(outputs, {shared: new})``) becomes
   a state of the loop; the returned update dict maps it to its value after the last step;
   so does one the step reads that has a ``default_update`` (a random stream's state: draws

@@ -28,8 +28,9 @@ rows/cols for ``gradInputs``, the filters' for ``gradWeights``): with strides, t
 shape is not recoverable from the output's.  Theano's spelling works too: the ops accept
 the shape hints ``imshp=`` / ``kshp=`` (ignored: shapes are read at run time) and are called
 ``op(filters, output_grad, (rows, cols))`` with the pair as one argument (Lasagne's
-transposed and dilated convolution layers build them so).  All three are bilinear, so each one's gradient
-is built from the other two (second derivatives through conv come for free).
+transposed and dilated convolution layers build them so).  All three are bilinear, so
+each one's gradient is built from the other two (second derivatives through conv come for
+free).
 """
 
 from __future__ import annotations
