@@ -79,9 +79,20 @@ def _eval(self, givens=None):
     ``givens`` that stores its own value (a shared variable: it has ``get_value``) reads
     it, and one with a ``default_update`` (a random stream's state) is advanced after, as a
     compiled function would: ``srng.uniform((2,)).eval()`` draws anew at each call."""
-    from aotsym.graph.basic import graph_inputs
+    from aotsym.graph.basic import clone_replace, graph_inputs
+    from aotsym.graph.checking import filter_value
     from aotsym.graph.evaluate import evaluate
-    givens = dict(givens or {})
+    # as Theano's eval (a compiled function of the givens): each value is converted to its
+    # variable's type by the function's rule (float32 data for a float64 input is upcast;
+    # a lossy conversion is a TypeError), and a given variable computed from others cuts
+    # the graph there
+    givens = {k: filter_value(v, k.type, what=f"the value given for {k!r}",
+                              downcast_hint="cast it first")
+              for k, v in (givens or {}).items()}
+    cut = {k: k.type(k.name) for k in givens if k.owner is not None}
+    if cut:
+        self = clone_replace([self], cut)[0]
+        givens = {cut.get(k, k): v for k, v in givens.items()}
     stored = [v for v in graph_inputs([self])
               if v not in givens and hasattr(v, "get_value")]
     for v in stored:

@@ -110,7 +110,9 @@ class TensorType:
     __slots__ = ("dtype", "broadcastable", "_hash")
     _cache: dict = {}
 
-    def __new__(cls, dtype, broadcastable=()):
+    def __new__(cls, dtype, broadcastable=(), name=None, sparse_grad=False):
+        # name / sparse_grad: Theano's TensorType arguments, accepted (types are interned by
+        # dtype and broadcastable; a type's name is not kept)
         key = (dtype, broadcastable if type(broadcastable) is tuple else tuple(broadcastable))
         found = cls._cache.get(key)
         if found is not None:
@@ -126,7 +128,7 @@ class TensorType:
             cls._cache[key] = self
         return self
 
-    def __init__(self, dtype, broadcastable=()):
+    def __init__(self, dtype, broadcastable=(), name=None, sparse_grad=False):
         pass  # built (and cached) in __new__
 
     def __reduce__(self):

@@ -460,3 +460,31 @@ def test_shared_clone_pickles_with_its_storage():
     f = aotsym.function([], r2 * 1)
     f()
     np.testing.assert_array_equal(m2.get_value(), np.ones(3))
+
+
+def test_eval_converts_given_values_and_cuts_at_a_given_intermediate():
+    # Theano's eval is a compiled function of its givens: each value goes through the input
+    # rule (float32 data for a float64 variable is upcast; a lossy conversion is refused),
+    # and a given variable computed from others cuts the graph there (Lasagne's
+    # test_recurrent.py gives layer outputs to eval)
+    x = T.vector("x")                                   # float64
+    y = x * 2
+    got = y.eval({x: np.array([1.5, -2.0], dtype="float32")})
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, [3.0, -4.0])
+    f = T.vector("f", dtype="float32")
+    with pytest.raises(TypeError):
+        (f * 2).eval({f: np.array([0.1, 0.2])})        # float64 data, float32 variable
+    W = aotsym.shared(np.arange(6.0).reshape(3, 2), name="W")
+    m = T.matrix("m")
+    hidden = T.tanh(T.dot(m, W))
+    h = np.array([[0.25, -1.0]])
+    np.testing.assert_array_equal((hidden * 2).eval({hidden: h}), h * 2)
+
+
+def test_tensor_type_accepts_theanos_name_and_sparse_grad():
+    # Theano: TensorType(dtype, broadcastable, name=None, sparse_grad=False)
+    t = aotsym.tensor.TensorType("float32", (False, True), name="row", sparse_grad=False)
+    assert t is aotsym.tensor.TensorType("float32", (False, True))
+    v = t("v")
+    assert v.dtype == "float32" and v.broadcastable == (False, True)
