@@ -364,7 +364,7 @@ def rebuild_with_units(fgraph: FunctionGraph, unit_of: dict, members, build, rul
         for n in nodes:
             new_inputs = [memo.get(v, v) for v in n.inputs]
             if any(a is not b for a, b in zip(new_inputs, n.inputs)):
-                memo.update(zip(n.outputs, rebuild(n, new_inputs).outputs))
+                memo.update(zip(n.outputs, rebuild(n, new_inputs, same_values=True).outputs))
     return memo
 
 
@@ -411,7 +411,7 @@ def fuse_reductions(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
                         fused += 1
                         continue
         if any(a is not b for a, b in zip(new_inputs, node.inputs)):
-            new = rebuild(node, new_inputs)
+            new = rebuild(node, new_inputs, same_values=True)
             memo.update(zip(node.outputs, new.outputs))
     if ctx is not None:
         ctx.count("fuse_reductions", "fuse_reductions", fused)
