@@ -1,8 +1,10 @@
 """Theano's structure and shape functions of ``theano.tensor.basic`` that the op modules do
 not define: broadcast flags (``addbroadcast``, ``unbroadcast``, ``patternbroadcast``,
 ``shape_pad*``), tiling, stacking and splitting, ``roll``/``flip``/``swapaxes``, diagonals and
-triangles, ``max_and_argmax``, ``isclose``/``allclose``, ``iround``, ``square``,
-``deg2rad``/``rad2deg`` and ``mgrid``/``ogrid``.
+triangles (``diagonal``/``diag``/``tri``/``tril``/``triu`` are
+:mod:`aotsym.graph.ops.triangular`'s, re-exported), ``max_and_argmax``,
+``isclose``/``allclose``, ``iround``, ``square``, ``deg2rad``/``rad2deg`` and
+``mgrid``/``ogrid``.
 
 Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  Every function here
 is composed of existing ops (DimShuffle, SpecifyShape, Alloc, Reshape, Join, Subtensor and
@@ -29,15 +31,18 @@ from aotsym.graph.basic import Variable
 from aotsym.graph.convert import as_tensor_variable, as_tensor_variables
 from aotsym.graph.ops import math as m
 from aotsym.graph.ops import reduce as r
-from aotsym.graph.ops.alloc import alloc, arange, zeros
+from aotsym.graph.ops.alloc import alloc, arange
 from aotsym.graph.ops.elemwise import dimshuffle
 from aotsym.graph.ops.join import Join, concatenate, stack
 from aotsym.graph.ops.nonzero import flatnonzero, nonzero, nonzero_values
+from aotsym.graph.ops.reduce import int_axes as _axes
+from aotsym.graph.ops.reduce import one_int_axis as _one_axis
 from aotsym.graph.ops.reshape import reshape
 from aotsym.graph.ops.shape import (as_int_scalar, constant_value, shape_i, specify_shape,
                                     vector_entries)
-from aotsym.graph.ops.subtensor import getitem, set_subtensor
-from aotsym.graph.types import dtype_kind, floatx, upgrade_to_float
+from aotsym.graph.ops.subtensor import getitem
+from aotsym.graph.ops.triangular import diag, diagonal, tri, tril, triu  # noqa: F401
+from aotsym.graph.types import dtype_kind, upgrade_to_float
 
 __all__ = [
     "addbroadcast", "unbroadcast", "patternbroadcast", "shape_padleft", "shape_padright",
@@ -49,21 +54,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _axes(axes, ndim, what):
-    """The int (or ints) ``axes`` normalized to a sorted tuple in ``range(ndim)``."""
-    if isinstance(axes, (int, np.integer)):
-        axes = (axes,)
-    axes = tuple(axes)
-    for a in axes:
-        if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)):
-            raise TypeError(f"{what}: an axis must be an int, got {a!r}")
-    return r.normalize_axis(axes, ndim, f"{what}: axis")
-
-
-def _one_axis(axis, ndim, what):
-    return _axes(axis, ndim, what)[0]
 
 
 def _lengths(x):
@@ -351,39 +341,8 @@ def _roll_axis(x, shift, axis):
 
 
 # ---------------------------------------------------------------------------- diagonals
-
-
-def _diagonal_index(rows, cols, offset):
-    """(row indices, column indices) of diagonal ``offset`` of a rows x cols matrix."""
-    below, above = max(0, -offset), max(0, offset)
-    n = m.maximum(m.minimum(m.sub(rows, np.int64(below)), m.sub(cols, np.int64(above))),
-                  np.int64(0))
-    idx = arange(n, dtype="int64")
-    return m.add(idx, np.int64(below)), m.add(idx, np.int64(above))
-
-
-def _int_offset(offset, what):
-    if not isinstance(offset, (int, np.integer)) or isinstance(offset, bool):
-        raise TypeError(f"{what}: the offset must be an int, got {offset!r}")
-    return int(offset)
-
-
-def diagonal(a, offset=0, axis1=0, axis2=1):
-    """``np.diagonal``: the diagonal ``offset`` of the 2-d sub-arrays over ``axis1`` and
-    ``axis2``, as the last dimension of the result (a copy)."""
-    a = as_tensor_variable(a)
-    if a.ndim < 2:
-        raise ValueError(f"diagonal: a must have at least 2 dimensions, got "
-                         f"{a.type.describe()}")
-    offset = _int_offset(offset, "diagonal")
-    a1, a2 = _one_axis(axis1, a.ndim, "diagonal"), _one_axis(axis2, a.ndim, "diagonal")
-    if a1 == a2:
-        raise ValueError(f"diagonal: axis1 and axis2 are the same axis ({a1})")
-    rest = [d for d in range(a.ndim) if d not in (a1, a2)]
-    b = dimshuffle(a, [a1, a2] + rest)
-    rows, cols = _diagonal_index(shape_i(b, 0), shape_i(b, 1), offset)
-    d = getitem(b, (rows, cols))
-    return dimshuffle(d, list(range(1, d.ndim)) + [0])
+# (diagonal, diag, tri, tril, triu: aotsym.graph.ops.triangular, where the linear-algebra
+# gradients can use them too)
 
 
 def extract_diag(x):
@@ -391,56 +350,9 @@ def extract_diag(x):
     return diagonal(x)
 
 
-def diag(v, k=0):
-    """Theano's ``T.diag``: a vector gives the square matrix with ``v`` on its diagonal
-    ``k`` (zeros elsewhere); a tensor of ndim >= 2 gives its diagonal ``k``."""
-    v = as_tensor_variable(v)
-    k = _int_offset(k, "diag")
-    if v.ndim >= 2:
-        return diagonal(v, k)
-    if v.ndim != 1:
-        raise ValueError(f"diag: v must have at least 1 dimension, got {v.type.describe()}")
-    size = m.add(shape_i(v, 0), np.int64(abs(k)))
-    rows, cols = _diagonal_index(size, size, k)
-    return set_subtensor(getitem(zeros((size, size), dtype=v.dtype), (rows, cols)), v)
-
-
 def trace(a, offset=0, axis1=0, axis2=1):
     """``np.trace``: the sum along the diagonal ``offset`` (over ``axis1`` and ``axis2``)."""
     return r.sum(diagonal(a, offset, axis1, axis2), axis=-1)
-
-
-def tri(N, M=None, k=0, dtype=None):  # noqa: N803 - NumPy's names
-    """``np.tri``: an ``N`` x ``M`` matrix with ones at and below the diagonal ``k``, zeros
-    above (``dtype`` defaults to floatX); ``N``, ``M`` and ``k`` may be int scalar variables."""
-    n = as_int_scalar(N, "tri: N")
-    mm = n if M is None else as_int_scalar(M, "tri: M")
-    k = as_int_scalar(k, "tri: k")
-    rows = dimshuffle(arange(n, dtype="int64"), 0, "x")
-    cols = dimshuffle(arange(mm, dtype="int64"), "x", 0)
-    return m.cast(m.ge(m.add(rows, k), cols), dtype or floatx())
-
-
-def _triangle(x, k, lower, what):
-    x = as_tensor_variable(x)
-    if x.ndim < 2:
-        raise ValueError(f"{what}: m must have at least 2 dimensions, got {x.type.describe()}")
-    keep = tri(shape_i(x, -2), shape_i(x, -1), k if lower else m.sub(as_int_scalar(k), 1),
-               dtype="bool")
-    zero = as_tensor_variable(np.zeros((), dtype=x.dtype))
-    return m.switch(keep, x, zero) if lower else m.switch(keep, zero, x)
-
-
-def tril(m, k=0):  # noqa: F811 - Theano's argument name shadows the math module here
-    """``np.tril``: ``m`` with the elements above the diagonal ``k`` set to zero (the last
-    two dimensions)."""
-    return _triangle(m, k, True, "tril")
-
-
-def triu(m, k=0):  # noqa: F811
-    """``np.triu``: ``m`` with the elements below the diagonal ``k`` set to zero (the last
-    two dimensions)."""
-    return _triangle(m, k, False, "triu")
 
 
 # ---------------------------------------------------------------------------- reductions

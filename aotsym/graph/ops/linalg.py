@@ -116,7 +116,7 @@ class Cholesky(_MatrixOp):
     def grad(self, node, inputs, output_grads):
         from aotsym.graph.ops.blas import dot
         from aotsym.graph.ops import math as m
-        from aotsym.tensor.basic import diag, diagonal, tril, triu
+        from aotsym.graph.ops.triangular import diag, diagonal, tril, triu
         chol, dz = node.outputs[0], output_grads[0]
         if not self.lower:
             chol, dz = chol.T, dz.T
@@ -232,7 +232,7 @@ class Solve(Op):
     def grad(self, node, inputs, output_grads):
         from aotsym.graph.ops.blas import dot, outer
         from aotsym.graph.ops import math as m
-        from aotsym.tensor.basic import tril, triu
+        from aotsym.graph.ops.triangular import tril, triu
         a, _ = inputs
         c, c_bar = node.outputs[0], output_grads[0]
         flipped = {"lower_triangular": "upper_triangular",
@@ -277,7 +277,7 @@ class Eigh(Op):
         from aotsym.graph.ops.alloc import identity_like
         from aotsym.graph.ops.blas import dot
         from aotsym.graph.ops import math as m
-        from aotsym.tensor.basic import diag, tril, triu
+        from aotsym.graph.ops.triangular import diag, tril, triu
         w, v = node.outputs
         gw, gv = output_grads
         diff = m.sub(w.dimshuffle(0, "x"), w.dimshuffle("x", 0))
@@ -319,7 +319,7 @@ class Eigvalsh(Op):
         """Theano's EigvalshGrad: ``V diag(gw) V^T`` folded onto the triangle read."""
         from aotsym.graph.ops.blas import dot
         from aotsym.graph.ops import math as m
-        from aotsym.tensor.basic import tril, triu
+        from aotsym.graph.ops.triangular import tril, triu
         v = Eigh(self.UPLO)(inputs[0])[1]
         g = dot(m.mul(v, output_grads[0].dimshuffle("x", 0)), v.T)
         if self.UPLO == "L":

@@ -48,6 +48,22 @@ def normalize_axis(axis, ndim, what="axis") -> tuple:
     return tuple(sorted(out))
 
 
+def int_axes(axes, ndim, what) -> tuple:
+    """The int (or ints) ``axes`` normalized to a sorted tuple in ``range(ndim)``; anything
+    but ints is a TypeError naming ``what``."""
+    if isinstance(axes, (int, np.integer)):
+        axes = (axes,)
+    axes = tuple(axes)
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)):
+            raise TypeError(f"{what}: an axis must be an int, got {a!r}")
+    return normalize_axis(axes, ndim, f"{what}: axis")
+
+
+def one_int_axis(axis, ndim, what) -> int:
+    return int_axes(axis, ndim, what)[0]
+
+
 def reduce_dtype(kind, dtype, acc_dtype=None) -> str:
     if acc_dtype is not None:
         return acc_dtype
