@@ -9,12 +9,12 @@ Where PyTensor is importable, the same section is run again under ``import pyten
 theano`` (plus the few Theano names PyTensor dropped) and the first losses must agree.
 """
 
-import inspect
-import types
+import sys
 from collections import OrderedDict
 
 import numpy
 import pytest
+from tutorial_harness import pytensor_namespace
 
 # ---- TUTORIAL (the code below is run again under PyTensor; change only the imports) ----
 import aotsym as theano
@@ -317,39 +317,7 @@ def sentences(n=30, seed=0):
     return out
 
 
-def _pytensor_namespace():
-    """This module's TUTORIAL section run under ``import pytensor as theano``, or None."""
-    try:
-        import pytensor
-        import pytensor.tensor as pt
-        from pytensor.tensor.random.utils import RandomStream
-        from pytensor.tensor.special import softmax
-    except ImportError:
-        return None
-
-    def softmax_row(v):              # Theano 1.0: a vector gives a (1, n) row
-        v = pt.as_tensor_variable(v)
-        return softmax(v.dimshuffle('x', 0) if v.ndim == 1 else v, axis=-1)
-
-    class Streams(RandomStream):     # Theano's argument order
-        def binomial(self, size=None, n=1, p=0.5, dtype='int64'):
-            return pt.cast(RandomStream.__getattr__(self, 'binomial')(n, p, size=size), dtype)
-
-    tensor = types.SimpleNamespace(**vars(pt))
-    tensor.nnet = types.SimpleNamespace(sigmoid=pt.sigmoid, softmax=softmax_row)
-    theano_ns = types.SimpleNamespace(**vars(pytensor))
-    theano_ns.tensor = tensor
-    source = inspect.getsource(inspect.getmodule(_pytensor_namespace))
-    body = source.split('# ---- TUTORIAL')[1].split('# ---- END TUTORIAL')[0]
-    body = '\n'.join(line for line in body.splitlines()[1:]
-                     if not line.startswith(('import aotsym', 'from aotsym')))
-    ns = {'numpy': numpy, 'OrderedDict': OrderedDict, 'theano': theano_ns, 'T': tensor,
-          'RandomStreams': Streams, 'conv2d': None, 'pool': None}
-    exec(compile(body, '<tutorials under pytensor>', 'exec'), ns)
-    return ns
-
-
-PYTENSOR = _pytensor_namespace()
+PYTENSOR = pytensor_namespace(sys.modules[__name__], extra={'conv2d': None, 'pool': None})
 
 
 def agree_with_pytensor(name, ours, *args, n=5):

@@ -1,30 +1,28 @@
 """More of the deeplearning.net tutorials (lisa-lab/DeepLearningTutorials), ported by changing
 only their imports: rbm.py (CD-k and persistent CD by scan, MRG binomial samples,
-``consider_constant``, the pseudo-likelihood's shared bit index, sampling by scan's updates),
-lstm.py (the IMDB sentiment LSTM: embedding lookup, the masked scan, dropout on a shared
-switch, adadelta's two functions, rmsprop) and hmc/hmc.py (hybrid Monte Carlo:
-leapfrog steps by scan, Metropolis-Hastings, the adaptive step size).
+``consider_constant``, the pseudo-likelihood's shared bit index, sampling by scan's updates)
+and lstm.py (the IMDB sentiment LSTM: embedding lookup, the masked scan, dropout on a shared
+switch, adadelta's two functions, rmsprop); hmc/hmc.py is test_theano_tutorial_hmc.py.
 
 The code between the TUTORIAL markers is the tutorials' own statements, condensed (docstrings,
-comments and plotting cut, the layout tightened) on small synthetic data: ``test_rbm``,
-``train_lstm`` and test_hmc.py's ``sampler_on_nd_gaussian`` take their data as arguments and
-return what they printed (no MNIST, no pickles, no validation set or early stopping).  Each
-test checks the model learns (or the sampler finds its target), then checks the numbers:
+comments and plotting cut, the layout tightened) on small synthetic data: ``test_rbm`` and
+``train_lstm`` take their data as arguments and return what they printed (no MNIST, no
+pickles, no validation set or early stopping).  Each test checks the model learns, then
+checks the numbers:
 
 * against the NumPy reference evaluator (``mode='FAST_COMPILE'``): the random streams draw
   the same numbers in both, so a whole stochastic run must agree, step by step;
 * where PyTensor is importable, against the same section run under ``import pytensor as
-  theano`` (plus the few Theano names PyTensor dropped), on what does not depend on the
-  random numbers (PyTensor's streams differ): the first pseudo-likelihood cost, the LSTM
-  trained without dropout, the leapfrog integrator.
+  theano`` (tutorial_harness.py), on what does not depend on the random numbers (PyTensor's
+  streams differ): the first pseudo-likelihood cost, the LSTM trained without dropout.
 """
 
-import inspect
-import types
+import sys
 from collections import OrderedDict
 
 import numpy
 import pytest
+from tutorial_harness import in_modes, pytensor_namespace
 
 # ---- TUTORIAL (the code below is run again under PyTensor; change only the imports) ----
 import aotsym as theano
@@ -33,7 +31,6 @@ import aotsym.tensor as tensor
 import aotsym.sandbox.rng_mrg
 from aotsym import config
 from aotsym import function, shared
-from aotsym import tensor as TT
 from aotsym.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
 
 
@@ -508,163 +505,6 @@ def train_lstm(train, test, dim_proj=128, max_epochs=5000, decay_c=0., lrate=0.0
     return costs, initial_test_err, train_err, test_err, probs, unzip(tparams)
 
 
-# ---- hmc/hmc.py ----
-sharedX = (lambda X, name:
-           shared(numpy.asarray(X, dtype=theano.config.floatX), name=name))
-
-
-def kinetic_energy(vel):
-    return 0.5 * (vel ** 2).sum(axis=1)
-
-
-def hamiltonian(pos, vel, energy_fn):
-    # assuming mass is 1
-    return energy_fn(pos) + kinetic_energy(vel)
-
-
-def metropolis_hastings_accept(energy_prev, energy_next, s_rng):
-    ediff = energy_prev - energy_next
-    return (TT.exp(ediff) - s_rng.uniform(size=energy_prev.shape)) >= 0
-
-
-def simulate_dynamics(initial_pos, initial_vel, stepsize, n_steps, energy_fn):
-    def leapfrog(pos, vel, step):
-        # from pos(t) and vel(t-stepsize//2), compute vel(t+stepsize//2)
-        dE_dpos = TT.grad(energy_fn(pos).sum(), pos)
-        new_vel = vel - step * dE_dpos
-        # from vel(t+stepsize//2) compute pos(t+stepsize)
-        new_pos = pos + step * new_vel
-        return [new_pos, new_vel], {}
-
-    initial_energy = energy_fn(initial_pos)
-    dE_dpos = TT.grad(initial_energy.sum(), initial_pos)
-    vel_half_step = initial_vel - 0.5 * stepsize * dE_dpos
-    pos_full_step = initial_pos + stepsize * vel_half_step
-    (all_pos, all_vel), scan_updates = theano.scan(
-        leapfrog,
-        outputs_info=[
-            dict(initial=pos_full_step),
-            dict(initial=vel_half_step),
-        ],
-        non_sequences=[stepsize],
-        n_steps=n_steps - 1)
-    final_pos = all_pos[-1]
-    final_vel = all_vel[-1]
-    # we consciously ignore "scan_updates" because we know it is empty.
-    assert not scan_updates
-    energy = energy_fn(final_pos)
-    final_vel = final_vel - 0.5 * stepsize * TT.grad(energy.sum(), final_pos)
-    return final_pos, final_vel
-
-
-def hmc_move(s_rng, positions, energy_fn, stepsize, n_steps):
-    initial_vel = s_rng.normal(size=positions.shape)
-    final_pos, final_vel = simulate_dynamics(initial_pos=positions, initial_vel=initial_vel,
-                                             stepsize=stepsize, n_steps=n_steps,
-                                             energy_fn=energy_fn)
-    accept = metropolis_hastings_accept(
-        energy_prev=hamiltonian(positions, initial_vel, energy_fn),
-        energy_next=hamiltonian(final_pos, final_vel, energy_fn),
-        s_rng=s_rng)
-    return accept, final_pos
-
-
-def hmc_updates(positions, stepsize, avg_acceptance_rate, final_pos, accept,
-                target_acceptance_rate, stepsize_inc, stepsize_dec,
-                stepsize_min, stepsize_max, avg_acceptance_slowness):
-    # broadcast `accept` scalar to tensor with the same dimensions as final_pos.
-    accept_matrix = accept.dimshuffle(0, *(('x',) * (final_pos.ndim - 1)))
-    # if accept is True, update to `final_pos` else stay put
-    new_positions = TT.switch(accept_matrix, final_pos, positions)
-    _new_stepsize = TT.switch(avg_acceptance_rate > target_acceptance_rate,
-                              stepsize * stepsize_inc, stepsize * stepsize_dec)
-    # maintain stepsize in [stepsize_min, stepsize_max]
-    new_stepsize = TT.clip(_new_stepsize, stepsize_min, stepsize_max)
-    mean_dtype = theano.scalar.upcast(accept.dtype, avg_acceptance_rate.dtype)
-    new_acceptance_rate = TT.add(
-        avg_acceptance_slowness * avg_acceptance_rate,
-        (1.0 - avg_acceptance_slowness) * accept.mean(dtype=mean_dtype))
-    return [(positions, new_positions),
-            (stepsize, new_stepsize),
-            (avg_acceptance_rate, new_acceptance_rate)]
-
-
-class HMC_sampler(object):
-    def __init__(self, **kwargs):
-        self.__dict__.update(kwargs)
-
-    @classmethod
-    def new_from_shared_positions(cls, shared_positions, energy_fn, initial_stepsize=0.01,
-                                  target_acceptance_rate=.9, n_steps=20, stepsize_dec=0.98,
-                                  stepsize_min=0.001, stepsize_max=0.25, stepsize_inc=1.02,
-                                  avg_acceptance_slowness=0.9, seed=12345):
-        stepsize = sharedX(initial_stepsize, 'hmc_stepsize')
-        avg_acceptance_rate = sharedX(target_acceptance_rate, 'avg_acceptance_rate')
-        s_rng = theano.sandbox.rng_mrg.MRG_RandomStreams(seed)
-        accept, final_pos = hmc_move(s_rng, shared_positions, energy_fn, stepsize, n_steps)
-        simulate_updates = hmc_updates(
-            shared_positions,
-            stepsize,
-            avg_acceptance_rate,
-            final_pos=final_pos,
-            accept=accept,
-            stepsize_min=stepsize_min,
-            stepsize_max=stepsize_max,
-            stepsize_inc=stepsize_inc,
-            stepsize_dec=stepsize_dec,
-            target_acceptance_rate=target_acceptance_rate,
-            avg_acceptance_slowness=avg_acceptance_slowness)
-        simulate = function([], [], updates=simulate_updates)
-        return cls(positions=shared_positions, stepsize=stepsize, stepsize_min=stepsize_min,
-                   stepsize_max=stepsize_max, avg_acceptance_rate=avg_acceptance_rate,
-                   target_acceptance_rate=target_acceptance_rate, s_rng=s_rng,
-                   _updates=simulate_updates, simulate=simulate)
-
-    def draw(self, **kwargs):
-        self.simulate()
-        return self.positions.get_value(borrow=False)
-
-
-def sampler_on_nd_gaussian(sampler_cls, burnin, n_samples, dim=10):
-    """hmc/test_hmc.py's, its prints cut: returns the sampler, the samples and the target."""
-    batchsize = 3
-    rng = numpy.random.RandomState(123)
-    mu, cov, gaussian_energy = gaussian(rng, dim)
-    position = rng.randn(batchsize, dim).astype(theano.config.floatX)
-    position = theano.shared(position)
-    sampler = sampler_cls(position, gaussian_energy, initial_stepsize=1e-3, stepsize_max=0.5)
-    garbage = [sampler.draw() for r in range(burnin)]  # burn-in Draw
-    # `n_samples`: result is a 3D tensor of dim [n_samples, batchsize, dim]
-    _samples = numpy.asarray([sampler.draw() for r in range(n_samples)])
-    # Flatten to [n_samples * batchsize, dim]
-    samples = _samples.T.reshape(dim, -1).T
-    return sampler, samples, mu, cov
-
-
-def gaussian(rng, dim):
-    """test_hmc.py's target: its mean, covariance and energy function."""
-    mu = numpy.array(rng.rand(dim) * 10, dtype=theano.config.floatX)
-    cov = numpy.array(rng.rand(dim, dim), dtype=theano.config.floatX)
-    cov = (cov + cov.T) / 2.
-    cov[numpy.arange(dim), numpy.arange(dim)] = 1.0
-    cov_inv = numpy.linalg.inv(cov)
-
-    def gaussian_energy(x):
-        return 0.5 * (theano.tensor.dot((x - mu), cov_inv) *
-                      (x - mu)).sum(axis=1)
-    return mu, cov, gaussian_energy
-
-
-def leapfrog_trajectory(pos, vel, stepsize, n_steps, dim=2):
-    """simulate_dynamics and hamiltonian on given positions and velocities, test_hmc.py's
-    target: the deterministic half of an HMC move."""
-    mu, cov, gaussian_energy = gaussian(numpy.random.RandomState(123), dim)
-    p, v = TT.matrix('pos'), TT.matrix('vel')
-    step = sharedX(stepsize, 'hmc_stepsize')
-    final_pos, final_vel = simulate_dynamics(p, v, step, n_steps, gaussian_energy)
-    f = function([p, v], [final_pos, final_vel, hamiltonian(p, v, gaussian_energy),
-                          hamiltonian(final_pos, final_vel, gaussian_energy)])
-    return f(pos, vel)
 # ---- END TUTORIAL ----
 
 
@@ -706,83 +546,7 @@ def numpy_pseudo_likelihood(W, hbias, vbias, x):
     return numpy.array(costs)
 
 
-def in_modes(run, *args, modes=('FAST_RUN', 'FAST_COMPILE'), **kwargs):
-    """``run(*args, **kwargs)`` once per mode: compiled, then the NumPy reference evaluator
-    (the random streams draw the same numbers in both)."""
-    results = []
-    for mode in modes:
-        with theano.config.change_flags(mode=mode):
-            results.append(run(*args, **kwargs))
-    return results
-
-
-# Theano 1.0 let a shared variable or a symbolic input stand in a truth test (rbm.py relies
-# on it, and so does aotsym: DESIGN.md); PyTensor refuses: its spelling of the same test.
-PYTENSOR_REFUSES = {'if not input:': 'if input is None:',
-                    'if persistent:': 'if persistent is not None:'}
-
-
-def _pytensor_namespace():
-    """This module's TUTORIAL section run under ``import pytensor as theano``, or None.
-
-    PyTensor dropped ``theano.sandbox.rng_mrg`` and Theano's argument order of the stream
-    methods (``size`` first); ``Streams`` puts them back.  Functions compile in PyTensor's
-    FAST_COMPILE mode (its Python implementations: Theano's numbers, without minutes of C
-    compilation)."""
-    try:
-        import pytensor
-        import pytensor.scalar
-        import pytensor.tensor as pt
-        from pytensor.tensor.random.utils import RandomStream
-        from pytensor.tensor.special import softmax
-    except ImportError:
-        return None
-
-    def softmax_row(v):              # Theano 1.0: a vector gives a (1, n) row
-        v = pt.as_tensor_variable(v)
-        return softmax(v.dimshuffle('x', 0) if v.ndim == 1 else v, axis=-1)
-
-    class Streams(RandomStream):     # MRG_RandomStreams' argument order and dtypes
-        def _draw(self, name, dtype, *params, size):
-            # self.gen, not RandomStream.__getattr__: that one caches its draw function as an
-            # instance attribute, which would hide these methods from the next call
-            out = self.gen(getattr(pt.random, name), *params, size=size)
-            return pt.cast(out, dtype or pytensor.config.floatX)
-
-        def binomial(self, size=None, n=1, p=0.5, dtype='int64'):
-            return self._draw('binomial', dtype, n, p, size=size)
-
-        def uniform(self, size=None, low=0.0, high=1.0, dtype=None):
-            return self._draw('uniform', dtype, low, high, size=size)
-
-        def normal(self, size=None, avg=0.0, std=1.0, dtype=None):
-            return self._draw('normal', dtype, avg, std, size=size)
-
-    def function(*args, **kwargs):
-        return pytensor.function(*args, mode='FAST_COMPILE', **kwargs)
-
-    tensor = types.SimpleNamespace(**vars(pt))
-    tensor.nnet = types.SimpleNamespace(sigmoid=pt.sigmoid, softmax=softmax_row)
-    theano_ns = types.SimpleNamespace(**vars(pytensor))
-    theano_ns.tensor = tensor
-    theano_ns.function = function
-    theano_ns.scalar = pytensor.scalar
-    theano_ns.sandbox = types.SimpleNamespace(
-        rng_mrg=types.SimpleNamespace(MRG_RandomStreams=Streams))
-    source = inspect.getsource(inspect.getmodule(_pytensor_namespace))
-    body = source.split('# ---- TUTORIAL')[1].split('# ---- END TUTORIAL')[0]
-    body = '\n'.join(line for line in body.splitlines()[1:]
-                     if not line.startswith(('import aotsym', 'from aotsym')))
-    for theano_1, pytensor_spelling in PYTENSOR_REFUSES.items():
-        body = body.replace(theano_1, pytensor_spelling)
-    ns = {'numpy': numpy, 'OrderedDict': OrderedDict, 'theano': theano_ns, 'T': tensor,
-          'tensor': tensor, 'TT': tensor, 'config': pytensor.config, 'function': function,
-          'shared': pytensor.shared, 'RandomStreams': Streams}
-    exec(compile(body, '<tutorials under pytensor>', 'exec'), ns)
-    return ns
-
-
-PYTENSOR = _pytensor_namespace()
+PYTENSOR = pytensor_namespace(sys.modules[__name__])
 needs_pytensor = pytest.mark.skipif(PYTENSOR is None, reason="PyTensor is not importable")
 
 
@@ -916,41 +680,6 @@ def test_lstm_dropout_follows_use_noise():
         numpy.testing.assert_allclose(ours, ref, rtol=1e-9)
 
 
-# ---- hmc/hmc.py ----
-
-def test_hmc_samples_a_correlated_gaussian():
-    sampler, samples, mu, cov = sampler_on_nd_gaussian(
-        HMC_sampler.new_from_shared_positions, burnin=400, n_samples=600, dim=2)
-    assert samples.shape == (1800, 2) and samples.dtype == theano.config.floatX
-    numpy.testing.assert_allclose(samples.mean(axis=0), mu, atol=0.15)
-    numpy.testing.assert_allclose(numpy.cov(samples.T), cov, atol=0.15)
-    # test_hmc's own checks
-    assert abs(sampler.avg_acceptance_rate.get_value() -
-               sampler.target_acceptance_rate) < .1
-    assert sampler.stepsize_min <= sampler.stepsize.get_value() <= sampler.stepsize_max
-
-
-def bold_sampler(positions, energy_fn, **kwargs):
-    """HMC_sampler with a step size that rejects moves from the start."""
-    return HMC_sampler.new_from_shared_positions(positions, energy_fn,
-                                                 **dict(kwargs, initial_stepsize=0.7))
-
-
-@pytest.mark.parametrize('floatX', ['float64', 'float32'])
-def test_hmc_agrees_with_the_reference_evaluator(floatX):
-    with theano.config.change_flags(floatX=floatX):
-        ours, ref = in_modes(sampler_on_nd_gaussian, bold_sampler, burnin=0, n_samples=15,
-                             dim=3)
-    assert ours[1].dtype == floatX and ours[0].stepsize.get_value().dtype == floatX
-    draws = ours[1].reshape(3, 15, 3)                 # (chain, draw, dim)
-    assert (draws[:, 1:] == draws[:, :-1]).all(axis=2).any()     # a move was rejected
-    rtol = 1e-9 if floatX == 'float64' else 1e-4
-    numpy.testing.assert_allclose(ours[1], ref[1], rtol=rtol)
-    for name in ('stepsize', 'avg_acceptance_rate'):
-        numpy.testing.assert_allclose(getattr(ours[0], name).get_value(),
-                                      getattr(ref[0], name).get_value(), rtol=rtol)
-
-
 # ---- PyTensor: the numbers that do not depend on the random streams ----
 
 @needs_pytensor
@@ -974,14 +703,3 @@ def test_lstm_without_dropout_agrees_with_pytensor():
     numpy.testing.assert_allclose(ours[4], theirs[4], rtol=1e-7)
     for name in ours[5]:
         numpy.testing.assert_allclose(ours[5][name], theirs[5][name], rtol=1e-7, atol=1e-12)
-
-
-@needs_pytensor
-def test_hmc_leapfrog_agrees_with_pytensor():
-    rng = numpy.random.RandomState(5)
-    pos, vel = rng.randn(4, 2) + 3, rng.randn(4, 2)
-    ours = leapfrog_trajectory(pos, vel, 0.1, 20)
-    theirs = PYTENSOR['leapfrog_trajectory'](pos, vel, 0.1, 20)
-    for a, b in zip(ours, theirs):
-        numpy.testing.assert_allclose(a, b, rtol=1e-10)
-    assert numpy.abs(ours[3] - ours[2]).max() < 0.1       # leapfrog nearly keeps the energy
