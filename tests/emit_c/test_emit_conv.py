@@ -6,6 +6,9 @@ run-time errors naming the user's line."""
 
 import inspect
 import itertools
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -245,3 +248,25 @@ def test_conv_in_blocks_of_output_rows_matches_the_reference(dtype):
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
         scale = np.abs(np.nan_to_num(want)).max(initial=1.0)
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
+
+
+def test_max_pool_of_rows_with_no_whole_window_finishes():
+    """Windows wider than the rows (ignore_border=False): no window of a row is whole, so
+    the row fast path has nothing to take and the window loop does them all (the fast path
+    once took its empty range and looped forever; a child process with a time limit)."""
+    code = """if True:
+        import numpy as np, aotsym, aotsym.tensor as T
+        x = T.tensor4("x")
+        for ws, st, pad in [((2, 3), None, (0, 0)), ((3, 4), (1, 2), (0, 0))]:
+            p = T.signal.pool.pool_2d(x, ws, False, st, pad, "max")
+            outs = [p, aotsym.grad(p.sum(), x)]
+            v = np.arange(8.0).reshape(1, 1, 4, 2)
+            for got, want in zip(aotsym.function([x], outs)(v),
+                                 aotsym.function([x], outs, mode="FAST_COMPILE")(v)):
+                np.testing.assert_array_equal(got, want)
+        print("done")
+    """
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ,
+                                                   AOTSYM_FLAGS=f"cache_dir={aotsym.config.cache_dir}"))
+    assert proc.returncode == 0 and "done" in proc.stdout, proc.stderr[-2000:]
