@@ -145,8 +145,7 @@ def _pool_kernel(fe, node):
         "pool_kernel.c.j2", comment=c_comment(f"{op} {dtype}"), ctype=ct,
         wh=op.ws[0], ww=op.ws[1], sh=op.stride[0], sw=op.stride[1], ph=op.pad[0],
         pw=op.pad[1], out_rows=_out_len(op, 0), out_cols=_out_len(op, 1), init=init,
-        update=update, result=result, scale=scale, scale_doc=scale_doc, vmax=vmax,
-        chunk=max(1, 512 // op.ws[1]))
+        update=update, result=result, scale=scale, scale_doc=scale_doc, vmax=vmax)
 
 
 def _pool_lines(fe, node, pos, refs, out_like):
