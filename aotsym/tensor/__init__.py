@@ -81,6 +81,7 @@ for _kind in _SHAPES:
         globals()[_p + _kind] = _constructor(_kind, _dt)
         globals()[_p + _plural_name(_kind)] = _plural(globals()[_p + _kind])
 
+
 def constant(x, name=None, ndim=None, dtype=None):
     """Theano's ``T.constant(x, name=None, ndim=None, dtype=None)``.
 

@@ -98,7 +98,7 @@ class ShapeTuple(tuple):
             raise AttributeError(name)
         return getattr(shape(self.var), name)
 
-    def _vector_op(name, reflected=False):   # noqa: N805 - builds methods below
+    def _vector_op(name):   # noqa: N805 - builds methods below
         def method(self, other):
             vec = shape(self.var)
             return getattr(vec, name)(other)
