@@ -217,9 +217,8 @@ static __attribute__((noinline)) int aot_gemv_into(aot_ctx *ctx, int node, aot_a
 /* Elementwise rows by gathered blocks (shared by every elementwise kernel whose unit-stride
  * loop also computes strided rows; a unit-stride row's last elements are padded the same way
  * by the kernel itself, aotsym/emit_c/elemwise_kernel.c.j2; compiled once with the runtime,
- * where it used to be compiled in each module): elements
- * b .. n-1 of the operands p (strides s; the first nout are outputs) go through L1 in blocks
- * of up to `block` elements.  Operand k with an item size sz[k] (1, 2, 4, 8 or 16; 0: a
+ * where it used to be compiled in each module): elements b .. n-1 of the operands p
+ * (strides s; the first nout are outputs) go through L1 in blocks of up to `block` elements.  Operand k with an item size sz[k] (1, 2, 4, 8 or 16; 0: a
  * scalar operand, passed as it is) has a buffer at off[k] in `mem` (`bytes` in all).  An
  * input's elements are copied into it and padded to a multiple of `group` with copies of its
  * last element, so the padding computes nothing an element does not; fn(mg, q), the

@@ -254,7 +254,7 @@ def compile_module(c_path: str, out_path: str, cc: str, flags: list[str], link=(
         try:
             return _compile_halves(c_path, halves, out_path, cc, flags, prelude, link, objects)
         except CompileError:
-            pass   # (a unit that needs more of the module than its loop: compiled whole)
+            pass   # (a unit that needs more of the module than itself: compiled whole)
     body = os.path.splitext(c_path)[0] + "_body.c"
     with open(body, "w") as fh:
         fh.write(f"#line {lines + 1} {c_string(c_path)}\n" + rest)
