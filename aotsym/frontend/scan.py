@@ -6,8 +6,12 @@ applies one :class:`~aotsym.graph.ops.scan.Scan` node (layout in that module):
 
 * every sequence tap becomes its own outer sequence, sliced so that step ``t`` reads row
   ``t`` (Theano's rule: the slices pretend tap 0 is used, so the number of steps of a
-  sequence with taps ``[a..b]`` is ``len - (max(b,0) - min(a,0))``); the slices are cut to
-  ``n_steps`` when it is given, then reversed for ``go_backwards``;
+  sequence with taps ``[a..b]`` is ``len - (max(b,0) - min(a,0))``); the slices are
+  reversed for ``go_backwards``, then cut to ``n_steps`` when it is given (Theano's order:
+  backwards with ``n_steps=k`` reads the last ``k`` rows, last first);
+* the step's arguments are the sequence taps, then each state's taps, in the order the
+  user gave them (``taps=[-1, -2]`` passes ``x[t-1]`` before ``x[t-2]``), then the
+  non-sequences;
 * without ``n_steps`` the loop runs the length of the shortest slice; with it, a shorter
   sequence is a run-time error naming the ``scan`` line;
 * a state's initial rows are its outer input (``initial[None]`` for one tap ``-1``,
@@ -129,9 +133,10 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                             f"{n.type.describe()}{_where(fn)}")
         if n.dtype != "int64":
             n = m.cast(n, "int64")
-        slices = [x[:n] for x in slices]
-    if go_backwards:
+    if go_backwards:   # reversed, then cut (Theano's order: the last n_steps rows, backwards)
         slices = [x[::-1] for x in slices]
+    if n_steps is not None:
+        slices = [x[:n] for x in slices]
     seq_phs = [TensorType(x.dtype, x.broadcastable[1:])(f"{x.name}[t]" if x.name else None)
                for x in slices]
 
@@ -155,7 +160,11 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
             if any(t >= 0 for t in taps):
                 raise ScanError(f"scan: outputs_info[{k}] has taps {taps}; an output's taps "
                                 f"must be negative (earlier steps){_where(fn)}")
-            taps = sorted(set(taps))
+            if len(set(taps)) != len(taps):
+                raise ScanError(f"scan: outputs_info[{k}] has taps {taps}; each tap may be "
+                                f"given once{_where(fn)}")
+            user_taps = list(taps)   # the step's arguments come in this order (Theano's)
+            taps = sorted(taps)
             init = as_tensor_variable(init)
             if taps == [-1]:
                 buffer = init.dimshuffle("x", *range(init.ndim))
@@ -165,7 +174,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                                     "initial value needs a first dimension of the taps' "
                                     f"depth ({-taps[0]}); got a scalar{_where(fn)}")
                 buffer = init[:-taps[0]]
-            states.append({"user": k, "taps": taps, "buffer": buffer,
+            states.append({"user": k, "taps": taps, "user_taps": user_taps, "buffer": buffer,
                            "type": row_type(buffer.type), "init": init})
 
     # ---- non-sequences
@@ -176,7 +185,10 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         state_phs = [[st["type"](f"{st['init'].name}[t{tap}]" if st["init"].name else None)
                       for tap in st["taps"]] for st in states]
         nonseq_phs = [TensorType(v.dtype, v.broadcastable)(v.name) for v in nonseqs]
-        args = list(seq_phs) + [p for phs in state_phs for p in phs] + nonseq_phs
+        args = list(seq_phs)
+        for st, phs in zip(states, state_phs):
+            args += [phs[st["taps"].index(t)] for t in st["user_taps"]]
+        args += nonseq_phs
         outputs, updates, cond = _split_return(fn(*args), fn)
         # shared variables the step reads with a default_update (a random stream's
         # state) are updated every step too, as in Theano
