@@ -6,6 +6,12 @@ Part of the frontend (**frontend** -> graph -> optimizer -> emitters).
 from aotsym.graph.ops.math import sigmoid, softplus  # noqa: F401
 from aotsym.graph.ops.opfromgraph import OpFromGraph
 
+# Theano's ``theano.tensor.nnet`` is a package.  An (empty) ``__path__`` lets the import system
+# treat this module as one, so that ``import <alias>.tensor.nnet.conv`` under a renaming of
+# the package reaches the submodules :mod:`aotsym.tensor.nnet` registers in ``sys.modules``
+# (without it Python stops at "'...nnet' is not a package").
+__path__ = []
+
 
 def softmax(c, axis=None):
     """Theano 1.0's ``T.nnet.softmax``: along the last axis, and a vector ``c`` gives a
@@ -72,6 +78,70 @@ class SigmoidBinaryCrossentropy(OpFromGraph):
         return [gz * (m.sigmoid(o) - t), gz * -o]
 
 
+def hard_sigmoid(x):
+    """Theano's ``T.nnet.hard_sigmoid``: ``clip(0.2 * x + 0.5, 0, 1)``, computed in the
+    float dtype of ``x`` (integers upgraded); its gradient is that of the formula (0 where
+    the clip holds)."""
+    from aotsym.graph.convert import as_tensor_variable
+    from aotsym.graph.ops import math as m
+    from aotsym.graph.types import upgrade_to_float
+    x = as_tensor_variable(x)
+    dtype = upgrade_to_float(x.dtype)
+    return m.clip(x * _const(0.2, dtype) + _const(0.5, dtype), _const(0, dtype),
+                  _const(1, dtype))
+
+
+def _const(value, dtype):
+    from aotsym.graph.convert import as_tensor_variable
+    import numpy as np
+    return as_tensor_variable(np.asarray(value, dtype=dtype))
+
+
+# Theano's UltraFastScalarSigmoid: a piecewise approximation of tanh(t), t = x / 2.
+_ULTRA_FAST_BREAKS = (1.7, 3.0)
+_ULTRA_FAST_LINEAR = (0.935409070603099, 0.0458812946797165)
+_ULTRA_FAST_TOP = 0.99505475368673
+
+
+def ultra_fast_sigmoid(x):
+    """Theano's ``T.nnet.ultra_fast_sigmoid``: its piecewise approximation of ``sigmoid``
+    (``0.5 * z + 0.5``, ``z`` rational, then linear, then constant in ``|x| / 2``; a NaN
+    gives Theano's ``0.0025``) with Theano's gradient ``gz * y * (1 - y)`` of the output
+    ``y``: an ``OpFromGraph``, inlined by the optimizer."""
+    from aotsym.graph.convert import as_tensor_variable
+    from aotsym.graph.ops import math as m
+    from aotsym.graph.types import upgrade_to_float
+    x = as_tensor_variable(x)
+    dtype = upgrade_to_float(x.dtype)
+    if x.dtype != dtype:
+        x = m.cast(x, dtype)
+    return UltraFastSigmoid(x.type)(x)
+
+
+class UltraFastSigmoid(OpFromGraph):
+    """The piecewise formula of :func:`ultra_fast_sigmoid` with Theano's gradient."""
+
+    def __init__(self, x_type):
+        from aotsym.graph.ops import math as m
+        x = x_type("x")
+        c = lambda v: _const(v, x.dtype)   # noqa: E731
+        t = x * c(0.5)
+        positive = m.ge(t, c(0))
+        a = m.switch(positive, t, -t)   # |t|, and NaN stays NaN (then the constant branch)
+        z = m.switch(m.lt(a, c(_ULTRA_FAST_BREAKS[0])), c(1.5) * a / (c(1) + a),
+                     m.switch(m.lt(a, c(_ULTRA_FAST_BREAKS[1])),
+                              c(_ULTRA_FAST_LINEAR[0])
+                              + c(_ULTRA_FAST_LINEAR[1]) * (a - c(_ULTRA_FAST_BREAKS[0])),
+                              c(_ULTRA_FAST_TOP)))
+        z = m.switch(positive, z, -z)
+        super().__init__([x], [c(0.5) * z + c(0.5)], name="ultra_fast_sigmoid")
+
+    def grad(self, node, inputs, output_grads):
+        (x,), (gz,) = inputs, output_grads
+        y = self(x)
+        return [gz * y * (1 - y)]
+
+
 def crossentropy_categorical_1hot(coding_dist, true_one_of_n):
     """``-log(coding_dist[i, true_one_of_n[i]])`` for each row ``i`` (integer labels)."""
     from aotsym.graph.ops.nnet import categorical_crossentropy
@@ -117,6 +187,4 @@ def __getattr__(name):
     if name == "bn":                       # theano.tensor.nnet.bn
         import importlib
         return importlib.import_module("aotsym.tensor.nnet_bn")
-    if name == "ultra_fast_sigmoid" or name == "hard_sigmoid":
-        return sigmoid
     raise AttributeError(f"aotsym.tensor.nnet has no attribute {name!r}")

@@ -35,6 +35,8 @@ free).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from aotsym.graph.convert import as_tensor_variable
@@ -387,8 +389,12 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     optional hints; given, they are checked at run time.  Integer operands are computed in
     float64 (float32 for 8/16-bit ones).  See the module docstring for the parameters.
     """
-    if kwargs:
-        raise TypeError(f"conv2d: unexpected keyword arguments {sorted(kwargs)}")
+    if "imshp_logical" in kwargs or "kshp_logical" in kwargs:
+        raise ValueError("conv2d: imshp_logical / kshp_logical (upsampling by the old ConvOp) "
+                         "are not supported, as in Theano 1.0")
+    if kwargs:   # the old ConvOp's tuning knobs (unroll_batch, openmp, ...): Theano 1.0 too
+        warnings.warn(f"conv2d: {sorted(kwargs)} are ignored (old ConvOp options; Theano 1.0 "
+                      f"ignores them too)", stacklevel=2)
     if image_shape is not None:
         if input_shape is not None:
             raise ValueError("conv2d: pass input_shape or image_shape (its old name), "
