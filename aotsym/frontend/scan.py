@@ -11,7 +11,8 @@ applies one :class:`~aotsym.graph.ops.scan.Scan` node (layout in that module):
   backwards with ``n_steps=k`` reads the last ``k`` rows, last first);
 * the step's arguments are the sequence taps, then each state's taps, in the order the
   user gave them (``taps=[-1, -2]`` passes ``x[t-1]`` before ``x[t-2]``), then the
-  non-sequences;
+  non-sequences: the outer variables themselves, so that the step may differentiate an
+  outer expression with respect to one (replaced by loop inputs after tracing);
 * without ``n_steps`` the loop runs the length of the shortest slice; with it, a shorter
   sequence is a run-time error naming the ``scan`` line;
 * a state's initial rows are its outer input (``initial[None]`` for one tap ``-1``,
@@ -141,7 +142,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                for x in slices]
 
     # ---- outputs_info: states (with taps) and mapped outputs
-    infos = _as_list(outputs_info) if outputs_info is not None else None
+    # an empty list is no information at all (Theano: every output is then mapped)
+    infos = _as_list(outputs_info) or None
     states = []   # per state: dict(user index, taps, init buffer, row type)
     if infos is not None:
         for k, info in enumerate(infos):
@@ -188,14 +190,17 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         args = list(seq_phs)
         for st, phs in zip(states, state_phs):
             args += [phs[st["taps"].index(t)] for t in st["user_taps"]]
-        args += nonseq_phs
+        # the non-sequences are passed as themselves (Theano's rule: the step may take
+        # grad(K, v) of an outer K with respect to its argument v); they are replaced by
+        # their placeholders after tracing (_nonsequences_as_arguments)
+        args += nonseqs
         outputs, updates, cond = _split_return(fn(*args), fn)
         # shared variables the step reads with a default_update (a random stream's
         # state) are updated every step too, as in Theano
         from aotsym.frontend.default_updates import collect_default_updates
         updates.update(collect_default_updates(
             outputs + list(updates.values()) + ([cond] if cond is not None else []),
-            explicit=list(updates), allowed=args))
+            explicit=list(updates), exclude=nonseqs, allowed=args))
         if infos is None:
             infos = [None] * len(outputs)
         if len(outputs) != len(infos):
@@ -252,7 +257,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     shared_phs = [sv.type(sv.name) for sv in shared_updated]
 
     # ---- free variables: the largest outer sub-expressions the step reads
-    roots = {id(v) for v in args} | {id(sv) for sv in shared_updated}
+    roots = {id(v) for v in args[:len(args) - len(nonseqs)] + nonseq_phs}
+    roots |= {id(sv) for sv in shared_updated}
     all_outs = state_outs + update_outs + mapped_outs + ([cond] if cond is not None else [])
     inner_dep = set(roots)
     for node in toposort(all_outs):
@@ -370,10 +376,11 @@ def _is_pairs(p) -> bool:
 
 
 def _nonsequences_as_arguments(outputs, updates, cond, nonseqs, nonseq_phs):
-    """The step's results with every outer non-sequence it read directly (a closure over
-    the variable it also passed in ``non_sequences``, as Lasagne's recurrent layers do) read
-    through its argument instead: Theano's scan does this substitution (its ``givens``), so
-    ``strict=True`` accepts such a step and the loop has one input per non-sequence::
+    """The step's results with every outer non-sequence it read (the step receives the
+    outer variables themselves, as in Theano, and may also close over them, as Lasagne's
+    recurrent layers do) read through its placeholder instead: Theano's scan does this
+    substitution (its ``givens``), so ``strict=True`` accepts such a step and the loop has
+    one input per non-sequence::
 
         W = concatenate([W_r, W_u])            scan(lambda h, *a: dot(h, W), ...,
                                                     non_sequences=[W], strict=True)

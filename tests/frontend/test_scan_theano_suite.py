@@ -72,3 +72,67 @@ def test_go_backwards_with_n_steps_reads_the_last_rows(mode):
     got_acc, got_ys = f(vx)
     np.testing.assert_allclose(got_acc, [6.0, 65.0, 654.0])
     np.testing.assert_allclose(got_ys, vx[::-1] * 2)
+
+
+# ---------------------------------------------------------------------------- signature forms
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_empty_outputs_info_is_a_map(mode):
+    """Theano's test_map_functionality: ``outputs_info=[]`` says nothing about the outputs,
+    so every output is mapped (Theano's rule), not an error."""
+    u = T.vector("u")
+    out, upd = aotsym.scan(lambda u_t: u_t + 3, u, [], [], n_steps=None)
+    f = aotsym.function([u], out, updates=upd, mode=mode)
+    vu = np.array([1.0, -2.0, 5.0])
+    np.testing.assert_allclose(f(vu), vu + 3)
+    pair, _ = aotsym.scan(lambda u_t: [u_t * 2, u_t - 1], sequences=u, outputs_info=[])
+    g = aotsym.function([u], pair, mode=mode)
+    got = g(vu)
+    np.testing.assert_allclose(got[0], vu * 2)
+    np.testing.assert_allclose(got[1], vu - 1)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_step_differentiates_with_respect_to_a_non_sequence(mode):
+    """Theano's test_computing_gradient: the step receives the outer non-sequence itself,
+    so ``grad(K[i], v)`` of an outer ``K`` built from ``v`` is connected."""
+    x1 = T.scalar("x1")
+    x2 = aotsym.shared(np.array([1.0, 2.0, 3.0, 4.0, 5.0]), name="x2")
+    K = x2 * x1
+    out, _ = aotsym.scan(lambda i, v: aotsym.grad(K[i], v),
+                         sequences=T.arange(K.shape[0]), non_sequences=x1)
+    f = aotsym.function([x1], out, mode=mode)
+    np.testing.assert_allclose(f(3.0), [1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_jacobian_rows_by_scan_over_a_scan_output(mode):
+    """Theano's test_rop: rows of the Jacobian of a recurrent output with respect to its
+    input, each by ``grad(o[i], u)`` inside a scan whose non-sequences are ``o`` and ``u``;
+    checked against the R-operator and finite differences."""
+    rng = np.random.RandomState(1)
+    u, h0, W = T.matrix("u"), T.vector("h0"), T.matrix("W")
+    o, _ = aotsym.scan(lambda u_t, h_tm1, W: T.tanh(T.dot(h_tm1, W) + u_t),
+                       sequences=u, outputs_info=h0, non_sequences=W)
+    o = o[-1]
+    eu = T.matrix("eu")
+    rows, _ = aotsym.scan(lambda i, o, u, eu: (aotsym.grad(o[i], u) * eu).sum(),
+                          sequences=T.arange(o.shape[0]), non_sequences=[o, u, eu])
+    rop = aotsym.gradient.Rop(o, u, eu)
+    f = aotsym.function([u, h0, W, eu], [rows, rop, o], mode=mode)
+    vu = rng.uniform(-0.5, 0.5, (4, 3))
+    vh0 = rng.uniform(-0.5, 0.5, 3)
+    vW = rng.uniform(-0.5, 0.5, (3, 3))
+    veu = rng.uniform(-0.5, 0.5, (4, 3))
+    got_rows, got_rop, _ = f(vu, vh0, vW, veu)
+
+    def forward(vu):
+        h = vh0
+        for row in vu:
+            h = np.tanh(h @ vW + row)
+        return h
+    eps = 1e-6
+    numeric = (forward(vu + eps * veu) - forward(vu - eps * veu)) / (2 * eps)
+    np.testing.assert_allclose(got_rows, numeric, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(got_rop, numeric, rtol=1e-6, atol=1e-9)
