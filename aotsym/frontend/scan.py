@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from aotsym.graph.basic import Constant, clone_replace, toposort, user_source_info
+from aotsym.graph.basic import (Constant, clone_replace, graph_inputs, toposort,
+                                user_source_info)
 from aotsym.graph.convert import as_tensor_variable
 from aotsym.graph.inner import InnerGraph
-from aotsym.graph.ops.scan import Scan, fits, row_type
+from aotsym.graph.ops.scan import Scan, fits, row_type, stands_in
 from aotsym.graph.types import TensorType
 
 
@@ -270,6 +271,12 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         if id(v) in inner_dep or isinstance(v, Constant) or id(v) in seen:
             return
         seen.add(id(v))
+        # a value whose constancy the step's types rely on (a reshape's shape) stays in the
+        # step; its own inputs are captured instead
+        if v.owner is not None and not stands_in(v, all_outs):
+            for u in v.owner.inputs:
+                capture(u)
+            return
         captured.append(v)
 
     for node in toposort(all_outs):
@@ -280,7 +287,6 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         capture(v)
     if strict:   # Theano's rule: a shared variable the step reads must be passed to it
         from aotsym.frontend.shared import SharedVariable
-        from aotsym.graph.basic import graph_inputs
         for v in captured:
             free = [u for u in graph_inputs([v]) if isinstance(u, SharedVariable)]
             if free:

@@ -37,7 +37,7 @@ from aotsym.graph.inner import InnerGraph
 from aotsym.graph.ops.blas import Dot
 from aotsym.graph.ops.composite import Composite
 from aotsym.graph.ops.elemwise import DimShuffle, Elemwise, dimshuffle
-from aotsym.graph.ops.scan import Scan, fits, row_type
+from aotsym.graph.ops.scan import Scan, fits, row_type, stands_in
 from aotsym.graph.ops.shape import specify_shape
 from aotsym.graph.ops.subtensor import Subtensor
 from aotsym.optimizer.engine import rewrite_graph
@@ -85,6 +85,10 @@ def scan_hoist_invariants(node):
     def consider(v):
         if id(v) in invariant and v.owner is not None and id(v) not in seen:
             seen.add(id(v))
+            if not stands_in(v, inner.outputs):   # e.g. a reshape's shape: its inputs
+                for u in v.owner.inputs:
+                    consider(u)
+                return
             frontier.append(v)
 
     for n in inner.nodes():

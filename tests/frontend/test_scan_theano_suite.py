@@ -136,3 +136,47 @@ def test_jacobian_rows_by_scan_over_a_scan_output(mode):
     numeric = (forward(vu + eps * veu) - forward(vu - eps * veu)) / (2 * eps)
     np.testing.assert_allclose(got_rows, numeric, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(got_rop, numeric, rtol=1e-6, atol=1e-9)
+
+
+# ---------------------------------------------------------------------------- outer values
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reshape_to_a_column_inside_the_step(mode):
+    """Theano's test_pushout_seqs: ``X.sum(1).reshape((X.shape[0], 1))`` in the step is a
+    column (broadcastable) because the 1 is a constant; the loop's inputs must not hide it
+    (the step failed to build, then the hoisting of invariants failed the same way)."""
+    X, Y = T.dmatrix("X"), T.dmatrix("Y")
+
+    def init_K(i, X, Y):
+        XX = X.sum(1).reshape((X.shape[0], 1))
+        return (XX + XX.T).sum() * i
+
+    beta, _ = aotsym.scan(init_K, sequences=T.arange(3), non_sequences=[X, Y])
+    x = T.matrix("x")
+    N = T.lscalar("N")
+    outer, _ = aotsym.scan(lambda r: r.reshape((N, 1)) + r.reshape((N, 1)).T, sequences=x)
+    f = aotsym.function([X, Y, x, N], [beta, outer], mode=mode)
+    vX = np.arange(6.0).reshape(3, 2)
+    vx = np.arange(6.0).reshape(2, 3)
+    got_beta, got_outer = f(vX, vX, vx, 3)
+    xx = vX.sum(1)[:, None]
+    np.testing.assert_allclose(got_beta, (xx + xx.T).sum() * np.arange(3))
+    np.testing.assert_allclose(got_outer, vx[:, :, None] + vx[:, None, :])
+
+
+@pytest.mark.xfail(strict=True, reason="T.shape(X) is a Shape vector that refuses iteration; "
+                   "Theano's T.shape(X) unpacks like X.shape (aotsym.graph.ops.shape.shape, "
+                   "owned by the tensor helper)")
+def test_unpacking_T_shape_inside_a_step():
+    """Theano's test_pushout_seqs: ``n, D = tensor.shape(X)`` in the step."""
+    X = T.dmatrix("X")
+
+    def step(i, X):
+        n, D = T.shape(X)
+        return X[i % n, :D].sum()
+
+    out, _ = aotsym.scan(step, sequences=T.arange(4), non_sequences=X)
+    f = aotsym.function([X], out, mode="FAST_COMPILE")
+    vX = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_allclose(f(vX), [vX[i % 3].sum() for i in range(4)])

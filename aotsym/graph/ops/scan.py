@@ -72,6 +72,23 @@ def fits(value_type, slot_type) -> bool:
                                                  slot_type.broadcastable)))
 
 
+def stands_in(v, outputs) -> bool:
+    """Can a fresh variable of ``v``'s type (a loop input) replace ``v`` in the graph of
+    ``outputs``, every node still building and the outputs' types unchanged?  Not always: a
+    Reshape's output type depends on its shape's value (``reshape(x, (n, 1))`` is
+    broadcastable in its last dimension because that 1 is a constant), so the frontend's
+    captures and the hoisting of loop invariants move such a value's inputs into the loop's
+    inputs, not the value.  Only integer values take part in type inference."""
+    if str(getattr(v.type, "dtype", "float"))[0] not in "iub":
+        return True
+    from aotsym.graph.basic import clone_replace
+    try:
+        new = clone_replace(list(outputs), {v: v.type()})
+    except (TypeError, ValueError):
+        return False
+    return all(a.type == b.type for a, b in zip(new, outputs))
+
+
 def row_type(t: TensorType) -> TensorType:
     """The type of one row of ``t`` (its first dimension dropped)."""
     return TensorType(t.dtype, t.broadcastable[1:])
