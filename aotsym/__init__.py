@@ -30,7 +30,7 @@ _LAZY = {
     "Mode": ("aotsym.frontend.function", "Mode"),
     "ProfileMode": ("aotsym.frontend.function", "ProfileMode"),
     "Out": ("aotsym.frontend.function", "Out"),
-    "Param": ("aotsym.frontend.function", "In"),   # Theano's old name of In
+    "Param": ("aotsym.frontend.function", "Param"),   # Theano's old In (default second)
     "clone": ("aotsym.frontend.function", "clone"),
     "dot": ("aotsym.graph.ops.blas", "dot"),
     "Rop": ("aotsym.gradient", "Rop"),

@@ -68,6 +68,17 @@ class In:
         self.strict, self.allow_downcast, self.mutable = strict, allow_downcast, mutable
 
 
+class Param(In):
+    """Theano's old ``Param(variable, default=None, name=None, ...)``: an :class:`In` whose
+    second positional argument is the default value (``In``'s is the name).  ``implicit`` is
+    accepted for compatibility."""
+
+    def __init__(self, variable, default=None, name=None, mutable=False, strict=False,
+                 allow_downcast=None, implicit=None, borrow=None):
+        super().__init__(variable, name=name, value=default, borrow=bool(borrow), strict=strict,
+                         allow_downcast=allow_downcast, mutable=mutable)
+
+
 class Mode:
     """A compilation mode object: ``aotsym.function(..., mode=aotsym.Mode("FAST_COMPILE"))``.
 

@@ -173,3 +173,17 @@ def test_multiply_add_rounds_like_numpy():
     lin, grad = f(pts)
     np.testing.assert_array_equal(lin, pts * 0.2 + 0.5)
     np.testing.assert_array_equal(grad, [0.2, 0.2])   # Theano: x >= lo is inclusive
+
+
+# ---------------------------------------------------------------------------- function inputs
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_param_default_is_theanos_old_keyword(mode):
+    # gru_theano.py: theano.Param(decay, default=0.9); Theano's Param takes the default second
+    x, decay = T.dscalar("x"), T.dscalar("decay")
+    f = aotsym.function([x, aotsym.Param(decay, default=0.9)], x * decay, mode=mode)
+    assert f(2.0) == pytest.approx(1.8, rel=1e-15)
+    assert f(2.0, 0.5) == 1.0
+    g = aotsym.function([x, aotsym.Param(decay, 0.25, name="d")], x * decay, mode=mode)
+    assert g(2.0) == 0.5 and g(2.0, d=2.0) == 4.0
