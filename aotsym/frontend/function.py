@@ -70,13 +70,16 @@ class In:
 
 class Param(In):
     """Theano's old ``Param(variable, default=None, name=None, ...)``: an :class:`In` whose
-    second positional argument is the default value (``In``'s is the name).  ``implicit`` is
-    accepted for compatibility."""
+    second positional argument is the default value (``In``'s is the name); ``value=`` (In's
+    keyword) is accepted too, and ``implicit`` for compatibility."""
 
     def __init__(self, variable, default=None, name=None, mutable=False, strict=False,
-                 allow_downcast=None, implicit=None, borrow=None):
-        super().__init__(variable, name=name, value=default, borrow=bool(borrow), strict=strict,
-                         allow_downcast=allow_downcast, mutable=mutable)
+                 allow_downcast=None, implicit=None, borrow=None, value=None):
+        if value is not None and default is not None:
+            raise TypeError("Param: pass default or value (In's name for it), not both")
+        super().__init__(variable, name=name, value=default if value is None else value,
+                         borrow=bool(borrow), strict=strict, allow_downcast=allow_downcast,
+                         mutable=mutable)
 
 
 class Mode:
