@@ -180,3 +180,74 @@ def test_unpacking_T_shape_inside_a_step():
     f = aotsym.function([X], out, mode="FAST_COMPILE")
     vX = np.arange(6.0).reshape(3, 2)
     np.testing.assert_allclose(f(vX), [vX[i % 3].sum() for i in range(4)])
+
+
+# ---------------------------------------------------------------------------- gradients
+
+
+def _three_states():
+    x0, y0, z0 = T.vector("x0"), T.vector("y0"), T.vector("z0")
+    [x, y, z], _ = aotsym.scan(lambda x, y, z: [x ** 2, y, x + 1],
+                               outputs_info=[x0, y0, z0], n_steps=3)
+    return (x0, y0, z0), (x, y, z)
+
+
+def test_grad_through_scan_reports_disconnected_initial_values():
+    """Theano's test_grad_connectivity_matrix: z never reads z[t-1], and x never reads y, so
+    grad((x+y+z).sum(), z0) and grad(x.sum(), y0) are disconnected (DisconnectedInputError,
+    a ValueError), while the connected ones are right (finite differences)."""
+    (x0, y0, z0), (x, y, z) = _three_states()
+    cost = (x + y + z).sum()
+    with pytest.raises(ValueError, match="does not depend on z0"):
+        aotsym.grad(cost, z0)
+    with pytest.raises(ValueError, match="does not depend on y0"):
+        aotsym.grad(x.sum(), y0)
+    gz = aotsym.grad(cost, z0, disconnected_inputs="ignore")
+    gx, gy = aotsym.grad(cost, [x0, y0])
+    f = aotsym.function([x0, y0, z0], [gx, gy, gz])
+    v = np.array([0.5, -0.3]), np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    got = f(*v)
+
+    def cost_of(a, b, c):
+        xs, ys, zs = [], [], []
+        for _ in range(3):
+            a, b, c = a ** 2, b, a + 1
+            xs.append(a), ys.append(b), zs.append(c)
+        return float(np.sum(xs) + np.sum(ys) + np.sum(zs))
+    eps = 1e-6
+    for i in range(2):
+        for which in range(2):
+            hi = [np.array(a, copy=True) for a in v]
+            lo = [np.array(a, copy=True) for a in v]
+            hi[which][i] += eps
+            lo[which][i] -= eps
+            numeric = (cost_of(*hi) - cost_of(*lo)) / (2 * eps)
+            np.testing.assert_allclose(got[which][i], numeric, rtol=1e-6)
+    np.testing.assert_array_equal(got[2], [0.0, 0.0])
+
+
+def test_grad_through_scan_connected_through_another_state():
+    """A state read only by another state's step is connected: grad(y.sum(), x0) where
+    y[t] = y[t-1] + x[t-1] (and the mapped output that reads a non-sequence)."""
+    x0, y0, w = T.vector("x0"), T.vector("y0"), T.scalar("w")
+    [x, y], _ = aotsym.scan(lambda x, y, w: [x * w, y + x], outputs_info=[x0, y0],
+                            non_sequences=w, n_steps=3)
+    gx0, gw = aotsym.grad(y.sum(), [x0, w])
+    f = aotsym.function([x0, y0, w], [gx0, gw], mode="FAST_COMPILE")
+    vx0, vy0, vw = np.array([1.0, 2.0]), np.array([0.0, 0.0]), 0.5
+    # y[1..3] = y0 + x0 (1 + w + ... ): y_t = y0 + x0 * sum_{i<t} w^i
+    np.testing.assert_allclose(f(vx0, vy0, vw)[0], [1 + (1 + vw) + (1 + vw + vw ** 2)] * 2)
+    np.testing.assert_allclose(f(vx0, vy0, vw)[1], (1 + (1 + 2 * vw)) * vx0.sum())
+
+
+def test_grad_of_a_mapped_output_reaches_the_sequence_through_a_state():
+    """Theano's test_disconnected_gradient2: m2[t] = u[t-1] + v reads only the state u,
+    which reads the sequence m: grad(m2.sum(), m) is connected (rows but the last get
+    1 per later step)."""
+    v, m = T.vector("v"), T.matrix("m")
+    [u, m2], _ = aotsym.scan(lambda x, u: [x + u, u + v], sequences=m,
+                             outputs_info=[T.zeros((3,)), None])
+    g = aotsym.grad(m2.sum(), m)
+    f = aotsym.function([m, v], g, mode="FAST_COMPILE")
+    got = f(np.ones((4, 3)), np.zeros(3))
+    np.testing.assert_allclose(got, [[3.0] * 3, [2.0] * 3, [1.0] * 3, [0.0] * 3])

@@ -51,6 +51,9 @@ def scan_grad(op, node, inputs, output_grads):
     inner = op.inner
     depths = op.depths
     pos = op.outer_positions()
+    connected = _connected_inputs(op, output_grads)
+    if not any(connected):
+        return [None] * len(inputs)
     # the full forward trajectories (a scan that keeps only its last rows, or hides states,
     # is recomputed in full; equal nodes intern, so a full scan already there is reused)
     if any(k is not None for k in op.keep) or any(op.hidden):
@@ -194,7 +197,7 @@ def scan_grad(op, node, inputs, output_grads):
         x = seq_in[s]
         lo = 0 if start is None else start
         result[pos["sequences"][s]] = inc_subtensor(zeros_like(x)[lo:n], g)
-    return result
+    return [g if ok else None for g, ok in zip(result, connected)]
 
 
 def _steps_run(trajectory, depth):
@@ -229,3 +232,81 @@ def _full_grad(op, node, output_grads, out_index, full_var, keep):
     lo = m.sub(shape_i(full_var, 0), shape_i(g, 0))
     return inc_subtensor(zeros_like(full_var)[lo:], g)
 
+
+
+def _zero_fill(g) -> bool:
+    """Is ``g`` the zero gradient the backward walker gives an output nothing read
+    (``fill(output, 0)``)?"""
+    from aotsym.graph.basic import Constant
+    from aotsym.graph.ops.elemwise import DimShuffle
+    node = g.owner
+    if node is None or getattr(getattr(node.op, "scalar_op", None), "name", None) != "second":
+        return False
+    value = node.inputs[1]
+    while value.owner is not None and isinstance(value.owner.op, DimShuffle):
+        value = value.owner.inputs[0]
+    return isinstance(value, Constant) and not value.data.any()
+
+
+def _connected_inputs(op, output_grads) -> list:
+    """Per outer input of ``op``, whether an output with a gradient (not the walker's zero
+    fill) depends on it, through any number of steps: the others get no gradient (None), so
+    ``grad`` says they are disconnected, as Theano's connection pattern does::
+
+        [x, y, z] = scan(lambda x, y, z: [x ** 2, y, x + 1], outputs_info=[x0, y0, z0])
+        grad(x.sum(), y0), grad((x + y + z).sum(), z0) -> disconnected
+        grad((x + z).sum(), x0) -> connected
+
+    A state's initial rows reach its outer output directly too, unless that output's
+    gradient is zero there (the frontend hands the user ``buffer[depth:]``).
+    """
+    from aotsym.graph.basic import ancestors
+    inner = op.inner
+    n_states = op.n_states
+    index = {id(v): i for i, v in enumerate(inner.inputs)}
+    taps_at = op.tap_input_positions()
+    state_of = {p: k for k, ps in enumerate(taps_at) for p in ps}
+
+    def reads(o):
+        return {index[id(v)] for v in ancestors([inner.outputs[o]]) if id(v) in index}
+
+    def wanted(out):
+        return out is not None and not _zero_fill(output_grads[out])
+
+    direct = {k for k in range(n_states) if wanted(op.state_output(k))}
+    read = set()
+    for j in range(op.n_mapped):
+        if wanted(op.mapped_output(j)):
+            read |= reads(n_states + j)
+    trajectories = set()
+    todo = direct | {state_of[i] for i in read if i in state_of}
+    while todo:   # states whose rows a needed step output reads, transitively
+        trajectories |= todo
+        for k in todo:
+            read |= reads(k)
+        todo = {state_of[i] for i in read if i in state_of} - trajectories
+    pos = op.outer_positions()
+    result = [False] * (1 + op.n_seqs + n_states + op.n_nonseqs)
+    for s, i in enumerate(pos["sequences"]):
+        result[i] = s in read
+    for k, i in enumerate(pos["inits"]):
+        result[i] = any(p in read for p in taps_at[k]) or (
+            k in direct and not _skips_rows(output_grads[op.state_output(k)],
+                                            op.depths[k]))
+    first = op.n_seqs + op.n_tap_inputs
+    for p, i in enumerate(pos["nonseqs"]):
+        result[i] = first + p in read
+    return result
+
+
+def _skips_rows(g, depth) -> bool:
+    """Is ``g`` zero on its first ``depth`` rows by construction: ``inc_subtensor(
+    fill(v, 0)[k:], y)`` with ``k >= depth`` (the gradient of ``v[k:]``)?"""
+    from aotsym.graph.ops.subtensor import IncSubtensor
+    node = g.owner
+    if node is None or type(node.op) is not IncSubtensor or len(node.op.idx_list) != 1:
+        return False
+    entry = node.op.idx_list[0]
+    return (isinstance(entry, tuple) and len(entry) == 3 and isinstance(entry[0], int)
+            and entry[0] >= depth and entry[1] is None and entry[2] is None
+            and _zero_fill(node.inputs[0]))
