@@ -43,6 +43,7 @@ import numpy as np
 from aotsym.graph.basic import (Constant, clone_replace, graph_inputs, toposort,
                                 user_source_info)
 from aotsym.graph.convert import as_tensor_variable
+from aotsym.graph.fgraph import MissingInputError
 from aotsym.graph.inner import InnerGraph
 from aotsym.graph.ops.scan import Scan, fits, row_type, stands_in
 from aotsym.graph.types import TensorType
@@ -62,8 +63,15 @@ class until:
         self.condition = cond
 
 
-class ScanError(TypeError):
-    """A step function that does not fit its scan (raised while tracing)."""
+class ScanError(TypeError, ValueError):
+    """A step function that does not fit its scan (raised while tracing).  Both a
+    ``TypeError`` and a ``ValueError``: Theano raises one or the other for these (bad taps,
+    no number of steps, outputs_info of the wrong length), and ported code catches them."""
+
+
+class ScanMissingInputError(ScanError, MissingInputError):
+    """``strict=True`` and the step reads a shared variable it was not passed (Theano's
+    ``MissingInputError``)."""
 
 
 def _where(fn=None) -> str:
@@ -290,7 +298,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         for v in captured:
             free = [u for u in graph_inputs([v]) if isinstance(u, SharedVariable)]
             if free:
-                raise ScanError(
+                raise ScanMissingInputError(
                     f"scan(strict=True): the step function reads the shared variable "
                     f"{free[0]!r} ({free[0].type.describe()}), which is not among its "
                     f"arguments; pass it in non_sequences{_where(fn)}")
@@ -346,6 +354,8 @@ def _split_return(value, fn):
             cond = p.condition
         elif isinstance(p, dict) or _is_pairs(p):
             updates = dict(p)
+        elif isinstance(p, (list, tuple)) and not p and outputs is not None:
+            updates = {}   # ([x], (), until(c)): no updates (Theano's positional reading)
         elif outputs is None:
             outputs = p
         else:

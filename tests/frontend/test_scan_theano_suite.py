@@ -251,3 +251,37 @@ def test_grad_of_a_mapped_output_reaches_the_sequence_through_a_state():
     f = aotsym.function([m, v], g, mode="FAST_COMPILE")
     got = f(np.ones((4, 3)), np.zeros(3))
     np.testing.assert_allclose(got, [[3.0] * 3, [2.0] * 3, [1.0] * 3, [0.0] * 3])
+
+
+# ---------------------------------------------------------------------------- step returns, errors
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_step_returning_outputs_empty_updates_and_until(mode):
+    """Theano's test_savemem_does_not_duplicate_number_of_scan_nodes: ``([x], (), until)``
+    is outputs, no updates, a condition (Theano reads the parts by position)."""
+    var = T.ones(())
+    values, _ = aotsym.scan(lambda x: ([x + 1], (), aotsym.scan_module.until(x > 1)),
+                            outputs_info=[var], n_steps=5)
+    f = aotsym.function([], values, mode=mode)
+    np.testing.assert_allclose(f(), [2.0, 3.0])   # the step reading 2 is the last
+
+
+def test_errors_theano_code_catches():
+    """Theano raises ValueError for bad output taps (test_outputs_taps_check) and
+    MissingInputError for a shared variable a strict step was not passed
+    (test_strict_mode_ex): aotsym's scan errors are those too."""
+    from aotsym.graph.fgraph import MissingInputError
+    x, y = T.fvector("x"), T.fvector("y")
+    with pytest.raises(ValueError):
+        aotsym.scan(lambda a, b: [a], x, {"initial": y, "taps": [0]})
+    with pytest.raises(ValueError):
+        aotsym.scan(lambda a, b, c: [a], x, {"initial": y, "taps": [-1, -1]})
+    w = aotsym.shared(np.eye(2))
+    x0 = T.vector("x0")
+    with pytest.raises(MissingInputError):
+        aotsym.scan(lambda h: T.dot(h, w), outputs_info=[x0], n_steps=3, strict=True)
+    out, _ = aotsym.scan(lambda h, w: T.dot(h, w), outputs_info=[x0], non_sequences=[w],
+                         n_steps=3, strict=True)
+    f = aotsym.function([x0], out[-1], mode="FAST_COMPILE")
+    np.testing.assert_allclose(f(np.array([1.0, 2.0])), [1.0, 2.0])
