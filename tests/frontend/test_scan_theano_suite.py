@@ -285,3 +285,58 @@ def test_errors_theano_code_catches():
                          n_steps=3, strict=True)
     f = aotsym.function([x0], out[-1], mode="FAST_COMPILE")
     np.testing.assert_allclose(f(np.array([1.0, 2.0])), [1.0, 2.0])
+
+
+# ---------------------------------------------------------------------------- scan_checkpoints
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_scan_checkpoints_power_and_its_gradient(mode):
+    """Theano's test_scan_checkpoints: A**k by scan and by scan_checkpoints (blocks of 4
+    steps, 11 steps: the last block shorter), forward and gradient equal."""
+    from aotsym.scan_module import scan_checkpoints
+    k, A = T.iscalar("k"), T.vector("A")
+    res, _ = aotsym.scan(lambda p, A: p * A, outputs_info=T.ones_like(A), non_sequences=A,
+                         n_steps=k)
+    chk, _ = scan_checkpoints(lambda p, A: p * A, outputs_info=T.ones_like(A),
+                              non_sequences=A, n_steps=k, save_every_N=4)
+    g, g_chk = aotsym.grad(res[-1].sum(), A), aotsym.grad(chk[-1].sum(), A)
+    f = aotsym.function([A, k], [res[-1], chk[-1], g, g_chk, chk], mode=mode)
+    vA = np.linspace(0.5, 1.2, 5)
+    out, out_chk, vg, vg_chk, blocks = f(vA, 11)
+    np.testing.assert_allclose(out, vA ** 11)
+    np.testing.assert_allclose(out_chk, vA ** 11)
+    np.testing.assert_allclose(vg, 11 * vA ** 10)
+    np.testing.assert_allclose(vg_chk, 11 * vA ** 10)
+    np.testing.assert_allclose(blocks, [vA ** 4, vA ** 8, vA ** 11])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_scan_checkpoints_with_a_padded_sequence(mode):
+    """A sequence of 7 rows in blocks of 3: padded with zeros the last block never reads;
+    the RNN's last state and its gradients match plain scan's."""
+    from aotsym.scan_module import scan_checkpoints
+    x, h0, W = T.matrix("x"), T.vector("h0"), T.matrix("W")
+
+    def step(x_t, h, W):
+        return T.tanh(T.dot(h, W) + x_t)
+
+    plain, _ = aotsym.scan(step, sequences=x, outputs_info=h0, non_sequences=W)
+    chk, _ = scan_checkpoints(step, sequences=[x], outputs_info=[h0], non_sequences=[W],
+                              save_every_N=3)
+    cost, cost_chk = plain[-1].sum(), chk[-1].sum()
+    grads = aotsym.grad(cost, [x, h0, W])
+    grads_chk = aotsym.grad(cost_chk, [x, h0, W])
+    f = aotsym.function([x, h0, W], [cost, cost_chk] + grads + grads_chk, mode=mode)
+    rng = np.random.RandomState(3)
+    got = f(rng.uniform(-1, 1, (7, 2)), rng.uniform(-1, 1, 2), rng.uniform(-1, 1, (2, 2)))
+    np.testing.assert_allclose(got[1], got[0], rtol=1e-12)
+    for a, b in zip(got[2:5], got[5:]):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+def test_scan_checkpoints_refuses_taps():
+    from aotsym.scan_module import scan_checkpoints
+    A = T.vector("A")
+    with pytest.raises(RuntimeError, match="taps"):
+        scan_checkpoints(lambda: None, [], {"initial": A, "taps": [-2]})
