@@ -340,3 +340,37 @@ def test_scan_checkpoints_refuses_taps():
     A = T.vector("A")
     with pytest.raises(RuntimeError, match="taps"):
         scan_checkpoints(lambda: None, [], {"initial": A, "taps": [-2]})
+
+
+# ---------------------------------------------------------------------------- found here, fixed
+# elsewhere: these need hunks in files other helpers own (see the xfail reasons)
+
+
+@pytest.mark.xfail(strict=True, reason="grad with respect to an integer input the cost depends "
+                   "on raises DisconnectedInputError; Theano returns float zeros (its Cast "
+                   "gradient). Needs aotsym/frontend/grad.py (tensor helper's)")
+def test_grad_with_respect_to_an_integer_sequence_is_zero():
+    """Theano's test_grad_multiple_outs_some_uncomputable: ``grad(cost, u2)`` for an int32
+    sequence ``u2`` read through ``cast`` is zeros, as in Theano."""
+    u2, x = T.ivector("u2"), T.vector("x")
+    o, _ = aotsym.scan(lambda a, b: T.cast(a, "float64") * b, sequences=[u2, x])
+    g = aotsym.grad(o.sum(), u2)
+    f = aotsym.function([u2, x], g, mode="FAST_COMPILE")
+    np.testing.assert_array_equal(f(np.array([1, 2], "int32"), np.ones(2)), [0.0, 0.0])
+
+
+@pytest.mark.xfail(strict=True, reason="theano.clone(share_inputs=False) keeps the replacement's "
+                   "own inputs; Theano copies them too. Needs aotsym/frontend/function.py "
+                   "(tensor helper's)")
+def test_clone_without_sharing_inputs_copies_the_replacement_inputs():
+    """Theano's test_cloning_replace_strict_not_copy_inputs."""
+    from aotsym.graph.basic import graph_inputs
+    x, y, y2 = T.vector("x"), T.vector("y"), T.vector("y2")
+    z = aotsym.shared(0.25)
+    f1 = z * (x + y) ** 2 + 5
+    f2 = aotsym.clone(f1, replace=[(y, y2)], strict=True, share_inputs=False)
+    inputs = graph_inputs([f2])
+    assert not any(v is z or v is x or v is y2 for v in inputs)
+    f = aotsym.function([], f2, givens=[(v, np.ones(2)) for v in inputs
+                                        if v.name in ("x", "y2")], mode="FAST_COMPILE")
+    np.testing.assert_allclose(f(), [6.0, 6.0])
