@@ -45,6 +45,7 @@ import numpy as np
 
 import aotsym
 from aotsym.build import compiler, cuda_call
+from aotsym.build.glue import write_cffi_source
 from aotsym.build.cache import Cache, cache_key
 from aotsym.emit_c.templates import py_literal
 from aotsym.resources import runtime_dir
@@ -157,8 +158,8 @@ def link_extension(module_name: str, cdef: str, cu_obj: str, tmp: str, so_path: 
     """The cffi glue compiled with the C compiler, linked with the nvcc object and the static
     CUDA runtime (and ``link_args``: cuBLAS) into ``so_path``."""
     glue_c = os.path.join(tmp, "glue.c")
-    compiler.write_cffi_source(module_name, '#include "aotsym_cuda_api.h"\n' + _prototypes(cdef),
-                               cdef, glue_c)
+    write_cffi_source(module_name, '#include "aotsym_cuda_api.h"\n' + _prototypes(cdef),
+                      cdef, glue_c)
     glue_o = os.path.join(tmp, "glue.o")
     _run(shlex.split(cc) + GLUE_FLAGS + [f"-I{d}" for d in compiler.include_dirs()]
          + ["-I", runtime_dir(), glue_c, "-o", glue_o], f"compiling the glue of {module_name}")

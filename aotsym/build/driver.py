@@ -65,6 +65,7 @@ import aotsym
 from aotsym.build import compiler
 from aotsym.build.blas import blas_fingerprint
 from aotsym.build.cache import Cache, cache_key
+from aotsym.build.glue import write_cffi_source
 from aotsym.build.graph_key import graph_key
 from aotsym.build.pyruntime import FunctionSignature, make_slowpath, register
 from aotsym.emit_c import FunctionSpec, emit_module
@@ -497,7 +498,7 @@ def build_module(specs, options: BuildOptions | None = None, labels=None) -> Loa
 
     def build(tmp):
         c_path = os.path.join(tmp, "module.c")
-        compiler.write_cffi_source(name, emitted.source, emitted.cdef, c_path)
+        write_cffi_source(name, emitted.source, emitted.cdef, c_path, cache)
         t0 = time.perf_counter()
         compiler.compile_module(c_path, os.path.join(tmp, so_name), options.cc, flags,
                                 link.args, emitted.runtime, cache)

@@ -47,6 +47,7 @@ import numpy as np
 
 import aotsym
 from aotsym.build import compiler, pyruntime
+from aotsym.build.glue import write_cffi_source
 from aotsym.config import config
 from aotsym.emit_c.templates import py_identifier, py_identifiers, py_literal, render
 from aotsym.graph import checking
@@ -181,7 +182,8 @@ class CExtension:
     def compile(self, pkg, name, keep_source, log) -> float:
         emitted = self.emitted
         c_path = os.path.join(pkg, "_aot.c")
-        compiler.write_cffi_source(f"{name}._aot", emitted.source, emitted.cdef, c_path)
+        write_cffi_source(f"{name}._aot", emitted.source, emitted.cdef, c_path,
+                          self.cache)
         link = []
         if emitted.uses_blas and self.blas.name != "none":
             copy_beside([os.path.join(self.blas.lib_dir, self.blas.lib_file)], pkg)
@@ -229,7 +231,7 @@ def write_package(mod, plans, emitted, steps, outdir, extension, stats=None, spe
 
     Replacing a package is atomic, and so safe while other processes import it: each build
     is written to its own directory ``outdir/.NAME.versions/VERSION/NAME``, imported there
-    in a fresh interpreter (``python -I``: a package that does not import is never
+    in a fresh interpreter (:class:`ImportCheck`: a package that does not import is never
     published), then ``outdir/NAME`` becomes a symbolic link to it by one ``rename``.  A
     reader sees the old package or the new one, whole; the package's ``__init__`` loads its
     extension and state from its own version directory even if the link moves meanwhile.
@@ -248,10 +250,11 @@ def write_package(mod, plans, emitted, steps, outdir, extension, stats=None, spe
         tmp = os.path.join(versions, version, name)
         os.makedirs(tmp)
         try:
-            seconds = extension.compile(tmp, name, keep_source, log)
-            _write_python(mod, plans, emitted, steps, stats, tmp, extension, spec_path,
-                          version)
-            check_imports(os.path.dirname(tmp), name, [p.name for p in plans])
+            with ImportCheck(os.path.dirname(tmp)) as check:   # starts beside the compiler
+                seconds = extension.compile(tmp, name, keep_source, log)
+                _write_python(mod, plans, emitted, steps, stats, tmp, extension, spec_path,
+                              version)
+                check.run(name, [p.name for p in plans])
             previous = _publish(final, os.path.join(f".{name}.versions", version, name),
                                 versions)
         except BaseException:
@@ -272,22 +275,55 @@ def _output_lock(outdir, name):
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+class ImportCheck:
+    """The import of a package just built, in a fresh interpreter (``-I``: no user site, no
+    PYTHONPATH; only NumPy's and cffi's directories added), started before the package is
+    written: Python's start and NumPy's import (a quarter of a second) happen beside the
+    compiler, and :meth:`run` then imports the package ``path/name`` and checks it exports
+    ``functions``, raising a RuntimeError with the interpreter's error when it does not.
+    A context manager: leaving it ends an interpreter that was not asked."""
+
+    def __init__(self, path):
+        import _cffi_backend
+        site = [path] + [os.path.dirname(os.path.dirname(np.__file__)),
+                         os.path.dirname(_cffi_backend.__file__)]
+        code = (f"import sys; sys.path[:0] = {site!r}\n"
+                "import json, numpy, _cffi_backend\n"
+                "line = sys.stdin.readline()\n"
+                "if not line: sys.exit(0)\n"
+                "name, functions = json.loads(line)\n"
+                "m = __import__(name)\n"
+                "missing = [f for f in functions if not callable(getattr(m, f, None))]\n"
+                "assert not missing, f'no function {missing}'\n")
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", code], cwd=path, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+
+    def run(self, name, functions) -> None:
+        try:
+            _, err = self.proc.communicate(json.dumps([name, list(functions)]) + "\n",
+                                           timeout=600)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        if self.proc.returncode != 0:
+            raise RuntimeError(f"the package {name} that was built does not import (so it is "
+                               f"not written): {err.strip()[-2000:]}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.returncode is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
 def check_imports(path, name, functions) -> None:
-    """Import the package ``path/name`` in a fresh interpreter (``-I``: no user site, no
-    PYTHONPATH; only NumPy's and cffi's directories added) and check it exports
-    ``functions``; a RuntimeError with the interpreter's error when it does not."""
-    import _cffi_backend
-    site = [path] + [os.path.dirname(os.path.dirname(np.__file__)),
-                     os.path.dirname(_cffi_backend.__file__)]
-    code = (f"import sys; sys.path[:0] = {site!r}\n"
-            f"import {name} as m\n"
-            f"missing = [f for f in {functions!r} if not callable(getattr(m, f, None))]\n"
-            "assert not missing, f'no function {missing}'\n")
-    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True,
-                          text=True, cwd=path, timeout=600)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the package {name} that was built does not import (so it is not "
-                           f"written): {proc.stderr.strip()[-2000:]}")
+    """Import the package ``path/name`` in a fresh interpreter and check it exports
+    ``functions`` (:class:`ImportCheck`, started now)."""
+    with ImportCheck(path) as check:
+        check.run(name, functions)
 
 
 def _publish(final, target, versions) -> str | None:

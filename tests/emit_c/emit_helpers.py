@@ -65,9 +65,10 @@ def compile_strictly(emitted, directory, name, flags=None) -> list:
     (:func:`strict_flags` by default); assert that every unit compiles (no warning, with
     -Werror); return the units' paths (each ``unit + ".o"`` beside it)."""
     from aotsym.build import compiler
+    from aotsym.build.glue import write_cffi_source
     flags = strict_flags() if flags is None else flags
     c_path = os.path.join(str(directory), f"{name}.c")
-    compiler.write_cffi_source(name, emitted.source, emitted.cdef, c_path)
+    write_cffi_source(name, emitted.source, emitted.cdef, c_path)
     units = [c_path]
     if emitted.runtime:
         units.append(os.path.join(str(directory), f"{name}_runtime.c"))
