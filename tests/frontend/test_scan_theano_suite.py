@@ -374,3 +374,18 @@ def test_clone_without_sharing_inputs_copies_the_replacement_inputs():
     f = aotsym.function([], f2, givens=[(v, np.ones(2)) for v in inputs
                                         if v.name in ("x", "y2")], mode="FAST_COMPILE")
     np.testing.assert_allclose(f(), [6.0, 6.0])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_hessian_rows_by_scan_over_an_outer_gradient(mode):
+    """Theano's test_scan_extra_inputs_hessian: the step differentiates the outer gradient
+    ``gy`` (a non-sequence) with respect to the outer ``x`` (another one)."""
+    x, A = T.vector("x"), T.matrix("A")
+    fc1, fc2 = aotsym.shared(0.5, name="fc1"), aotsym.shared(0.9, name="fc2")
+    y = fc1 * T.dot(x * x, T.dot(A, x))
+    gy = aotsym.grad(y, x)
+    hy, _ = aotsym.scan(lambda i, gy, x: aotsym.grad(gy[i] * fc2, x),
+                        sequences=T.arange(gy.shape[0]), non_sequences=[gy, x])
+    f = aotsym.function([x, A], hy, mode=mode)
+    np.testing.assert_allclose(f(np.array([1.0, 1.0]), np.array([[1.0, 1.0], [1.0, 0.0]])),
+                               [[3.6, 1.8], [1.8, 0.9]])

@@ -78,8 +78,9 @@ def stands_in(v, outputs) -> bool:
     Reshape's output type depends on its shape's value (``reshape(x, (n, 1))`` is
     broadcastable in its last dimension because that 1 is a constant), so the frontend's
     captures and the hoisting of loop invariants move such a value's inputs into the loop's
-    inputs, not the value.  Only integer values take part in type inference."""
-    if str(getattr(v.type, "dtype", "float"))[0] not in "iub":
+    inputs, not the value.  Only integer scalars and vectors (shapes) take part in type
+    inference."""
+    if str(getattr(v.type, "dtype", "float"))[0] not in "iub" or v.ndim > 1:
         return True
     from aotsym.graph.basic import clone_replace
     try:
