@@ -6,6 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import time
+
+from aotsym.build.cache import Cache
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -97,3 +100,42 @@ def test_malformed_manifest_is_discarded_and_rebuilt(tmp_path):
         assert rebuilt, text
         assert found["files"]["module.so"]["size"] == 6
         assert cache.lookup(key) is not None
+
+
+def _entry(tmp_path, files):
+    """An entry of ``files`` (name -> bytes) in a fresh cache, its files made 10 s old."""
+    cache = Cache(str(tmp_path / "c"))
+
+    def build(tmp):
+        for name, data in files.items():
+            with open(os.path.join(tmp, name), "wb") as fh:
+                fh.write(data)
+        return list(files)
+    manifest, _ = cache.get_or_build("ab" * 32, build, {})
+    old = time.time() - 10
+    for name in files:
+        os.utime(os.path.join(manifest["dir"], name), (old, old))
+    return cache, manifest["dir"]
+
+
+def test_a_verified_entry_is_not_hashed_again_until_a_file_changes(tmp_path, monkeypatch):
+    from aotsym.build import cache as cache_module
+    cache, d = _entry(tmp_path, {"a.so": b"x" * 1000, "b.h": b"y" * 10})
+    assert cache.lookup("ab" * 32) is not None        # hashed, then stamped
+    hashed = []
+    real = cache_module.file_digest
+    monkeypatch.setattr(cache_module, "file_digest", lambda p: hashed.append(p) or real(p))
+    assert cache.lookup("ab" * 32) is not None and hashed == []
+    with open(os.path.join(d, "a.so"), "r+b") as fh:   # one byte, in place: same size
+        fh.write(b"z")
+    assert cache.lookup("ab" * 32) is None             # hashed again: corrupt, removed
+    assert len(hashed) >= 1
+
+
+def test_a_fresh_entry_is_not_stamped(tmp_path):
+    """Files written within the last two seconds may change without a new modification
+    time: their entry is hashed on every lookup until they are older."""
+    cache, d = _entry(tmp_path, {"a.so": b"x" * 100})
+    os.utime(os.path.join(d, "a.so"))                  # just now
+    assert cache.lookup("ab" * 32) is not None
+    assert not os.path.exists(os.path.join(d, "verified.json"))
