@@ -85,7 +85,7 @@ def stands_in(v, outputs) -> bool:
     from aotsym.graph.basic import clone_replace
     try:
         new = clone_replace(list(outputs), {v: v.type()})
-    except (TypeError, ValueError):
+    except Exception:   # a node that cannot be built on it: keep the value (always valid)
         return False
     return all(a.type == b.type for a, b in zip(new, outputs))
 
