@@ -1,8 +1,8 @@
 """The C toolchain: compile one generated source into a CPython extension with cffi.
 
-Part of the build stage (emit_c -> **build** -> module.so).  cffi in API mode writes the
-module's C file (``ffi.set_source`` + ``ffi.emit_c_code``: our source plus cffi's glue and its
-``PyInit_``), and this module runs the compiler on it directly (no setuptools/distutils in the
+Part of the build stage (emit_c -> **build** -> module.so).  The module's C file is our
+source plus cffi's API-mode glue and its ``PyInit_`` (:mod:`aotsym.build.glue` writes it), and
+this module runs the compiler on it directly (no setuptools/distutils in the
 loop: faster, and the flags are exactly the ones hashed into the cache key).
 
 Flags: ``aotsym.config.cflags`` (default ``-O3 -march=native``) plus the flags the generated
@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -111,17 +112,6 @@ def vector_math(portable: bool) -> tuple[list, list]:
 def compile_flags(cflags: str, warnings: bool = True, extra=()) -> list[str]:
     return REQUIRED_FLAGS + (WARNING_FLAGS if warnings else []) + shlex.split(cflags) + \
         list(extra)
-
-
-def write_cffi_source(module_name: str, source: str, cdef: str, path: str) -> str:
-    """The complete C file of the extension (our source + cffi's API-mode glue)."""
-    import cffi
-    from cffi.recompiler import make_c_source
-    ffi = cffi.FFI()
-    ffi.cdef(cdef)
-    ffi.set_source(module_name, source)
-    make_c_source(ffi, module_name, source, path, verbose=False)  # emit_c_code, quietly
-    return path
 
 
 @dataclass(frozen=True)
@@ -229,9 +219,10 @@ def precompiles_headers(cc: str) -> bool:
 
 def compile_module(c_path: str, out_path: str, cc: str, flags: list[str], link=(),
                    runtime: str = "", cache=None, seconds: dict | None = None) -> str:
-    """Compile the module's C file ``c_path`` (written by :func:`write_cffi_source` from the
-    emitter's source) into the extension ``out_path``, linked with the runtime's object (its
-    translation unit ``runtime``, compiled apart: :func:`runtime_parts`, in ``cache``).
+    """Compile the module's C file ``c_path`` (written by
+    :func:`aotsym.build.glue.write_cffi_source` from the emitter's source) into the extension
+    ``out_path``, linked with the runtime's object (its translation unit ``runtime``,
+    compiled apart: :func:`runtime_parts`, in ``cache``).
     With GCC the module's prelude is not compiled again: the file's text after it is
     compiled with ``-include`` of the prelude's precompiled header, under a ``#line`` that
     keeps the compiler's messages on ``c_path``'s lines.  Returns the compiler's warnings;
@@ -271,15 +262,45 @@ def compile_module(c_path: str, out_path: str, cc: str, flags: list[str], link=(
 # the MLP training step: its 18 elementwise kernels ~0.45 s, its run function ~0.35 s).
 # The emitter marks each elementwise kernel (loop, block and row functions) as a unit
 # (``AOT_UNIT_BEGIN <prototype of the row function>`` ... ``AOT_UNIT_END``: it reads nothing
-# of the module but the runtime's declarations); where a second core is free, about half of
-# the text moves to a translation unit of its own, compiled at the same time, and the two
-# objects are linked.  The code is the same either way (a row function is only ever called,
-# from the run code or through a pointer, never inlined into it).
+# of the module but the runtime's declarations), and each function's run code (its layout
+# table and ``_run``) as a run unit (``AOT_RUN_BEGIN <prototype>`` ... ``AOT_RUN_END``: it
+# reads the module's constants and kernels).  Where a second core is free, about half of the
+# text moves to a translation unit of its own, compiled at the same time, and the two
+# objects are linked.  A moved unit is defined there and declared in the first; a run unit
+# moves with a copy of the text before the run code (the constants and kernels; a static
+# one it calls is compiled in both units, one that only it calls moves with it), so run units
+# move only where that text keeps no state of its own (a static variable would have two
+# copies).  The code is the same either way (a row function is only ever called, from the
+# run code or through a pointer, never inlined into it; a run function only from its entry).
 
 UNIT_BEGIN = "/* AOT_UNIT_BEGIN "
 UNIT_END = "/* AOT_UNIT_END */"
+RUN_BEGIN = "/* AOT_RUN_BEGIN "
+RUN_END = "/* AOT_RUN_END */"
 SPLIT_MIN_LINES = 300   # moving fewer lines than this does not pay for the extra link
-UNIT_LINE_COST = 0.5    # the compile time of a unit's line, relative to another line's
+UNIT_LINE_COST = 0.5    # the compile time of a kernel unit's line, relative to another line's
+# a file-scope static variable (not const): state a copy of the text would not share
+_STATE = re.compile(r"^static (?!const\b|inline\b)[^(;{]*[=;]", re.M)
+_KERNEL_NAME = re.compile(r"\b(aot_k\d+)\b")
+# a top-level function of a kernel's (aot_k12, aot_k12_rows, ...): where its definition starts
+_DEFINITION = re.compile(r"^(?:static |AOT_UNIT_FN )?[^\n;{}()]*?\b(aot_k\d+)(?:_\w+)?\(", re.M)
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    prototype: str
+    lines: int
+    run: bool
+
+    @property
+    def name(self) -> str:
+        return self.prototype.split("(")[0].split()[-1].lstrip("*")
+
+    @property
+    def cost(self) -> float:
+        return self.lines * (1.0 if self.run else UNIT_LINE_COST)
 
 
 def parallel_cores() -> int:
@@ -290,50 +311,130 @@ def parallel_cores() -> int:
         return os.cpu_count() or 1
 
 
+def _find_units(rest: str, begin: str, end_mark: str, run: bool) -> list | None:
+    units, at = [], 0
+    while True:
+        start = rest.find("\n" + begin, at)
+        if start < 0:
+            return units
+        start += 1
+        head_end = rest.find(" */\n", start)
+        end = rest.find("\n" + end_mark + "\n", start)
+        if head_end < 0 or end < 0:
+            return None
+        end += len(end_mark) + 2
+        units.append(_Unit(start, end, rest[start + len(begin):head_end],
+                           rest.count("\n", start, end), run))
+        at = end - 1
+
+
 def split_units(rest: str, first_line: int, path: str) -> tuple[str, str] | None:
     """``rest`` (a module's C after its prelude, whose first line is line ``first_line`` of
     the file ``path``, a C string literal) as two translation units ``(main, units)``: the
     units moved to the second are replaced in the first by their prototypes, and both keep
     ``#line``\\s to the file's lines.  None when the moved units would be smaller than
-    SPLIT_MIN_LINES lines.  Units are moved largest first while the second half stays below
-    half the text's cost (UNIT_LINE_COST)."""
-    units, at = [], 0
-    while True:
-        start = rest.find("\n" + UNIT_BEGIN, at)
-        if start < 0:
-            break
-        start += 1
-        head_end = rest.find(" */\n", start)
-        end = rest.find("\n" + UNIT_END + "\n", start)
-        if head_end < 0 or end < 0:
-            return None
-        end += len(UNIT_END) + 2
-        units.append((start, end, rest[start + len(UNIT_BEGIN):head_end],
-                      rest.count("\n", start, end)))
-        at = end - 1
-    # a unit's line costs GCC about half of another line (W7's 1,000-op chain: halves of
-    # 0.17 s each at 0.5, 0.20 and 0.12 s at 1.0; the MLP step moves all its kernels either
-    # way: its run function, 0.45 s of the 0.58 s left, cannot move)
-    lines = sum(u[3] for u in units)
-    half = (rest.count("\n") - lines + lines * UNIT_LINE_COST) / 2
-    moved, size = [], 0
-    for unit in sorted(units, key=lambda u: -u[3]):
-        if (size + unit[3]) * UNIT_LINE_COST <= half:
-            moved.append(unit)
-            size += unit[3]
-    if size < SPLIT_MIN_LINES:
+    SPLIT_MIN_LINES lines.
+
+    The plan (:func:`_plan`) weighs a line of a kernel unit at UNIT_LINE_COST and any other
+    at 1: for each choice of run units to move (none included), the kernels that are not
+    units go with the run units that call them (to both halves if both do), and the kernel
+    units, largest first, each to the lighter half; the plan with the lightest heavier half
+    is taken."""
+    kernels = _find_units(rest, UNIT_BEGIN, UNIT_END, False)
+    runs = _find_units(rest, RUN_BEGIN, RUN_END, True)
+    if kernels is None or runs is None:
         return None
-    moved.sort()
-    main, second, at = [f"#line {first_line} {path}\n"], [
-        "#undef AOT_UNIT_FN\n#define AOT_UNIT_FN\n"], 0
-    for start, end, prototype, _ in moved:
-        line = first_line + rest.count("\n", 0, start)
-        main += [rest[at:start], f"{prototype};\n",
-                 f"#line {line + rest.count(chr(10), start, end)} {path}\n"]
-        second += [f"#line {line} {path}\n", rest[start:end]]
-        at = end
-    main.append(rest[at:])
-    return "".join(main), "".join(second)
+    first_run = min((u.start for u in runs), default=len(rest))
+    if len(runs) > 8 or _STATE.search(rest, 0, first_run):
+        runs = []   # (run units move with a copy of the text before them: none of its state)
+    calls = {u.start: set(_KERNEL_NAME.findall(rest, u.start, u.end)) for u in runs}
+    plan = _plan(rest, kernels, runs, calls, first_run)
+    if plan is None:
+        return None
+    moved, moved_runs = plan
+    # a kernel unit that stays, called from a moved run unit: defined in the first half and
+    # declared in the second (and the reverse)
+    across = {n for u in moved_runs for n in calls[u.start]}
+    back = {n for u in runs if u not in moved_runs for n in calls[u.start]}
+    main = _text(rest, first_line, path, [
+        (u, _prototype(u) if u in moved else
+         _external(rest[u.start:u.end]) if u.name in across else None)
+        for u in kernels + runs], suppress=bool(moved_runs))
+    if not moved_runs:
+        return main, "".join(_piece(rest, first_line, path, u, _external(rest[u.start:u.end]))
+                             for u in moved)
+    head = [(u, (_external(rest[u.start:u.end]) if u.name in back else None) if u in moved
+             else _prototype(u) if u.name in across else "") for u in kernels]
+    second = _text(rest[:first_run], first_line, path, head, suppress=True)
+    second += "".join(_piece(rest, first_line, path, u, _external(rest[u.start:u.end]))
+                      for u in moved_runs)
+    return main, second
+
+
+def _plan(rest, kernels, runs, calls, first_run):
+    """``(moved units, moved run units)`` of the best split (:func:`split_units`), or None."""
+    # the kernels that are not units: top-level functions named aot_kN... before the run code
+    other = {}
+    for m in _DEFINITION.finditer(rest, 0, first_run):
+        if not any(u.start <= m.start() < u.end for u in kernels):
+            end = rest.find("\n}\n", m.start())
+            if end > 0:
+                other[m.group(1)] = other.get(m.group(1), 0) + rest.count("\n", m.start(), end)
+    base = rest.count("\n") - sum(u.lines for u in kernels + runs) - sum(other.values())
+    best = None
+    for mask in range(1 << len(runs)):
+        moving = [u for i, u in enumerate(runs) if mask >> i & 1]
+        staying = [u for u in runs if u not in moving]
+        on_b = {n for u in moving for n in calls[u.start]}
+        on_a = {n for u in staying for n in calls[u.start]}
+        cost_b = sum(u.cost for u in moving) + sum(c for n, c in other.items() if n in on_b)
+        cost_a = base + sum(u.cost for u in staying) + \
+            sum(c for n, c in other.items() if n in on_a or n not in on_b)
+        moved = []
+        for unit in sorted(kernels, key=lambda u: -u.cost):
+            if cost_b < cost_a:
+                moved.append(unit)
+                cost_b += unit.cost
+            else:
+                cost_a += unit.cost
+        if sum(u.lines for u in moved + moving) >= SPLIT_MIN_LINES and \
+                (best is None or max(cost_a, cost_b) < best[0]):
+            best = (max(cost_a, cost_b), moved + moving, moving)
+    return best and (sorted(best[1], key=lambda u: u.start), best[2])
+
+
+def _prototype(unit) -> str:
+    return f"{unit.prototype};\n"
+
+
+def _external(text: str) -> str:
+    """A unit's text with its function defined for the other translation unit too (hidden
+    from outside the module by -fvisibility=hidden)."""
+    return text.replace("\nAOT_UNIT_FN ", "\n", 1)
+
+
+def _piece(rest, first_line, path, unit, text) -> str:
+    return f"#line {first_line + rest.count(chr(10), 0, unit.start)} {path}\n" + text
+
+
+def _text(rest, first_line, path, changes, suppress=False) -> str:
+    """``rest`` with each ``(unit, text)`` of ``changes`` put in place of the unit (``text``
+    None: unchanged), under ``#line``\\s that keep every line on the file's line.
+    ``suppress``: a half whose unused constants and kernels (the other half's) do not
+    warn."""
+    out = [f"#line {first_line} {path}\n"]
+    if suppress:
+        out.insert(0, '#pragma GCC diagnostic ignored "-Wunused-const-variable"\n'
+                      '#pragma GCC diagnostic ignored "-Wunused-function"\n')
+    at = 0
+    for unit, text in sorted(changes, key=lambda c: c[0].start):
+        if text is None:
+            continue
+        out += [rest[at:unit.start], text,
+                f"#line {first_line + rest.count(chr(10), 0, unit.end)} {path}\n"]
+        at = unit.end
+    out.append(rest[at:])
+    return "".join(out)
 
 
 def _compile_halves(c_path, halves, out_path, cc, flags, prelude, link, objects) -> str:

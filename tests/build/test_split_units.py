@@ -148,3 +148,100 @@ def test_split_units_keeps_the_files_lines_and_links(tmp_path, monkeypatch):
     want = first + bad[:bad.index("#warning inside")].count("\n")
     assert re.search(rf"orig\.c:{want}:\d+: warning: #warning inside mid", proc.stderr), \
         proc.stderr
+
+
+def _logreg(name, feats=40):
+    """The seed's logistic regression as a Module of two exports (train, predict)."""
+    rng = np.random.RandomState(0)
+    mod = aotsym.Module(name)
+    w = mod.shared(rng.randn(feats), name="w")
+    b = mod.shared(np.asarray(0.0), name="b")
+
+    @mod.export(T.matrix("x"), T.vector("y"))
+    def train(x, y):
+        p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
+        xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
+        cost = xent.mean() + 0.01 * (w ** 2).sum()
+        gw, gb = aotsym.grad(cost, [w, b])
+        return [p_1 > 0.5, xent], {w: w - 0.1 * gw, b: b - 0.1 * gb}
+
+    @mod.export(T.matrix("x"))
+    def predict(x):
+        return T.tanh(T.dot(x, w) + b) * 2.0 - T.exp(-abs(b))
+
+    return mod
+
+
+def test_a_modules_run_code_moves_with_its_kernels(tmp_path, halves, monkeypatch):
+    """A Module of two exports: the training step's run code goes to the second unit with
+    the kernels only it calls; a kernel unit left in the first is called across.  Both
+    packages compute the same, bit for bit, state updates included."""
+    import importlib
+    import sys
+    from aotsym.build import driver
+    seen = []
+    real = compiler.split_units
+    monkeypatch.setattr(compiler, "split_units", lambda *a: seen.append(real(*a)) or seen[-1])
+    packages = {}
+    for name, min_lines in (("lrwhole", 10**9), ("lrsplit", 1)):
+        monkeypatch.setattr(compiler, "SPLIT_MIN_LINES", min_lines)
+        mod = _logreg(name)
+        driver.build_package(mod, mod.assemble(), str(tmp_path), log=lambda text: None)
+        monkeypatch.syspath_prepend(str(tmp_path))
+        packages[name] = importlib.import_module(name)
+    assert halves == ["ok"]
+    main, second = seen[-1]
+    assert compiler.RUN_BEGIN in second and compiler.RUN_BEGIN in main   # one of each
+    assert re.search(r"^int aot_f\d_run\(aot_ctx \*ctx, const aot_array \*in, "
+                     r"aot_array \*out\);$", main, re.M)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(30, 40))
+    x[3, 5], x[7] = np.nan, np.inf
+    y = (rng.random(30) > 0.5).astype(float)
+    whole, split = packages["lrwhole"], packages["lrsplit"]
+    for step in range(3):
+        for got, want in zip(split.train(x, y), whole.train(x, y)):
+            np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(split.predict(x[::-2]), whole.predict(x[::-2]))
+        np.testing.assert_array_equal(split.predict(x[:0]), whole.predict(x[:0]))
+    np.testing.assert_array_equal(split.w.get_value(), whole.w.get_value())
+    for name in packages:
+        sys.modules.pop(name, None)
+
+
+def _run_unit(name, body_lines, calls):
+    lines = [f"/* AOT_RUN_BEGIN int {name}(int v) */", f"AOT_UNIT_FN int {name}(int v)", "{"]
+    lines += [f"    v = v * 5 + {k};" for k in range(body_lines)]
+    lines += [f"    v = {callee}(v);" for callee in calls]
+    return "\n".join(lines + ["    return v;", "}", compiler.RUN_END]) + "\n"
+
+
+@pytest.mark.parametrize("state, count", [("", "0"), ("static int aot_counter;\n",
+                                                      "aot_counter++")])
+def test_run_units_link_their_kernels_across_the_halves(tmp_path, monkeypatch, state, count):
+    """Run units calling kernel units on either side, and a static kernel both halves
+    compile: the halves link and compute what the whole text does.  A static variable
+    before the run code (it would have a copy in each half) keeps run units in the first."""
+    monkeypatch.setattr(compiler, "SPLIT_MIN_LINES", 1)
+    rest = (state + "static int aot_k9_helper(int v) { return v ^ 7; }\n"
+            f"static int aot_k9(int v) {{ return aot_k9_helper(v) + 1 + {count}; }}\n"
+            + _unit("aot_k1", 40) + _unit("aot_k2", 30) + _unit("aot_k3", 20)
+            + _run_unit("aot_f0_run", 150, ["aot_k1", "aot_k9", "aot_k3"])
+            + _run_unit("aot_f1_run", 60, ["aot_k2", "aot_k3", "aot_k9"])
+            + "#include <stdio.h>\nint main(void) { printf(\"%d %d\\n\", "
+              "aot_f0_run(3), aot_f1_run(4)); return 0; }\n")
+    main, second = compiler.split_units(rest, 1, '"orig.c"')
+    assert (compiler.RUN_BEGIN in second) == (state == "")
+    prelude = "#define AOT_UNIT_FN static\n"
+    results = []
+    for files in ([("whole.c", rest)], [("main.c", main), ("units.c", second)]):
+        paths = []
+        for name, body in files:
+            (tmp_path / name).write_text(prelude + body)
+            paths.append(str(tmp_path / name))
+        exe = str(tmp_path / (files[0][0] + ".exe"))
+        proc = subprocess.run(["cc", "-O1", "-Wall", "-Werror", "-Wno-unused-function"]
+                              + paths + ["-o", exe], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        results.append(subprocess.run([exe], capture_output=True, text=True).stdout)
+    assert results[0] == results[1] and len(results[0].split()) == 2

@@ -120,6 +120,7 @@ AOT_UNIT_FN void aot_k1(char **p, const int64_t *s, int64_t n, void *aux)
 /* ------------------------------------------------------------------------ functions */
 
 /* ======================================================================== predict */
+/* AOT_RUN_BEGIN int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out) */
 /* per variable: offset of its shape in dims[], ndim, itemsize */
 static const int aot_f0_layout[10][3] = {
     {0, 2, 8},
@@ -134,7 +135,7 @@ static const int aot_f0_layout[10][3] = {
     {12, 1, 1},
 };
 
-static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
+AOT_UNIT_FN int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
 {
     int64_t dims[14];
     aot_array v[10];
@@ -246,6 +247,7 @@ fail:
     for (int k = 0; k < 10; k++) aot_release(&v[k]);
     return -1;
 }
+/* AOT_RUN_END */
 
 
 /* The call of predict: checks, runs, wraps the results.  Arguments the fast checks reject

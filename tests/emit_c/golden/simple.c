@@ -235,6 +235,7 @@ static void aot_k3(void *arg, int64_t begin, int64_t end)
 /* ------------------------------------------------------------------------ functions */
 
 /* ======================================================================== simple */
+/* AOT_RUN_BEGIN int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out) */
 /* per variable: offset of its shape in dims[], ndim, itemsize */
 static const int aot_f0_layout[3][3] = {
     {0, 1, 8},
@@ -242,7 +243,7 @@ static const int aot_f0_layout[3][3] = {
     {4, 0, 8},
 };
 
-static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
+AOT_UNIT_FN int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
 {
     int64_t dims[4];
     aot_array v[3];
@@ -326,6 +327,7 @@ fail:
     for (int k = 0; k < 3; k++) aot_release(&v[k]);
     return -1;
 }
+/* AOT_RUN_END */
 
 
 /* The call of simple: checks, runs, wraps the results.  Arguments the fast checks reject

@@ -465,6 +465,7 @@ AOT_UNIT_FN void aot_k6(char **p, const int64_t *s, int64_t n, void *aux)
 /* ------------------------------------------------------------------------ functions */
 
 /* ======================================================================== train */
+/* AOT_RUN_BEGIN int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out) */
 /* per variable: offset of its shape in dims[], ndim, itemsize */
 static const int aot_f0_layout[22][3] = {
     {0, 2, 8},
@@ -491,7 +492,7 @@ static const int aot_f0_layout[22][3] = {
     {34, 1, 8},
 };
 
-static int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
+AOT_UNIT_FN int aot_f0_run(aot_ctx *ctx, const aot_array *in, aot_array *out)
 {
     int64_t dims[36];
     aot_array v[22];
@@ -750,6 +751,7 @@ fail:
     for (int k = 0; k < 22; k++) aot_release(&v[k]);
     return -1;
 }
+/* AOT_RUN_END */
 
 
 /* The call of train: checks, runs, wraps the results.  Arguments the fast checks reject
