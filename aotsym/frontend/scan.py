@@ -311,7 +311,10 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     inner_inputs = (list(seq_phs) + [p for phs in state_phs for p in phs] + shared_phs
                     + nonseq_phs + captured_phs)
     n_u = len(update_outs)
-    step = InnerGraph(inner_inputs, inner_outs)  # states, shared states, mapped, until
+    # outputs: states, shared states, mapped, until.  The placeholders are the step's own
+    # (made here): the step keeps them as its inputs, so that tags the user put on the
+    # variables of fn refer to them (map_variables)
+    step = InnerGraph(inner_inputs, inner_outs, fresh_inputs=False)
     labels = {("sequence", s): lab for s, lab in enumerate(slice_labels)}
     for k, st in enumerate(states):
         labels[("state", k)] = f"outputs_info[{st['user']}]"

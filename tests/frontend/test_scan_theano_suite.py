@@ -342,6 +342,60 @@ def test_scan_checkpoints_refuses_taps():
         scan_checkpoints(lambda: None, [], {"initial": A, "taps": [-2]})
 
 
+# ---------------------------------------------------------------------------- scan_utils
+
+
+def _replacer(v):
+    return getattr(v.tag, "replacement", v)
+
+
+def test_map_variables_outside_and_inside_a_scan_step():
+    """Theano's test_scan_utils (TestMapVariables.test_leaf_inside_scan, test_scan): a leaf
+    read by a step is replaced, and a step's own variable is replaced by an expression that
+    reads an outer variable (it becomes a new non-sequence of the loop)."""
+    from aotsym.scan_module.scan_utils import map_variables
+    x, y, z = T.vector("x"), T.scalar("y"), T.scalar("z")
+    y.tag.replacement = z
+    s, _ = aotsym.scan(lambda x: x * y, sequences=x)
+    (s2,) = map_variables(_replacer, [s])
+    f = aotsym.function([x, y, z], [s, s2])
+    np.testing.assert_allclose(f(np.array([1.0, 2.0, 3.0]), 1.0, 2.0),
+                               [[1, 2, 3], [2, 4, 6]])
+
+    outer = T.scalar("outer")
+    shared = aotsym.shared(np.array(1.0), name="shared")
+    w = outer * (shared + T.constant(1.0))     # 1 at outer = 0.5
+
+    def step(x, a):
+        r = a + x
+        r.tag.replacement = w * (a - x)
+        return r
+
+    s, _ = aotsym.scan(step, sequences=x, outputs_info=[np.array(0.0)])
+    t = w * s
+    (s2,) = map_variables(_replacer, [t])
+    for mode in MODES:
+        g = aotsym.function([x, outer], [t, w * s2], mode=mode)
+        np.testing.assert_allclose(g(np.array([1.0, 2.0, 3.0]), 0.5),
+                                   [[1, 3, 6], [-1, -3, -6]])
+
+
+def test_map_variables_refuses_a_shared_variable_with_an_update_in_a_step():
+    from aotsym.scan_module.scan_utils import map_variables
+    from aotsym.tensor.shared_randomstreams import RandomStreams
+    x = T.vector("x")
+    noise = RandomStreams(1).uniform(())       # its state has a default update
+
+    def step(x, a):
+        r = a + x
+        r.tag.replacement = noise * (a - x)
+        return r
+
+    s, _ = aotsym.scan(step, sequences=x, outputs_info=[np.array(0.0)])
+    with pytest.raises(NotImplementedError, match="update"):
+        map_variables(_replacer, [s])
+
+
 # ---------------------------------------------------------------------------- found here, fixed
 # elsewhere: these need hunks in files other helpers own (see the xfail reasons)
 
