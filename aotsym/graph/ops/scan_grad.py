@@ -27,6 +27,10 @@ mapped output, reversed back.  ``truncate_gradient = T > 0`` runs the backward l
 the last ``T`` steps only: earlier rows of the sequences get zero gradient, and the initial
 values get only their direct gradient.
 
+Inputs that no output with a gradient depends on, through any number of steps, get None
+(:func:`_connected_inputs`): ``grad`` reports them disconnected, as Theano's connection
+pattern makes it do.
+
 A scan with ``until`` (Theano's do-while) ran ``n_run <= n_steps`` steps, known only once it
 has run: the backward loop runs over those, ``n_run`` read from the length of the forward
 trajectories (as Theano's ``outs[0].shape[0]``), not from the ``n_steps`` input.  Rows of the
@@ -231,7 +235,6 @@ def _full_grad(op, node, output_grads, out_index, full_var, keep):
     from aotsym.graph.ops.shape import shape_i
     lo = m.sub(shape_i(full_var, 0), shape_i(g, 0))
     return inc_subtensor(zeros_like(full_var)[lo:], g)
-
 
 
 def _zero_fill(g) -> bool:
