@@ -187,3 +187,32 @@ def test_param_default_is_theanos_old_keyword(mode):
     assert f(2.0, 0.5) == 1.0
     g = aotsym.function([x, aotsym.Param(decay, 0.25, name="d")], x * decay, mode=mode)
     assert g(2.0) == 0.5 and g(2.0, d=2.0) == 4.0
+
+
+# ---------------------------------------------------------------------------- T.round
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_round_modes_are_theanos(mode, dtype):
+    # theano-rnn's T.round(p_y_given_x); Theano 1.0's round(a, mode=None)
+    import ctypes
+    libm_round = ctypes.CDLL(None).round
+    libm_round.restype, libm_round.argtypes = ctypes.c_double, [ctypes.c_double]
+    pts = np.array([0.5, 1.5, 2.5, -0.5, -2.5, 0.49999997, -0.49999997, 2.4, -3.7, np.nan,
+                    np.inf, -np.inf, -0.0, 0.0, -0.3, 8388609.0, 4503599627370497.0],
+                   dtype=dtype)
+    if dtype == "float64":
+        pts = np.append(pts, [0.49999999999999994, -0.49999999999999994])
+    x = T.vector(dtype=dtype)
+    f = aotsym.function([x], [T.round(x), T.round(x, mode="half_to_even"),
+                              T.round(x, mode="half_away_from_zero")], mode=mode)
+    even, even2, away = f(pts)
+    want = np.array([libm_round(float(v)) for v in pts], dtype=dtype)
+    np.testing.assert_array_equal(even, np.round(pts))
+    np.testing.assert_array_equal(even2, np.round(pts))
+    np.testing.assert_array_equal(away, want)
+    np.testing.assert_array_equal(np.signbit(away), np.signbit(want))
+    assert away.dtype == dtype
+    with pytest.raises(ValueError, match="half_away_from_zero"):
+        T.round(x, mode="up")

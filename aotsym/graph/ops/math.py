@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from functools import reduce as _fold
 
+import numpy as np
+
 from aotsym.graph.basic import Variable
 from aotsym.graph.convert import as_tensor_variable, as_tensor_variables
 from aotsym.graph.ops.elemwise import DimShuffle, Elemwise
 from aotsym.graph.scalar import SCALAR_OPS
-from aotsym.graph.types import check_dtype
+from aotsym.graph.types import check_dtype, dtype_kind
 
 _ELEMWISE = {name: Elemwise(op) for name, op in SCALAR_OPS.items() if name != "cast"}
 
@@ -106,11 +108,33 @@ def sub(x, y):
     return elemwise("sub", x, y)
 
 
+def round_half_away_from_zero(x) -> Variable:
+    """Round to the nearest integer, halves away from zero (C's ``round``): the integer part
+    plus the sign where the exact fractional part ``x - trunc(x)`` is at least one half
+    (``trunc(x) + 0.5`` could round up where ``x`` is just below a half).  NaN and inf stay."""
+    x = as_tensor_variable(x)
+    if dtype_kind(x.dtype) not in "fc":
+        return round_half_to_even(x)  # noqa: F821 (integers: themselves)
+    t = trunc(x)  # noqa: F821
+    half = as_tensor_variable(np.asarray(0.5, dtype=x.dtype))
+    return switch(ge(abs(x - t), half), t + sgn(x), t)  # noqa: F821 (t keeps -0.0)
+
+
+def round(a, mode=None) -> Variable:  # noqa: A001
+    """Theano 1.0's ``T.round(a, mode=None)``: ``mode`` 'half_to_even' (the default, as NumPy)
+    or 'half_away_from_zero'."""
+    if mode is None or mode == "half_to_even":
+        return round_half_to_even(a)  # noqa: F821
+    if mode == "half_away_from_zero":
+        return round_half_away_from_zero(a)
+    raise ValueError(f"round: mode must be 'half_to_even' or 'half_away_from_zero', "
+                     f"got {mode!r}")
+
+
 # Theano / NumPy spellings of the same functions.
 abs_ = abs  # noqa: F821
 sgn = sgn  # noqa: F821,PLW0127
 sign = sgn
-round = round_half_to_even  # noqa: A001,F821
 inv = reciprocal  # noqa: F821
 and_ = and_  # noqa: F821,PLW0127
 bitwise_and, bitwise_or, bitwise_xor = and_, or_, xor  # noqa: F821
