@@ -111,8 +111,8 @@ _EXPORTS = {
     "aotsym.graph.ops.math": (
         "add mul sub neg abs abs_ sgn sign sqr sqrt reciprocal inv exp exp2 expm1 log log2 log10 "
         "log1p sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh arcsinh arccosh arctanh "
-        "erf erfc sigmoid softplus floor ceil trunc round round_half_to_even round_half_away_from_zero "
-        "identity conj "
+        "erf erfc sigmoid softplus floor ceil trunc round round_half_to_even "
+        "round_half_away_from_zero identity conj "
         "true_div int_div mod pow maximum minimum lt le gt ge eq neq isnan isinf and_ or_ xor "
         "invert bitwise_and bitwise_or bitwise_xor bitwise_not switch where clip cast fill "
         "second elemwise"),
