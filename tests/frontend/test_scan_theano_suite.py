@@ -165,9 +165,6 @@ def test_reshape_to_a_column_inside_the_step(mode):
     np.testing.assert_allclose(got_outer, vx[:, :, None] + vx[:, None, :])
 
 
-@pytest.mark.xfail(strict=True, reason="T.shape(X) is a Shape vector that refuses iteration; "
-                   "Theano's T.shape(X) unpacks like X.shape (aotsym.graph.ops.shape.shape, "
-                   "owned by the tensor helper)")
 def test_unpacking_T_shape_inside_a_step():
     """Theano's test_pushout_seqs: ``n, D = tensor.shape(X)`` in the step."""
     X = T.dmatrix("X")

@@ -63,3 +63,20 @@ def test_an_integer_input_the_cost_does_not_depend_on_is_still_disconnected():
         theano.grad(through_stop, u)
     with pytest.raises(DisconnectedInputError):
         theano.grad((x * T.cast(u, "float64")).sum(), u, consider_constant=[u])
+
+
+def test_T_shape_unpacks_like_the_shape_attribute():
+    X = T.dtensor3("X")
+    n, d, k = T.shape(X)
+    s = T.shape(X)
+    f = theano.function([X], [n * 100 + d * 10 + k, s, s * 2, T.zeros(T.shape(X)).sum()],
+                        mode="FAST_COMPILE")
+    v = np.zeros((4, 0, 3))
+    code, vec, twice, total = f(v)
+    assert code == 403 and total == 0.0
+    np.testing.assert_array_equal(vec, v.shape)
+    np.testing.assert_array_equal(twice, np.array(v.shape) * 2)
+    assert len(T.shape(X)) == 3 and T.shape(np.ones((2, 5)))[1].eval() == 5
+    assert isinstance(s, theano.Variable) and s.ndim == 1 and s.dtype == "int64"
+    with pytest.raises(TypeError, match="iterated"):
+        iter(s + 0)   # other vectors are still refused
