@@ -141,19 +141,12 @@ def clone(output, replace=None, strict=True, share_inputs=True):
     so the parts not replaced are shared.  ``share_inputs=False`` clones the inputs as Theano
     does: a fresh variable for each symbolic input, and for each shared variable a
     :class:`~aotsym.frontend.shared.SharedClone` (the same storage, its own identity and
-    ``default_update``)."""
+    ``default_update``) — the replacements' inputs too, as Theano's."""
     from aotsym.frontend.shared import SharedClone
     from aotsym.graph.basic import clone_replace, graph_inputs
     from aotsym.graph.convert import as_tensor_variable
     pairs = list(replace.items() if isinstance(replace, dict) else replace or [])
-    memo = {}
-    if not share_inputs:
-        outs = list(output) if isinstance(output, (list, tuple)) else [output]
-        replaced = {id(old) for old, _ in pairs}
-        for v in graph_inputs(outs):
-            if isinstance(v, Constant) or id(v) in replaced:
-                continue
-            memo[v] = SharedClone(v) if isinstance(v, SharedVariable) else v.clone()
+    news = []
     for old, new in pairs:
         new = as_tensor_variable(new)
         if new.type != old.type:
@@ -161,7 +154,18 @@ def clone(output, replace=None, strict=True, share_inputs=True):
                 raise TypeError(f"aotsym.clone: the replacement of {old} has type {new.type}, "
                                 f"not {old.type}")
             new = new.astype(old.type.dtype) if new.type.dtype != old.type.dtype else new
-        memo[old] = new
+        news.append(new)
+    fresh = {}
+    if not share_inputs:   # the inputs of the outputs and of the replacements
+        outs = list(output) if isinstance(output, (list, tuple)) else [output]
+        replaced = {id(old) for old, _ in pairs}
+        kept = [v for v in graph_inputs(outs) if id(v) not in replaced]
+        for v in kept + graph_inputs(news):
+            if not isinstance(v, Constant) and v not in fresh:
+                fresh[v] = SharedClone(v) if isinstance(v, SharedVariable) else v.clone()
+        news = clone_replace(news, fresh) if news else news
+    memo = dict(fresh)
+    memo.update((old, new) for (old, _), new in zip(pairs, news))
     many = isinstance(output, (list, tuple))
     outs = clone_replace(list(output) if many else [output], memo)
     return outs if many else outs[0]

@@ -407,9 +407,6 @@ def test_grad_with_respect_to_an_integer_sequence_is_zero():
     np.testing.assert_array_equal(f(np.array([1, 2], "int32"), np.ones(2)), [0.0, 0.0])
 
 
-@pytest.mark.xfail(strict=True, reason="theano.clone(share_inputs=False) keeps the replacement's "
-                   "own inputs; Theano copies them too. Needs aotsym/frontend/function.py "
-                   "(tensor helper's)")
 def test_clone_without_sharing_inputs_copies_the_replacement_inputs():
     """Theano's test_cloning_replace_strict_not_copy_inputs."""
     from aotsym.graph.basic import graph_inputs

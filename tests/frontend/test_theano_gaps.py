@@ -80,3 +80,22 @@ def test_T_shape_unpacks_like_the_shape_attribute():
     assert isinstance(s, theano.Variable) and s.ndim == 1 and s.dtype == "int64"
     with pytest.raises(TypeError, match="iterated"):
         iter(s + 0)   # other vectors are still refused
+
+
+def test_clone_without_sharing_inputs_copies_the_inputs_of_the_replacement_graph():
+    from aotsym.graph.basic import graph_inputs
+    x, y, w = T.dvector("x"), T.dvector("y"), T.dvector("w")
+    z = theano.shared(np.array([2.0, -1.0]), name="z")
+    out = z * x + y
+    new = theano.clone(out, replace={y: T.exp(w) + x}, share_inputs=False)
+    inputs = graph_inputs([new])
+    assert sorted(v.name for v in inputs) == ["w", "x", "z"]
+    assert not any(v is x or v is w or v is y or v is z for v in inputs)
+    xs = [v for v in inputs if v.name == "x"]
+    assert len(xs) == 1   # one copy of x, read by the graph and by the replacement
+    by_name = {v.name: v for v in inputs}
+    f = theano.function([by_name["x"], by_name["w"]], new, mode="FAST_COMPILE")
+    vx, vw = np.array([0.5, -3.0]), np.array([0.0, np.log(2.0)])
+    np.testing.assert_allclose(f(vx, vw), np.array([2.0, -1.0]) * vx + np.exp(vw) + vx)
+    shared_too = theano.clone(out, replace={y: T.exp(w) + x})
+    assert {id(v) for v in graph_inputs([shared_too])} == {id(x), id(w), id(z)}
