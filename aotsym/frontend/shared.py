@@ -25,9 +25,12 @@ class SharedVariable(Variable):
     """A graph input whose value is stored here.  ``_lock`` (re-entrant) is held by every
     compiled function that reads or updates the variable, from reading its value to storing
     the updates (:class:`StateLock`), and by ``get_value``/``set_value``: concurrent calls
-    are serialized per variable and lose no update."""
+    are serialized per variable and lose no update.
+
+    Any other attribute may be set and read back (``counter.update = counter + 1``, as on
+    Theano's shared variables); such attributes pickle with the variable."""
     __slots__ = ("_value", "strict", "allow_downcast", "_lock", "_serial",
-                 "default_update")
+                 "default_update", "__dict__")
 
     def __init__(self, value, name=None, strict=False, allow_downcast=None, broadcastable=None):
         value = _as_value(value)
@@ -92,13 +95,17 @@ class SharedVariable(Variable):
             if klass is SharedVariable:
                 break
             for slot in getattr(klass, "__slots__", ()):
-                if slot != "__weakref__" and hasattr(self, slot):
+                if slot not in ("__weakref__", "__dict__") and hasattr(self, slot):
                     extra[slot] = getattr(self, slot)
-        # default_update (a graph that reads this very variable) travels as state: pickle
-        # memoizes the variable before it pickles the state, so the cycle closes
+        # default_update and user attributes (graphs that may read this very variable)
+        # travel as state: pickle memoizes the variable before it pickles the state, so the
+        # cycle closes
         return (_unpickle_shared, (type(self), self._value, self.name, self.strict,
                                    self.allow_downcast, self.broadcastable, self.tag, extra),
-                {"default_update": self.default_update})
+                self._state())
+
+    def _state(self):
+        return {"default_update": self.default_update, **self.__dict__}
 
     def __setstate__(self, state):
         for slot, item in state.items():
@@ -134,7 +141,7 @@ class SharedClone(SharedVariable):
         self.base._value = value
 
     def __reduce__(self):
-        return (SharedClone, (self.base, self.name), {"default_update": self.default_update})
+        return (SharedClone, (self.base, self.name), self._state())
 
 
 def _unpickle_shared(cls, value, name, strict, allow_downcast, broadcastable, tag, extra):

@@ -99,3 +99,24 @@ def test_clone_without_sharing_inputs_copies_the_inputs_of_the_replacement_graph
     np.testing.assert_allclose(f(vx, vw), np.array([2.0, -1.0]) * vx + np.exp(vw) + vx)
     shared_too = theano.clone(out, replace={y: T.exp(w) + x})
     assert {id(v) for v in graph_inputs([shared_too])} == {id(x), id(w), id(z)}
+
+
+@pytest.mark.parametrize("clone", [False, True])
+def test_shared_variables_take_attributes_that_pickle(clone):
+    counter = theano.shared(np.int64(0), name="counter")
+    if clone:
+        counter = theano.clone(counter, share_inputs=False)
+    counter.update = counter + 1     # a user attribute, not an update: Theano's idiom
+    counter.note = {"what": "steps"}
+    assert counter.default_update is None
+    f = theano.function([], counter * 10, updates=[(counter, counter.update)],
+                        mode="FAST_COMPILE")
+    assert f() == 0 and f() == 10 and counter.get_value() == 2
+    again = pickle.loads(pickle.dumps(counter))
+    assert again.note == {"what": "steps"} and again.get_value() == 2
+    g = theano.function([], again.update, updates=[(again, again.update)],
+                        mode="FAST_COMPILE")
+    assert g() == 3 and again.get_value() == 3
+    assert counter.get_value() == 2     # the unpickled one has its own storage
+    with pytest.raises(AttributeError):
+        T.dvector("x").update = 1      # symbolic variables still have only their slots
