@@ -120,3 +120,26 @@ def test_shared_variables_take_attributes_that_pickle(clone):
     assert counter.get_value() == 2     # the unpickled one has its own storage
     with pytest.raises(AttributeError):
         T.dvector("x").update = 1      # symbolic variables still have only their slots
+
+
+def test_map_variables_enters_an_op_from_graph_through_its_given_inputs():
+    """Theano's map_variables test_opfromgraph: a replacement tagged on a variable of the
+    body, reading the body's inputs ``a``, ``b`` and outer variables (``z``)."""
+    from aotsym.scan_module.scan_utils import map_variables
+    outer = T.scalar("outer")
+    shared = theano.shared(np.array(1.0, dtype=theano.config.floatX), name="shared")
+    z = outer * (shared + T.constant(1, name="constant"))
+    a, b = T.scalar(), T.scalar()
+    r = a + b
+    r.tag.replacement = z * (a - b)
+    c, d = T.scalar(), T.scalar()
+    op = theano.OpFromGraph([a, b], [r])
+    assert op.inner.inputs == (a, b)
+    t = z * op(c, d)
+    v, = map_variables(lambda g: getattr(g.tag, "replacement", g), [t])
+    f = theano.function([c, d, outer], [t, z * v], mode="FAST_COMPILE")
+    for m, n in [(0, 1), (3, 7), (9, 2)]:
+        got_t, got_t2 = f(m, n, 0.5)
+        assert got_t == m + n and got_t2 == m - n
+        got_t, got_t2 = f(m, n, 1.5)   # z = 3
+        assert got_t == 3 * (m + n) and got_t2 == 27 * (m - n)

@@ -7,6 +7,9 @@ inner graph (:mod:`aotsym.graph.inner`), before ``scan`` and ``ifelse``::
     f = OpFromGraph([x, y], [x * y + 1])      # the body: a closed InnerGraph
     z = f(a, b)                               # one node, OpFromGraph(a, b)
 
+* the body is built on the variables given as ``inputs`` (Theano's ``op.inputs``), not on
+  copies: tags set on the body's variables stay with them, so
+  ``scan_utils.map_variables`` can read a replacement tagged on one;
 * identity is the body's *structure*: two ``OpFromGraph`` s traced from the same expression
   are equal ops, so applying them to the same variables is one interned node.  ``name`` and
   ``inline`` are labels beside the graph and take no part (the first node made keeps its);
@@ -45,7 +48,9 @@ class OpFromGraph(HasInnerGraphs, Op):
         if not isinstance(inputs, (list, tuple)):
             raise TypeError("OpFromGraph: inputs must be a list of symbolic variables")
         outputs = [as_tensor_variable(o) for o in outputs]
-        self.inner = InnerGraph(inputs, outputs)
+        # the given inputs are the body's placeholders (Theano's op.inputs): tags on the
+        # body's variables stay with them (scan_utils.map_variables reads them)
+        self.inner = InnerGraph(inputs, outputs, fresh_inputs=False)
         self.inline = bool(inline)
         self.name = name
         self.nout = len(outputs)
