@@ -62,6 +62,8 @@ _LAZY = {
     "MRG_RandomStreams": ("aotsym.frontend.random", "MRG_RandomStreams"),
     "sandbox": ("aotsym.sandbox", None),
     "gpuarray": ("aotsym.gpuarray", None),   # theano.gpuarray.pygpu_activated: False
+    "configparser": ("aotsym.configparser", None),
+    "change_flags": ("aotsym.configparser", "change_flags"),
 }
 
 

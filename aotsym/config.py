@@ -65,6 +65,15 @@ FLAGS = {
     "blas": ("auto", str, "BLAS to link: auto, openblas32, openblas64 or none"),
     "compute_test_value": ("off", ("off", "ignore", "warn", "raise"),
                            "evaluate test values while building graphs (Theano's flag)"),
+    "compute_test_value_opt": ("off", ("off", "ignore", "warn", "raise", "pdb"),
+                               "Theano's test values during optimization; accepted, changes "
+                               "nothing (DEBUG_MODE checks rewrites on tag.test_value)"),
+    "exception_verbosity": ("low", ("low", "high"),
+                            "Theano's detail of error messages; accepted, changes nothing "
+                            "(aotsym's errors always name the user's source line)"),
+    "on_opt_error": ("warn", ("warn", "raise", "pdb", "ignore"),
+                     "Theano's handling of a rewrite that raises; accepted, changes nothing "
+                     "(an error in an aotsym rewrite always raises)"),
     "openmp": (True, bool, "multithread large elementwise loops"),
     "profile": (False, bool, "profile every compiled function (Theano's flag): f.profile(), "
                 "and each one's report printed at interpreter exit"),

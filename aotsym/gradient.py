@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from aotsym.frontend.grad import grad  # noqa: F401  (Theano's aotsym.gradient.grad)
+from aotsym.frontend.grad import DisconnectedInputError, NullTypeGradError  # noqa: F401
 from aotsym.graph.basic import Variable
 from aotsym.graph.evaluate import evaluate
 from aotsym.graph.ops.opfromgraph import OpFromGraph

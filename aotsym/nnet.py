@@ -20,6 +20,17 @@ def softmax(c, axis=None):
     return _theano_axis_op("softmax", c, axis)
 
 
+def softmax_graph(c):
+    """Theano's ``softmax_graph``: the softmax along the last axis as a graph of ``exp`` and
+    ``sum``, ``exp(c) / exp(c).sum(axis=-1, keepdims=True)`` (no max subtracted, as Theano's:
+    it overflows where ``exp`` does, unless the optimizer stabilizes it); a vector stays a
+    vector."""
+    from aotsym.graph.convert import as_tensor_variable
+    from aotsym.graph.ops.math import exp
+    e = exp(as_tensor_variable(c))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def log_softmax(c, axis=None):
     """``log(softmax(c))``, stable, with :func:`softmax`'s shapes."""
     return _theano_axis_op("log_softmax", c, axis)

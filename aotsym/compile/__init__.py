@@ -3,11 +3,13 @@
 Beside the pipeline: re-exports only.  ``aotsym.compile.builders.OpFromGraph`` is
 :class:`aotsym.graph.ops.opfromgraph.OpFromGraph`; ``function`` is ``aotsym.function``;
 ``SharedVariable`` / ``shared`` are :mod:`aotsym.frontend.shared`'s (Lasagne collects a
-model's parameters with ``isinstance(v, theano.compile.SharedVariable)``).
+model's parameters with ``isinstance(v, theano.compile.SharedVariable)``); ``mode`` has
+``get_mode`` / ``get_default_mode``.
 """
 
-from aotsym.compile import builders, ops  # noqa: F401
+from aotsym.compile import builders, mode, ops  # noqa: F401
 from aotsym.compile.builders import OpFromGraph  # noqa: F401
+from aotsym.compile.mode import get_default_mode, get_mode  # noqa: F401
 from aotsym.compile.ops import as_op  # noqa: F401
 from aotsym.frontend.function import In, Mode, function  # noqa: F401
 from aotsym.frontend.shared import SharedVariable, shared  # noqa: F401

@@ -11,6 +11,9 @@ discrete value is zero, not an error): every variable it depends on gets zeros, 
 an integer-typed ``wrt`` that a float cost depends on (Theano's ops give integer inputs
 float zeros): ``grad(cost, u)`` for an ``ivector`` ``u`` read through ``cast`` is zeros.
 
+An op with no gradient on the path raises :class:`NullTypeGradError` (Theano's name; a
+``NotImplementedError`` and a ``TypeError``).
+
 The nodes of a node's gradient record that node's source line, noted "in the gradient taken
 at <the grad call>": an error in the backward pass names the user's expression it came from.
 """
@@ -27,6 +30,11 @@ from aotsym.graph.types import dtype_kind
 
 class DisconnectedInputError(ValueError):
     """The cost does not depend on a variable passed in ``wrt``."""
+
+
+class NullTypeGradError(NotImplementedError, TypeError):
+    """An op on the path has no gradient (Theano's ``NullTypeGradError``, a TypeError; a
+    NotImplementedError too, which is what an op's ``grad`` raises when it has none)."""
 
 
 def _zeros_like(v: Variable) -> Variable:
@@ -126,7 +134,12 @@ def _depends_on(roots, order, blocked):
 def _backprop(node, grads, on_path, blocked):
     """Add ``node``'s contributions to the gradients of its inputs (in ``grads``)."""
     gouts = [grads[id(o)] if id(o) in grads else _zeros_like(o) for o in node.outputs]
-    in_grads = node.op.grad(node, list(node.inputs), gouts)
+    try:
+        in_grads = node.op.grad(node, list(node.inputs), gouts)
+    except NullTypeGradError:
+        raise
+    except NotImplementedError as exc:
+        raise NullTypeGradError(f"grad: {exc}") from exc
     if len(in_grads) != len(node.inputs):
         raise ValueError(f"{node.op}.grad returned {len(in_grads)} gradients for "
                          f"{len(node.inputs)} inputs")

@@ -144,7 +144,8 @@ def __getattr__(name):
         return importlib.import_module("aotsym.nnet")
     if name_ == "signal":
         return importlib.import_module("aotsym.tensor.signal")
-    if name_ in ("xlogx", "extra_ops", "nlinalg", "slinalg"):   # Theano's submodules
+    if name_ in ("xlogx", "extra_ops", "nlinalg", "slinalg", "shared_randomstreams",
+                 "sharedvar"):   # Theano's submodules
         return importlib.import_module(f"aotsym.tensor.{name_}")
     if name_ == "TensorSharedVariable":
         return importlib.import_module("aotsym.frontend.shared").SharedVariable

@@ -143,3 +143,110 @@ def test_map_variables_enters_an_op_from_graph_through_its_given_inputs():
         assert got_t == m + n and got_t2 == m - n
         got_t, got_t2 = f(m, n, 1.5)   # z = 3
         assert got_t == 3 * (m + n) and got_t2 == 27 * (m - n)
+
+
+# ---------------------------------------------------------------------------- names
+
+
+def test_tensor_submodules_are_attributes():
+    import aotsym.frontend.random as random
+    assert T.shared_randomstreams.RandomStreams is random.RandomStreams
+    sv = T.sharedvar
+    assert sv.TensorSharedVariable is theano.SharedVariable is sv.ScalarSharedVariable
+    v = np.arange(6, dtype="float32").reshape(2, 3)
+    t = sv.tensor_constructor(v, name="t", borrow=True)
+    assert isinstance(t, sv.TensorSharedVariable) and t.dtype == "float32" and t.ndim == 2
+    np.testing.assert_array_equal(t.get_value(), v)
+    with pytest.raises(TypeError):
+        sv.tensor_constructor([1.0, 2.0])      # a list is not an ndarray (Theano's check)
+    with theano.config.change_flags(floatX="float32"):
+        s = sv.scalar_constructor(0.5)        # the number's own dtype, not floatX
+    assert s.dtype == "float64" and s.ndim == 0 and s.get_value() == 0.5
+    assert sv.scalar_constructor(np.int16(3)).dtype == "int16"
+    with pytest.raises(TypeError):
+        sv.scalar_constructor(np.ones(2))
+    with pytest.raises(TypeError):
+        sv.tensor_constructor(v, target="gpu")
+    assert sv.load_shared_variable(v).get_value().dtype == np.float32
+
+
+def test_softmax_graph_equals_softmax():
+    x, row = T.dmatrix("x"), T.dvector("v")
+    f = theano.function([x, row], [T.nnet.softmax_graph(x), T.nnet.softmax(x),
+                                   T.nnet.softmax_graph(row)], mode="FAST_COMPILE")
+    vx = np.array([[0.0, 1.0, -2.0], [3.0, 3.0, 3.0]])
+    vr = np.array([0.5, -0.5])
+    graph, op, vec = f(vx, vr)
+    e = np.exp(vx)
+    np.testing.assert_allclose(graph, e / e.sum(axis=-1, keepdims=True), rtol=1e-15)
+    np.testing.assert_allclose(graph, op, rtol=1e-15)
+    assert vec.shape == (2,)
+    np.testing.assert_allclose(vec, np.exp(vr) / np.exp(vr).sum(), rtol=1e-15)
+    assert T.nnet.softmax_graph(x).owner.op.__class__.__name__ != "Softmax"
+
+
+def test_compile_mode_get_mode_and_get_default_mode():
+    from aotsym.compile import mode as cmode
+    fast_run = cmode.get_mode("FAST_RUN")
+    assert isinstance(fast_run, theano.Mode) and fast_run.name == "FAST_RUN"
+    assert cmode.get_mode("fast_run") is fast_run            # one instance per mode
+    assert cmode.get_mode("DebugMode").name == "DEBUG_MODE"
+    assert isinstance(cmode.get_mode("ProfileMode"), theano.ProfileMode)
+    mine = theano.Mode("FAST_COMPILE")
+    assert cmode.get_mode(mine) is mine
+    assert cmode.get_default_mode() is fast_run
+    with theano.config.change_flags(mode="FAST_COMPILE"):
+        assert cmode.get_default_mode().name == "FAST_COMPILE"
+        assert theano.compile.get_mode(None).name == "FAST_COMPILE"
+    with pytest.raises(ValueError, match="no_such_mode"):
+        cmode.get_mode("no_such_mode")
+    x = T.dvector("x")
+    f = theano.function([x], x * 2, mode=cmode.get_mode("FAST_COMPILE"))
+    np.testing.assert_array_equal(f(np.array([1.0, -0.0])), [2.0, -0.0])
+
+
+def test_change_flags_sets_and_restores_also_on_exceptions():
+    assert theano.config.floatX == "float64"
+    with theano.change_flags(floatX="float32", exception_verbosity="high"):
+        assert T.matrix().dtype == "float32" and theano.config.exception_verbosity == "high"
+    assert theano.config.floatX == "float64" and theano.config.exception_verbosity == "low"
+    with pytest.raises(KeyError):
+        with theano.change_flags({"floatX": "float32"}):
+            assert theano.config.floatX == "float32"
+            raise KeyError("boom")
+    assert theano.config.floatX == "float64"
+
+    @theano.change_flags(floatX="float32")
+    def make():
+        return T.vector().dtype
+
+    assert make() == "float32" and make() == "float32" and theano.config.floatX == "float64"
+    assert theano.configparser.change_flags is theano.change_flags
+    with pytest.raises(ValueError):
+        with theano.change_flags(floatX="float16"):
+            pass
+    assert theano.config.floatX == "float64"
+
+
+def test_theano_config_flags_with_their_defaults_and_values():
+    cfg = theano.config
+    assert (cfg.exception_verbosity, cfg.on_opt_error, cfg.compute_test_value_opt) == \
+        ("low", "warn", "off")
+    for name, values in [("exception_verbosity", ["low", "high"]),
+                         ("on_opt_error", ["warn", "raise", "pdb", "ignore"]),
+                         ("compute_test_value_opt", ["off", "ignore", "warn", "raise", "pdb"])]:
+        for value in values:
+            with cfg.change_flags(**{name: value}):
+                assert getattr(cfg, name) == value
+        with pytest.raises(ValueError, match=name):
+            setattr(cfg, name, "sometimes")
+
+
+def test_null_gradient_raises_null_type_grad_error():
+    from aotsym.gradient import NullTypeGradError
+    x = T.dmatrix("x")
+    cost = T.nlinalg.svd(x)[1].sum()        # svd has no gradient (nor had it in Theano)
+    for base in (NullTypeGradError, TypeError, NotImplementedError):
+        with pytest.raises(base, match="svd"):
+            theano.grad(cost, x)
+    assert theano.gradient.DisconnectedInputError is DisconnectedInputError
