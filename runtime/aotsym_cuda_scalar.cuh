@@ -159,9 +159,9 @@ AOT_CU_INLINE float aot_cu_fmin(float a, float b) { return (a <= b || a != a) ? 
 template <class T> AOT_CU_INLINE T aot_cu_imax(T a, T b) { return a > b ? a : b; }
 template <class T> AOT_CU_INLINE T aot_cu_imin(T a, T b) { return a < b ? a : b; }
 
-/* np.sign for floats: NaN stays NaN, zeros stay zeros. */
-AOT_CU_INLINE double aot_cu_sign(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : x); }
-AOT_CU_INLINE float aot_cu_sign(float x) { return x > 0 ? 1.0f : (x < 0 ? -1.0f : x); }
+/* np.sign for floats: NaN stays NaN, either zero gives +0.0 (NumPy's). */
+AOT_CU_INLINE double aot_cu_sign(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : x + 0.0); }
+AOT_CU_INLINE float aot_cu_sign(float x) { return x > 0 ? 1.0f : (x < 0 ? -1.0f : x + 0.0f); }
 
 /* -------------------------------------------------- numerically stable logistic, softplus */
 

@@ -195,19 +195,18 @@ AOT_DEFINE_UPOW(ull, unsigned long long)
     unsigned int: aot_ipow_u32, unsigned long: aot_ipow_ul,                        \
     unsigned long long: aot_ipow_ull)((a), (b))
 
+/* a * b + c in the runtime's own polynomials (tanh): one fused instruction where the target
+ * has it.  Modules are compiled with -ffp-contract=off, so that no a * b + c the graph spells
+ * is fused (NumPy rounds the product: x * 0.2 + 0.5 is exactly 0 at x = -2.5, hard_sigmoid's
+ * kink, and a fused one is -2.8e-17); these functions choose their fusions themselves. */
+#if defined(__FMA__)
+#define AOT_MADD(a, b, c) _Generic((a) * (b) + (c), float: __builtin_fmaf, \
+                                   default: __builtin_fma)((a), (b), (c))
+#else
+#define AOT_MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
 /* np.maximum / np.minimum: a NaN in either operand gives NaN. */
-#define AOT_FMAX(a, b) _Generic((a) + (b), float: aot_fmax_f, default: aot_fmax_d)((a), (b))
-#define AOT_FMIN(a, b) _Generic((a) + (b), float: aot_fmin_f, default: aot_fmin_d)((a), (b))
-static inline double aot_fmax_d(double a, double b) { return (a >= b || a != a) ? a : b; }
-static inline double aot_fmin_d(double a, double b) { return (a <= b || a != a) ? a : b; }
-static inline float aot_fmax_f(float a, float b) { return (a >= b || a != a) ? a : b; }
-static inline float aot_fmin_f(float a, float b) { return (a <= b || a != a) ? a : b; }
-
-/* np.sign for floats: NaN stays NaN, zeros stay zeros. */
-#define AOT_SIGN(x) _Generic((x), float: aot_sign_f, default: aot_sign_d)(x)
-static inline double aot_sign_d(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : x); }
-static inline float aot_sign_f(float x) { return x > 0 ? 1.0f : (x < 0 ? -1.0f : x); }
-
 /* Numerically stable logistic and softplus (log(1 + exp(x))), without branches: both sides
  * computed and one picked by a bit mask (aot_pick_d/f), so that a loop of them vectorizes and
  * calls libmvec (GCC 12 if-converts no loop that holds a call).  The same values as the
@@ -232,6 +231,42 @@ static inline float aot_pick_f(int c, float a, float b)
     memcpy(&out, &r, 4);
     return out;
 }
+/* np.maximum / np.minimum (a NaN on either side wins) and np.sign (NaN stays NaN, either
+ * zero gives +0.0, as NumPy's), branch-free like the two below, so that a loop that also calls
+ * libmvec still vectorizes (GCC 12 if-converts no loop that holds a call: a ?: in a fused body
+ * beside an exp made the whole loop scalar, one libm call per element). */
+#define AOT_FMAX(a, b) _Generic((a) + (b), float: aot_fmax_f, default: aot_fmax_d)((a), (b))
+#define AOT_FMIN(a, b) _Generic((a) + (b), float: aot_fmin_f, default: aot_fmin_d)((a), (b))
+static inline double aot_fmax_d(double a, double b)
+{
+    return aot_pick_d((a >= b) | (a != a), a, b);
+}
+static inline double aot_fmin_d(double a, double b)
+{
+    return aot_pick_d((a <= b) | (a != a), a, b);
+}
+static inline float aot_fmax_f(float a, float b)
+{
+    return aot_pick_f((a >= b) | (a != a), a, b);
+}
+static inline float aot_fmin_f(float a, float b)
+{
+    return aot_pick_f((a <= b) | (a != a), a, b);
+}
+#define AOT_SIGN(x) _Generic((x), float: aot_sign_f, default: aot_sign_d)(x)
+static inline double aot_sign_d(double x)
+{
+    return aot_pick_d(x > 0, 1.0, aot_pick_d(x < 0, -1.0, x + 0.0));
+}
+static inline float aot_sign_f(float x)
+{
+    return aot_pick_f(x > 0, 1.0f, aot_pick_f(x < 0, -1.0f, x + 0.0f));
+}
+/* T.switch on floats: both sides are values already (a fused body computes every operand),
+ * so picking costs no evaluation the branch would have saved. */
+#define AOT_SELECT(c, a, b) _Generic((a) + (b), float: aot_pick_f((c), (a), (b)), \
+                                     double: aot_pick_d((c), (a), (b)), default: ((c) ? (a) : (b)))
+
 static inline double AOT_SIGMOID(double x)
 {
     const double e = exp(-fabs(x));
@@ -269,19 +304,22 @@ static inline double AOT_TANH(double x)
 {
     const double a = fabs(x);
     const double z = x * x;
-    const double sp = (-9.64399179425052238628E-1 * z - 9.92877231001918586564E1) * z -
-                      1.61468768441708447952E3;
-    const double sq = ((z + 1.12811678491632931402E2) * z + 2.23548839060100448583E3) * z +
-                      4.84406305325125486048E3;
+    const double sp = AOT_MADD(AOT_MADD(-9.64399179425052238628E-1, z, -9.92877231001918586564E1),
+                               z, -1.61468768441708447952E3);
+    const double sq = AOT_MADD(AOT_MADD(z + 1.12811678491632931402E2, z,
+                                        2.23548839060100448583E3), z, 4.84406305325125486048E3);
     const double y = 2.0 * aot_pick_d(a > 22.0, 22.0, a);
-    const double k = y * 1.4426950408889634074 + 0x1.8p52;   /* n in the low bits */
+    const double k = AOT_MADD(y, 1.4426950408889634074, 0x1.8p52);   /* n in the low bits */
     const double n = k - 0x1.8p52;
-    const double r = (y - n * 6.93145751953125E-1) - n * 1.42860682030941723212E-6;
+    const double r = AOT_MADD(-n, 1.42860682030941723212E-6,
+                              AOT_MADD(-n, 6.93145751953125E-1, y));
     const double rr = r * r;
-    const double rp = r * ((1.26177193074810590878E-4 * rr + 3.02994407707441961300E-2) * rr +
-                           9.99999999999999999910E-1);
-    const double eq = ((3.00198505138664455042E-6 * rr + 2.52448340349684104192E-3) * rr +
-                       2.27265548208155028766E-1) * rr + 2.00000000000000000009E0;
+    const double rp = r * AOT_MADD(AOT_MADD(1.26177193074810590878E-4, rr,
+                                            3.02994407707441961300E-2), rr,
+                                   9.99999999999999999910E-1);
+    const double eq = AOT_MADD(AOT_MADD(AOT_MADD(3.00198505138664455042E-6, rr,
+                                                 2.52448340349684104192E-3), rr,
+                                        2.27265548208155028766E-1), rr, 2.00000000000000000009E0);
     uint64_t bits;
     double scale;
     memcpy(&bits, &k, 8);
@@ -290,34 +328,36 @@ static inline double AOT_TANH(double x)
     const double d = eq - rp;
     const int small = a < 0.625;
     const double t = aot_pick_d(small, x * z * sp, 2.0 * d) /
-                     aot_pick_d(small, sq, scale * (eq + rp) + d);
+                     aot_pick_d(small, sq, AOT_MADD(scale, eq + rp, d));
     return aot_pick_d(x == 0, x, aot_pick_d(small, x + t, copysign(1.0 - t, x)));
 }
 static inline float AOT_TANHf(float x)
 {
     const float a = fabsf(x);
     const float z = x * x;
-    const float sp = ((((-5.70498872745E-3f * z + 2.06390887954E-2f) * z - 5.37397155531E-2f) * z +
-                       1.33314422036E-1f) * z - 3.33332819422E-1f) * z;
+    const float sp = AOT_MADD(AOT_MADD(AOT_MADD(AOT_MADD(-5.70498872745E-3f, z, 2.06390887954E-2f),
+                                                z, -5.37397155531E-2f), z, 1.33314422036E-1f),
+                              z, -3.33332819422E-1f) * z;
     const float y = 2.0f * aot_pick_f(a > 20.0f, 20.0f, a);
-    const float k = y * 1.44269504088896341f + 0x1.8p23f;
+    const float k = AOT_MADD(y, 1.44269504088896341f, 0x1.8p23f);
     const float n = k - 0x1.8p23f;
-    const float r = (y - n * 0.693359375f) + n * 2.12194440e-4f;
+    const float r = AOT_MADD(n, 2.12194440e-4f, AOT_MADD(-n, 0.693359375f, y));
     float e = 1.0f / 5040.0f;
-    e = e * r + 1.0f / 720.0f;
-    e = e * r + 1.0f / 120.0f;
-    e = e * r + 1.0f / 24.0f;
-    e = e * r + 1.0f / 6.0f;
-    e = e * r + 0.5f;
-    e = e * r + 1.0f;
-    e = e * r + 1.0f;
+    e = AOT_MADD(e, r, 1.0f / 720.0f);
+    e = AOT_MADD(e, r, 1.0f / 120.0f);
+    e = AOT_MADD(e, r, 1.0f / 24.0f);
+    e = AOT_MADD(e, r, 1.0f / 6.0f);
+    e = AOT_MADD(e, r, 0.5f);
+    e = AOT_MADD(e, r, 1.0f);
+    e = AOT_MADD(e, r, 1.0f);
     uint32_t bits;
     float scale;
     memcpy(&bits, &k, 4);
     bits = (bits + (uint32_t)(127 - 0x400000)) << 23;   /* 2^n */
     memcpy(&scale, &bits, 4);
-    const float t = 2.0f / (scale * e + 1.0f);
-    return aot_pick_f(x == 0, x, aot_pick_f(a < 0.625f, x + x * sp, copysignf(1.0f - t, x)));
+    const float t = 2.0f / AOT_MADD(scale, e, 1.0f);
+    return aot_pick_f(x == 0, x, aot_pick_f(a < 0.625f, AOT_MADD(x, sp, x),
+                                            copysignf(1.0f - t, x)));
 }
 
 /* int64 -> float64, the value C's conversion gives (rounded to nearest), in a form loops can

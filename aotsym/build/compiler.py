@@ -41,10 +41,14 @@ import numpy as np
 
 # -fno-math-errno: nothing reads errno after a libm call (values, not errno, carry NaN and
 # inf), and without it GCC may not merge repeated calls (the stabilized logistic loss's four
-# exp(-|z|) per element) nor treat them as free of side effects.
+# exp(-|z|) per element) nor treat them as free of side effects.  -ffp-contract=off: a * b + c
+# rounds the product as NumPy does (GCC's gnu11 default fuses it where the CPU has FMA, so a
+# module built with -march=native answered otherwise than NumPy and than the same module
+# built portable: hard_sigmoid's x * 0.2 + 0.5 at x = -2.5 was -2.8e-17, not 0, and its
+# gradient took the wrong side of the kink); the runtime fuses its own polynomials (AOT_MADD).
 REQUIRED_FLAGS = ["-std=gnu11", "-fPIC", "-shared", "-fwrapv", "-fno-strict-aliasing",
-                  "-fno-math-errno", "-fopenmp-simd", "-pthread", "-fvisibility=hidden",
-                  "-D_CFFI_NO_LIMITED_API"]
+                  "-fno-math-errno", "-ffp-contract=off", "-fopenmp-simd", "-pthread",
+                  "-fvisibility=hidden", "-D_CFFI_NO_LIMITED_API"]
 PRELUDE_HEADER = "aotsym_prelude.h"   # the module prelude, precompiled: runtime_parts
 WARNING_FLAGS = ["-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
 

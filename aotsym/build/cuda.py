@@ -53,7 +53,7 @@ from aotsym.resources import runtime_dir
 GENCODE = ["-gencode", "arch=compute_80,code=sm_80",
            "-gencode", "arch=compute_90,code=sm_90",
            "-gencode", "arch=compute_90,code=compute_90"]
-NVCC_FLAGS = ["-std=c++17", "-O3", "-Xcompiler", "-fPIC"]
+NVCC_FLAGS = ["-std=c++17", "-O3", "--fmad=false", "-Xcompiler", "-fPIC"]   # (fmad: as -ffp-contract=off)
 GLUE_FLAGS = ["-c", "-fPIC", "-O2", "-std=gnu11", "-D_CFFI_NO_LIMITED_API"]
 
 

@@ -107,7 +107,7 @@ C_SCALAR: dict[str, str | dict[str, str]] = {
     "xor": {"b": "({0} != {1})", "*": "({0} ^ {1})"},
     "invert": {"b": "(!{0})", "*": "(~{0})"},
 
-    "switch": "({0} ? {1} : {2})",
+    "switch": "AOT_SELECT({0}, {1}, {2})",   # branch-free for floats (aotsym_scalar.h)
     # clip is minimum(maximum(x, lo), hi), as NumPy: when lo > hi, hi wins
     "clip": {"f": "AOT_FMIN(AOT_FMAX({0}, {1}), {2})",
              "*": "AOT_IMIN(AOT_IMAX({0}, {1}), {2})"},

@@ -70,6 +70,7 @@ CUDA_OVERRIDES: dict[str, str | dict[str, str]] = {
     "tri_gamma": {},
     "erfinv": "erfinv{f}({0})",
     "erfcinv": "erfcinv{f}({0})",
+    "switch": "({0} ? {1} : {2})",   # (C's AOT_SELECT is for its vectorizer's sake)
     "sigmoid": "aot_cu_sigmoid({0})",
     "softplus": "aot_cu_softplus({0})",
     "round_half_to_even": {"f": "rint{f}({0})"},

@@ -161,26 +161,10 @@ def test_ultra_fast_sigmoid_is_theanos_approximation(mode):
     assert np.max(np.abs(got[:-1] - 1 / (1 + np.exp(-pts[:-1])))) < 0.05
 
 
-def _fma_contraction_expected():
-    """GCC contracts a * b + c into an FMA by default (-ffp-contract=fast under -std=gnu11)
-    where the target has FMA: -march=native on a CPU with the fma flag."""
-    with aotsym.config.defaults():   # the flags the tests run with (tests/conftest.py)
-        flags = aotsym.config.cflags
-    if "-ffp-contract=off" in flags or "-march=native" not in flags:
-        return False
-    try:
-        with open("/proc/cpuinfo") as f:
-            return " fma " in f.read().replace("\n", " ")
-    except OSError:
-        return False
-
-
-@pytest.mark.xfail(condition=_fma_contraction_expected(), strict=True,
-                   reason="-ffp-contract is GCC's default 'fast' under -std=gnu11 and "
-                   "-march=native: x * 0.2 + 0.5 becomes one FMA (no rounding of the product), "
-                   "unlike NumPy; needs -ffp-contract=off in aotsym/build/compiler.py")
 def test_multiply_add_rounds_like_numpy():
-    # hard_sigmoid's kink: at x = -2.5, x * 0.2 + 0.5 is 0.0 in NumPy and -2.8e-17 fused
+    """Modules are compiled with -ffp-contract=off: hard_sigmoid's kink at x = -2.5, where
+    x * 0.2 + 0.5 is 0.0 in NumPy and -2.8e-17 as one FMA (GCC's default under -march=native
+    on a CPU with FMA)."""
     x = T.dvector("x")
     y = T.nnet.hard_sigmoid(x)
     f = aotsym.function([x], [x * 0.2 + 0.5, aotsym.grad(y.sum(), x)])
