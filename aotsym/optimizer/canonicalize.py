@@ -137,6 +137,34 @@ def useless_switch(node):
     return a if val else b
 
 
+@rule("add_zero", root="add")
+def add_zero(node):
+    """``x + 0 -> x`` where the zero is neutral: always in integers; in floats only an added
+    -0.0, since -0.0 + 0.0 is +0.0 (IEEE 754): x + 0.0 is not x at x = -0.0.
+
+    before: i + 0,  x + (-0.0),  0 + i      after: i,  x,  i
+    unchanged: x + 0.0 (x float)
+    """
+    if len(node.inputs) != 2:
+        return None
+    floats = dtype_kind(node.outputs[0].dtype) in "fc"
+    for x, zero in (node.inputs, node.inputs[::-1]):
+        if constant_value(zero) == 0 and (not floats or _all_negative_zero(zero)):
+            return x
+    return None
+
+
+def _all_negative_zero(v) -> bool:
+    """Whether the constant ``v`` (through broadcasting DimShuffles) is -0.0 everywhere."""
+    while v.owner is not None and isinstance(v.owner.op, DimShuffle):
+        v = v.owner.inputs[0]
+    data = getattr(v, "data", None)
+    if data is None or dtype_kind(data.dtype) not in "fc":
+        return False
+    negative = np.signbit(data.real) & (np.signbit(data.imag) if np.iscomplexobj(data) else True)
+    return bool(np.all((data == 0) & negative))
+
+
 def _log_is_real(v):
     return dtype_kind(v.dtype) == "f"
 
@@ -144,7 +172,7 @@ def _log_is_real(v):
 NEUTRAL_RULES = [
     Rule("mul_by_one", P.mul(x, 1), lambda x: x,
          doc="x * 1 -> x   (any dtypes: the engine casts x to the product's dtype)"),
-    Rule("add_zero", P.add(x, 0), lambda x: x, doc="x + 0 -> x"),
+    add_zero,
     Rule("sub_zero", P.sub(x, 0), lambda x: x, doc="x - 0 -> x"),
     Rule("div_by_one", P.true_div(x, 1), lambda x: x, doc="x / 1 -> x"),
 ]

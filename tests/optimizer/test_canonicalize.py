@@ -2,6 +2,7 @@
 
 import numpy as np
 
+import aotsym
 from aotsym import tensor as T
 from aotsym.graph.basic import Constant
 from aotsym.graph.ops.elemwise import DimShuffle
@@ -46,10 +47,12 @@ def test_sum_keeps_order_and_is_idempotent():
 
 def test_x_plus_zero_and_times_one_keep_type():
     x = T.vector("x")
-    assert canon(x + 0) is x
+    assert canon(x + (-0.0)) is x      # -0.0 is the floats' additive identity
     assert canon(x * 1) is x
-    assert canon(x - 0) is x
-    assert_graph(canon(0 - x), -x)
+    assert canon(x - 0) is x           # (-0.0 - 0.0 is -0.0)
+    i = T.vector("i", dtype="int64")
+    assert canon(i + 0) is i
+    assert_graph(canon(0 - i), -i)
     row = T.row("r")
     zeros = T.constant(np.zeros((2, 3)))
     before = row + zeros                       # shape (2, 3): x + 0 must keep the shape
@@ -59,6 +62,20 @@ def test_x_plus_zero_and_times_one_keep_type():
     i8 = T.vector("i", dtype="int8")
     out = canon(i8 * 1.0)                       # float result: a cast, not i8 itself
     assert out.dtype == (i8 * 1.0).dtype and out.owner.op.scalar_op.name == "cast"
+
+
+def test_an_added_positive_zero_is_kept_for_signed_zeros():
+    """x + 0.0 is not x, nor 0.0 - x -x, at a zero x (IEEE 754: -0.0 + 0.0 = +0.0 and
+    0.0 - 0.0 = +0.0): the constant stays, wherever the sum collects it."""
+    x = T.vector("x")
+    v = np.array([-0.0, 0.0, 1.5, -2.0, np.inf, np.nan])
+    for before in (x + 0, 0.0 + x, 0 - x, (x + 0.0) * 2.0, (x + 2.0) + (-2.0), x - (-0.0),
+                   (x * 3.0 + 0.0) + x):
+        after = canon(before)
+        f = aotsym.function([x], [before, after], mode="FAST_COMPILE")
+        want, got = f(v)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got[:2]), np.signbit(want[:2]))
 
 
 def test_x_minus_x_and_double_negation():
