@@ -218,9 +218,9 @@ static inline void aot_vec_sum4_s(aot_vec4_s *sum, aot_vec4_s a, aot_vec4_s b, a
 #define AOT_DEFINE_GEMV_SMALL(P, T)                                                            \
     typedef aot_vec4_##P aot_vec_##P;                                                          \
     /* y[i .. i + R) of rows a0 .. a0 + (R - 1) * lda (R: 8 or 4, a constant once inlined) */  \
-    static inline void aot_gemv_rows_##P(int R, int64_t N, const T *restrict a0, int64_t lda,  \
-                                         const T *restrict x, T *y, int64_t incy, T alpha,     \
-                                         T beta)                                               \
+    static inline AOT_CONTRACT void aot_gemv_rows_##P(int R, int64_t N, const T *restrict a0,  \
+                                                      int64_t lda, const T *restrict x, T *y,  \
+                                                      int64_t incy, T alpha, T beta)           \
     {                                                                                          \
         const int64_t L = 32 / sizeof(T);                                                      \
         const T *a[8];                                                                         \
@@ -254,8 +254,9 @@ static inline void aot_vec_sum4_s(aot_vec4_s *sum, aot_vec4_s a, aot_vec4_s b, a
             }                                                                                  \
         }                                                                                      \
     }                                                                                          \
-    static inline void aot_gemv_small_##P(int64_t M, int64_t N, const T *a, int64_t lda,       \
-                                          const T *x, T alpha, T beta, T *y, int64_t incy)     \
+    static inline AOT_CONTRACT void aot_gemv_small_##P(int64_t M, int64_t N, const T *a,       \
+                                                       int64_t lda, const T *x, T alpha,       \
+                                                       T beta, T *y, int64_t incy)             \
     {                                                                                          \
         static unsigned char sweep[64];   /* the last direction, per A (hashed); callers       \
                                              racing on it only change a row order */           \
@@ -286,8 +287,9 @@ AOT_DEFINE_GEMV_SMALL(s, float)
 
 /* y (length M) <- alpha * A @ x + beta * y; A is M x N. */
 #define AOT_DEFINE_GEMV(P, T)                                                                  \
-    AOT_RT_FN int aot_gemv_##P(aot_ctx *ctx, int node, aot_array *Y, const aot_array *A,       \
-                            const aot_array *X, T alpha, T beta)                               \
+    AOT_RT_FN AOT_CONTRACT int aot_gemv_##P(aot_ctx *ctx, int node, aot_array *Y,               \
+                                            const aot_array *A, const aot_array *X, T alpha,   \
+                                            T beta)                                            \
     AOT_RT_BODY({                                                                              \
         int64_t M = A->shape[0], N = A->shape[1];                                              \
         int64_t incy = Y->shape[0] > 1 ? Y->strides[0] / Y->itemsize : 1;                      \

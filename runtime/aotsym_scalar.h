@@ -195,6 +195,17 @@ AOT_DEFINE_UPOW(ull, unsigned long long)
     unsigned int: aot_ipow_u32, unsigned long: aot_ipow_ul,                        \
     unsigned long long: aot_ipow_ull)((a), (b))
 
+/* A dot product's kernels (the small gemv, the fused gemv pair's row loops) are compiled with
+ * contraction (GCC's -ffp-contract=fast for those functions only): their sums are BLAS's kind
+ * (no NumPy elementwise rounding to match), and a fused multiply-add per term is half their
+ * instructions.  Code inlined into such a kernel is contracted with it, so an elementwise
+ * chain a kernel runs is a function of its own (AOT_ONE_COPY), rounded as NumPy rounds. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define AOT_CONTRACT __attribute__((optimize("fp-contract=fast")))
+#else
+#define AOT_CONTRACT
+#endif
+
 /* a * b + c in the runtime's own polynomials (tanh): one fused instruction where the target
  * has it.  Modules are compiled with -ffp-contract=off, so that no a * b + c the graph spells
  * is fused (NumPy rounds the product: x * 0.2 + 0.5 is exactly 0 at x = -2.5, hard_sigmoid's

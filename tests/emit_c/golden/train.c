@@ -110,8 +110,8 @@ typedef struct {
  * block repeats its first row: every lane computes on real values) so that the chain runs as
  * one vectorized loop, as the elementwise loop's does (narrow values in int32 lanes: see
  * _lane in gemv_pair.py). */
-static inline void aot_k1_chain(const aot_k1_job *j, int64_t i0, int nb,
-                                    const double *s, double *dv)
+AOT_ONE_COPY static void aot_k1_chain(const aot_k1_job *j, int64_t i0, int nb,
+                                         const double *s, double *dv)
 {
     const double x0 AOT_UNUSED = *(const double *)j->in[0];
     const double x2 AOT_UNUSED = *(const double *)j->in[2];
@@ -160,8 +160,10 @@ static inline void aot_k1_chain(const aot_k1_job *j, int64_t i0, int nb,
 }
 
 /* Rows [r0, r1) into g (N sums): blocks of 4 rows, each read from memory once for its
- * dot products and again, from L1, for its share of X.T @ d. */
-static void aot_k1_rows(const aot_k1_job *j, int64_t r0, int64_t r1, double *restrict g)
+ * dot products and again, from L1, for its share of X.T @ d (AOT_CONTRACT: their multiply-adds
+ * fused; the chain, a function of its own, keeps NumPy's rounding). */
+AOT_CONTRACT static void aot_k1_rows(const aot_k1_job *j, int64_t r0, int64_t r1,
+                                        double *restrict g)
 {
     const int64_t N = j->N;
     const double *restrict v = j->v;
