@@ -215,13 +215,34 @@ class Variable:
     __eq__ = object.__eq__
 
     def __iter__(self):
-        raise TypeError(
-            "a symbolic tensor cannot be iterated in Python: its length is not known when the "
-            "graph is built; use aotsym.scan to loop over it, or index it (x[0], x[1:])")
+        """A vector whose length the graph knows (a shape, a constant, a stack of scalars:
+        Theano's get_vector_length) iterates over its entries, ``self[i]``, so that
+        ``n, d = T.shape(X)`` unpacks; any other tensor refuses."""
+        n = self._known_length()
+        if n is None:
+            raise TypeError(
+                "a symbolic tensor cannot be iterated in Python: its length is not known when "
+                "the graph is built; use aotsym.scan to loop over it, or index it (x[0], x[1:])")
+        return (self[i] for i in range(n))
 
     def __len__(self):
-        raise TypeError("len() of a symbolic tensor is not known when the graph is built; "
-                        "use x.shape[0]")
+        n = self._known_length()
+        if n is None:
+            raise TypeError("len() of a symbolic tensor is not known when the graph is built; "
+                            "use x.shape[0]")
+        return n
+
+    def _known_length(self):
+        if getattr(self.type, "ndim", None) != 1:
+            return None
+        if self.owner is None:
+            data = getattr(self, "data", None)   # a constant vector: any dtype
+            return None if data is None else len(data)
+        if self.type.dtype[0] not in "iu":
+            return None
+        from aotsym.graph.ops.shape import vector_entries
+        entries = vector_entries(self)
+        return None if entries is None else len(entries)
 
     def clone(self, name=None) -> "Variable":
         """A fresh input variable of the same type (not part of any graph)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aotsym.graph.basic import Constant, Variable
+from aotsym.graph.basic import Constant
 from aotsym.graph.convert import as_tensor_variable
 from aotsym.graph.op import Op
 from aotsym.graph.types import TensorType
@@ -58,25 +58,9 @@ class Shape_i(Op):  # noqa: N801 - Theano's name
 
 
 def shape(x):
-    """Theano's ``T.shape(x)``: the int64 shape vector, which (as in Theano, whose vectors
-    of known length iterate) unpacks into the lengths: ``n, d = T.shape(X)``."""
-    out = Shape()(as_tensor_variable(x))
-    if type(out) is Variable:   # the node is interned: the same output every call
-        out.__class__ = ShapeVector
-    return out
-
-
-class ShapeVector(Variable):
-    """The output of ``shape(x)``: a ``Variable`` that also iterates, and has a ``len``,
-    as ``x.shape`` (a :class:`ShapeTuple`) does."""
-
-    __slots__ = ()
-
-    def __iter__(self):
-        return iter(ShapeTuple(self.owner.inputs[0]))
-
-    def __len__(self):
-        return self.owner.inputs[0].ndim
+    """Theano's ``T.shape(x)``: the int64 shape vector, which unpacks into the lengths
+    (``n, d = T.shape(X)``: a vector of known length iterates, :meth:`Variable.__iter__`)."""
+    return Shape()(as_tensor_variable(x))
 
 
 def shape_i(x, i):
