@@ -153,6 +153,7 @@ class BuildOptions:
     target: str = "c"
     fast_math: bool = False   # rewrites may assume finite values (aotsym.config.fast_math)
     nvcc: str = "nvcc"        # the CUDA compiler (target "cuda")
+    exclude: tuple = ()       # optimizer stages left out (Theano's Mode.excluding)
 
     @classmethod
     def from_config(cls, **overrides) -> "BuildOptions":
@@ -186,10 +187,12 @@ def check_target(target: str, nvcc: str | None = None) -> None:
 
 
 def optimize_graphs(assembled: list, mode: str, fast_math: bool = False,
-                    target: str = "c") -> list:
+                    target: str = "c", exclude=()) -> list:
     """The optimized graph of each function for ``target`` (its stats in
-    ``meta["optimizer_stats"]``)."""
-    return [optimize(fn.fgraph, mode=mode, fast_math=fast_math, target=target)
+    ``meta["optimizer_stats"]``), without the stages named in ``exclude``."""
+    from aotsym.optimizer.pipeline import MODES as STAGE_LISTS
+    stages = [s for s in STAGE_LISTS[mode] if s not in exclude] if exclude else None
+    return [optimize(fn.fgraph, mode=mode, stages=stages, fast_math=fast_math, target=target)
             for fn in assembled]
 
 
@@ -253,7 +256,8 @@ def build_functions(assembled: list, mode: str = "FAST_RUN",
         loaded = _load_indexed(key, assembled, mode, options) if key else None
         if loaded is not None:
             return [CompiledFunction(loaded, k) for k in range(len(assembled))]
-    fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target)
+    fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target,
+                              options.exclude)
     if mode in REFERENCE_MODES:
         return [ReferenceFunction(fg) for fg in fgraphs]
     if options.target == "cuda":
@@ -361,7 +365,8 @@ def _load_indexed(key, assembled, mode, options):
 def _rebuilt(assembled, mode, options):
     """(specs, emitted) of ``assembled``, made again for a module loaded by its graph key
     when something asks for them (its optimized graphs, its C source)."""
-    fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target)
+    fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target,
+                              options.exclude)
     specs = [_spec(fn.name, fg) for fn, fg in zip(assembled, fgraphs)]
     return specs, _emit(specs, options, python_ops=True)
 
@@ -652,7 +657,8 @@ def build_package(module, assembled: list, outdir: str, mode: str = "FAST_RUN",
                                   "yet: build the profile with --target c")
     seconds = {}
     t = time.perf_counter()
-    fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target)
+    fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target,
+                              options.exclude)
     seconds["optimize"] = time.perf_counter() - t
     t = time.perf_counter()
     specs = [_spec(fn.name, fg, standalone.c_returns_single(fn), standalone.signature_doc(fn))

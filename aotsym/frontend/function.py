@@ -82,19 +82,64 @@ class Param(In):
                          mutable=mutable)
 
 
+# Theano's optimizer tags -> the aotsym stages they name (Mode.excluding); a stage's own name
+# names it too.  Every stage keeps values, so leaving one out changes speed, not answers.
+_STAGE_TAGS = {
+    "inplace": ("inplace",), "fusion": ("fuse_elementwise", "fuse_reductions"),
+    "local_elemwise_fusion": ("fuse_elementwise",), "elemwise_fusion": ("fuse_elementwise",),
+    "composite_elemwise_fusion": ("fuse_elementwise",), "blasopt": ("blas", "fuse_gemv_pairs"),
+    "gemm_optimizer": ("blas", "fuse_gemv_pairs"), "scan": ("scan",),
+    "scan_eqopt1": ("scan",), "scan_eqopt2": ("scan",), "scanop_pushout_seqs_ops": ("scan",),
+    "scanop_pushout_output": ("scan",), "scanop_pushout_nonseqs_ops": ("scan",),
+    "scanop_save_mem": ("scan",), "scanop_merge": ("scan",), "ifelse": ("ifelse",),
+    "ifelse_lift": ("ifelse",), "ifelse_merge": ("ifelse",), "stabilize": ("stabilize",),
+    "specialize": ("specialize",), "canonicalize": ("canonicalize",), "merge": ("merge",),
+}
+
+
 class Mode:
     """A compilation mode object: ``aotsym.function(..., mode=aotsym.Mode("FAST_COMPILE"))``.
 
     The string names are the same thing; this class exists so Theano code that passes a mode
-    object ports unchanged.
+    object ports unchanged.  ``mode.excluding("inplace")`` (Theano's) is a mode whose
+    functions are built without the optimizer stages those tags name (``_STAGE_TAGS``, or a
+    stage's own name); ``including`` puts them back; a tag that names no aotsym stage
+    changes nothing, as a tag missing from Theano's optimizer database does.
     """
 
     def __init__(self, name=None, linker=None, optimizer=None):
         self.name = normalize_mode(name or config.mode)
         self.linker, self.optimizer = linker, optimizer
+        self.excluded = frozenset()
 
     def __repr__(self):
-        return f"Mode({self.name!r})"
+        extra = f", excluding={sorted(self.excluded)}" if self.excluded else ""
+        return f"Mode({self.name!r}{extra})"
+
+    def excluding(self, *tags) -> "Mode":
+        return self._with(self.excluded | _stages(tags))
+
+    def including(self, *tags) -> "Mode":
+        return self._with(self.excluded - _stages(tags))
+
+    def requiring(self, *tags) -> "Mode":
+        return self.including(*tags)
+
+    def _with(self, excluded) -> "Mode":
+        import copy
+        mode = copy.copy(self)
+        mode.excluded = frozenset(excluded)
+        return mode
+
+
+def _stages(tags) -> frozenset:
+    from aotsym.optimizer.pipeline import STAGES
+    out = set()
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise TypeError(f"Mode.excluding/including: a tag is a string, not {tag!r}")
+        out.update(_STAGE_TAGS.get(tag.lower(), (tag,) if tag in STAGES else ()))
+    return frozenset(out)
 
 
 class ProfileMode(Mode):
@@ -234,8 +279,10 @@ class Function:
         self.updated = self.assembled.updated
         self.n_outputs = self.assembled.n_outputs
         self.unoptimized = self.assembled.fgraph
+        exclude = tuple(sorted(mode.excluded)) if isinstance(mode, Mode) else None
         (self._run,) = build_functions([self.assembled], self.mode,
-                                       BuildOptions.from_config(profile=self.profiled))
+                                       BuildOptions.from_config(profile=self.profiled,
+                                                                exclude=exclude))
         self._exact, self._checked_updates = self._fast_path()
         self._state_lock = StateLock(self.shared_vars)
 

@@ -250,3 +250,31 @@ def test_null_gradient_raises_null_type_grad_error():
         with pytest.raises(base, match="svd"):
             theano.grad(cost, x)
     assert theano.gradient.DisconnectedInputError is DisconnectedInputError
+
+
+@pytest.mark.parametrize("tags", [("inplace",), ("fusion",), ("BlasOpt",), ("scan",),
+                                  ("canonicalize",), ("stabilize",), ("specialize",),
+                                  ("merge", "ifelse"), ("local_elemwise_fusion", "inplace"),
+                                  ("no_such_tag",)])
+def test_mode_excluding_leaves_out_the_stages_its_tags_name(tags):
+    """Theano's get_default_mode().excluding(...): the function is built without those
+    optimizer stages (its stats show none of them ran) and computes the same values."""
+    from aotsym.optimizer.pipeline import STAGES
+    x, y = T.dmatrix("x"), T.dvector("y")
+    w = theano.shared(np.linspace(-1, 1, 4), name="w")
+    p = T.nnet.sigmoid(T.dot(x, w))
+    cost = T.nnet.binary_crossentropy(p, y).mean()
+    s, _ = theano.scan(lambda r, acc: acc + T.exp(r), sequences=x, outputs_info=T.zeros(4))
+    outs = [cost, s[-1], theano.grad(cost, w)]
+    mode = theano.compile.mode.get_default_mode().excluding(*tags)
+    f = theano.function([x, y], outs, mode=mode)
+    ref = theano.function([x, y], outs, mode="FAST_COMPILE")
+    v = np.random.default_rng(0).normal(size=(5, 4))
+    t = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
+    for got, want in zip(f(v, t), ref(v, t)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    ran = {st.name for st in f._run.stats.stages}
+    left_out = set(mode.excluded)
+    assert left_out <= set(STAGES) and not (ran & left_out)
+    assert (left_out == set()) == (tags == ("no_such_tag",))
+    assert mode.including(*tags).excluded == frozenset()
