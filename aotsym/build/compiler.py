@@ -271,10 +271,10 @@ def compile_module(c_path: str, out_path: str, cc: str, flags: list[str], link=(
 # reads the module's constants and kernels).  Where a second core is free, about half of the
 # text moves to a translation unit of its own, compiled at the same time, and the two
 # objects are linked.  A moved unit is defined there and declared in the first; a run unit
-# moves with a copy of the text before the run code (the constants and kernels; a static
-# one it calls is compiled in both units, one that only it calls moves with it), so run units
-# move only where that text keeps no state of its own (a static variable would have two
-# copies).  The code is the same either way (a row function is only ever called, from the
+# moves with a copy of the text before the run code (the constants and kernels: a static
+# kernel is compiled in each half that calls it, a kernel unit in one half and declared in
+# the other), so run units move only where that text keeps no state of its own (a static
+# variable would have two copies).  The code is the same either way (a row function is only ever called, from the
 # run code or through a pointer, never inlined into it; a run function only from its entry).
 
 UNIT_BEGIN = "/* AOT_UNIT_BEGIN "

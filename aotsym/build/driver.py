@@ -74,6 +74,7 @@ from aotsym.graph.evaluate import evaluate
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.optimizer import lower_program, optimize
 from aotsym.optimizer.inplace import Aliasing
+from aotsym.optimizer.pipeline import MODES as STAGE_LISTS
 
 __all__ = ["AssembledFunction", "BuildOptions", "build_functions", "build_package",
            "build_module", "compile_fgraph", "CompiledFunction", "LoadedModule",
@@ -190,7 +191,6 @@ def optimize_graphs(assembled: list, mode: str, fast_math: bool = False,
                     target: str = "c", exclude=()) -> list:
     """The optimized graph of each function for ``target`` (its stats in
     ``meta["optimizer_stats"]``), without the stages named in ``exclude``."""
-    from aotsym.optimizer.pipeline import MODES as STAGE_LISTS
     stages = [s for s in STAGE_LISTS[mode] if s not in exclude] if exclude else None
     return [optimize(fn.fgraph, mode=mode, stages=stages, fast_math=fast_math, target=target)
             for fn in assembled]

@@ -156,8 +156,7 @@ class Sum:
         terms = list(self.terms)
         # a float +0.0 collected is kept: -0.0 + 0.0 is +0.0, so x + 0.0 is not x at -0.0
         # (an added -0.0 is neutral, and x - 0.0 collects -0.0)
-        if const != 0 or not terms or (self.n_const and _is_real(const) and
-                                        np.issubdtype(np.asarray(const).dtype, np.floating)
+        if const != 0 or not terms or (self.n_const and np.asarray(const).dtype.kind == "f"
                                         and not np.signbit(const)):
             if _is_real(const) and const < 0 and terms:
                 terms.append((-1, const_like(-const, out)))

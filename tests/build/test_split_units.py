@@ -101,6 +101,20 @@ def _unit(name, body_lines):
     return "\n".join(lines + ["    return v;", "}", compiler.UNIT_END]) + "\n"
 
 
+def _compile(tmp_path, prelude, files, flags):
+    """``files`` (name, text), each after ``prelude``, compiled at -O1 with ``flags`` and
+    linked into one program: (the compiler's process, the program's path)."""
+    paths = []
+    for name, body in files:
+        (tmp_path / name).write_text(prelude + body)
+        paths.append(str(tmp_path / name))
+    exe = str(tmp_path / (files[0][0] + ".exe"))
+    proc = subprocess.run(["cc", "-O1"] + flags + paths + ["-o", exe], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc, exe
+
+
 def test_split_units_keeps_the_files_lines_and_links(tmp_path, monkeypatch):
     """Both halves compile, link and compute what the text compiled whole computes, and a
     diagnostic in either half names the line of the original file."""
@@ -123,14 +137,7 @@ def test_split_units_keeps_the_files_lines_and_links(tmp_path, monkeypatch):
     prelude = "#define AOT_ONE_COPY __attribute__((noinline))\n" \
               "#define AOT_UNIT_FN AOT_ONE_COPY static\n"
     for files in ([("whole.c", text)], [("main.c", main), ("units.c", units)]):
-        paths = []
-        for name, body in files:
-            (tmp_path / name).write_text(prelude + body)
-            paths.append(str(tmp_path / name))
-        exe = str(tmp_path / (files[0][0] + ".exe"))
-        proc = subprocess.run(["cc", "-O1"] + paths + ["-o", exe], capture_output=True,
-                              text=True)
-        assert proc.returncode == 0, proc.stderr
+        proc, exe = _compile(tmp_path, prelude, files, [])
         # whole.c: the file's own lines (after the 2 of the prelude); split: orig.c's
         want = first + rest[:rest.index("#warning")].count("\n")
         expect = ("whole.c", want + 2) if len(files) == 1 else ("orig.c", want)
@@ -232,16 +239,9 @@ def test_run_units_link_their_kernels_across_the_halves(tmp_path, monkeypatch, s
               "aot_f0_run(3), aot_f1_run(4)); return 0; }\n")
     main, second = compiler.split_units(rest, 1, '"orig.c"')
     assert (compiler.RUN_BEGIN in second) == (state == "")
-    prelude = "#define AOT_UNIT_FN static\n"
     results = []
     for files in ([("whole.c", rest)], [("main.c", main), ("units.c", second)]):
-        paths = []
-        for name, body in files:
-            (tmp_path / name).write_text(prelude + body)
-            paths.append(str(tmp_path / name))
-        exe = str(tmp_path / (files[0][0] + ".exe"))
-        proc = subprocess.run(["cc", "-O1", "-Wall", "-Werror", "-Wno-unused-function"]
-                              + paths + ["-o", exe], capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
+        _, exe = _compile(tmp_path, "#define AOT_UNIT_FN static\n", files,
+                          ["-Wall", "-Werror", "-Wno-unused-function"])
         results.append(subprocess.run([exe], capture_output=True, text=True).stdout)
     assert results[0] == results[1] and len(results[0].split()) == 2
