@@ -50,6 +50,7 @@ from aotsym.frontend.assemble import UnusedInputError, assemble  # noqa: F401 (p
 from aotsym.frontend.shared import SharedVariable, StateLock
 from aotsym.graph.basic import Constant, Variable, user_source_info
 from aotsym.graph.checking import filter_value
+from aotsym.graph.test_values import without_test_values
 
 
 class In:
@@ -269,11 +270,12 @@ class Function:
         if cut:
             from aotsym.frontend.assemble import normalize_givens
             givens = {**(normalize_givens(givens) if givens else {}), **cut}
-        self.assembled = assemble(
-            self.input_vars, [outputs] if self.single_output else list(outputs), updates,
-            name=name, single_output=self.single_output, givens=givens,
-            on_unused_input=on_unused_input, arg_names=self.input_names, trace=self.trace,
-            no_default_updates=no_default_updates)
+        with without_test_values():   # (the user's graph has them; its rebuilding needs none)
+            self.assembled = assemble(
+                self.input_vars, [outputs] if self.single_output else list(outputs), updates,
+                name=name, single_output=self.single_output, givens=givens,
+                on_unused_input=on_unused_input, arg_names=self.input_names,
+                trace=self.trace, no_default_updates=no_default_updates)
         self.label = self.assembled.label
         self.shared_vars = self.assembled.shared_inputs
         self.updated = self.assembled.updated

@@ -25,6 +25,7 @@ import warnings
 from aotsym.graph.basic import Variable, toposort, traced_as, user_source_info
 from aotsym.graph.convert import as_tensor_variable
 from aotsym.graph.ops import math as m
+from aotsym.graph.test_values import without_test_values
 from aotsym.graph.types import dtype_kind
 
 
@@ -93,7 +94,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             continue
         if any(id(o) in blocked for o in node.outputs):
             continue
-        with traced_as(trace_for(node)):
+        # (no test values inside: ops' gradients build inner graphs on placeholders; the
+        # gradients are computed when read, aotsym.graph.test_values)
+        with traced_as(trace_for(node)), without_test_values():
             _backprop(node, grads, on_path, blocked)
 
     # Zero, not disconnected, through a discrete value: what an integer cost depends on,

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from aotsym.graph import test_values
 from aotsym.graph.basic import (Constant, clone_replace, graph_inputs, toposort,
                                 user_source_info)
 from aotsym.graph.convert import as_tensor_variable
@@ -196,6 +197,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         state_phs = [[st["type"](f"{st['init'].name}[t{tap}]" if st["init"].name else None)
                       for tap in st["taps"]] for st in states]
         nonseq_phs = [TensorType(v.dtype, v.broadcastable)(v.name) for v in nonseqs]
+        if test_values.wanted():
+            _first_step_test_values(seq_phs, slices, states, state_phs, nonseq_phs, nonseqs)
         args = list(seq_phs)
         for st, phs in zip(states, state_phs):
             args += [phs[st["taps"].index(t)] for t in st["user_taps"]]
@@ -246,8 +249,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     else:  # pragma: no cover - types settle after at most two widenings
         raise ScanError("scan: the state types do not settle" + _where(fn))
 
-    outputs, updates, cond = _nonsequences_as_arguments(outputs, updates, cond, nonseqs,
-                                                        nonseq_phs)
+    with test_values.without_test_values():   # (rebuilding the traced step: it has them)
+        outputs, updates, cond = _nonsequences_as_arguments(outputs, updates, cond, nonseqs,
+                                                            nonseq_phs)
     state_idx = [st["user"] for st in states]
     mapped_idx = [k for k in range(len(infos)) if k not in state_idx]
     state_outs = [outputs[k] for k in state_idx]
@@ -305,7 +309,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     captured_phs = [v.type(v.name) for v in captured]
     replace = dict(zip(captured, captured_phs))
     replace.update(zip(shared_updated, shared_phs))
-    inner_outs = clone_replace(all_outs, replace)
+    with test_values.without_test_values():
+        inner_outs = clone_replace(all_outs, replace)
 
     n_user_states = len(states)
     inner_inputs = (list(seq_phs) + [p for phs in state_phs for p in phs] + shared_phs
@@ -339,6 +344,25 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     if len(results) == 1 and not return_list:
         return results[0], new_updates
     return results, new_updates
+
+
+def _first_step_test_values(seq_phs, slices, states, state_phs, nonseq_phs, nonseqs):
+    """With ``compute_test_value`` on (:mod:`aotsym.graph.test_values`), the step is traced
+    on the first step's values, as Theano's scan does: a sequence's first row, a state's
+    initial rows (tap t of a state whose taps reach back ``depth`` steps: row depth + t of
+    its initial buffer); a non-sequence's placeholder, the value it stands for."""
+    for ph, v in zip(nonseq_phs, nonseqs):
+        ph.tag.test_value = test_values.test_value(v)
+    for ph, x in zip(seq_phs, slices):
+        value = test_values.test_value(x)
+        if value is not None and len(value):
+            ph.tag.test_value = value[0]
+    for st, phs in zip(states, state_phs):
+        value = test_values.test_value(st["buffer"])
+        if value is not None:
+            depth = -st["taps"][0]
+            for tap, ph in zip(st["taps"], phs):
+                ph.tag.test_value = value[depth + tap]
 
 
 def _split_return(value, fn):

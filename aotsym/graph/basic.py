@@ -24,6 +24,7 @@ import weakref
 
 import numpy as np
 
+from aotsym.graph import test_values
 from aotsym.graph.types import TensorType
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -214,6 +215,16 @@ class Variable:
     __hash__ = object.__hash__
     __eq__ = object.__eq__
 
+    def get_test_value(self):
+        """The variable's test value (Theano's): ``tag.test_value``, a constant's or shared
+        variable's value, or what ``compute_test_value`` computed; TestValueError if none."""
+        value = test_values.test_value(self)
+        if value is None:
+            raise test_values.TestValueError(
+                f"{self!r} has no test value (set x.tag.test_value, or turn "
+                "aotsym.config.compute_test_value on before building the graph)")
+        return value
+
     def __iter__(self):
         """A vector whose length the graph knows (a shape, a constant, a stack of scalars:
         Theano's get_vector_length) iterates over its entries, ``self[i]``, so that
@@ -355,7 +366,9 @@ def apply(op, inputs, trace=FROM_STACK) -> Apply:
     """The interned Apply of ``op`` on ``inputs`` (inputs must already be Variables).
 
     A new node records ``trace`` as its source line; by default the override in force or the
-    user's frame (:func:`creation_trace`).  An existing equal node keeps its own.
+    user's frame (:func:`creation_trace`).  An existing equal node keeps its own.  With
+    ``config.compute_test_value`` on, the node is computed on its inputs' test values
+    (:mod:`aotsym.graph.test_values`).
     """
     inputs = tuple(inputs)
     key = (op, inputs)
@@ -366,6 +379,8 @@ def apply(op, inputs, trace=FROM_STACK) -> Apply:
             trace = creation_trace()
         node = Apply(op, inputs, output_types, trace=trace)
         Apply._interned[key] = node
+    if test_values.wanted():
+        test_values.compute(node)
     return node
 
 

@@ -43,7 +43,7 @@ def evaluate(outputs, givens: dict, *, keep_all=False, check_types=True):
         except NodeError:
             raise
         except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as exc:
-            raise _node_error(node, exc) from exc
+            raise node_error(node, exc) from exc
         for var, val in zip(node.outputs, results):
             val = np.asarray(val)
             if check_types and (val.dtype.name != var.dtype or val.ndim != var.ndim):
@@ -76,7 +76,7 @@ def eval_var(v, givens=None):
 _NODE_ERRORS: dict = {}
 
 
-def _node_error(node, exc) -> NodeError:
+def node_error(node, exc) -> NodeError:
     """A NodeError that is also an instance of the cause's class (an IndexError stays an
     IndexError, a TypeError a TypeError), so callers can catch either."""
     cls = type(exc)

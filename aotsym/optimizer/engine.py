@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 from aotsym.graph.basic import Apply, rebuild, set_trace_override, traced_as
 from aotsym.graph.fgraph import FunctionGraph
+from aotsym.graph.test_values import without_test_values
 
 
 class RewriteError(RuntimeError):
@@ -374,7 +375,9 @@ def run_stages(fgraph: FunctionGraph, stages, ctx: PassContext) -> FunctionGraph
     ``ifelse``, ``OpFromGraph``), the same ``stages`` inside each inner graph, recursively
     (:func:`aotsym.optimizer.inner.optimize_inner_graphs`: one more stage line,
     ``inner_graphs``, and only when some node holds an inner graph)."""
-    with traced_as(None):  # a pass says which user line each node it makes stands for
+    # a pass says which user line each node it makes stands for; its nodes get no test
+    # values (the user's graph has them)
+    with traced_as(None), without_test_values():
         fgraph = _run_stages(fgraph, stages, ctx)
         from aotsym.optimizer.inner import optimize_inner_graphs
         return optimize_inner_graphs(fgraph, stages, ctx)
