@@ -39,7 +39,7 @@ class CudaCall:
         ins = ffi.new("aot_cu_in[]", max(1, len(self.in_dtypes)))
         keep = []
         for k, (value, dtype) in enumerate(zip(values, self.in_dtypes)):
-            arr = np.ascontiguousarray(value, dtype=dtype)
+            arr = np.asarray(value, dtype=dtype, order="C")   # (0-d stays 0-d)
             keep.append(arr)
             ins[k].data = ffi.from_buffer(arr) if arr.size else ffi.NULL
             for d, n in enumerate(arr.shape):

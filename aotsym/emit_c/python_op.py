@@ -71,6 +71,6 @@ def callback(node):
                     b and n != 1 for b, n in zip(var.type.broadcastable, value.shape)):
                 raise TypeError(f"{op}.perform returned output {k} of shape {value.shape}; "
                                 f"the node declared {var.type.describe()}")
-            checked.append(np.ascontiguousarray(value, dtype=var.dtype))
+            checked.append(np.asarray(value, dtype=var.dtype, order="C"))   # (0-d stays 0-d)
         return checked
     return call

@@ -188,3 +188,20 @@ def test_the_call_back_compiles_without_warnings(tmp_path):
     got = f(np.array([1.0, -2.0]))
     np.testing.assert_array_equal(got[0], [3.0, -2.0])
     np.testing.assert_array_equal(got[1], [1])
+
+
+def test_a_scalar_output_from_compiled_code_stays_a_scalar():
+    """A Python op's 0-d result (a NumPy scalar or 0-d array, the usual ``perform`` of a
+    reduction) is copied back as the declared scalar: np.ascontiguousarray made it 1-d and
+    the compiled call failed (found by DEBUG_MODE's comparison with the compiled module)."""
+    @as_op(itypes=[T.dvector], otypes=[T.dscalar])
+    def norm(v):
+        return np.sqrt((v * v).sum())          # a NumPy float64, not an ndarray
+
+    x = T.dvector("x")
+    y = norm(x) * 2 + norm(x[::-1] + 1)
+    f = theano.function([x], [y, norm(x)])
+    xv = np.array([3.0, 4.0])
+    got, n = f(xv)
+    assert n.shape == () and n == 5.0
+    assert got == 10.0 + np.sqrt(16.0 + 25.0)
