@@ -27,3 +27,11 @@ def lower_sort(fe, node, pos):
              f"if (!rc) rc = aot_alloc(ctx, {pos}, &{outr});"]
     lines += axis_rows_lines(xr, outr, x.ndim, node.op.axis, kernel, skip_empty=True)
     return render("guarded_step.c.j2", lines=lines, temps=[])
+
+
+@lowers("TopKOp")
+def lower_topk(fe, node, pos):
+    """No C kernel yet: the op's ``perform`` is called back from the compiled function
+    (:mod:`aotsym.emit_c.python_op`; a standalone module refuses it at build time)."""
+    from aotsym.emit_c.python_op import lower_python_op
+    return lower_python_op(fe, node, pos)

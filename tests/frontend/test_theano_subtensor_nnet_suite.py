@@ -78,3 +78,42 @@ def test_crossentropy_of_softmax_stays_finite_at_huge_inputs(dtype):
     want = -np.log(p[np.arange(4), [0, 4, 2, 2]])
     got = theano.function([x, y, x2], c)(v, np.array([0, 4, 2, 2]), np.zeros(5, dtype))
     np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "float32" else 1e-12)
+
+
+# ---------------------------------------------------------------------------- sort
+
+
+def test_topk_argtopk_against_numpy():
+    from aotsym.tensor.sort import argtopk, topk, topk_and_argtopk
+    x, k = T.dmatrix("x"), T.iscalar("k")
+    outs = [topk(x, k, axis=1, sorted=True), argtopk(x, k, axis=0, sorted=True,
+                                                     idx_dtype="int32"),
+            topk(x, k, axis=None, sorted=False)] + list(topk_and_argtopk(x, k, axis=-1,
+                                                                         sorted=False))
+    v = np.random.RandomState(1).permutation(20).reshape(4, 5) - 7.5
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        f = theano.function([x, k], outs, mode=mode)
+        for kv in (1, 2, 4, -1, -3, -4):
+            a, b, c, d, e = f(v, kv)
+            srt = np.sort(v, axis=1)
+            want = srt[:, ::-1][:, :kv] if kv > 0 else srt[:, :-kv]
+            np.testing.assert_array_equal(a, want)            # sorted: largest first
+            col = np.argsort(v, axis=0)
+            want_i = col[::-1][:kv] if kv > 0 else col[:-kv]
+            assert b.dtype == np.int32
+            np.testing.assert_array_equal(b, want_i)
+            flat = np.sort(v, axis=None)
+            np.testing.assert_array_equal(np.sort(c), np.sort(flat[-kv:] if kv > 0
+                                                              else flat[:-kv]))
+            np.testing.assert_array_equal(np.sort(d, axis=1), np.sort(
+                srt[:, -kv:] if kv > 0 else srt[:, :-kv], axis=1))
+            np.testing.assert_array_equal(np.take_along_axis(v, e, axis=1), d)
+        for bad in (0, 6, -6):
+            with pytest.raises(ValueError):
+                f(v, bad)
+    theano.gradient.verify_grad(lambda a: topk(a, 2, axis=1, sorted=False), [v],
+                                rng=np.random.RandomState(2))
+    with pytest.raises(TypeError):
+        T.sort(x, T.iscalar())
+    np.testing.assert_array_equal(
+        theano.function([x], T.sort(x, T.constant(0)))(v), np.sort(v, axis=0))

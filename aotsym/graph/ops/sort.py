@@ -97,7 +97,13 @@ def take_along_axis(x, indices, axis):
 
 def _prepare(a, axis, what):
     from aotsym.graph.ops.reshape import flatten
+    from aotsym.graph.basic import Constant, Variable
     a = as_tensor_variable(a)
+    if isinstance(axis, Constant) and axis.ndim == 0:
+        axis = int(axis.data)
+    if isinstance(axis, Variable):
+        raise TypeError(f"{what}: the axis must be an int (or None) known when the graph is "
+                        f"built, got the symbolic {axis.type.describe()}")
     if axis is None:
         return flatten(a), 0
     if not isinstance(axis, (int, np.integer)) or not -a.ndim <= axis < max(a.ndim, 1) \
@@ -127,3 +133,98 @@ def argsort(a, axis=-1, kind="quicksort", order=None):
     _check_kind(kind, order, "argsort")
     a, axis = _prepare(a, axis, "argsort")
     return ArgSort(axis)(a)
+
+
+def _along_axis_index(x, indices, axis):
+    """The advanced index of ``np.take_along_axis(x, indices, axis)``."""
+    from aotsym.graph.ops.alloc import arange
+    index = []
+    for d in range(x.ndim):
+        if d == axis:
+            index.append(indices)
+        else:
+            pattern = ["x"] * x.ndim
+            pattern[d] = 0
+            index.append(arange(x.shape[d]).dimshuffle(*pattern))
+    return tuple(index)
+
+
+class TopKOp(Op):
+    """Theano's ``TopKOp``: the ``kth`` largest entries of ``x`` along ``axis`` (``kth < 0``:
+    the ``-kth`` smallest), their values and/or their indices (``idx_dtype``).  Unsorted
+    (``sorted=False``, in ``np.argpartition``'s order) or sorted, largest first (smallest
+    first for ``kth < 0``).  ``kth`` is an int scalar input: 0, or more entries than the
+    axis has, is a ValueError at run time, as in Theano."""
+
+    __props__ = ("axis", "sorted", "return_values", "return_indices", "idx_dtype")
+
+    def __init__(self, axis=-1, sorted=True, idx_dtype="int64", return_values=True,
+                 return_indices=True):
+        if not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"TopKOp: axis must be an int, got {axis!r}")
+        if idx_dtype not in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                             "uint64"):
+            raise TypeError(f"TopKOp: idx_dtype must be an integer dtype, got {idx_dtype!r}")
+        if not (return_values or return_indices):
+            raise ValueError("TopKOp: neither values nor indices are returned")
+        self.axis, self.sorted, self.idx_dtype = int(axis), bool(sorted), idx_dtype
+        self.return_values, self.return_indices = bool(return_values), bool(return_indices)
+
+    @property
+    def nout(self):
+        return int(self.return_values) + int(self.return_indices)
+
+    def make_node_inputs(self, x, kth):
+        return (as_tensor_variable(x), as_tensor_variable(kth))
+
+    def output_types(self, inputs):
+        x, kth = inputs
+        if x.ndim == 0:
+            raise ValueError("topk: cannot take a scalar as input")
+        if not -x.ndim <= self.axis < x.ndim:
+            raise IndexError(f"topk: axis {self.axis} is out of range for a tensor of ndim "
+                             f"{x.ndim}")
+        if kth.ndim != 0 or dtype_kind(kth.dtype) not in "iu":
+            raise TypeError(f"topk: kth must be an integer scalar, got {kth.type.describe()}")
+        if dtype_kind(x.dtype) == "c":
+            raise TypeError("topk: complex inputs cannot be ordered")
+        bc = list(x.broadcastable)
+        bc[self.axis % x.ndim] = False
+        out = [TensorType(x.dtype, bc)] if self.return_values else []
+        return out + ([TensorType(self.idx_dtype, bc)] if self.return_indices else [])
+
+    def perform(self, node, inputs):
+        x, k = inputs[0], int(inputs[1])
+        axis = self.axis % x.ndim
+        n = x.shape[axis]
+        if k == 0:
+            raise ValueError("topk: kth cannot be zero")
+        if abs(k) > n:
+            raise ValueError(f"topk: kth={k} is larger than the length {n} of axis {axis}")
+        order = np.argpartition(x, -k if k > 0 else -k - 1, axis=axis) if abs(k) < n \
+            else np.broadcast_to(np.arange(n).reshape((n,) + (1,) * (x.ndim - axis - 1)),
+                                 x.shape)
+        keep = [slice(None)] * x.ndim
+        keep[axis] = slice(-k, None) if k > 0 else slice(None, -k)
+        idx = np.array(order[tuple(keep)])
+        if self.sorted:
+            rank = np.argsort(np.take_along_axis(x, idx, axis), axis=axis, kind="stable")
+            if k > 0:
+                rank = np.flip(rank, axis)
+            idx = np.take_along_axis(idx, rank, axis)
+        out = [np.take_along_axis(x, idx, axis)] if self.return_values else []
+        return out + ([idx.astype(self.idx_dtype)] if self.return_indices else [])
+
+    def grad(self, node, inputs, output_grads):
+        from aotsym.graph.ops.alloc import zeros_like
+        from aotsym.graph.ops.subtensor import inc_subtensor
+        x, kth = inputs
+        if dtype_kind(x.dtype) != "f" or not self.return_values:
+            return [None, None]
+        gz = output_grads[0]
+        if self.return_indices:
+            idx = node.outputs[1]
+        else:
+            idx = TopKOp(self.axis, self.sorted, "int64", False, True)(x, kth)
+        axis = self.axis % x.ndim
+        return [inc_subtensor(zeros_like(x)[_along_axis_index(x, idx, axis)], gz), None]
