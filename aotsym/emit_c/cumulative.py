@@ -3,7 +3,9 @@
 Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  One kernel call per row
 of the kept dimensions, each row accumulated sequentially in the output's dtype, so the
 results are NumPy's bit for bit (``np.add.accumulate`` is sequential too).  Complex inputs
-have no C translation (NumPy's complex product is not C's): the build says so.
+have no C translation (NumPy's complex product is not C's): the build says so.  The other
+``extra_ops`` ops (bincount, repeat by counts, searchsorted, unique, bartlett, unravel /
+ravel of indices) are called back through their NumPy reference (the last function here).
 """
 
 from __future__ import annotations
@@ -30,3 +32,13 @@ def lower_cum(fe, node, pos):
              f"if (!rc) rc = aot_alloc(ctx, {pos}, &{outr});"]
     lines += axis_rows_lines(xr, outr, x.ndim, node.op.axis, kernel)
     return render("guarded_step.c.j2", lines=lines, temps=[])
+
+
+@lowers("BinCount", "RepeatOp", "SearchsortedOp", "Unique", "Bartlett", "UnravelIndex",
+        "RavelMultiIndex")
+def lower_numpy_reference_op(fe, node, pos):
+    """The ``extra_ops`` ops whose reference is a NumPy function (``np.bincount``,
+    ``np.unique`` ...) have no C kernel: the compiled function calls their ``perform``
+    (:mod:`aotsym.emit_c.python_op`; a standalone module refuses them at build time)."""
+    from aotsym.emit_c.python_op import lower_python_op
+    return lower_python_op(fe, node, pos)

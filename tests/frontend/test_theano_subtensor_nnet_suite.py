@@ -117,3 +117,62 @@ def test_topk_argtopk_against_numpy():
         T.sort(x, T.iscalar())
     np.testing.assert_array_equal(
         theano.function([x], T.sort(x, T.constant(0)))(v), np.sort(v, axis=0))
+
+
+# ---------------------------------------------------------------------------- extra_ops
+
+
+def test_extra_ops_numpy_functions_compiled():
+    from aotsym.tensor import extra_ops as E
+    x, v, s = T.dvector("x"), T.dmatrix("v"), T.ivector("s")
+    a3, m, k = T.dtensor3("a3"), T.dmatrix("m"), T.iscalar("k")
+    iv, cnt, c = T.lvector("iv"), T.lvector("cnt"), T.bvector("c")
+    outs = [E.searchsorted(x, v), E.searchsorted(x, v, side="right", sorter=s),
+            E.compress(c, m, axis=1), E.compress(c, x), E.bartlett(k),
+            E.fill_diagonal(a3, 7.0), E.fill_diagonal_offset(m, -1.0, k - 3),
+            E.bincount(iv), E.bincount(iv, weights=x[:4], minlength=9),
+            E.repeat(x, cnt), E.repeat(m, [2], axis=1), E.CumOp(mode="mul")(m),
+            E.CumOp(axis=-1)(m), E.RepeatOp()(m, 2)]
+    outs += list(E.Unique(True, True, True)(m))
+    outs += list(E.unravel_index(iv, (3, 4))) + list(E.unravel_index(iv, (4, 3), order="F"))
+    outs += [E.ravel_multi_index((iv, cnt), (5, 3), mode="clip"),
+             E.ravel_multi_index((iv, cnt), m.shape, mode="wrap", order="F")]
+    f = theano.function([x, v, s, a3, m, k, iv, cnt, c], outs)
+    rng = np.random.RandomState(3)
+    vx = rng.rand(4) * 10
+    vs = np.argsort(vx).astype("int32")
+    vv = rng.rand(2, 3) * 10
+    va3, vm = rng.rand(3, 3, 3), np.array([[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0],
+                                            [-1.0, 0.0, 2.0, 2.0]])
+    vi, vcnt, vc = np.array([1, 0, 11, 4]), np.array([0, 3, 1, 2]), np.array([1, 0, 1], "int8")
+    for vk in (0, 1, 3, 5):
+        got = f(np.sort(vx), vv, vs, va3, vm, vk, vi, vcnt, vc)
+        fd = va3.copy()
+        np.fill_diagonal(fd, 7.0)
+        off = vm.copy()
+        o = vk - 3
+        rows = np.arange(max(0, min(3 + min(o, 0), 4 - max(o, 0))))
+        off[rows - min(o, 0), rows + max(o, 0)] = -1.0
+        want = [np.searchsorted(np.sort(vx), vv), np.searchsorted(np.sort(vx), vv, "right",
+                                                                 vs),
+                np.compress(vc, vm, axis=1), np.compress(vc, np.sort(vx)), np.bartlett(vk),
+                fd, off, np.bincount(vi), np.bincount(vi, np.sort(vx)[:4], 9),
+                np.repeat(np.sort(vx), vcnt), np.repeat(vm, 2, axis=1),
+                np.cumprod(vm), np.cumsum(vm, axis=-1), np.repeat(vm, 2)]
+        want += list(np.unique(vm, True, True, True))
+        want += list(np.unravel_index(vi, (3, 4))) + list(np.unravel_index(vi, (4, 3),
+                                                                           order="F"))
+        want += [np.ravel_multi_index((vi, vcnt), (5, 3), mode="clip"),
+                 np.ravel_multi_index((vi, vcnt), vm.shape, mode="wrap", order="F")]
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.shape == w.shape and g.dtype.kind == w.dtype.kind, (g, w)
+            np.testing.assert_allclose(g, w)
+    with pytest.raises(ValueError):                    # index 12 of a 3x4 array
+        f(np.sort(vx), vv, vs, va3, vm, 1, np.array([1, 0, 12, 4]), vcnt, vc)
+    with pytest.raises(ValueError):
+        E.searchsorted(x, v, side="middle")
+    with pytest.raises(TypeError):
+        E.unravel_index(T.fvector(), (3, 4))
+    theano.gradient.verify_grad(lambda a: E.repeat(a, np.array([2, 0, 1])), [vx[:3]],
+                                rng=np.random.RandomState(0))
