@@ -175,6 +175,86 @@ def crossentropy_softmax_1hot_with_bias(x, b, y_idx):
     return crossentropy_softmax_1hot(x + b, y_idx)
 
 
+softmax_op = softmax          # Theano's op instances, callable as the functions
+logsoftmax_op = log_softmax
+
+
+def softmax_with_bias(x, b):
+    """``softmax(x + b)`` for a matrix ``x`` and a bias vector ``b`` (Theano's)."""
+    return softmax(x + b)
+
+
+def softmax_grad(dy, sm):
+    """Theano's ``softmax_grad(dy, sm)``: the gradient through a softmax ``sm`` (along the
+    last axis) of the output gradient ``dy``, ``(dy - sum(dy * sm)) * sm``."""
+    prod = dy * sm
+    return prod - prod.sum(axis=-1, keepdims=True) * sm
+
+
+def crossentropy_softmax_argmax_1hot_with_bias(x, b, y_idx):
+    """``(nll, softmax(x + b), argmax(x + b, axis=1))`` (Theano's)."""
+    from aotsym.graph.ops.reduce import argmax
+    nll, sm = crossentropy_softmax_1hot_with_bias(x, b, y_idx)
+    return nll, sm, argmax(x + b, axis=1)
+
+
+def crossentropy_softmax_1hot_with_bias_dx(dy, sm, y_idx):
+    """The gradient of :func:`crossentropy_softmax_1hot_with_bias` with respect to ``x``:
+    ``dy[i] * (sm[i] - onehot(y_idx[i]))`` (Theano's)."""
+    from aotsym.graph.convert import as_tensor_variable
+    from aotsym.graph.ops.alloc import arange
+    from aotsym.graph.ops.subtensor import getitem, inc_subtensor
+    dy, sm, y_idx = (as_tensor_variable(v) for v in (dy, sm, y_idx))
+    dx = dy.dimshuffle(0, "x") * sm
+    return inc_subtensor(getitem(dx, (arange(sm.shape[0]), y_idx)), -dy)
+
+
+def h_softmax(x, batch_size, n_outputs, n_classes, n_outputs_per_class, W1, b1, W2, b2,
+              target=None):
+    """Theano's two-level hierarchical softmax: the probabilities of all ``n_outputs``
+    outputs (``target=None``: shape ``(batch_size, n_outputs)``), or of each row's
+    ``target`` (shape ``(batch_size,)``), outputs grouped in ``n_classes`` classes of
+    ``n_outputs_per_class``."""
+    from aotsym.graph.convert import as_tensor_variable
+    from aotsym.graph.ops.alloc import arange
+    from aotsym.graph.ops.blas import batched_dot, dot, tensordot
+    x, W1, b1, W2, b2 = (as_tensor_variable(v) for v in (x, W1, b1, W2, b2))
+    class_probs = softmax(dot(x, W1) + b1)
+    if target is None:
+        activations = tensordot(x, W2, (1, 1)) + b2
+        output_probs = softmax(activations.reshape((-1, n_outputs_per_class)))
+        output_probs = output_probs.reshape((batch_size, n_classes, -1))
+        output_probs = class_probs.dimshuffle(0, 1, "x") * output_probs
+        return output_probs.reshape((batch_size, -1))[:, :n_outputs]
+    target = as_tensor_variable(target).flatten()
+    target_classes = target // n_outputs_per_class
+    target_outputs_in_class = target % n_outputs_per_class
+    # Theano's sparse_block_dot: row i times its class's block of W2, plus its bias
+    activations = batched_dot(x, W2[target_classes]) + b2[target_classes]
+    output_probs = softmax(activations)
+    rows = arange(batch_size)
+    return class_probs[rows, target_classes] * output_probs[rows, target_outputs_in_class]
+
+
+def confusion_matrix(actual, pred):
+    """``[conf_mat, order]``: ``conf_mat[i, j]`` counts the entries with actual label
+    ``order[i]`` predicted as ``order[j]``; ``order`` the sorted labels of both (Theano's)."""
+    from aotsym.graph.convert import as_tensor_variable
+    from aotsym.graph.ops import math as m
+    from aotsym.graph.ops.blas import dot
+    from aotsym.graph.ops.join import concatenate
+    from aotsym.tensor.extra_ops import Unique
+    actual, pred = as_tensor_variable(actual), as_tensor_variable(pred)
+    if actual.ndim != 1:
+        raise ValueError("confusion_matrix: actual must be a vector")
+    if pred.ndim != 1:
+        raise ValueError("confusion_matrix: pred must be a vector")
+    order = Unique(False, False, False)(concatenate([actual, pred]))
+    one_hot_a = m.cast(m.eq(actual.dimshuffle(0, "x"), order), "int64")
+    one_hot_p = m.cast(m.eq(pred.dimshuffle(0, "x"), order), "int64")
+    return [dot(one_hot_a.T, one_hot_p), order]
+
+
 def _theano_axis_op(name, c, axis):
     from aotsym import tensor
     from aotsym.graph.convert import as_tensor_variable

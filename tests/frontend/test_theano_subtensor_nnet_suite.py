@@ -176,3 +176,44 @@ def test_extra_ops_numpy_functions_compiled():
         E.unravel_index(T.fvector(), (3, 4))
     theano.gradient.verify_grad(lambda a: E.repeat(a, np.array([2, 0, 1])), [vx[:3]],
                                 rng=np.random.RandomState(0))
+
+
+def _np_softmax(a):
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_theano_nnet_helpers_against_numpy():
+    N = T.nnet
+    x, b, y, dy = T.dmatrix("x"), T.dvector("b"), T.lvector("y"), T.dvector("dy")
+    W1, b1, W2, b2 = T.dmatrix("W1"), T.dvector("b1"), T.dtensor3("W2"), T.dmatrix("b2")
+    tgt = T.lvector("tgt")
+    nll, sm, am = N.crossentropy_softmax_argmax_1hot_with_bias(x, b, y)
+    outs = [N.softmax_with_bias(x, b), N.softmax_op(x), N.logsoftmax_op(x),
+            N.softmax_grad(x, N.softmax(x)), nll, sm, am,
+            N.crossentropy_softmax_1hot_with_bias_dx(dy, sm, y),
+            N.h_softmax(x, 3, 5, 2, 3, W1, b1, W2, b2),
+            N.h_softmax(x, 3, 5, 2, 3, W1, b1, W2, b2, tgt)]
+    outs += N.confusion_matrix(y, tgt)
+    f = theano.function([x, b, y, dy, W1, b1, W2, b2, tgt], outs)
+    rng = np.random.RandomState(4)
+    vx, vb, vy, vdy = rng.randn(3, 4), rng.randn(4), np.array([3, 0, 1]), rng.randn(3)
+    vW1, vb1, vW2, vb2 = rng.randn(4, 2), rng.randn(2), rng.randn(2, 4, 3), rng.randn(2, 3)
+    vt = np.array([4, 0, 2])
+    got = f(vx, vb, vy, vdy, vW1, vb1, vW2, vb2, vt)
+    s = _np_softmax(vx + vb)
+    onehot = np.eye(4)[vy]
+    cls = _np_softmax(vx @ vW1 + vb1)
+    inner = _np_softmax(np.einsum("bf,cfo->bco", vx, vW2) + vb2)
+    full = (cls[:, :, None] * inner).reshape(3, -1)[:, :5]
+    sx = _np_softmax(vx)
+    order = np.unique(np.concatenate([vy, vt]))
+    conf = np.zeros((len(order), len(order)), "int64")
+    for a, p in zip(vy, vt):
+        conf[np.searchsorted(order, a), np.searchsorted(order, p)] += 1
+    want = [s, sx, np.log(sx), (vx - (vx * sx).sum(1, keepdims=True)) * sx,
+            -np.log(s[np.arange(3), vy]), s, np.argmax(vx + vb, axis=1),
+            vdy[:, None] * (s - onehot), full, full[np.arange(3), vt], conf, order]
+    for g, w in zip(got, want):
+        assert g.shape == w.shape, (g.shape, w.shape)
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
