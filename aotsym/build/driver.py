@@ -18,9 +18,9 @@ the setuptools hook and the CUDA target (``aotsym.config.device = "cuda"`` in-pr
   knows shared variables, givens and the user's options); this stage receives it as data and
   never imports the frontend.
 * :func:`build_functions` builds functions in-process (``aotsym.function``, ``Module.function``):
-  optimized, then run by the reference evaluator (``FAST_COMPILE``, ``DEBUG_MODE``) or
-  emitted, compiled into the content-hashed cache and loaded (``FAST_RUN``,
-  ``PROFILE_MODE``).  :func:`build_package` builds a Module's exports into a standalone
+  optimized, then run by the reference evaluator (``FAST_COMPILE``) or emitted, compiled
+  into the content-hashed cache and loaded (``FAST_RUN``, ``PROFILE_MODE``; ``DEBUG_MODE``
+  too, each call compared with the reference evaluator: :mod:`.checked`).  :func:`build_package` builds a Module's exports into a standalone
   package (:mod:`.standalone` writes its files).  Both optimize with :func:`optimize_graphs`,
   lower each graph to its program (:func:`aotsym.optimizer.lower_program`, the optimizer's
   last stage) and render the programs with :func:`_emit`.
@@ -65,6 +65,7 @@ import aotsym
 from aotsym.build import compiler
 from aotsym.build.blas import blas_fingerprint
 from aotsym.build.cache import Cache, cache_key
+from aotsym.build.checked import CheckedFunction
 from aotsym.build.glue import write_cffi_source
 from aotsym.build.graph_key import graph_key
 from aotsym.build.pyruntime import FunctionSignature, make_slowpath, register
@@ -82,7 +83,9 @@ __all__ = ["AssembledFunction", "BuildOptions", "build_functions", "build_packag
            "stats_summary", "step_table"]
 
 TARGETS = ("c", "cuda")
-REFERENCE_MODES = ("FAST_COMPILE", "DEBUG_MODE")   # run by the evaluator, not compiled
+# modes whose graphs are not looked up by their graph key: FAST_COMPILE runs the evaluator,
+# DEBUG_MODE checks every rewrite (so it optimizes) and compares each call with it
+REFERENCE_MODES = ("FAST_COMPILE", "DEBUG_MODE")
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -245,9 +248,10 @@ def build_functions(assembled: list, mode: str = "FAST_RUN",
                     options: BuildOptions | None = None) -> list:
     """One runner per assembled function: ``run(values) -> list of arrays``, ``values`` and
     results in the calling convention; ``run.fgraph`` is the optimized graph and
-    ``run.stats`` what the optimizer did.  ``FAST_COMPILE`` and ``DEBUG_MODE`` run on the
-    reference evaluator; the other modes compile one module holding every function
-    (:class:`CompiledFunction`)."""
+    ``run.stats`` what the optimizer did.  ``FAST_COMPILE`` runs on the reference
+    evaluator; the other modes compile one module holding every function
+    (:class:`CompiledFunction`), whose calls ``DEBUG_MODE`` compares with the reference
+    evaluator's (:class:`aotsym.build.checked.CheckedFunction`)."""
     options = options or BuildOptions.from_config()
     check_target(options.target)
     indexed = mode not in REFERENCE_MODES and options.target == "c" and not options.profile
@@ -258,18 +262,23 @@ def build_functions(assembled: list, mode: str = "FAST_RUN",
             return [CompiledFunction(loaded, k) for k in range(len(assembled))]
     fgraphs = optimize_graphs(assembled, mode, options.fast_math, options.target,
                               options.exclude)
-    if mode in REFERENCE_MODES:
+    if mode == "FAST_COMPILE":
         return [ReferenceFunction(fg) for fg in fgraphs]
     if options.target == "cuda":
-        return _build_cuda_functions(assembled, fgraphs, options)
-    t = time.perf_counter()
-    specs = [_spec(fn.name, fg) for fn, fg in zip(assembled, fgraphs)]
-    lower_s = time.perf_counter() - t
-    loaded = build_module(specs, options, labels=[fn.labels for fn in assembled])
-    loaded.seconds["lower"] = lower_s
-    if indexed and key:
-        _index_module(key, loaded, options)
-    return [CompiledFunction(loaded, k) for k in range(len(specs))]
+        runners = _build_cuda_functions(assembled, fgraphs, options)
+    else:
+        t = time.perf_counter()
+        specs = [_spec(fn.name, fg) for fn, fg in zip(assembled, fgraphs)]
+        lower_s = time.perf_counter() - t
+        loaded = build_module(specs, options, labels=[fn.labels for fn in assembled])
+        loaded.seconds["lower"] = lower_s
+        if indexed and key:
+            _index_module(key, loaded, options)
+        runners = [CompiledFunction(loaded, k) for k in range(len(specs))]
+    if mode == "DEBUG_MODE":   # each call compared with the reference evaluator
+        return [CheckedFunction(ReferenceFunction(fg), run, fn.name)
+                for fn, fg, run in zip(assembled, fgraphs, runners)]
+    return runners
 
 
 # The graph-keyed index (aotsym.build.graph_key): graph key -> the module built from the
@@ -392,10 +401,10 @@ class ReferenceFunction:
         self.fgraph = fgraph
         self.stats = fgraph.meta.get("optimizer_stats")
         self.output_types = [v.type for v in fgraph.outputs]
-        self._destroyed = _destroyed_inputs(fgraph)
+        self.destroyed = _destroyed_inputs(fgraph)
 
     def __call__(self, values):
-        values = [np.array(v, copy=True) if k in self._destroyed else v
+        values = [np.array(v, copy=True) if k in self.destroyed else v
                   for k, v in enumerate(values)]
         return evaluate(self.fgraph.outputs, dict(zip(self.fgraph.inputs, values)))
 

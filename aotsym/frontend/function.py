@@ -8,7 +8,8 @@ mode and returns a runner:
 
 * FAST_COMPILE: the NumPy reference evaluator;
 * FAST_RUN / PROFILE_MODE: the compiled C module;
-* DEBUG_MODE: the optimizer checks every rewrite; the reference evaluator runs the result.
+* DEBUG_MODE: the optimizer checks every rewrite; the result is compiled, and each call runs
+  it and the reference evaluator and compares them (:mod:`aotsym.build.checked`).
 
 A runner is a callable ``run(values) -> results`` over that same ordering, with the optimized
 graph (``run.fgraph``) and what the optimizer did (``run.stats``).  The ``Function`` checks

@@ -118,3 +118,49 @@ def test_in_place_ops_are_checked_on_copies_of_their_inputs():
     values = (np.arange(4.0), 0.5, 0.1)
     for a, b in zip(f(*values), g(*values)):
         np.testing.assert_allclose(a, b)
+
+
+# ---------------------------------------------------------------- the compiled module, checked
+
+
+def test_each_call_runs_the_compiled_module_and_the_reference_evaluator():
+    """DEBUG_MODE compiles the optimized graph and compares every call with the reference
+    evaluator, on hostile values too (nan, infinities, signed zeros, empty arrays)."""
+    import aotsym
+    from aotsym.build.checked import CheckedFunction
+    from aotsym.build.driver import CompiledFunction
+    x, y = T.vector("x"), T.vector("y")
+    outs = [T.exp(x) * y + T.maximum(x, y), T.log1p(x ** 2).sum(), T.switch(x > y, x, y),
+            T.sqrt(abs(x)) / (y + 1), T.sgn(x) * T.tanh(y)]
+    f = aotsym.function([x, y], outs, mode="DEBUG_MODE")
+    assert isinstance(f._run, CheckedFunction) and isinstance(f._run.compiled, CompiledFunction)
+    xv = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e308, -3.5, 2.0])
+    yv = np.array([-0.0, 0.0, 1.0, np.nan, -np.inf, 2.0, np.inf, -1.0])
+    want = aotsym.function([x, y], outs, mode="FAST_COMPILE")(xv, yv)
+    with np.errstate(all="ignore"):
+        for got, w in zip(f(xv, yv), want):
+            np.testing.assert_allclose(got, w, rtol=1e-15)
+        for got in f(np.zeros(0), np.zeros(0)):
+            assert got.size == 0 or got.shape == ()
+
+
+def test_a_compiled_result_that_differs_is_reported_and_no_update_is_stored():
+    import aotsym
+    from aotsym.build.checked import CompiledResultError
+    x = T.vector("x")
+    w = aotsym.shared(np.ones(3), name="w")
+    y = T.exp(x) * w
+    cost = y.sum()            # the output's line, reported
+    f = aotsym.function([x], cost, updates=[(w, w * 2)], mode="DEBUG_MODE")
+    assert f(np.zeros(3)) == 3.0 and w.get_value().tolist() == [2.0, 2.0, 2.0]
+    compiled = f._run.compiled
+    for wrong, why in [(lambda v: v * (1 + 1e-6), "values differ"),
+                       (lambda v: v * np.nan, "nan in other places")]:
+        f._run.compiled = lambda values: [wrong(r) if k == 0 else r
+                                          for k, r in enumerate(compiled(values))]
+        before = w.get_value()
+        with pytest.raises(CompiledResultError) as info:
+            f(np.zeros(3))
+        text = str(info.value)
+        assert "output 0" in text and why in text and "cost = y.sum()" in text
+        np.testing.assert_array_equal(w.get_value(), before)
