@@ -217,3 +217,22 @@ def test_theano_nnet_helpers_against_numpy():
     for g, w in zip(got, want):
         assert g.shape == w.shape, (g.shape, w.shape)
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+def test_newaxis_beside_integer_arrays_and_index_errors():
+    v = np.arange(24.0).reshape(2, 3, 4)
+    x = T.dtensor3("x")
+    idxs = [np.index_exp[..., None, [1, 2]], np.index_exp[[0, 1], None, [0, 1]],
+            np.index_exp[None, [1, 0], :, [0, 3]], np.index_exp[:, None, [[0, 1]]],
+            np.index_exp[[1], None, 1:, None, [-1, 0, 2]]]
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        got = theano.function([x], [x[i] for i in idxs], mode=mode)(v)
+        for g, i in zip(got, idxs):
+            np.testing.assert_array_equal(g, v[i])
+            assert g.shape == v[i].shape
+    with pytest.raises(TypeError):                     # float indices (Theano, NumPy)
+        x[[0.0, 0], [1, 1]]
+    y = T.dvector()
+    with pytest.raises(TypeError) as err:              # Theano: TypeError
+        T.inc_subtensor(y[T.lvector()], T.dmatrix())
+    assert isinstance(err.value, ValueError)           # (and aotsym's ValueError before)

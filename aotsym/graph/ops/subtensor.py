@@ -479,6 +479,9 @@ def _is_bool_like(entry) -> bool:
 
 
 def _as_index_array(entry) -> Variable:
+    if isinstance(entry, (list, tuple)) and entry and not any(
+            isinstance(e, Variable) for e in entry) and np.asarray(entry).dtype.kind not in "iub":
+        raise TypeError(f"indices must be integers, got {entry!r}")   # x[[0., 1]] (NumPy)
     v = as_tensor_variable(entry) if not isinstance(entry, (list, tuple)) or any(
         isinstance(e, Variable) for e in entry) else as_tensor_variable(
         np.asarray(entry, dtype="int64") if len(entry) else np.zeros(0, dtype="int64"))
@@ -552,6 +555,8 @@ def getitem(x, index):
     if any(_is_bool_like(e) for e in entries):
         x, entries = _masks_as_indices(x, entries)
     if any(_is_array_entry(e) for e in entries):
+        if any(e is None for e in entries):
+            x, entries = _new_axes_as_slices(x, entries)
         return _advanced_getitem(x, entries)
 
     idx_list, extras, order = [], [], []
@@ -608,6 +613,23 @@ def _masks_as_indices(x, entries):
             out.append(e)
             dim += e is not None
     return x, out
+
+
+def _new_axes_as_slices(x, entries):
+    """``(x, entries)`` with each ``None`` made a length-1 axis of ``x`` indexed by a full
+    slice: NumPy's rule for ``np.newaxis`` beside integer arrays (``x[..., None, [1, 2]]``;
+    it separates array indices as a slice does)."""
+    from aotsym.graph.ops.elemwise import dimshuffle
+    pattern, out, dim = [], [], 0
+    for e in entries:
+        if e is None:
+            pattern.append("x")
+            out.append(slice(None))
+        else:
+            pattern.append(dim)
+            dim += 1
+            out.append(e)
+    return dimshuffle(x, *(pattern + list(range(dim, x.ndim)))), out
 
 
 def _slice_entry(e: slice, extras: list) -> tuple:
@@ -687,6 +709,11 @@ def _unpack_indexing(x_sub, what):
     return node, added
 
 
+class IndexedWriteTypeError(TypeError, ValueError):
+    """A value that cannot be written into an indexed region for its type (more dimensions
+    than the region): Theano's TypeError, and a ValueError as aotsym raised before."""
+
+
 def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False,
                   tolerate_inplace_aliasing=False):
     """Theano's ``inc_subtensor(x[idx], y)``: a copy of ``x`` with ``y`` added at ``idx``."""
@@ -695,8 +722,9 @@ def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False,
     region = x
     y = as_tensor_variables([region, y])[1]
     if y.ndim > region.ndim:
-        raise ValueError(f"{what}: the value has ndim {y.ndim}, more than the ndim "
-                         f"{region.ndim} of the indexed region {region.type.describe()}")
+        raise IndexedWriteTypeError(
+            f"{what}: the value has ndim {y.ndim}, more than the ndim {region.ndim} of the "
+            f"indexed region {region.type.describe()}")
     if added:  # the region was given length-1 axes with None: take them off the value
         from aotsym.graph.ops.elemwise import DimShuffle
         from aotsym.graph.ops.math import pad_ndim
@@ -708,6 +736,13 @@ def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False,
         y = DimShuffle(y.broadcastable, [d for d in range(y.ndim) if d not in added])(y)
     x0, extras = node.inputs[0], node.inputs[1:]
     op = node.op
+    if isinstance(op, AdvancedSubtensor) and x0.owner is not None and "x" in getattr(
+            x0.owner.op, "new_order", ()):
+        # x[None, [0, 1]] reads a dimshuffle of x (_new_axes_as_slices): writing there would
+        # return that tensor, not x; refused rather than guessed
+        raise TypeError(f"{what}: writing through an index that mixes None (np.newaxis) "
+                        "with integer arrays is not supported; index without None and "
+                        "give the value the shape of that region")
     if isinstance(op, AdvancedSubtensor1) and _is_0d_mask_index(extras[0]):
         raise TypeError(f"{what}: writing through a 0-d boolean index (x[True], x[b] for a "
                         "bool scalar b) is not supported; use T.switch(b, value, x)")
