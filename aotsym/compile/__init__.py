@@ -4,10 +4,11 @@ Beside the pipeline: re-exports only.  ``aotsym.compile.builders.OpFromGraph`` i
 :class:`aotsym.graph.ops.opfromgraph.OpFromGraph`; ``function`` is ``aotsym.function``;
 ``SharedVariable`` / ``shared`` are :mod:`aotsym.frontend.shared`'s (Lasagne collects a
 model's parameters with ``isinstance(v, theano.compile.SharedVariable)``); ``mode`` has
-``get_mode`` / ``get_default_mode``.
+``get_mode`` / ``get_default_mode``; ``nanguardmode.NanGuardMode`` finds the node that makes a
+nan.
 """
 
-from aotsym.compile import builders, mode, ops  # noqa: F401
+from aotsym.compile import builders, mode, nanguardmode, ops  # noqa: F401
 from aotsym.compile.builders import OpFromGraph  # noqa: F401
 from aotsym.compile.mode import get_default_mode, get_mode  # noqa: F401
 from aotsym.compile.ops import as_op  # noqa: F401

@@ -30,6 +30,9 @@ def get_mode(orig_string):
         return orig_string   # already a mode
     if orig_string == "Mode":
         return Mode()
+    if orig_string.lower() == "nanguardmode":
+        from aotsym.compile.nanguardmode import NanGuardMode
+        return NanGuardMode(True, True, True)
     name = orig_string.upper() if orig_string.upper() in MODES else orig_string  # 'fast_run'
     return predefined_modes[normalize_mode(name)]
 

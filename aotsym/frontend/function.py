@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aotsym.build.driver import BuildOptions, build_functions
+from aotsym.build.driver import BuildOptions, build_functions, optimize_graphs
 from aotsym.config import config, normalize_mode
 from aotsym.frontend.assemble import UnusedInputError, assemble  # noqa: F401 (public name)
 from aotsym.frontend.shared import SharedVariable, StateLock
@@ -283,9 +283,14 @@ class Function:
         self.n_outputs = self.assembled.n_outputs
         self.unoptimized = self.assembled.fgraph
         exclude = tuple(sorted(mode.excluded)) if isinstance(mode, Mode) else None
-        (self._run,) = build_functions([self.assembled], self.mode,
-                                       BuildOptions.from_config(profile=self.profiled,
-                                                                exclude=exclude))
+        options = BuildOptions.from_config(profile=self.profiled, exclude=exclude)
+        if getattr(mode, "guard", None) is not None:
+            # NanGuardMode: the graph FAST_RUN compiles, run node by node by its guard
+            (fgraph,) = optimize_graphs([self.assembled], self.mode, options.fast_math,
+                                        options.target, options.exclude or ())
+            self._run = mode.guard(fgraph, self.input_names)
+        else:
+            (self._run,) = build_functions([self.assembled], self.mode, options)
         self._exact, self._checked_updates = self._fast_path()
         self._state_lock = StateLock(self.shared_vars)
 
@@ -455,7 +460,9 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
     for a float32 input); None (default, Theano's) accepts that only for Python floats passed
     to floatX inputs; False never.  ``on_unused_input``: 'raise' (default), 'warn' or
     'ignore'.  ``mode``: 'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE', 'PROFILE_MODE' (Theano's
-    'DebugMode' and 'ProfileMode' too) or a :class:`Mode`; default ``aotsym.config.mode``.
+    'DebugMode' and 'ProfileMode' too), 'NanGuardMode' or a :class:`Mode` (a
+    :class:`aotsym.compile.nanguardmode.NanGuardMode` names the node that first makes a nan,
+    an infinity or a huge value); default ``aotsym.config.mode``.
     ``no_default_updates``: True skips the ``default_update`` of the shared variables read
     (a random stream's state: the same draws every call), a list skips those it names.
     Theano's ``accept_inplace`` and ``rebuild_strict`` are accepted and change nothing.  Every
@@ -467,6 +474,9 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
         outputs = outputs.variable
     elif isinstance(outputs, (list, tuple)):
         outputs = [o.variable if isinstance(o, Out) else o for o in outputs]
+    if isinstance(mode, str) and mode.lower() == "nanguardmode":   # (Theano's name)
+        from aotsym.compile.mode import get_mode
+        mode = get_mode(mode)
     cls = Function
     mode_name = normalize_mode(mode.name if isinstance(mode, Mode) else mode or config.mode)
     if profile or mode_name == "PROFILE_MODE" or config.profile:
