@@ -2,7 +2,7 @@
 
 Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  ``aotsym.tensor``
 reads this module's ``__all__`` for names not in its own export table (``_MORE``), so
-``T.sort``, ``T.gammaln``, ``T.zero_grad`` ... resolve here; each name is defined once, in
+``T.sort``, ``T.gammaln``, ``T.zero_grad``, ``T.advanced_inc_subtensor`` ... resolve here; each name is defined once, in
 the op module it belongs to, and only re-exported here.
 """
 
@@ -12,6 +12,11 @@ from aotsym.gradient import consider_constant, disconnected_grad, zero_grad  # n
 from aotsym.graph.ops.math import (erfcinv, erfinv, gamma, gammaln, psi,  # noqa: F401
                                    tri_gamma)
 from aotsym.graph.ops.sort import argsort, sort  # noqa: F401
+from aotsym.tensor.subtensor import (advanced_inc_subtensor,  # noqa: F401
+                                     advanced_inc_subtensor1, advanced_set_subtensor,
+                                     advanced_set_subtensor1, advanced_subtensor1)
 
 __all__ = ["zero_grad", "consider_constant", "disconnected_grad", "sort", "argsort",
-           "gammaln", "gamma", "psi", "tri_gamma", "erfinv", "erfcinv"]
+           "gammaln", "gamma", "psi", "tri_gamma", "erfinv", "erfcinv",
+           "advanced_inc_subtensor", "advanced_inc_subtensor1", "advanced_set_subtensor",
+           "advanced_set_subtensor1", "advanced_subtensor1"]

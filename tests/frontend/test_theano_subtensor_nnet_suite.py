@@ -15,8 +15,9 @@ import aotsym.tensor as T
 
 
 def test_subtensor_module_functions_and_canonical_slices():
-    from aotsym.tensor.subtensor import (advanced_inc_subtensor, advanced_inc_subtensor1,
-                                         advanced_set_subtensor1, get_canonical_form_slice)
+    from aotsym.tensor.subtensor import get_canonical_form_slice
+    advanced_inc_subtensor, advanced_inc_subtensor1, advanced_set_subtensor1 = (
+        T.advanced_inc_subtensor, T.advanced_inc_subtensor1, T.advanced_set_subtensor1)
     x, i, j = T.dmatrix("x"), T.lvector("i"), T.lvector("j")
     y = T.dmatrix("y")
     b, e, s, n = T.iscalars("b", "e", "s", "n")
