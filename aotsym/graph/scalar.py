@@ -64,6 +64,15 @@ def floating(*dts):
     return [out] * len(dts), out
 
 
+def true_div_rule(*dts):
+    """NumPy's ``true_divide``: integers (and bools) divide in float64 (``int8 / int8`` too,
+    where ``floating`` would give float32); else ``floating``.  Theano's floatX=float32
+    result for integers is the builder's cast (:func:`aotsym.graph.ops.math.elemwise`)."""
+    if all(dtype_kind(d) in "biu" for d in dts):
+        return ["float64"] * len(dts), "float64"
+    return floating(*dts)
+
+
 def real_floating(*dts):
     out = upgrade_to_float(upcast(*dts))
     if dtype_kind(out) == "c":
@@ -273,7 +282,7 @@ def _g_pow(m, ins, z, gz):
 row("add", 2, np.add, same, grad=_g_add, commutative=True, associative=True, symbol="+")
 row("sub", 2, np.subtract, subtract, grad=lambda m, ins, z, gz: [gz, -gz], symbol="-")
 row("mul", 2, np.multiply, same, grad=_g_mul, commutative=True, associative=True, symbol="*")
-row("true_div", 2, np.true_divide, floating,
+row("true_div", 2, np.true_divide, true_div_rule,
     grad=lambda m, ins, z, gz: [gz / ins[1], -gz * z / ins[1]], symbol="/")
 # float // is NumPy's npy_floor_divide, through fmod: 1.0 // 0.1 == 9.0, not floor(1 / 0.1);
 # integer // and % by zero give 0, never an error

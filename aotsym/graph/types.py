@@ -43,10 +43,18 @@ def dtype_kind(dtype: str) -> str:
     return np.dtype(dtype).kind
 
 
+class BadArgumentError(TypeError, ValueError):
+    """An argument of the wrong kind where NumPy raises a ValueError and Theano a TypeError
+    (or the other way round): ``except TypeError`` and ``except ValueError`` both catch it."""
+
+
 def check_dtype(dtype) -> str:
-    """Normalise a dtype spelling (``'float32'``, ``np.float32``, ``float``) or raise."""
+    """Normalise a dtype spelling (``'float32'``, ``np.float32``, ``float``, Theano's
+    ``'floatX'`` for ``config.floatX``) or raise."""
     if dtype in _DTYPE_SET:
         return dtype
+    if isinstance(dtype, str) and dtype == "floatX":
+        return floatx()
     try:
         name = np.dtype(dtype).name
     except TypeError:

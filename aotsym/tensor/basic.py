@@ -25,6 +25,8 @@ Not here: linear algebra (``T.nlinalg``).
 
 from __future__ import annotations
 
+from builtins import max as builtins_max
+
 import numpy as np
 
 from aotsym.graph.basic import Variable
@@ -42,7 +44,8 @@ from aotsym.graph.ops.shape import (as_int_scalar, constant_value, shape_i, spec
                                     vector_entries)
 from aotsym.graph.ops.subtensor import getitem
 from aotsym.graph.ops.triangular import diag, diagonal, tri, tril, triu  # noqa: F401
-from aotsym.graph.types import dtype_kind, upgrade_to_float
+from aotsym.graph.types import (COMPLEX_DTYPES, FLOAT_DTYPES, INT_DTYPES, UINT_DTYPES,
+                                BadArgumentError, dtype_kind, upgrade_to_float)
 
 __all__ = [
     "addbroadcast", "unbroadcast", "patternbroadcast", "shape_padleft", "shape_padright",
@@ -50,7 +53,21 @@ __all__ = [
     "swapaxes", "roll", "flip", "diag", "diagonal", "extract_diag", "trace", "tri", "tril",
     "triu", "max_and_argmax", "isclose", "allclose", "iround", "square", "deg2rad",
     "rad2deg", "mgrid", "ogrid", "nonzero", "flatnonzero", "nonzero_values",
+    "int_dtypes", "uint_dtypes", "float_dtypes", "complex_dtypes", "discrete_dtypes",
+    "continuous_dtypes", "all_dtypes", "ceil_intdiv", "smallest", "largest", "ptp", "cov",
+    "is_flat", "tensor_copy", "NotScalarConstantError", "EmptyConstantError",
+    "get_scalar_constant_value", "extract_constant", "get_vector_length", "choose",
+    "inverse_permutation",
 ]
+
+# Theano's dtype lists (``T.discrete_dtypes`` ...): the names of the dtypes aotsym has.
+int_dtypes = list(INT_DTYPES)
+uint_dtypes = list(UINT_DTYPES)
+float_dtypes = list(FLOAT_DTYPES)
+complex_dtypes = list(COMPLEX_DTYPES)
+discrete_dtypes = ["bool"] + int_dtypes + uint_dtypes
+continuous_dtypes = float_dtypes + complex_dtypes
+all_dtypes = discrete_dtypes + continuous_dtypes
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -162,8 +179,8 @@ def tile(x, reps, ndim=None):
     else:
         rv = as_tensor_variable(reps)
         if dtype_kind(rv.dtype) not in "iu" or rv.ndim > 1:
-            raise TypeError(f"tile: reps must be integers (a scalar or a vector), got "
-                            f"{rv.type.describe()}")
+            raise BadArgumentError(f"tile: reps must be integers (a scalar or a vector), "
+                                   f"got {rv.type.describe()}")
         if rv.ndim == 0:
             reps = [as_int_scalar(rv, "tile: reps")]
         elif vector_entries(rv) is not None:
@@ -362,22 +379,8 @@ def max_and_argmax(a, axis=None, keepdims=False):
     """``[max(a, axis), argmax(a, axis)]`` (Theano's).  Over several axes, the argmax is
     the index into those axes flattened (in their order in ``a``)."""
     a = as_tensor_variable(a)
-    axes = tuple(range(a.ndim)) if axis is None else _axes(axis, a.ndim, "max_and_argmax")
-    top = r.max(a, axis=axes, keepdims=keepdims)
-    if len(axes) == a.ndim:
-        arg = r.argmax(a, axis=None, keepdims=keepdims)
-    elif len(axes) == 1:
-        arg = r.argmax(a, axis=axes[0], keepdims=keepdims)
-    else:
-        kept = [d for d in range(a.ndim) if d not in axes]
-        moved = dimshuffle(a, kept + list(axes))
-        lengths = _lengths(a)
-        flat = reshape(moved, [lengths[d] for d in kept] + [m.mul(*[lengths[d] for d in axes])],
-                       ndim=len(kept) + 1)
-        arg = r.argmax(flat, axis=-1)
-        if keepdims:
-            arg = r.expand_reduced(arg, a.ndim, axes)
-    return [top, arg]
+    axes = r.normalize_axis(axis, a.ndim, "max_and_argmax: axis")
+    return [r.max(a, axis=axes, keepdims=keepdims), r.argmax(a, axis=axes, keepdims=keepdims)]
 
 
 # ---------------------------------------------------------------------------- elementwise
@@ -415,6 +418,190 @@ def iround(a, mode=None):
         raise ValueError(f"iround: mode must be 'half_to_even' or 'half_away_from_zero', "
                          f"got {mode!r}")
     return m.cast(rounded, "int64")
+
+
+def ceil_intdiv(a, b):
+    """``ceil(a / b)`` computed exactly for integers: ``a // b + (a % b != 0)`` (Theano's),
+    in the dtype of ``a // b``."""
+    div = m.int_div(a, b)
+    return m.add(m.cast(m.neq(m.mod(a, b), 0), div.dtype), div)
+
+
+def smallest(*args):
+    """The elementwise smallest of the arguments (Theano's; Python's ``min``)."""
+    if len(args) == 2:
+        a, b = as_tensor_variables(args)
+        return m.switch(m.lt(a, b), a, b)
+    return r.min(stack(list(args)), axis=0)
+
+
+def largest(*args):
+    """The elementwise largest of the arguments (Theano's; Python's ``max``)."""
+    if len(args) == 2:
+        a, b = as_tensor_variables(args)
+        return m.switch(m.gt(a, b), a, b)
+    return r.max(stack(list(args)), axis=0)
+
+
+def tensor_copy(x):
+    """A copy of ``x`` (Theano's ``tensor_copy``, the identity elementwise op)."""
+    return m.identity(x)
+
+
+def ptp(a, axis=None):
+    """``max(a, axis) - min(a, axis)`` (Theano's ``ptp``: peak to peak)."""
+    a = as_tensor_variable(a)
+    return m.sub(r.max(a, axis=axis), r.min(a, axis=axis))
+
+
+def cov(m_, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    """The covariance matrix of the rows of ``m_`` (columns when ``rowvar=False``), as
+    ``np.cov`` and Theano's ``cov`` (no ``fweights`` / ``aweights``)."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("cov: fweights and aweights are not implemented")
+    x = as_tensor_variable(m_)
+    if not rowvar:
+        x = x.T
+    if y is not None:
+        y = as_tensor_variable(y)
+        x = concatenate([x, y if rowvar else y.T], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    x = m.sub(x, r.mean(x, axis=1, keepdims=True))
+    fact = m.sub(shape_i(x, 1), ddof)
+    from aotsym.graph.ops.blas import dot
+    c = m.true_div(dot(x, x.T), fact)
+    return c.squeeze() if hasattr(c, "squeeze") else c
+
+
+def is_flat(var, ndim=None, outdim=None):
+    """Whether ``var`` has ``ndim`` dimensions (1 by default); a Python bool."""
+    if outdim is not None and ndim is not None:
+        raise ValueError("is_flat: give ndim only (outdim is its deprecated name)")
+    ndim = outdim if ndim is None and outdim is not None else (1 if ndim is None else ndim)
+    return var.ndim == ndim
+
+
+class NotScalarConstantError(Exception):
+    """``get_scalar_constant_value``: the variable is not a constant scalar."""
+
+
+class EmptyConstantError(NotScalarConstantError):
+    """``get_scalar_constant_value``: the constant is empty."""
+
+
+def get_scalar_constant_value(v, elemwise=True, only_process_constants=False,
+                              max_recur=10):
+    """The NumPy scalar ``v`` always holds (Theano's): a number, a 0-d or one-element array,
+    or a variable computed from constants alone (folded with the reference evaluator; the
+    length of a broadcastable axis is a constant 1); else ``NotScalarConstantError``."""
+    from aotsym.graph.basic import Constant
+    if v is None:
+        raise NotScalarConstantError("None is not a constant")
+    if not isinstance(v, Variable):
+        data = np.asarray(v)
+    elif isinstance(v, Constant):
+        data = np.asarray(v.data)
+    elif only_process_constants:
+        raise NotScalarConstantError(f"{v} is not a constant")
+    else:
+        data = _folded(v)
+    if data.size == 0:
+        raise EmptyConstantError(f"{v} is an empty constant")
+    if data.ndim > 0 and not (data == data.flat[0]).all():
+        raise NotScalarConstantError(f"{v} holds several values")
+    return data.flat[0] if data.ndim else data[()]
+
+
+def _folded(v):
+    from aotsym.graph.basic import Constant
+    stack, seen = [v], set()
+    while stack:
+        u = stack.pop()
+        if id(u) in seen:
+            continue
+        seen.add(id(u))
+        if isinstance(u, Constant):
+            continue
+        if u.owner is None:
+            raise NotScalarConstantError(f"{v} depends on the input {u}")
+        stack.extend(u.owner.inputs)
+    from aotsym.graph.evaluate import evaluate
+    return np.asarray(evaluate([v], {})[0])
+
+
+def extract_constant(x, elemwise=True, only_process_constants=False):
+    """``x``'s constant scalar value as a constant variable when it has one, else ``x``
+    (Theano's)."""
+    try:
+        value = get_scalar_constant_value(x, elemwise, only_process_constants)
+    except NotScalarConstantError:
+        return x
+    from aotsym.graph.basic import constant
+    return constant(value)
+
+
+def get_vector_length(v):
+    """The length of the vector ``v`` when it is known while the graph is built (a
+    constant, a stack of scalars, a shape ...); else a ValueError (Theano's)."""
+    v = as_tensor_variable(v)
+    if v.ndim != 1:
+        raise TypeError(f"get_vector_length: expects a vector, got {v.type.describe()}")
+    if v.broadcastable[0]:
+        return 1
+    entries = vector_entries(v)
+    if entries is None:
+        raise ValueError(f"get_vector_length: the length of {v} is not known before it runs")
+    return len(entries)
+
+
+def inverse_permutation(perm):
+    """The inverse of the permutation ``perm`` (along its last axis): ``inv[perm[i]] = i``
+    (Theano's), in ``perm``'s dtype."""
+    from aotsym.graph.ops.sort import argsort
+    perm = as_tensor_variable(perm)
+    return m.cast(argsort(perm, axis=-1), perm.dtype)
+
+
+def choose(a, choices, out=None, mode="raise"):
+    """``np.choose``: ``choices[a[I]][I]`` at each position ``I`` of the broadcast of ``a``
+    and the choices (a list of tensors, or one tensor whose first axis lists them).
+    ``mode``: ``'raise'`` (an index outside ``[0, n)`` is an IndexError at run time),
+    ``'wrap'`` (taken modulo n) or ``'clip'``."""
+    if out is not None:
+        raise TypeError("choose: out is not supported (aotsym's results are fresh arrays)")
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"choose: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    a = as_tensor_variable(a)
+    if dtype_kind(a.dtype) not in "iu":
+        raise TypeError(f"choose: the index array must be integers, got {a.type.describe()}")
+    if isinstance(choices, (list, tuple)):
+        choices = as_tensor_variables(list(choices))
+        common = choices[0]
+        for c in choices[1:]:
+            common = m.second(c, common)
+        stacked = stack([m.second(common, c) for c in choices])
+    else:
+        stacked = as_tensor_variable(choices)
+    a = m.cast(a, "int64")
+    first = getitem(stacked, 0)
+    k = builtins_max(a.ndim, first.ndim)
+    a = shape_padleft(a, k - a.ndim)
+    stacked = shape_padleft(stacked, k + 1 - stacked.ndim) if stacked.ndim < 1 else stacked
+    stacked = dimshuffle(stacked, [0] + ["x"] * (k + 1 - stacked.ndim) +
+                         list(range(1, stacked.ndim)))
+    a = m.second(getitem(stacked, 0), a)                # a at the common shape
+    stacked = m.second(shape_padleft(a), stacked)       # the choices at (n,) + that shape
+    n = shape_i(stacked, 0)
+    if mode == "wrap":
+        a = m.mod(a, n)
+    elif mode == "clip":
+        a = m.clip(a, 0, m.sub(n, 1))
+    else:                                    # a negative index must not wrap: send it past n
+        a = m.switch(m.lt(a, 0), n, a)
+    grids = [dimshuffle(arange(shape_i(a, d)), ["x"] * d + [0] + ["x"] * (k - 1 - d))
+             for d in range(k)]
+    return getitem(stacked, tuple([a] + grids))
 
 
 def square(x):

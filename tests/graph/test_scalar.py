@@ -52,6 +52,9 @@ def _rule(name, dts):
         return _no_complex(r), r
     if name == "float":
         return float_of(r), float_of(r)
+    if name == "true_div":    # Theano's TrueDiv (and NumPy): integers divide in floatX
+        r = "float64" if np.dtype(r).kind in "biu" else float_of(r)
+        return r, r
     if name == "real_float":
         return _no_complex(float_of(r)), float_of(r)
     if name == "compare":
@@ -84,7 +87,7 @@ def _softplus(x):
 # row -> (independent NumPy reference, rule name)
 REFERENCE = {
     "add": (np.add, "same"), "sub": (np.subtract, "subtract"), "mul": (np.multiply, "same"),
-    "true_div": (np.true_divide, "float"), "int_div": (np.floor_divide, "real_arith"),
+    "true_div": (np.true_divide, "true_div"), "int_div": (np.floor_divide, "real_arith"),
     "mod": (np.mod, "real_arith"), "pow": (np.power, "arith"),
     "maximum": (np.maximum, "real"), "minimum": (np.minimum, "real"),
     "arctan2": (np.arctan2, "real_float"),

@@ -15,7 +15,8 @@ import numpy as np
 from aotsym.graph.basic import Variable
 from aotsym.graph.convert import as_tensor_variable, is_python_scalar
 from aotsym.graph.op import Op
-from aotsym.graph.types import TensorType, dtype_kind, upcast, weak_scalar_dtype
+from aotsym.graph.types import (BadArgumentError, TensorType, dtype_kind, upcast,
+                                weak_scalar_dtype)
 
 
 class Join(Op):
@@ -107,6 +108,8 @@ def _as_tensors(tensors, what):
 
 
 def _normalize_axis(axis, ndim, what):
+    from aotsym.graph.ops.reduce import plain_axis
+    axis = plain_axis(axis)
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
         raise TypeError(f"{what}: axis must be an int, got {axis!r}")
     if not -ndim <= axis < ndim:
@@ -123,8 +126,8 @@ def concatenate(tensors, axis=0):
         axis = 0
     ndims = [t.ndim for t in tensors]
     if 0 in ndims:
-        raise ValueError("concatenate: zero-dimensional tensors (scalars) cannot be "
-                         "concatenated; use stack")
+        raise BadArgumentError("concatenate: zero-dimensional tensors (scalars) cannot be "
+                               "concatenated; use stack")
     if len(set(ndims)) != 1:
         raise ValueError(f"Join: all inputs must have the same ndim, got {ndims}")
     axis = _normalize_axis(axis, ndims[0], "concatenate")
@@ -143,8 +146,11 @@ def join(axis, *tensors):
 def stack(tensors, *more, axis=0):
     """``np.stack``: join tensors of equal shape along a new ``axis``.
 
-    Theano's older spelling ``stack(a, b, c)`` (tensors as separate arguments) works too.
+    Theano's older spelling ``stack(a, b, c)`` (tensors as separate arguments) works too,
+    and so does ``stack([a, b], axis)`` (the axis as the second positional argument).
     """
+    if isinstance(tensors, (list, tuple)) and len(more) == 1:
+        (axis,), more = more, ()
     if more or isinstance(tensors, Variable) or not isinstance(tensors, (list, tuple)):
         tensors = [tensors, *more]
     tensors = _as_tensors(list(tensors), "stack")
@@ -152,6 +158,8 @@ def stack(tensors, *more, axis=0):
     if len(set(ndims)) != 1:
         raise ValueError(f"stack: all inputs must have the same ndim, got {ndims}")
     ndim = ndims[0]
+    from aotsym.graph.ops.reduce import plain_axis
+    axis = plain_axis(axis)
     if not isinstance(axis, (int, np.integer)) or not -(ndim + 1) <= axis <= ndim:
         raise ValueError(f"stack: axis {axis!r} is out of range for stacking tensors of ndim "
                          f"{ndim} (valid: {-(ndim + 1)} .. {ndim})")

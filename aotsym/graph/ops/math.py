@@ -17,7 +17,7 @@ from aotsym.graph.basic import Variable
 from aotsym.graph.convert import as_tensor_variable, as_tensor_variables
 from aotsym.graph.ops.elemwise import DimShuffle, Elemwise
 from aotsym.graph.scalar import SCALAR_OPS
-from aotsym.graph.types import check_dtype, dtype_kind
+from aotsym.graph.types import check_dtype, dtype_kind, floatx
 
 _ELEMWISE = {name: Elemwise(op) for name, op in SCALAR_OPS.items() if name != "cast"}
 
@@ -42,10 +42,18 @@ def pad_ndim(x: Variable, ndim: int) -> Variable:
 
 
 def elemwise(name: str, *args) -> Variable:
-    """Apply the scalar op ``name`` with NumPy's alignment of dimensions."""
+    """Apply the scalar op ``name`` with NumPy's alignment of dimensions.
+
+    Theano's ``TrueDiv`` rule: integers divide to ``floatX``; the row divides them in
+    float64 (NumPy's), so under floatX=float32 the quotient is cast, here, when the graph is
+    built (the rows' type rules stay functions of the dtypes alone)."""
     vars_ = as_tensor_variables(args)
     ndim = max(v.ndim for v in vars_)
-    return _ELEMWISE[name](*[pad_ndim(v, ndim) for v in vars_])
+    out = _ELEMWISE[name](*[pad_ndim(v, ndim) for v in vars_])
+    if name == "true_div" and out.dtype == "float64" and floatx() == "float32" and all(
+            dtype_kind(v.dtype) in "biu" for v in vars_):
+        return cast(out, "float32")
+    return out
 
 
 def _unary(name):

@@ -32,7 +32,30 @@ REDUCE_KINDS = {
 }
 
 
+def plain_axis(axis):
+    """``axis`` with constant variables replaced by their values: Theano accepts
+    ``T.constant(0)`` or a constant vector where an axis is expected.  Any other variable is
+    a TypeError (an axis must be known when the graph is built)."""
+    from aotsym.graph.basic import Constant
+    if isinstance(axis, Constant):
+        data = np.asarray(axis.data)
+        if data.dtype.kind not in "iu":
+            raise TypeError(f"an axis must be an integer constant, got {axis!r}")
+        return int(data) if data.ndim == 0 else [int(a) for a in data.ravel()]
+    if isinstance(axis, Variable):
+        raise TypeError(f"an axis must be a constant, got the symbolic {axis!r}")
+    if isinstance(axis, (list, tuple)):
+        return [plain_axis(a) for a in axis]
+    return axis
+
+
+def axis_error(message):
+    """NumPy's AxisError: a ValueError and an IndexError (Theano's tests expect either)."""
+    return np.exceptions.AxisError(message)
+
+
 def normalize_axis(axis, ndim, what="axis") -> tuple:
+    axis = plain_axis(axis)
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, (int, np.integer)):
@@ -41,7 +64,7 @@ def normalize_axis(axis, ndim, what="axis") -> tuple:
     for a in axis:
         a = int(a)
         if not -ndim <= a < ndim:
-            raise ValueError(f"{what} {a} is out of range for a tensor of ndim {ndim}")
+            raise axis_error(f"{what} {a} is out of range for a tensor of ndim {ndim}")
         out.append(a % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"repeated {what} in {tuple(axis)}")
@@ -262,15 +285,26 @@ class ArgReduce(Op):
 
 
 def _argreduce(kind, x, axis, keepdims):
+    """Over several axes (Theano's), the index into those axes flattened in their order in
+    ``x``: the kept axes are moved first and the reduced ones flattened into one."""
     x = as_tensor_variable(x)
-    if axis is not None:
-        if not isinstance(axis, (int, np.integer)) and len(axis) != 1:
-            raise ValueError(f"{kind}: axis must be one int or None, got {axis!r}")
-        (axis,) = normalize_axis(axis, x.ndim, f"{kind}: axis")
-    out = ArgReduce(kind, axis)(x)
-    if keepdims:
-        out = expand_reduced(out, x.ndim, tuple(range(x.ndim)) if axis is None else (axis,))
-    return out
+    axes = normalize_axis(axis, x.ndim, f"{kind}: axis")
+    if len(axes) == x.ndim:
+        out = ArgReduce(kind, None)(x)
+    elif len(axes) == 1:
+        out = ArgReduce(kind, axes[0])(x)
+    else:
+        from aotsym.graph.ops.elemwise import dimshuffle
+        from aotsym.graph.ops.math import mul
+        from aotsym.graph.ops.reshape import reshape
+        from aotsym.graph.ops.shape import shape_i
+        kept = [d for d in range(x.ndim) if d not in axes]
+        lengths = [shape_i(x, d) for d in range(x.ndim)]
+        flat = reshape(dimshuffle(x, kept + list(axes)),
+                       [lengths[d] for d in kept] + [mul(*[lengths[d] for d in axes])],
+                       ndim=len(kept) + 1)
+        out = ArgReduce(kind, len(kept))(flat)
+    return expand_reduced(out, x.ndim, axes) if keepdims else out
 
 
 def argmax(x, axis=None, keepdims=False):

@@ -170,4 +170,7 @@ def transpose(x, axes=None):
         normalized.append(int(a) % x.ndim)
     if sorted(normalized) != list(range(x.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of 0..{x.ndim - 1}")
-    return dimshuffle(x, *normalized)
+    out = dimshuffle(x, *normalized)
+    if x.name and out is not x and normalized == list(reversed(range(x.ndim))):
+        out.name = x.name + ".T"       # Theano's name for a named variable's transpose
+    return out

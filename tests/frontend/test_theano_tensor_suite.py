@@ -1,0 +1,174 @@
+"""What Theano's own tensor tests (``theano/tensor/tests/test_basic.py`` and friends, run on
+aotsym) found wrong or missing, each as a Theano program checked against NumPy, compiled
+(FAST_RUN) and, where it is cheap, with the reference evaluator (``mode="FAST_COMPILE"``):
+integer true division in floatX, Theano's ``'floatX'`` dtype string, argmax over several
+axes and constant axes, ``stack([a, b], axis)``, the error classes Theano's tests expect
+(join of scalars, float tile reps, swapaxes out of range), and the names ``ceil_intdiv``,
+``smallest``/``largest``, ``ptp``, ``cov``, ``choose``, ``inverse_permutation``,
+``get_vector_length``, ``get_scalar_constant_value``, ``extract_constant`` and the dtype
+lists."""
+
+import numpy as np
+import pytest
+
+import aotsym as theano
+import aotsym.tensor as T
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_integer_true_division_is_floatx(mode):
+    # Theano's TrueDiv: integers (and bools) divide in floatX, as NumPy's int / int
+    b, u, i = T.bvector("b"), T.vector("u", dtype="uint8"), T.ivector("i")
+    bb = T.vector(dtype="bool")
+    outs = [b / b, u / u + i / i, u / b + bb / bb, b / 2]
+    f = theano.function([b, u, i, bb], outs, mode=mode)
+    vb = np.array([-128, 5, 0, 0, 7], "int8")
+    vu = np.array([255, 5, 4, 0, 3], "uint8")
+    vi = np.array([7, -7, 0, 0, 2 ** 31 - 1], "int32")
+    vbb = np.array([True, False, True, False, True])
+    with np.errstate(all="ignore"):
+        want = [vb / vb, vu / vu + vi / vi, vu / vb + vbb / vbb, vb / 2]
+    for o, got, w in zip(outs, f(vb, vu, vi, vbb), want):
+        assert o.dtype == "float64" and got.dtype == np.float64
+        np.testing.assert_array_equal(got, w)
+    with theano.change_flags(floatX="float32"):
+        b2, i2 = T.bvector(), T.ivector()
+        assert (b2 / b2).dtype == "float32" and (i2 / 3).dtype == "float32"
+        assert (T.fvector() / i2).dtype == "float64"      # a float operand: NumPy's rule
+
+
+def test_floatx_dtype_string():
+    assert T.matrix(dtype="floatX").dtype == theano.config.floatX
+    assert T.TensorType("floatX", (False,))().dtype == theano.config.floatX
+    assert T.cast(T.ivector(), "floatX").dtype == theano.config.floatX
+    assert T.zeros((2,), dtype="floatX").dtype == theano.config.floatX
+    with theano.change_flags(floatX="float32"):
+        assert T.vector(dtype="floatX").dtype == "float32"
+
+
+def _flat_arg(fn, X, axes):
+    kept = [d for d in range(X.ndim) if d not in axes]
+    moved = X.transpose(kept + sorted(axes))
+    return fn(moved.reshape([X.shape[d] for d in kept] + [-1]), axis=-1)
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_argmax_over_several_axes_and_constant_axes(mode):
+    x = T.tensor3("x")
+    X = np.random.default_rng(0).normal(size=(2, 3, 4))
+    X[1, 2, :] = np.nan                      # NumPy: the first NaN is the max's index
+    cases = [((0, 1), T.argmax), ([2, 0], T.argmax), ((1, 2), T.argmin),
+             (T.constant(1), T.argmax), (T.constant([0, 2]), T.argmin), ([0, 1, 2], T.argmax)]
+    outs = [fn(x, axis=ax) for ax, fn in cases]
+    outs += [fn(x, axis=ax, keepdims=True) for ax, fn in cases[:2]]
+    mx, amx = T.max_and_argmax(x, axis=T.constant([0, 1]))
+    f = theano.function([x], outs + [mx, amx], mode=mode)
+    got = f(X)
+    for (ax, fn), g in zip(cases, got):
+        axes = ax.data.tolist() if isinstance(ax, T.TensorConstant) else ax
+        axes = [axes] if isinstance(axes, int) else list(axes)
+        np_fn = np.argmax if fn is T.argmax else np.argmin
+        assert g.dtype == np.int64
+        np.testing.assert_array_equal(g, _flat_arg(np_fn, X, [a % 3 for a in axes]))
+    np.testing.assert_array_equal(got[6], got[0].reshape(1, 1, 4))
+    np.testing.assert_array_equal(got[7], got[1].reshape(1, 3, 1))
+    np.testing.assert_array_equal(got[8], np.max(X, axis=(0, 1)))
+    np.testing.assert_array_equal(got[9], got[0])
+    with pytest.raises(TypeError, match="constant"):
+        T.argmax(x, axis=T.iscalar())
+
+
+def test_stack_axis_positional_join_constant_axis_and_error_classes():
+    a, b = T.imatrices("ab")
+    outs = [T.stack(a, b), T.stack([a, b], 1), T.stack([a, b], axis=T.constant(2)),
+            T.join(T.constant(1), a, b), T.concatenate([a, b], axis=T.constant(-1))]
+    va, vb = np.array([[1, 2]], "int32"), np.array([[3, 4]], "int32")
+    want = [np.stack([va, vb]), np.stack([va, vb], 1), np.stack([va, vb], 2),
+            np.concatenate([va, vb], 1), np.concatenate([va, vb], -1)]
+    for got, w in zip(theano.function([a, b], outs, mode="FAST_COMPILE")(va, vb), want):
+        np.testing.assert_array_equal(got, w)
+    # Theano's TypeError, NumPy's ValueError: both catch these
+    for error in (TypeError, ValueError):
+        with pytest.raises(error):
+            T.join(0, T.as_tensor_variable(1), T.as_tensor_variable(2))
+        with pytest.raises(error):
+            T.tile(T.vector(), 2.5)
+    for error in (IndexError, ValueError):   # NumPy's AxisError is both
+        with pytest.raises(error):
+            T.swapaxes(T.vector(), 0, 1)
+        with pytest.raises(error):
+            T.sum(T.matrix(), axis=2)
+
+
+def test_theano_names_against_numpy():
+    a, b = T.ivectors("ab")
+    x, y = T.matrices("xy")
+    outs = [T.ceil_intdiv(a, b), T.smallest(a, b), T.largest(a, b, a), T.smallest(a, b, -a),
+            T.ptp(x), T.ptp(x, axis=0), T.ptp(x, axis=-1), T.tensor_copy(x),
+            T.cov(x), T.cov(x, rowvar=False, bias=True), T.cov(x, y, ddof=0),
+            T.inverse_permutation(a)]
+    f = theano.function([a, b, x, y], outs, mode="FAST_COMPILE")   # compositions of ops
+    va = np.array([7, -7, 6, 0, -9], "int32")
+    vb = np.array([2, 2, -4, 3, -4], "int32")
+    rng = np.random.default_rng(1)
+    vx, vy = rng.normal(size=(3, 5)), rng.normal(size=(2, 5))
+    got = f(va, vb, vx, vy)
+    perm = np.array([2, 0, 1, 4, 3], "int32")
+    got_perm = f(perm, vb, vx, vy)[-1]
+    want = [-(-va // vb), np.minimum(va, vb), np.maximum(va, vb),
+            np.minimum(np.minimum(va, vb), -va),
+            np.ptp(vx), np.ptp(vx, axis=0), np.ptp(vx, axis=-1), vx,
+            np.cov(vx), np.cov(vx, rowvar=False, bias=True), np.cov(vx, vy, ddof=0)]
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype, (g.dtype, w.dtype)
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+    assert got_perm.dtype == np.int32
+    np.testing.assert_array_equal(got_perm, np.argsort(perm))
+
+
+@pytest.mark.parametrize("mode", ["raise", "wrap", "clip"])
+def test_choose_like_numpy(mode):
+    a, c0, c1, c2 = T.imatrix("a"), T.matrix("c0"), T.vector("c1"), T.row("c2")
+    t3 = T.tensor3("t3")
+    f = theano.function([a, c0, c1, c2, t3],
+                        [T.choose(a, [c0, c1, c2], mode=mode), T.choose(a, t3, mode=mode)],
+                        mode="FAST_COMPILE" if mode == "clip" else "FAST_RUN")
+    rng = np.random.default_rng(2)
+    cs = [rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=(1, 3))]
+    v3 = rng.normal(size=(3, 2, 3))
+    va = np.array([[0, 1, 2], [2, 1, 0]], "int32") if mode == "raise" else \
+        np.array([[0, 4, -1], [2, -5, 3]], "int32")
+    got = f(va, *cs, v3)
+    np.testing.assert_array_equal(got[0], np.choose(va, cs, mode=mode))
+    np.testing.assert_array_equal(got[1], np.choose(va, v3, mode=mode))
+    if mode == "raise":
+        for bad in ([[0, 1, 3], [2, 1, 0]], [[0, 1, -1], [2, 1, 0]]):
+            with pytest.raises(IndexError):
+                f(np.array(bad, "int32"), *cs, v3)
+    with pytest.raises(TypeError):
+        T.choose(T.vector(), [c1, c1])
+
+
+def test_constant_values_and_vector_lengths():
+    assert T.get_scalar_constant_value(T.constant(3) + 2) == 5
+    assert T.get_scalar_constant_value(np.array([2, 2])) == 2
+    assert T.get_scalar_constant_value(T.row().shape[0]) == 1
+    assert T.get_scalar_constant_value(T.cast(T.constant(2.5), "int32") * 3) == 6
+    for bad in (T.scalar() + 1, T.constant([1, 2]), T.matrix().shape[0]):
+        with pytest.raises(T.NotScalarConstantError):
+            T.get_scalar_constant_value(bad)
+    with pytest.raises(T.EmptyConstantError):
+        T.get_scalar_constant_value(np.zeros(0))
+    s = T.scalar()
+    assert T.extract_constant(s) is s
+    assert T.extract_constant(T.constant(2) * 4).data == 8
+    assert T.get_vector_length(T.stack([1, 2, 3])) == 3
+    assert T.get_vector_length(T.tensor3().shape) == 3
+    assert T.get_vector_length(T.constant([1, 2])) == 2
+    with pytest.raises(ValueError):
+        T.get_vector_length(T.vector())
+    assert T.is_flat(T.vector()) and T.is_flat(T.matrix(), ndim=2)
+    assert not T.is_flat(T.matrix())
+    assert T.discrete_dtypes[0] == "bool" and "uint8" in T.discrete_dtypes
+    assert "float64" in T.float_dtypes and "complex64" in T.continuous_dtypes
+    assert set(T.int_dtypes) == {"int8", "int16", "int32", "int64"}
