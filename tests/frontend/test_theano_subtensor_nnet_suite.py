@@ -28,7 +28,8 @@ def test_subtensor_module_functions_and_canonical_slices():
         [advanced_inc_subtensor1(x, y, i), advanced_set_subtensor1(x, y, i),
          advanced_inc_subtensor(x, y[0, :2], i, j)]
         + [T.as_tensor_variable(v) for v in (cnf.start, cnf.stop, cnf.step, direction,
-                                             cnf2.start, cnf2.stop, cnf2.step, direction2)])
+                                             cnf2.start, cnf2.stop, cnf2.step, direction2)],
+        mode="FAST_COMPILE")     # (semantics: the reference evaluator)
     vx, vy = np.arange(12.0).reshape(3, 4), -np.ones((2, 4))
     vi, vj = np.array([2, 2]), np.array([1, 3])
     a = np.arange(5)
@@ -92,7 +93,7 @@ def test_topk_argtopk_against_numpy():
             topk(x, k, axis=None, sorted=False)] + list(topk_and_argtopk(x, k, axis=-1,
                                                                          sorted=False))
     v = np.random.RandomState(1).permutation(20).reshape(4, 5) - 7.5
-    for mode in ("FAST_RUN", "FAST_COMPILE"):
+    for mode in ("FAST_RUN",):     # (its perform, called back: the reference too)
         f = theano.function([x, k], outs, mode=mode)
         for kv in (1, 2, 4, -1, -3, -4):
             a, b, c, d, e = f(v, kv)
@@ -196,7 +197,7 @@ def test_theano_nnet_helpers_against_numpy():
             N.h_softmax(x, 3, 5, 2, 3, W1, b1, W2, b2),
             N.h_softmax(x, 3, 5, 2, 3, W1, b1, W2, b2, tgt)]
     outs += N.confusion_matrix(y, tgt)
-    f = theano.function([x, b, y, dy, W1, b1, W2, b2, tgt], outs)
+    f = theano.function([x, b, y, dy, W1, b1, W2, b2, tgt], outs, mode="FAST_COMPILE")
     rng = np.random.RandomState(4)
     vx, vb, vy, vdy = rng.randn(3, 4), rng.randn(4), np.array([3, 0, 1]), rng.randn(3)
     vW1, vb1, vW2, vb2 = rng.randn(4, 2), rng.randn(2), rng.randn(2, 4, 3), rng.randn(2, 3)
@@ -237,3 +238,54 @@ def test_newaxis_beside_integer_arrays_and_index_errors():
     with pytest.raises(TypeError) as err:              # Theano: TypeError
         T.inc_subtensor(y[T.lvector()], T.dmatrix())
     assert isinstance(err.value, ValueError)           # (and aotsym's ValueError before)
+
+
+# ---------------------------------------------------------------------------- not in the
+# files of this work: Theano programs that still fail (the hunks are in the report)
+
+
+@pytest.mark.xfail(strict=True, reason="frontend/function.py: a ShapeTuple output (x.shape) "
+                   "is taken for a list of outputs; Theano returns the int64 vector")
+def test_function_of_a_shape_returns_the_vector():
+    x, b, e = T.dvector("x"), T.iscalar("b"), T.iscalar("e")
+    f = theano.function([x, b, e], x[b:e].shape)
+    got = f(np.arange(5.0), -4, 4)
+    assert isinstance(got, np.ndarray) and got.dtype == np.int64
+    np.testing.assert_array_equal(got, np.arange(5.0)[-4:4].shape)
+
+
+@pytest.mark.xfail(strict=True, reason="gradient.verify_grad evaluates without the values of "
+                   "the shared variables the graph reads (Theano's verify_grad has them)")
+def test_verify_grad_of_a_graph_reading_a_shared_index():
+    idx = theano.shared(np.array([0, 2, 2]))
+    theano.gradient.verify_grad(lambda t: T.sum(T.exp(t[idx])), [np.random.rand(4)],
+                                rng=np.random.RandomState(0))
+
+
+@pytest.mark.xfail(strict=True, reason="gradient.verify_grad declares every input dimension "
+                   "non-broadcastable; Theano's makes the length-1 ones broadcastable "
+                   "(as_tensor_variable of the point), so a (1, n) mean broadcasts")
+def test_verify_grad_of_batch_normalization_with_row_statistics():
+    from aotsym.tensor.nnet import bn
+    r = np.random.RandomState(5)
+    X, G, B = 1 + r.rand(4, 3), 1 + r.rand(3), 1 + r.rand(3)
+    theano.gradient.verify_grad(
+        lambda x, g, b, m, s: bn.batch_normalization(x, g, b, m, s, mode="high_mem"),
+        [X, G, B, X.mean(axis=0)[None], X.std(axis=0)[None]], rng=r)
+
+
+@pytest.mark.xfail(strict=True, reason="IncSubtensor / AdvancedIncSubtensor1: a value dim of "
+                   "length 1 not declared broadcastable is refused at run time; Theano (NumPy "
+                   "assignment) broadcasts it. Needs runtime aot_check_fits / aot_inc_rows and "
+                   "emit_c/structure.py, plus y's gradient summed over such dims")
+def test_inc_subtensor_broadcasts_a_length_one_value_at_run_time():
+    x, y, i = T.dmatrix("x"), T.dmatrix("y"), T.lvector("i")
+    f = theano.function([x, y, i], [T.inc_subtensor(x[1:3], y), T.set_subtensor(x[i], y)],
+                        mode="FAST_COMPILE")
+    vx, vy = np.zeros((4, 2)), np.array([[1.0, 2.0]])
+    a, b = f(vx, vy, np.array([0, 3]))
+    want_a, want_b = vx.copy(), vx.copy()
+    want_a[1:3] += vy
+    want_b[[0, 3]] = vy
+    np.testing.assert_array_equal(a, want_a)
+    np.testing.assert_array_equal(b, want_b)
