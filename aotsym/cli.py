@@ -22,9 +22,12 @@ aotsym: an ahead-of-time compiler for symbolic tensor programs.
 
 
 def _run_config(args) -> int:
-    from aotsym.config import FLAGS, config
-    width = max(map(len, FLAGS))
-    for name in FLAGS:
+    from aotsym.config import FLAGS, THEANO_ONLY, config
+    # aotsym's flags; Theano's (accepted, no effect) only with -v or where they were set
+    names = [n for n in FLAGS if n not in THEANO_ONLY or args.verbose
+             or config.source(n) != "default"]
+    width = max(map(len, names))
+    for name in names:
         value = getattr(config, name)
         print(f"{name:<{width}} = {value!r:<24} # {config.source(name)}")
     if args.verbose:

@@ -11,21 +11,28 @@ Where flags come from, later sources overriding earlier ones:
 3. ``[tool.aotsym]`` in the current project's ``pyproject.toml`` (the nearest one in the
    current directory or above it); its ``modules`` and ``target`` keys belong to the
    setuptools build hook (:mod:`aotsym.build.setuptools_hook`), not here;
-4. the environment: ``AOTSYM_FLAGS="floatX=float32,mode=FAST_COMPILE"``;
+4. the environment: Theano's ``THEANO_FLAGS`` (a flag aotsym cannot take there is a warning),
+   then ``AOTSYM_FLAGS="floatX=float32,mode=FAST_COMPILE"``;
 5. assignment in code: ``aotsym.config.floatX = "float32"``, or temporarily
    ``with aotsym.config.change_flags(floatX="float32"): ...``.
 
 ``fast_math`` (off by default) lets rewrites assume finite values; :data:`FAST_MATH_TEXT`
 lists exactly the rewrites it changes.
 
-An unknown flag or a bad value is a ``ValueError`` that names the source and lists the valid
-flags or values.  ``aotsym config`` (the command line) prints every flag with its source.
+Theano's own flags (``optimizer``, ``linker``, ``scan.allow_gc``, ``lib.cnmem`` ...) are
+accepted and change nothing (:mod:`aotsym.theano_flags`); ``compiledir`` and
+``base_compiledir`` are other names of ``cache_dir``.  An unknown flag or a bad value is a
+``ValueError`` that names the source and lists the valid flags or values.  ``aotsym config`` (the command line) prints every flag with its source.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import warnings
+
+from aotsym import theano_flags
 
 MODES = ("FAST_RUN", "FAST_COMPILE", "DEBUG_MODE", "PROFILE_MODE")
 # Theano's spellings of the same modes.
@@ -43,13 +50,24 @@ def normalize_mode(mode) -> str:
 
 SOURCES_TEXT = """\
 Flags are read, later sources overriding earlier ones, from: the defaults; ~/.aotsymrc
-([global] section); [tool.aotsym] in the nearest pyproject.toml; AOTSYM_FLAGS="k=v,...";
+([global] section); [tool.aotsym] in the nearest pyproject.toml; THEANO_FLAGS; AOTSYM_FLAGS="k=v,...";
 assignments in code (aotsym.config.floatX = "float32")."""
 
 
 def _cache_default():
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "aotsym")
+
+
+def _device(value) -> str:
+    """cpu, or cuda for Theano's spellings of a GPU (gpu, gpu0, cuda, cuda1 ...)."""
+    text = str(value).strip().lower()
+    if text == "cpu":
+        return "cpu"
+    if re.fullmatch(r"(cuda|gpu)\d*", text):
+        return "cuda"
+    raise ValueError(f"{value!r} is not a valid value; valid values: cpu, cuda (or Theano's "
+                     "gpu, gpuN, cudaN)")
 
 
 # flag: (default, allowed values or converter, help)
@@ -60,8 +78,11 @@ FLAGS = {
     "cxx": ("cc", str, "the C compiler"),
     "cflags": ("-O3 -march=native", str, "extra C compiler flags"),
     "nvcc": ("nvcc", str, "the CUDA compiler"),
-    "device": ("cpu", ("cpu", "cuda"), "where aotsym.function runs compiled graphs: cpu (the C "
-               "backend) or cuda (an NVIDIA GPU; Theano's device=gpu)"),
+    "device": ("cpu", _device, "where aotsym.function runs compiled graphs: cpu (the C "
+               "backend) or cuda (an NVIDIA GPU; Theano's device=gpu, gpu0, cuda0 ...)"),
+    "on_unused_input": ("raise", ("raise", "warn", "ignore"),
+                        "what aotsym.function does with an input no output reads, unless its "
+                        "on_unused_input argument says (Theano's flag)"),
     "blas": ("auto", str, "BLAS to link: auto, openblas32, openblas64 or none"),
     "compute_test_value": ("off", ("off", "ignore", "warn", "raise"),
                            "evaluate test values while building graphs (Theano's flag)"),
@@ -80,6 +101,10 @@ FLAGS = {
     "fast_math": (False, bool, "let rewrites assume every value finite and every divisor "
                   "nonzero (see FAST_MATH_TEXT)"),
 }
+# Theano's flags, accepted for ported code (aotsym/theano_flags.py); dotted names are sections
+FLAGS.update(theano_flags.flag_specs())
+THEANO_ONLY = frozenset(theano_flags.ACCEPTED) | frozenset(theano_flags.ACTIVE)
+SECTIONS = theano_flags.sections(FLAGS)
 
 FAST_MATH_TEXT = """\
 fast_math (off by default) lets the optimizer assume that no value is nan or +-inf and that no
@@ -157,6 +182,29 @@ class WarnFlags:
         return f"WarnFlags({self._values!r})"
 
 
+def _valid_flags() -> str:
+    return ", ".join(sorted(set(FLAGS) - THEANO_ONLY)) + " (and Theano's: aotsym/theano_flags.py)"
+
+
+class _Section:
+    """``config.scan``, ``config.dnn.conv`` ...: Theano's dotted flags, by attribute."""
+
+    def __init__(self, config, prefix):
+        object.__setattr__(self, "_config", config)
+        object.__setattr__(self, "_prefix", prefix)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._config, f"{self._prefix}.{name}")
+
+    def __setattr__(self, name, value):
+        self._config.set(f"{self._prefix}.{name}", value, "code")
+
+    def __repr__(self):
+        return f"<aotsym.config.{self._prefix}>"
+
+
 class Config:
     """The flag values and, for each, the source it came from."""
 
@@ -167,9 +215,12 @@ class Config:
 
     def __getattr__(self, name):
         values = object.__getattribute__(self, "_values")
+        name = theano_flags.ALIASES.get(name, name)
         if name not in values:
+            if name in SECTIONS:          # Theano's dotted flags: config.scan.allow_gc
+                return _Section(self, name)
             raise AttributeError(f"aotsym.config has no flag {name!r}; valid flags: "
-                                 + ", ".join(sorted(FLAGS)))
+                                 + _valid_flags())
         if name == "cache_dir" and values[name] is None:
             return _cache_default()
         return values[name]
@@ -178,16 +229,18 @@ class Config:
         self.set(name, value, "code")
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(FLAGS))
+        return sorted(set(super().__dir__()) | {n for n in FLAGS if "." not in n}
+                      | {s for s in SECTIONS if "." not in s})
 
     def set(self, name, value, source):
         """Set flag ``name`` from ``source`` (a file name, 'AOTSYM_FLAGS', 'code' ...)."""
         if name.startswith("warn.") and len(name) > 5:   # Theano's warn.* (no-ops)
             setattr(self.warn, name[5:], value)
             return
+        name = theano_flags.ALIASES.get(name, name)
         if name not in FLAGS:
             raise ValueError(f"unknown aotsym flag {name!r} (from {source}); valid flags: "
-                             + ", ".join(sorted(FLAGS)))
+                             + _valid_flags())
         self._values[name] = _convert(name, value, source)
         self._sources[name] = source
 
@@ -197,6 +250,7 @@ class Config:
     @contextlib.contextmanager
     def change_flags(self, **flags):
         """Set flags for the duration of a ``with`` block (Theano's ``change_flags``)."""
+        flags = {theano_flags.ALIASES.get(k, k): v for k, v in flags.items()}
         saved = {k: (self._values[k], self._sources[k]) for k in flags if k in FLAGS}
         try:
             for name, value in flags.items():
@@ -233,6 +287,7 @@ class Config:
                 if name in BUILD_HOOK_KEYS:  # read by aotsym.build.setuptools_hook
                     continue
                 self.set(name, value, f"{pyproject} [tool.aotsym]")
+        self._load_theano_flags(environ.get("THEANO_FLAGS", ""))
         for item in filter(None, (s.strip() for s in environ.get("AOTSYM_FLAGS", "").split(","))):
             if "=" not in item:
                 raise ValueError(f"AOTSYM_FLAGS: {item!r} is not of the form flag=value; "
@@ -241,11 +296,25 @@ class Config:
             self.set(name.strip(), value.strip(), "AOTSYM_FLAGS")
         return self
 
+    def _load_theano_flags(self, text):
+        """Theano's THEANO_FLAGS (a ported script may set it before importing): read before
+        AOTSYM_FLAGS; a flag aotsym does not know, or a value it cannot take (floatX=float16),
+        is a warning, not an error, as Theano warns about flags it does not know."""
+        for item in filter(None, (s.strip() for s in text.split(","))):
+            name, _, value = item.partition("=")
+            try:
+                if not _:
+                    raise ValueError(f"{item!r} is not of the form flag=value")
+                self.set(name.strip(), value.strip(), "THEANO_FLAGS")
+            except ValueError as exc:
+                warnings.warn(f"THEANO_FLAGS: {exc}; ignored", stacklevel=3)
+
     def precedence_text(self) -> str:
         return SOURCES_TEXT
 
     def __repr__(self):
-        return "\n".join(f"{k} = {getattr(self, k)!r}  ({self._sources[k]})" for k in FLAGS)
+        return "\n".join(f"{k} = {getattr(self, k)!r}  ({self._sources[k]})" for k in FLAGS
+                         if k not in THEANO_ONLY)
 
 
 def _parse_rc(path):

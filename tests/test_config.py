@@ -179,3 +179,69 @@ def test_float32_python_scalar_inputs_are_accepted(float32):
     s = T.scalar("s")
     f = aotsym.function([s], s * 2)
     assert f(1.5) == np.float32(3.0) and f(1.5).dtype == np.float32
+
+
+# ------------------------------------------------------------------- Theano's flags
+
+
+def test_theanos_flags_are_accepted_by_name_and_by_section(home, project):
+    cfg = load(home, project)
+    assert cfg.optimizer == "fast_run" and cfg.linker == "cvm" and cfg.allow_gc is True
+    assert cfg.scan.allow_gc is False and cfg.dnn.conv.algo_fwd == "small"
+    cfg.scan.allow_gc = "true"
+    cfg.lib.cnmem = "0.8"
+    cfg.optimizer = None                  # THEANO_FLAGS=optimizer=None, as code
+    assert (cfg.scan.allow_gc, cfg.lib.cnmem, cfg.optimizer) == (True, 0.8, "None")
+    with pytest.raises(ValueError, match="not a float"):
+        cfg.lib.cnmem = "lots"
+    with pytest.raises(AttributeError, match="no flag 'scan.nope'"):
+        cfg.scan.nope
+    assert cfg.compiledir == cfg.base_compiledir == cfg.cache_dir   # Theano's names of it
+    cfg.base_compiledir = str(project)
+    assert cfg.cache_dir == str(project)
+    for spelling in ("gpu", "gpu0", "cuda", "cuda1", "CUDA0"):
+        cfg.device = spelling
+        assert cfg.device == "cuda"
+    with pytest.raises(ValueError, match="valid values: cpu, cuda"):
+        cfg.device = "tpu"
+    assert "scan.allow_gc" not in repr(cfg)           # `aotsym config` lists aotsym's own
+
+
+def test_change_flags_restores_dotted_flags():
+    before = config.scan.allow_gc
+    with aotsym.change_flags(**{"scan.allow_gc": not before, "optimizer": "fast_compile"}):
+        assert config.scan.allow_gc is (not before) and config.optimizer == "fast_compile"
+    assert config.scan.allow_gc is before and config.optimizer == "fast_run"
+
+
+def test_theano_flags_from_the_environment(home, project):
+    env = {"THEANO_FLAGS": "floatX=float32,device=cpu,lib.cnmem=0.5,no_such_flag=1,"
+                           "floatX=float16,mode=FAST_COMPILE",
+           "AOTSYM_FLAGS": "mode=FAST_RUN"}
+    with pytest.warns(UserWarning) as record:
+        cfg = Config().load(environ=env, cwd=str(project), home=str(home))
+    text = " ".join(str(w.message) for w in record)
+    assert "no_such_flag" in text and "float16" in text       # warned, not fatal
+    assert cfg.floatX == "float32" and cfg.lib.cnmem == 0.5
+    assert cfg.mode == "FAST_RUN" and cfg.source("mode") == "AOTSYM_FLAGS"   # AOTSYM_ wins
+    assert cfg.source("floatX") == "THEANO_FLAGS"
+
+
+def test_on_unused_input_flag_is_the_functions_default():
+    x, y = T.vectors("x", "y")
+    with pytest.raises(Exception, match="not used|unused"):
+        aotsym.function([x, y], x * 2)
+    with aotsym.change_flags(on_unused_input="ignore"):
+        f = aotsym.function([x, y], x * 2)
+    assert f(np.ones(2), np.ones(3)).tolist() == [2.0, 2.0]
+    with aotsym.change_flags(on_unused_input="ignore"):
+        with pytest.raises(Exception, match="not used|unused"):
+            aotsym.function([x, y], x * 2, on_unused_input="raise")   # the argument wins
+
+
+def test_nanguardmode_takes_its_defaults_from_the_flags():
+    from aotsym.compile.nanguardmode import NanGuardMode
+    with aotsym.change_flags(**{"NanGuardMode.big_is_error": False}):
+        mode = NanGuardMode()
+    assert (mode.nan_is_error, mode.inf_is_error, mode.big_is_error) == (True, True, False)
+    assert NanGuardMode(big_is_error=True).big_is_error is True

@@ -29,14 +29,17 @@ BIG = 1e10   # Theano's threshold for big_is_error
 
 class NanGuardMode(Mode):
     """Theano's ``NanGuardMode(nan_is_error=None, inf_is_error=None, big_is_error=None,
-    optimizer='default', linker=None)``; None is True (Theano's flags' defaults)."""
+    optimizer='default', linker=None)``; None: ``aotsym.config.NanGuardMode.nan_is_error``
+    etc. (True, as Theano's flags)."""
 
     def __init__(self, nan_is_error=None, inf_is_error=None, big_is_error=None,
                  optimizer="default", linker=None):
+        from aotsym.config import config
         super().__init__("FAST_RUN", linker, optimizer)
-        self.nan_is_error = True if nan_is_error is None else bool(nan_is_error)
-        self.inf_is_error = True if inf_is_error is None else bool(inf_is_error)
-        self.big_is_error = True if big_is_error is None else bool(big_is_error)
+        flags = config.NanGuardMode
+        self.nan_is_error = bool(flags.nan_is_error if nan_is_error is None else nan_is_error)
+        self.inf_is_error = bool(flags.inf_is_error if inf_is_error is None else inf_is_error)
+        self.big_is_error = bool(flags.big_is_error if big_is_error is None else big_is_error)
 
     def __repr__(self):
         return (f"NanGuardMode(nan_is_error={self.nan_is_error}, inf_is_error="

@@ -227,7 +227,7 @@ class Function:
     """
 
     def __init__(self, inputs, outputs, updates=None, givens=None, mode=None, name=None,
-                 allow_input_downcast=None, profile=False, on_unused_input="raise",
+                 allow_input_downcast=None, profile=False, on_unused_input=None,
                  accept_inplace=False, no_default_updates=False, rebuild_strict=True):
         self.name = name
         self.trace = user_source_info()
@@ -237,6 +237,8 @@ class Function:
         self.trust_input = False
         if updates is not None and not isinstance(updates, (dict, list, tuple)):
             updates = list(updates)   # (kept for pickling: an iterator is read once)
+        if on_unused_input is None:
+            on_unused_input = config.on_unused_input
         # what the function is made of, for pickle and deepcopy (never the machine code)
         self._recipe = dict(inputs=inputs, outputs=outputs, updates=updates,
                             givens=givens, mode=self.mode, name=name,
@@ -449,7 +451,7 @@ def _fresh(results, inputs):
 
 
 def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=None,
-             allow_input_downcast=None, profile=False, on_unused_input="raise", **kwargs):
+             allow_input_downcast=None, profile=False, on_unused_input=None, **kwargs):
     """Compile ``outputs`` as a function of ``inputs`` (Theano's ``theano.function``).
 
     ``inputs``: symbolic variables or :class:`In`; ``outputs``: one variable (the call returns
@@ -458,8 +460,8 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
     fails.  ``givens``: ``{variable: replacement}`` substituted before compiling.
     ``allow_input_downcast``: True accepts arguments whose conversion loses precision (float64
     for a float32 input); None (default, Theano's) accepts that only for Python floats passed
-    to floatX inputs; False never.  ``on_unused_input``: 'raise' (default), 'warn' or
-    'ignore'.  ``mode``: 'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE', 'PROFILE_MODE' (Theano's
+    to floatX inputs; False never.  ``on_unused_input``: 'raise', 'warn' or 'ignore'
+    (default ``aotsym.config.on_unused_input``, 'raise').  ``mode``: 'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE', 'PROFILE_MODE' (Theano's
     'DebugMode' and 'ProfileMode' too), 'NanGuardMode' or a :class:`Mode` (a
     :class:`aotsym.compile.nanguardmode.NanGuardMode` names the node that first makes a nan,
     an infinity or a huge value); default ``aotsym.config.mode``.
