@@ -25,6 +25,8 @@ import numpy as np
 
 from aotsym.frontend.grad import grad  # noqa: F401  (Theano's aotsym.gradient.grad)
 from aotsym.frontend.grad import DisconnectedInputError, NullTypeGradError  # noqa: F401
+from aotsym.frontend.grad import (DisconnectedType, NullGradient,  # noqa: F401
+                                  grad_not_implemented, grad_undefined)
 from aotsym.graph.basic import Variable
 from aotsym.graph.evaluate import evaluate
 from aotsym.graph.ops.opfromgraph import OpFromGraph

@@ -12,7 +12,10 @@ an integer-typed ``wrt`` that a float cost depends on (Theano's ops give integer
 float zeros): ``grad(cost, u)`` for an ``ivector`` ``u`` read through ``cast`` is zeros.
 
 An op with no gradient on the path raises :class:`NullTypeGradError` (Theano's name; a
-``NotImplementedError`` and a ``TypeError``).
+``NotImplementedError`` and a ``TypeError``), as does an op whose ``grad`` returns
+:func:`grad_undefined` (or ``grad_not_implemented``) for an input on the path; a
+``DisconnectedType()()`` returned for an input means no gradient flows there (Theano's
+spellings in user ops' ``grad``).
 
 The nodes of a node's gradient record that node's source line, noted "in the gradient taken
 at <the grad call>": an error in the backward pass names the user's expression it came from.
@@ -36,6 +39,41 @@ class DisconnectedInputError(ValueError):
 class NullTypeGradError(NotImplementedError, TypeError):
     """An op on the path has no gradient (Theano's ``NullTypeGradError``, a TypeError; a
     NotImplementedError too, which is what an op's ``grad`` raises when it has none)."""
+
+
+class NullGradient:
+    """What ``grad_undefined`` / ``grad_not_implemented`` return: the gradient of an op's
+    input that is not defined.  Reaching a ``wrt`` through it is a NullTypeGradError."""
+
+    def __init__(self, why):
+        self.why = why
+
+    def __repr__(self):
+        return f"NullGradient({self.why!r})"
+
+
+class DisconnectedType:
+    """Theano's ``DisconnectedType()()``: returned by an op's ``grad`` for an input the
+    outputs do not depend on (no gradient flows there)."""
+
+    def __call__(self):
+        return None
+
+    def __repr__(self):
+        return "DisconnectedType()"
+
+
+def grad_undefined(op, x_pos, x, comment=""):
+    """Theano's: the gradient of ``op``'s input ``x_pos`` (``x``) is mathematically
+    undefined."""
+    return NullGradient(f"the gradient of {op} with respect to its input {x_pos} ({x!r}) is "
+                        f"undefined" + (f": {comment}" if comment else ""))
+
+
+def grad_not_implemented(op, x_pos, x, comment=""):
+    """Theano's: the gradient of ``op``'s input ``x_pos`` (``x``) is not implemented."""
+    return NullGradient(f"the gradient of {op} with respect to its input {x_pos} ({x!r}) is "
+                        f"not implemented" + (f": {comment}" if comment else ""))
 
 
 def _zeros_like(v: Variable) -> Variable:
@@ -149,6 +187,8 @@ def _backprop(node, grads, on_path, blocked):
     for inp, g in zip(node.inputs, in_grads):
         if g is None or id(inp) not in on_path or id(inp) in blocked:
             continue
+        if isinstance(g, NullGradient):
+            raise NullTypeGradError(f"grad: {g.why}")
         g = as_tensor_variable(g)
         if g.type != inp.type:
             from aotsym.graph.ops.elemwise import reduce_to_input

@@ -205,3 +205,36 @@ def test_a_scalar_output_from_compiled_code_stays_a_scalar():
     got, n = f(xv)
     assert n.shape == () and n == 5.0
     assert got == 10.0 + np.sqrt(16.0 + 25.0)
+
+
+class RoundScaled(theano.Op):
+    """A Theano op whose grad says one input's gradient is undefined and the other's
+    disconnected, in Theano's spellings."""
+    __props__ = ()
+
+    def make_node(self, x, k):
+        x, k = T.as_tensor_variable(x), T.as_tensor_variable(k)
+        return theano.Apply(self, [x, k], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = np.round(inputs[0] * inputs[1])
+
+    def grad(self, inputs, output_grads):
+        from aotsym.gradient import DisconnectedType, grad_undefined
+        return [grad_undefined(self, 0, inputs[0], "rounding"), DisconnectedType()()]
+
+
+def test_grad_undefined_and_disconnected_type_in_an_ops_grad():
+    from aotsym.gradient import NullTypeGradError, grad_not_implemented
+    x, k = T.dvector("x"), T.dscalar("k")
+    y = RoundScaled()(x, k)
+    assert theano.function([x, k], y)(np.array([0.4, 1.6]), 2.0).tolist() == [1.0, 3.0]
+    with pytest.raises(NullTypeGradError, match="input 0 .* undefined: rounding"):
+        theano.grad(y.sum(), x)
+    with pytest.raises(theano.gradient.DisconnectedInputError):
+        theano.grad(y.sum(), k)
+    # off the path to wrt, an undefined gradient is never asked for
+    g = theano.grad(y.sum() * 0 + (x ** 2).sum(), x, consider_constant=[y])
+    np.testing.assert_allclose(theano.function([x, k], g, on_unused_input="ignore")(
+        np.array([1.0, -2.0]), 1.0), [2.0, -4.0])
+    assert "not implemented" in grad_not_implemented(RoundScaled(), 1, k).why
