@@ -1,0 +1,1 @@
+"""``aotsym.misc``: Theano's ``theano.misc`` helpers that user code calls (``pkl_utils``)."""

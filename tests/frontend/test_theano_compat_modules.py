@@ -1,0 +1,43 @@
+"""Theano module paths that ported code imports: ``theano.tensor.var`` (isinstance checks) and
+``theano.misc.pkl_utils`` (a model saved to a zip archive, its arrays as .npy files)."""
+
+import io
+import zipfile
+
+import numpy as np
+
+import aotsym
+from aotsym import tensor as T
+from aotsym.misc import pkl_utils
+from aotsym.tensor.var import TensorConstant, TensorSharedVariable, TensorVariable
+
+
+def test_tensor_var_classes_are_the_variables():
+    x = T.matrix("x")
+    w = aotsym.shared(np.ones(2), name="w")
+    assert isinstance(x, TensorVariable) and isinstance(x * 2, TensorVariable)
+    assert isinstance(T.constant(1.0), TensorConstant) and isinstance(w, TensorSharedVariable)
+    assert not isinstance(x, TensorConstant)
+
+
+def test_pkl_utils_dump_and_load_a_trained_function(tmp_path):
+    w = aotsym.shared(np.arange(6.0).reshape(2, 3), name="w")
+    x = T.vector("x")
+    f = aotsym.function([x], T.dot(w, x), updates=[(w, w * 2)])
+    f(np.ones(3))
+    path = tmp_path / "model.zip"
+    with open(path, "wb") as fh:
+        pkl_utils.dump({"train": f, "w": w, "extra": [np.float32([1, 2])]}, fh)
+    names = zipfile.ZipFile(path).namelist()
+    assert "pkl" in names and any(n.endswith(".npy") for n in names)
+    with open(path, "rb") as fh:
+        saved = pkl_utils.load(fh)
+    np.testing.assert_array_equal(saved["w"].get_value(), np.arange(6.0).reshape(2, 3) * 2)
+    assert saved["extra"][0].dtype == np.float32
+    out = saved["train"](np.ones(3))               # the loaded function updates the loaded w
+    np.testing.assert_array_equal(out, [6.0, 24.0])
+    np.testing.assert_array_equal(saved["w"].get_value(), np.arange(6.0).reshape(2, 3) * 4)
+    buf = io.BytesIO()                             # file objects and NumPy values alone
+    pkl_utils.dump(np.arange(3), buf)
+    buf.seek(0)
+    assert pkl_utils.load(buf).tolist() == [0, 1, 2]
