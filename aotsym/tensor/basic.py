@@ -45,7 +45,7 @@ from aotsym.graph.ops.shape import (as_int_scalar, constant_value, shape_i, spec
 from aotsym.graph.ops.subtensor import getitem
 from aotsym.graph.ops.triangular import diag, diagonal, tri, tril, triu  # noqa: F401
 from aotsym.graph.types import (COMPLEX_DTYPES, FLOAT_DTYPES, INT_DTYPES, UINT_DTYPES,
-                                BadArgumentError, dtype_kind, upgrade_to_float)
+                                BadArgumentError, TensorType, dtype_kind, upgrade_to_float)
 
 __all__ = [
     "addbroadcast", "unbroadcast", "patternbroadcast", "shape_padleft", "shape_padright",
@@ -57,8 +57,10 @@ __all__ = [
     "continuous_dtypes", "all_dtypes", "ceil_intdiv", "smallest", "largest", "ptp", "cov",
     "is_flat", "tensor_copy", "NotScalarConstantError", "EmptyConstantError",
     "get_scalar_constant_value", "extract_constant", "get_vector_length", "choose",
-    "inverse_permutation",
+    "inverse_permutation", "Tensor",
 ]
+
+Tensor = TensorType     # Theano's older name of the tensor type class
 
 # Theano's dtype lists (``T.discrete_dtypes`` ...): the names of the dtypes aotsym has.
 int_dtypes = list(INT_DTYPES)
@@ -121,9 +123,12 @@ def unbroadcast(x, *axes):
 
 def patternbroadcast(x, broadcastable):
     """``x`` with exactly the broadcastable flags ``broadcastable`` (Theano's
-    ``patternbroadcast``): ``addbroadcast`` and ``unbroadcast`` where they differ."""
+    ``patternbroadcast``): ``addbroadcast`` and ``unbroadcast`` where they differ.  The
+    empty pattern leaves ``x`` as it is (Theano's: a scalar's flags applied to a matrix)."""
     x = as_tensor_variable(x)
     pattern = tuple(broadcastable)
+    if not pattern:
+        return x
     if len(pattern) != x.ndim:
         raise ValueError(f"patternbroadcast: the pattern {pattern} has {len(pattern)} entries "
                          f"for a tensor of ndim {x.ndim}")

@@ -172,3 +172,21 @@ def test_constant_values_and_vector_lengths():
     assert T.discrete_dtypes[0] == "bool" and "uint8" in T.discrete_dtypes
     assert "float64" in T.float_dtypes and "complex64" in T.continuous_dtypes
     assert set(T.int_dtypes) == {"int8", "int16", "int32", "int64"}
+
+
+def test_mean_dtype_ndarray_axes_and_small_names():
+    x = T.imatrix("x")
+    X = np.array([[1, 2, 4], [7, -3, 5]], "int32")
+    # Theano's mean(dtype=d): the sum in d; an integer sum is divided to float64
+    outs = [x.mean(dtype="int32"), x.mean(axis=np.array(1), dtype="int64"),
+            x.sum(axis=[np.array(0), np.array(1)]), x.max(np.array(0)),
+            T.mean(x, dtype="float32")]
+    assert [o.dtype for o in outs] == ["float64", "float64", "int64", "int32", "float32"]
+    got = theano.function([x], outs, mode="FAST_COMPILE")(X)
+    want = [X.sum() / 6, X.sum(axis=1) / 3, X.sum(), X.max(0), np.float32(X.sum() / 6)]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+    m = T.matrix()
+    assert T.patternbroadcast(m, T.scalar().broadcastable) is m
+    assert T.Tensor is T.TensorType
+    assert T.Tensor(dtype="int8", broadcastable=[False])().dtype == "int8"

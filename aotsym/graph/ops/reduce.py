@@ -44,6 +44,8 @@ def plain_axis(axis):
         return int(data) if data.ndim == 0 else [int(a) for a in data.ravel()]
     if isinstance(axis, Variable):
         raise TypeError(f"an axis must be a constant, got the symbolic {axis!r}")
+    if isinstance(axis, np.ndarray):
+        return axis.tolist()
     if isinstance(axis, (list, tuple)):
         return [plain_axis(a) for a in axis]
     return axis
@@ -230,11 +232,13 @@ def _mean_dtype(dtype) -> str:
 
 
 def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
-    """Arithmetic mean; integer or bool input gives float64, as in NumPy."""
+    """Arithmetic mean; integer or bool input gives float64, as in NumPy.  ``dtype`` is the
+    sum's dtype; an integer one is divided to float64 (Theano's rule)."""
     from aotsym.graph.ops import math as m
     x = as_tensor_variable(x)
-    out_dtype = dtype or _mean_dtype(x.dtype)
-    s = sum(x, axis, keepdims, dtype=out_dtype, acc_dtype=acc_dtype)
+    sum_dtype = dtype or _mean_dtype(x.dtype)
+    out_dtype = _mean_dtype(sum_dtype)
+    s = sum(x, axis, keepdims, dtype=sum_dtype, acc_dtype=acc_dtype)
     return m.cast(m.true_div(s, m.cast(count(x, axis), out_dtype)), out_dtype)
 
 
