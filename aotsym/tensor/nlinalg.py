@@ -21,7 +21,8 @@ from aotsym.tensor.basic import diag, extract_diag, trace  # noqa: F401
 
 __all__ = ["matrix_inverse", "det", "slogdet", "eigh", "eig", "svd", "qr", "pinv", "trace", "diag",
            "extract_diag", "alloc_diag", "matrix_dot", "matrix_power", "norm", "MatrixInverse",
-           "Det", "SLogDet", "Eigh", "SVD", "QR", "MatrixPinv", "LinAlgError"]
+           "Det", "SLogDet", "Eigh", "SVD", "QR", "MatrixPinv", "LinAlgError", "tensorinv",
+           "tensorsolve"]
 
 
 def det(a):
@@ -91,7 +92,14 @@ def norm(x, ord):  # noqa: A002 - Theano's name
     """Theano's ``nlinalg.norm``: vectors: ``ord`` None/2, inf, -inf, 0 or any p;
     matrices: ``'fro'``/None, inf, -inf, 1, -1 (``numpy.linalg.norm``'s meanings)."""
     x = as_tensor_variable(x)
+    if isinstance(ord, str) and ord in ("inf", "-inf"):   # Theano's spellings of +-inf
+        ord = np.inf if ord == "inf" else -np.inf          # noqa: A001
+    if x.ndim > 2:
+        raise NotImplementedError(f"norm: x must be a vector or a matrix, got "
+                                  f"{x.type.describe()}")
     if x.ndim == 1:
+        if isinstance(ord, str):
+            raise ValueError(f"norm: order {ord!r} is not supported for vectors")
         if ord is None or ord == 2:
             return m.sqrt(r.sum(m.sqr(x)))
         if ord == np.inf:
@@ -113,3 +121,36 @@ def norm(x, ord):  # noqa: A002 - Theano's name
             return r.max(cols) if ord == 1 else r.min(cols)
         raise ValueError(f"norm: order {ord!r} is not supported for matrices")
     raise ValueError(f"norm: x must be a vector or a matrix, got {x.type.describe()}")
+
+
+def _prod(dims):
+    out = 1
+    for d in dims:
+        out = out * d
+    return out
+
+
+def tensorinv(a, ind=2):
+    """``np.linalg.tensorinv``: the inverse of ``a`` for :func:`numpy.tensordot` over its
+    first ``ind`` axes, of shape ``a.shape[ind:] + a.shape[:ind]``."""
+    a = as_tensor_variable(a)
+    if not 0 < ind < a.ndim:
+        raise ValueError(f"tensorinv: ind must be in 1..{a.ndim - 1}, got {ind!r}")
+    head = [a.shape[d] for d in range(ind)]
+    tail = [a.shape[d] for d in range(ind, a.ndim)]
+    inv = matrix_inverse(a.reshape((_prod(head), _prod(tail))))
+    return inv.reshape(tail + head, ndim=a.ndim)
+
+
+def tensorsolve(a, b, axes=None):
+    """``np.linalg.tensorsolve``: the ``x`` with ``tensordot(a, x, x.ndim) == b``, of shape
+    ``a.shape[b.ndim:]`` (``axes``: the axes of ``a`` moved to its end first)."""
+    from aotsym.graph.ops.linalg import solve
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if axes is not None:
+        moved = [d % a.ndim for d in axes]
+        a = a.dimshuffle([d for d in range(a.ndim) if d not in moved] + moved)
+    x_dims = [a.shape[d] for d in range(b.ndim, a.ndim)]
+    x = solve(a.reshape((_prod([b.shape[d] for d in range(b.ndim)]), _prod(x_dims))),
+              b.flatten())
+    return x.reshape(x_dims, ndim=a.ndim - b.ndim)

@@ -240,6 +240,36 @@ def test_newaxis_beside_integer_arrays_and_index_errors():
     assert isinstance(err.value, ValueError)           # (and aotsym's ValueError before)
 
 
+# ---------------------------------------------------------------------------- nlinalg
+
+
+def test_tensorinv_tensorsolve_and_norm_spellings():
+    from aotsym.tensor.nlinalg import norm, tensorinv, tensorsolve
+    A, C, B = T.dtensor4("A"), T.dtensor3("C"), T.dmatrix("B")
+    M, V = T.dmatrix("M"), T.dvector("V")
+    f = theano.function([A, C, B, M, V],
+                        [tensorinv(A), tensorinv(C, ind=1), tensorsolve(A, B),
+                         norm(M, "inf"), norm(M, "-inf"), norm(V, "inf"), norm(V, "-inf")],
+                        mode="FAST_COMPILE")
+    r = np.random.RandomState(6)
+    a, c = r.rand(4, 6, 8, 3), r.rand(30, 2, 15)
+    a2, b = np.eye(24).reshape(6, 4, 2, 12) + 0.1 * r.rand(6, 4, 2, 12), r.rand(6, 4)
+    m, v = r.randn(4, 4), r.randn(5)
+    got = f(a2, c, b, m, v)
+    want = [np.linalg.tensorinv(a2), np.linalg.tensorinv(c, ind=1),
+            np.linalg.tensorsolve(a2, b), np.linalg.norm(m, np.inf),
+            np.linalg.norm(m, -np.inf), np.linalg.norm(v, np.inf), np.linalg.norm(v, -np.inf)]
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(theano.function([A], tensorinv(A), mode="FAST_COMPILE")(a),
+                               np.linalg.tensorinv(a), rtol=1e-9, atol=1e-10)
+    with pytest.raises(ValueError):
+        norm(V, "fro")
+    with pytest.raises(NotImplementedError):
+        norm(A, None)
+
+
 # ---------------------------------------------------------------------------- not in the
 # files of this work: Theano programs that still fail (the hunks are in the report)
 
