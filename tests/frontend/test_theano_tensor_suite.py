@@ -190,3 +190,17 @@ def test_mean_dtype_ndarray_axes_and_small_names():
     assert T.patternbroadcast(m, T.scalar().broadcastable) is m
     assert T.Tensor is T.TensorType
     assert T.Tensor(dtype="int8", broadcastable=[False])().dtype == "int8"
+
+
+def test_arange_of_integer_bounds_is_int64():
+    start, stop, step = T.iscalars("start", "stop", "step")
+    out = T.arange(start, stop, step)
+    assert out.dtype == "int64"                 # Theano's cast_policy='custom'
+    assert T.arange(T.bscalar()).dtype == "int64"
+    assert T.arange(T.scalar(dtype="uint16"), 9).dtype == "uint64"
+    assert T.arange(T.fscalar()).dtype == "float32"
+    f = theano.function([start, stop, step], out, mode="FAST_COMPILE")
+    for args in [(0, 5, 1), (2, 11, 4), (-5, 1, 1), (10, 2, -2), (10, 2, 2), (0, 0, 1)]:
+        got = f(*args)
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, np.arange(*args))

@@ -208,7 +208,8 @@ class ARange(Op):
 
 
 def arange(start, stop=None, step=1, dtype=None):
-    """``np.arange``: ``arange(stop)``, ``arange(start, stop[, step])``."""
+    """``np.arange``: ``arange(stop)``, ``arange(start, stop[, step])``.  Without ``dtype``,
+    integer bounds give int64 (uint64 if unsigned), as in Theano; floats NumPy's upcast."""
     if stop is None:
         start, stop = 0, start
     args = [start, stop, step]
@@ -224,8 +225,8 @@ def arange(start, stop=None, step=1, dtype=None):
     else:
         start, stop, step = as_tensor_variables(args)
     inferred = upcast(start.dtype, stop.dtype, step.dtype)
-    if inferred == "bool":
-        inferred = "int64"
+    # Theano's rule: any signed integer (or bool) range is int64, any unsigned one uint64
+    inferred = {"b": "int64", "i": "int64", "u": "uint64"}.get(dtype_kind(inferred), inferred)
     return ARange(dtype or inferred)(start, stop, step)
 
 

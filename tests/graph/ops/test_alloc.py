@@ -84,8 +84,9 @@ def test_arange_matches_numpy(args, kwargs):
 
 def test_arange_dtype_rule():
     k, i8 = T.iscalar(), T.bscalar()
-    assert T.arange(k).dtype == "int32"
-    assert T.arange(i8, 10).dtype == "int8"
+    assert T.arange(k).dtype == "int64"          # Theano's rule: integer ranges are int64
+    assert T.arange(i8, 10).dtype == "int64"
+    assert T.arange(T.scalar(dtype="uint8")).dtype == "uint64"
     assert T.arange(T.lscalar()).dtype == "int64"
     assert T.arange(T.fscalar()).dtype == "float32"
     with config.change_flags(floatX="float32"):
