@@ -83,9 +83,12 @@ def _expm_tables():
 @lowers("MatrixInverse", "Det", "SLogDet", "Cholesky", "Solve", "Eigh", "Eigvalsh", "SVD",
         "QR", "MatrixPinv", "Expm")
 def lower_linalg(fe, node, pos):
-    kernel = _kernel(fe, node)
     op = node.op
     name = type(op).__name__
+    if name == "QR" and op.mode == "raw":   # LAPACK's raw (h, tau): NumPy's, called back
+        from aotsym.emit_c.python_op import lower_python_op
+        return lower_python_op(fe, node, pos)
+    kernel = _kernel(fe, node)
     a = fe.ref(node.inputs[0])
     outs = [fe.ref(v) for v in node.outputs]   # every output has its slot, read or not
     ctype = D.STORAGE[node.inputs[0].dtype]

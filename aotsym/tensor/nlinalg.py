@@ -84,7 +84,11 @@ def matrix_power(M, n):  # noqa: N803 - Theano's name
 
 
 def alloc_diag(x):
-    """The square matrix with the vector ``x`` on its diagonal (Theano's ``alloc_diag``)."""
+    """The square matrix with the vector ``x`` on its diagonal (Theano's ``alloc_diag``:
+    a vector only, a TypeError otherwise)."""
+    x = as_tensor_variable(x)
+    if x.ndim != 1:
+        raise TypeError(f"alloc_diag: x must be a vector, got {x.type.describe()}")
     return diag(x)
 
 

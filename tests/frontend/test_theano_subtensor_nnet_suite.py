@@ -243,8 +243,8 @@ def test_newaxis_beside_integer_arrays_and_index_errors():
 # ---------------------------------------------------------------------------- nlinalg
 
 
-def test_tensorinv_tensorsolve_and_norm_spellings():
-    from aotsym.tensor.nlinalg import norm, tensorinv, tensorsolve
+def test_tensorinv_tensorsolve_qr_raw_and_norm_spellings():
+    from aotsym.tensor.nlinalg import alloc_diag, norm, qr, tensorinv, tensorsolve
     A, C, B = T.dtensor4("A"), T.dtensor3("C"), T.dmatrix("B")
     M, V = T.dmatrix("M"), T.dvector("V")
     f = theano.function([A, C, B, M, V],
@@ -264,6 +264,12 @@ def test_tensorinv_tensorsolve_and_norm_spellings():
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(theano.function([A], tensorinv(A), mode="FAST_COMPILE")(a),
                                np.linalg.tensorinv(a), rtol=1e-9, atol=1e-10)
+    h, tau = theano.function([M], list(qr(M, "raw")))(m[:, :3])       # FAST_RUN: called back
+    nh, ntau = np.linalg.qr(m[:, :3], "raw")
+    np.testing.assert_allclose(h, nh, rtol=1e-12)
+    np.testing.assert_allclose(tau, ntau, rtol=1e-12)
+    with pytest.raises(TypeError):
+        alloc_diag(M)
     with pytest.raises(ValueError):
         norm(V, "fro")
     with pytest.raises(NotImplementedError):

@@ -356,17 +356,21 @@ class SVD(Op):
 
 
 class QR(Op):
-    """``numpy.linalg.qr(a, mode)`` for mode ``reduced`` / ``complete`` (Q, R) and ``r``
-    (R alone).  No gradient (Theano had none)."""
+    """``numpy.linalg.qr(a, mode)`` for mode ``reduced`` / ``complete`` (Q, R), ``r``
+    (R alone) and ``raw`` (LAPACK's ``(h, tau)``: no C kernel, the compiled function calls
+    ``perform`` back).  No gradient (Theano had none)."""
     __props__ = ("mode",)
 
     def __init__(self, mode="reduced"):
-        if mode not in ("reduced", "complete", "r"):
-            raise ValueError(f"QR: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+        if mode not in ("reduced", "complete", "r", "raw"):
+            raise ValueError(f"QR: mode must be 'reduced', 'complete', 'r' or 'raw', got "
+                             f"{mode!r}")
         self.mode = mode
 
     def output_types(self, inputs):
         x = _float_matrix(self, inputs)
+        if self.mode == "raw":
+            return [_matrix_type(x), TensorType(x.dtype, (False,))]
         return [_matrix_type(x)] * (1 if self.mode == "r" else 2)
 
     def perform(self, node, inputs):
