@@ -17,12 +17,13 @@ from aotsym.graph.ops import reduce as r
 from aotsym.graph.ops.linalg import (QR, SVD, Cholesky, Det, Eigh, LinAlgError,  # noqa: F401
                                      MatrixInverse, MatrixPinv, SLogDet, as_matrix,
                                      matrix_dot, matrix_inverse)
+from aotsym.graph.ops.linalg import Lstsq as lstsq  # noqa: F401  (Theano: lstsq()(a, b, rcond))
 from aotsym.tensor.basic import diag, extract_diag, trace  # noqa: F401
 
 __all__ = ["matrix_inverse", "det", "slogdet", "eigh", "eig", "svd", "qr", "pinv", "trace", "diag",
            "extract_diag", "alloc_diag", "matrix_dot", "matrix_power", "norm", "MatrixInverse",
            "Det", "SLogDet", "Eigh", "SVD", "QR", "MatrixPinv", "LinAlgError", "tensorinv",
-           "tensorsolve"]
+           "tensorsolve", "lstsq"]
 
 
 def det(a):

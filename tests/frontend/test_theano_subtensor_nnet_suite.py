@@ -268,6 +268,10 @@ def test_tensorinv_tensorsolve_qr_raw_and_norm_spellings():
     nh, ntau = np.linalg.qr(m[:, :3], "raw")
     np.testing.assert_allclose(h, nh, rtol=1e-12)
     np.testing.assert_allclose(tau, ntau, rtol=1e-12)
+    from aotsym.tensor.nlinalg import lstsq
+    got = theano.function([M, V], lstsq()(M, V[:4], -1.0))(m, v)      # FAST_RUN: called back
+    for g, w in zip(got, np.linalg.lstsq(m, v[:4], rcond=-1.0)):
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
     with pytest.raises(TypeError):
         alloc_diag(M)
     with pytest.raises(ValueError):

@@ -541,3 +541,28 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
         a, lower = a.T, not lower
     structure = "lower_triangular" if lower else "upper_triangular"
     return Solve(structure, lower=bool(lower))(a, b)
+
+
+class Lstsq(Op):
+    """``numpy.linalg.lstsq(a, b, rcond)``: ``(x, residuals, rank, s)`` in float64 (int64
+    rank), as Theano's ``nlinalg.lstsq()(a, b, rcond)``; ``x`` has ``b``'s ndim.  No C
+    kernel: the compiled function calls ``perform`` back.  No gradient (Theano had none)."""
+
+    def output_types(self, inputs):
+        a, b, rcond = inputs
+        for v, what in ((a, "a"), (b, "b")):
+            if dtype_kind(v.dtype) not in "biuf":
+                raise TypeError(f"lstsq: {what} must be real, got {v.type.describe()}")
+        dtype = "float32" if "float32" == a.dtype == b.dtype else "float64"
+        vec = TensorType(dtype, (False,))
+        return [TensorType(dtype, (False,) * max(b.ndim, 1)), vec, TensorType("int64", ()),
+                vec]
+
+    def perform(self, node, inputs):
+        a, b, rcond = inputs
+        x, res, rank, s = np.linalg.lstsq(a, b, rcond=float(rcond) if np.ndim(rcond) == 0
+                                          else rcond)
+        return [np.asarray(v, o.dtype) for v, o in zip((x, res, rank, s), node.outputs)]
+
+    def grad(self, node, inputs, output_grads):
+        raise NotImplementedError("the gradient of lstsq is not implemented (Theano had none)")
