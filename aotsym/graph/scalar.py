@@ -382,9 +382,16 @@ row("invert", 1, np.invert, integral, grad=_nograd, symbol="~")
 row("switch", 3, lambda c, a, b: np.where(c, a, b), switch_rule,
     grad=lambda m, ins, z, gz: [None, m.switch(ins[0], gz, 0), m.switch(ins[0], 0, gz)])
 # clip is minimum(maximum(x, lo), hi), as NumPy: when lo > hi, hi wins
-row("clip", 3, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), real_same,
-    grad=lambda m, ins, z, gz: [gz * m.and_(m.ge(ins[0], ins[1]), m.le(ins[0], ins[2])),
-                                gz * m.lt(ins[0], ins[1]), gz * m.gt(ins[0], ins[2])])
+def _g_clip(m, ins, z, gz):
+    """The gradients of ``minimum(maximum(x, lo), hi)`` composed (ties as in those rows): a
+    variable in two roles (``clip(x, 0, x)``) gets the sum, right also when ``lo > hi``."""
+    x, lo, hi = ins
+    low = m.maximum(x, lo)
+    g_low = gz * m.eq(z, low)
+    return [g_low * m.eq(low, x), g_low * m.neq(low, x), gz * m.neq(z, low)]
+
+
+row("clip", 3, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), real_same, grad=_g_clip)
 row("second", 2, lambda a, b: np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape)).copy(),
     lambda a, b: ([a, b], b), grad=lambda m, ins, z, gz: [None, gz])
 # Float -> integer conversion, defined once (each backend's runtime spells the same table).

@@ -235,3 +235,15 @@ def test_variable_methods_theano_has():
     assert T.zvector().conjugate().dtype == "complex128"
     assert len(divmod(x, y)) == 2
     assert T.constant(3).value == 3
+
+
+@pytest.mark.parametrize("op", [lambda x: T.clip(x, 0, x), lambda x: T.clip(x, x, 0),
+                                lambda x: T.clip(0, x, x), lambda x: T.clip(x, x, x),
+                                lambda x: T.clip(x, 0.4, -0.3)])
+def test_clip_gradient_with_a_variable_in_two_roles(op):
+    # Theano's gh-633 checks: clip(x, 0, x) is x everywhere (NumPy's clip: hi wins when
+    # lo > hi), so its gradient is 1 (was 0 for x < 0)
+    rng = np.random.RandomState(3)
+    x = rng.uniform(-1, 1, size=(3, 7))
+    x[np.abs(x) < 0.05] = 0.5                 # away from the kinks
+    theano.gradient.verify_grad(op, [x], rng=rng, mode="FAST_COMPILE")
