@@ -75,13 +75,26 @@ def _is_user_file(filename: str) -> bool:
     return known
 
 
+_SOURCES: dict = {}   # (code, line) -> its SourceInfo: a loop's nodes share their line's
+
+
 def user_source_info() -> SourceInfo | None:
     """The innermost stack frame outside the aotsym package: the user's line."""
     frame = sys._getframe(1)
+    known = _IS_USER_FILE.get       # (_is_user_file inlined: ~7 frames a node)
     while frame is not None:
         code = frame.f_code
-        if _is_user_file(code.co_filename):
-            return SourceInfo(code.co_filename, frame.f_lineno, code.co_name)
+        user = known(code.co_filename)
+        if user is None:
+            user = _is_user_file(code.co_filename)
+        if user:
+            key = (code, frame.f_lineno)
+            info = _SOURCES.get(key)
+            if info is None:
+                if len(_SOURCES) > 4096:      # (code made by exec: keep the memo bounded)
+                    _SOURCES.clear()
+                info = _SOURCES[key] = SourceInfo(code.co_filename, key[1], code.co_name)
+            return info
         frame = frame.f_back
     return None
 
@@ -349,6 +362,9 @@ class Apply:
         self.inputs = tuple(inputs)
         # (Theano's spelling, in a user's make_node: Apply(self, [x], [x.type()]), outputs
         # given as fresh variables: their types)
+        if len(output_types) == 1 and not isinstance(output_types[0], Variable):
+            self.outputs = (Variable(output_types[0], self, 0, None, trace),)   # (most nodes)
+            return
         self.outputs = tuple(Variable(t.type if isinstance(t, Variable) else t, owner=self,
                                       index=i, trace=trace)
                              for i, t in enumerate(output_types))
@@ -362,6 +378,9 @@ class Apply:
         return single
 
 
+_INTERNED = Apply._interned.data   # key -> weak reference to the node
+
+
 def apply(op, inputs, trace=FROM_STACK) -> Apply:
     """The interned Apply of ``op`` on ``inputs`` (inputs must already be Variables).
 
@@ -372,7 +391,8 @@ def apply(op, inputs, trace=FROM_STACK) -> Apply:
     """
     inputs = tuple(inputs)
     key = (op, inputs)
-    node = Apply._interned.get(key)
+    ref = _INTERNED.get(key)        # (the WeakValueDictionary's own dict: no Python-level get)
+    node = None if ref is None else ref()
     if node is None:
         output_types = op.output_types(inputs)
         if trace is FROM_STACK:

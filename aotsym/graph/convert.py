@@ -67,7 +67,16 @@ def _flat(seq):
 
 def as_tensor_variables(args) -> list[Variable]:
     """Convert operands together: Python scalars take the dtype of the tensors beside them."""
-    if all(isinstance(a, Variable) for a in args):
+    if len(args) == 2:              # (the common binary case, without generators)
+        a, b = args
+        if isinstance(a, Variable):
+            if isinstance(b, Variable):
+                return [a, b]
+            if is_python_scalar(b):
+                return [a, as_tensor_variable(b, dtype=weak_scalar_dtype(b, (a.dtype,)))]
+        elif isinstance(b, Variable) and is_python_scalar(a):
+            return [as_tensor_variable(a, dtype=weak_scalar_dtype(a, (b.dtype,))), b]
+    elif all(isinstance(a, Variable) for a in args):
         return list(args)
     strong = tuple(a.dtype if isinstance(a, Variable) else np.asarray(a).dtype.name
                    for a in args if not is_python_scalar(a))
