@@ -102,7 +102,8 @@ def lower_linalg(fe, node, pos):
         q, r = (f"&{outs[0]}", outs[1]) if op.mode != "r" else ("NULL", outs[0])
         lines = [f"rc = {kernel}(ctx, {pos}, {q}, &{r}, &{a}, {int(op.mode == 'complete')});"]
     elif name == "Cholesky":
-        lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{a}, {int(op.lower)});"]
+        lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{a}, {int(op.lower)}, "
+                 f"{int(op.on_error == 'nan')});"]
     elif name == "Solve":
         structure = {"lower_triangular": 1, "upper_triangular": 2}.get(op.A_structure, 0)
         lines = [f"rc = {kernel}(ctx, {pos}, &{outs[0]}, &{a}, &{fe.ref(node.inputs[1])}, "

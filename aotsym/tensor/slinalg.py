@@ -54,16 +54,25 @@ def expm(A):  # noqa: N803 - Theano's name
 
 def kron(a, b):
     """``numpy.kron`` of two vectors or two matrices (Theano's ``slinalg.kron``), by one
-    broadcast product and a reshape."""
+    broadcast product and a reshape; other ndims (their sum 3 or more) as Theano's (SciPy's
+    ``linalg.kron`` blocks over the first two axes, flattened where the sum is 3)."""
     from aotsym.graph.convert import as_tensor_variable
     from aotsym.graph.ops import math as m
-    from aotsym.graph.ops.reshape import reshape
+    from aotsym.graph.ops.reshape import flatten, reshape
     a, b = as_tensor_variable(a), as_tensor_variable(b)
-    if a.ndim != b.ndim or a.ndim not in (1, 2):
-        raise ValueError(f"kron: a and b must both be vectors or both matrices, got "
-                         f"{a.type.describe()} and {b.type.describe()}")
-    if a.ndim == 1:
+    if a.ndim == 0 or b.ndim == 0:
+        raise TypeError(f"kron: a and b must have at least one dimension, got "
+                        f"{a.type.describe()} and {b.type.describe()}")
+    if a.ndim == b.ndim == 1:
         return reshape(m.mul(a.dimshuffle(0, "x"), b.dimshuffle("x", 0)),
                        (a.shape[0] * b.shape[0],))
-    product = m.mul(a.dimshuffle(0, "x", 1, "x"), b.dimshuffle("x", 0, "x", 1))
-    return reshape(product, (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
+    if a.ndim == b.ndim == 2:
+        product = m.mul(a.dimshuffle(0, "x", 1, "x"), b.dimshuffle("x", 0, "x", 1))
+        return reshape(product, (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
+    o = m.mul(flatten(a).dimshuffle(0, "x"), flatten(b).dimshuffle("x", 0))
+    dims = [a.shape[d] for d in range(a.ndim)] + [b.shape[d] for d in range(b.ndim)]
+    o = reshape(o, dims, ndim=len(dims))
+    if o.ndim == 3:
+        return flatten(o.dimshuffle(1, 0, 2))
+    shf = o.dimshuffle(0, 2, 1, *range(3, o.ndim))
+    return reshape(shf, [dims[0] * dims[2], dims[1] * dims[3]] + dims[4:], ndim=o.ndim - 2)

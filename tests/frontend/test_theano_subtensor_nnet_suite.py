@@ -280,6 +280,39 @@ def test_tensorinv_tensorsolve_qr_raw_and_norm_spellings():
         norm(A, None)
 
 
+def _scipy_kron(a, b):   # SciPy < 1.13's linalg.kron, which Theano's kron follows
+    o = np.outer(a, b).reshape(a.shape + b.shape)
+    return np.concatenate(np.concatenate(o, axis=1), axis=1)
+
+
+def test_kron_of_any_ndims_and_cholesky_on_error_nan():
+    from aotsym.tensor.slinalg import Cholesky, kron
+    r = np.random.RandomState(7)
+    ins, outs, vals, want = [], [], [], []
+    for s0, s1 in [((2,), (6, 7)), ((2, 3), (6,)), ((2, 3, 4), (6, 7)), ((2, 3), (6, 7, 8)),
+                   ((2, 3), (4, 5)), ((3,), (4,))]:
+        x = T.tensor("float64", (False,) * len(s0))
+        y = T.tensor("float64", (False,) * len(s1))
+        a, b = r.rand(*s0), r.rand(*s1)
+        ins += [x, y]
+        vals += [a, b]
+        outs.append(kron(x, y))
+        n = len(s0) + len(s1)
+        want.append(np.kron(a, b) if n == 2 or s0 == (2, 3) and s1 == (4, 5) else
+                    _scipy_kron(a[None], b).flatten() if n == 3 else _scipy_kron(a, b))
+    for g, w in zip(theano.function(ins, outs, mode="FAST_COMPILE")(*vals), want):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w)
+    m = T.dmatrix()
+    chol = Cholesky(lower=False, on_error="nan")(m)
+    f = theano.function([m], [chol, T.grad(Cholesky(on_error="nan")(m).sum(), m)])
+    bad, good = np.array([[1, 0.2], [0.2, -2]]), np.array([[4.0, 2.0], [2.0, 3.0]])
+    assert all(np.isnan(v).all() for v in f(bad))
+    np.testing.assert_allclose(f(good)[0], np.linalg.cholesky(good).T)
+    with pytest.raises(np.linalg.LinAlgError):
+        theano.function([m], Cholesky(on_error="raise")(m))(bad)
+
+
 # ---------------------------------------------------------------------------- not in the
 # files of this work: Theano programs that still fail (the hunks are in the report)
 

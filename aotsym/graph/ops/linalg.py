@@ -102,16 +102,25 @@ class MatrixInverse(_MatrixOp):
 
 class Cholesky(_MatrixOp):
     """``numpy.linalg.cholesky``: ``L`` (``lower``) with ``A = L L^T`` from A's lower
-    triangle, or ``U`` with ``A = U^T U`` from its upper triangle."""
-    __props__ = ("lower",)
+    triangle, or ``U`` with ``A = U^T U`` from its upper triangle.  A matrix that is not
+    positive definite: a LinAlgError (``on_error='raise'``), or a matrix of NaN
+    (``'nan'``), as Theano's."""
+    __props__ = ("lower", "on_error")
 
-    def __init__(self, lower=True):
-        self.lower = bool(lower)
+    def __init__(self, lower=True, on_error="raise"):
+        if on_error not in ("raise", "nan"):
+            raise ValueError(f"Cholesky: on_error must be 'raise' or 'nan', got {on_error!r}")
+        self.lower, self.on_error = bool(lower), on_error
 
     def perform(self, node, inputs):
         (a,) = inputs
         _square(a, "cholesky")
-        return [np.linalg.cholesky(a, upper=not self.lower).astype(a.dtype, copy=False)]
+        try:
+            return [np.linalg.cholesky(a, upper=not self.lower).astype(a.dtype, copy=False)]
+        except np.linalg.LinAlgError:
+            if self.on_error == "raise":
+                raise
+            return [np.full(a.shape, np.nan, a.dtype)]
 
     def grad(self, node, inputs, output_grads):
         from aotsym.graph.ops.blas import dot
@@ -130,7 +139,11 @@ class Cholesky(_MatrixOp):
 
         s = conjugate_solve_triangular(chol, tril_and_halve_diagonal(dot(chol.T, dz)))
         tri = tril if self.lower else triu
-        return [m.sub(tri(m.add(s, s.T)), diag(diagonal(s)))]
+        gx = m.sub(tri(m.add(s, s.T)), diag(diagonal(s)))
+        if self.on_error == "nan":   # a failed factorization: a NaN gradient (Theano's)
+            from aotsym.graph.ops.reduce import any as tany
+            gx = m.switch(tany(m.isnan(chol)), np.asarray(np.nan, gx.dtype), gx)
+        return [gx]
 
 
 class Det(Op):
