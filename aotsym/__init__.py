@@ -26,6 +26,7 @@ from aotsym.resources import runtime_dir  # noqa: E402,F401
 # name -> (module, attribute; None: the module itself), imported on first use
 _LAZY = {
     "function": ("aotsym.frontend.function", "function"),
+    "function_dump": ("aotsym.frontend.function", "function_dump"),
     "In": ("aotsym.frontend.function", "In"),
     "Mode": ("aotsym.frontend.function", "Mode"),
     "ProfileMode": ("aotsym.frontend.function", "ProfileMode"),
@@ -64,6 +65,7 @@ _LAZY = {
     "gpuarray": ("aotsym.gpuarray", None),   # theano.gpuarray.pygpu_activated: False
     "configparser": ("aotsym.configparser", None),
     "change_flags": ("aotsym.configparser", "change_flags"),
+    "updates": ("aotsym.updates", None),   # theano.updates.OrderedUpdates
 }
 
 

@@ -144,6 +144,16 @@ def _as_list(x):
     return (list(x), False) if isinstance(x, (list, tuple)) else ([x], True)
 
 
+def _format_as(like, results):
+    """``results`` (a list) shaped as ``like`` was given: one value, a tuple or a list
+    (Theano's ``format_as``: ``jacobian(y, (x,))`` is a tuple)."""
+    if isinstance(like, tuple):
+        return tuple(results)
+    if isinstance(like, list):
+        return list(results)
+    return results[0]
+
+
 def _identity(n, dtype):
     """The ``n`` x ``n`` identity (``n`` symbolic) from ``arange`` and a comparison."""
     from aotsym.graph.ops import math as m
@@ -168,11 +178,11 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     from aotsym.graph.ops.reshape import flatten, reshape
     from aotsym.graph.ops.shape import shape_i
     expression = as_tensor_variable(expression)
-    wrt_list, single = _as_list(wrt)
+    wrt_list, _ = _as_list(wrt)
     if expression.ndim == 0:
         gs = grad(expression, wrt_list, consider_constant=consider_constant,
                   disconnected_inputs=disconnected_inputs)
-        return gs[0] if single else gs
+        return _format_as(wrt, gs)
     flat = expression if expression.ndim == 1 else flatten(expression, 1)
     seed = TensorType(flat.dtype, (False,))("jacobian_seed")
     gs = grad(None, wrt_list, consider_constant=consider_constant,
@@ -187,7 +197,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
                      + [shape_i(w, d) for d in range(w.ndim)])
             j = reshape(j, shape)
         result.append(j)
-    return result[0] if single else result
+    return _format_as(wrt, result)
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
@@ -198,14 +208,14 @@ def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     cost = as_tensor_variable(cost)
     if cost.ndim != 0:
         raise TypeError(f"hessian: the cost must be a scalar, got {cost.type.describe()}")
-    wrt_list, single = _as_list(wrt)
+    wrt_list, _ = _as_list(wrt)
     result = []
     for w in wrt_list:
         g = grad(cost, w, consider_constant=consider_constant,
                  disconnected_inputs=disconnected_inputs)
         result.append(jacobian(g, w, consider_constant=consider_constant,
                                disconnected_inputs="ignore"))
-    return result[0] if single else result
+    return _format_as(wrt, result)
 
 
 def Lop(f, wrt, eval_points, consider_constant=None,  # noqa: N802 (Theano's name)
@@ -226,10 +236,10 @@ def Lop(f, wrt, eval_points, consider_constant=None,  # noqa: N802 (Theano's nam
             raise TypeError(f"Lop: eval_points[{k}] is {v.type.describe()} for an output f of "
                             f"ndim {out.ndim}; they must have the same shape")
         known[out] = v
-    wrt_list, single = _as_list(wrt)
+    wrt_list, _ = _as_list(wrt)
     gs = grad(None, wrt_list, consider_constant=consider_constant,
               disconnected_inputs=disconnected_inputs, known_grads=known)
-    return gs[0] if single else gs
+    return _format_as(wrt, gs)
 
 
 def Rop(f, wrt, eval_points, disconnected_outputs="raise",  # noqa: N802 (Theano's name)
@@ -247,7 +257,7 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise",  # noqa: N802 (Theano
     from aotsym.graph.convert import as_tensor_variable
     from aotsym.graph.ops import math as m
     from aotsym.graph.ops.reduce import sum as tsum
-    fs, single = _as_list(f)
+    fs, _ = _as_list(f)
     fs = [as_tensor_variable(out) for out in fs]
     wrt_list, _ = _as_list(wrt)
     vs, _ = _as_list(eval_points)
@@ -276,7 +286,7 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise",  # noqa: N802 (Theano
     results = clone_replace(results, dict(zip(us, fs)))   # (u's value plays no part)
     out = [r if ok or return_disconnected == "zero" else None
            for r, ok in zip(results, connected)]
-    return out[0] if single else out
+    return _format_as(f, out)
 
 
 # ---------------------------------------------------------------------------- gradient stops

@@ -23,6 +23,7 @@ them would blow the text up.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import shutil
 import subprocess
@@ -624,6 +625,11 @@ def pydotprint(obj, outfile=None, format="png", var_with_name_simple=False,
 
 pydotprint_variables = pydotprint
 
+# Theano's flag that code checks before calling pydotprint: here, whether graphviz's `dot`
+# can draw (without it pydotprint still writes the DOT text)
+pydot_imported = shutil.which("dot") is not None
+pydot_imported_msg = "" if pydot_imported else "graphviz's `dot` program is not installed"
+
 
 def _write(path, text):
     directory = os.path.dirname(os.path.abspath(path))
@@ -636,3 +642,36 @@ def _announce(path, print_output_file):
     if print_output_file:
         print(f"The output file is available at {path}")
     return path
+
+
+def min_informative_str(obj, indent_level=0, _prev_obs=None, _tag_generator=None) -> str:
+    """Theano's ``min_informative_str``: ``obj``'s graph printed only as deep as needed to
+    reach named variables and constants, each line tagged ``A.``, ``B.`` ... (a variable
+    seen before is ``<tag>``), indented one space per level::
+
+        A. Elemwise{add,no_inplace}
+         B. C
+         C. Elemwise{add,no_inplace}
+          D. D
+          E. E
+    """
+    if _prev_obs is None:
+        _prev_obs = {}
+    if _tag_generator is None:
+        _tag_generator = itertools.count()
+    indent = " " * indent_level
+    if id(obj) in _prev_obs:
+        return indent + "<" + _prev_obs[id(obj)] + ">"
+    tag = _prev_obs[id(obj)] = char_id(next(_tag_generator))
+    if hasattr(obj, "__array__") and not isinstance(obj, Variable):
+        name = "<ndarray>"
+    elif getattr(obj, "name", None) is not None:
+        name = obj.name
+    elif getattr(obj, "owner", None) is not None:
+        name = str(obj.owner.op)
+        for ipt in obj.owner.inputs:
+            name += "\n" + min_informative_str(ipt, indent_level + 1, _prev_obs,
+                                               _tag_generator)
+    else:
+        name = str(obj)
+    return indent + tag + ". " + name

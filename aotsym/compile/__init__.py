@@ -5,12 +5,15 @@ Beside the pipeline: re-exports only.  ``aotsym.compile.builders.OpFromGraph`` i
 ``SharedVariable`` / ``shared`` are :mod:`aotsym.frontend.shared`'s (Lasagne collects a
 model's parameters with ``isinstance(v, theano.compile.SharedVariable)``); ``mode`` has
 ``get_mode`` / ``get_default_mode``; ``nanguardmode.NanGuardMode`` finds the node that makes a
-nan.
+nan; ``io`` (``In``, ``Out``), ``sharedvalue`` and ``pfunc`` (callable, Theano's older
+``theano.function``) are Theano's module names; ``config`` is ``aotsym.config``.
 """
 
-from aotsym.compile import builders, mode, nanguardmode, ops  # noqa: F401
+from aotsym.compile import builders, io, mode, nanguardmode, ops, pfunc, sharedvalue  # noqa: F401
 from aotsym.compile.builders import OpFromGraph  # noqa: F401
 from aotsym.compile.mode import get_default_mode, get_mode  # noqa: F401
 from aotsym.compile.ops import as_op  # noqa: F401
-from aotsym.frontend.function import In, Mode, function  # noqa: F401
+from aotsym.config import config  # noqa: F401
+from aotsym.frontend.assemble import UnusedInputError  # noqa: F401
+from aotsym.frontend.function import In, Mode, Out, function  # noqa: F401
 from aotsym.frontend.shared import SharedVariable, shared  # noqa: F401

@@ -40,7 +40,7 @@ class UnusedInputError(ValueError):
 
 def assemble(inputs, outputs, updates=None, *, name=None, single_output=False, givens=None,
              on_unused_input="raise", arg_names=None, doc="", trace=None,
-             no_default_updates=False) -> AssembledFunction:
+             no_default_updates=False, rebuild_strict=True) -> AssembledFunction:
     """The :class:`~aotsym.build.driver.AssembledFunction` of ``outputs`` as a function of
     ``inputs`` (leaf variables, already checked by the caller), with ``updates`` (a dict or
     ``(shared variable, new value)`` pairs) and ``givens`` (``{variable: replacement}``).
@@ -50,25 +50,32 @@ def assemble(inputs, outputs, updates=None, *, name=None, single_output=False, g
     one output itself, not a list.  ``on_unused_input``: 'raise', 'warn' or 'ignore'.
     ``no_default_updates``: False (Theano's default) adds the ``default_update`` of every
     shared variable read and not updated (:mod:`.default_updates`); True adds none; a list
-    adds none for the variables it names.
+    adds none for the variables it names.  ``rebuild_strict``: False lets a given replace a
+    variable by one of another type (the graph is rebuilt for it: Theano's).
     """
     out_vars = [as_tensor_variable(o) for o in outputs]
     upd = normalize_updates(updates)
     targets = out_vars + [new for _, new in upd]
+    # Givens first (Theano's order): a shared variable they replace is not read, so its
+    # default update is not applied; the default updates collected get the givens too.
+    replace = normalize_givens(givens, strict=rebuild_strict) if givens else None
+    if replace:
+        targets = clone_replace(targets, replace)
     order = toposort(targets)          # one walk of a large graph serves all below
     leaves = inputs_of(targets, order)
-    defaults = {}
     if no_default_updates is not True:
         exclude = no_default_updates or ()
         defaults = collect_default_updates(targets, explicit=[var for var, _ in upd],
                                            exclude=exclude, allowed=inputs, leaves=leaves)
-        upd += normalize_updates(defaults)
-    if defaults or givens:             # other targets: walk them
-        targets = out_vars + [new for _, new in upd]
-        if givens:
-            targets = clone_replace(targets, normalize_givens(givens))
-        order = toposort(targets)
-        leaves = inputs_of(targets, order)
+        if defaults:                   # other targets: walk them
+            more = normalize_updates(defaults)
+            news = [new for _, new in more]
+            if replace:
+                news = clone_replace(news, replace)
+            upd += more
+            targets = targets + news
+            order = toposort(targets)
+            leaves = inputs_of(targets, order)
     used = {id(v) for v in leaves}
     for k, var in enumerate(inputs):
         if id(var) in used or on_unused_input == "ignore":
@@ -141,8 +148,9 @@ def normalize_updates(updates) -> list:
     return out
 
 
-def normalize_givens(givens) -> dict:
-    """``{variable: replacement}`` with replacements converted and their types checked."""
+def normalize_givens(givens, strict=True) -> dict:
+    """``{variable: replacement}`` with replacements converted and their types checked
+    (``strict=False``: only converted)."""
     pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
     out = {}
     for pair in pairs:
@@ -152,7 +160,7 @@ def normalize_givens(givens) -> dict:
         if not isinstance(old, Variable):
             raise TypeError(f"givens: {old!r} is not a symbolic variable")
         new = as_tensor_variable(new, dtype=old.dtype) if not isinstance(new, Variable) else new
-        if new.dtype != old.dtype or new.ndim != old.ndim:
+        if strict and (new.dtype != old.dtype or new.ndim != old.ndim):
             raise TypeError(f"givens: {old!r} ({old.type.describe()}) cannot be replaced by "
                             f"{new!r} ({new.type.describe()}); the types must match "
                             f"(T.cast the replacement to {old.dtype})")

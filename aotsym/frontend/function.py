@@ -43,6 +43,8 @@ as they were; ``get_value(borrow=True)`` is the variable's array and sees the wr
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from aotsym.build.driver import BuildOptions, build_functions, optimize_graphs
@@ -55,19 +57,32 @@ from aotsym.graph.test_values import without_test_values
 
 
 class In:
-    """An input with options (Theano's ``In``).
+    """An input with options (Theano's ``In``, its argument order).
 
     ``value``: a default used when the argument is not given; ``name``: the keyword the
-    argument may be passed by (default: the variable's name); ``strict``: the value must
-    already have the declared dtype; ``allow_downcast``: this input accepts lossy conversion
-    (None: the function's ``allow_input_downcast``).  ``borrow`` and ``mutable`` are accepted
-    for compatibility: inputs are never modified, whatever they say.
+    argument may be passed by (default: the variable's name); ``update``: an expression
+    whose value, after each call, becomes the input's default (Theano's input state: with
+    ``In(a, value=0.0, update=a + 1)`` the calls see 0, 1, 2 ...); ``strict``: the value
+    must already have the declared dtype; ``allow_downcast``: this input accepts lossy
+    conversion (None: the function's ``allow_input_downcast``).  ``borrow``, ``mutable``,
+    ``autoname``, ``implicit`` and ``shared`` are accepted for compatibility: inputs are
+    never modified, whatever they say.
     """
 
-    def __init__(self, variable, name=None, value=None, borrow=False, strict=False,
-                 allow_downcast=None, mutable=False):
+    def __init__(self, variable, name=None, value=None, update=None, mutable=False,
+                 strict=False, allow_downcast=None, autoname=True, implicit=None,
+                 borrow=False, shared=False):
         self.variable, self.name, self.value, self.borrow = variable, name, value, borrow
         self.strict, self.allow_downcast, self.mutable = strict, allow_downcast, mutable
+        self.implicit, self.autoname, self.shared = implicit, autoname, shared
+        self.update = update
+        if update is not None:
+            from aotsym.graph.convert import as_tensor_variable
+            self.update = update = as_tensor_variable(update)
+            if getattr(variable, "type", None) != update.type:
+                raise TypeError(f"In: the update of {variable!r} has type "
+                                f"{update.type.describe()}, the input "
+                                f"{getattr(variable, 'type', variable)}; they must match")
 
 
 class Param(In):
@@ -222,15 +237,17 @@ class Function:
     """A compiled function.  Call it with one value per input (positionally or by name).
 
     Theano's attributes that ported code reads: ``f.maker.fgraph`` (the optimized graph),
-    ``f.name``, ``f.trust_input`` (skip argument checks: the caller promises arrays of the
+    ``f.name`` (default: where it was made, ``"file.py:14"``), ``f.trust_input`` (skip argument checks: the caller promises arrays of the
     exact declared types).
     """
 
     def __init__(self, inputs, outputs, updates=None, givens=None, mode=None, name=None,
                  allow_input_downcast=None, profile=False, on_unused_input=None,
                  accept_inplace=False, no_default_updates=False, rebuild_strict=True):
-        self.name = name
         self.trace = user_source_info()
+        # Theano's f.name: the name given, else where the function was made ("file.py:14")
+        self.name = name if name is not None or self.trace is None else \
+            f"{self.trace.filename}:{self.trace.lineno}"
         self.mode = normalize_mode(mode.name if isinstance(mode, Mode) else mode or config.mode)
         self.allow_input_downcast = allow_input_downcast
         self.profiled = bool(profile) or self.mode == "PROFILE_MODE" or bool(config.profile)
@@ -243,7 +260,12 @@ class Function:
         self._recipe = dict(inputs=inputs, outputs=outputs, updates=updates,
                             givens=givens, mode=self.mode, name=name,
                             allow_input_downcast=allow_input_downcast, profile=profile,
-                            on_unused_input=on_unused_input)
+                            on_unused_input=on_unused_input,
+                            no_default_updates=no_default_updates,
+                            rebuild_strict=rebuild_strict)
+        if not isinstance(no_default_updates, (bool, list, tuple)):
+            raise TypeError("aotsym.function: no_default_updates must be True, False or a "
+                            f"list of shared variables, got {no_default_updates!r}")
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError(f"aotsym.function: on_unused_input must be 'raise', 'warn' or "
                              f"'ignore', got {on_unused_input!r}")
@@ -261,14 +283,34 @@ class Function:
                 # value is given; what it is computed from is not needed)
                 leaf = spec.variable.type(spec.variable.name)
                 cut[spec.variable] = leaf
-                spec = specs[k] = In(leaf, spec.name, spec.value, spec.borrow, spec.strict,
-                                     spec.allow_downcast, spec.mutable)
+                spec = specs[k] = In(leaf, spec.name, spec.value, borrow=spec.borrow,
+                                     strict=spec.strict, allow_downcast=spec.allow_downcast,
+                                     mutable=spec.mutable)
             if isinstance(spec.variable, SharedVariable):
-                raise TypeError(f"aotsym.function: input {k} is the shared variable "
-                                f"{spec.variable!r}; shared variables are implicit inputs")
+                raise TypeError(f"Cannot use a shared variable ({spec.variable!r}) as explicit "
+                                f"input (input {k} of aotsym.function): shared variables "
+                                "are implicit inputs")
+        # Inputs with an update (Theano's input state): the updates are computed as extra
+        # outputs, which _InputUpdates stores as the inputs' new defaults
+        self._in_updates = [k for k, spec in enumerate(specs) if spec.update is not None]
+        if self._in_updates:
+            import copy as copy_module
+            specs = [copy_module.copy(s) for s in specs]   # (their values change per call)
+            self._user_single = not isinstance(outputs, (list, tuple, dict))
+            if not isinstance(outputs, dict):
+                outputs = [outputs] if self._user_single else list(outputs)
+        if len({id(s.variable) for s in specs}) != len(specs):
+            raise UnusedInputError("aotsym.function: a variable is given twice in inputs "
+                                   f"({[s.variable for s in specs]})")
         self.input_specs = specs
         self.input_vars = [s.variable for s in specs]
         self.input_names = [s.name or s.variable.name for s in specs]
+        self.output_keys = None
+        if isinstance(outputs, dict):   # Theano's dictionary outputs, in sorted key order
+            self.output_keys = _output_keys(outputs)
+            outputs = [outputs[k] for k in self.output_keys]
+        if self._in_updates:
+            outputs = outputs + [specs[k].update for k in self._in_updates]
         self.single_output = not isinstance(outputs, (list, tuple))
         if cut:
             from aotsym.frontend.assemble import normalize_givens
@@ -278,7 +320,8 @@ class Function:
                 self.input_vars, [outputs] if self.single_output else list(outputs), updates,
                 name=name, single_output=self.single_output, givens=givens,
                 on_unused_input=on_unused_input, arg_names=self.input_names,
-                trace=self.trace, no_default_updates=no_default_updates)
+                trace=self.trace, no_default_updates=no_default_updates,
+                rebuild_strict=rebuild_strict)
         self.label = self.assembled.label
         self.shared_vars = self.assembled.shared_inputs
         self.updated = self.assembled.updated
@@ -429,6 +472,58 @@ class Function:
         return f"<aotsym.Function {self.label}, mode={self.mode}>"
 
 
+class OutputKeyError(TypeError, AssertionError):
+    """A key of a dictionary of outputs that is not a string (Theano: an AssertionError)."""
+
+
+def _output_keys(outputs: dict) -> list:
+    """The keys of a dictionary of outputs, sorted (the order Theano computes them in)."""
+    for key in outputs:
+        if not isinstance(key, str):
+            raise OutputKeyError(f"aotsym.function: the keys of a dictionary of outputs must "
+                                 f"be strings, got {key!r}")
+    return sorted(outputs)
+
+
+class _DictOutputs:
+    """The call of a function made with a dictionary of outputs returns a dictionary
+    ``{key: value}`` (Theano's); a separate class, so other functions' calls pay nothing."""
+
+    def __call__(self, *args, **kwargs):
+        return dict(zip(self.output_keys, super().__call__(*args, **kwargs)))
+
+
+class DictOutputFunction(_DictOutputs, Function):
+    pass
+
+
+class _InputUpdates:
+    """The call of a function with ``In(x, value=..., update=expr)`` inputs: the last
+    outputs are the updates' values, stored as those inputs' new defaults; the rest are the
+    user's outputs."""
+
+    def __call__(self, *args, **kwargs):
+        results = super().__call__(*args, **kwargs)
+        cut = len(results) - len(self._in_updates)
+        for k, new in zip(self._in_updates, results[cut:]):
+            self.input_specs[k].value = new
+        del results[cut:]
+        return results[0] if self._user_single else results
+
+
+@functools.lru_cache(maxsize=None)
+def _function_class(base, dict_outputs, input_updates):
+    """``base`` (Function or ProfiledFunction) with the call wrappers a function needs."""
+    if not (dict_outputs or input_updates):
+        return base
+    if base is Function and not input_updates:
+        return DictOutputFunction
+    mixins = ((_DictOutputs,) if dict_outputs else ()) + \
+        ((_InputUpdates,) if input_updates else ())
+    return type("".join(m.__name__.strip("_") for m in mixins) + base.__name__,
+                mixins + (base,), {})
+
+
 def _unpickle_function(recipe, trust_input):
     f = function(**recipe)
     f.trust_input = trust_input
@@ -455,7 +550,8 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
     """Compile ``outputs`` as a function of ``inputs`` (Theano's ``theano.function``).
 
     ``inputs``: symbolic variables or :class:`In`; ``outputs``: one variable (the call returns
-    an array), a list (a list) or None (an empty list).  ``updates``: a dict or a list of
+    an array), a list (a list), a dict with string keys (a dict; Theano's dictionary
+    outputs) or None (an empty list).  ``updates``: a dict or a list of
     ``(shared variable, new value)`` pairs, all applied after a call succeeds and none when it
     fails.  ``givens``: ``{variable: replacement}`` substituted before compiling.
     ``allow_input_downcast``: True accepts arguments whose conversion loses precision (float64
@@ -467,7 +563,9 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
     an infinity or a huge value); default ``aotsym.config.mode``.
     ``no_default_updates``: True skips the ``default_update`` of the shared variables read
     (a random stream's state: the same draws every call), a list skips those it names.
-    Theano's ``accept_inplace`` and ``rebuild_strict`` are accepted and change nothing.  Every
+    ``rebuild_strict=False`` lets ``givens`` replace a variable by one of another type
+    (the graph is rebuilt around it).  Theano's ``accept_inplace`` is accepted and changes
+    nothing.  Every
     call returns fresh arrays the caller owns.
     """
     if outputs is None:
@@ -476,6 +574,8 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
         outputs = outputs.variable
     elif isinstance(outputs, (list, tuple)):
         outputs = [o.variable if isinstance(o, Out) else o for o in outputs]
+    elif isinstance(outputs, dict):   # {name: output}: each call returns {name: value}
+        outputs = {k: o.variable if isinstance(o, Out) else o for k, o in outputs.items()}
     if isinstance(mode, str) and mode.lower() == "nanguardmode":   # (Theano's name)
         from aotsym.compile.mode import get_mode
         mode = get_mode(mode)
@@ -485,6 +585,8 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
         # (the profile's report code is imported only by those who ask for it)
         from aotsym.frontend.profiled import ProfiledFunction
         cls = ProfiledFunction   # f.profile(), f.print_profile(), f.reset_profile()
+    cls = _function_class(cls, isinstance(outputs, dict), isinstance(inputs, (list, tuple))
+                          and any(isinstance(i, In) and i.update is not None for i in inputs))
     f = cls(inputs, outputs, updates=updates, givens=givens, mode=mode, name=name,
             allow_input_downcast=allow_input_downcast, profile=profile,
             on_unused_input=on_unused_input, **kwargs)
@@ -492,3 +594,20 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
         import weakref
         mode._functions.append(weakref.ref(f))
     return f
+
+
+def function_dump(filename, inputs, outputs=None, mode=None, updates=None, givens=None,
+                  no_default_updates=False, accept_inplace=False, name=None,
+                  rebuild_strict=True, allow_input_downcast=None, profile=None,
+                  on_unused_input=None, extra_tag_to_remove=None):
+    """Theano's ``function_dump``: pickle the arguments of an ``aotsym.function`` call to
+    ``filename`` (to reproduce a problem elsewhere); ``aotsym.function(**pickle.load(f))``
+    builds the function again.  ``extra_tag_to_remove`` is accepted for compatibility."""
+    import pickle
+    d = dict(inputs=inputs, outputs=outputs, mode=mode, updates=updates, givens=givens,
+             no_default_updates=no_default_updates, accept_inplace=accept_inplace,
+             name=name, rebuild_strict=rebuild_strict,
+             allow_input_downcast=allow_input_downcast, profile=profile,
+             on_unused_input=on_unused_input)
+    with open(filename, "wb") as f:
+        pickle.dump(d, f, -1)

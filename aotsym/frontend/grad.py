@@ -157,7 +157,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
                 warnings.warn(msg, stacklevel=2)
             g = None if return_disconnected == "None" else _zeros_like(w)
         results.append(g)
-    return results[0] if single else results
+    if single:
+        return results[0]
+    return tuple(results) if isinstance(wrt, tuple) else results   # (Theano's format_as)
 
 
 def _depends_on(roots, order, blocked):
