@@ -81,11 +81,11 @@ def _expm_tables():
 
 
 @lowers("MatrixInverse", "Det", "SLogDet", "Cholesky", "Solve", "Eigh", "Eigvalsh", "SVD",
-        "QR", "MatrixPinv", "Expm", "Lstsq")
+        "QR", "MatrixPinv", "Expm", "Lstsq", "Eig")
 def lower_linalg(fe, node, pos):
     op = node.op
     name = type(op).__name__
-    if name == "Lstsq" or name == "QR" and op.mode == "raw":   # NumPy's, called back
+    if name in ("Lstsq", "Eig") or name == "QR" and op.mode == "raw":   # NumPy's, called back
         from aotsym.emit_c.python_op import lower_python_op
         return lower_python_op(fe, node, pos)
     kernel = _kernel(fe, node)

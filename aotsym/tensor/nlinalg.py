@@ -17,6 +17,7 @@ from aotsym.graph.ops import reduce as r
 from aotsym.graph.ops.linalg import (QR, SVD, Cholesky, Det, Eigh, LinAlgError,  # noqa: F401
                                      MatrixInverse, MatrixPinv, SLogDet, as_matrix,
                                      matrix_dot, matrix_inverse)
+from aotsym.graph.ops.linalg import Eig  # noqa: F401
 from aotsym.graph.ops.linalg import Lstsq as lstsq  # noqa: F401  (Theano: lstsq()(a, b, rcond))
 from aotsym.tensor.basic import diag, extract_diag, trace  # noqa: F401
 
@@ -41,9 +42,7 @@ def eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
     return tuple(Eigh(UPLO)(as_matrix(a, "eigh")))
 
 
-def eig(a):
-    raise NotImplementedError("nlinalg.eig (general, complex eigenvalues) is not supported; "
-                              "eigh handles symmetric matrices")
+eig = Eig()   # Theano's op instance: eig(a) -> [w, v] (real parts, in a's float dtype)
 
 
 def svd(a, full_matrices=1, compute_uv=1):

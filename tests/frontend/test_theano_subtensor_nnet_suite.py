@@ -268,7 +268,11 @@ def test_tensorinv_tensorsolve_qr_raw_and_norm_spellings():
     nh, ntau = np.linalg.qr(m[:, :3], "raw")
     np.testing.assert_allclose(h, nh, rtol=1e-12)
     np.testing.assert_allclose(tau, ntau, rtol=1e-12)
-    from aotsym.tensor.nlinalg import lstsq
+    from aotsym.tensor.nlinalg import eig, lstsq
+    sym = m + m.T
+    w, vec = theano.function([M], eig(M))(sym)                        # FAST_RUN: called back
+    np.testing.assert_allclose(sym @ vec, w * vec, atol=1e-12)
+    np.testing.assert_allclose(np.sort(w), np.linalg.eigvalsh(sym), atol=1e-12)
     got = theano.function([M, V], lstsq()(M, V[:4], -1.0))(m, v)      # FAST_RUN: called back
     for g, w in zip(got, np.linalg.lstsq(m, v[:4], rcond=-1.0)):
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)

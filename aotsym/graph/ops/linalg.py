@@ -579,3 +579,22 @@ class Lstsq(Op):
 
     def grad(self, node, inputs, output_grads):
         raise NotImplementedError("the gradient of lstsq is not implemented (Theano had none)")
+
+
+class Eig(Op):
+    """Theano's ``nlinalg.eig``: ``numpy.linalg.eig(a)`` as ``(w, v)`` in ``a``'s float dtype
+    (the real parts, as Theano's op: exact for matrices with real eigenvalues).  No C
+    kernel: the compiled function calls ``perform`` back.  No gradient (Theano had none)."""
+
+    def output_types(self, inputs):
+        x = _float_matrix(self, inputs)
+        return [TensorType(x.dtype, (False,)), _matrix_type(x)]
+
+    def perform(self, node, inputs):
+        (a,) = inputs
+        _square(a, "eig")
+        w, v = np.linalg.eig(a)
+        return [np.real(w).astype(a.dtype), np.real(v).astype(a.dtype)]
+
+    def grad(self, node, inputs, output_grads):
+        raise NotImplementedError("the gradient of eig is not implemented (Theano had none)")
