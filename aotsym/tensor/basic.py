@@ -498,19 +498,15 @@ class EmptyConstantError(NotScalarConstantError):
 def get_scalar_constant_value(v, elemwise=True, only_process_constants=False,
                               max_recur=10):
     """The NumPy scalar ``v`` always holds (Theano's): a number, a 0-d or one-element array,
-    or a variable computed from constants alone (folded with the reference evaluator; the
-    length of a broadcastable axis is a constant 1); else ``NotScalarConstantError``."""
-    from aotsym.graph.basic import Constant
+    or a variable whose value is a constant's whatever the inputs (``second(x, 0)``,
+    ``alloc(c, n)``, a broadcastable axis' length, elementwise ops of such: Theano's
+    gradients build them); else ``NotScalarConstantError``."""
     if v is None:
         raise NotScalarConstantError("None is not a constant")
     if not isinstance(v, Variable):
         data = np.asarray(v)
-    elif isinstance(v, Constant):
-        data = np.asarray(v.data)
-    elif only_process_constants:
-        raise NotScalarConstantError(f"{v} is not a constant")
     else:
-        data = _folded(v)
+        data = _constant_data(v, max_recur if elemwise else 0, only_process_constants)
     if data.size == 0:
         raise EmptyConstantError(f"{v} is an empty constant")
     if data.ndim > 0 and not (data == data.flat[0]).all():
@@ -518,19 +514,31 @@ def get_scalar_constant_value(v, elemwise=True, only_process_constants=False,
     return data.flat[0] if data.ndim else data[()]
 
 
-def _folded(v):
+def _constant_data(v, depth, only_process_constants):
     from aotsym.graph.basic import Constant
-    stack, seen = [v], set()
-    while stack:
-        u = stack.pop()
-        if id(u) in seen:
-            continue
-        seen.add(id(u))
-        if isinstance(u, Constant):
-            continue
-        if u.owner is None:
-            raise NotScalarConstantError(f"{v} depends on the input {u}")
-        stack.extend(u.owner.inputs)
+    from aotsym.graph.ops.alloc import Alloc
+    from aotsym.graph.ops.elemwise import DimShuffle, Elemwise
+    from aotsym.graph.ops.shape import SpecifyShape
+    while not isinstance(v, Constant) and v.owner is not None and not only_process_constants:
+        op = v.owner.op          # ops that repeat or reshape one input's values
+        if isinstance(op, Elemwise) and op.scalar_op.name in ("second", "identity"):
+            v = v.owner.inputs[-1]
+        elif isinstance(op, (Alloc, DimShuffle, SpecifyShape)):
+            v = v.owner.inputs[0]
+        else:
+            break
+    if isinstance(v, Constant):
+        return np.asarray(v.data)
+    node = v.owner
+    if node is None or only_process_constants or depth <= 0:
+        raise NotScalarConstantError(f"{v} is not a constant")
+    if isinstance(node.op, Elemwise):
+        # each input's one value, then the op on those scalars
+        args = [np.asarray(get_scalar_constant_value(i, True, False, depth - 1),
+                           dtype=i.dtype) for i in node.inputs]
+        return np.asarray(node.op.perform(node, args)[0])
+    for u in node.inputs:
+        _constant_data(u, depth - 1, False)          # raises unless every input is constant
     from aotsym.graph.evaluate import evaluate
     return np.asarray(evaluate([v], {})[0])
 

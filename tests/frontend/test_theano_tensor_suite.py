@@ -98,6 +98,10 @@ def test_stack_axis_positional_join_constant_axis_and_error_classes():
             T.swapaxes(T.vector(), 0, 1)
         with pytest.raises(error):
             T.sum(T.matrix(), axis=2)
+        with pytest.raises(error):
+            T.stack([a, b], 4)
+        with pytest.raises(error):
+            T.join(-3, a, b)
 
 
 def test_theano_names_against_numpy():
@@ -154,6 +158,11 @@ def test_constant_values_and_vector_lengths():
     assert T.get_scalar_constant_value(np.array([2, 2])) == 2
     assert T.get_scalar_constant_value(T.row().shape[0]) == 1
     assert T.get_scalar_constant_value(T.cast(T.constant(2.5), "int32") * 3) == 6
+    m = T.matrix()                      # values that do not depend on m (Theano's gradients)
+    assert T.get_scalar_constant_value(T.second(m, 0)) == 0
+    assert T.get_scalar_constant_value(T.zeros_like(m) * 2 + 1) == 1
+    with pytest.raises(T.NotScalarConstantError):
+        T.get_scalar_constant_value(T.second(m, m))
     for bad in (T.scalar() + 1, T.constant([1, 2]), T.matrix().shape[0]):
         with pytest.raises(T.NotScalarConstantError):
             T.get_scalar_constant_value(bad)
@@ -223,6 +232,15 @@ def test_function_mode_as_third_positional_argument():
     x = T.vector()
     f = theano.function([x], 2 * x, theano.compile.mode.get_mode("FAST_COMPILE"))
     np.testing.assert_array_equal(f(np.array([1.0, 2.0])), [2.0, 4.0])
+
+
+@pytest.mark.xfail(strict=True, reason="aotsym/frontend/function.py: x.shape (a ShapeTuple, "
+                   "a tuple) as the outputs is taken for a list of outputs; Theano returns "
+                   "the int64 shape vector")
+def test_function_of_a_shape_returns_the_vector():
+    x = T.matrix()
+    got = theano.function([x], x.shape, mode="FAST_COMPILE")(np.ones((2, 3)))
+    assert isinstance(got, np.ndarray) and got.tolist() == [2, 3]
 
 
 @pytest.mark.xfail(strict=True, reason="aotsym/graph/methods.py (or basic.py): Theano's "

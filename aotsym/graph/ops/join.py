@@ -108,12 +108,12 @@ def _as_tensors(tensors, what):
 
 
 def _normalize_axis(axis, ndim, what):
-    from aotsym.graph.ops.reduce import plain_axis
+    from aotsym.graph.ops.reduce import axis_error, plain_axis
     axis = plain_axis(axis)
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
         raise TypeError(f"{what}: axis must be an int, got {axis!r}")
     if not -ndim <= axis < ndim:
-        raise ValueError(f"{what}: axis {axis} is out of range for tensors of ndim {ndim}")
+        raise axis_error(f"{what}: axis {axis} is out of range for tensors of ndim {ndim}")
     return int(axis) % ndim
 
 
@@ -158,10 +158,10 @@ def stack(tensors, *more, axis=0):
     if len(set(ndims)) != 1:
         raise ValueError(f"stack: all inputs must have the same ndim, got {ndims}")
     ndim = ndims[0]
-    from aotsym.graph.ops.reduce import plain_axis
+    from aotsym.graph.ops.reduce import axis_error, plain_axis
     axis = plain_axis(axis)
     if not isinstance(axis, (int, np.integer)) or not -(ndim + 1) <= axis <= ndim:
-        raise ValueError(f"stack: axis {axis!r} is out of range for stacking tensors of ndim "
+        raise axis_error(f"stack: axis {axis!r} is out of range for stacking tensors of ndim "
                          f"{ndim} (valid: {-(ndim + 1)} .. {ndim})")
     axis = int(axis) % (ndim + 1)
     from aotsym.graph.ops.elemwise import DimShuffle
