@@ -40,11 +40,21 @@ def solve_symmetric(a, b):
 
 def eigvalsh(a, b=None, lower=True):
     """The eigenvalues (ascending) of the symmetric ``a`` read from its lower (``lower``) or
-    upper triangle."""
-    if b is not None:
-        raise NotImplementedError("eigvalsh: the generalized problem (b given) is not "
-                                  "supported")
-    return Eigvalsh("L" if lower else "U")(as_matrix(a, "eigvalsh"))
+    upper triangle; with ``b`` (symmetric positive definite, the same triangle read), those
+    of the generalized problem ``a v = w b v`` (SciPy's ``eigvalsh(a, b)``), as the
+    eigenvalues of ``L^-1 a L^-T`` for ``b = L L^T``: differentiable through its pieces."""
+    a = as_matrix(a, "eigvalsh")
+    if b is None or getattr(b, "data", 0) is None:      # (Theano's NoneConst too)
+        return Eigvalsh("L" if lower else "U")(a)
+    from aotsym.graph.ops.triangular import tril, triu
+    b = as_matrix(b, "eigvalsh")
+
+    def symmetric(m):                  # the full matrix of the triangle that is read
+        return tril(m) + tril(m, -1).T if lower else triu(m) + triu(m, 1).T
+
+    chol = Cholesky(True)(symmetric(b))
+    half = solve_lower_triangular(chol, symmetric(a))            # L^-1 a
+    return Eigvalsh("L")(solve_lower_triangular(chol, half.T))   # L^-1 (L^-1 a)^T
 
 
 def expm(A):  # noqa: N803 - Theano's name

@@ -289,7 +289,7 @@ def _scipy_kron(a, b):   # SciPy < 1.13's linalg.kron, which Theano's kron follo
     return np.concatenate(np.concatenate(o, axis=1), axis=1)
 
 
-def test_kron_of_any_ndims_and_cholesky_on_error_nan():
+def test_kron_of_any_ndims_generalized_eigvalsh_and_cholesky_on_error_nan():
     from aotsym.tensor.slinalg import Cholesky, kron
     r = np.random.RandomState(7)
     ins, outs, vals, want = [], [], [], []
@@ -307,6 +307,19 @@ def test_kron_of_any_ndims_and_cholesky_on_error_nan():
     for g, w in zip(theano.function(ins, outs, mode="FAST_COMPILE")(*vals), want):
         assert g.shape == w.shape
         np.testing.assert_allclose(g, w)
+    from aotsym.tensor.slinalg import eigvalsh
+    A, Bm = T.dmatrices("A", "Bm")
+    ga = r.randn(4, 4)
+    ga, gb = ga + ga.T, 10 * np.eye(4) + r.randn(4, 4)
+    g = theano.function([A, Bm], [eigvalsh(A, Bm), eigvalsh(A, Bm, lower=False)],
+                        mode="FAST_COMPILE")(ga, gb)
+    for lower, got in zip((True, False), g):       # SciPy's eigvalsh(a, b): its triangle
+        bs = np.tril(gb) + np.tril(gb, -1).T if lower else np.triu(gb) + np.triu(gb, 1).T
+        c = np.linalg.cholesky(bs)
+        ci = np.linalg.inv(c)
+        np.testing.assert_allclose(got, np.linalg.eigvalsh(ci @ ga @ ci.T), rtol=1e-10)
+    theano.gradient.verify_grad(lambda a, b: T.dot(eigvalsh(a, b), np.arange(1.0, 5.0)),
+                                [ga, gb], rng=np.random.RandomState(1))
     m = T.dmatrix()
     chol = Cholesky(lower=False, on_error="nan")(m)
     f = theano.function([m], [chol, T.grad(Cholesky(on_error="nan")(m).sum(), m)])
