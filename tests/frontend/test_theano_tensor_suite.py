@@ -265,3 +265,18 @@ def test_clip_gradient_with_a_variable_in_two_roles(op):
     x = rng.uniform(-1, 1, size=(3, 7))
     x[np.abs(x) < 0.05] = 0.5                 # away from the kinks
     theano.gradient.verify_grad(op, [x], rng=rng, mode="FAST_COMPILE")
+
+
+def test_var_corrected_is_the_two_pass_algorithm():
+    # Theano's corrected=True subtracts the mean's rounding error; it is not ddof=1
+    a = T.tensor3("a")
+    A = np.arange(60.0).reshape(3, 4, 5) ** 1.5
+    outs = [T.var(a, corrected=True), T.var(a, axis=2, ddof=1, corrected=True),
+            T.std(a, axis=0, corrected=True), T.var(a, axis=1, ddof=1)]
+    got = theano.function([a], outs, mode="FAST_COMPILE")(A)
+    c = A - A.mean()
+    np.testing.assert_allclose(got[0], np.mean(c ** 2) - np.mean(c) ** 2)
+    c2 = A - A.mean(axis=2, keepdims=True)
+    np.testing.assert_allclose(got[1], np.var(A, axis=2, ddof=1) - c2.sum(axis=2) ** 2 / 20)
+    np.testing.assert_allclose(got[2], np.std(A, axis=0))
+    np.testing.assert_allclose(got[3], np.var(A, axis=1, ddof=1))

@@ -243,17 +243,25 @@ def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
 
 
 def var(x, axis=None, keepdims=False, ddof=0, corrected=False):
-    """Variance: mean of squared deviations (``ddof=1`` or ``corrected=True``: unbiased)."""
+    """Variance: the sum of squared deviations over ``n - ddof`` (``n`` the number of
+    values reduced, as NumPy).  ``corrected`` (Theano's): the corrected two-pass algorithm,
+    which subtracts ``sum(x - mean) ** 2 / (n * (n - ddof))``, the rounding error of the
+    mean (0 in exact arithmetic); it is not Bessel's correction (that is ``ddof=1``)."""
     from aotsym.graph.ops import math as m
     x = as_tensor_variable(x)
-    ddof = 1 if corrected else ddof
     if dtype_kind(x.dtype) not in "fc":
         x = m.cast(x, _mean_dtype(x.dtype))
     centered = x - mean(x, axis, keepdims=True)
-    sq = m.sqr(m.abs(centered)) if dtype_kind(x.dtype) == "c" else m.sqr(centered)
+    complex_ = dtype_kind(x.dtype) == "c"
+    sq = m.sqr(m.abs(centered)) if complex_ else m.sqr(centered)
     total = sum(sq, axis, keepdims)
     n = m.cast(count(x, axis), total.dtype)
-    return m.cast(total / (n - ddof) if ddof else total / n, total.dtype)
+    out = total / (n - ddof) if ddof else total / n
+    if corrected:
+        s = sum(centered, axis, keepdims)
+        s2 = m.sqr(m.abs(s)) if complex_ else m.sqr(s)
+        out = out - s2 / (n * (n - ddof) if ddof else m.sqr(n))
+    return m.cast(out, total.dtype)
 
 
 def std(x, axis=None, keepdims=False, ddof=0, corrected=False):
