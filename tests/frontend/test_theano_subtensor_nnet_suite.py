@@ -264,17 +264,18 @@ def test_tensorinv_tensorsolve_qr_raw_and_norm_spellings():
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(theano.function([A], tensorinv(A), mode="FAST_COMPILE")(a),
                                np.linalg.tensorinv(a), rtol=1e-9, atol=1e-10)
-    h, tau = theano.function([M], list(qr(M, "raw")))(m[:, :3])       # FAST_RUN: called back
-    nh, ntau = np.linalg.qr(m[:, :3], "raw")
-    np.testing.assert_allclose(h, nh, rtol=1e-12)
-    np.testing.assert_allclose(tau, ntau, rtol=1e-12)
     from aotsym.tensor.nlinalg import eig, lstsq
     sym = m + m.T
-    w, vec = theano.function([M], eig(M))(sym)                        # FAST_RUN: called back
+    S = T.dmatrix("S")
+    out = theano.function([M, S, V], list(qr(M[:, :3], "raw")) + eig(S)     # FAST_RUN: the
+                          + lstsq()(M, V[:4], -1.0))(m, sym, v)             # ops called back
+    nh, ntau = np.linalg.qr(m[:, :3], "raw")
+    np.testing.assert_allclose(out[0], nh, rtol=1e-12)
+    np.testing.assert_allclose(out[1], ntau, rtol=1e-12)
+    w, vec = out[2:4]
     np.testing.assert_allclose(sym @ vec, w * vec, atol=1e-12)
     np.testing.assert_allclose(np.sort(w), np.linalg.eigvalsh(sym), atol=1e-12)
-    got = theano.function([M, V], lstsq()(M, V[:4], -1.0))(m, v)      # FAST_RUN: called back
-    for g, w in zip(got, np.linalg.lstsq(m, v[:4], rcond=-1.0)):
+    for g, w in zip(out[4:], np.linalg.lstsq(m, v[:4], rcond=-1.0)):
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
     with pytest.raises(TypeError):
         alloc_diag(M)
@@ -327,7 +328,7 @@ def test_kron_of_any_ndims_generalized_eigvalsh_and_cholesky_on_error_nan():
     assert all(np.isnan(v).all() for v in f(bad))
     np.testing.assert_allclose(f(good)[0], np.linalg.cholesky(good).T)
     with pytest.raises(np.linalg.LinAlgError):
-        theano.function([m], Cholesky(on_error="raise")(m))(bad)
+        theano.function([m], Cholesky(on_error="raise")(m), mode="FAST_COMPILE")(bad)
 
 
 # ---------------------------------------------------------------------------- not in the
