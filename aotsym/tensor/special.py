@@ -2,8 +2,8 @@
 
 Part of the frontend (**frontend** -> graph -> optimizer -> emitters).  ``aotsym.tensor``
 reads this module's ``__all__`` for names not in its own export table (``_MORE``), so
-``T.sort``, ``T.gammaln``, ``T.zero_grad``, ``T.advanced_inc_subtensor`` ... resolve here; each name is defined once, in
-the op module it belongs to, and only re-exported here.
+``T.sort``, ``T.gammaln``, ``T.zero_grad``, ``T.advanced_inc_subtensor`` ... resolve here;
+each name is defined once, in the op module it belongs to, and only re-exported here.
 """
 
 from __future__ import annotations
