@@ -26,6 +26,7 @@ Not here: linear algebra (``T.nlinalg``).
 from __future__ import annotations
 
 from builtins import max as builtins_max
+from functools import reduce as _fold
 
 import numpy as np
 
@@ -578,9 +579,11 @@ def inverse_permutation(perm):
 
 def choose(a, choices, out=None, mode="raise"):
     """``np.choose``: ``choices[a[I]][I]`` at each position ``I`` of the broadcast of ``a``
-    and the choices (a list of tensors, or one tensor whose first axis lists them).
-    ``mode``: ``'raise'`` (an index outside ``[0, n)`` is an IndexError at run time),
-    ``'wrap'`` (taken modulo n) or ``'clip'``."""
+    and the choices (a list of tensors, or one tensor whose first axis lists them).  The
+    broadcast is NumPy's, at run time: a length-1 axis repeats even where the type does not
+    say it is broadcastable; other mismatched lengths are an IndexError.  ``mode``:
+    ``'raise'`` (an index outside ``[0, n)`` is an IndexError at run time), ``'wrap'``
+    (taken modulo n) or ``'clip'``."""
     if out is not None:
         raise TypeError("choose: out is not supported (aotsym's results are fresh arrays)")
     if mode not in ("raise", "wrap", "clip"):
@@ -588,23 +591,26 @@ def choose(a, choices, out=None, mode="raise"):
     a = as_tensor_variable(a)
     if dtype_kind(a.dtype) not in "iu":
         raise TypeError(f"choose: the index array must be integers, got {a.type.describe()}")
-    if isinstance(choices, (list, tuple)):
-        choices = as_tensor_variables(list(choices))
-        common = choices[0]
-        for c in choices[1:]:
-            common = m.second(c, common)
-        stacked = stack([m.second(common, c) for c in choices])
-    else:
-        stacked = as_tensor_variable(choices)
-    a = m.cast(a, "int64")
-    first = getitem(stacked, 0)
-    k = builtins_max(a.ndim, first.ndim)
+    listed = isinstance(choices, (list, tuple))
+    parts = as_tensor_variables(list(choices)) if listed else [as_tensor_variable(choices)]
+    lead = 0 if listed else 1                      # the choices' own axis, when one tensor
+    k = builtins_max([a.ndim] + [p.ndim - lead for p in parts])
     a = shape_padleft(a, k - a.ndim)
-    stacked = shape_padleft(stacked, k + 1 - stacked.ndim) if stacked.ndim < 1 else stacked
-    stacked = dimshuffle(stacked, [0] + ["x"] * (k + 1 - stacked.ndim) +
-                         list(range(1, stacked.ndim)))
-    a = m.second(getitem(stacked, 0), a)                # a at the common shape
-    stacked = m.second(shape_padleft(a), stacked)       # the choices at (n,) + that shape
+    parts = [dimshuffle(p, list(range(lead)) + ["x"] * (k + lead - p.ndim) +
+                        list(range(lead, p.ndim))) for p in parts]
+    lengths = [_fold(m.maximum, [shape_i(a, d)] + [shape_i(p, d + lead) for p in parts])
+               for d in range(k)]
+    grids = [dimshuffle(arange(lengths[d]), ["x"] * d + [0] + ["x"] * (k - 1 - d))
+             for d in range(k)]
+
+    def spread(x, skip):
+        """``x``'s trailing ``k`` axes indexed to the broadcast shape (length 1 repeats)."""
+        index = [m.switch(m.eq(shape_i(x, d + skip), 1), m.mul(g, 0), g)
+                 for d, g in enumerate(grids)]
+        return getitem(x, (slice(None),) * skip + tuple(index)) if k else x
+
+    a = m.cast(spread(a, 0), "int64")
+    stacked = stack([spread(p, 0) for p in parts]) if listed else spread(parts[0], 1)
     n = shape_i(stacked, 0)
     if mode == "wrap":
         a = m.mod(a, n)
@@ -612,8 +618,6 @@ def choose(a, choices, out=None, mode="raise"):
         a = m.clip(a, 0, m.sub(n, 1))
     else:                                    # a negative index must not wrap: send it past n
         a = m.switch(m.lt(a, 0), n, a)
-    grids = [dimshuffle(arange(shape_i(a, d)), ["x"] * d + [0] + ["x"] * (k - 1 - d))
-             for d in range(k)]
     return getitem(stacked, tuple([a] + grids))
 
 

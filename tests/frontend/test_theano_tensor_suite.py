@@ -151,6 +151,17 @@ def test_choose_like_numpy(mode):
                 f(np.array(bad, "int32"), *cs, v3)
     with pytest.raises(TypeError):
         T.choose(T.vector(), [c1, c1])
+    # NumPy's broadcast at run time, lengths 1 not declared broadcastable (Theano's test)
+    ia, fb, fc = T.tensor3(dtype="int32"), T.tensor3(dtype="float32"), T.tensor3()
+    g = theano.function([ia, fb, fc], T.choose(ia, (fb, fc), mode=mode), mode="FAST_COMPILE")
+    A = rng.integers(0, 2, (2, 1, 1)).astype("int32")
+    B, C = rng.random((1, 6, 1)).astype("float32"), rng.random((1, 1, 5))
+    want = np.choose(A, (B, C), mode=mode)
+    got = g(A, B, C)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    with pytest.raises(IndexError):          # lengths 3 and 2 do not broadcast
+        g(A, B[:, :3], C[:, :1].repeat(2, axis=1))
 
 
 def test_constant_values_and_vector_lengths():
