@@ -36,6 +36,7 @@ _LAZY = {
     "dot": ("aotsym.graph.ops.blas", "dot"),
     "Rop": ("aotsym.gradient", "Rop"),
     "Lop": ("aotsym.gradient", "Lop"),
+    "subgraph_grad": ("aotsym.gradient", "subgraph_grad"),
     "gof": ("aotsym.gof", None),
     "compile": ("aotsym.compile", None),
     "as_op": ("aotsym.compile.ops", "as_op"),

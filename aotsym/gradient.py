@@ -32,6 +32,15 @@ from aotsym.graph.evaluate import evaluate
 from aotsym.graph.ops.opfromgraph import OpFromGraph
 from aotsym.graph.types import TensorType
 
+class RopError(TypeError, ValueError):
+    """``Rop`` refused its arguments: an eval point of the wrong ndim, an integer output
+    (Theano raises ValueError; a TypeError too, the cause being a type)."""
+
+
+class RopUndefinedError(NullTypeGradError, ValueError):
+    """``Rop`` through an op with no derivative (Theano: a ValueError)."""
+
+
 # Central differences: truncation error ~eps**2, rounding error ~ulp/eps.
 DEFAULT_EPS = {"float64": 1e-6, "float32": 1e-3}
 DEFAULT_ABS_TOL = {"float64": 1e-4, "float32": 1e-2}
@@ -266,8 +275,8 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise",  # noqa: N802 (Theano
     vs = [as_tensor_variable(v) for v in vs]
     for k, (w, v) in enumerate(zip(wrt_list, vs)):
         if v.ndim != w.ndim:
-            raise TypeError(f"Rop: eval_points[{k}] is {v.type.describe()} for wrt[{k}], "
-                            f"{w.type.describe()}; they must have the same shape")
+            raise RopError(f"Rop: eval_points[{k}] is {v.type.describe()} for wrt[{k}], "
+                           f"{w.type.describe()}; they must have the same shape")
     wanted = {id(w) for w in wrt_list}
     connected = [any(id(a) in wanted for a in ancestors([out])) for out in fs]
     for out, ok in zip(fs, connected):
@@ -276,17 +285,59 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise",  # noqa: N802 (Theano
             if disconnected_outputs == "raise":
                 raise ValueError(msg + "; pass disconnected_outputs='ignore' to get zeros")
             warnings.warn(msg, stacklevel=2)
+    for out in fs:
+        if np.dtype(out.dtype).kind not in "fc":
+            raise RopError(f"Rop: the output {out!r} is {out.type.describe()}; it has no "
+                           "derivative (the outputs must be float)")
     us = [out.type(f"rop_u{k}") for k, out in enumerate(fs)]
-    gs = grad(None, wrt_list, disconnected_inputs="ignore",
-              known_grads={out: u for out, u, ok in zip(fs, us, connected) if ok})
-    inner = m.add(*[tsum(m.mul(g, v)) if g.ndim else m.mul(g, v) for g, v in zip(gs, vs)])
-    if np.dtype(inner.dtype).kind not in "fc":
-        raise TypeError("Rop: the outputs must be float")
-    results = grad(inner, us, disconnected_inputs="ignore")
+    try:
+        gs = grad(None, wrt_list, disconnected_inputs="ignore",
+                  known_grads={out: u for out, u, ok in zip(fs, us, connected) if ok})
+        inner = m.add(*[tsum(m.mul(g, v)) if g.ndim else m.mul(g, v) for g, v in zip(gs, vs)])
+        if np.dtype(inner.dtype).kind not in "fc":
+            raise RopError("Rop: the outputs must be float")
+        results = grad(inner, us, disconnected_inputs="ignore")
+    except NullTypeGradError as exc:
+        raise RopUndefinedError(f"Rop: {exc}") from exc
     results = clone_replace(results, dict(zip(us, fs)))   # (u's value plays no part)
     out = [r if ok or return_disconnected == "zero" else None
            for r, ok in zip(results, connected)]
     return _format_as(f, out)
+
+
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """Theano's ``subgraph_grad``: the gradients of a sub-graph, for backpropagating one
+    piece at a time.  ``wrt`` and ``end``: lists of variables; ``start``: ``{variable:
+    gradient}`` flowing in from above (known gradients), and/or ``cost``: a scalar.
+    Returns ``(wrt_grads, end_grads)``: the gradients with respect to ``wrt`` not flowing
+    through ``end`` (the ends are held constant), and those with respect to ``end``, to pass
+    as the next call's ``start``.  ``details=True`` adds the gradients from ``start`` alone
+    and from ``cost`` alone (None where not given), each over ``wrt + end``."""
+    if cost is None and start is None:
+        raise TypeError("subgraph_grad: give start (known gradients), cost, or both")
+    if not isinstance(wrt, list) or not isinstance(end, list):
+        raise TypeError("subgraph_grad: wrt and end must be lists of variables")
+    if start is not None and not isinstance(start, dict):
+        raise TypeError("subgraph_grad: start must be a dict {variable: gradient}")
+
+    def grads_from(cost_, known):
+        local = grad(cost_, list(wrt), consider_constant=end, known_grads=known,
+                     disconnected_inputs="ignore")
+        ends = grad(cost_, list(end), known_grads=known, disconnected_inputs="ignore")
+        return list(local) + list(ends)
+
+    start_grads = grads_from(None, start) if start is not None else None
+    cost_grads = grads_from(cost, None) if cost is not None else None
+    if start_grads is None:
+        grads = cost_grads
+    elif cost_grads is None:
+        grads = start_grads
+    else:
+        grads = [a + b for a, b in zip(start_grads, cost_grads)]
+    n = len(wrt)
+    if details:
+        return grads[:n], grads[n:], start_grads, cost_grads
+    return grads[:n], grads[n:]
 
 
 # ---------------------------------------------------------------------------- gradient stops

@@ -10,6 +10,8 @@ discrete value is zero, not an error): every variable it depends on gets zeros, 
 ``floatX`` where the variable is an integer one (Theano's ``_float_zeros_like``).  So does
 an integer-typed ``wrt`` that a float cost depends on (Theano's ops give integer inputs
 float zeros): ``grad(cost, u)`` for an ``ivector`` ``u`` read through ``cast`` is zeros.
+Two exceptions, Theano's: ``grad(x, x)`` is ones (floatX) for an integer ``x`` too, and a
+``wrt`` given in ``known_grads`` gets that gradient, whatever its dtype.
 
 An op with no gradient on the path raises :class:`NullTypeGradError` (Theano's name; a
 ``NotImplementedError`` and a ``TypeError``), as does an op whose ``grad`` returns
@@ -80,6 +82,13 @@ def _zeros_like(v: Variable) -> Variable:
     return m.fill(v, as_tensor_variable(0, dtype=v.dtype))
 
 
+def _float_ones_like(v: Variable) -> Variable:
+    """Ones shaped like ``v``: of its dtype when it is a float one, else of ``floatX``."""
+    from aotsym.graph.types import floatx
+    dtype = v.dtype if dtype_kind(v.dtype) in "fc" else floatx()
+    return m.fill(v, as_tensor_variable(1.0, dtype=dtype))
+
+
 def _float_zeros_like(v: Variable) -> Variable:
     """Zeros shaped like ``v``: of its dtype when it is a float one, else of ``floatX``."""
     from aotsym.graph.types import floatx
@@ -88,14 +97,18 @@ def _float_zeros_like(v: Variable) -> Variable:
 
 
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
-         return_disconnected="zero", known_grads=None):
-    """Gradient of the scalar ``cost`` with respect to ``wrt`` (a variable or a list).
+         add_names=True, known_grads=None, return_disconnected="zero",
+         null_gradients="raise"):
+    """Gradient of the scalar ``cost`` with respect to ``wrt`` (a variable or a list;
+    Theano's signature).
 
     ``disconnected_inputs``: ``'raise'`` (default), ``'warn'`` or ``'ignore'`` when ``cost``
     does not depend on an element of ``wrt``; ``return_disconnected``: ``'zero'`` (a zero
     tensor of that variable's type) or ``'None'``.  ``consider_constant``: variables through
     which no gradient flows.  ``known_grads``: ``{variable: gradient}`` to start from instead
-    of (or beside) ``cost``.
+    of (or beside) ``cost`` (a gradient ``DisconnectedType()()``, None, means none).
+    ``add_names``: a named cost and a named ``wrt`` name the gradient ``'(dcost/dwrt)'``.
+    ``null_gradients`` is accepted ('raise', Theano's default, is what happens).
     """
     single = not isinstance(wrt, (list, tuple))
     wrt_list = [wrt] if single else list(wrt)
@@ -110,9 +123,13 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
                             "reduce it first (e.g. cost.sum() or cost.mean())")
         if dtype_kind(cost.dtype) in "fc":
             seeds[id(cost)] = m.fill(cost, as_tensor_variable(1.0, dtype=cost.dtype))
-    for v, g in (known_grads or {}).items():
+    cut = {id(v) for v, g in (known_grads or {}).items() if g is None}
+    if cost is not None and id(cost) in cut:   # the cost's own gradient given as none
+        seeds.pop(id(cost), None)
+    known_grads = {v: g for v, g in (known_grads or {}).items() if g is not None}
+    for v, g in known_grads.items():
         seeds[id(v)] = as_tensor_variable(g)
-    roots = ([cost] if cost is not None else []) + list((known_grads or {}).keys())
+    roots = ([cost] if cost is not None else []) + list(known_grads.keys())
     blocked = {id(v) for v in (consider_constant or [])}
 
     # Only nodes between wrt and the roots need a gradient.
@@ -139,14 +156,19 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
 
     # Zero, not disconnected, through a discrete value: what an integer cost depends on,
     # and an integer wrt the cost depends on (Theano's ops give integer inputs zeros)
-    int_cost = cost is not None and id(cost) not in seeds
+    int_cost = cost is not None and id(cost) not in seeds and id(cost) not in cut
     discrete = set()
     if int_cost or any(dtype_kind(w.dtype) not in "fc" for w in wrt_list):
-        discrete = _depends_on(roots, order, blocked)
+        discrete = _depends_on([r for r in roots if id(r) not in cut], order, blocked)
     results = []
+    known_ids = {id(v) for v in known_grads}
     for w in wrt_list:
         g = grads.get(id(w))
-        if id(w) in discrete and (int_cost or dtype_kind(w.dtype) not in "fc"):
+        if id(w) in known_ids:
+            pass   # (a gradient given for w is its gradient, whatever w's dtype: Theano's)
+        elif cost is not None and w is cost and id(w) not in seeds:
+            g = _float_ones_like(w)   # d x / d x is 1, an integer x too (Theano's)
+        elif id(w) in discrete and (int_cost or dtype_kind(w.dtype) not in "fc"):
             g = _float_zeros_like(w)
         if g is None:
             msg = (f"grad: the cost does not depend on {w!r} ({w.type.describe()}), "
@@ -156,6 +178,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             if disconnected_inputs == "warn":
                 warnings.warn(msg, stacklevel=2)
             g = None if return_disconnected == "None" else _zeros_like(w)
+        if add_names and g is not None and g.name is None and g.owner is not None and \
+                cost is not None and cost.name and w.name:
+            g.name = f"(d{cost.name}/d{w.name})"
         results.append(g)
     if single:
         return results[0]

@@ -161,3 +161,84 @@ def test_min_informative_str():
     op = str(C.owner.op)
     assert min_informative_str(C + (D + E)) == f"A. {op}\n B. C\n C. {op}\n  D. D\n  E. E"
     assert min_informative_str(C * C) == f"A. {(C * C).owner.op}\n B. C\n <B>"
+
+
+def test_integer_grad_rules_and_names():
+    x, y = T.iscalars("x", "y")
+    ge = T.scalar("ge")
+    known = theano.grad(None, known_grads={x: ge}, wrt=x)   # the given gradient, int x too
+    outs = [theano.grad(x, x), known, theano.grad(x + y, x)]
+    f = theano.function([x, y, ge], outs, mode="FAST_COMPILE", on_unused_input="ignore")
+    assert [float(v) for v in f(12, 3, 0.6)] == [1.0, 0.6, 0.0]
+    from aotsym.gradient import DisconnectedInputError, DisconnectedType
+    with pytest.raises(DisconnectedInputError):   # the cost's gradient given as none
+        theano.grad(x + y, [x, y], known_grads={x + y: DisconnectedType()()})
+    A, v = T.matrix("A"), T.vector("v")
+    c = T.dot(v, T.dot(A, v))
+    c.name = "c"
+    assert theano.grad(c, v).name == "(dc/dv)"
+    c2 = T.dot(v, T.dot(A, v)) * 3
+    c2.name = "c2"
+    assert theano.grad(c2, v, add_names=False).name is None
+
+
+def test_subgraph_grad_matches_grad():
+    from aotsym.gradient import subgraph_grad
+    x = T.vector("x")
+    w1, w2 = theano.shared(np.array([0.5, -1.5]), "w1"), theano.shared(np.array([2.0, 3.0]), "w2")
+    h = T.tanh(x * w1)
+    cost = T.sum(T.sqr(h * w2))
+    (g2,), (gh,) = subgraph_grad([w2], [h], cost=cost)
+    (g1,), _ = subgraph_grad([w1], [x], start={h: gh})
+    want = theano.grad(cost, [w1, w2])
+    f = theano.function([x], [g1, g2] + want, mode="FAST_COMPILE")
+    a1, a2, b1, b2 = f(np.array([0.3, -0.7]))
+    np.testing.assert_allclose(a1, b1)
+    np.testing.assert_allclose(a2, b2)
+
+
+def test_rop_errors_are_value_errors_and_tuples():
+    from aotsym.gradient import grad_undefined
+    from aotsym.graph.basic import Apply
+    from aotsym.graph.op import Op
+
+    class BreakRop(Op):   # (Theano's test op: no derivative)
+        __props__ = ()
+
+        def make_node(self, x):
+            return Apply(self, [x], [x.type()])
+
+        def perform(self, node, inp, out):
+            out[0][0] = inp[0]
+
+        def grad(self, inp, grads):
+            return [grad_undefined(self, 0, inp[0])]
+
+    x, v = T.vector("x"), T.vector("v")
+    for y in (BreakRop()(x) * 2, x.shape):
+        with pytest.raises(ValueError):
+            T.Rop(y, x, v)
+    with pytest.raises(ValueError):
+        T.Rop(0.0, [T.matrix()], [T.vector()])
+    m, mv = T.matrix("m"), T.matrix("mv")
+    r = T.Rop((m, m * 2), [m], [mv])
+    assert isinstance(r, tuple) and len(r) == 2
+    f = theano.function([m, mv], list(r), mode="FAST_COMPILE")
+    mval = np.array([[1.0, -0.0], [np.inf, 2.0]])
+    got = f(np.zeros((2, 2)), mval)
+    np.testing.assert_array_equal(got[1], 2 * mval)
+
+
+def test_theano_ifelse_op_constructor():
+    from aotsym.ifelse import IfElse
+    c = T.iscalar("c")
+    x, y = T.vectors("x", "y")
+    one = IfElse(1)(c, x, y)
+    two = IfElse(2, as_view=True)(c, x, x * 2, y, y * 2)
+    f = theano.function([c, x, y], [one] + two)
+    vx, vy = np.array([1.0, np.nan]), np.array([-0.0, 3.0, 4.0])
+    for cv, a, b in ((1, vx, vx), (0, vy, vy)):
+        got = f(cv, vx, vy)
+        np.testing.assert_array_equal(got[0], a)
+        np.testing.assert_array_equal(got[1], a)
+        np.testing.assert_array_equal(got[2], 2 * b)

@@ -81,6 +81,11 @@ class IfElse(HasInnerGraphs, Op):
     __props__ = ("then_graph", "else_graph")
     structured_kind = BRANCH
 
+    def __new__(cls, then_graph=None, else_graph=None, name=None, **theano_options):
+        if isinstance(then_graph, (int, np.integer)):   # Theano's IfElse(n_outs, ...)
+            return TheanoIfElse(int(then_graph), name=name, **theano_options)
+        return super().__new__(cls)
+
     def __init__(self, then_graph: InnerGraph, else_graph: InnerGraph, name=None):
         if then_graph.input_types != else_graph.input_types:
             raise TypeError("IfElse: the branches must take the same inputs")
@@ -255,6 +260,27 @@ def _firsts(where: dict) -> list:
 
 
 # ---------------------------------------------------------------------------- the user API
+
+
+class TheanoIfElse:
+    """What Theano's ``IfElse(n_outs, as_view=False, gpu=False, name=None)`` makes: called
+    as ``op(cond, *then_values, *else_values)`` it is :func:`ifelse` of those (one variable
+    for ``n_outs == 1``, else a list).  ``as_view`` and ``gpu`` change nothing."""
+
+    def __init__(self, n_outs, as_view=False, gpu=False, name=None):
+        self.n_outs, self.as_view, self.gpu, self.name = n_outs, as_view, gpu, name
+
+    def __call__(self, condition, *values):
+        n = self.n_outs
+        if len(values) != 2 * n:
+            raise TypeError(f"IfElse({n}) takes the condition and {2 * n} values (the then "
+                            f"values, then the else values), got {len(values)}")
+        if n == 1:
+            return ifelse(condition, values[0], values[1], name=self.name)
+        return ifelse(condition, list(values[:n]), list(values[n:]), name=self.name)
+
+    def __repr__(self):
+        return f"IfElse({self.n_outs})"
 
 
 def ifelse(condition, then_branch, else_branch, name=None):
