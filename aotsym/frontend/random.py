@@ -14,6 +14,13 @@ Seeding: random variable number ``j`` of a stream seeded with ``s`` starts from 
 order gets the same numbers, whatever the backend (C, CUDA, the NumPy reference).
 ``stream.seed(s)`` resets every state the stream made.
 
+Theano's per-variable handles: ``rv.rng`` is the variable's generator (Theano's
+``RandomStateSharedVariable``) and ``rv.update`` its ``(state, new state)`` pair.
+``rv.rng.get_value()`` is a :class:`GeneratorState`, which has what the Theano tutorial uses
+of NumPy's ``RandomState``: ``seed(n)``, ``get_state()``, ``set_state(state)``; it goes back
+with ``rv.rng.set_value(...)``.  Seeding one generator with ``n`` restarts it as a stream's
+first variable seeded with ``n`` would.
+
 Module paths: :mod:`aotsym.tensor.shared_randomstreams` and :mod:`aotsym.sandbox.rng_mrg`
 (Theano's), ``aotsym.RandomStreams``.
 """
@@ -78,6 +85,60 @@ def _float_dtype(dtype, raw_params, what):
     return dtype
 
 
+class GeneratorState:
+    """``rv.rng.get_value()``: one random variable's Philox state (Theano gave a NumPy
+    ``RandomState``), with the methods Theano's tutorial calls on it.  ``get_value(borrow=
+    True)`` wraps the variable's own state array, so ``seed`` and ``set_state`` change it."""
+
+    def __init__(self, state):
+        self.state = state           # uint32 [key0, key1, counter_lo, counter_hi]
+
+    def seed(self, seed=None):
+        """Restart as a stream's first variable seeded with ``seed`` (None: fresh entropy)."""
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
+        self.state[...] = philox.seed_state(int(seed), 0)
+
+    def get_state(self) -> np.ndarray:
+        """A copy of the state (a value for :meth:`set_state`)."""
+        return self.state.copy()
+
+    def set_state(self, state):
+        state = np.asarray(state.state if isinstance(state, GeneratorState) else state)
+        if state.shape != self.state.shape:
+            raise ValueError(f"set_state: a Philox state is {self.state.shape[0]} uint32 "
+                             f"words, got an array of shape {state.shape}")
+        self.state[...] = state.astype(np.uint32)
+
+    def __repr__(self):
+        return f"GeneratorState(philox4x32, {self.state.tolist()})"
+
+
+class RandomStateVariable:
+    """``rv.rng``: a random variable's generator, as Theano's ``RandomStateSharedVariable``:
+    ``get_value`` gives a :class:`GeneratorState`, ``set_value`` takes one (or a state
+    array); anything else is the state's shared variable's (``name``, ``default_update``)."""
+
+    def __init__(self, state):
+        self.shared = state
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        return GeneratorState(self.shared.get_value(borrow=borrow))
+
+    def set_value(self, value, borrow=False):
+        if isinstance(value, GeneratorState):
+            value = value.state
+        self.shared.set_value(np.asarray(value, dtype=np.uint32), borrow=borrow)
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "shared":   # (unpickling: not set yet)
+            raise AttributeError(name)
+        return getattr(self.shared, name)
+
+    def __repr__(self):
+        return f"RandomStateVariable({self.shared!r})"
+
+
 class RandomStreams:
     """Theano's ``theano.tensor.shared_randomstreams.RandomStreams``: a factory of random
     variables whose states are shared variables.
@@ -123,6 +184,7 @@ class RandomStreams:
         state.default_update = new_state
         self.state_updates.append((state, new_state))
         sample.tag.rng = state
+        sample.tag.rng_handle = RandomStateVariable(state)    # rv.rng (Variable.rng)
         sample.tag.update = (state, new_state)
         return sample
 

@@ -166,6 +166,23 @@ class Tag:
         self.test_value = None
 
 
+class _TagAttribute:
+    """A variable's attribute kept in its tag, read-only: a non-data descriptor, so a
+    variable with a ``__dict__`` (a shared variable) may still set its own."""
+
+    def __init__(self, key, name):
+        self.key, self.name = key, name
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        value = obj.tag.__dict__.get(self.key)
+        if value is None:
+            raise AttributeError(f"{obj!r} has no {self.name}: only variables a random "
+                                 "stream made (srng.uniform(...) ...) have one")
+        return value
+
+
 class Variable:
     """A value in the graph: an input (``owner is None``) or output ``index`` of an Apply.
 
@@ -227,6 +244,11 @@ class Variable:
     # chain: 175,000 calls, 55 ms as Python functions)
     __hash__ = object.__hash__
     __eq__ = object.__eq__
+
+    # a random variable's generator and (state, new state) (Theano's rv.rng, rv.update;
+    # a random stream sets them)
+    rng = _TagAttribute("rng_handle", "rng")
+    update = _TagAttribute("update", "update")
 
     def get_test_value(self):
         """The variable's test value (Theano's): ``tag.test_value``, a constant's or shared

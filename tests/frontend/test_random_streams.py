@@ -267,3 +267,56 @@ def test_random_integers_are_uniform_over_the_closed_range():
     assert set(np.unique(f(7, 7))) == {7}
     with pytest.raises(NotImplementedError, match="poisson"):
         s.poisson(size=(3,), lam=1.0)
+
+
+def test_the_theano_tutorials_random_numbers_section_runs_as_written():
+    """Theano's "Using Random Numbers" tutorial: rv.rng's value seeded, its state saved and
+    restored, and the random state copied between graphs through state_updates."""
+    import aotsym as theano
+    from aotsym.sandbox.rng_mrg import MRG_RandomStreams
+    from aotsym.tensor.shared_randomstreams import RandomStreams
+    srng = RandomStreams(seed=234)
+    rv_u = srng.uniform((2, 2))
+    f = theano.function([], rv_u)
+    nearly_zeros = theano.function([], rv_u + rv_u - 2 * rv_u)
+    assert np.allclose(nearly_zeros(), 0)
+    rng_val = rv_u.rng.get_value(borrow=True)   # Get the rng for rv_u
+    rng_val.seed(89234)                         # seeds the generator
+    rv_u.rng.set_value(rng_val, borrow=True)    # Assign back seeded rng
+    a = f()
+    rng_val = rv_u.rng.get_value()              # a copy this time
+    rng_val.seed(89234)
+    rv_u.rng.set_value(rng_val)
+    np.testing.assert_array_equal(f(), a)       # the same seed, the same draws
+    srng.seed(902340)
+    state_after_v0 = rv_u.rng.get_value().get_state()
+    nearly_zeros()       # this affects rv_u's generator
+    v1 = f()
+    rng = rv_u.rng.get_value(borrow=True)
+    rng.set_state(state_after_v0)
+    rv_u.rng.set_value(rng, borrow=True)
+    v2 = f()             # v2 != v1
+    v3 = f()             # v3 == v1
+    assert not np.array_equal(v1, v2)
+    np.testing.assert_array_equal(v1, v3)
+    assert rv_u.update[0] is rv_u.tag.rng and rv_u.rng.name == rv_u.tag.rng.name
+
+    class Graph():
+        def __init__(self, seed=123):
+            self.rng = RandomStreams(seed)
+            self.y = self.rng.uniform(size=(1,))
+
+    g1, g2 = Graph(seed=123), Graph(seed=987)
+    f1, f2 = theano.function([], g1.y), theano.function([], g2.y)
+    assert f1() != f2()
+
+    def copy_random_state(g1, g2):
+        if isinstance(g1.rng, MRG_RandomStreams):
+            g2.rng.rstate = g1.rng.rstate
+        for (su1, su2) in zip(g1.rng.state_updates, g2.rng.state_updates):
+            su2[0].set_value(su1[0].get_value())
+
+    copy_random_state(g1, g2)
+    assert f1() == f2()
+    with pytest.raises(AttributeError, match="has no rng"):
+        T.vector("x").rng
