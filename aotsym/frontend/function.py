@@ -570,6 +570,8 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
     """
     if outputs is None:
         outputs = []
+    if hasattr(outputs, "__aotsym_variable__"):   # x.shape: one int64 vector (Theano's)
+        outputs = outputs.__aotsym_variable__()
     if isinstance(outputs, Out):
         outputs = outputs.variable
     elif isinstance(outputs, (list, tuple)):

@@ -217,3 +217,15 @@ def test_a_lapack_failure_raises_numpys_linalg_error_compiled_and_evaluated():
             f(np.zeros((3, 3)))
         assert "y = T.nlinalg.matrix_inverse(x) * 2" in str(info.value)
         np.testing.assert_allclose(f(np.eye(3) * 4), np.eye(3) / 2)
+
+
+def test_x_shape_as_the_output_is_one_int64_vector():
+    """Theano's shape tutorial: function([x], x.shape) returns array([8, 4]), not a list of
+    scalars (x.shape is indexable like a tuple, but it is the shape vector)."""
+    x, y = T.matrix("x"), T.matrix("y")
+    f = aotsym.function([x, y], T.join(0, x, y).shape)
+    got = f(np.ones((5, 4)), np.ones((3, 4)))
+    assert isinstance(got, np.ndarray) and got.dtype == np.int64 and got.tolist() == [8, 4]
+    g = aotsym.function([x], [x.shape, x.shape[1]])
+    shape, cols = g(np.ones((2, 3)))
+    assert shape.tolist() == [2, 3] and cols == 3
