@@ -29,7 +29,7 @@ def lower_sort(fe, node, pos):
     return render("guarded_step.c.j2", lines=lines, temps=[])
 
 
-@lowers("TopKOp")
+@lowers("TopKOp", "SortAnyAxis")
 def lower_topk(fe, node, pos):
     """No C kernel yet: the op's ``perform`` is called back from the compiled function
     (:mod:`aotsym.emit_c.python_op`; a standalone module refuses it at build time)."""

@@ -115,10 +115,19 @@ def test_topk_argtopk_against_numpy():
                 f(v, bad)
     theano.gradient.verify_grad(lambda a: topk(a, 2, axis=1, sorted=False), [v],
                                 rng=np.random.RandomState(2))
-    with pytest.raises(TypeError):
-        T.sort(x, T.iscalar())
     np.testing.assert_array_equal(
         theano.function([x], T.sort(x, T.constant(0)))(v), np.sort(v, axis=0))
+    ax = T.scalar("ax")            # Theano's sort(a, axis) with a symbolic (float) axis
+    w = np.arange(20.0).reshape(4, 5)
+    f = theano.function([x, ax], [T.sort(x, ax), T.argsort(x, ax),
+                                  T.grad((T.sort(x, ax) * w).sum(), x)])
+    for a in (0, 1, -1, -2):
+        s, i, g = f(v, a)
+        np.testing.assert_array_equal(s, np.sort(v, a))
+        np.testing.assert_array_equal(i, np.argsort(v, a, kind="stable"))
+        np.testing.assert_array_equal(np.take_along_axis(g, i, a), w)   # gz sent back
+    with pytest.raises(ValueError):
+        f(v, 2)
 
 
 # ---------------------------------------------------------------------------- extra_ops

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from aotsym.graph.basic import Variable
 from aotsym.graph.convert import as_tensor_variable
 from aotsym.graph.op import Op
 from aotsym.graph.types import TensorType, dtype_kind
@@ -97,13 +98,17 @@ def take_along_axis(x, indices, axis):
 
 def _prepare(a, axis, what):
     from aotsym.graph.ops.reshape import flatten
-    from aotsym.graph.basic import Constant, Variable
+    from aotsym.graph.basic import Constant
     a = as_tensor_variable(a)
     if isinstance(axis, Constant) and axis.ndim == 0:
         axis = int(axis.data)
     if isinstance(axis, Variable):
-        raise TypeError(f"{what}: the axis must be an int (or None) known when the graph is "
-                        f"built, got the symbolic {axis.type.describe()}")
+        if axis.ndim != 0 or dtype_kind(axis.dtype) not in "iuf":
+            raise TypeError(f"{what}: the axis must be an int (or None), got "
+                            f"{axis.type.describe()}")
+        if a.ndim == 0:
+            raise ValueError(f"{what}: cannot sort a scalar")
+        return a, axis
     if axis is None:
         return flatten(a), 0
     if not isinstance(axis, (int, np.integer)) or not -a.ndim <= axis < max(a.ndim, 1) \
@@ -121,18 +126,62 @@ def _check_kind(kind, order, what):
 
 
 def sort(a, axis=-1, kind="quicksort", order=None):
-    """``a`` sorted along ``axis`` (None: flattened), NaN last; stable whatever ``kind``
-    says (see the module docstring)."""
+    """``a`` sorted along ``axis`` (None: flattened; a symbolic scalar: read at run time),
+    NaN last; stable whatever ``kind`` says (see the module docstring)."""
     _check_kind(kind, order, "sort")
     a, axis = _prepare(a, axis, "sort")
+    if isinstance(axis, Variable):
+        return SortAnyAxis(False)(a, axis)
     return Sort(axis)(a)
 
 
 def argsort(a, axis=-1, kind="quicksort", order=None):
-    """The int64 indices that sort ``a`` along ``axis`` (None: flattened), stable."""
+    """The int64 indices that sort ``a`` along ``axis`` (None: flattened; a symbolic
+    scalar: read at run time), stable."""
     _check_kind(kind, order, "argsort")
     a, axis = _prepare(a, axis, "argsort")
+    if isinstance(axis, Variable):
+        return SortAnyAxis(True)(a, axis)
     return ArgSort(axis)(a)
+
+
+class SortAnyAxis(Op):
+    """Theano's ``sort(a, axis)`` / ``argsort`` with the axis a symbolic scalar (Theano's
+    SortOp takes it as an input): the axis is read at run time (an int, or a float holding
+    one; out of range: a ValueError).  No C kernel: compiled functions call ``perform``
+    back.  Gradient of the sort: :class:`Sort`'s along whichever axis it is."""
+
+    __props__ = ("argsort",)
+
+    def __init__(self, argsort=False):
+        self.argsort = bool(argsort)
+
+    def output_types(self, inputs):
+        x, axis = inputs
+        if dtype_kind(x.dtype) == "c":
+            raise TypeError("sort: complex inputs cannot be sorted")
+        return [TensorType("int64", x.broadcastable) if self.argsort else x.type]
+
+    def perform(self, node, inputs):
+        x, axis = inputs
+        if axis != int(axis) or not -x.ndim <= int(axis) < x.ndim:
+            raise ValueError(f"sort: axis {axis} is out of range for an array of ndim "
+                             f"{x.ndim}")
+        fn = np.argsort if self.argsort else np.sort
+        return [np.asarray(fn(x, axis=int(axis), kind="stable"), node.outputs[0].dtype)]
+
+    def grad(self, node, inputs, output_grads):
+        from aotsym.graph.ops import math as m
+        from aotsym.graph.ops.alloc import zeros_like
+        x, axis = inputs
+        if self.argsort or dtype_kind(x.dtype) != "f":
+            return [None, None]
+        gx = zeros_like(x)
+        for d in range(x.ndim):   # the gradient of Sort(d) where the axis is d
+            inverse = ArgSort(d)(ArgSort(d)(x))
+            gx = m.switch(m.or_(m.eq(axis, d), m.eq(axis, d - x.ndim)),
+                          take_along_axis(output_grads[0], inverse, d), gx)
+        return [gx, None]
 
 
 def _along_axis_index(x, indices, axis):
