@@ -533,6 +533,12 @@ def _constant_data(v, depth, only_process_constants):
     node = v.owner
     if node is None or only_process_constants or depth <= 0:
         raise NotScalarConstantError(f"{v} is not a constant")
+    from aotsym.graph.ops.subtensor import Subtensor
+    if isinstance(node.op, Subtensor) and len(node.op.idx_list) == 1 and isinstance(
+            node.op.idx_list[0], (int, np.integer)) and not isinstance(node.op.idx_list[0], bool):
+        entries = vector_entries(node.inputs[0])     # stack([b, 2, 3])[1] is 2, whatever b
+        if entries is not None and -len(entries) <= node.op.idx_list[0] < len(entries):
+            return _constant_data(entries[node.op.idx_list[0]], depth - 1, False)
     if isinstance(node.op, Elemwise):
         # each input's one value, then the op on those scalars
         args = [np.asarray(get_scalar_constant_value(i, True, False, depth - 1),
@@ -545,14 +551,12 @@ def _constant_data(v, depth, only_process_constants):
 
 
 def extract_constant(x, elemwise=True, only_process_constants=False):
-    """``x``'s constant scalar value as a constant variable when it has one, else ``x``
+    """``x``'s constant scalar value (a NumPy scalar, a copy) when it has one, else ``x``
     (Theano's)."""
     try:
-        value = get_scalar_constant_value(x, elemwise, only_process_constants)
+        return get_scalar_constant_value(x, elemwise, only_process_constants)
     except NotScalarConstantError:
         return x
-    from aotsym.graph.basic import constant
-    return constant(value)
 
 
 def get_vector_length(v):

@@ -181,7 +181,13 @@ def test_constant_values_and_vector_lengths():
         T.get_scalar_constant_value(np.zeros(0))
     s = T.scalar()
     assert T.extract_constant(s) is s
-    assert T.extract_constant(T.constant(2) * 4).data == 8
+    assert T.extract_constant(T.constant(2) * 4) == 8
+    b = T.iscalar()
+    stacked = T.stack([b, 2, 3])
+    assert T.get_scalar_constant_value(stacked[1]) == 2
+    assert T.get_scalar_constant_value(stacked[-1]) == 3
+    with pytest.raises(T.NotScalarConstantError):
+        T.get_scalar_constant_value(stacked[0])
     assert T.get_vector_length(T.stack([1, 2, 3])) == 3
     assert T.get_vector_length(T.tensor3().shape) == 3
     assert T.get_vector_length(T.constant([1, 2])) == 2
