@@ -58,7 +58,7 @@ __all__ = [
     "continuous_dtypes", "all_dtypes", "ceil_intdiv", "smallest", "largest", "ptp", "cov",
     "is_flat", "tensor_copy", "NotScalarConstantError", "EmptyConstantError",
     "get_scalar_constant_value", "extract_constant", "get_vector_length", "choose",
-    "inverse_permutation", "Tensor",
+    "inverse_permutation", "permute_row_elements", "Tensor",
 ]
 
 Tensor = TensorType     # Theano's older name of the tensor type class
@@ -581,6 +581,25 @@ def inverse_permutation(perm):
     return m.cast(argsort(perm, axis=-1), perm.dtype)
 
 
+def permute_row_elements(x, y, inverse=0):
+    """The rows (last axis) of ``x`` permuted by ``y`` (Theano's): ``out[..., i] =
+    x[..., y[..., i]]``, or with ``inverse`` ``out[..., y[..., i]] = x[..., i]``.  The
+    leading axes broadcast as elementwise ops do (a vector ``y`` permutes every row)."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if dtype_kind(y.dtype) not in "iu":
+        raise TypeError(f"permute_row_elements: the permutation must be integers, got "
+                        f"{y.type.describe()}")
+    n = builtins_max(x.ndim, y.ndim, 1)
+    x, y = shape_padleft(x, n - x.ndim), shape_padleft(y, n - y.ndim)
+    if inverse:
+        y = inverse_permutation(y)
+    y = m.cast(y, "int64")
+    xb, yb = m.second(y, x), m.second(x, y)            # both at the common shape
+    grids = [dimshuffle(arange(shape_i(yb, d)), ["x"] * d + [0] + ["x"] * (n - 1 - d))
+             for d in range(n - 1)]
+    return getitem(xb, tuple(grids) + (yb,))
+
+
 def choose(a, choices, out=None, mode="raise"):
     """``np.choose``: ``choices[a[I]][I]`` at each position ``I`` of the broadcast of ``a``
     and the choices (a list of tensors, or one tensor whose first axis lists them).  The
@@ -602,8 +621,11 @@ def choose(a, choices, out=None, mode="raise"):
     a = shape_padleft(a, k - a.ndim)
     parts = [dimshuffle(p, list(range(lead)) + ["x"] * (k + lead - p.ndim) +
                         list(range(lead, p.ndim))) for p in parts]
-    lengths = [_fold(m.maximum, [shape_i(a, d)] + [shape_i(p, d + lead) for p in parts])
-               for d in range(k)]
+    lengths = []
+    for d in range(k):          # the broadcastable ones are 1 (all of them: the result's too)
+        axis = [(a, d)] + [(p, d + lead) for p in parts]
+        known = [shape_i(v, j) for v, j in axis if not v.broadcastable[j]]
+        lengths.append(_fold(m.maximum, known) if known else shape_i(a, d))
     grids = [dimshuffle(arange(lengths[d]), ["x"] * d + [0] + ["x"] * (k - 1 - d))
              for d in range(k)]
 

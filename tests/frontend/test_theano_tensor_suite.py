@@ -128,6 +128,16 @@ def test_theano_names_against_numpy():
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
     assert got_perm.dtype == np.int32
     np.testing.assert_array_equal(got_perm, np.argsort(perm))
+    # permute_row_elements: a vector permutes every row; a matrix row by row; inverse
+    pm = T.imatrix("pm")
+    g = theano.function([x, a, pm], [T.permute_row_elements(x, a),
+                                     T.permute_row_elements(x, pm, inverse=1),
+                                     T.permute_row_elements(x[0], pm)], mode="FAST_COMPILE")
+    rows = np.array([rng.permutation(5) for _ in range(3)], "int32")
+    g0, g1, g2 = g(vx, perm, rows)
+    np.testing.assert_array_equal(g0, vx[:, perm])
+    np.testing.assert_array_equal(g1, np.take_along_axis(vx, np.argsort(rows, axis=1), 1))
+    np.testing.assert_array_equal(g2, vx[0][rows])
 
 
 @pytest.mark.parametrize("mode", ["raise", "wrap", "clip"])
