@@ -344,9 +344,8 @@ def test_kron_of_any_ndims_generalized_eigvalsh_and_cholesky_on_error_nan():
 # files of this work: Theano programs that still fail (the hunks are in the report)
 
 
-@pytest.mark.xfail(strict=True, reason="frontend/function.py: a ShapeTuple output (x.shape) "
-                   "is taken for a list of outputs; Theano returns the int64 vector")
 def test_function_of_a_shape_returns_the_vector():
+    # (Theano's test_shape_i_scalar: x.shape as a function's output is the int64 vector)
     x, b, e = T.dvector("x"), T.iscalar("b"), T.iscalar("e")
     f = theano.function([x, b, e], x[b:e].shape)
     got = f(np.arange(5.0), -4, 4)
