@@ -17,6 +17,10 @@ inner graph (:mod:`aotsym.graph.inner`), before ``scan`` and ``ifelse``::
   (an ``OpFromGraph`` of the gradient, applied to the inputs and output gradients);
   ``infer_shape`` follows the body's shape rules; ``prune_outputs`` keeps only the outputs
   read (and the inputs they need);
+* shared variables the outputs read (Theano's example: ``OpFromGraph([x, y, z], [x + y * z +
+  s])``) are implicit inputs, after the given ones: the body takes them as inputs, and each
+  application passes them (``op(a, b, c)`` applies the op to ``a, b, c, s``), so a function
+  reads their current values and a gradient reaches them;
 * the C backend does not know this op: the optimizer's first stage inlines every
   ``OpFromGraph`` into the outer graph (rule ``inline_op_from_graph``,
   :mod:`aotsym.optimizer.inner`), in every mode.  Until then, stages that run inside inner
@@ -48,18 +52,21 @@ class OpFromGraph(HasInnerGraphs, Op):
         if not isinstance(inputs, (list, tuple)):
             raise TypeError("OpFromGraph: inputs must be a list of symbolic variables")
         outputs = [as_tensor_variable(o) for o in outputs]
+        implicit = _shared_inputs(inputs, outputs)
         # the given inputs are the body's placeholders (Theano's op.inputs): tags on the
         # body's variables stay with them (scan_utils.map_variables reads them)
-        self.inner = InnerGraph(inputs, outputs, fresh_inputs=False)
+        self.inner = InnerGraph(list(inputs) + implicit, outputs, fresh_inputs=False)
         self.inline = bool(inline)
         self.name = name
         self.nout = len(outputs)
+        self.implicit = tuple(implicit)
 
     @classmethod
     def from_inner(cls, inner: InnerGraph, inline=False, name=None) -> "OpFromGraph":
         """The op of an existing inner graph (no copy, no re-check)."""
         op = cls.__new__(cls)
         op.inner, op.inline, op.name, op.nout = inner, bool(inline), name, len(inner.outputs)
+        op.implicit = ()
         return op
 
     # ------------------------------------------------------------------ inner graphs
@@ -72,7 +79,9 @@ class OpFromGraph(HasInnerGraphs, Op):
         if inner.input_types != self.inner.input_types or \
                 inner.output_types != self.inner.output_types:
             raise TypeError(f"{self}.with_inner_graphs: the new body's types differ")
-        return OpFromGraph.from_inner(inner, self.inline, self.name)
+        op = OpFromGraph.from_inner(inner, self.inline, self.name)
+        op.implicit = self.implicit
+        return op
 
     def prune_outputs(self, node, used):
         """Keep the outputs at ``used`` (in index order) and the inputs they still read."""
@@ -94,6 +103,9 @@ class OpFromGraph(HasInnerGraphs, Op):
     __repr__ = __str__
 
     def make_node_inputs(self, *args) -> tuple:
+        implicit = getattr(self, "implicit", ())
+        if implicit and len(args) == len(self.inner.inputs) - len(implicit):
+            args = args + implicit          # the shared variables the body reads
         return tuple(self.inner.check_arguments(args, str(self)))
 
     def output_types(self, inputs):
@@ -141,3 +153,12 @@ class OpFromGraph(HasInnerGraphs, Op):
             found = (OpFromGraph(list(body.inputs) + gouts, grads, self.inline, name), wrt)
         cache[gout_types] = found
         return found
+
+
+def _shared_inputs(inputs, outputs) -> list:
+    """The shared variables ``outputs`` read that are not among ``inputs`` (in the order
+    the graph meets them)."""
+    from aotsym.graph.basic import Constant, graph_inputs
+    given = {id(v) for v in inputs}
+    return [v for v in graph_inputs(outputs) if id(v) not in given and v.owner is None
+            and not isinstance(v, Constant) and getattr(type(v), "get_value", None) is not None]

@@ -199,3 +199,24 @@ def test_single_output_function_returns_an_array():
     a, b = T.vector("a"), T.vector("b")
     f = aotsym.function([a, b], axpy()(a, b))
     np.testing.assert_allclose(f(np.arange(3.0), np.ones(3)), [1.0, 3.0, 5.0])
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_shared_variables_in_the_body_are_implicit_inputs(mode):
+    """Theano's OpFromGraph example 2: the body reads a shared variable; each call reads its
+    current value, and the gradient reaches it."""
+    import aotsym
+    x, y, z = T.scalars("xyz")
+    s = aotsym.shared(np.random.rand(2, 2))
+    op = OpFromGraph([x, y, z], [x + y * z + s])
+    e2 = op(x, y, z) + op(z, y, x)
+    fn = aotsym.function([x, y, z], [e2], mode=mode)
+    sv = s.get_value()
+    np.testing.assert_allclose(fn(1.0, 2.0, 3.0)[0], (1 + 6 + sv) + (3 + 2 + sv))
+    s.set_value(np.zeros((2, 2)))
+    np.testing.assert_allclose(fn(1.0, 2.0, 3.0)[0], np.full((2, 2), 12.0))
+    gx, gs = aotsym.function([x, y, z], aotsym.grad(e2.sum(), [x, s]), mode=mode)(1.0, 2.0, 3.0)
+    assert gx == 4 * (1 + 2.0)                      # d/dx of x + 2x + ..., summed over 4
+    np.testing.assert_allclose(gs, np.full((2, 2), 2.0))
+    with pytest.raises(TypeError, match="takes 4"):
+        op(x, y)
