@@ -66,7 +66,8 @@ def assemble(inputs, outputs, updates=None, *, name=None, single_output=False, g
     if no_default_updates is not True:
         exclude = no_default_updates or ()
         defaults = collect_default_updates(targets, explicit=[var for var, _ in upd],
-                                           exclude=exclude, allowed=inputs, leaves=leaves)
+                                           exclude=exclude, allowed=inputs, leaves=leaves,
+                                           strict=True)
         if defaults:                   # other targets: walk them
             more = normalize_updates(defaults)
             news = [new for _, new in more]

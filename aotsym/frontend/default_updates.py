@@ -20,11 +20,14 @@ from __future__ import annotations
 from aotsym.graph.basic import Constant, graph_inputs
 
 
-def collect_default_updates(outputs, explicit=(), exclude=(), allowed=(), leaves=None) -> dict:
+def collect_default_updates(outputs, explicit=(), exclude=(), allowed=(), leaves=None,
+                            strict=False) -> dict:
     """``{shared variable: default update}`` for the shared variables ``outputs`` (and the
     default updates added, transitively) read, with a ``default_update``, not among
     ``explicit`` (updated by the user) or ``exclude``; ``allowed``: the non-shared inputs a
-    default update may read; ``leaves``: ``graph_inputs(outputs)`` when the caller has it."""
+    default update may read; ``leaves``: ``graph_inputs(outputs)`` when the caller has it.
+    A default update that reads anything else is left out, or with ``strict`` (a function's
+    own, Theano's rule) a MissingInputError naming it: never an update silently lost."""
     from aotsym.frontend.shared import SharedVariable
     skip = {id(v) for v in explicit} | {id(v) for v in exclude}
     ok = {id(v) for v in allowed}
@@ -43,6 +46,12 @@ def collect_default_updates(outputs, explicit=(), exclude=(), allowed=(), leaves
             free = [u for u in graph_inputs([new]) if not isinstance(u, (SharedVariable,
                                                                          Constant))
                     and id(u) not in ok]
+            if free and strict:
+                from aotsym.graph.fgraph import MissingInputError
+                raise MissingInputError(
+                    f"the default update of the shared variable {var!r} reads {free[0]!r}, "
+                    "which is not an input of the function: pass it among the inputs, or "
+                    f"leave the update out (no_default_updates=[{var.name or 'the variable'}])")
             if free:
                 continue
             found[var] = new

@@ -229,3 +229,21 @@ def test_x_shape_as_the_output_is_one_int64_vector():
     g = aotsym.function([x], [x.shape, x.shape[1]])
     shape, cols = g(np.ones((2, 3)))
     assert shape.tolist() == [2, 3] and cols == 3
+
+
+def test_a_default_update_reading_a_missing_input_is_an_error_not_a_lost_update():
+    """Theano's test_default_updates_input: y's default update reads the input a; a function
+    without a must say so (MissingInputError), not skip y's update."""
+    from aotsym.graph.fgraph import MissingInputError
+    x, y = aotsym.shared(0, name="x"), aotsym.shared(1, name="y")
+    a = T.lscalar("a")
+    x.default_update = y
+    y.default_update = y + a
+    aotsym.function([], x, no_default_updates=[y])()
+    assert (x.get_value(), y.get_value()) == (1, 1)
+    aotsym.function([a], x)(2)
+    assert (x.get_value(), y.get_value()) == (1, 3)
+    aotsym.function([], x, updates={y: y - 1})()           # y's update given: fine
+    assert (x.get_value(), y.get_value()) == (3, 2)
+    with pytest.raises(MissingInputError, match="default update of the shared variable y"):
+        aotsym.function([], x)
