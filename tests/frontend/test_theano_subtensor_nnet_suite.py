@@ -241,6 +241,15 @@ def test_newaxis_beside_integer_arrays_and_index_errors():
         for g, i in zip(got, idxs):
             np.testing.assert_array_equal(g, v[i])
             assert g.shape == v[i].shape
+    big = [np.index_exp[:2 ** 63], np.index_exp[-2 ** 63 - 5:], np.index_exp[2 ** 64:],
+           np.index_exp[::2 ** 63], np.index_exp[2 ** 63:-2 ** 65:-1]]    # beyond int64
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        got = theano.function([x], [x[i] for i in big], mode=mode)(v)
+        for g, i in zip(got, big):
+            assert g.shape == v[i].shape
+            np.testing.assert_array_equal(g, v[i])
+    with pytest.raises(IndexError):
+        x[2 ** 63]
     with pytest.raises(TypeError):                     # float indices (Theano, NumPy)
         x[[0.0, 0], [1, 1]]
     y = T.dvector()

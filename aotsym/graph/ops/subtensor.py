@@ -574,6 +574,9 @@ def getitem(x, index):
             value, var = _scalar_part(e, "index")
             if var is not None:
                 extras.append(var)
+            elif abs(value) > _INT64_MAX:
+                raise IndexError(f"index {value} is out of bounds for dimension {dim} of "
+                                 f"{x.type.describe()}")
             elif x.broadcastable[dim] and value not in (0, -1):
                 raise IndexError(f"index {value} is out of bounds for dimension {dim} of "
                                  f"{x.type.describe()}, which has length 1")
@@ -632,11 +635,16 @@ def _new_axes_as_slices(x, entries):
     return dimshuffle(x, *(pattern + list(range(dim, x.ndim)))), out
 
 
+_INT64_MAX = 2 ** 63 - 1
+
+
 def _slice_entry(e: slice, extras: list) -> tuple:
     """A slice as a static (start, stop, step) entry; symbolic bounds go to ``extras``."""
     parts = []
     for name, p in (("start", e.start), ("stop", e.stop), ("step", e.step)):
         value, var = _scalar_part(p, f"slice {name}")
+        if isinstance(value, int):   # beyond int64 (x[:2**63]): clamped, NumPy's answer
+            value = min(max(value, -_INT64_MAX), _INT64_MAX)
         parts.append(value)
         if var is not None:
             extras.append(var)
