@@ -242,12 +242,9 @@ def test_arange_of_integer_bounds_is_int64():
         np.testing.assert_array_equal(got, np.arange(*args))
 
 
-# ---- Theano behaviours whose fix lies in files outside this suite's scope (the hunks are
-# described in the report that added them); strict xfails, so the fix turns them green.
+# ---- Theano behaviours whose fix lies in files outside the tensor ops (the first two were
+# fixed there meanwhile); the strict xfails turn green when theirs is.
 
-@pytest.mark.xfail(strict=True, reason="aotsym/gradient.py: verify_grad declares every input "
-                   "axis non-broadcastable; Theano's uses constant(p).type (a length-1 axis "
-                   "is broadcastable), so a (1, 1) point beside a (2, 3) one fails")
 def test_verify_grad_point_with_length_one_axes_broadcasts():
     rng = np.random.RandomState(0)
     theano.gradient.verify_grad(lambda a, b: a * b, [rng.rand(2, 3), rng.rand(1, 1)], rng=rng)
@@ -261,9 +258,6 @@ def test_function_mode_as_third_positional_argument():
     np.testing.assert_array_equal(f(np.array([1.0, 2.0])), [2.0, 4.0])
 
 
-@pytest.mark.xfail(strict=True, reason="aotsym/frontend/function.py: x.shape (a ShapeTuple, "
-                   "a tuple) as the outputs is taken for a list of outputs; Theano returns "
-                   "the int64 shape vector")
 def test_function_of_a_shape_returns_the_vector():
     x = T.matrix()
     got = theano.function([x], x.shape, mode="FAST_COMPILE")(np.ones((2, 3)))
