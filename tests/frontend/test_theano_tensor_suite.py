@@ -242,8 +242,9 @@ def test_arange_of_integer_bounds_is_int64():
         np.testing.assert_array_equal(got, np.arange(*args))
 
 
-# ---- Theano behaviours whose fix lies in files outside the tensor ops (the first two were
-# fixed there meanwhile); the strict xfails turn green when theirs is.
+# ---- Theano behaviours whose fix lies outside the tensor ops: verify_grad's broadcastable
+# points and function() of x.shape were fixed there meanwhile; the strict xfails turn green
+# when theirs is.
 
 def test_verify_grad_point_with_length_one_axes_broadcasts():
     rng = np.random.RandomState(0)
