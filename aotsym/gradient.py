@@ -97,7 +97,8 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=No
     abs_tol = DEFAULT_ABS_TOL[dtype] if abs_tol is None else abs_tol
     rel_tol = DEFAULT_REL_TOL[dtype] if rel_tol is None else rel_tol
 
-    inputs = [TensorType(p.dtype, (False,) * p.ndim)(f"verify_grad_input_{i}")
+    # (Theano's as_tensor_variable(pt): a length-1 dimension is broadcastable)
+    inputs = [TensorType(p.dtype, tuple(n == 1 for n in p.shape))(f"verify_grad_input_{i}")
               for i, p in enumerate(pt)]
     out = fun(*inputs)
     if isinstance(out, (list, tuple)):
@@ -106,11 +107,15 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=No
     if not isinstance(out, Variable) or out.dtype not in ("float32", "float64"):
         raise TypeError(f"verify_grad: fun must return a float variable, got {out!r}")
 
-    givens = dict(zip(inputs, pt))
-    (out_value,) = evaluate([out], givens)
     projection = TensorType(out.dtype, (False,) * out.ndim)("verify_grad_projection")
     cost = tsum(m.mul(out, projection)) if out.ndim else m.mul(out, projection)
     grads = grad(cost, inputs, disconnected_inputs="ignore")
+    # the shared variables fun reads take their values (Theano's verify_grad compiles them)
+    from aotsym.graph.basic import graph_inputs
+    givens = {v: v.get_value(borrow=True) for v in graph_inputs([out] + list(grads))
+              if v.owner is None and getattr(type(v), "get_value", None) is not None}
+    givens.update(zip(inputs, pt))
+    (out_value,) = evaluate([out], givens)
 
     # The finite differences of the output itself (a Jacobian, one column per input element)
     # serve every random projection.

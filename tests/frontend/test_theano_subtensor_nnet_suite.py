@@ -362,17 +362,12 @@ def test_function_of_a_shape_returns_the_vector():
     np.testing.assert_array_equal(got, np.arange(5.0)[-4:4].shape)
 
 
-@pytest.mark.xfail(strict=True, reason="gradient.verify_grad evaluates without the values of "
-                   "the shared variables the graph reads (Theano's verify_grad has them)")
 def test_verify_grad_of_a_graph_reading_a_shared_index():
     idx = theano.shared(np.array([0, 2, 2]))
     theano.gradient.verify_grad(lambda t: T.sum(T.exp(t[idx])), [np.random.rand(4)],
                                 rng=np.random.RandomState(0))
 
 
-@pytest.mark.xfail(strict=True, reason="gradient.verify_grad declares every input dimension "
-                   "non-broadcastable; Theano's makes the length-1 ones broadcastable "
-                   "(as_tensor_variable of the point), so a (1, n) mean broadcasts")
 def test_verify_grad_of_batch_normalization_with_row_statistics():
     from aotsym.tensor.nnet import bn
     r = np.random.RandomState(5)

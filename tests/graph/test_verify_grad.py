@@ -63,7 +63,9 @@ def test_bad_arguments():
         verify_grad(lambda a: a > 0, [np.ones(3)])
 
 
-def test_inputs_are_not_broadcastable():
+def test_inputs_are_broadcastable_where_the_point_has_length_one():
+    """Theano's verify_grad builds its inputs as ``as_tensor_variable(pt)`` does: a length-1
+    axis is broadcastable (so a (1, n) point broadcasts against an (m, n) one)."""
     seen = []
 
     def fun(a):
@@ -71,4 +73,14 @@ def test_inputs_are_not_broadcastable():
         return a * 2
 
     verify_grad(fun, [np.ones((1, 3))])
-    assert seen == [TensorType("float64", (False, False))]
+    assert seen == [TensorType("float64", (True, False))]
+    verify_grad(lambda a, b: a * b, [np.random.rand(2, 3), np.random.rand(1, 1)])
+
+
+def test_shared_variables_the_function_reads_take_their_values():
+    import aotsym
+    from aotsym import tensor as T
+    W = aotsym.shared(np.random.rand(3, 2), name="W")
+    idx = aotsym.shared(np.array([0, 2, 2]))
+    verify_grad(lambda x: T.tanh(T.dot(x, W)), [np.random.rand(4, 3)])
+    verify_grad(lambda t: T.sum(T.exp(t[idx])), [np.random.rand(4)])
