@@ -65,9 +65,11 @@ def assemble(inputs, outputs, updates=None, *, name=None, single_output=False, g
     leaves = inputs_of(targets, order)
     if no_default_updates is not True:
         exclude = no_default_updates or ()
+        # (a default update may read what givens replace: it gets the givens too)
         defaults = collect_default_updates(targets, explicit=[var for var, _ in upd],
-                                           exclude=exclude, allowed=inputs, leaves=leaves,
-                                           strict=True)
+                                           exclude=exclude,
+                                           allowed=list(inputs) + list(replace or ()),
+                                           leaves=leaves, strict=True)
         if defaults:                   # other targets: walk them
             more = normalize_updates(defaults)
             news = [new for _, new in more]

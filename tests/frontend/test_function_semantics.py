@@ -247,3 +247,15 @@ def test_a_default_update_reading_a_missing_input_is_an_error_not_a_lost_update(
     assert (x.get_value(), y.get_value()) == (3, 2)
     with pytest.raises(MissingInputError, match="default update of the shared variable y"):
         aotsym.function([], x)
+
+
+def test_a_default_update_may_read_what_givens_replace():
+    """The dA tutorial: a random draw sized by x.shape (its state's default update reads x)
+    and x given through givens: not a missing input."""
+    from aotsym.tensor.shared_randomstreams import RandomStreams
+    data = aotsym.shared(np.arange(12.0).reshape(6, 2))
+    x, index = T.matrix("x"), T.lscalar("index")
+    mask = RandomStreams(1).binomial(size=x.shape, n=1, p=0.5, dtype="float64")
+    f = aotsym.function([index], (mask * x).sum(), givens={x: data[index * 2:index * 2 + 2]})
+    draws = {float(f(0)) for _ in range(30)}      # the mask changes: the state advances
+    assert draws <= {0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0} and len(draws) > 1
