@@ -42,6 +42,7 @@ NOT_TRANSLATED = {
     "ChoiceDraw": "Philox, wired to a step",
     "Cholesky": "cuSOLVER potrf on a device copy, info read back",
     "Det": "cuSOLVER getrf, then the product of the diagonal",
+    "Eig": "cuSOLVER geev (its C build calls NumPy back)",
     "Eigh": "cuSOLVER syevd",
     "Eigvalsh": "cuSOLVER syevd without vectors",
     "Expm": "cuBLAS gemm for the Pade products, cuSOLVER getrf + getrs for the quotient",
@@ -50,6 +51,7 @@ NOT_TRANSLATED = {
     "IncSubtensor": "a copy/add kernel into a view",
     "Join": "one copy per input into slices of the output",
     "LogSoftmax": "a row kernel (max, sum of exp) like runtime softmax",
+    "Lstsq": "cuSOLVER gels (its C build calls NumPy back)",
     "MatrixInverse": "cuSOLVER getrf + getrs against the identity",
     "MatrixPinv": "cuSOLVER gesvd, then two gemm",
     "MaxPoolGrad": "a pooling kernel",
@@ -65,7 +67,9 @@ NOT_TRANSLATED = {
     "Softmax": "a row kernel (max, sum of exp)",
     "Solve": "cuSOLVER getrf + getrs (cuBLAS trsm for the triangular structures)",
     "Sort": "a segmented stable sort (CUB)",
+    "SortAnyAxis": "the segmented sort on the axis read at run time (C calls NumPy back)",
     "SpecifyShape": "a host-side shape check (no kernel)",
+    "TopKOp": "a segmented selection (CUB radix select; its C build calls NumPy back)",
     "UniformDraw": "Philox, wired to a step",
 }
 
