@@ -545,9 +545,37 @@ def _fresh(results, inputs):
     return out
 
 
-def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=None,
-             allow_input_downcast=None, profile=False, on_unused_input=None, **kwargs):
+# the arguments after (inputs, outputs) by position: aotsym's order, or Theano's when the
+# third is a mode (Theano's signature is function(inputs, outputs, mode, updates, givens, ...))
+_POSITIONAL = ("updates", "givens", "mode", "name", "allow_input_downcast", "profile",
+               "on_unused_input")
+_THEANO_POSITIONAL = ("mode", "updates", "givens", "no_default_updates", "accept_inplace",
+                      "name", "rebuild_strict", "allow_input_downcast", "profile",
+                      "on_unused_input")
+
+
+def function(inputs, outputs=None, *args, **kwargs):
     """Compile ``outputs`` as a function of ``inputs`` (Theano's ``theano.function``).
+
+    Arguments by keyword: ``updates``, ``givens``, ``mode``, ``name``,
+    ``allow_input_downcast``, ``profile``, ``on_unused_input``, ``no_default_updates``,
+    ``rebuild_strict``, ``accept_inplace``.  By position after ``outputs`` they come in that
+    order, or in Theano's (``mode, updates, givens, ...``) when the third argument is a mode.
+    """
+    order = _THEANO_POSITIONAL if args and isinstance(args[0], (str, Mode)) else _POSITIONAL
+    if len(args) > len(order):
+        raise TypeError(f"aotsym.function takes at most {2 + len(order)} positional "
+                        f"arguments ({2 + len(args)} given)")
+    for name, value in zip(order, args):
+        if name in kwargs:
+            raise TypeError(f"aotsym.function got multiple values for argument {name!r}")
+        kwargs[name] = value
+    return _function(inputs, outputs, **kwargs)
+
+
+def _function(inputs, outputs=None, updates=None, givens=None, mode=None, name=None,
+              allow_input_downcast=None, profile=False, on_unused_input=None, **kwargs):
+    """:func:`function` with its arguments by name.
 
     ``inputs``: symbolic variables or :class:`In`; ``outputs``: one variable (the call returns
     an array), a list (a list), a dict with string keys (a dict; Theano's dictionary

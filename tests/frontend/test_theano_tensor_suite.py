@@ -251,12 +251,18 @@ def test_verify_grad_point_with_length_one_axes_broadcasts():
     theano.gradient.verify_grad(lambda a, b: a * b, [rng.rand(2, 3), rng.rand(1, 1)], rng=rng)
 
 
-@pytest.mark.xfail(strict=True, reason="aotsym/frontend/function.py: Theano's signature is "
-                   "function(inputs, outputs, mode, updates, ...); aotsym's third is updates")
 def test_function_mode_as_third_positional_argument():
+    """Theano's order, function(inputs, outputs, mode, updates), beside aotsym's
+    function(inputs, outputs, updates, givens, mode): told apart by the third's type."""
     x = T.vector()
     f = theano.function([x], 2 * x, theano.compile.mode.get_mode("FAST_COMPILE"))
     np.testing.assert_array_equal(f(np.array([1.0, 2.0])), [2.0, 4.0])
+    w = theano.shared(np.ones(2))
+    theano.function([x], (w * x).sum(), "FAST_RUN", [(w, w + 1)])(np.ones(2))
+    theano.function([x], (w * x).sum(), [(w, w * 2)])(np.ones(2))
+    np.testing.assert_array_equal(w.get_value(), [4.0, 4.0])
+    with pytest.raises(TypeError, match="multiple values for argument 'updates'"):
+        theano.function([x], x, [(w, w)], updates=[(w, w)])
 
 
 def test_function_of_a_shape_returns_the_vector():
