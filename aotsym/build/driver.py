@@ -574,8 +574,22 @@ def node_error(exc, descriptions, fname):
     index = getattr(exc, "aotsym_node", None)
     if index is None:
         return None
-    return type(exc)(f"{exc.aotsym_message}\n  while computing {descriptions[index]}\n"
-                     f"  in {fname}()")
+    text = f"{exc.aotsym_message}\n  while computing {descriptions[index]}\n  in {fname}()"
+    from aotsym.emit_c.python_op import last_error
+    cause = last_error()    # a Python op's perform raised: keep its class (and the runtime's)
+    if cause is not None and exc.aotsym_message.startswith(type(cause).__name__ + ":"):
+        cls = type(cause)
+        if not issubclass(cls, type(exc)):
+            cls = _ERROR_CLASSES.get((cls, type(exc))) or _ERROR_CLASSES.setdefault(
+                (cls, type(exc)), type(cls.__name__, (cls, type(exc)), {}))
+        try:
+            return cls(text)
+        except Exception:       # a class that takes other arguments: the runtime's own
+            pass
+    return type(exc)(text)
+
+
+_ERROR_CLASSES: dict = {}
 
 
 class CompiledFunction:

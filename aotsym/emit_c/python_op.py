@@ -14,6 +14,8 @@ one of them overwrote (the build cache reuses such a module only within the proc
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from aotsym.emit_c import dtypes as D
@@ -53,6 +55,20 @@ def lower_python_op(fe, node, pos) -> str:
     return render("guarded_step.c.j2", lines=lines, temps=[])
 
 
+class _Last(threading.local):
+    error = None
+
+
+_LAST = _Last()
+
+
+def last_error():
+    """The exception the last failing callback of this thread raised (then forgotten): the
+    build stage raises a node's error in its class (a LinAlgError stays one)."""
+    error, _LAST.error = _LAST.error, None
+    return error
+
+
 def callback(node):
     """The callable the C step of ``node`` calls: ``(inputs tuple) -> [outputs]``, each the
     op's ``perform`` result checked against the node's output types and made C-contiguous
@@ -60,7 +76,11 @@ def callback(node):
     op = node.op
 
     def call(inputs):
-        outs = op.perform(node, list(inputs))
+        try:
+            outs = op.perform(node, list(inputs))
+        except Exception as exc:   # its class comes back with the node's error (last_error)
+            _LAST.error = exc
+            raise
         if len(outs) != len(node.outputs):
             raise ValueError(f"{op}.perform returned {len(outs)} outputs, not "
                              f"{len(node.outputs)}")

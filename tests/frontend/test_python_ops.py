@@ -238,3 +238,27 @@ def test_grad_undefined_and_disconnected_type_in_an_ops_grad():
     np.testing.assert_allclose(theano.function([x, k], g, on_unused_input="ignore")(
         np.array([1.0, -2.0]), 1.0), [2.0, -4.0])
     assert "not implemented" in grad_not_implemented(RoundScaled(), 1, k).why
+
+
+def test_an_error_raised_by_perform_in_compiled_code_keeps_its_class():
+    """A LinAlgError from a called-back perform is a LinAlgError (Theano's tests catch it);
+    an AssertionError is one too, and still a ValueError like every run-time failure; both
+    name the node."""
+    @as_op(itypes=[T.dmatrix], otypes=[T.dmatrix])
+    def chol(a):
+        return np.linalg.cholesky(a)
+
+    @as_op(itypes=[T.dvector], otypes=[T.dvector])
+    def nonneg(v):
+        assert (v >= 0).all(), "negative entries"
+        return v
+
+    x, v = T.dmatrix("x"), T.dvector("v")
+    f = theano.function([x], chol(x) * 2)
+    g = theano.function([v], nonneg(v) + 1)
+    with pytest.raises(np.linalg.LinAlgError, match="while computing"):
+        f(-np.eye(2))
+    with pytest.raises(AssertionError, match="negative entries") as info:
+        g(-np.ones(2))
+    assert isinstance(info.value, ValueError)
+    np.testing.assert_array_equal(g(np.ones(2)), [2.0, 2.0])
