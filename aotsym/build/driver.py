@@ -581,7 +581,9 @@ def node_error(exc, descriptions, fname):
         cls = type(cause)
         if not issubclass(cls, type(exc)):
             cls = _ERROR_CLASSES.get((cls, type(exc))) or _ERROR_CLASSES.setdefault(
-                (cls, type(exc)), type(cls.__name__, (cls, type(exc)), {}))
+                (cls, type(exc)), type(cls.__name__, (cls, type(exc)),
+                                       {"__str__": BaseException.__str__}))   # (KeyError's
+            # own str would quote the whole message)
         try:
             return cls(text)
         except Exception:       # a class that takes other arguments: the runtime's own
