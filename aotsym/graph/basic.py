@@ -300,6 +300,11 @@ class Constant(Variable):
     """A variable with a fixed value, interned: equal constants are one node."""
 
     __slots__ = ("data", "_key")
+
+    @property
+    def value(self):
+        """The value (Theano's ``TensorConstant.value``; read-only)."""
+        return self.data
     _interned: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
 
     def __new__(cls, type: TensorType, data, name=None):

@@ -137,6 +137,19 @@ def _size(self):
         m.cast(1, "int64")
 
 
+def _copy(self, name=None):
+    """``x.copy(name=None)``: the same value, a new variable (Theano's)."""
+    out = m.identity(self)
+    if name is not None:
+        out.name = name
+    return out
+
+
+def _extra(name):
+    from aotsym.tensor import extra_ops
+    return getattr(extra_ops, name)
+
+
 METHODS = {
     "__add__": _binop("add"), "__radd__": _binop("add", True),
     "__sub__": _binop("sub"), "__rsub__": _binop("sub", True),
@@ -166,12 +179,18 @@ METHODS = {
     "astype": _astype,
     "dot": _dot,
     "eval": _eval,
-    "copy": lambda self: m.identity(self),
-    "sum": lambda self, axis=None, keepdims=False, dtype=None: r.sum(self, axis, keepdims, dtype),
-    "prod": lambda self, axis=None, keepdims=False, dtype=None: r.prod(self, axis, keepdims, dtype),
-    "mean": lambda self, axis=None, keepdims=False, dtype=None: r.mean(self, axis, keepdims, dtype),
-    "var": lambda self, axis=None, keepdims=False, ddof=0: r.var(self, axis, keepdims, ddof),
-    "std": lambda self, axis=None, keepdims=False, ddof=0: r.std(self, axis, keepdims, ddof),
+    "copy": _copy,
+    # Theano's (and NumPy's) order: axis, dtype, keepdims; var/std: axis, ddof, keepdims
+    "sum": lambda self, axis=None, dtype=None, keepdims=False, acc_dtype=None: r.sum(
+        self, axis, keepdims, dtype, acc_dtype),
+    "prod": lambda self, axis=None, dtype=None, keepdims=False, acc_dtype=None: r.prod(
+        self, axis, keepdims, dtype, acc_dtype),
+    "mean": lambda self, axis=None, dtype=None, keepdims=False, acc_dtype=None: r.mean(
+        self, axis, keepdims, dtype, acc_dtype),
+    "var": lambda self, axis=None, ddof=0, keepdims=False, corrected=False: r.var(
+        self, axis, keepdims, ddof, corrected),
+    "std": lambda self, axis=None, ddof=0, keepdims=False, corrected=False: r.std(
+        self, axis, keepdims, ddof, corrected),
     "max": lambda self, axis=None, keepdims=False: r.max(self, axis, keepdims),
     "min": lambda self, axis=None, keepdims=False: r.min(self, axis, keepdims),
     "all": lambda self, axis=None, keepdims=False: r.all(self, axis, keepdims),
@@ -181,6 +200,12 @@ METHODS = {
     "clip": lambda self, lo, hi: m.clip(self, lo, hi),
     "round": lambda self: m.round(self),
     "conj": lambda self: m.conj(self),
+    "conjugate": lambda self: m.conj(self),
+    "__divmod__": lambda self, other: (self // other, self % other),
+    "__rdivmod__": lambda self, other: (other // self, other % self),
+    "searchsorted": lambda self, v, side="left", sorter=None: _extra("searchsorted")(
+        self, v, side, sorter),
+    "compress": lambda self, a, axis=None: _extra("compress")(a, self, axis),
     "norm": _norm,
     "size": property(_size),
     "ravel": lambda self: _flatten(self),

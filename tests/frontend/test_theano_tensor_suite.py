@@ -271,9 +271,6 @@ def test_function_of_a_shape_returns_the_vector():
     assert isinstance(got, np.ndarray) and got.tolist() == [2, 3]
 
 
-@pytest.mark.xfail(strict=True, reason="aotsym/graph/methods.py (or basic.py): Theano's "
-                   "variable methods x.sum(acc_dtype=), x.copy(name=), x.conjugate(), "
-                   "divmod(x, y) and Constant.value")
 def test_variable_methods_theano_has():
     x, y = T.ivector("x"), T.ivector("y")
     assert x.sum(acc_dtype="float64").dtype == "float64"
@@ -281,6 +278,28 @@ def test_variable_methods_theano_has():
     assert T.zvector().conjugate().dtype == "complex128"
     assert len(divmod(x, y)) == 2
     assert T.constant(3).value == 3
+
+
+def test_variable_methods_in_theanos_positional_order_against_numpy():
+    """x.sum(axis, dtype, keepdims), x.var(axis, ddof, keepdims, corrected), take's mode,
+    divmod, searchsorted, compress: Theano's (and NumPy's) signatures."""
+    x, i = T.matrix("x"), T.lvector("i")
+    v, s = T.vector("v"), T.vector("s")
+    xv, iv = np.arange(12.0).reshape(3, 4) - 5, np.array([-5, 0, 2, 7])
+    f = theano.function([x, i], [x.take(i, axis=1, mode="wrap"), x.take(i, axis=0, mode="clip"),
+                                 x.take(i, mode="clip"), x.sum(0, "float32"),
+                                 x.mean(0, None, True), x.var(0, 1), *divmod(x, 3)])
+    want = [np.take(xv, iv, axis=1, mode="wrap"), np.take(xv, iv, axis=0, mode="clip"),
+            np.take(xv, iv, mode="clip"), xv.sum(0, dtype="float32"),
+            xv.mean(0, keepdims=True), xv.var(0, ddof=1), *divmod(xv, 3)]
+    for got, w in zip(f(xv, iv), want):
+        assert got.dtype == w.dtype and got.shape == w.shape
+        np.testing.assert_allclose(got, w)
+    g = theano.function([v, s], [v.searchsorted(s), v.compress(s > 0)])
+    got_idx, got_sel = g(np.array([1.0, 3, 5]), np.array([2.0, -1, 6]))
+    assert got_idx.tolist() == [1, 0, 3] and got_sel.tolist() == [1.0, 5.0]
+    with pytest.raises(ValueError, match="mode"):
+        x.take(i, mode="nearest")
 
 
 @pytest.mark.parametrize("op", [lambda x: T.clip(x, 0, x), lambda x: T.clip(x, x, 0),

@@ -677,9 +677,12 @@ def _advanced_getitem(x, entries):
     return AdvancedSubtensor(idx_list)(x, *extras)
 
 
-def take(x, indices, axis=None):
+def take(x, indices, axis=None, mode="raise"):
     """``np.take``: elements of ``x`` at integer ``indices`` along ``axis`` (None: of the
-    flattened ``x``)."""
+    flattened ``x``); ``mode`` as NumPy's: 'raise' (an index out of range is an error),
+    'wrap' (taken modulo the length), 'clip' (to the first or last element)."""
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     x = as_tensor_variable(x)
     if _is_bool_like(indices):
         raise TypeError("take: the indices must be integers, got a boolean mask; index with "
@@ -691,6 +694,10 @@ def take(x, indices, axis=None):
         raise ValueError(f"take: axis {axis!r} is out of range for a tensor of ndim {x.ndim}")
     axis = int(axis) % x.ndim
     indices = _as_index_array(indices)
+    if mode != "raise":
+        from aotsym.graph.ops import math as m
+        n = x.shape[axis]
+        indices = indices % n if mode == "wrap" else m.clip(indices, 0, n - 1)
     return getitem(x, (slice(None),) * axis + (indices,))
 
 
