@@ -12,13 +12,11 @@ Importing this module makes the import system bind ``aotsym.tensor.sort`` to it,
 
 from __future__ import annotations
 
-import sys
-import types
-
 from aotsym.graph.convert import as_tensor_variable
 from aotsym.graph.ops.sort import ArgSort as ArgSortOp  # noqa: F401
 from aotsym.graph.ops.sort import Sort as SortOp  # noqa: F401
 from aotsym.graph.ops.sort import TopKOp, argsort, sort
+from aotsym.tensor._namesake import stand_in_for
 
 __all__ = ["sort", "argsort", "topk", "argtopk", "topk_and_argtopk", "SortOp", "ArgSortOp",
            "TopKOp"]
@@ -49,9 +47,4 @@ def topk_and_argtopk(x, kth, axis=-1, sorted=True, idx_dtype="int64"):
     return tuple(_topk(x, kth, axis, sorted, idx_dtype, True, True))
 
 
-class _CallableModule(types.ModuleType):
-    def __call__(self, a, axis=-1, kind="quicksort", order=None):
-        return sort(a, axis, kind, order)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+stand_in_for(__name__, sort)   # T.sort(x) stays the function once this module is imported

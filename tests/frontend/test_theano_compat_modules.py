@@ -41,3 +41,14 @@ def test_pkl_utils_dump_and_load_a_trained_function(tmp_path):
     pkl_utils.dump(np.arange(3), buf)
     buf.seek(0)
     assert pkl_utils.load(buf).tolist() == [0, 1, 2]
+
+
+def test_importing_the_var_and_sort_modules_keeps_t_var_and_t_sort_functions():
+    """Python sets aotsym.tensor.var to the module when it is imported (this file does):
+    T.var(x) must stay the variance, T.sort(x) the sort (they failed as 'module object is
+    not callable' in every later test of the same process)."""
+    import aotsym.tensor.sort  # noqa: F401
+    x = T.vector("x")
+    f = aotsym.function([x], [T.var(x), T.sort(x), T.var(x, ddof=1)])
+    v, s, v1 = f(np.array([3.0, 1.0, 2.0]))
+    assert np.isclose(v, 2 / 3) and s.tolist() == [1.0, 2.0, 3.0] and np.isclose(v1, 1.0)
