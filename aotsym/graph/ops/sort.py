@@ -84,16 +84,7 @@ class ArgSort(_SortOp):
 def take_along_axis(x, indices, axis):
     """``np.take_along_axis(x, indices, axis)`` for ``indices`` of ``x``'s shape, by
     advanced indexing (an ``arange`` per other axis, broadcast)."""
-    from aotsym.graph.ops.alloc import arange
-    index = []
-    for d in range(x.ndim):
-        if d == axis:
-            index.append(indices)
-        else:
-            pattern = ["x"] * x.ndim
-            pattern[d] = 0
-            index.append(arange(x.shape[d]).dimshuffle(*pattern))
-    return x[tuple(index)]
+    return x[_along_axis_index(x, indices, axis)]
 
 
 def _prepare(a, axis, what):
