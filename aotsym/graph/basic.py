@@ -450,8 +450,8 @@ def rebuild(node, inputs, op=None, same_values=False) -> Apply:
             a.type == b.type for a, b in zip(inputs, node.inputs)):
         new = Apply._interned[key] = Apply(op, inputs, [o.type for o in node.outputs],
                                            trace=node.outputs[0].tag.trace)
-    else:
-        new = apply(op, inputs, trace=node.outputs[0].tag.trace)
+    else:   # (other values: the op converts its inputs as when the user applies it)
+        new = apply(op, op.make_node_inputs(*inputs), trace=node.outputs[0].tag.trace)
     for old, out in zip(node.outputs, new.outputs):
         out.tag.trace = old.tag.trace
         if old.tag.__dict__:

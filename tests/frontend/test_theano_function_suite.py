@@ -95,8 +95,6 @@ def test_rebuild_strict_false_other_dtype():
     np.testing.assert_array_equal(z, np.array([0.5, -0.0, np.nan]) * [3, 2, 1])
 
 
-@pytest.mark.xfail(strict=True, reason="rebuilding an Elemwise around an input of another "
-                   "ndim needs the op to pad it (aotsym/graph/ops/elemwise.py, not ours)")
 def test_rebuild_strict_false_other_ndim():
     w = T.imatrix()
     x, y = T.ivectors("x", "y")

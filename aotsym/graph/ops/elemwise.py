@@ -84,6 +84,17 @@ class Elemwise(Op):
             return list(in_dtypes), self.dtype
         return self.scalar_op.dtypes(*in_dtypes)
 
+    def make_node_inputs(self, *args) -> tuple:
+        """Inputs of fewer dimensions are padded on the left with broadcastable ones
+        (Theano's Elemwise.make_node; a graph rebuilt around a replacement of another ndim,
+        ``givens`` with ``rebuild_strict=False``)."""
+        args = super().make_node_inputs(*args)
+        ndim = max((v.ndim for v in args), default=0)
+        if any(v.ndim != ndim for v in args):
+            from aotsym.graph.ops.math import pad_ndim
+            args = tuple(pad_ndim(v, ndim) for v in args)
+        return args
+
     def output_types(self, inputs):
         # remembered per input types (a function of them alone): tracing a graph asks for
         # the same few again and again (W7's chain: 10,000 nodes, 3 answers)
