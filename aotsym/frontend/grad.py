@@ -212,7 +212,9 @@ def _backprop(node, grads, on_path, blocked):
         raise ValueError(f"{node.op}.grad returned {len(in_grads)} gradients for "
                          f"{len(node.inputs)} inputs")
     for inp, g in zip(node.inputs, in_grads):
-        if g is None or id(inp) not in on_path or id(inp) in blocked:
+        # (a consider_constant variable gets its own gradient, Theano's rule; only what
+        # computes it gets none: the walk skips the node that makes it)
+        if g is None or id(inp) not in on_path:
             continue
         if isinstance(g, NullGradient):
             raise NullTypeGradError(f"grad: {g.why}")

@@ -175,3 +175,18 @@ def test_module_export_unnamed_arguments_take_parameter_names():
     def scale(values, factor):
         return values * factor
     assert mod.exports["scale"].arg_names == ["values", "factor"]
+
+
+def test_a_consider_constant_variable_gets_its_own_gradient_but_passes_none_on():
+    """Theano's rule (test_grad_constant, batch-norm tests): consider_constant stops the
+    gradient from flowing *through* a variable to what computes it; the variable itself, if
+    asked for, has its gradient."""
+    x, y = T.scalars("x", "y")
+    g = aotsym.grad(x * y + x, x, consider_constant=[x])
+    assert aotsym.function([x, y], g)(1.0, 2.0) == 3.0
+    z = T.exp(x)
+    gz, gx = aotsym.grad(z * y, [z, x], consider_constant=[z], disconnected_inputs="ignore")
+    got_z, got_x = aotsym.function([x, y], [gz, gx])(1.0, 2.0)
+    assert got_z == 2.0 and got_x == 0.0
+    with pytest.raises(aotsym.gradient.DisconnectedInputError):
+        aotsym.grad(z * y, x, consider_constant=[z])
