@@ -237,8 +237,8 @@ class Function:
     """A compiled function.  Call it with one value per input (positionally or by name).
 
     Theano's attributes that ported code reads: ``f.maker.fgraph`` (the optimized graph),
-    ``f.name`` (default: where it was made, ``"file.py:14"``), ``f.trust_input`` (skip argument checks: the caller promises arrays of the
-    exact declared types).
+    ``f.name`` (default: where it was made, ``"file.py:14"``), ``f.trust_input`` (skip
+    argument checks: the caller promises arrays of the exact declared types).
     """
 
     def __init__(self, inputs, outputs, updates=None, givens=None, mode=None, name=None,
@@ -557,10 +557,29 @@ _THEANO_POSITIONAL = ("mode", "updates", "givens", "no_default_updates", "accept
 def function(inputs, outputs=None, *args, **kwargs):
     """Compile ``outputs`` as a function of ``inputs`` (Theano's ``theano.function``).
 
-    Arguments by keyword: ``updates``, ``givens``, ``mode``, ``name``,
-    ``allow_input_downcast``, ``profile``, ``on_unused_input``, ``no_default_updates``,
-    ``rebuild_strict``, ``accept_inplace``.  By position after ``outputs`` they come in that
-    order, or in Theano's (``mode, updates, givens, ...``) when the third argument is a mode.
+    The arguments after ``outputs`` by position come in the order ``updates, givens, mode,
+    name, allow_input_downcast, profile, on_unused_input``, or in Theano's (``mode, updates,
+    givens, no_default_updates, accept_inplace, name, rebuild_strict, ...``) when the third
+    argument is a mode.
+
+    ``inputs``: symbolic variables or :class:`In`; ``outputs``: one variable (the call returns
+    an array), a list (a list), a dict with string keys (a dict; Theano's dictionary
+    outputs) or None (an empty list).  ``updates``: a dict or a list of
+    ``(shared variable, new value)`` pairs, all applied after a call succeeds and none when it
+    fails.  ``givens``: ``{variable: replacement}`` substituted before compiling.
+    ``allow_input_downcast``: True accepts arguments whose conversion loses precision (float64
+    for a float32 input); None (default, Theano's) accepts that only for Python floats passed
+    to floatX inputs; False never.  ``on_unused_input``: 'raise', 'warn' or 'ignore'
+    (default ``aotsym.config.on_unused_input``, 'raise').  ``mode``: 'FAST_RUN',
+    'FAST_COMPILE', 'DEBUG_MODE', 'PROFILE_MODE' (Theano's 'DebugMode' and 'ProfileMode'
+    too), 'NanGuardMode' or a :class:`Mode` (a :class:`aotsym.compile.nanguardmode.
+    NanGuardMode` names the node that first makes a nan, an infinity or a huge value); default
+    ``aotsym.config.mode``.
+    ``no_default_updates``: True skips the ``default_update`` of the shared variables read
+    (a random stream's state: the same draws every call), a list skips those it names.
+    ``rebuild_strict=False`` lets ``givens`` replace a variable by one of another type
+    (the graph is rebuilt around it).  Theano's ``accept_inplace`` is accepted and changes
+    nothing.  Every call returns fresh arrays the caller owns.
     """
     order = _THEANO_POSITIONAL if args and isinstance(args[0], (str, Mode)) else _POSITIONAL
     if len(args) > len(order):
@@ -575,27 +594,7 @@ def function(inputs, outputs=None, *args, **kwargs):
 
 def _function(inputs, outputs=None, updates=None, givens=None, mode=None, name=None,
               allow_input_downcast=None, profile=False, on_unused_input=None, **kwargs):
-    """:func:`function` with its arguments by name.
-
-    ``inputs``: symbolic variables or :class:`In`; ``outputs``: one variable (the call returns
-    an array), a list (a list), a dict with string keys (a dict; Theano's dictionary
-    outputs) or None (an empty list).  ``updates``: a dict or a list of
-    ``(shared variable, new value)`` pairs, all applied after a call succeeds and none when it
-    fails.  ``givens``: ``{variable: replacement}`` substituted before compiling.
-    ``allow_input_downcast``: True accepts arguments whose conversion loses precision (float64
-    for a float32 input); None (default, Theano's) accepts that only for Python floats passed
-    to floatX inputs; False never.  ``on_unused_input``: 'raise', 'warn' or 'ignore'
-    (default ``aotsym.config.on_unused_input``, 'raise').  ``mode``: 'FAST_RUN', 'FAST_COMPILE', 'DEBUG_MODE', 'PROFILE_MODE' (Theano's
-    'DebugMode' and 'ProfileMode' too), 'NanGuardMode' or a :class:`Mode` (a
-    :class:`aotsym.compile.nanguardmode.NanGuardMode` names the node that first makes a nan,
-    an infinity or a huge value); default ``aotsym.config.mode``.
-    ``no_default_updates``: True skips the ``default_update`` of the shared variables read
-    (a random stream's state: the same draws every call), a list skips those it names.
-    ``rebuild_strict=False`` lets ``givens`` replace a variable by one of another type
-    (the graph is rebuilt around it).  Theano's ``accept_inplace`` is accepted and changes
-    nothing.  Every
-    call returns fresh arrays the caller owns.
-    """
+    """:func:`function` with its arguments by name."""
     if outputs is None:
         outputs = []
     if hasattr(outputs, "__aotsym_variable__"):   # x.shape: one int64 vector (Theano's)
