@@ -142,17 +142,18 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
 
     grads = dict(seeds)
     trace_for = _GradientTraces(user_source_info())
-    for node in reversed(order):
-        if not any(id(o) in grads for o in node.outputs):
-            continue
-        if not any(id(v) in on_path for v in node.inputs):
-            continue
-        if any(id(o) in blocked for o in node.outputs):
-            continue
-        # (no test values inside: ops' gradients build inner graphs on placeholders; the
-        # gradients are computed when read, aotsym.graph.test_values)
-        with traced_as(trace_for(node)), without_test_values():
-            _backprop(node, grads, on_path, blocked)
+    # (no test values inside: ops' gradients build inner graphs on placeholders; the
+    # gradients are computed when read, aotsym.graph.test_values)
+    with without_test_values():
+        for node in reversed(order):
+            if not any(id(o) in grads for o in node.outputs):
+                continue
+            if not any(id(v) in on_path for v in node.inputs):
+                continue
+            if any(id(o) in blocked for o in node.outputs):
+                continue
+            with traced_as(trace_for(node)):
+                _backprop(node, grads, on_path, blocked)
 
     # Zero, not disconnected, through a discrete value: what an integer cost depends on,
     # and an integer wrt the cost depends on (Theano's ops give integer inputs zeros)
