@@ -578,20 +578,15 @@ def node_error(exc, descriptions, fname):
     from aotsym.emit_c.python_op import last_error
     cause = last_error()    # a Python op's perform raised: keep its class (and the runtime's)
     if cause is not None and exc.aotsym_message.startswith(type(cause).__name__ + ":"):
+        from aotsym.graph.errors import error_class
         cls = type(cause)
         if not issubclass(cls, type(exc)):
-            cls = _ERROR_CLASSES.get((cls, type(exc))) or _ERROR_CLASSES.setdefault(
-                (cls, type(exc)), type(cls.__name__, (cls, type(exc)),
-                                       {"__str__": BaseException.__str__}))   # (KeyError's
-            # own str would quote the whole message)
+            cls = error_class(cls, type(exc))
         try:
             return cls(text)
         except Exception:       # a class that takes other arguments: the runtime's own
             pass
     return type(exc)(text)
-
-
-_ERROR_CLASSES: dict = {}
 
 
 class CompiledFunction:

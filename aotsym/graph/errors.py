@@ -9,6 +9,21 @@ from __future__ import annotations
 import os
 
 
+_BOTH: dict = {}
+
+
+def error_class(first, second, name=None):
+    """A class that is both ``first`` and ``second`` (made once per pair), so that a raised
+    error keeps its cause's class and the one callers catch; its ``str`` is its message
+    (a KeyError's own would quote it whole)."""
+    key = (first, second, name)
+    cls = _BOTH.get(key)
+    if cls is None:
+        cls = _BOTH[key] = type(name or first.__name__, (first, second),
+                                {"__str__": BaseException.__str__})
+    return cls
+
+
 def describe_node(node) -> str:
     """The op, the output's name and the user's line that made ``node``; for a node that
     fuses several user expressions, the lines of all of them.  Build and run time errors,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from aotsym.graph.basic import Constant, toposort
-from aotsym.graph.errors import NodeError
+from aotsym.graph.errors import NodeError, error_class
 
 
 def evaluate(outputs, givens: dict, *, keep_all=False, check_types=True):
@@ -73,16 +73,10 @@ def eval_var(v, givens=None):
     return evaluate([v], givens or {})[0]
 
 
-_NODE_ERRORS: dict = {}
-
-
 def node_error(node, exc) -> NodeError:
     """A NodeError that is also an instance of the cause's class (an IndexError stays an
     IndexError, a TypeError a TypeError), so callers can catch either."""
     cls = type(exc)
     if issubclass(cls, NodeError) or cls is ValueError:
         return NodeError(node, exc)
-    sub = _NODE_ERRORS.get(cls)
-    if sub is None:
-        sub = _NODE_ERRORS[cls] = type(f"Node{cls.__name__}", (NodeError, cls), {})
-    return sub(node, exc)
+    return error_class(NodeError, cls, f"Node{cls.__name__}")(node, exc)
