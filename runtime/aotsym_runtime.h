@@ -191,7 +191,9 @@ static int aot_contiguous(aot_ctx *ctx, int node, aot_array *dst, const aot_arra
  * AOT_ADAPT_TRIALS samples of each arm (2 for calls over AOT_ADAPT_LONG_NS: a 400 ms gemm
  * needs no eight; a run of each arm when one is AOT_ADAPT_CLEAR times the other's: a short
  * program, 100 calls, should not spend 16 of them trying a split that loses 40%) the arm
- * with the lower running mean is taken, and after AOT_ADAPT_PERIOD calls the other arm is
+ * with the lower median of its last AOT_ADAPT_TRIALS samples is taken (a median, not a mean:
+ * one slow call -- a page fault, a thread preempted once -- must not hide the faster arm
+ * for the hundreds of calls between probes), and after AOT_ADAPT_PERIOD calls the other arm is
  * timed again, so a change of load (another process taking the second core) is followed.
  * A probe that confirms the choice doubles the wait before the next (up to
  * AOT_ADAPT_PERIOD_MAX calls): probing the losing arm every 64 calls cost 2-3% of W3's MLP
@@ -200,18 +202,22 @@ static int aot_contiguous(aot_ctx *ctx, int node, aot_array *dst, const aot_arra
  * a split's first few hundred calls in a process ran slower than its later ones (W2's
  * logistic step forced to split: 140-200 us a call over the first 200, 52-66 us after 2000;
  * one call: 110-130 then 85 us), so the first trials chose one call and probes of 4 calls
- * never saw the split warmed up.  Both arms compute the same thing in the same order per
+ * never saw the split warmed up.  (Most of that was OpenBLAS's own server thread spinning for
+ * its first 0.1 s on the pool worker's core; it is no longer started:
+ * aotsym/build/pyruntime.py, openblas_unthreaded.  The second opinion stays, for warm-ups
+ * not found.)  Both arms compute the same thing in the same order per
  * element (callers' tasks are written so: fixed parts, partial results combined in part
- * order), so the choice never changes a result's bits.  The statistics are shared by the module's calls
- * and tolerate a racing update (a lost sample). */
+ * order), so the choice never changes a result's bits.  The statistics are shared by the
+ * module's calls and tolerate a racing update (a lost or misplaced sample). */
 #include <time.h>
 #define AOT_ADAPT_TRIALS 8
 #define AOT_ADAPT_PERIOD 64
 #define AOT_ADAPT_PERIOD_MAX 2048
 #define AOT_ADAPT_LONG_NS 2000000
 typedef struct {
-    double mean[2];      /* running mean of nanoseconds per call, per arm (0: one call) */
-    int64_t samples[2];
+    double recent[2][AOT_ADAPT_TRIALS];   /* the last samples per arm, a ring (ns) */
+    double typical[2];   /* their median, per arm (0: one call) */
+    int64_t samples[2];  /* samples taken per arm (the ring holds the last TRIALS) */
     int64_t calls;
     int64_t period;      /* calls between probes of the other arm (0: not decided yet) */
     int64_t next_probe;  /* the call that starts the next run of probes */
@@ -249,14 +255,14 @@ static inline int aot_adapt_pick(aot_adapt *a)
         a->samples[0] = a->samples[1] = 0;
         a->period = 0;
     }
-    int64_t need = a->samples[0] && a->mean[0] > AOT_ADAPT_LONG_NS ? 2 : AOT_ADAPT_TRIALS;
+    int64_t need = a->samples[0] && a->typical[0] > AOT_ADAPT_LONG_NS ? 2 : AOT_ADAPT_TRIALS;
     if (need > AOT_ADAPT_RUN && a->samples[0] >= AOT_ADAPT_RUN
         && a->samples[1] >= AOT_ADAPT_RUN
-        && (a->mean[0] > AOT_ADAPT_CLEAR * a->mean[1]
-            || a->mean[1] > AOT_ADAPT_CLEAR * a->mean[0]))
+        && (a->typical[0] > AOT_ADAPT_CLEAR * a->typical[1]
+            || a->typical[1] > AOT_ADAPT_CLEAR * a->typical[0]))
         need = AOT_ADAPT_RUN;   /* a clear difference: no more trials of the slower arm */
     if (a->samples[0] < need || a->samples[1] < need) return (int)((c / AOT_ADAPT_RUN) & 1);
-    int best = a->mean[1] < a->mean[0];
+    int best = a->typical[1] < a->typical[0];
     if (a->period == 0 || best != a->best) {   /* decided now, or the choice flipped */
         a->best = best;
         a->period = AOT_ADAPT_PERIOD;
@@ -273,8 +279,17 @@ static inline int aot_adapt_pick(aot_adapt *a)
 static inline void aot_adapt_record(aot_adapt *a, int arm, int64_t ns)
 {
     if (a->calls <= 1) return;   /* the warm-up call */
-    int64_t n = a->samples[arm] < AOT_ADAPT_TRIALS ? ++a->samples[arm] : AOT_ADAPT_TRIALS;
-    a->mean[arm] += ((double)ns - a->mean[arm]) / (double)n;   /* then a moving average */
+    int64_t k = a->samples[arm]++;
+    a->recent[arm][k % AOT_ADAPT_TRIALS] = (double)ns;
+    int n = k + 1 < AOT_ADAPT_TRIALS ? (int)(k + 1) : AOT_ADAPT_TRIALS;
+    double v[AOT_ADAPT_TRIALS];   /* the median of the ring: insertion sort of <= 8 */
+    for (int i = 0; i < n; i++) {
+        double x = a->recent[arm][i];
+        int j = i;
+        for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+        v[j] = x;
+    }
+    a->typical[arm] = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* Kinds of work with their own statistics. */

@@ -762,9 +762,11 @@ def link_options(emitted, options) -> LinkOptions:
 
 
 def load_extension(path: str, name: str):
+    from aotsym.build.pyruntime import openblas_unthreaded
     spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with openblas_unthreaded():
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
     return module
 
 

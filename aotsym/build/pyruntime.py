@@ -86,6 +86,37 @@ def make_slowpath(signatures, exact_entries, filter_value):
     return slowpath
 
 
+_ENV_LOCK = threading.Lock()
+
+
+class openblas_unthreaded:
+    """A context in which a module's extension is loaded: the OpenBLAS it links starts no
+    threads of its own.  The runtime's pool is the one owner of the threads (it sets
+    OpenBLAS to one thread at its first product), but OpenBLAS starts its server threads when
+    the library is loaded, and each spins for 2**28 cycles (about 0.1 s) before it sleeps:
+    on two cores that spinner shared a core with the pool's worker, so for the first ~150
+    calls of a 60x784 @ 784x500 sgemm a split over two threads ran as slowly as one call
+    (0.6 ms, then 0.3 ms), and a training step's first hundreds of calls with it.  OpenBLAS
+    reads OPENBLAS_NUM_THREADS when the library loads (its constructor): set to 1 for the
+    load (a library already loaded in the process is not affected), then put back."""
+
+    def __enter__(self):
+        _ENV_LOCK.acquire()
+        self._saved = os.environ.get("OPENBLAS_NUM_THREADS")
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self._saved is None:
+                os.environ.pop("OPENBLAS_NUM_THREADS", None)
+            else:
+                os.environ["OPENBLAS_NUM_THREADS"] = self._saved
+        finally:
+            _ENV_LOCK.release()
+        return False
+
+
 def register(ext, key):
     """Run an extension's registration: its functions appear as ``sys.modules[key]``."""
     if ext.lib.aot_register(key.encode()) != 0:

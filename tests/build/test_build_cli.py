@@ -266,3 +266,27 @@ def test_bad_specs_fail_with_a_message(tmp_path):
     empty.write_text("x = 1\n")
     proc = aotsym_build(str(empty), "-o", str(tmp_path / "out"))
     assert proc.returncode == 1 and "defines no aotsym.Module" in proc.stderr
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+def test_standalone_module_starts_no_openblas_threads(built, tmp_path):
+    """OpenBLAS starts its server threads when the library loads, and each spins for ~0.1 s
+    on a core the runtime's pool would use; the module loads it with
+    OPENBLAS_NUM_THREADS=1 (the pool is the one owner of the threads) and puts the user's
+    setting back."""
+    root, _, _ = built
+    if not glob.glob(str(root / "dist" / "**" / "libscipy_openblas*"), recursive=True):
+        pytest.skip("built without OpenBLAS")
+    out = isolated_python(tmp_path, root / "dist", textwrap.dedent('''
+        import os
+        import numpy as np
+        os.environ["OPENBLAS_NUM_THREADS"] = "4"    # a user's setting: 3 server threads
+        os.environ["AOTSYM_NUM_THREADS"] = "1"      # and no pool workers
+        before = len(os.listdir("/proc/self/task"))
+        import toy
+        toy.predict(np.ones((20, 5)))
+        print(before, len(os.listdir("/proc/self/task")), os.environ["OPENBLAS_NUM_THREADS"])
+    '''))
+    before, after, setting = out.split()[-3:]
+    assert int(after) == int(before)
+    assert setting == "4"
