@@ -215,6 +215,36 @@ template <class T> AOT_CU_INLINE bool aot_cu_isinf(thrust::complex<T> z)
     return isinf(z.real()) || isinf(z.imag());
 }
 
+/* ------------------------------------------ erfcx, Bessel and incomplete gamma functions */
+
+/* One code for C and CUDA: aotsym_special.h defines them __host__ __device__ under nvcc
+ * (the table names only these aot_cu_* wrappers). */
+#include "aotsym_special.h"
+
+AOT_CU_INLINE double aot_cu_erfcx(double x) { return AOT_ERFCX(x); }
+AOT_CU_INLINE float aot_cu_erfcx(float x) { return AOT_ERFCXf(x); }
+AOT_CU_INLINE double aot_cu_j0(double x) { return AOT_J0(x); }
+AOT_CU_INLINE float aot_cu_j0(float x) { return AOT_J0f(x); }
+AOT_CU_INLINE double aot_cu_j1(double x) { return AOT_J1(x); }
+AOT_CU_INLINE float aot_cu_j1(float x) { return AOT_J1f(x); }
+AOT_CU_INLINE double aot_cu_i0(double x) { return AOT_I0(x); }
+AOT_CU_INLINE float aot_cu_i0(float x) { return AOT_I0f(x); }
+AOT_CU_INLINE double aot_cu_i1(double x) { return AOT_I1(x); }
+AOT_CU_INLINE float aot_cu_i1(float x) { return AOT_I1f(x); }
+AOT_CU_INLINE double aot_cu_jv(double a, double b) { return AOT_JV(a, b); }
+AOT_CU_INLINE float aot_cu_jv(float a, float b) { return AOT_JVf(a, b); }
+AOT_CU_INLINE double aot_cu_iv(double a, double b) { return AOT_IV(a, b); }
+AOT_CU_INLINE float aot_cu_iv(float a, float b) { return AOT_IVf(a, b); }
+AOT_CU_INLINE double aot_cu_gammainc(double a, double b) { return AOT_GAMMAINC(a, b); }
+AOT_CU_INLINE float aot_cu_gammainc(float a, float b) { return AOT_GAMMAINCf(a, b); }
+AOT_CU_INLINE double aot_cu_gammaincc(double a, double b) { return AOT_GAMMAINCC(a, b); }
+AOT_CU_INLINE float aot_cu_gammaincc(float a, float b) { return AOT_GAMMAINCCf(a, b); }
+AOT_CU_INLINE double aot_cu_gammal(double a, double b) { return AOT_GAMMAL(a, b); }
+AOT_CU_INLINE float aot_cu_gammal(float a, float b) { return AOT_GAMMALf(a, b); }
+AOT_CU_INLINE double aot_cu_gammau(double a, double b) { return AOT_GAMMAU(a, b); }
+AOT_CU_INLINE float aot_cu_gammau(float a, float b) { return AOT_GAMMAUf(a, b); }
+AOT_CU_INLINE double aot_cu_chi2sf(double x, double k) { return AOT_CHI2SF(x, k); }
+
 /* ------------------------------------------------------------ float -> integer (NumPy's) */
 
 /* As the C runtime's aot_f2i_* (not the GPU's saturating conversion): the table of

@@ -1,5 +1,6 @@
 /* aotsym_special.h: the special functions of the scalar table (gammaln, gamma, psi,
- * tri_gamma, erfinv, erfcinv), as aotsym/emit_c/scalar_table.py names them.
+ * tri_gamma, erfinv, erfcinv; and, below, Theano 1.0's erfcx, j0, j1, jv, i0, i1, iv,
+ * gammainc, gammaincc, gammau, gammal, chi2sf), as aotsym/emit_c/scalar_table.py names them.
  *
  * Part of the C runtime (compiled into every module), beside aotsym_scalar.h.  Each computes
  * what scipy.special computes, corners included: poles (gamma(-1) = nan, gamma(-0.0) = -inf,
@@ -148,5 +149,405 @@ static inline double AOT_ERFCINV(double z)
     return -AOT_ERFINV(z - 1);     /* z - 1 exact; erfcinv(1) = -0.0, as SciPy */
 }
 static inline float AOT_ERFCINVf(float z) { return (float)AOT_ERFCINV((double)z); }
+
+/* ------------------------------------------------------------------------------------------
+ * Theano 1.0's erfcx, Bessel (j0, j1, jv, i0, i1, iv) and incomplete gamma (gammainc,
+ * gammaincc, gammau, gammal, chi2sf) functions.  The algorithms, and the edges (SciPy 1.17's
+ * answers), are those described in aotsym/graph/special_ref.py, which is the same code in
+ * Python (the reference evaluator's): keep the two in step.  Under nvcc these are
+ * __host__ __device__, and runtime/aotsym_cuda_scalar.cuh includes this header (its aot_cu_*
+ * wrappers call them), so the C and CUDA builds compute them with one code.
+ * ---------------------------------------------------------------------------------------- */
+#ifdef __CUDACC__
+#define AOT_SF static __host__ __device__ inline
+#else
+#define AOT_SF static inline
+#endif
+
+#define AOT_SF_EPS 1.1102230246251565e-16
+#define AOT_SF_LOG_DBL_MAX 709.782712893384
+
+AOT_SF double aot_sf_exp(double y) { return y < AOT_SF_LOG_DBL_MAX ? exp(y) : INFINITY; }
+AOT_SF int aot_sf_is_int(double v) { return v == floor(v); }
+AOT_SF int aot_sf_odd(double v) { return fmod(v, 2.0) != 0; }   /* v integer-valued */
+
+AOT_SF double AOT_ERFCX(double x)
+{
+    if (isnan(x)) return x;
+    if (x < 0) {
+        if (x < -26.7) return INFINITY;
+        const double p = x * x, e = fma(x, x, -p);
+        return 2 * exp(p) * (1 + e) - AOT_ERFCX(-x);
+    }
+    if (x < 25) {
+        const double p = x * x, e = fma(x, x, -p);
+        return exp(p) * (1 + e) * erfc(x);
+    }
+    if (x == INFINITY) return 0;
+    const double z = 0.5 / x / x;
+    double s = 1, t = 1;
+    for (int k = 1; k < 12; k++) {
+        t *= -(2 * k - 1) * z;
+        s += t;
+    }
+    return 0.5641895835477563 / x * s;
+}
+AOT_SF float AOT_ERFCXf(float x) { return (float)AOT_ERFCX((double)x); }
+
+/* (x/2)^v / gamma(v + 1), x > 0, v not a negative integer, times the sum s */
+AOT_SF double aot_sf_pow_over_gamma_times(double v, double x, double s)
+{
+    if (v >= 0 && v < 170) {
+        const double p = pow(0.5 * x, v);
+        if (p >= 2.2250738585072014e-308 && p < 1e290) return p / tgamma(v + 1) * s;
+    }
+    const double y = v + 1;
+    const double sign = (y < 0 && aot_sf_odd(floor(y))) ? -1.0 : 1.0;
+    const double lp = v * log(0.5 * x) - lgamma(y);
+    if (lp > -700 && lp < 700) return sign * exp(lp) * s;
+    if (s == 0) return 0;
+    return sign * copysign(aot_sf_exp(lp + log(fabs(s))), s);
+}
+
+/* the power series of J (sign -1) or I (sign +1) of order v */
+AOT_SF double aot_sf_bessel_series(double v, double x, double sign)
+{
+    const double q = sign * 0.25 * x * x;
+    double s = 1, t = 1;
+    for (int k = 1; k <= 100001; k++) {
+        t *= q / (k * (v + k));
+        s += t;
+        if (fabs(t) <= AOT_SF_EPS * 0.5 * fabs(s)) break;
+    }
+    return aot_sf_pow_over_gamma_times(v, x, s);
+}
+
+/* Hankel's asymptotic sums: P, Q (for J) and R (for I) */
+AOT_SF void aot_sf_hankel(double v, double x, double* p, double* q, double* r)
+{
+    const double mu4 = 4 * v * v;
+    double t = 1;
+    *p = 1; *q = 0; *r = 1;
+    for (int k = 1; k < 200; k++) {
+        const double nxt = t * (mu4 - (2.0 * k - 1) * (2.0 * k - 1)) / (k * 8 * x);
+        if (fabs(nxt) > fabs(t) && k > 2) break;      /* the asymptotic series turns */
+        t = nxt;
+        if (k % 2) *q += (k % 4 == 1) ? t : -t;
+        else *p += (k % 4 == 0) ? t : -t;
+        *r += (k % 2) ? -t : t;
+        if (fabs(t) <= AOT_SF_EPS * 0.1) break;
+    }
+}
+
+AOT_SF double aot_sf_j_hankel(double v, double x)
+{
+    double p, q, r;
+    aot_sf_hankel(v, x, &p, &q, &r);
+    const double phi = (0.5 * v + 0.25) * M_PI;
+    const double cx = cos(x), sx = sin(x), cp = cos(phi), sp = sin(phi);
+    const double c = cx * cp + sx * sp, s = sx * cp - cx * sp;
+    return sqrt(2 / (M_PI * x)) * (p * c - q * s);
+}
+
+/* J_v(x), J_{v+1}(x), v >= 0, by Miller's backward recurrence, normalized by
+ * (x/2)^mu = sum_k (mu + 2k) gamma(mu + k) / k! J_{mu+2k}(x) */
+AOT_SF void aot_sf_j_miller(double v, double x, double* jv, double* jv1)
+{
+    const double n = floor(v), mu = v - n, big = v > x ? v : x;
+    double m = floor(big + 30 + 5 * sqrt(big));
+    if (aot_sf_odd(m)) m += 1;
+    double f_next = 0, f = 1e-30, s = 0, want = 0, want1 = 0;
+    double g = exp(lgamma(mu + m / 2) - lgamma(m / 2 + 1));   /* gamma(mu + k) / k! */
+    for (double j = m;; j -= 1) {
+        if (!aot_sf_odd(j)) {
+            const double k = j / 2;
+            if (k > 0) {
+                s += (mu + 2 * k) * g * f;
+                g *= (mu + k - 1 > 0) ? k / (mu + k - 1) : 0.0;
+            } else {
+                s += tgamma(mu + 1) * f;
+            }
+        }
+        if (j == n) want = f;
+        if (j == n + 1) want1 = f;
+        if (j == 0) break;
+        const double f_prev = 2 * (mu + j) / x * f - f_next;
+        f_next = f;
+        f = f_prev;
+        if (fabs(f) > 1e250) {
+            f *= 1e-250; f_next *= 1e-250; s *= 1e-250; want *= 1e-250; want1 *= 1e-250;
+        }
+    }
+    const double scale = pow(0.5 * x, mu) / s;
+    *jv = want * scale;
+    *jv1 = want1 * scale;
+}
+
+/* J_v(x), J_{v+1}(x) for v >= 0, 0 < x < inf */
+AOT_SF void aot_sf_j_pair(double v, double x, double* a, double* b)
+{
+    if (x > (25.0 > v * v ? 25.0 : v * v)) {
+        *a = aot_sf_j_hankel(v, x);
+        *b = aot_sf_j_hankel(v + 1, x);
+    } else if (x <= 2 || x * x < 2 * (v + 1)) {
+        *a = aot_sf_bessel_series(v, x, -1.0);
+        *b = aot_sf_bessel_series(v + 1, x, -1.0);
+    } else {
+        aot_sf_j_miller(v, x, a, b);
+    }
+}
+
+AOT_SF double aot_sf_jv_positive_x(double v, double x)
+{
+    double a, b;
+    if (v >= 0) {
+        aot_sf_j_pair(v, x, &a, &b);
+        return a;
+    }
+    if (aot_sf_is_int(v)) {
+        aot_sf_j_pair(-v, x, &a, &b);
+        return aot_sf_odd(v) ? -a : a;
+    }
+    if (x > (25.0 > v * v ? 25.0 : v * v)) return aot_sf_j_hankel(v, x);
+    if (x <= 2) return aot_sf_bessel_series(v, x, -1.0);
+    const double mu = v - floor(v);
+    aot_sf_j_pair(mu, x, &a, &b);                 /* J_mu, J_{mu+1}, then downwards */
+    for (double o = mu; o > v + 0.5 && !isinf(a); o -= 1) {
+        const double prev = 2 * o / x * a - b;
+        b = a;
+        a = prev;
+    }
+    return a;
+}
+
+AOT_SF double AOT_JV(double v, double x)
+{
+    if (isnan(v) || isnan(x) || isinf(x)) return NAN;
+    if (isinf(v)) return (x >= 0 && x <= 2) ? 0.0 : NAN;      /* (SciPy's answers) */
+    if (x == 0) {
+        if (v == 0) return 1;
+        if (v > 0) return 0;
+        if (aot_sf_is_int(v)) return aot_sf_odd(v) ? -0.0 : 0.0;
+        const double y = v + 1;                                /* the sign of gamma(v + 1) */
+        return (y < 0 && aot_sf_odd(floor(y))) ? -INFINITY : INFINITY;
+    }
+    if (x < 0) {
+        if (!aot_sf_is_int(v)) return NAN;
+        const double r = aot_sf_jv_positive_x(v, -x);
+        return aot_sf_odd(v) ? -r : r;
+    }
+    return aot_sf_jv_positive_x(v, x);
+}
+AOT_SF float AOT_JVf(float v, float x) { return (float)AOT_JV((double)v, (double)x); }
+
+AOT_SF double AOT_J0(double x)
+{
+    if (isnan(x) || isinf(x)) return NAN;
+    return AOT_JV(0.0, fabs(x));
+}
+AOT_SF float AOT_J0f(float x) { return (float)AOT_J0((double)x); }
+
+AOT_SF double AOT_J1(double x)
+{
+    if (isnan(x) || isinf(x)) return NAN;
+    const double r = AOT_JV(1.0, fabs(x));
+    return signbit(x) ? -r : r;
+}
+AOT_SF float AOT_J1f(float x) { return (float)AOT_J1((double)x); }
+
+AOT_SF double aot_sf_i_asymptotic(double v, double x)
+{
+    if (x > 1500) return INFINITY;
+    double p, q, r;
+    aot_sf_hankel(v, x, &p, &q, &r);
+    const double h = exp(0.5 * x);
+    return h * (h * r / sqrt(2 * M_PI * x));
+}
+
+AOT_SF void aot_sf_i_pair(double v, double x, double* a, double* b)
+{
+    if (x > (30.0 > v * v ? 30.0 : v * v)) {
+        *a = aot_sf_i_asymptotic(v, x);
+        *b = aot_sf_i_asymptotic(v + 1, x);
+    } else {
+        *a = aot_sf_bessel_series(v, x, 1.0);
+        *b = aot_sf_bessel_series(v + 1, x, 1.0);
+    }
+}
+
+AOT_SF double aot_sf_iv_positive_x(double v, double x)
+{
+    double a, b;
+    if (v >= 0 || aot_sf_is_int(v)) {
+        aot_sf_i_pair(fabs(v), x, &a, &b);
+        return a;
+    }
+    if (x > (30.0 > v * v ? 30.0 : v * v)) return aot_sf_i_asymptotic(v, x);
+    if (x <= 2) return aot_sf_bessel_series(v, x, 1.0);
+    const double mu = v - floor(v);
+    aot_sf_i_pair(mu, x, &a, &b);
+    for (double o = mu; o > v + 0.5 && !isinf(a); o -= 1) {
+        const double prev = 2 * o / x * a + b;
+        b = a;
+        a = prev;
+    }
+    return a;
+}
+
+AOT_SF double AOT_IV(double v, double x)
+{
+    if (isnan(v) || isnan(x) || isinf(x)) return NAN;
+    if (isinf(v)) return 0;
+    if (x == 0) {
+        if (v == 0) return 1;
+        if (v > 0 || aot_sf_is_int(v)) return 0;
+        return INFINITY;
+    }
+    if (x < 0) {
+        if (!aot_sf_is_int(v)) return NAN;
+        const double r = aot_sf_iv_positive_x(v, -x);
+        return aot_sf_odd(v) ? -r : r;
+    }
+    return aot_sf_iv_positive_x(v, x);
+}
+AOT_SF float AOT_IVf(float v, float x) { return (float)AOT_IV((double)v, (double)x); }
+
+AOT_SF double AOT_I0(double x)
+{
+    if (isnan(x) || isinf(x)) return NAN;
+    if (fabs(x) > AOT_SF_LOG_DBL_MAX) return INFINITY;   /* where exp(|x|) overflows, SciPy's */
+    return AOT_IV(0.0, fabs(x));
+}
+AOT_SF float AOT_I0f(float x) { return (float)AOT_I0((double)x); }
+
+AOT_SF double AOT_I1(double x)
+{
+    if (isnan(x) || isinf(x)) return NAN;
+    if (fabs(x) > AOT_SF_LOG_DBL_MAX) return x < 0 ? -INFINITY : INFINITY;
+    const double r = AOT_IV(1.0, fabs(x));
+    return x < 0 ? -r : r;
+}
+AOT_SF float AOT_I1f(float x) { return (float)AOT_I1((double)x); }
+
+/* x^a e^-x / gamma(a), a > 0, x > 0 (Stirling's form near x = a for large a) */
+AOT_SF double aot_sf_gamma_prefactor(double a, double x)
+{
+    const double d = (x - a) / a;
+    if (a < 20 || fabs(d) > 0.3) {
+        const double ax = a * log(x) - x - lgamma(a);
+        return ax < -AOT_SF_LOG_DBL_MAX ? 0.0 : aot_sf_exp(ax);
+    }
+    const double z = 1 / (a * a);
+    const double corr = (1.0 / 12 - z * (1.0 / 360 - z * (1.0 / 1260 - z * (1.0 / 1680
+                         - z / 1188)))) / a;
+    return sqrt(a / (2 * M_PI)) * exp(a * (log1p(d) - d) - corr);
+}
+
+/* lgamma(1 + a) without rounding 1 + a: -euler a + sum_k (-1)^k zeta(k) / k a^k */
+AOT_SF double aot_sf_lgamma1p(double a)
+{
+    if (fabs(a) >= 0.2) return lgamma(1 + a);
+    const double c[25] = {
+        0.8224670334241132, -0.40068563438653143, 0.27058080842778454,
+        -0.20738555102867398, 0.1695571769974082, -0.1440498967688461,
+        0.12550966952474304, -0.11133426586956469, 0.1000994575127818,
+        -0.09095401714582904, 0.083353840546109, -0.0769325164113522,
+        0.07143294629536133, -0.06666870588242046, 0.06250095514121304,
+        -0.058823978658684585, 0.055555767627403614, -0.05263167937961666,
+        0.05000004769810169, -0.047619070330142226, 0.04545455629320467,
+        -0.04347826605304026, 0.04166666915034121, -0.04000000119214014,
+        0.03846153903467518};
+    double s = 0;
+    for (int k = 24; k >= 0; k--) s = (s + c[k]) * a;
+    return (s - 0.5772156649015329) * a;
+}
+
+/* Q(a, x) for a < 1, x <= 1.5, without the cancellation of 1 - P */
+AOT_SF double aot_sf_q_small_a(double a, double x)
+{
+    double s = 0, fac = 1;
+    for (int n = 1; n <= 1001; n++) {
+        fac *= -x / n;
+        const double term = fac / (a + n);
+        s += term;
+        if (fabs(term) <= AOT_SF_EPS * 0.5 * fabs(s)) break;
+    }
+    const double lx = log(x);
+    return -expm1(a * lx - aot_sf_lgamma1p(a)) - exp(a * lx - lgamma(a)) * s;
+}
+
+/* P(a, x) (lower = 1) or Q(a, x) (lower = 0), 0 < a < inf, 0 < x < inf */
+AOT_SF double aot_sf_gamma_pq(double a, double x, int lower)
+{
+    const double pref = aot_sf_gamma_prefactor(a, x);
+    if (x < a + 1) {
+        double s = 1, t = 1;
+        for (int n = 1; n <= 1000001; n++) {
+            t *= x / (a + n);
+            s += t;
+            if (t <= AOT_SF_EPS * 0.5 * s) break;
+        }
+        const double p = pref * s / a;
+        if (lower) return p;
+        return (a < 1 && x <= 1.5) ? aot_sf_q_small_a(a, x) : 1 - p;
+    }
+    const double tiny = 1e-300;                      /* Q's continued fraction, Lentz */
+    double b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+    for (int i = 1; i < 1000000; i++) {
+        const double an = -i * (i - a);
+        b += 2;
+        d = an * d + b;
+        if (fabs(d) < tiny) d = tiny;
+        c = b + an / c;
+        if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        const double delta = d * c;
+        h *= delta;
+        if (fabs(delta - 1) <= AOT_SF_EPS) break;
+    }
+    const double q = pref * h;
+    return lower ? 1 - q : q;
+}
+
+/* P (lower) or Q where an edge decides them; 2 where it does not */
+AOT_SF double aot_sf_gamma_edge(double k, double x, int lower)
+{
+    if (isnan(k) || isnan(x) || k < 0 || x < 0) return NAN;
+    if (k == 0) return x == 0 ? NAN : (lower ? 1.0 : 0.0);
+    if (isinf(k)) return isinf(x) ? NAN : (lower ? 0.0 : 1.0);
+    if (x == 0) return lower ? 0.0 : 1.0;
+    if (isinf(x)) return lower ? 1.0 : 0.0;
+    return 2;
+}
+
+AOT_SF double AOT_GAMMAINC(double k, double x)
+{
+    const double e = aot_sf_gamma_edge(k, x, 1);
+    return e != 2 ? e : aot_sf_gamma_pq(k, x, 1);
+}
+AOT_SF float AOT_GAMMAINCf(float k, float x) { return (float)AOT_GAMMAINC(k, x); }
+
+AOT_SF double AOT_GAMMAINCC(double k, double x)
+{
+    const double e = aot_sf_gamma_edge(k, x, 0);
+    return e != 2 ? e : aot_sf_gamma_pq(k, x, 0);
+}
+AOT_SF float AOT_GAMMAINCCf(float k, float x) { return (float)AOT_GAMMAINCC(k, x); }
+
+/* Theano's (and SciPy's composition): gamma(k) times the regularized function */
+AOT_SF double AOT_GAMMAU(double k, double x) { return tgamma(k) * AOT_GAMMAINCC(k, x); }
+AOT_SF float AOT_GAMMAUf(float k, float x) { return (float)AOT_GAMMAU(k, x); }
+AOT_SF double AOT_GAMMAL(double k, double x) { return tgamma(k) * AOT_GAMMAINC(k, x); }
+AOT_SF float AOT_GAMMALf(float k, float x) { return (float)AOT_GAMMAL(k, x); }
+
+/* scipy.stats.chi2.sf(x, k): Q(k/2, x/2); nan for k <= 0, 1 for x <= 0 */
+AOT_SF double AOT_CHI2SF(double x, double k)
+{
+    if (isnan(x) || isnan(k) || k <= 0) return NAN;
+    if (x <= 0) return 1;
+    if (isinf(k)) return isinf(x) ? 0.0 : 1.0;
+    return AOT_GAMMAINCC(0.5 * k, 0.5 * x);
+}
+AOT_SF float AOT_CHI2SFf(float x, float k) { return (float)AOT_CHI2SF(x, k); }
 
 #endif

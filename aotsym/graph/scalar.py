@@ -31,6 +31,7 @@ from typing import Callable
 
 import numpy as np
 
+from aotsym.graph import special_ref
 from aotsym.graph.types import dtype_kind, upcast, upgrade_to_float
 
 
@@ -78,6 +79,23 @@ def real_floating(*dts):
     if dtype_kind(out) == "c":
         raise TypeError("this function is not defined for complex numbers")
     return [out] * len(dts), out
+
+
+def float_each(*dts):
+    """Theano's ``upgrade_to_float`` of several inputs: each to its float (ints of 16 bits or
+    fewer to float32, wider ones to float64), then the upcast (int16, uint16 -> float32);
+    complex refused (the special functions are real)."""
+    out = upcast(*[upgrade_to_float(d) for d in dts])
+    if dtype_kind(out) == "c":
+        raise TypeError("this function is not defined for complex numbers")
+    return [out] * len(dts), out
+
+
+def to_float64(*dts):
+    """Theano's ``upgrade_to_float64`` (``chi2sf``): float64 whatever the inputs."""
+    if any(dtype_kind(d) == "c" for d in dts):
+        raise TypeError("this function is not defined for complex numbers")
+    return ["float64"] * len(dts), "float64"
 
 
 def compare(*dts):
@@ -152,10 +170,16 @@ def _softplus(x):
 
 
 def _vectorize(fn):
+    """A Python function of floats applied elementwise, in the (common) dtype of its array
+    arguments, which broadcast."""
     vec = np.vectorize(fn, otypes=[float])
 
-    def run(x):
-        return vec(x).astype(x.dtype) if x.size else np.empty(x.shape, x.dtype)
+    def run(*args):
+        dtype = args[-1].dtype
+        if not all(a.size for a in args):
+            return np.empty(np.broadcast_shapes(*[a.shape for a in args]), dtype)
+        return vec(*args).astype(dtype)
+    run.__name__ = getattr(fn, "__name__", "fn")
     return run
 
 
@@ -349,6 +373,52 @@ row("erfinv", 1, _scipy("erfinv"), real_floating,
     grad=lambda m, ins, z, gz: [gz * (math.sqrt(math.pi) / 2) * m.exp(m.sqr(z))])
 row("erfcinv", 1, _scipy("erfcinv"), real_floating,
     grad=lambda m, ins, z, gz: [-gz * (math.sqrt(math.pi) / 2) * m.exp(m.sqr(z))])
+# Theano 1.0's erfcx, Bessel and incomplete gamma functions: NumPy-free Python in
+# aotsym/graph/special_ref.py (the reference), C in runtime/aotsym_special.h.  Theano has no
+# gradient with respect to a Bessel function's order or the gamma functions' shape k
+# (grad_not_implemented), nor of chi2sf at all.
+def _not_implemented(name, pos, var):
+    from aotsym.frontend.grad import grad_not_implemented
+    return grad_not_implemented(name, pos, var)
+
+
+def _g_gamma_inc(name, sign, regularized):
+    """d/dx of gammainc / gammaincc (regularized) or gammal / gammau: +-x^(k-1) e^-x, over
+    gamma(k) when regularized."""
+    def grad(m, ins, z, gz):
+        k, x = ins
+        log_density = (k - 1) * m.log(x) - x
+        if regularized:
+            log_density = log_density - m.gammaln(k)
+        return [_not_implemented(name, 0, k), sign * gz * m.exp(log_density)]
+    return grad
+
+
+row("erfcx", 1, _vectorize(special_ref.erfcx), real_floating,
+    grad=lambda m, ins, z, gz: [gz * (2 * ins[0] * z - 2 / math.sqrt(math.pi))])
+row("j0", 1, _vectorize(special_ref.j0), float_each,
+    grad=lambda m, ins, z, gz: [-gz * m.j1(ins[0])])
+row("j1", 1, _vectorize(special_ref.j1), float_each,
+    grad=lambda m, ins, z, gz: [gz * (m.j0(ins[0]) - m.jv(2, ins[0])) / 2])
+row("jv", 2, _vectorize(special_ref.jv), float_each,
+    grad=lambda m, ins, z, gz: [_not_implemented("jv", 0, ins[0]),
+                                gz * (m.jv(ins[0] - 1, ins[1]) - m.jv(ins[0] + 1, ins[1])) / 2])
+row("i0", 1, _vectorize(special_ref.i0), float_each,
+    grad=lambda m, ins, z, gz: [gz * m.i1(ins[0])])
+row("i1", 1, _vectorize(special_ref.i1), float_each,
+    grad=lambda m, ins, z, gz: [gz * (m.i0(ins[0]) + m.iv(2, ins[0])) / 2])
+row("iv", 2, _vectorize(special_ref.iv), float_each,
+    grad=lambda m, ins, z, gz: [_not_implemented("iv", 0, ins[0]),
+                                gz * (m.iv(ins[0] - 1, ins[1]) + m.iv(ins[0] + 1, ins[1])) / 2])
+row("gammainc", 2, _vectorize(special_ref.gammainc), float_each,
+    grad=_g_gamma_inc("gammainc", 1, True))
+row("gammaincc", 2, _vectorize(special_ref.gammaincc), float_each,
+    grad=_g_gamma_inc("gammaincc", -1, True))
+row("gammal", 2, _vectorize(special_ref.gammal), float_each,
+    grad=_g_gamma_inc("gammal", 1, False))
+row("gammau", 2, _vectorize(special_ref.gammau), float_each,
+    grad=_g_gamma_inc("gammau", -1, False))
+row("chi2sf", 2, _vectorize(special_ref.chi2sf), to_float64)
 row("sigmoid", 1, _sigmoid, real_floating, grad=lambda m, ins, z, gz: [gz * z * (1 - z)])
 row("softplus", 1, _softplus, real_floating,
     grad=lambda m, ins, z, gz: [gz * m.sigmoid(ins[0])])

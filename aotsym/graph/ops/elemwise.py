@@ -129,8 +129,11 @@ class Elemwise(Op):
         (z,) = node.outputs
         if self.scalar_op.grad is None:
             raise NotImplementedError(f"no gradient for {self.scalar_op.name}")
+        from aotsym.frontend.grad import NullGradient
         grads = self.scalar_op.grad(m, list(inputs), z, gz)
+        # (a NullGradient, grad_not_implemented's, is raised by grad if x is on the path)
         return [None if g is None or dtype_kind(x.dtype) not in "fc" or _is_constant(x)
+                else g if isinstance(g, NullGradient)
                 else reduce_to_input(m.as_var(g), x) for g, x in zip(grads, inputs)]
 
     def infer_shape(self, node, input_shapes):
