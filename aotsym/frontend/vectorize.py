@@ -12,9 +12,10 @@ Invariants:
   forward pass of a gradient) is shared, unbatched, and broadcast where it meets batched
   values (a ``dimshuffle('x', ...)``), so it is computed once, not once per batch row.
 * Each op family has a rule (``_RULES``, keyed by op class name): elementwise, dimshuffle,
-  reductions, dot, reshape, shape, indexing and indexed writes, alloc, join, softmax.  An op
-  without a rule (or a case a rule declines) is mapped over the batch with ``aotsym.scan``
-  — correct for any op, one step per row.
+  reductions, dot, reshape, shape, indexing and indexed writes (and ``SumToShape``, the
+  gradient of their value), alloc, join, softmax.  An op without a rule (or a case a rule
+  declines) is mapped over the batch with ``aotsym.scan`` — correct for any op, one step per
+  row.
 * Traversal is iterative (:func:`toposort`), like every pass over the IR.
 """
 
@@ -238,6 +239,16 @@ def _axis_op(node, ins, flags, n):
     return [(type(node.op)(node.op.axis + 1)(ins[0]), True)]
 
 
+def _sum_to_shape(node, ins, flags, n):
+    from aotsym.graph.ops.join import concatenate
+    from aotsym.graph.ops.math import cast
+    (g, shp), (bg, bs) = ins, flags
+    if bs:
+        return None
+    target = concatenate([cast(n, "int64").dimshuffle("x"), shp])   # the batch: not summed
+    return [(type(node.op)()(batched(g, bg, n), target), True)]
+
+
 _RULES = {
     "Elemwise": _elemwise, "DimShuffle": _dimshuffle, "Reduce": _reduce,
     "ArgReduce": _argreduce, "Dot": _dot, "Reshape": _reshape, "Shape": _shape,
@@ -245,5 +256,5 @@ _RULES = {
     "IncSubtensor": _inc_subtensor, "AdvancedIncSubtensor": _inc_subtensor,
     "AdvancedSubtensor1": _advanced_subtensor1,
     "AdvancedIncSubtensor1": _advanced_inc_subtensor1, "Alloc": _alloc, "Join": _join,
-    "Softmax": _axis_op, "LogSoftmax": _axis_op,
+    "Softmax": _axis_op, "LogSoftmax": _axis_op, "SumToShape": _sum_to_shape,
 }
