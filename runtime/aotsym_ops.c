@@ -160,27 +160,27 @@ static int aot_index_dim(aot_ctx *ctx, int node, const char *what, int64_t len, 
 
 /* ------------------------------------------------------------------------ writes into a region */
 
-/* The reference's static rule for a value y written into a region (right-aligned; only
- * broadcastable or missing leading dimensions repeat). */
+/* NumPy's rule for a value y written into a region, as the reference's: right-aligned, a
+ * missing or length-1 dimension repeats (declared broadcastable or not).  Checked before
+ * anything is written. */
 static int aot_check_fits(aot_ctx *ctx, int node, const char *what, const aot_array *region,
                           const aot_array *y, const unsigned char *ybcast)
 {
     int offset = region->ndim - y->ndim;
     for (int d = 0; d < y->ndim; d++) {
         int64_t n = y->shape[d], want = region->shape[offset + d];
-        if (ybcast[d]) {
-            if (n != 1)
-                return aot_fail(ctx, node, AOT_ERR_VALUE,
-                                "%s: the value's dimension %d is declared broadcastable but "
-                                "has length %lld", what, d, (long long)n);
-        } else if (n != want) {
+        if (ybcast[d] && n != 1)
+            return aot_fail(ctx, node, AOT_ERR_VALUE,
+                            "%s: the value's dimension %d is declared broadcastable but has "
+                            "length %lld", what, d, (long long)n);
+        if (n != want && n != 1) {
             char s1[256], s2[256];
             aot_format_shape(s1, sizeof s1, y->shape, y->ndim);
             aot_format_shape(s2, sizeof s2, region->shape, region->ndim);
             return aot_fail(ctx, node, AOT_ERR_VALUE,
                             "%s: a value of shape %s does not fit the indexed region of shape "
-                            "%s; only dimensions declared broadcastable (or missing on the "
-                            "left) are repeated", what, s1, s2);
+                            "%s; only dimensions of length 1 (or missing on the left) are "
+                            "repeated", what, s1, s2);
         }
     }
     return 0;
@@ -216,6 +216,62 @@ static void aot_write_region(aot_array *region, const aot_array *y, aot_inner_fn
     } else {
         aot_array *ops[3] = {region, region, &yv};
         aot_loop_arrays(region->ndim, region->shape, 3, ops, kernel, NULL, 1, -1, 0);
+    }
+}
+
+/* out <- g summed (keepdims) over the dimensions where the int64 vector shp is 1 and g is
+ * not: the gradient of a value an indexed write broadcast at run time (SumToShape).  A view
+ * of g when nothing is summed; else a fresh array, zeroed, to which each slice of g along
+ * the summed dimensions is added in turn by kernel (operands: out, out, slice). */
+static int aot_sum_to_shape(aot_ctx *ctx, int node, const char *what, aot_array *out,
+                            const aot_array *g, const aot_array *shp, aot_inner_fn kernel)
+{
+    int nd = g->ndim, summed[AOT_MAX_NDIM], ns = 0;
+    int64_t want[AOT_MAX_NDIM];
+    if (shp->shape[0] != nd)
+        return aot_fail(ctx, node, AOT_ERR_VALUE,
+                        "%s: a target shape of %lld entries for a gradient of ndim %d", what,
+                        (long long)shp->shape[0], nd);
+    for (int d = 0; d < nd; d++) {
+        want[d] = aot_int64_at(shp, d);
+        if (want[d] == g->shape[d]) continue;
+        if (want[d] != 1) {
+            char s1[256], s2[256];
+            aot_format_shape(s1, sizeof s1, g->shape, nd);
+            aot_format_shape(s2, sizeof s2, want, nd);
+            return aot_fail(ctx, node, AOT_ERR_VALUE,
+                            "%s: a gradient of shape %s cannot be summed to the shape %s of "
+                            "the value", what, s1, s2);
+        }
+        summed[ns++] = d;
+    }
+    if (!ns) {
+        aot_copy_shape(out, g);
+        aot_share(out, g);
+        return 0;
+    }
+    for (int d = 0; d < nd; d++) out->shape[d] = want[d];
+    if (aot_alloc(ctx, node, out)) return -1;
+    if (aot_size(out)) memset(out->data, 0, (size_t)(aot_size(out) * out->itemsize));
+    int64_t dims[2 * AOT_MAX_NDIM], at[AOT_MAX_NDIM] = {0};
+    aot_array slice;
+    slice.shape = dims;
+    slice.strides = dims + AOT_MAX_NDIM;
+    slice.ndim = nd;
+    slice.itemsize = g->itemsize;
+    slice.block = NULL;
+    for (int d = 0; d < nd; d++) {
+        slice.shape[d] = want[d];
+        slice.strides[d] = g->strides[d];
+        if (g->shape[d] == 0) return 0;      /* nothing to add: the zeros are the sum */
+    }
+    for (;;) {          /* every position along the summed dimensions, the last fastest */
+        slice.data = g->data;
+        for (int k = 0; k < ns; k++) slice.data += at[k] * g->strides[summed[k]];
+        aot_write_region(out, &slice, kernel, 0);
+        int k = ns - 1;
+        while (k >= 0 && ++at[k] == g->shape[summed[k]]) at[k--] = 0;
+        if (k < 0) return 0;
     }
 }
 

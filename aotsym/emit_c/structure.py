@@ -1,5 +1,6 @@
-"""Structural ops: reshape, indexing (basic and integer-array, reads and writes), join,
-alloc, arange, eye, specify_shape.
+"""Structural ops: reshape, indexing (basic and integer-array, reads and writes, and the
+gradient of a value a write broadcast at run time: ``SumToShape``), join, alloc, arange, eye,
+specify_shape.
 
 Part of the C emitter (graph -> optimizer -> **emit_c** -> build).  The layout work (slice
 arithmetic, bounds checks, gathers) is dtype-independent and lives in runtime/aotsym_ops.c;
@@ -202,6 +203,17 @@ def lower_inc_subtensor(fe, node, pos):
         f"{int(op.set_instead_of_inc)});",
     ]
     return _guarded(lines)
+
+
+@lowers("SumToShape")
+def lower_sum_to_shape(fe, node, pos):
+    g, shp = node.inputs
+    (out,) = node.outputs
+    kernel = _write_kernel(fe, node, out.dtype, g.type, g.ndim, False)
+    lines, temps = converted(fe, node, shp, "int64", "shp")
+    lines.append(f"if (!rc) rc = aot_sum_to_shape(ctx, {pos}, {c_string(str(node.op))}, "
+                 f"&{fe.ref(out)}, &{fe.ref(g)}, &shp, {kernel});")
+    return _guarded(lines, temps)
 
 
 # ------------------------------------------------------------------------------ integer arrays

@@ -377,10 +377,6 @@ def test_verify_grad_of_batch_normalization_with_row_statistics():
         [X, G, B, X.mean(axis=0)[None], X.std(axis=0)[None]], rng=r)
 
 
-@pytest.mark.xfail(strict=True, reason="IncSubtensor / AdvancedIncSubtensor1: a value dim of "
-                   "length 1 not declared broadcastable is refused at run time; Theano (NumPy "
-                   "assignment) broadcasts it. Needs runtime aot_check_fits / aot_inc_rows and "
-                   "emit_c/structure.py, plus y's gradient summed over such dims")
 def test_inc_subtensor_broadcasts_a_length_one_value_at_run_time():
     x, y, i = T.dmatrix("x"), T.dmatrix("y"), T.lvector("i")
     f = theano.function([x, y, i], [T.inc_subtensor(x[1:3], y), T.set_subtensor(x[i], y)],

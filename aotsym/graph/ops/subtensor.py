@@ -22,9 +22,10 @@ Part of the IR (frontend -> **graph** -> optimizer -> emitters).  ``getitem`` (i
 ``set_subtensor(x[idx], y)`` / ``inc_subtensor(x[idx], y)`` (Theano) unpack the indexing node
 and build the matching ``IncSubtensor`` / ``AdvancedIncSubtensor1`` / ``AdvancedIncSubtensor``,
 which return a fresh copy of ``x`` unless ``inplace`` (set by the inplace pass only).  ``y``
-broadcasts into the indexed region by the IR's static rule: only dimensions declared
-broadcastable (or missing on the left) are repeated.  Repeated integer indices accumulate with
-``inc`` (``np.add.at``) and the last write wins with ``set``.
+broadcasts into the indexed region as NumPy's ``x[idx] = y`` does (Theano's perform): missing
+leading dimensions and dimensions of length 1 at run time repeat, declared broadcastable or
+not; y's gradient is summed back over them (:mod:`.sum_to_shape`).  Repeated integer indices
+accumulate with ``inc`` (``np.add.at``) and the last write wins with ``set``.
 
 A boolean mask (``x[mask]``, ``x[:, mask]``, a mask of one or more dimensions, ``True`` /
 ``False``) stands for its nonzero indices, as in NumPy: ``getitem`` replaces it by the index
@@ -130,19 +131,19 @@ def _wrap_index_errors(op, fn):
 
 
 def _check_value_fits(op, target_shape, y, y_bc):
-    """The IR's static broadcasting rule for the value written into an indexed region."""
+    """NumPy's rule for the value written into an indexed region (right-aligned; a missing or
+    length-1 dimension repeats), checked before anything is written."""
     offset = len(target_shape) - y.ndim
     for d, (n, b) in enumerate(zip(y.shape, y_bc)):
         want = target_shape[offset + d]
-        if b:
-            if n != 1:
-                raise ValueError(f"{op}: the value's dimension {d} is declared broadcastable "
-                                 f"but has length {n}")
-        elif n != want:
+        if b and n != 1:
+            raise ValueError(f"{op}: the value's dimension {d} is declared broadcastable "
+                             f"but has length {n}")
+        if n != want and n != 1:
             raise ValueError(
                 f"{op}: a value of shape {y.shape} does not fit the indexed region of shape "
-                f"{tuple(target_shape)}; only dimensions declared broadcastable (or missing "
-                "on the left) are repeated")
+                f"{tuple(target_shape)}; only dimensions of length 1 (or missing on the "
+                "left) are repeated")
 
 
 def _check_value_type(op, x, y, region_ndim):
@@ -276,8 +277,8 @@ def _indexed_write_grad(op, read, inputs, output_grads):
         else:
             gx = gz
     if dtype_kind(y.dtype) in "fc":
-        from aotsym.graph.ops.elemwise import reduce_to_input
-        gy = reduce_to_input(read(gz, *extras), y)
+        from aotsym.graph.ops.sum_to_shape import reduce_to_value
+        gy = reduce_to_value(read(gz, *extras), y)
     return [gx, gy] + [None] * len(extras)
 
 
@@ -363,8 +364,8 @@ class AdvancedIncSubtensor1(Op):
             else:
                 gx = gz
         if dtype_kind(y.dtype) in "fc":
-            from aotsym.graph.ops.elemwise import reduce_to_input
-            gy = reduce_to_input(AdvancedSubtensor1()(gz, ilist), y)
+            from aotsym.graph.ops.sum_to_shape import reduce_to_value
+            gy = reduce_to_value(AdvancedSubtensor1()(gz, ilist), y)
         return [gx, gy, None]
 
     def infer_shape(self, node, input_shapes):
