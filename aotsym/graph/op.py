@@ -59,6 +59,7 @@ class Op:
         state = dict(self.__dict__)
         state.pop("_hash", None)
         state.pop("_types", None)   # (a memo of output types: Elemwise)
+        state.pop("_memo", None)    # (memos of derived values: Composite)
         return state
 
     def __setstate__(self, state):

@@ -45,6 +45,27 @@ def test_steps_report_compute_dtypes():
     assert steps[2][1:] == (("float32", "float32"), "float32")
 
 
+def test_memos_follow_the_op():
+    """str, expression and steps are computed once per op; an in-place variant is the op
+    made with ``inplace`` (same key, hash and text) and keeps no stale text; a pickled op
+    carries no memo and gives the same answers."""
+    import pickle
+    op = _sigmoid_gt()
+    text, steps = str(op), op.steps(["float64", "float32", "float64"])
+    assert op.steps(["float64", "float32", "float64"]) is steps        # memoized
+    assert op.steps(["float32", "float32", "float32"]) != steps        # per dtypes
+    variant = op.with_inplace([(0, 0)])
+    made = Composite(op.program, op.n_inputs, op.outputs, inplace=[(0, 0)])
+    assert variant == made and hash(variant) == hash(made) and variant != op
+    assert str(variant) == str(made) == text + "[(0, 0)]"
+    assert variant.destroy_map == made.destroy_map == {0: [0]}
+    assert str(op) == text and op.inplace == ()                        # the original unchanged
+    back = pickle.loads(pickle.dumps(variant))
+    assert "_memo" not in back.__dict__
+    assert back == made and str(back) == str(made)
+    assert back.steps(["float64", "float32", "float64"]) == steps
+
+
 def test_constants_keep_sign_of_zero_in_identity():
     a = Composite((("mul", None, (("in", 0), ("const", 0.0, "float64"))),), 1, (("step", 0),))
     b = Composite((("mul", None, (("in", 0), ("const", -0.0, "float64"))),), 1, (("step", 0),))
