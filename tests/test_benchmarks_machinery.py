@@ -271,3 +271,14 @@ def test_the_load_flag_runs_and_is_recorded(tmp_path):
     assert "load: 1 process spinning" in proc.stdout
     with pytest.raises(ProcessLookupError):          # stopped when the run ended
         os.kill(data["machine"]["load"]["pid"], 0)
+
+
+def test_a_build_found_by_its_graph_key_shows_its_function_call_whole():
+    """W7's cached rows: the graph key's lookup and loading are the ``function`` call (the
+    issue's "cached 1k under 20 ms" reads off it); cold rows show the stages instead."""
+    from benchmarks.report import stage_text
+    cached = stage_text({"extra": {"graph_s": 0.0144, "function_s": 0.0133, "load_s": 0.0016}})
+    assert cached == " (graph 14.4 ms, function 13.3 ms, load 1.6 ms)"
+    cold = stage_text({"extra": {"graph_s": 0.022, "function_s": 0.37, "optimize_s": 0.087,
+                                 "cc_s": 0.22}})
+    assert "function" not in cold and "optimize 87 ms" in cold and "cc 220 ms" in cold

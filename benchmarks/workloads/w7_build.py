@@ -6,7 +6,9 @@ interrupted otherwise), timing only the graph construction and the ``function`` 
 
 * cold: a cache directory that has not seen the chain (a trivial function was built there
   first, so the one-time compilation of PyTensor's or aotsym's runtime is not counted);
-* cached: a second process builds the same chain with the cache now holding it.
+* cached: a second process builds the same chain with the cache now holding it; its cell
+  shows the user's graph building and the ``function`` call apart (the call: the graph's key,
+  the cache lookup, loading the module -- no optimizer, no emitter).
 
 It also times ``aotsym build`` of the seed's module (``examples/logreg_module.py``): the
 command's wall time, Python's start and imports included, with the runtime's parts already
