@@ -69,6 +69,8 @@ NOT_TRANSLATED = {
     "Sort": "a segmented stable sort (CUB)",
     "SortAnyAxis": "the segmented sort on the axis read at run time (C calls NumPy back)",
     "SpecifyShape": "a host-side shape check (no kernel)",
+    "SumToShape": "a view of the gradient, or a block reduction over the dimensions an "
+                  "indexed write broadcast at run time",
     "TopKOp": "a segmented selection (CUB radix select; its C build calls NumPy back)",
     "UniformDraw": "Philox, wired to a step",
 }
