@@ -11,6 +11,7 @@ import itertools
 import numpy as np
 import pytest
 import scipy.special
+import scipy.stats
 
 import aotsym
 from aotsym import tensor as T
@@ -57,6 +58,13 @@ def _rule(name, dts):
         return r, r
     if name == "real_float":
         return _no_complex(float_of(r)), float_of(r)
+    if name == "float_each":  # Theano's upgrade_to_float of each input, then the upcast
+        r = np.result_type(*[float_of(d) for d in dts]).name
+        return _no_complex(r), r
+    if name == "float64":     # Theano's upgrade_to_float64 (chi2sf)
+        for d in dts:
+            _no_complex(d)
+        return "float64", "float64"
     if name == "compare":
         return r, "bool"
     if name == "predicate":
@@ -120,6 +128,17 @@ REFERENCE = {
     "psi": (scipy.special.psi, "real_float"),
     "tri_gamma": (lambda x: scipy.special.polygamma(1, x), "real_float"),
     "erfinv": (scipy.special.erfinv, "real_float"), "erfcinv": (scipy.special.erfcinv, "real_float"),
+    # Theano 1.0's (tests/frontend/test_special_functions_theano.py checks them over edges)
+    "erfcx": (scipy.special.erfcx, "real_float"), "j0": (scipy.special.j0, "float_each"),
+    "j1": (scipy.special.j1, "float_each"), "i0": (scipy.special.i0, "float_each"),
+    "i1": (scipy.special.i1, "float_each"), "jv": (scipy.special.jv, "float_each"),
+    "iv": (scipy.special.iv, "float_each"), "gammainc": (scipy.special.gammainc, "float_each"),
+    "gammaincc": (scipy.special.gammaincc, "float_each"),
+    "gammau": (lambda k, x: scipy.special.gammaincc(k, x) * scipy.special.gamma(k),
+               "float_each"),
+    "gammal": (lambda k, x: scipy.special.gammainc(k, x) * scipy.special.gamma(k),
+               "float_each"),
+    "chi2sf": (lambda x, k: scipy.stats.chi2.sf(x, k), "float64"),
 }
 SPECIAL = {"switch", "clip", "second", "cast"}  # tested by hand below
 
@@ -401,10 +420,15 @@ NO_GRAD = {"int_div", "sgn", "floor", "ceil", "trunc", "round_half_to_even", "lt
 
 
 GRAD_NOT_IMPLEMENTED = {"tri_gamma"}   # (Theano's TriGamma has none either)
+# gradients checked (and, w.r.t. an order / shape, refused) in
+# tests/frontend/test_special_functions_theano.py
+GRAD_ELSEWHERE = {"erfcx", "j0", "j1", "i0", "i1", "jv", "iv", "gammainc", "gammaincc",
+                  "gammau", "gammal", "chi2sf"}
 
 
 def test_every_row_is_classified_for_gradients():
-    assert set(SCALAR_OPS) == set(GRAD_DOMAINS) | NO_GRAD | GRAD_NOT_IMPLEMENTED | SPECIAL
+    assert set(SCALAR_OPS) == (set(GRAD_DOMAINS) | NO_GRAD | GRAD_NOT_IMPLEMENTED | SPECIAL
+                               | GRAD_ELSEWHERE)
 
 
 @pytest.mark.parametrize("name", sorted(GRAD_NOT_IMPLEMENTED))
