@@ -375,6 +375,86 @@ AOT_SF void aot_sf_i_pair(double v, double x, double* a, double* b)
     }
 }
 
+/* (K_mu(x), K_{mu+1}(x)) for |mu| <= 1/2, x > 0: Temme's series (x <= 2), with
+ * 1/gamma(1 + z) = sum_k g_k z^k for gamma_1, gamma_2; Steed's CF2 (x > 2) */
+AOT_SF void aot_sf_k_pair(double mu, double x, double* kmu, double* kmu1)
+{
+    if (x <= 2) {
+        const double g[23] = {
+            1.0, 0.5772156649015329, -0.6558780715202539, -0.04200263503409524,
+            0.16653861138229148, -0.04219773455554433, -0.009621971527876973,
+            0.0072189432466631, -0.0011651675918590652, -0.00021524167411495098,
+            0.0001280502823881162, -2.013485478078824e-05, -1.2504934821426706e-06,
+            1.133027231981696e-06, -2.056338416977607e-07, 6.116095104481416e-09,
+            5.002007644469223e-09, -1.18127457048702e-09, 1.0434267116911005e-10,
+            7.782263439905071e-12, -3.696805618642206e-12, 5.100370287454476e-13,
+            -2.0583260535665066e-14};
+        double g1 = 0, g2 = 0;
+        for (int k = 22; k >= 0; k--) {
+            if (k % 2) g1 = g1 * mu * mu - g[k];
+            else g2 = g2 * mu * mu + g[k];
+        }
+        const double rg_plus = g2 - mu * g1, rg_minus = g2 + mu * g1;
+        const double d = -log(0.5 * x), e = mu * d;
+        const double fact = fabs(mu) < AOT_SF_EPS ? 1.0 : M_PI * mu / sin(M_PI * mu);
+        const double fact2 = fabs(e) < AOT_SF_EPS ? 1.0 : sinh(e) / e;
+        double f = fact * (g1 * cosh(e) + g2 * fact2 * d);
+        const double ee = exp(e);
+        double pk = 0.5 * ee / rg_plus, qk = 0.5 / (ee * rg_minus), c = 1;
+        const double q = 0.25 * x * x;
+        double s = f, s1 = pk;
+        for (int i = 1; i < 10000; i++) {
+            f = (i * f + pk + qk) / ((double)i * i - mu * mu);
+            c *= q / i;
+            pk /= i - mu;
+            qk /= i + mu;
+            const double term = c * f;
+            s += term;
+            s1 += c * (pk - i * f);
+            if (fabs(term) < fabs(s) * AOT_SF_EPS) break;
+        }
+        *kmu = s;
+        *kmu1 = s1 * 2 / x;
+        return;
+    }
+    double b = 2 * (1 + x), d = 1 / b, h = d, delh = d, q1 = 0, q2 = 1;
+    const double a1 = 0.25 - mu * mu;
+    double q = a1, c = a1, a = -a1, s = 1 + q * delh;
+    for (int i = 1; i < 100000; i++) {
+        a -= 2 * i;
+        c = -a * c / (i + 1.0);
+        const double qnew = (q1 - b * q2) / a;
+        q1 = q2;
+        q2 = qnew;
+        q += c * qnew;
+        b += 2;
+        d = 1 / (b + a * d);
+        delh = (b * d - 1) * delh;
+        h += delh;
+        const double dels = q * delh;
+        s += dels;
+        if (fabs(dels / s) < AOT_SF_EPS) break;
+    }
+    const double k = sqrt(M_PI / (2 * x)) * exp(-x) / s;
+    *kmu = k;
+    *kmu1 = k * (mu + x + 0.5 - a1 * h) / x;
+}
+
+/* K_v(x), v >= 0, x > 0, by the upward recurrence K_{o+1} = (2o/x) K_o + K_{o-1} */
+AOT_SF double aot_sf_kv(double v, double x)
+{
+    const double n = floor(v + 0.5), mu = v - n;
+    double a, b, o = mu + 1;
+    aot_sf_k_pair(mu, x, &a, &b);
+    for (double j = 0; j < n && !isinf(a); j += 1) {
+        const double next = 2 * o / x * b + a;
+        a = b;
+        b = next;
+        o += 1;
+    }
+    return a;
+}
+
 AOT_SF double aot_sf_iv_positive_x(double v, double x)
 {
     double a, b;
@@ -384,14 +464,11 @@ AOT_SF double aot_sf_iv_positive_x(double v, double x)
     }
     if (x > (30.0 > v * v ? 30.0 : v * v)) return aot_sf_i_asymptotic(v, x);
     if (x <= 2) return aot_sf_bessel_series(v, x, 1.0);
-    const double mu = v - floor(v);
-    aot_sf_i_pair(mu, x, &a, &b);
-    for (double o = mu; o > v + 0.5 && !isinf(a); o -= 1) {
-        const double prev = 2 * o / x * a + b;
-        b = a;
-        a = prev;
-    }
-    return a;
+    /* I_{-n} = I_n + (2/pi) sin(n pi) K_n, n = -v (the downward recurrence would lose the
+     * K part, e^-2x smaller than where it starts) */
+    const double n = -v;
+    aot_sf_i_pair(n, x, &a, &b);
+    return a + 2 / M_PI * sin(M_PI * fmod(n, 2.0)) * aot_sf_kv(n, x);
 }
 
 AOT_SF double AOT_IV(double v, double x)
@@ -433,14 +510,15 @@ AOT_SF float AOT_I1f(float x) { return (float)AOT_I1((double)x); }
 AOT_SF double aot_sf_gamma_prefactor(double a, double x)
 {
     const double d = (x - a) / a;
-    if (a < 20 || fabs(d) > 0.3) {
+    if (a < 20 || d < -0.5) {
         const double ax = a * log(x) - x - lgamma(a);
-        return ax < -AOT_SF_LOG_DBL_MAX ? 0.0 : aot_sf_exp(ax);
+        return ax < -AOT_SF_LOG_DBL_MAX ? 0.0 : aot_sf_exp(ax);   /* (SciPy's underflow) */
     }
     const double z = 1 / (a * a);
     const double corr = (1.0 / 12 - z * (1.0 / 360 - z * (1.0 / 1260 - z * (1.0 / 1680
                          - z / 1188)))) / a;
-    return sqrt(a / (2 * M_PI)) * exp(a * (log1p(d) - d) - corr);
+    const double e = a * (log1p(d) - d) - corr, half_log = 0.5 * log(a / (2 * M_PI));
+    return e + half_log < -AOT_SF_LOG_DBL_MAX ? 0.0 : exp(e + half_log);
 }
 
 /* lgamma(1 + a) without rounding 1 + a: -euler a + sum_k (-1)^k zeta(k) / k a^k */

@@ -270,6 +270,92 @@ def _i_pair(v, x):
     return _series(v, x, 1.0), _series(v + 1, x, 1.0)
 
 
+# 1/gamma(1 + z) = sum_k g_k z^k (Temme's gamma_1, gamma_2 without cancellation)
+_RGAMMA1P = (1.0, 0.5772156649015329, -0.6558780715202539, -0.04200263503409524,
+             0.16653861138229148, -0.04219773455554433, -0.009621971527876973,
+             0.0072189432466631, -0.0011651675918590652, -0.00021524167411495098,
+             0.0001280502823881162, -2.013485478078824e-05, -1.2504934821426706e-06,
+             1.133027231981696e-06, -2.056338416977607e-07, 6.116095104481416e-09,
+             5.002007644469223e-09, -1.18127457048702e-09, 1.0434267116911005e-10,
+             7.782263439905071e-12, -3.696805618642206e-12, 5.100370287454476e-13,
+             -2.0583260535665066e-14)
+
+
+def _k_pair(mu, x):
+    """(K_mu(x), K_{mu+1}(x)) for |mu| <= 1/2, x > 0: Temme's series (x <= 2), Steed's
+    continued fraction CF2 (x > 2)."""
+    if x <= 2:
+        g1 = g2 = 0.0                          # gamma_1(mu), gamma_2(mu)
+        for k in range(len(_RGAMMA1P) - 1, -1, -1):
+            if k % 2:
+                g1 = g1 * mu * mu - _RGAMMA1P[k]
+            else:
+                g2 = g2 * mu * mu + _RGAMMA1P[k]
+        rg_plus = g2 - mu * g1                 # 1 / gamma(1 + mu)
+        rg_minus = g2 + mu * g1                # 1 / gamma(1 - mu)
+        d = -math.log(0.5 * x)
+        e = mu * d
+        fact = 1.0 if abs(mu) < EPS else math.pi * mu / math.sin(math.pi * mu)
+        fact2 = 1.0 if abs(e) < EPS else math.sinh(e) / e
+        f = fact * (g1 * math.cosh(e) + g2 * fact2 * d)
+        ee = math.exp(e)
+        pk = 0.5 * ee / rg_plus
+        qk = 0.5 / (ee * rg_minus)
+        c = 1.0
+        q = 0.25 * x * x
+        s, s1 = f, pk
+        for i in range(1, 10000):
+            f = (i * f + pk + qk) / (i * i - mu * mu)
+            c *= q / i
+            pk /= i - mu
+            qk /= i + mu
+            term = c * f
+            s += term
+            s1 += c * (pk - i * f)
+            if abs(term) < abs(s) * EPS:
+                break
+        return s, s1 * 2 / x
+    b = 2 * (1 + x)
+    d = 1 / b
+    h = delh = d
+    q1, q2 = 0.0, 1.0
+    a1 = 0.25 - mu * mu
+    q = c = a1
+    a = -a1
+    s = 1 + q * delh
+    for i in range(1, 100000):
+        a -= 2 * i
+        c = -a * c / (i + 1.0)
+        qnew = (q1 - b * q2) / a
+        q1, q2 = q2, qnew
+        q += c * qnew
+        b += 2
+        d = 1 / (b + a * d)
+        delh = (b * d - 1) * delh
+        h += delh
+        dels = q * delh
+        s += dels
+        if abs(dels / s) < EPS:
+            break
+    k = math.sqrt(math.pi / (2 * x)) * math.exp(-x) / s
+    return k, k * (mu + x + 0.5 - a1 * h) / x
+
+
+def _kv(v, x):
+    """K_v(x), v >= 0, x > 0: from K_mu, K_{mu+1} (|mu| <= 1/2) by the (stable) upward
+    recurrence K_{o+1} = (2o/x) K_o + K_{o-1}."""
+    n = math.floor(v + 0.5)
+    mu = v - n
+    a, b = _k_pair(mu, x)
+    o = mu + 1
+    for _ in range(int(n)):
+        a, b = b, 2 * o / x * b + a
+        o += 1
+        if math.isinf(a):
+            break
+    return a
+
+
 def _iv_positive_x(v, x):
     if v >= 0:
         return _i_pair(v, x)[0]
@@ -279,13 +365,10 @@ def _iv_positive_x(v, x):
         return _i_asymptotic(v, x)
     if x <= 2:
         return _series(v, x, 1.0)
-    mu = v - math.floor(v)
-    a, b = _i_pair(mu, x)
-    o = mu
-    while o > v + 0.5 and not math.isinf(a):   # I_{o-1} = (2o/x) I_o + I_{o+1}
-        a, b = 2 * o / x * a + b, a
-        o -= 1
-    return a
+    # I_{-n} = I_n + (2/pi) sin(n pi) K_n, n = -v (the downward recurrence would lose the
+    # K part, e^-2x smaller than where it starts)
+    n = -v
+    return _i_pair(n, x)[0] + 2 / math.pi * math.sin(math.pi * math.fmod(n, 2.0)) * _kv(n, x)
 
 
 def iv(v, x):
@@ -330,12 +413,14 @@ def i1(x):
 def _gamma_prefactor(a, x):
     """x^a e^-x / gamma(a), a > 0, x > 0."""
     d = (x - a) / a
-    if a < 20 or abs(d) > 0.3:
+    if a < 20 or d < -0.5:
         ax = a * math.log(x) - x - math.lgamma(a)
         return 0.0 if ax < -LOG_DBL_MAX else _exp(ax)     # (SciPy's underflow to 0)
     z = 1 / (a * a)
     corr = (1 / 12 - z * (1 / 360 - z * (1 / 1260 - z * (1 / 1680 - z / 1188)))) / a
-    return math.sqrt(a / (2 * math.pi)) * math.exp(a * (math.log1p(d) - d) - corr)
+    e = a * (math.log1p(d) - d) - corr
+    half_log = 0.5 * math.log(a / (2 * math.pi))
+    return 0.0 if e + half_log < -LOG_DBL_MAX else math.exp(e + half_log)
 
 
 def _gamma_pq(a, x):

@@ -145,6 +145,17 @@ def test_closed_forms_where_scipy_is_not_exact():
     np.testing.assert_allclose(jm, np.sqrt(2 / (np.pi * xs)) * np.cos(xs), rtol=1e-13)
     j0 = f(np.zeros(1), np.array([1e5]))[2]
     np.testing.assert_allclose(j0, [-0.0017192011162359722], rtol=2e-15)
+    # (mpmath's values) a negative non-integer order where I_{-n} = I_n + 2/pi sin(n pi) K_n
+    # is far smaller than I_0(x) (a downward recurrence from order 0 loses it all), and the
+    # incomplete gamma functions at large shapes, where SciPy errs by 1e-11
+    ivn = f(np.array([-49.893229025567074, -20.3]), np.array([32.37788430460441, 12.0]))[1]
+    np.testing.assert_allclose(ivn, [-0.10483101165496746, 2.0646188943133703], rtol=1e-12)
+    k, y = T.dvector("k"), T.dvector("y")
+    pq = aotsym.function([k, y], [T.gammainc(k, y), T.gammaincc(k, y)])(
+        np.array([4313.1341430959055, 8211.70532522021]),
+        np.array([2378.3959415355976, 11773.546952059192]))
+    np.testing.assert_allclose([pq[0][0], pq[1][1]], [2.47941736089894e-277,
+                                                      1.086330625267847e-264], rtol=1e-13)
     # signed zeros as SciPy's: j1(-0.0) = -0.0, jv(-1, 0) = -0.0, jv(1, -0.0) = i1(-0.0) = 0
     zeros = f(np.array([-1.0, 1.0]), np.array([0.0, -0.0]))
     assert list(np.signbit(zeros[0])) == [True, False]
