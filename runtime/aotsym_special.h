@@ -255,6 +255,10 @@ AOT_SF void aot_sf_j_miller(double v, double x, double* jv, double* jv1)
 {
     const double n = floor(v), mu = v - n, big = v > x ? v : x;
     double m = floor(big + 30 + 5 * sqrt(big));
+    if (m > 5e7) {                    /* (x and v beyond 5e7 with v^2 > x: not computed) */
+        *jv = *jv1 = NAN;
+        return;
+    }
     if (aot_sf_odd(m)) m += 1;
     double f_next = 0, f = 1e-30, s = 0, want = 0, want1 = 0;
     double g = exp(lgamma(mu + m / 2) - lgamma(m / 2 + 1));   /* gamma(mu + k) / k! */
@@ -554,9 +558,37 @@ AOT_SF double aot_sf_q_small_a(double a, double x)
     return -expm1(a * lx - aot_sf_lgamma1p(a)) - exp(a * lx - lgamma(a)) * s;
 }
 
+/* Temme's uniform expansion, for a > 1e9 with |x - a| < 2e-3 a (where the series would
+ * take ~sqrt(a) terms): Q = erfc(eta sqrt(a/2)) / 2 + R, P = erfc(-eta sqrt(a/2)) / 2 - R,
+ * R = e^(-a eta^2 / 2) / sqrt(2 pi a) (c_0(eta) + c_1(eta) / a), eta^2/2 = s - log1p(s) */
+AOT_SF double aot_sf_gamma_uniform(double a, double x, int lower)
+{
+    const double c0[8] = {-3.3333333333333333e-1, 8.3333333333333333e-2,
+                          -1.4814814814814815e-2, 1.1574074074074074e-3, 3.527336860670194e-4,
+                          -1.7875514403292181e-4, 3.9192631785224378e-5,
+                          -2.1854485106799922e-6};
+    const double c1[5] = {-1.8518518518518519e-3, -3.4722222222222222e-3,
+                          2.6455026455026455e-3, -9.9022633744855967e-4,
+                          2.0576131687242798e-4};
+    const double s = (x - a) / a;
+    double lm = 0, sk = s;                 /* log1p(s) - s = sum_k>=2 (-1)^(k+1) s^k / k */
+    for (int k = 2; k < 12; k++) {
+        sk *= s;
+        lm += (k % 2) ? sk / k : -sk / k;
+    }
+    const double eta = copysign(sqrt(-2 * lm), s);
+    double p0 = 0, p1 = 0;
+    for (int k = 7; k >= 0; k--) p0 = p0 * eta + c0[k];
+    for (int k = 4; k >= 0; k--) p1 = p1 * eta + c1[k];
+    const double r = exp(-0.5 * a * eta * eta) / sqrt(2 * M_PI * a) * (p0 + p1 / a);
+    const double z = eta * sqrt(0.5 * a);
+    return lower ? 0.5 * erfc(-z) - r : 0.5 * erfc(z) + r;
+}
+
 /* P(a, x) (lower = 1) or Q(a, x) (lower = 0), 0 < a < inf, 0 < x < inf */
 AOT_SF double aot_sf_gamma_pq(double a, double x, int lower)
 {
+    if (a > 1e9 && fabs(x - a) < 2e-3 * a) return aot_sf_gamma_uniform(a, x, lower);
     const double pref = aot_sf_gamma_prefactor(a, x);
     if (x < a + 1) {
         double s = 1, t = 1;

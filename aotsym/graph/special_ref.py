@@ -24,15 +24,18 @@ Algorithms (written from the math):
              x < 0;
   jv, j0, j1 the power series where x^2 < 2 (v + 1) or x <= 2; Hankel's asymptotic expansion
              where x > max(25, v^2); between, Miller's backward recurrence normalized by
-             (x/2)^mu = sum_k (mu + 2k) gamma(mu + k) / k! J_{mu+2k}(x), mu = v - floor(v);
-             negative non-integer orders by the (stable) downward recurrence from J_mu,
-             J_{mu+1};
+             (x/2)^mu = sum_k (mu + 2k) gamma(mu + k) / k! J_{mu+2k}(x), mu = v - floor(v)
+             (nan where it would take more than 5e7 steps: x and v beyond 5e7 with
+             v^2 > x); negative non-integer orders by the (stable) downward recurrence from
+             J_mu, J_{mu+1};
   iv, i0, i1 the power series (positive terms) up to x = max(30, v^2), the asymptotic
-             expansion e^x / sqrt(2 pi x) sum (-1)^k a_k(v) / x^k above; negative
-             non-integer orders by the downward recurrence;
-  gammainc   the series of P for x < k + 1, the continued fraction of Q (modified Lentz)
-             above; the factor x^k e^-x / gamma(k) through Stirling's series for k >= 20 (so
-             that large k keeps its accuracy).
+             expansion e^x / sqrt(2 pi x) sum (-1)^k a_k(v) / x^k above; a negative
+             non-integer order -n by I_n + (2/pi) sin(n pi) K_n, K by Temme's series (x <= 2)
+             or Steed's continued fraction and the upward recurrence;
+  gammainc   the series of P for x < k + 1 (of Q directly for k < 1, x <= 1.5), the
+             continued fraction of Q (modified Lentz) above; the factor x^k e^-x / gamma(k)
+             through Stirling's series for k >= 20 and x > k/2 (so that large k keeps its
+             accuracy); Temme's uniform expansion for k > 1e9 with |x - k| < 2e-3 k.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ INF = math.inf
 NAN = math.nan
 LOG_DBL_MAX = 709.782712893384
 TINY = 1e-300
+MILLER_MAX = 5e7   # jv's backward recurrence: beyond (x and v > 5e7, v^2 > x) the answer is nan
 EPS = 1.1102230246251565e-16
 
 
@@ -157,6 +161,8 @@ def _j_miller(v, x):
     n = int(math.floor(v))
     mu = v - n
     m = int(max(v, x) + 30 + 5 * math.sqrt(max(v, x)))
+    if m > MILLER_MAX:
+        return NAN, NAN
     m += m % 2                                 # an even offset: its term is in the sum
     f_next, f = 0.0, 1e-30
     kk = m // 2
@@ -423,8 +429,42 @@ def _gamma_prefactor(a, x):
     return 0.0 if e + half_log < -LOG_DBL_MAX else math.exp(e + half_log)
 
 
+# Temme's uniform expansion: the first coefficients c_0(eta), c_1(eta) as power series
+_TEMME_C0 = (-3.3333333333333333e-1, 8.3333333333333333e-2, -1.4814814814814815e-2,
+             1.1574074074074074e-3, 3.527336860670194e-4, -1.7875514403292181e-4,
+             3.9192631785224378e-5, -2.1854485106799922e-6)
+_TEMME_C1 = (-1.8518518518518519e-3, -3.4722222222222222e-3, 2.6455026455026455e-3,
+             -9.9022633744855967e-4, 2.0576131687242798e-4)
+
+
+def _poly(coefs, e):
+    s = 0.0
+    for c in reversed(coefs):
+        s = s * e + c
+    return s
+
+
+def _gamma_uniform(a, x):
+    """(P, Q) for a > 1e9, |x - a| < 2e-3 a (where the series would take ~sqrt(a) terms):
+    Q = erfc(eta sqrt(a/2)) / 2 + R, P = erfc(-eta sqrt(a/2)) / 2 - R,
+    R = e^(-a eta^2 / 2) / sqrt(2 pi a) (c_0(eta) + c_1(eta) / a),
+    eta^2 / 2 = s - log1p(s), s = (x - a) / a (c_2 / a^2 < 1e-20 here)."""
+    s = (x - a) / a
+    lm, sk = 0.0, s                            # log1p(s) - s = sum_k>=2 (-1)^(k+1) s^k / k
+    for k in range(2, 12):
+        sk *= s
+        lm += sk / k if k % 2 else -sk / k
+    eta = math.copysign(math.sqrt(-2 * lm), s)
+    r = math.exp(-0.5 * a * eta * eta) / math.sqrt(2 * math.pi * a) * (
+        _poly(_TEMME_C0, eta) + _poly(_TEMME_C1, eta) / a)
+    z = eta * math.sqrt(0.5 * a)
+    return 0.5 * math.erfc(-z) - r, 0.5 * math.erfc(z) + r
+
+
 def _gamma_pq(a, x):
     """(P, Q) for 0 < a < inf, 0 < x < inf."""
+    if a > 1e9 and abs(x - a) < 2e-3 * a:
+        return _gamma_uniform(a, x)
     pref = _gamma_prefactor(a, x)
     if x < a + 1:
         s, t, n = 1.0, 1.0, 0
