@@ -65,7 +65,7 @@ def _leaf_label(v: Variable) -> str:
         return f"TensorConstant{{{_constant_text(v)}}}"
     if v.name is not None:
         return v.name
-    return f"<{v.type}>"
+    return f"<{v.type!r}>"
 
 
 def _constant_text(c: Constant) -> str:
@@ -436,7 +436,7 @@ def _debugprint_line(var, id_of, position, print_type, prefix):
             name += f".{var.index}"
         label = f"{name}{id_of(node)} '{var.name or ''}'"
     if print_type:
-        label += f" <{var.type}>"
+        label += f" <{var.type!r}>"
     if node is not None and position is not None and id(node) in position:
         label += f"   {position[id(node)]}"
     return prefix + label

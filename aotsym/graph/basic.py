@@ -218,7 +218,7 @@ class Variable:
         if self.owner is not None:
             out = f".{self.index}" if len(self.owner.outputs) > 1 else ".0"
             return f"{self.owner.op}{out}"
-        return f"<{self.type}>"
+        return f"<{self.type!r}>"   # Theano's: <TensorType(float32, matrix)>
 
     def __bool__(self):
         """Theano 1.0's rule: a variable is truthy (``if not W:`` is a None check), except a

@@ -112,6 +112,10 @@ def weak_scalar_dtype(value, other_dtypes) -> str:
 MAX_NDIM = 64   # NumPy's NPY_MAXDIMS (since NumPy 2)
 
 
+_THEANO_SHAPE_NAMES = {(): "scalar", (False,): "vector", (False, True): "col", (True, False): "row",
+                       (False, False): "matrix"}
+
+
 class TensorType:
     """The static type of a tensor: dtype and broadcastable pattern.  Immutable, hashable."""
 
@@ -157,7 +161,11 @@ class TensorType:
         return self._hash
 
     def __repr__(self):
-        return f"TensorType({self.dtype}, {self.broadcastable})"
+        """Theano's text: ``TensorType(float64, matrix)``, ``TensorType(float32, row)``,
+        ``TensorType(int8, 3D)``, ``TensorType(float64, (True, False, False))``."""
+        b = self.broadcastable
+        shape = _THEANO_SHAPE_NAMES.get(b) or (str(b) if any(b) else f"{len(b)}D")
+        return f"TensorType({self.dtype}, {shape})"
 
     def __str__(self):
         shape = ", ".join("1" if b else "?" for b in self.broadcastable)

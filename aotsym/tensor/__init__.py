@@ -49,7 +49,7 @@ def _constructor(kind, dtype=None):
     return make
 
 
-def _plural(single):
+def _plural(single, name):
     def make(*names, dtype=None):
         """Theano's rule: ``T.matrices(3)`` three unnamed, ``T.matrices('a', 'b')`` one per
         name, and one string is one variable per character (``p, t = T.matrices('pt')``;
@@ -66,7 +66,7 @@ def _plural(single):
             else:
                 names = list(names[0])
         return [single(n, **kw) for n in names]
-    make.__name__ = single.__name__ + "s"
+    make.__name__ = name
     return make
 
 
@@ -74,12 +74,16 @@ def _plural_name(kind):
     return "matrices" if kind == "matrix" else kind + "s"  # Theano: T.matrices, T.fmatrices
 
 
+# T.matrix(name=None, dtype=None) is a function (floatX by default); T.dmatrix, T.fvector,
+# T.iscalar ... are types, as in Theano: T.dmatrix('x') makes a variable (TensorType's call),
+# T.dscalar prints as TensorType(float64, scalar), and T.dscalar('x').type is T.dscalar
 for _kind in _SHAPES:
     globals()[_kind] = _constructor(_kind)
-    globals()[_plural_name(_kind)] = _plural(globals()[_kind])
+    globals()[_plural_name(_kind)] = _plural(globals()[_kind], _plural_name(_kind))
     for _p, _dt in PREFIX_DTYPES.items():
-        globals()[_p + _kind] = _constructor(_kind, _dt)
-        globals()[_p + _plural_name(_kind)] = _plural(globals()[_p + _kind])
+        globals()[_p + _kind] = TensorType(_dt, _SHAPES[_kind])
+        globals()[_p + _plural_name(_kind)] = _plural(globals()[_p + _kind],
+                                                      _p + _plural_name(_kind))
 
 
 def constant(x, name=None, ndim=None, dtype=None):

@@ -79,7 +79,8 @@ def test_pprint_logistic_regression(logreg):
 def test_pprint_list_and_unnamed_inputs():
     x = T.vector()
     text = pprint([x * 2, x + 1])
-    assert text.split("\n") == ["(<float64[?]> * 2.0)", "(<float64[?]> + 1.0)"]
+    assert text.split("\n") == ["(<TensorType(float64, vector)> * 2.0)",
+                                "(<TensorType(float64, vector)> + 1.0)"]
 
 
 def test_pprint_names_shared_subexpressions_instead_of_exploding():
@@ -160,7 +161,7 @@ def test_debugprint_files_and_options(logreg, capsys):
     debugprint(x + y)
     assert capsys.readouterr().out == expected
     typed = debugprint(x + y, file="str", print_type=True)
-    assert typed.split("\n")[0] == "Elemwise{add} [id A] '' <float64[?, ?]>"
+    assert typed.split("\n")[0] == "Elemwise{add} [id A] '' <TensorType(float64, matrix)>"
     assert debugprint(x + y, file="str", ids="") == "Elemwise{add} ''\n |x\n |y\n"
     assert "[id 0]" in debugprint(x + y, file="str", ids="int")
     named = x + y

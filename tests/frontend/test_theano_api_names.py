@@ -114,3 +114,25 @@ def test_data_dependent_methods():
     want = [a[a != 0], np.flatnonzero(a), a[a > 0], np.sort(a, kind="stable")]
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
+
+
+def test_typed_constructors_are_types_that_print_as_theano_does():
+    """Theano's "Baby Steps" tutorial, as a user types it: ``T.dscalar`` is a type,
+    ``x.type is T.dscalar``, types and unnamed variables print as Theano printed them (the
+    debugging FAQ's ``<TensorType(float32, matrix)>``)."""
+    x = T.dscalar("x")
+    assert x.type is T.dscalar and repr(x.type) == repr(T.dscalar) == "TensorType(float64, scalar)"
+    assert repr(T.fmatrix) == "TensorType(float32, matrix)" and T.fmatrix("m").dtype == "float32"
+    assert [repr(t) for t in (T.lvector, T.drow, T.dcol, T.btensor3)] == [
+        "TensorType(int64, vector)", "TensorType(float64, row)", "TensorType(float64, col)",
+        "TensorType(int8, 3D)"]
+    assert repr(T.TensorType("float64", (True, False, True))) == \
+        "TensorType(float64, (True, False, True))"
+    assert repr(T.dmatrix()) == "<TensorType(float64, matrix)>"
+    assert repr(T.dmatrix("w")) == "w"
+    a, b = T.fvectors("ab")
+    assert (a.name, b.name, a.type) == ("a", "b", T.fvector)
+    assert [v.type for v in T.iscalars(2)] == [T.iscalar, T.iscalar]
+    y = T.dscalar("y")
+    f = theano.function([x, y], x + y)           # the tutorial's first function
+    assert f(2, 3) == 5.0 and f(16.3, 12.1) == np.float64(16.3) + np.float64(12.1)
