@@ -52,3 +52,21 @@ def test_importing_the_var_and_sort_modules_keeps_t_var_and_t_sort_functions():
     f = aotsym.function([x], [T.var(x), T.sort(x), T.var(x, ddof=1)])
     v, s, v1 = f(np.array([3.0, 1.0, 2.0]))
     assert np.isclose(v, 2 / 3) and s.tolist() == [1.0, 2.0, 3.0] and np.isclose(v1, 1.0)
+
+
+def test_scalar_constant_indexes_and_differentiates_as_in_theanos_subtensor_tests():
+    """``theano.scalar.constant`` (Theano's test_subtensor: ``z = scal.constant(0)``,
+    ``n[z:, z]``): a 0-d constant with tensor.constant's dtype rule."""
+    import pytest
+    from aotsym import scalar as scal
+    z = scal.constant(0)
+    assert z.ndim == 0 and z.dtype == "int8" and scal.constant(2.5).dtype == aotsym.config.floatX
+    with pytest.raises(TypeError, match="scalar.constant"):
+        scal.constant([1, 2])
+    data = np.random.RandomState(0).rand(2, 3)
+    n = aotsym.shared(data)
+    zi = z.astype("int32")
+    gn = T.grad(T.sum(T.exp(n[zi:, zi])), n)
+    good = np.zeros_like(data)
+    good[0:, 0] = np.exp(data[0:, 0])
+    np.testing.assert_allclose(aotsym.function([], gn)(), good, rtol=1e-15)
