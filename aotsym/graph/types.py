@@ -13,6 +13,9 @@ Dtype promotion, written down once and used by every layer:
   when that dtype can hold its kind (``int`` into any integer or float tensor, ``float`` into
   any float tensor), so ``float32 * 2.0`` stays float32; an ``int`` or ``bool`` tensor with a
   Python ``float`` becomes ``floatX``; a Python value alone becomes int64 / floatX / bool;
+  an ``int`` the integer tensor's dtype cannot hold counts as the smallest of int8 ... int64
+  (uint64) that holds it, Theano's constant rule (and NumPy 1's), where NumPy 2 raises
+  OverflowError: ``int8 + 300`` is int16, ``uint8 + (-1)`` int16, ``int32 * 2**34`` int64;
 * NumPy scalars and arrays are strong: their dtype counts like a tensor's;
 * functions that need a float (``exp``, ``/``, ``mean`` ...) lift integers with
   :func:`upgrade_to_float`: int8/uint8/int16/uint16/bool -> float32, wider -> float64.
@@ -95,8 +98,11 @@ def weak_scalar_dtype(value, other_dtypes) -> str:
         return upcast(*other_dtypes) if other_dtypes else "bool"
     if isinstance(value, int):
         if not other_dtypes or all(k == "b" for k in kinds):
-            return "int64"
-        return upcast(*[d for d in other_dtypes if d != "bool"])
+            return "int64" if -2**63 <= value < 2**63 else "uint64"
+        dtype = upcast(*[d for d in other_dtypes if d != "bool"])
+        if dtype_kind(dtype) in "iu" and not _holds(dtype, value):
+            dtype = upcast(dtype, _smallest_int(value))
+        return dtype
     if isinstance(value, float):
         floats = [d for d, k in zip(other_dtypes, kinds) if k in "fc"]
         return upcast(*floats) if floats else floatx()
@@ -107,6 +113,17 @@ def weak_scalar_dtype(value, other_dtypes) -> str:
         floats = [d for d, k in zip(other_dtypes, kinds) if k == "f"]
         return "complex64" if floats and upcast(*floats) == "float32" else "complex128"
     raise TypeError(f"not a Python scalar: {value!r}")
+
+
+def _holds(dtype, value) -> bool:
+    info = np.iinfo(dtype)
+    return int(info.min) <= value <= int(info.max)
+
+
+def _smallest_int(value) -> str:
+    """Theano's autocast of a Python int: the first of int8 ... int64 that holds it (uint64
+    past int64; beyond that NumPy's OverflowError when the constant is made)."""
+    return next((d for d in INT_DTYPES if _holds(d, value)), "uint64")
 
 
 MAX_NDIM = 64   # NumPy's NPY_MAXDIMS (since NumPy 2)

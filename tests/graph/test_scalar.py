@@ -309,6 +309,30 @@ def test_python_scalars_are_weak():
     assert (2.0 ** x).dtype == "float32"
 
 
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_a_python_int_the_tensor_cannot_hold_widens_as_in_theano(mode):
+    """NumPy 2 raises OverflowError for ``int8 + 300``; Theano (whose constant is the
+    smallest int that holds it) and NumPy 1 give int16: a valid Theano program must run."""
+    i8, u8, i32 = T.bvector("i8"), T.TensorType("uint8", (False,))("u8"), T.ivector("i32")
+    i64 = T.lvector("i64")
+    outs = [i8 + 300, i8 - 129, u8 + (-1), u8 + 3, i32 * 2 ** 34, i8 < 300, i8 + 3, i64 + 2 ** 63,
+            T.maximum(u8, -5)]
+    assert [o.dtype for o in outs] == ["int16", "int16", "int16", "uint8", "int64", "bool",
+                                       "int8", "float64", "int16"]
+    a8 = np.array([127, -128, 0], dtype="int8")
+    au = np.array([0, 255, 7], dtype="uint8")
+    a32 = np.array([2, -3, 2 ** 28], dtype="int32")
+    a64 = np.array([0, -1, 2 ** 62], dtype="int64")
+    got = aotsym.function([i8, u8, i32, i64], outs, mode=mode)(a8, au, a32, a64)
+    obj = lambda a: a.astype(object)   # exact Python integers
+    want = [obj(a8) + 300, obj(a8) - 129, obj(au) - 1, au + np.uint8(3), obj(a32) * 2 ** 34,
+            a8.astype(int) < 300, a8 + np.int8(3), a64.astype(float) + 2.0 ** 63,
+            np.maximum(au.astype("int16"), -5)]
+    for g, w, o in zip(got, want, outs):
+        assert g.dtype == o.dtype
+        np.testing.assert_array_equal(g, np.asarray(w).astype(o.dtype))
+
+
 def test_mismatched_non_broadcastable_lengths_is_a_clear_error():
     x, y = T.matrix(), T.matrix()
     with pytest.raises(ValueError, match=r"do not match in dimension 1"):
