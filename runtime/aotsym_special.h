@@ -253,29 +253,32 @@ AOT_SF double aot_sf_j_hankel(double v, double x)
  * (x/2)^mu = sum_k (mu + 2k) gamma(mu + k) / k! J_{mu+2k}(x) */
 AOT_SF void aot_sf_j_miller(double v, double x, double* jv, double* jv1)
 {
-    const double n = floor(v), mu = v - n, big = v > x ? v : x;
-    double m = floor(big + 30 + 5 * sqrt(big));
-    if (m > 5e7) {                    /* (x and v beyond 5e7 with v^2 > x: not computed) */
+    const double mu = v - floor(v), big = v > x ? v : x;
+    const double mm = floor(big + 30 + 5 * sqrt(big));
+    if (mm > 5e7) {                   /* (x and v beyond 5e7 with v^2 > x: not computed) */
         *jv = *jv1 = NAN;
         return;
     }
-    if (aot_sf_odd(m)) m += 1;
+    const long long n = (long long)floor(v), m = (long long)mm + ((long long)mm & 1);
+    const double tx = 2 / x;
     double f_next = 0, f = 1e-30, s = 0, want = 0, want1 = 0;
-    double g = exp(lgamma(mu + m / 2) - lgamma(m / 2 + 1));   /* gamma(mu + k) / k! */
-    for (double j = m;; j -= 1) {
-        if (!aot_sf_odd(j)) {
-            const double k = j / 2;
+    /* gamma(mu + k) / k! (1 / k for an integer order) */
+    const double half = (double)(m / 2);
+    double g = mu == 0 ? 1.0 / half : exp(lgamma(mu + half) - lgamma(half + 1));
+    for (long long j = m;; j--) {
+        if (!(j & 1)) {
+            const double k = (double)(j / 2);
             if (k > 0) {
                 s += (mu + 2 * k) * g * f;
                 g *= (mu + k - 1 > 0) ? k / (mu + k - 1) : 0.0;
             } else {
-                s += tgamma(mu + 1) * f;
+                s += (mu == 0 ? 1.0 : tgamma(mu + 1)) * f;
             }
         }
         if (j == n) want = f;
         if (j == n + 1) want1 = f;
         if (j == 0) break;
-        const double f_prev = 2 * (mu + j) / x * f - f_next;
+        const double f_prev = (mu + (double)j) * tx * f - f_next;
         f_next = f;
         f = f_prev;
         if (fabs(f) > 1e250) {
@@ -287,15 +290,15 @@ AOT_SF void aot_sf_j_miller(double v, double x, double* jv, double* jv1)
     *jv1 = want1 * scale;
 }
 
-/* J_v(x), J_{v+1}(x) for v >= 0, 0 < x < inf */
-AOT_SF void aot_sf_j_pair(double v, double x, double* a, double* b)
+/* J_v(x), J_{v+1}(x) for v >= 0, 0 < x < inf (J_{v+1} only if need1, or Miller's) */
+AOT_SF void aot_sf_j_pair(double v, double x, double* a, double* b, int need1)
 {
     if (x > (25.0 > v * v ? 25.0 : v * v)) {
         *a = aot_sf_j_hankel(v, x);
-        *b = aot_sf_j_hankel(v + 1, x);
+        *b = need1 ? aot_sf_j_hankel(v + 1, x) : 0.0;
     } else if (x <= 2 || x * x < 2 * (v + 1)) {
         *a = aot_sf_bessel_series(v, x, -1.0);
-        *b = aot_sf_bessel_series(v + 1, x, -1.0);
+        *b = need1 ? aot_sf_bessel_series(v + 1, x, -1.0) : 0.0;
     } else {
         aot_sf_j_miller(v, x, a, b);
     }
@@ -305,17 +308,17 @@ AOT_SF double aot_sf_jv_positive_x(double v, double x)
 {
     double a, b;
     if (v >= 0) {
-        aot_sf_j_pair(v, x, &a, &b);
+        aot_sf_j_pair(v, x, &a, &b, 0);
         return a;
     }
     if (aot_sf_is_int(v)) {
-        aot_sf_j_pair(-v, x, &a, &b);
+        aot_sf_j_pair(-v, x, &a, &b, 0);
         return aot_sf_odd(v) ? -a : a;
     }
     if (x > (25.0 > v * v ? 25.0 : v * v)) return aot_sf_j_hankel(v, x);
     if (x <= 2) return aot_sf_bessel_series(v, x, -1.0);
     const double mu = v - floor(v);
-    aot_sf_j_pair(mu, x, &a, &b);                 /* J_mu, J_{mu+1}, then downwards */
+    aot_sf_j_pair(mu, x, &a, &b, 1);              /* J_mu, J_{mu+1}, then downwards */
     for (double o = mu; o > v + 0.5 && !isinf(a); o -= 1) {
         const double prev = 2 * o / x * a - b;
         b = a;
@@ -368,15 +371,11 @@ AOT_SF double aot_sf_i_asymptotic(double v, double x)
     return h * (h * r / sqrt(2 * M_PI * x));
 }
 
-AOT_SF void aot_sf_i_pair(double v, double x, double* a, double* b)
+/* I_v(x) for v >= 0, 0 < x < inf */
+AOT_SF double aot_sf_i_one(double v, double x)
 {
-    if (x > (30.0 > v * v ? 30.0 : v * v)) {
-        *a = aot_sf_i_asymptotic(v, x);
-        *b = aot_sf_i_asymptotic(v + 1, x);
-    } else {
-        *a = aot_sf_bessel_series(v, x, 1.0);
-        *b = aot_sf_bessel_series(v + 1, x, 1.0);
-    }
+    if (x > (30.0 > v * v ? 30.0 : v * v)) return aot_sf_i_asymptotic(v, x);
+    return aot_sf_bessel_series(v, x, 1.0);
 }
 
 /* (K_mu(x), K_{mu+1}(x)) for |mu| <= 1/2, x > 0: Temme's series (x <= 2), with
@@ -461,18 +460,13 @@ AOT_SF double aot_sf_kv(double v, double x)
 
 AOT_SF double aot_sf_iv_positive_x(double v, double x)
 {
-    double a, b;
-    if (v >= 0 || aot_sf_is_int(v)) {
-        aot_sf_i_pair(fabs(v), x, &a, &b);
-        return a;
-    }
+    if (v >= 0 || aot_sf_is_int(v)) return aot_sf_i_one(fabs(v), x);
     if (x > (30.0 > v * v ? 30.0 : v * v)) return aot_sf_i_asymptotic(v, x);
     if (x <= 2) return aot_sf_bessel_series(v, x, 1.0);
     /* I_{-n} = I_n + (2/pi) sin(n pi) K_n, n = -v (the downward recurrence would lose the
      * K part, e^-2x smaller than where it starts) */
     const double n = -v;
-    aot_sf_i_pair(n, x, &a, &b);
-    return a + 2 / M_PI * sin(M_PI * fmod(n, 2.0)) * aot_sf_kv(n, x);
+    return aot_sf_i_one(n, x) + 2 / M_PI * sin(M_PI * fmod(n, 2.0)) * aot_sf_kv(n, x);
 }
 
 AOT_SF double AOT_IV(double v, double x)

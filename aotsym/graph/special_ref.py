@@ -165,8 +165,9 @@ def _j_miller(v, x):
         return NAN, NAN
     m += m % 2                                 # an even offset: its term is in the sum
     f_next, f = 0.0, 1e-30
+    tx = 2 / x
     kk = m // 2
-    g = math.exp(math.lgamma(mu + kk) - math.lgamma(kk + 1))   # gamma(mu + k) / k!
+    g = 1 / kk if mu == 0 else math.exp(math.lgamma(mu + kk) - math.lgamma(kk + 1))  # G(mu+k)/k!
     s = 0.0
     want = want1 = 0.0
     j = m
@@ -177,14 +178,14 @@ def _j_miller(v, x):
                 s += (mu + 2 * k) * g * f
                 g *= k / (mu + k - 1) if mu + k - 1 > 0 else 0.0
             else:
-                s += math.gamma(mu + 1) * f
+                s += (1.0 if mu == 0 else math.gamma(mu + 1)) * f
         if j == n:
             want = f
         if j == n + 1:
             want1 = f
         if j == 0:
             break
-        f_prev = 2 * (mu + j) / x * f - f_next
+        f_prev = (mu + j) * tx * f - f_next
         f_next, f = f, f_prev
         j -= 1
         if abs(f) > 1e250:                     # rescale
@@ -197,21 +198,21 @@ def _j_miller(v, x):
     return want * scale, want1 * scale
 
 
-def _j_pair(v, x):
-    """(J_v(x), J_{v+1}(x)) for v >= 0, 0 < x < inf."""
+def _j_pair(v, x, need1=True):
+    """(J_v(x), J_{v+1}(x)) for v >= 0, 0 < x < inf (J_{v+1} only if need1, or Miller's)."""
     if x > max(25.0, v * v):
-        return _j_hankel(v, x), _j_hankel(v + 1, x)
+        return _j_hankel(v, x), (_j_hankel(v + 1, x) if need1 else 0.0)
     if x <= 2 or x * x < 2 * (v + 1):
-        return _series(v, x, -1.0), _series(v + 1, x, -1.0)
+        return _series(v, x, -1.0), (_series(v + 1, x, -1.0) if need1 else 0.0)
     return _j_miller(v, x)
 
 
 def _jv_positive_x(v, x):
     """J_v(x) for any real v, 0 < x < inf."""
     if v >= 0:
-        return _j_pair(v, x)[0]
+        return _j_pair(v, x, False)[0]
     if _is_int(v):
-        r = _j_pair(-v, x)[0]
+        r = _j_pair(-v, x, False)[0]
         return -r if int(-v) % 2 else r
     if x > max(25.0, v * v):
         return _j_hankel(v, x)
@@ -269,11 +270,11 @@ def _i_asymptotic(v, x):
     return h * (h * r / math.sqrt(2 * math.pi * x))
 
 
-def _i_pair(v, x):
-    """(I_v(x), I_{v+1}(x)) for v >= 0, 0 < x < inf."""
+def _i_one(v, x):
+    """I_v(x) for v >= 0, 0 < x < inf."""
     if x > max(30.0, v * v):
-        return _i_asymptotic(v, x), _i_asymptotic(v + 1, x)
-    return _series(v, x, 1.0), _series(v + 1, x, 1.0)
+        return _i_asymptotic(v, x)
+    return _series(v, x, 1.0)
 
 
 # 1/gamma(1 + z) = sum_k g_k z^k (Temme's gamma_1, gamma_2 without cancellation)
@@ -364,9 +365,9 @@ def _kv(v, x):
 
 def _iv_positive_x(v, x):
     if v >= 0:
-        return _i_pair(v, x)[0]
+        return _i_one(v, x)
     if _is_int(v):
-        return _i_pair(-v, x)[0]
+        return _i_one(-v, x)
     if x > max(30.0, v * v):
         return _i_asymptotic(v, x)
     if x <= 2:
@@ -374,7 +375,7 @@ def _iv_positive_x(v, x):
     # I_{-n} = I_n + (2/pi) sin(n pi) K_n, n = -v (the downward recurrence would lose the
     # K part, e^-2x smaller than where it starts)
     n = -v
-    return _i_pair(n, x)[0] + 2 / math.pi * math.sin(math.pi * math.fmod(n, 2.0)) * _kv(n, x)
+    return _i_one(n, x) + 2 / math.pi * math.sin(math.pi * math.fmod(n, 2.0)) * _kv(n, x)
 
 
 def iv(v, x):
