@@ -123,7 +123,7 @@ _EXPORTS = {
     "aotsym.graph.ops.reduce": "sum prod mean var std max min all any argmax argmin",
     "aotsym.graph.ops.shape": "shape shape_i specify_shape",
     "aotsym.graph.ops.elemwise": "dimshuffle",
-    "aotsym.graph.ops.blas": "dot tensordot batched_dot matmul outer",
+    "aotsym.graph.ops.blas": "dot tensordot batched_dot batched_tensordot matmul outer",
     "aotsym.graph.ops.reshape": "reshape flatten transpose",
     "aotsym.graph.ops.subtensor": "set_subtensor inc_subtensor take",
     "aotsym.graph.ops.join": "concatenate stack join",

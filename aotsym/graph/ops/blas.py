@@ -1,5 +1,5 @@
 """Products: the ``Dot`` op and the builders ``dot``, ``matmul``, ``batched_dot``,
-``tensordot`` and ``outer``.
+``batched_tensordot``, ``tensordot`` and ``outer``.
 
 Part of the IR (frontend -> **graph** -> optimizer -> emitters).  ``Dot`` is the one product
 op: vector·vector (a scalar), matrix·vector, vector·matrix and matrix·matrix, in the NumPy
@@ -11,7 +11,7 @@ to turn into Gemm/Gemv/Ger (``aotsym/graph/ops/gemm.py``) and the C backend one 
   over the last axis of ``a`` and the second-to-last of ``b``;
 * ``tensordot(a, b, axes)`` — summed axes moved together, both operands reshaped to
   matrices, one Dot, reshaped back;
-* ``batched_dot`` / ``matmul`` — batches of products, built as a broadcast multiply and a sum
+* ``batched_dot`` / ``batched_tensordot`` / ``matmul`` — batches of products, built as a broadcast multiply and a sum
   (``matmul`` of two ≤2-d operands is a plain Dot).
 """
 
@@ -168,14 +168,22 @@ def tensordot(a, b, axes=2):
 
 def batched_dot(a, b):
     """Products of matching batch entries: ``a[i] · b[i]`` for each ``i`` of the first axis
-    (Theano's ``batched_dot``; operands of ndim 2 or 3)."""
+    (Theano's ``batched_dot``): a vector operand scales the other's entries, operands of
+    ndim above 3 are ``batched_tensordot`` over ``a``'s last axis and ``b``'s second-to-last
+    (its second for a matrix), as Theano 1.0's."""
     from aotsym.graph.ops import math as m
     from aotsym.graph.ops.elemwise import dimshuffle
     from aotsym.graph.ops.reduce import sum as tsum
     a, b = as_tensor_variables([a, b])
-    if a.ndim not in (2, 3) or b.ndim not in (2, 3):
-        raise TypeError(f"batched_dot: operands must have ndim 2 or 3 (batch first), got "
+    if a.ndim == 0 or b.ndim == 0:
+        raise TypeError(f"batched_dot: operands must have a (first) batch axis, got "
                         f"{a.type.describe()} and {b.type.describe()}")
+    if a.ndim == 1:
+        return m.mul(dimshuffle(a, 0, *["x"] * (b.ndim - 1)), b)
+    if b.ndim == 1:
+        return m.mul(a, dimshuffle(b, 0, *["x"] * (a.ndim - 1)))
+    if a.ndim > 3 or b.ndim > 3:
+        return batched_tensordot(a, b, [[a.ndim - 1], [max(1, b.ndim - 2)]])
     if a.ndim == 2 and b.ndim == 2:
         return tsum(m.mul(a, b), axis=1)
     if a.ndim == 3 and b.ndim == 3:   # (n, i, k) x (n, k, j) -> (n, i, j)
@@ -183,6 +191,46 @@ def batched_dot(a, b):
     if a.ndim == 3:                   # (n, i, k) x (n, k) -> (n, i)
         return tsum(m.mul(a, dimshuffle(b, 0, "x", 1)), axis=2)
     return tsum(m.mul(dimshuffle(a, 0, 1, "x"), b), axis=1)   # (n, k) x (n, k, j) -> (n, j)
+
+
+def batched_tensordot(a, b, axes=2):
+    """Theano's ``batched_tensordot``: ``tensordot(a[i], b[i], axes)`` for each ``i`` of the
+    first (batch) axis.  ``axes`` counts from the batched operands (axis 0 is the batch):
+    an int n sums the last n axes of ``a`` with axes 1..n of ``b``; a pair lists the summed
+    axes of each (an int or a list each).  The result's axes: the batch, ``a``'s free axes,
+    then ``b``'s.  Built as one broadcast product summed over the paired axes."""
+    from aotsym.graph.ops import math as m
+    from aotsym.graph.ops.elemwise import dimshuffle
+    from aotsym.graph.ops.reduce import sum as tsum
+    a, b = as_tensor_variables([a, b])
+    if a.ndim < 2 or b.ndim < 2:
+        raise TypeError(f"batched_tensordot: operands need a batch axis and one more, got "
+                        f"{a.type.describe()} and {b.type.describe()}")
+    if isinstance(axes, (int, np.integer)):
+        axes = [list(range(a.ndim - int(axes), a.ndim)), list(range(1, int(axes) + 1))]
+    if len(axes) != 2:
+        raise ValueError(f"batched_tensordot: axes must be an int or a pair, got {axes!r}")
+    pairs = []
+    for ax, v, name in ((axes[0], a, "first"), (axes[1], b, "second")):
+        ax = [ax] if isinstance(ax, (int, np.integer)) else list(ax)
+        norm = [int(d) + v.ndim if int(d) < 0 else int(d) for d in ax]
+        if any(d < 1 or d >= v.ndim for d in norm) or len(set(norm)) != len(norm):
+            raise ValueError(f"batched_tensordot: axes {ax} of the {name} operand must be "
+                             f"distinct non-batch axes of its {v.ndim} dimensions")
+        pairs.append(norm)
+    if len(pairs[0]) != len(pairs[1]):
+        raise ValueError(f"batched_tensordot: {len(pairs[0])} axes of the first operand "
+                         f"against {len(pairs[1])} of the second")
+    free_a = [d for d in range(1, a.ndim) if d not in pairs[0]]
+    free_b = [d for d in range(1, b.ndim) if d not in pairs[1]]
+    # (n, free_a..., 1..., summed...) * (n, 1..., free_b..., summed...), summed at the end
+    at = dimshuffle(a, 0, *free_a, *["x"] * len(free_b), *pairs[0])
+    bt = dimshuffle(b, 0, *["x"] * len(free_a), *free_b, *pairs[1])
+    first = 1 + len(free_a) + len(free_b)
+    out = tsum(m.mul(at, bt), axis=list(range(first, first + len(pairs[0]))))
+    if out.dtype != upcast(a.dtype, b.dtype):  # integer sums accumulate in int64
+        out = m.cast(out, upcast(a.dtype, b.dtype))
+    return out
 
 
 def matmul(a, b):

@@ -1,6 +1,6 @@
 """2-D pooling over the last two axes: ``Pool`` and its gradients ``MaxPoolGrad`` and
-``AveragePoolGrad`` (Theano 1.0's names), and the builder ``pool_2d``
-(``T.signal.pool.pool_2d``).
+``AveragePoolGrad`` (Theano 1.0's names), and the builders ``pool_2d`` and ``pool_3d``
+(``T.signal.pool.pool_2d``/``pool_3d``; 3-D pooling is two 2-D ones).
 
 Part of the IR (frontend -> **graph** -> optimizer -> emitters).  The parameters are
 static ints (Theano's semantics, ``theano.tensor.signal.pool.Pool``):
@@ -274,6 +274,54 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
     if mode == "max_deterministic":   # Theano's GPU spelling; the CPU max is deterministic
         mode = "max"
     return Pool(ws, ignore_border, stride, pad, mode)(x)
+
+
+def pool_3d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0, 0), mode="max",
+            ds=None, st=None, padding=None):
+    """Theano 1.0's ``pool_3d``: pool the last three axes of ``input``, with the parameters
+    and modes of :func:`pool_2d` given as triples.
+
+    Every mode is separable, a window being a product of one interval per axis (max of
+    maxes, sum of sums, and each average's divisor the product of its per-axis counts), so
+    this is a :class:`Pool` of the last two axes, then one of the third-to-last moved last
+    (window ``(1, ws[0])``)::
+
+        pool_3d(x, ws=(a, b, c))  ==  pool_2d(pool_2d(x, (b, c)) with axis -3 moved last, (1, a))
+                                      with axis -3 moved back
+    """
+    for old, new, value, current in (("ds", "ws", ds, ws), ("st", "stride", st, stride),
+                                     ("padding", "pad", padding, None)):
+        if value is not None and current is not None:
+            raise ValueError(f"pool_3d: pass {new} or its old name {old}, not both")
+    ws = ds if ws is None else ws
+    stride = st if stride is None else stride
+    pad = padding if padding is not None else pad
+    if ws is None:
+        raise ValueError("pool_3d: the window size ws is required")
+    triples = []
+    for what, value in (("ws", ws), ("stride", ws if stride is None else stride), ("pad", pad)):
+        if (not isinstance(value, (tuple, list)) or len(value) != 3
+                or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                           for v in value)):
+            raise ValueError(f"pool_3d: {what} must be a triple of ints, got {value!r}")
+        triples.append(tuple(int(v) for v in value))
+    ws, stride, pad = triples
+    if ignore_border is None:
+        warnings.warn("pool_3d: ignore_border=None means False, as in Theano 1.0; pass it "
+                      "explicitly", stacklevel=2)
+        ignore_border = False
+    if mode == "max_deterministic":
+        mode = "max"
+    from aotsym.graph.ops.elemwise import dimshuffle
+    x = as_tensor_variable(input)
+    if x.ndim < 3:
+        raise TypeError(f"pool_3d: the input needs at least 3 dimensions (it pools the last "
+                        f"three), got {x.type.describe()}")
+    inner = Pool(ws[1:], ignore_border, stride[1:], pad[1:], mode)(x)
+    lead, n = list(range(x.ndim - 3)), x.ndim
+    moved = dimshuffle(inner, *lead, n - 2, n - 1, n - 3)
+    outer = Pool((1, ws[0]), ignore_border, (1, stride[0]), (0, pad[0]), mode)(moved)
+    return dimshuffle(outer, *lead, n - 1, n - 3, n - 2)
 
 
 def max_pool_2d_same_size(input, patch_size):
