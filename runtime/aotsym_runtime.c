@@ -322,16 +322,29 @@ static void aot_run_chunks(void)
  * once, and where the spinner shares a core with the calling thread (the other core busy
  * with another process) the caller runs instead -- a worker spinning beside it halved the
  * caller's speed for the next 200 us: W2's logistic step, threads unset, the second core
- * loaded, 179 us a call against 89 us with one thread. */
+ * loaded, 179 us a call against 89 us with one thread.  And a yield that took longer than
+ * AOT_YIELD_BUSY_NS means another thread ran on this core meanwhile: the core is wanted, so
+ * the spinner stops and sleeps at once (W3's MLP step with both cores busy with other
+ * processes: threads unset 1.36-1.60 ms, one thread 1.28-1.59, spinning off 1.25-1.53). */
+#ifndef AOT_YIELD_BUSY_NS
+#define AOT_YIELD_BUSY_NS 20000
+#endif
+/* Past the spin's deadline, or a yield that gave the core to another thread for longer
+ * than AOT_YIELD_BUSY_NS (the core is busy: sleep instead). */
+static int aot_spin_should_stop(int64_t until)
+{
+    int64_t t = aot_adapt_now();
+    if (t > until) return 1;
+    sched_yield();
+    return aot_adapt_now() - t > AOT_YIELD_BUSY_NS;
+}
+
 static void aot_spin_while_equal(const unsigned long *word, unsigned long value)
 {
     int64_t until = aot_adapt_now() + AOT_SPIN_NS;
     for (unsigned k = 1; __atomic_load_n(word, __ATOMIC_ACQUIRE) == value; k++) {
         AOT_PAUSE();
-        if (k % 64 == 0) {
-            if (aot_adapt_now() > until) return;
-            sched_yield();
-        }
+        if (k % 64 == 0 && aot_spin_should_stop(until)) return;
     }
 }
 static void aot_spin_until_zero(const int *count)
@@ -339,10 +352,7 @@ static void aot_spin_until_zero(const int *count)
     int64_t until = aot_adapt_now() + AOT_SPIN_NS;
     for (unsigned k = 1; __atomic_load_n(count, __ATOMIC_ACQUIRE) != 0; k++) {
         AOT_PAUSE();
-        if (k % 64 == 0) {
-            if (aot_adapt_now() > until) return;
-            sched_yield();
-        }
+        if (k % 64 == 0 && aot_spin_should_stop(until)) return;
     }
 }
 
