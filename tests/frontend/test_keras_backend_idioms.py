@@ -169,3 +169,20 @@ def test_batch_normalization_params_along_the_non_normalized_axes(mode):
         bn.batch_normalization_train(x, g, b, "spatial", 1e-6)
     with pytest.raises(ValueError, match="dimensions"):
         bn.batch_normalization_test(x, g, b, rm, T.tensor4(), "spatial")
+
+
+# ---- K.ctc_batch_cost's scans: a step reading two outer values, one computed from the other
+def test_scan_step_reading_an_outer_value_and_one_computed_from_it():
+    """The step reads ``c`` and ``d = f(c, y)``: both become loop inputs, and ``d`` must not
+    be recomputed in the step from ``c``'s placeholder and the outer ``y`` (Keras's CTC
+    loss: the step reads ``skip_idxs = arange(..) * 2 + 1`` and ``+ 2``, one constant
+    broadcast node shared by both; it raised a ClosednessError)."""
+    x, y = T.vectors("x", "y")
+    c = x * 2
+    d = (c + y).sum()
+    out, _ = theano.scan(lambda s, acc: acc + (s * c).sum() + d, sequences=[x],
+                         outputs_info=[T.zeros_like(d)])
+    f = theano.function([x, y], out)
+    X, Y = np.array([1.0, -2.0, 0.5]), np.array([3.0, 5.0, -1.0])
+    np.testing.assert_allclose(f(X, Y), np.cumsum([(s * X * 2).sum() + (X * 2 + Y).sum()
+                                                   for s in X]))
