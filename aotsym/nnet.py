@@ -272,6 +272,9 @@ def __getattr__(name):
     if name in ("conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights"):
         from aotsym.graph.ops import conv
         return getattr(conv, name)
+    if name == "conv3d":
+        from aotsym.graph.ops.conv3d import conv3d
+        return conv3d
     if name in ("conv", "abstract_conv"):   # theano.tensor.nnet.conv(.conv2d), abstract_conv
         import importlib
         return importlib.import_module("aotsym.graph.ops.conv")

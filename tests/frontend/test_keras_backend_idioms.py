@@ -186,3 +186,58 @@ def test_scan_step_reading_an_outer_value_and_one_computed_from_it():
     X, Y = np.array([1.0, -2.0, 0.5]), np.array([3.0, 5.0, -1.0])
     np.testing.assert_allclose(f(X, Y), np.cumsum([(s * X * 2).sum() + (X * 2 + Y).sum()
                                                    for s in X]))
+
+
+# ---- K.conv3d: T.nnet.conv3d --------------------------------------------------------------
+def _conv3d_reference(x, w, pads, stride, dil, flip, groups=1):
+    if flip:
+        w = w[:, :, ::-1, ::-1, ::-1]
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in pads])
+    ks, cg, fg = w.shape[2:], w.shape[1], w.shape[0] // groups
+    outs = [(xp.shape[2 + i] - dil[i] * (ks[i] - 1) - 1) // stride[i] + 1 for i in range(3)]
+    out = np.zeros((x.shape[0], w.shape[0]) + tuple(outs))
+    for o in range(w.shape[0]):
+        g = o // fg
+        for a, b, c in itertools.product(*(range(k) for k in ks)):
+            sl = xp[:, g * cg:(g + 1) * cg,
+                    a * dil[0]:a * dil[0] + (outs[0] - 1) * stride[0] + 1:stride[0],
+                    b * dil[1]:b * dil[1] + (outs[1] - 1) * stride[1] + 1:stride[1],
+                    c * dil[2]:c * dil[2] + (outs[2] - 1) * stride[2] + 1:stride[2]]
+            out[:, o] += np.einsum("ncdhw,c->ndhw", sl, w[o, :, a, b, c])
+    return out
+
+
+def test_conv3d_against_numpy():
+    x, w, w2 = T.tensor5("x"), T.tensor5("w"), T.tensor5("w2")
+    conv3d = T.nnet.conv3d
+    cases = [  # (border_mode, subsample, dilation, flip, groups), numpy padding
+        (("valid", (1, 1, 1), (1, 1, 1), True, 1), (0, 0, 0)),
+        (("full", (2, 1, 2), (1, 1, 1), False, 2), (2, 1, 2)),
+        (("half", (1, 2, 1), (2, 1, 1), True, 1), (2, 1, 1)),
+        (((1, 0, 2), (1, 1, 1), (1, 1, 1), True, 2), (1, 0, 2))]
+    outs = [conv3d(x, w2 if g == 2 else w, border_mode=bm, subsample=st, filter_dilation=dl,
+                   filter_flip=fl, num_groups=g) for (bm, st, dl, fl, g), _ in cases]
+    # Keras's channels_last conv3d: dimshuffle in, kernel (kd, kh, kw, C, F) -> (F, C, ...)
+    xl, wl = T.tensor5("xl"), T.tensor5("wl")
+    outs.append(conv3d(xl.dimshuffle(0, 4, 1, 2, 3), wl.dimshuffle(4, 3, 0, 1, 2),
+                       border_mode="half", filter_flip=False).dimshuffle(0, 2, 3, 4, 1))
+    f = theano.function([x, w, w2, xl, wl], outs)
+    rng = np.random.RandomState(5)
+    X, W, W2 = rng.randn(2, 4, 5, 6, 7), rng.randn(3, 4, 3, 2, 3), rng.randn(4, 2, 3, 2, 3)
+    XL, WL = rng.randn(1, 4, 5, 3, 2), rng.randn(3, 3, 1, 2, 2)
+    got = f(X, W, W2, XL, WL)
+    for g, ((bm, st, dl, fl, groups), pads) in zip(got, cases):
+        ref = _conv3d_reference(X, W2 if groups == 2 else W, pads, st, dl, fl, groups)
+        assert g.shape == ref.shape, bm
+        np.testing.assert_allclose(g, ref, rtol=1e-10, atol=1e-12)
+    ref = _conv3d_reference(XL.transpose(0, 4, 1, 2, 3), WL.transpose(4, 3, 0, 1, 2),
+                            (1, 1, 0), (1, 1, 1), (1, 1, 1), False)
+    np.testing.assert_allclose(got[-1], ref.transpose(0, 2, 3, 4, 1), rtol=1e-10, atol=1e-12)
+    with pytest.raises(TypeError, match="5-d"):
+        conv3d(T.tensor4(), w)
+
+
+def test_conv3d_gradient():
+    rng = np.random.RandomState(6)
+    verify_grad(lambda a, b: T.nnet.conv3d(a, b, border_mode="half", subsample=(2, 1, 1)),
+                [rng.randn(1, 2, 4, 3, 3), rng.randn(2, 2, 3, 2, 1)], rng=rng, n_tests=1)
