@@ -11,8 +11,11 @@ read it, through :func:`collect_default_updates`:
   the variable's value after the last step in its updates (Theano's rule).
 
 A default update is applied only where it can be computed from what the graph has: an
-expression of shared variables and constants (plus ``allowed`` inputs) — never one that
-reads a scan step's placeholders from outside the step.
+expression of shared variables, constants, ``allowed`` inputs and the other leaves the
+outputs themselves read — never one that reads a scan step's placeholders from outside the
+step.  (The leaves matter in a scan step: rnnrbm.py's Gibbs chain draws with ``p`` computed
+from the outer ``bv_t``, itself computed from the function's input; the draw's state must
+still advance every step, as in Theano.)
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ def collect_default_updates(outputs, explicit=(), exclude=(), allowed=(), leaves
     """``{shared variable: default update}`` for the shared variables ``outputs`` (and the
     default updates added, transitively) read, with a ``default_update``, not among
     ``explicit`` (updated by the user) or ``exclude``; ``allowed``: the non-shared inputs a
-    default update may read; ``leaves``: ``graph_inputs(outputs)`` when the caller has it.
+    default update may read besides the leaves of ``outputs``; ``leaves``: ``graph_inputs(outputs)`` when the caller has it.
     A default update that reads anything else is left out, or with ``strict`` (a function's
     own, Theano's rule) a MissingInputError naming it: never an update silently lost."""
     from aotsym.frontend.shared import SharedVariable
@@ -33,10 +36,14 @@ def collect_default_updates(outputs, explicit=(), exclude=(), allowed=(), leaves
     ok = {id(v) for v in allowed}
     found: dict = {}
     frontier = list(outputs)
+    first = True
     while frontier:
         more = []
         if leaves is None:
             leaves = graph_inputs([v for v in frontier if v is not None])
+        if first:    # what the outputs read anyway may be read by their default updates
+            ok.update(id(v) for v in leaves if not isinstance(v, Constant))
+            first = False
         for var in leaves:
             if not isinstance(var, SharedVariable) or id(var) in skip or var in found:
                 continue
