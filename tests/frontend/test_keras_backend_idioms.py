@@ -241,3 +241,26 @@ def test_conv3d_gradient():
     rng = np.random.RandomState(6)
     verify_grad(lambda a, b: T.nnet.conv3d(a, b, border_mode="half", subsample=(2, 1, 1)),
                 [rng.randn(1, 2, 4, 3, 3), rng.randn(2, 2, 3, 2, 1)], rng=rng, n_tests=1)
+
+
+# ---- K.categorical_crossentropy on sequence outputs (batch, time, classes) ----------------
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_categorical_crossentropy_of_3d_distributions(mode):
+    """Keras's backend: normalize, clip, then T.nnet.categorical_crossentropy(output,
+    target) with both (batch, time, classes): Theano sums along the last axis."""
+    out, target = T.tensor3("out"), T.tensor3("target")
+    p = out / out.sum(axis=-1, keepdims=True)
+    p = T.clip(p, 1e-7, 1.0 - 1e-7)
+    cost = T.nnet.categorical_crossentropy(p, target)
+    f = theano.function([out, target], [cost, theano.grad(cost.mean(), out)], mode=mode)
+    rng = np.random.RandomState(7)
+    O = rng.rand(2, 3, 4) + 0.1
+    O[0, 0] = [1.0, 0.0, 0.0, 0.0]            # a clipped zero probability: finite cost
+    Tg = np.eye(4)[rng.randint(0, 4, size=(2, 3))]
+    Tg[0, 0] = [0.0, 1.0, 0.0, 0.0]
+    P = np.clip(O / O.sum(-1, keepdims=True), 1e-7, 1 - 1e-7)
+    got, grad = f(O, Tg)
+    np.testing.assert_allclose(got, -(Tg * np.log(P)).sum(-1), rtol=1e-12)
+    assert got.shape == (2, 3) and np.isfinite(grad).all()
+    with pytest.raises(TypeError, match="integer labels"):
+        T.nnet.categorical_crossentropy(out, T.ivector())

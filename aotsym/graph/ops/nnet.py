@@ -220,9 +220,10 @@ def binary_crossentropy(output, target):
 
 
 def categorical_crossentropy(coding_dist, true_dist):
-    """Cross-entropy of each row of ``coding_dist`` (probabilities, a matrix or a vector)
-    against ``true_dist``: either distributions of the same shape (one-hot or soft), or
-    integer class labels, one per row (Theano's semantics)."""
+    """Cross-entropy of each distribution along the last axis of ``coding_dist``
+    (probabilities) against ``true_dist``: either distributions of the same shape (one-hot
+    or soft; any ndim), or integer class labels, one per row of a matrix or vector
+    ``coding_dist`` (Theano's semantics)."""
     from aotsym.graph.ops import math as m
     from aotsym.graph.ops.alloc import arange
     from aotsym.graph.ops.reduce import sum as tsum
@@ -230,11 +231,14 @@ def categorical_crossentropy(coding_dist, true_dist):
     from aotsym.graph.ops.subtensor import getitem
     coding_dist = as_tensor_variable(coding_dist)
     true_dist = as_tensor_variable(true_dist)
-    if coding_dist.ndim not in (1, 2):
-        raise TypeError(f"categorical_crossentropy: coding_dist must be a matrix (one row per "
-                        f"example) or a vector, got {coding_dist.type.describe()}")
-    if true_dist.ndim == coding_dist.ndim:
+    if true_dist.ndim == coding_dist.ndim and coding_dist.ndim >= 1:
+        # distributions along the last axis, whatever the ndim (Keras's sequence outputs
+        # (batch, time, classes)), as in Theano
         return -tsum(true_dist * m.log(coding_dist), axis=-1)
+    if coding_dist.ndim not in (1, 2):
+        raise TypeError(f"categorical_crossentropy: with integer labels, coding_dist must be "
+                        f"a matrix (one row per example) or a vector, got "
+                        f"{coding_dist.type.describe()}")
     if true_dist.ndim == coding_dist.ndim - 1 and dtype_kind(true_dist.dtype) in "iu":
         # of a softmax: the entries of its log-softmax, so that a probability that
         # underflowed to 0 still gives a finite cost and gradient (Theano's
