@@ -29,8 +29,9 @@ class SharedVariable(Variable):
 
     Any other attribute may be set and read back (``counter.update = counter + 1``, as on
     Theano's shared variables); such attributes pickle with the variable."""
+    # (a __dict__ of its own unless Variable already gives every variable one, as Theano's)
     __slots__ = ("_value", "strict", "allow_downcast", "_lock", "_serial",
-                 "default_update", "__dict__")
+                 "default_update") + (() if "__dict__" in Variable.__dict__ else ("__dict__",))
 
     def __init__(self, value, name=None, strict=False, allow_downcast=None, broadcastable=None):
         value = _as_value(value)
