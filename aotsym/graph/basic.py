@@ -187,10 +187,12 @@ class Variable:
     """A value in the graph: an input (``owner is None``) or output ``index`` of an Apply.
 
     Operator overloading (``x + y``, ``x.sum()``, ``x[1:]`` ...) is installed by
-    :mod:`aotsym.graph.methods` once the ops exist.
+    :mod:`aotsym.graph.methods` once the ops exist.  Any other attribute may be set on a
+    variable, as on Theano's (Keras keeps ``_keras_shape`` and ``_keras_history`` on every
+    tensor it makes); the dict exists only for a variable that is given one.
     """
 
-    __slots__ = ("type", "owner", "index", "name", "tag", "__weakref__")
+    __slots__ = ("type", "owner", "index", "name", "tag", "__weakref__", "__dict__")
     __array_priority__ = 1000  # so ndarray + Variable defers to Variable.__radd__
 
     def __init__(self, type: TensorType, owner=None, index=None, name=None, trace=None):

@@ -136,3 +136,19 @@ def test_typed_constructors_are_types_that_print_as_theano_does():
     y = T.dscalar("y")
     f = theano.function([x, y], x + y)           # the tutorial's first function
     assert f(2, 3) == 5.0 and f(16.3, 12.1) == np.float64(16.3) + np.float64(12.1)
+
+
+def test_any_attribute_may_be_set_on_a_variable():
+    """Theano's variables take any attribute; Keras keeps ``_keras_shape`` and
+    ``_keras_history`` on every tensor it makes (Keras 2's Theano backend)."""
+    x = T.matrix("x")
+    y = T.tanh(x) * 2
+    y._keras_shape = (None, 3)
+    y._uses_learning_phase = False
+    assert y._keras_shape == (None, 3) and y._uses_learning_phase is False
+    assert not hasattr(T.tanh(x) * 3, "_keras_shape")      # per variable, not per class
+    s = theano.shared(np.zeros(3), name="s")
+    s._keras_shape = (3,)
+    assert s._keras_shape == (3,) and s.get_value().shape == (3,)
+    f = theano.function([x], y)
+    np.testing.assert_allclose(f(np.ones((2, 3))), 2 * np.tanh(np.ones((2, 3))), rtol=1e-15)
