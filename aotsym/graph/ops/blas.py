@@ -11,8 +11,8 @@ to turn into Gemm/Gemv/Ger (``aotsym/graph/ops/gemm.py``) and the C backend one 
   over the last axis of ``a`` and the second-to-last of ``b``;
 * ``tensordot(a, b, axes)`` — summed axes moved together, both operands reshaped to
   matrices, one Dot, reshaped back;
-* ``batched_dot`` / ``batched_tensordot`` / ``matmul`` — batches of products, built as a broadcast multiply and a sum
-  (``matmul`` of two ≤2-d operands is a plain Dot).
+* ``batched_dot`` / ``batched_tensordot`` / ``matmul`` — batches of products, built as a
+  broadcast multiply and a sum (``matmul`` of two ≤2-d operands is a plain Dot).
 """
 
 from __future__ import annotations

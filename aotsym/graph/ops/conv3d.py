@@ -10,7 +10,8 @@ kernel, the gradients and the shape checks are conv2d's::
     cols  = pad_depth(input)[:, :, taps]                               (N, C, Dout, kd, H, W)
             -> (N * Dout, C * kd, H, W)         (channel c * kd + k: groups stay contiguous)
     bank  = filters (depth reversed when filter_flip) -> (F, C/g * kd, kh, kw)
-    out   = conv2d(cols, bank, rows/cols parameters) -> (N, Dout, F, Ho, Wo) -> (N, F, Dout, Ho, Wo)
+    out   = conv2d(cols, bank, rows/cols parameters) -> (N, Dout, F, Ho, Wo)
+            -> (N, F, Dout, Ho, Wo)
 
 Layouts, parameters and output lengths are Theano's (see :mod:`aotsym.graph.ops.conv`):
 ``border_mode`` 'valid' / 'full' / 'half' / an int / a triple; ``subsample`` and
