@@ -267,6 +267,21 @@ static void aot_cu_release(aot_cu_array *a)
     a->data = NULL;
 }
 
+/* Structured steps (aotsym/emit_cuda/control.py): a body's input borrows an outer value (its
+ * descriptor, no reference); a body's output is handed over to the step's output, moved (its
+ * reference taken) or copied into a fresh contiguous buffer. */
+static void aot_cu_set_input(aot_cu_array *dst, const aot_cu_array *src)
+{
+    *dst = *src;
+    dst->block = NULL;
+}
+
+static void aot_cu_output_move(aot_cu_array *out, aot_cu_array *v)
+{
+    *out = *v;
+    v->block = NULL;
+}
+
 /* ------------------------------------------------------------------ strided launches */
 
 /* The operands of one kernel over an ND-dimensional index space: base pointers and byte
@@ -338,6 +353,23 @@ static int aot_cu_copy_contiguous(aot_cu_error *err, int step, aot_cu_array *dst
     }
     aot_cu_gather<ND><<<aot_cu_blocks(n), AOT_CU_THREADS>>>(n, L, src->itemsize);
     return aot_cu_check(err, step, cudaGetLastError(), "the copy kernel");
+}
+
+template <int ND>
+static int aot_cu_output_copy(aot_cu_error *err, int step, aot_cu_array *out,
+                              const aot_cu_array *v)
+{
+    if (v->ndim > 0 && !aot_cu_is_contiguous(v))
+        return aot_cu_copy_contiguous<ND>(err, step, out, v);
+    *out = *v;                          /* shape, ndim, itemsize, a known host value */
+    out->block = NULL;
+    if (aot_cu_alloc(err, step, out))
+        return -1;
+    size_t n = (size_t)(aot_cu_size(v) * v->itemsize);
+    if (n == 0)
+        return 0;
+    return aot_cu_check(err, step, cudaMemcpy(out->data, v->data, n, cudaMemcpyDeviceToDevice),
+                        "copying a branch's result");
 }
 
 /* An argument: a contiguous host array, copied to a fresh device buffer. */

@@ -18,9 +18,12 @@ tables (:mod:`.scalar_table`, :mod:`.dtypes`) and ``runtime/aotsym_cuda_runtime.
 * arguments are copied host -> device at the call, results device -> host after it
   (``runtime/aotsym_cuda_api.h``); the module's device check runs at the first call.
 
+* structured steps: an ``ifelse`` (BRANCH) reads its condition on the host once and runs only
+  the taken body, an ``OpFromGraph`` (BLOCK) runs its body inline (:mod:`.control`).
+
 What it does not translate yet is a build-time :class:`CudaEmitError` naming the op and the
-user's line: every other op class (:data:`LOWERINGS` lists the translated ones), structured
-steps (scan, ifelse, OpFromGraph), state writes split in two halves, complex dtypes,
+user's line: every other op class (:data:`LOWERINGS` lists the translated ones), loops
+(``scan``), state writes split in two halves, complex dtypes,
 ``Subtensor`` with symbolic indices and ``Reshape`` to a computed shape.
 """
 
@@ -43,7 +46,7 @@ from aotsym.emit_cuda import dtypes as CU
 from aotsym.emit_cuda.scalar_table import cuda_spelling
 from aotsym.graph.errors import describe_node
 from aotsym.graph.scalar import SCALAR_OPS
-from aotsym.optimizer.program import COMMIT, CONSTANT, INPLACE, PREPARE, STRUCTURED
+from aotsym.optimizer.program import COMMIT, CONSTANT, INPLACE, NODE, PREPARE, STRUCTURED
 
 __all__ = ["CudaEmitError", "CudaFunction", "CudaModuleSource", "emit_cuda_module",
            "LOWERINGS", "CDEF"]
@@ -52,6 +55,8 @@ TEMPLATE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # op class name -> lower(fe, step) -> host code of the step
 LOWERINGS: dict = {}
+# structured step kind (BLOCK, BRANCH) -> render(fe, step) -> host code lines (aotsym.emit_cuda.control)
+STRUCTURED_RENDERERS: dict = {}
 
 CDEF = """
 #define AOT_CU_MAXDIM 32
@@ -178,12 +183,32 @@ class FunctionEmitter:
     def __init__(self, module, spec, index):
         self.module = module
         self.spec = spec
-        self.program = spec.program
+        self.top = spec.program
+        self.current = spec.program     # the program being rendered: top, or a body
         self.c_name = f"aotcu_f{index}"
         self.step = None
 
+    @property
+    def program(self):
+        """The program whose steps are being rendered (a structured step's body while its
+        steps are): slots are shared by the whole frame, ``slot_of`` is the body's own."""
+        return self.current
+
     def ref(self, var) -> str:
-        return f"v[{self.program.slot_of[id(var)]}]"
+        return f"v[{self.current.slot_of[id(var)]}]"
+
+    def render_body(self, body) -> list:
+        """The host code of a nested program's steps (the caller binds its inputs first and
+        hands its outputs over after)."""
+        outer, self.current = self.current, body
+        try:
+            return [self.step_text(s) for s in body.steps]
+        finally:
+            self.current = outer
+
+    def body_held(self, body) -> list:
+        """The body's values a run may still hold a reference to (released after it)."""
+        return sorted({s for s in body.slot_of.values() if self.top.slots[s].role == NODE})
 
     def _check_types(self):
         for slot in self.program.slots:
@@ -198,14 +223,16 @@ class FunctionEmitter:
         self.step = step
         node = step.node
         name = type(node.op).__name__
-        if step.kind in (PREPARE, COMMIT) or step.kind in STRUCTURED:
+        structured = STRUCTURED_RENDERERS.get(step.kind) if step.kind in STRUCTURED else None
+        if step.kind in (PREPARE, COMMIT) or (step.kind in STRUCTURED and structured is None):
             raise CudaEmitError(f"the CUDA backend cannot render a {step.kind} step of "
                                 f"{name} ({node.op}) yet", node)
-        lower = LOWERINGS.get(name)
+        lower = structured or LOWERINGS.get(name)
         if lower is None:
             raise CudaEmitError(f"the CUDA backend has no translation of the op {name} "
                                 f"({node.op})", node)
         lines = lower(self, step)
+        self.step = step   # (a body's steps, rendered meanwhile, set it too)
         lines += [f"aot_cu_release(&v[{s}]);" for s in step.release]
         comment = c_comment(f"{step.id}: {node.op}")
         return "\n".join([f"    {{   /* {comment} */", f"        const int step = "
@@ -260,7 +287,7 @@ def emit_cuda_module(functions: list, name: str = "module") -> CudaModuleSource:
 def load_lowerings():
     """Import the families of translations kept beside this file (each registers its op
     classes in :data:`LOWERINGS` on import)."""
-    from aotsym.emit_cuda import blas, shapes  # noqa: F401
+    from aotsym.emit_cuda import blas, control, shapes  # noqa: F401
 
 
 # ------------------------------------------------------------------------------ elementwise

@@ -3,8 +3,9 @@ build-time ``CudaEmitError`` naming the op and the user's line — never a silen
 
 The op classes are enumerated as the C backend's coverage test enumerates them
 (``tests/emit_c/test_emit_tables.py``); each is either translated (the renderer's
-``LOWERINGS``, every family loaded), a structured step (scan, ifelse, OpFromGraph: refused as
-a step kind), or listed in ``NOT_TRANSLATED`` below with what it would take.  A new op class
+``LOWERINGS``, every family loaded), a structured step (ifelse and OpFromGraph rendered by
+``aotsym/emit_cuda/control.py``, scan refused as a step kind), or listed in
+``NOT_TRANSLATED`` below with what it would take.  A new op class
 or a new translation fails :func:`test_every_op_class_is_translated_or_listed` until this
 file says which.  The refusal itself is one code path for every untranslated op
 (``FunctionEmitter.step_text``), shown here on an op class the renderer cannot know.

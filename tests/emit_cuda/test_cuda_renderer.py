@@ -34,7 +34,7 @@ def _graphs():
     a = T.vector("a")
     x, v = T.matrix("x"), T.vector("v")
     f, fv = T.fmatrix("f"), T.fvector("fv")
-    i = T.lmatrix("i")
+    i, k = T.lmatrix("i"), T.lscalar("k")
     return {
         "apow": ([a], [a + a ** 10]),
         "fused": ([x, v], [T.exp(x) * v + 1.5, T.maximum(x, v) - T.sqrt(abs(x))]),
@@ -45,10 +45,17 @@ def _graphs():
         "views": ([x], [x.T, x[1:, ::-1][0], x[::2], x.reshape((-1,)), x.T.reshape((-1,)),
                         x.dimshuffle(1, "x", 0) * 1.0]),
         "ipow": ([i], [i ** 3 + 1]),
+        # structured steps: a lazy ifelse (one body computes, the other hands an argument
+        # over: a copy), and an OpFromGraph run inline
+        "branch": ([x, k], [aotsym.ifelse(k > 0, T.exp(x).sum(axis=1) * 2, x[0]),
+                            aotsym.ifelse(k > 0, x, x * 3.0)]),
+        "block": ([x, v], [aotsym.OpFromGraph([x, v], [T.tanh(x * v) + 1])(x, v) * 2]),
     }
 
 
-def _fgraph(ins, outs):
+def _fgraph(ins, outs, name=""):
+    if name == "block":   # every mode inlines an OpFromGraph first: lowered as made
+        return FunctionGraph(ins, outs)
     return optimize(FunctionGraph(ins, outs), mode="FAST_RUN")
 
 
@@ -56,7 +63,7 @@ def _fgraph(ins, outs):
 def built(tmp_path_factory):
     """One CUDA module holding every representative graph (one nvcc build for this file)."""
     graphs = _graphs()
-    specs = [_spec(name, _fgraph(ins, outs)) for name, (ins, outs) in graphs.items()]
+    specs = [_spec(name, _fgraph(ins, outs, name)) for name, (ins, outs) in graphs.items()]
     options = BuildOptions.from_config(cache_dir=str(tmp_path_factory.mktemp("cuda_cache")))
     module = B.build_cuda_module(specs, options)
     return module, graphs
@@ -145,7 +152,6 @@ def _untranslated_graphs():
         "AdvancedSubtensor1": ([x, idx], [x[idx]]),
         "Subtensor": ([x, k], [x[k]]),                  # a symbolic index
         "IncSubtensor": ([x], [T.set_subtensor(x[0], 1.0)]),
-        "branch": ([v, k], [aotsym.ifelse(k > 0, v, v * 2)]),
         "loop": ([v], [aotsym.scan(lambda t: t * 2, sequences=[v])[0]]),
     }
 
@@ -162,7 +168,25 @@ def test_every_other_op_is_a_build_time_error_naming_the_op_and_the_line(what):
         assert "Shape_i" in message or "loop step" in message, message
         return
     assert "test_cuda_renderer.py" in message, message     # the user's line
-    assert (what if what != "branch" else "branch step") in message, message
+    assert what in message, message
+
+
+def test_ifelse_and_opfromgraph_render_as_host_control_flow():
+    """An ifelse reads its condition once (on the host) and launches only the taken body's
+    kernels; an OpFromGraph's body runs inline; both compile (the module fixture)."""
+    graphs = _graphs()
+    ins, outs = graphs["branch"]
+    source = R.emit_cuda_module([_spec("branch", _fgraph(ins, outs))]).source
+    body = source[source.index("aotcu_f0"):]
+    assert body.count("aot_cu_host_int(") == 1 and "if (cond != 0) {" in body
+    assert "} else {" in body and "aot_cu_set_input(" in body
+    assert "aot_cu_output_copy<" in body          # the argument x handed over: a copy
+    taken, untaken = body.split("} else {")[0], body.split("} else {")[1]
+    assert "<<<" not in body.split("if (cond != 0) {")[0].split("aot_cu_host_int(")[-1]
+    assert taken.count("aot_k") >= 1               # exp/sum kernels only in the taken body
+    ins, outs = graphs["block"]
+    source = R.emit_cuda_module([_spec("block", _fgraph(ins, outs, "block"))]).source
+    assert "aot_cu_set_input(" in source and "aot_cu_output_" in source
 
 
 # ------------------------------------------------------------------ on a GPU
@@ -171,7 +195,7 @@ def test_every_other_op_is_a_build_time_error_naming_the_op_and_the_line(what):
 def _values(name, rng, specials=False, empty=False):
     shapes = {"apow": [(7,)], "fused": [(5, 3), (3,)], "fused32": [(4, 6), (6,)],
               "sums": [(6, 9)], "maxmin": [(4, 5), (4, 5)], "views": [(4, 5)],
-              "ipow": [(3, 4)]}[name]
+              "ipow": [(3, 4)], "branch": [(4, 5), ()], "block": [(4, 5), (5,)]}[name]
     if empty:
         shapes = [tuple(0 if d == 0 else n for d, n in enumerate(s)) for s in shapes]
     out = []
@@ -208,3 +232,19 @@ def test_on_a_gpu_every_function_matches_the_reference_evaluator(built, case):
             rtol = 1e-5 if g.dtype == np.float32 else 1e-12
             np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol, equal_nan=True,
                                        err_msg=f"{name} ({case})")
+
+
+def test_on_a_gpu_ifelse_runs_either_branch_as_the_reference(built):
+    module, graphs = built
+    if not module.device_ready():
+        pytest.skip("no usable GPU here (nvidia-smi absent or the device check failed)")
+    k = list(graphs).index("branch")
+    fg = module.specs[k].fgraph
+    x = np.random.RandomState(1).randn(4, 5)
+    for cond in (-3, 0, 2):
+        values = [x, np.array(cond, dtype="int64")]
+        want = evaluate(fg.outputs, dict(zip(fg.inputs, values)))
+        got = module.runners[k](values)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, err_msg=f"k={cond}")
+        assert not np.shares_memory(got[1], x)      # the argument was copied out
