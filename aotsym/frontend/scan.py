@@ -310,7 +310,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     replace = dict(zip(captured, captured_phs))
     replace.update(zip(shared_updated, shared_phs))
     with test_values.without_test_values():
-        inner_outs = _replace_in_rounds(all_outs, replace)
+        inner_outs = clone_replace(all_outs, replace)
 
     n_user_states = len(states)
     inner_inputs = (list(seq_phs) + [p for phs in state_phs for p in phs] + shared_phs
@@ -416,29 +416,6 @@ def _is_pairs(p) -> bool:
 
 
 # ---------------------------------------------------------------------------- special cases
-
-
-def _replace_in_rounds(outputs, replace):
-    """``clone_replace(outputs, replace)`` for captures of which one may be computed from
-    another.  clone_replace rebuilds every node downstream of a replaced variable, the node
-    of another replaced variable included, and the rebuilt value then takes that variable's
-    place: the step would compute it again from the outer graph (a free variable of the
-    step, a ClosednessError)::
-
-        c = x * 2; d = (c + y).sum()           step reads c and d: captures {c, d}
-        one clone_replace:  d -> sum(c' + y)   (y: not an input of the step)
-        in rounds:          d -> d', then c -> c'
-
-    So each round replaces the captures that no other pending capture is computed from."""
-    pending = dict(replace)
-    while pending:
-        above = set()   # inputs of the nodes upstream of a capture: their strict ancestors
-        for node in toposort([k for k in pending if k.owner is not None]):
-            above.update(id(v) for v in node.inputs)
-        outputs = clone_replace(outputs, {k: v for k, v in pending.items()
-                                          if id(k) not in above})
-        pending = {k: v for k, v in pending.items() if id(k) in above}
-    return outputs
 
 
 def _nonsequences_as_arguments(outputs, updates, cond, nonseqs, nonseq_phs):

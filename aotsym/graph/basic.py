@@ -564,7 +564,8 @@ def clients(outputs, enter_inner=False, order=None) -> dict[int, list[tuple[Appl
 
 
 def clone_replace(outputs, replace: dict) -> list[Variable]:
-    """Rebuild ``outputs`` with the variables in ``replace`` substituted (iteratively).
+    """Rebuild ``outputs`` with the variables in ``replace`` substituted (each replacement
+    taken as it is: not rebuilt, not substituted into).
 
     It never enters inner graphs: they are closed (every free variable is one of their own
     placeholders), so no outer variable occurs inside one, and a node whose op holds inner
@@ -578,5 +579,7 @@ def clone_replace(outputs, replace: dict) -> list[Variable]:
             continue
         new_node = rebuild(node, new_inputs)
         for old, new in zip(node.outputs, new_node.outputs):
-            memo[id(old)] = new
+            # a variable given a replacement keeps it, whatever its ancestors became
+            # (Theano's: clone(c + 1, {x: x2, c: c2}) is c2 + 1, c = x * 2 or not)
+            memo.setdefault(id(old), new)
     return [memo.get(id(v), v) for v in outputs]

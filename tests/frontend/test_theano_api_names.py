@@ -152,3 +152,19 @@ def test_any_attribute_may_be_set_on_a_variable():
     assert s._keras_shape == (3,) and s.get_value().shape == (3,)
     f = theano.function([x], y)
     np.testing.assert_allclose(f(np.ones((2, 3))), 2 * np.tanh(np.ones((2, 3))), rtol=1e-15)
+
+
+def test_clone_keeps_a_replacement_whose_ancestors_are_replaced_too():
+    """Theano's ``clone(d, replace={x: x2, c: c2})`` with ``c = x * 2``: d reads c2 (the
+    replacement of c is not undone by rebuilding c from x2); scan's captures rely on it
+    (a step reading an outer c and a value computed from c, as Keras's ctc_batch_cost)."""
+    x, x2, c2 = T.dvector("x"), T.dvector("x2"), T.dvector("c2")
+    c = x * 2
+    d = (c + 1) * x
+    r = theano.clone(d, replace={x: x2, c: c2})
+    f = theano.function([x2, c2], r)
+    a, b = np.array([1.0, -2.0]), np.array([10.0, 20.0])
+    np.testing.assert_array_equal(f(a, b), (b + 1) * a)
+    # the order of the replacements does not matter
+    r2 = theano.clone(d, replace=[(c, c2), (x, x2)])
+    np.testing.assert_array_equal(theano.function([x2, c2], r2)(a, b), (b + 1) * a)
