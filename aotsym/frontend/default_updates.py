@@ -28,9 +28,10 @@ def collect_default_updates(outputs, explicit=(), exclude=(), allowed=(), leaves
     """``{shared variable: default update}`` for the shared variables ``outputs`` (and the
     default updates added, transitively) read, with a ``default_update``, not among
     ``explicit`` (updated by the user) or ``exclude``; ``allowed``: the non-shared inputs a
-    default update may read besides the leaves of ``outputs``; ``leaves``: ``graph_inputs(outputs)`` when the caller has it.
-    A default update that reads anything else is left out, or with ``strict`` (a function's
-    own, Theano's rule) a MissingInputError naming it: never an update silently lost."""
+    default update may read besides the leaves of ``outputs``; ``leaves``:
+    ``graph_inputs(outputs)`` when the caller has it.  A default update that reads anything
+    else is left out, or with ``strict`` (a function's own, Theano's rule) a MissingInputError
+    naming it: never an update silently lost."""
     from aotsym.frontend.shared import SharedVariable
     skip = {id(v) for v in explicit} | {id(v) for v in exclude}
     ok = {id(v) for v in allowed}
