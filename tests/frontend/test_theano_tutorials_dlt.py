@@ -559,7 +559,8 @@ def _pytensor():
     """This module's TUTORIAL section under PyTensor, with the classes it takes from the
     other tutorial modules run under PyTensor too (or None).  SdA and cA pass dA a shared
     ``W``/``bhid`` and test it with ``if not W:`` (Theano 1.0: true); PyTensor refuses the
-    truth test, so its spelling is put in while those sections are run."""
+    truth test, so its spelling is put in while those sections are run.  SdA/DBN give their
+    ``theano.In`` a default value, which PyTensor dropped."""
     refuses = tutorial_harness.PYTENSOR_REFUSES
     saved = dict(refuses)
     refuses.update({'if not W:': 'if W is None:', 'if not bvis:': 'if bvis is None:',
@@ -572,7 +573,11 @@ def _pytensor():
         extra = {name: base[name] for name in ('HiddenLayer', 'LogisticRegression', 'dA',
                                                'shared_dataset')}
         extra['RBM'] = more['RBM']
-        return pytensor_namespace(sys.modules[__name__], extra=extra)
+        ns = pytensor_namespace(sys.modules[__name__], extra=extra)
+        # PyTensor's In takes no default value; the drivers pass every value by name
+        pytensor_in = ns['theano'].In
+        ns['theano'].In = lambda variable, value=None, **kwargs: pytensor_in(variable, **kwargs)
+        return ns
     finally:
         refuses.clear()
         refuses.update(saved)
@@ -756,3 +761,24 @@ def test_rnnrbm_trains_generates_and_matches_numpy():
             numeric = (numpy_rnnrbm_cost(up, v, v_sample)
                        - numpy_rnnrbm_cost(down, v, v_sample)) / 2e-6
             assert g[idx] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
+
+
+def rnnrbm_cost_and_grads(theano, model, v, v_sample):
+    vs = theano.tensor.matrix('vs')
+    grads = theano.tensor.grad(model.cost, model.params, consider_constant=[model.v_sample])
+    f = theano.function([model.v, vs], [model.cost] + list(grads),
+                        givens={model.v_sample: vs})
+    return f(v, v_sample)
+
+
+@needs_pytensor
+def test_rnnrbm_cost_and_gradient_agree_with_pytensor():
+    v = piano_rolls()[1]
+    v_sample = (numpy.random.RandomState(5).uniform(size=v.shape) > 0.6).astype('float64')
+    ours = rnnrbm_cost_and_grads(aotsym, rnnrbm_test_rnnrbm([], num_epochs=0,
+                                                            **RNNRBM_ARGS)[0], v, v_sample)
+    theirs = rnnrbm_cost_and_grads(
+        PYTENSOR['theano'], PYTENSOR['rnnrbm_test_rnnrbm']([], num_epochs=0,
+                                                            **RNNRBM_ARGS)[0], v, v_sample)
+    for a, b in zip(ours, theirs):
+        numpy.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-12)
