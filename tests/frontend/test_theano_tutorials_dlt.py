@@ -596,6 +596,28 @@ def sigmoid(a):
     return 1 / (1 + numpy.exp(-a))
 
 
+
+def test_nested_scan_draw_with_outer_step_parameter_advances_every_step():
+    """rnnrbm.py's generation: the Gibbs chain is a scan inside the step of another scan,
+    and its draws take ``p`` from the outer step.  Every inner step must draw new numbers
+    (they drew the same ones at every step: the state was left out of the inner updates)."""
+    rng = MRG_RandomStreams(seed=3)
+
+    def outer(u):
+        p = T.nnet.sigmoid(u)
+        chain, updates = aotsym.scan(
+            lambda v: v * 0 + rng.binomial(size=p.shape, n=1, p=p, dtype='float64'),
+            outputs_info=[T.zeros_like(p)], n_steps=5)
+        return [chain, u + 0.1], updates
+
+    (chains, _), updates = aotsym.scan(outer, outputs_info=[None, T.zeros((40,))], n_steps=2)
+    chains = aotsym.function([], chains, updates=updates, mode='FAST_COMPILE')()
+    assert chains.shape == (2, 5, 40) and set(numpy.unique(chains)) == {0.0, 1.0}
+    for k in range(2):                          # 5 different rows of 40 fair coins
+        assert len({tuple(row) for row in chains[k]}) == 5
+    assert not (chains[0] == chains[1]).all()
+
+
 # ---- logistic_cg.py ----
 
 def test_logistic_cg_fmin_cg_drives_the_functions():
