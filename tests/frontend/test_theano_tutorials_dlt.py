@@ -9,7 +9,10 @@ test_theano_tutorials.py and test_theano_tutorials_more.py condense.  Each test 
 script trains (its cost falls, its error drops), then checks the numbers where they do not
 depend on the random streams: against a NumPy re-computation, the NumPy reference
 evaluator (``mode='FAST_COMPILE'``), and, where PyTensor is importable, the same section run
-under ``import pytensor as theano`` (tutorial_harness.py).
+under ``import pytensor as theano`` (tutorial_harness.py).  SdA and DBN run in the reference
+evaluator only: their ops are the dA, mlp and rbm tutorials' (compiled elsewhere), and their
+ten builds would cost ~20 s of compiling.  (The tutorials' Lasagne-based segmentation models
+-- cnn_1D_segm, fcn_2D_segm, unet -- need Lasagne, which is no dependency: not here.)
 """
 
 import sys
@@ -649,8 +652,7 @@ def test_logistic_cg_agrees_with_pytensor():
     numpy.testing.assert_allclose(ours[2], theirs[2], rtol=1e-5, atol=1e-8)
 
 
-# ---- SdA.py and DBN.py: the reference evaluator (their compiled ops are the dA, mlp and
-# rbm tutorials', compiled in test_theano_tutorials*.py; 10 more builds would cost ~20 s) ----
+# ---- SdA.py and DBN.py (the reference evaluator: see the module's docstring) ----
 
 SDA_ARGS = dict(finetune_lr=1.0, pretraining_epochs=3, pretrain_lr=0.05, training_epochs=6,
                 batch_size=50, hidden_layers_sizes=[20, 16])
