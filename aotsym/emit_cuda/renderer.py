@@ -55,7 +55,8 @@ TEMPLATE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # op class name -> lower(fe, step) -> host code of the step
 LOWERINGS: dict = {}
-# structured step kind (BLOCK, BRANCH) -> render(fe, step) -> host code lines (aotsym.emit_cuda.control)
+# structured step kind (BLOCK, BRANCH) -> render(fe, step) -> host code lines
+# (aotsym.emit_cuda.control)
 STRUCTURED_RENDERERS: dict = {}
 
 CDEF = """
