@@ -70,3 +70,35 @@ def test_scalar_constant_indexes_and_differentiates_as_in_theanos_subtensor_test
     good = np.zeros_like(data)
     good[0:, 0] = np.exp(data[0:, 0])
     np.testing.assert_allclose(aotsym.function([], gn)(), good, rtol=1e-15)
+
+
+def test_tensor_inplace_names_compute_the_ordinary_values():
+    """``theano.tensor.inplace``: every name Theano 1.0 has, the value of the ordinary
+    function, Theano's type rule (the result must fit its first input)."""
+    import pytest
+    from aotsym.tensor import inplace as I
+    theano_names = ("lt gt le ge eq neq and_ or_ xor invert abs_ exp exp2 expm1 neg inv log "
+                    "log1p log2 log10 sgn ceil floor trunc round_half_to_even "
+                    "round_half_away_from_zero sqr sqrt deg2rad rad2deg cos arccos sin arcsin "
+                    "tan arctan arctan2 cosh arccosh sinh arcsinh tanh arctanh erf erfc erfcx "
+                    "gamma gammaln psi tri_gamma chi2sf j0 j1 jv i0 i1 iv second maximum "
+                    "minimum add sub mul true_div int_div mod pow conj transpose").split()
+    assert all(callable(getattr(I, n + "_inplace")) for n in theano_names)
+    x, y = T.dvector("x"), T.dvector("y")
+    m = T.dmatrix("m")
+    f = aotsym.function([x, y, m], [I.exp_inplace(x), I.add_inplace(x, y),
+                                    I.maximum_inplace(y, x), I.transpose_inplace(m),
+                                    I.neg_inplace(x * 2)])
+    a, b = np.array([0.0, -1.5, np.nan]), np.array([2.0, 3.0, -np.inf])
+    c = np.arange(6.0).reshape(2, 3)
+    got = f(a, b, c)
+    want = [np.exp(a), a + b, np.maximum(b, a), c.T, -(a * 2)]
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    np.testing.assert_array_equal(a, [0.0, -1.5, np.nan])      # inputs are not overwritten
+    with pytest.raises(TypeError, match="lt_inplace"):
+        I.lt_inplace(x, y)                                       # bool into float64
+    with pytest.raises(TypeError, match="add_inplace"):
+        I.add_inplace(T.ivector("i"), x)                         # float64 into int32
+    with pytest.raises(TypeError, match="mul_inplace"):
+        I.mul_inplace(T.row("r"), m)                             # (1, n) cannot hold (m, n)
