@@ -116,8 +116,15 @@ def weak_scalar_dtype(value, other_dtypes) -> str:
 
 
 def _holds(dtype, value) -> bool:
+    low, high = _int_range(dtype)
+    return low <= value <= high
+
+
+@lru_cache(maxsize=None)
+def _int_range(dtype) -> tuple:
+    """(min, max) of an integer dtype, as Python ints (asked while tracing: np.iinfo once)."""
     info = np.iinfo(dtype)
-    return int(info.min) <= value <= int(info.max)
+    return int(info.min), int(info.max)
 
 
 def _smallest_int(value) -> str:

@@ -348,36 +348,43 @@ class AbstractConv2d_gradWeights(_ConvBase):
 
 # ---------------------------------------------------------------------------- builder
 
-def _float_operands(x, w):
+_LAYOUTS = {4: ("conv2d", "NCHW input, (out_channels, in_channels, rows, cols) filters"),
+            5: ("conv3d", "NCDHW input, (out_channels, in_channels, depth, rows, cols) filters")}
+
+
+def _float_operands(x, w, ndim=4):
+    """``x`` and ``w`` as tensors of ``ndim`` dimensions (conv2d: 4, conv3d: 5) cast to
+    their common float dtype; a TypeError naming the function otherwise."""
     from aotsym.graph.ops.math import cast
+    name, layout = _LAYOUTS[ndim]
     x, w = as_tensor_variable(x), as_tensor_variable(w)
     for v, what in ((x, "input"), (w, "filters")):
-        if v.ndim != 4:
-            raise TypeError(f"conv2d: the {what} must be a 4-d tensor (NCHW input, "
-                            f"(out_channels, in_channels, rows, cols) filters), got "
+        if v.ndim != ndim:
+            raise TypeError(f"{name}: the {what} must be a {ndim}-d tensor ({layout}), got "
                             f"{v.type.describe()}")
         if dtype_kind(v.dtype) == "c":
-            raise TypeError(f"conv2d: complex {what} are not supported")
+            raise TypeError(f"{name}: complex {what} are not supported")
     dtype = upgrade_to_float(upcast(x.dtype, w.dtype))
     return [v if v.dtype == dtype else cast(v, dtype) for v in (x, w)]
 
 
-def _hinted(v, hint, what):
-    """``v`` checked against a shape hint (entries None: unknown) at run time."""
+def _hinted(v, hint, what, ndim=4):
+    """``v`` checked against a shape hint of ``ndim`` entries (None: unknown) at run time."""
     if hint is None:
         return v
+    name = _LAYOUTS[ndim][0]
     hint = tuple(hint)
-    if len(hint) != 4:
-        raise ValueError(f"conv2d: {what} must have 4 entries, got {hint!r}")
+    if len(hint) != ndim:
+        raise ValueError(f"{name}: {what} must have {ndim} entries, got {hint!r}")
     if all(h is None for h in hint):
         return v
     from aotsym.graph.ops.shape import shape_i, specify_shape
     dims = [shape_i(v, i) if h is None else h for i, h in enumerate(hint)]
     for h in hint:
         if h is not None and (not isinstance(h, (int, np.integer)) or h < 0):
-            raise ValueError(f"conv2d: {what} entries must be non-negative ints or None, "
+            raise ValueError(f"{name}: {what} entries must be non-negative ints or None, "
                              f"got {hint!r}")
-    return specify_shape(v, dims, context=f"conv2d {what}")
+    return specify_shape(v, dims, context=f"{name} {what}")
 
 
 def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="valid",

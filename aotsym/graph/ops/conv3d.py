@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aotsym.graph.convert import as_tensor_variable
-from aotsym.graph.ops.conv import BORDER_MODES, conv2d
-from aotsym.graph.types import dtype_kind, upcast, upgrade_to_float
+from aotsym.graph.ops.conv import BORDER_MODES, _float_operands, _hinted, conv2d
 
 
 def _triple(value, what, minimum):
@@ -41,44 +39,19 @@ def _triple(value, what, minimum):
     return value
 
 
-def _hinted(v, hint, what):
-    """``v`` checked at run time against a 5-entry shape hint (None: unknown)."""
-    if hint is None:
-        return v
-    hint = tuple(hint)
-    if len(hint) != 5 or not all(h is None or (isinstance(h, (int, np.integer)) and h >= 0)
-                                 for h in hint):
-        raise ValueError(f"conv3d: {what} must have 5 entries, non-negative ints or None, "
-                         f"got {hint!r}")
-    if all(h is None for h in hint):
-        return v
-    from aotsym.graph.ops.shape import shape_i, specify_shape
-    return specify_shape(v, [shape_i(v, i) if h is None else int(h)
-                             for i, h in enumerate(hint)], context=f"conv3d {what}")
-
-
 def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="valid",
            subsample=(1, 1, 1), filter_flip=True, filter_dilation=(1, 1, 1), num_groups=1):
     """Theano 1.0's ``T.nnet.conv3d``: NCDHW input, (F, C/groups, kd, kh, kw) filters (see
     the module docstring)."""
-    from aotsym.graph.ops import math as m
     from aotsym.graph.ops.alloc import arange, zeros
     from aotsym.graph.ops.elemwise import dimshuffle
     from aotsym.graph.ops.reshape import reshape
     from aotsym.graph.ops.shape import shape_i
     from aotsym.graph.ops.subtensor import set_subtensor
 
-    x, w = as_tensor_variable(input), as_tensor_variable(filters)
-    for v, what in ((x, "input"), (w, "filters")):
-        if v.ndim != 5:
-            raise TypeError(f"conv3d: the {what} must be a 5-d tensor (NCDHW input, "
-                            f"(out_channels, in_channels, depth, rows, cols) filters), got "
-                            f"{v.type.describe()}")
-        if dtype_kind(v.dtype) == "c":
-            raise TypeError(f"conv3d: complex {what} are not supported")
-    dtype = upgrade_to_float(upcast(x.dtype, w.dtype))
-    x, w = [v if v.dtype == dtype else m.cast(v, dtype) for v in (x, w)]
-    x, w = _hinted(x, input_shape, "input_shape"), _hinted(w, filter_shape, "filter_shape")
+    x, w = _float_operands(input, filters, ndim=5)
+    x, w = (_hinted(x, input_shape, "input_shape", ndim=5),
+            _hinted(w, filter_shape, "filter_shape", ndim=5))
     subsample = _triple(subsample, "subsample", 1)
     dilation = _triple(filter_dilation, "filter_dilation", 1)
     if isinstance(border_mode, str):
@@ -102,7 +75,7 @@ def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     else:
         pad = border_mode
     if not (isinstance(pad, int) and pad == 0):
-        padded = zeros([n, c, depth + 2 * pad, shape_i(x, 3), shape_i(x, 4)], dtype=dtype)
+        padded = zeros([n, c, depth + 2 * pad, shape_i(x, 3), shape_i(x, 4)], dtype=x.dtype)
         x = set_subtensor(padded[:, :, pad:pad + depth], x)
         depth = depth + 2 * pad
     out_depth = (depth - dd * (kd - 1) - 1) // sd + 1

@@ -250,6 +250,19 @@ class AveragePoolGrad(_PoolBase):
         return [None, Pool(**self.params(), mode=self.mode)(gg)]
 
 
+def _new_names(fn, ws, stride, pad, ds, st, padding):
+    """``(ws, stride, pad)`` from the arguments or Theano's old names ``ds``, ``st``,
+    ``padding`` (one of each pair at most; ``ws`` required)."""
+    for old, new, value, current in (("ds", "ws", ds, ws), ("st", "stride", st, stride),
+                                     ("padding", "pad", padding, None)):
+        if value is not None and current is not None:
+            raise ValueError(f"{fn}: pass {new} or its old name {old}, not both")
+    ws = ds if ws is None else ws
+    if ws is None:
+        raise ValueError(f"{fn}: the window size ws is required")
+    return ws, st if stride is None else stride, padding if padding is not None else pad
+
+
 def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="max",
             ds=None, st=None, padding=None):
     """Theano 1.0's ``pool_2d``: pool the last two axes of ``input`` (see the module).
@@ -257,15 +270,7 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
     ``ds``, ``st`` and ``padding`` are Theano's old names of ``ws``, ``stride`` and ``pad``.
     ``ignore_border=None`` warns and means False, as in Theano 1.0.
     """
-    for old, new, value, current in (("ds", "ws", ds, ws), ("st", "stride", st, stride),
-                                     ("padding", "pad", padding, None)):
-        if value is not None and current is not None:
-            raise ValueError(f"pool_2d: pass {new} or its old name {old}, not both")
-    ws = ds if ws is None else ws
-    stride = st if stride is None else stride
-    pad = padding if padding is not None else pad
-    if ws is None:
-        raise ValueError("pool_2d: the window size ws is required")
+    ws, stride, pad = _new_names("pool_2d", ws, stride, pad, ds, st, padding)
     if ignore_border is None:
         warnings.warn("pool_2d: ignore_border=None means False, as in Theano 1.0; pass it "
                       "explicitly (True is what cuDNN and most code want)", stacklevel=2)
@@ -289,15 +294,7 @@ def pool_3d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0, 0), mode
         pool_3d(x, ws=(a, b, c))  ==  pool_2d(pool_2d(x, (b, c)) with axis -3 moved last, (1, a))
                                       with axis -3 moved back
     """
-    for old, new, value, current in (("ds", "ws", ds, ws), ("st", "stride", st, stride),
-                                     ("padding", "pad", padding, None)):
-        if value is not None and current is not None:
-            raise ValueError(f"pool_3d: pass {new} or its old name {old}, not both")
-    ws = ds if ws is None else ws
-    stride = st if stride is None else stride
-    pad = padding if padding is not None else pad
-    if ws is None:
-        raise ValueError("pool_3d: the window size ws is required")
+    ws, stride, pad = _new_names("pool_3d", ws, stride, pad, ds, st, padding)
     triples = []
     for what, value in (("ws", ws), ("stride", ws if stride is None else stride), ("pad", pad)):
         if (not isinstance(value, (tuple, list)) or len(value) != 3
