@@ -90,6 +90,7 @@ def lower_dot(fe, node, pos):
                  f"om.strides[0] = om.shape[1] * {D.itemsize(dtype)};",
                  f"{kernel}(&om, &am, &bm);"]
     return render("dot_step.c.j2", pos=pos, a=fe.ref(a), b=fe.ref(b), a_ndim=a.ndim,
+                  check=_differ(fe, [(a, a_inner, b, 0)]),
                   b_ndim=b.ndim, a_inner=a_inner, message=message, prepare=prepare,
                   out=out_ref, out_dims=out_dims, call=call, temps=temps)
 
@@ -129,22 +130,26 @@ def _shape_check(node, fe, pos) -> str:
     kind = type(node.op).__name__
     if kind == "Gemm":
         z, _, x, y, _ = node.inputs
-        cond = (f"{fe.ref(x)}.shape[1] != {fe.ref(y)}.shape[0] || "
-                f"{fe.ref(z)}.shape[0] != {fe.ref(x)}.shape[0] || "
-                f"{fe.ref(z)}.shape[1] != {fe.ref(y)}.shape[1]")
+        cond = _differ(fe, [(x, 1, y, 0), (z, 0, x, 0), (z, 1, y, 1)])
         message, refs = f"{node.op}: shapes Z%s, X%s, Y%s do not match", (z, x, y)
     elif kind == "Gemv":
         yv, _, a, x, _ = node.inputs
-        cond = (f"{fe.ref(a)}.shape[1] != {fe.ref(x)}.shape[0] || "
-                f"{fe.ref(yv)}.shape[0] != {fe.ref(a)}.shape[0]")
+        cond = _differ(fe, [(a, 1, x, 0), (yv, 0, a, 0)])
         message, refs = f"{node.op}: shapes y%s, A%s, x%s do not match", (yv, a, x)
     else:
         a, _, x, y = node.inputs
-        cond = (f"{fe.ref(a)}.shape[0] != {fe.ref(x)}.shape[0] || "
-                f"{fe.ref(a)}.shape[1] != {fe.ref(y)}.shape[0]")
+        cond = _differ(fe, [(a, 0, x, 0), (a, 1, y, 0)])
         message, refs = f"{node.op}: shapes A%s, x%s, y%s do not match", (a, x, y)
     return render("blas_check.c.j2", pos=pos, conditions=[
-        (cond, c_string(message), [fe.ref(v) for v in refs])])
+        (cond, c_string(message), [fe.ref(v) for v in refs])] if cond else [])
+
+
+def _differ(fe, pairs) -> str:
+    """C that is true when a pair's two lengths differ: ``(x, i, y, j)`` compares
+    ``x.shape[i]`` with ``y.shape[j]``; a length compared with itself (``dot(x, x)``) is
+    left out, as GCC warns of it."""
+    return " || ".join(f"{fe.ref(x)}.shape[{i}] != {fe.ref(y)}.shape[{j}]"
+                       for x, i, y, j in pairs if (x, i) != (y, j))
 
 
 def _guarded(fe, node, call, out, a, b, alpha, beta) -> list:

@@ -136,6 +136,12 @@ class EmittedModule:
 # Variables of a function live on the C stack up to this size, on the heap beyond.
 FRAME_ON_STACK_BYTES = 256 * 1024
 
+# A function's steps longer than this many lines of C are compiled as several functions
+# ("parts", each taking the frame) that its run function calls in turn: GCC's time on one
+# function grows faster than its length (a Lasagne U-Net's training step, 23,000 lines in
+# one function: minutes at -O1 as at -O3).  A call per part costs nothing beside its steps.
+PART_LINES = 1500
+
 CDEF = """
 int aot_register(const char *key);
 const char *aot_register_error(void);
@@ -321,10 +327,35 @@ class FunctionEmitter:
         return sorted({s for s in body.slot_of.values()
                        if self.program.slots[s].role == NODE})
 
+    def _split(self, rendered: list, parts: list) -> list:
+        """``rendered`` steps as the run function holds them: as they are when they are
+        short, else in consecutive parts of about PART_LINES lines, each a function of its
+        own that the run function calls (appended to ``parts``: its number, steps, and
+        whether it can fail)."""
+        if sum(text.count("\n") + 1 for text in rendered) <= PART_LINES:
+            return rendered
+        held, current, lines = [], [], 0
+
+        def close():
+            k = len(parts)
+            parts.append((k, current, any("goto fail;" in text for text in current)))
+            held.append(f"    if ({self.prefix}_part{k}(ctx, in, out, v, dims)) goto fail;")
+
+        for text in rendered:
+            n = text.count("\n") + 1
+            if current and lines + n > PART_LINES:
+                close()
+                current, lines = [], 0
+            current.append(text)
+            lines += n
+        close()
+        return held
+
     def emit(self) -> dict:
         program = self.program
-        steps = [self._render_step(s) for s in program.steps]
-        commits = [self._render_step(s) for s in program.commits]
+        parts: list = []
+        steps = self._split([self._render_step(s) for s in program.steps], parts)
+        commits = self._split([self._render_step(s) for s in program.commits], parts)
         self.step = None
         finish = [f"if (aot_output_{h.how}(ctx, &out[{j}], &v[{h.slot}])) goto fail;"
                   for j, h in enumerate(program.outputs)]
@@ -367,6 +398,7 @@ class FunctionEmitter:
             "steps": steps,
             "finish": finish,
             "commits": commits,
+            "parts": parts,
             "n_nodes": max(1, program.n_step_ids),
         }
 
