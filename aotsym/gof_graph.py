@@ -11,7 +11,7 @@ not the same).  Iterative, as every traversal here.
 
 from __future__ import annotations
 
-from aotsym.graph.basic import Apply, Constant, Variable, clone_replace  # noqa: F401
+from aotsym.graph.basic import Apply, Constant, Variable, clone_replace, interned  # noqa: F401
 
 
 def ancestors(variable_list, blockers=None) -> list:
@@ -84,7 +84,9 @@ def variables(i, o) -> list:
 
 def is_same_graph(var1, var2, givens=None) -> bool:
     """Whether ``var1`` and ``var2`` compute the same thing (``givens``: substitutions made
-    in ``var1`` first).  Nodes are interned, so structurally equal graphs are one object."""
+    in ``var1`` first).  Interned (the optimizer's merge), structurally equal graphs are one
+    object."""
     if givens:
         var1 = clone_replace([var1], dict(givens))[0]
-    return var1 is var2
+    (one, two), _ = interned([var1, var2])
+    return one is two

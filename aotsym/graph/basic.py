@@ -5,6 +5,10 @@ Part of the IR (frontend -> **graph** -> optimizer -> emitters).  Invariants:
 * Nodes are immutable once made.  An :class:`Apply` is *interned*: applying an equal op to the
   same input variables returns the existing node, so common subexpressions are one node and
   structural equality is identity.  Constants are interned by dtype, shape and bytes.
+  One exception, Theano's rule for its users: an expression the user spells again (a call
+  from user code, no :func:`traced_as` in force) is a new variable with its own name and
+  tag (``a = x + 1; b = x + 1``: ``a is not b``); :func:`interned` (the optimizer's merge
+  stage) makes it the interned node again.
 * Names and source locations live in ``Variable.name`` / ``Variable.tag``, beside the graph;
   they take no part in hashing or interning.
 * A new node records where the user asked for it: the innermost stack frame outside aotsym
@@ -428,6 +432,10 @@ def apply(op, inputs, trace=FROM_STACK) -> Apply:
             trace = creation_trace()
         node = Apply(op, inputs, output_types, trace=trace)
         Apply._interned[key] = node
+    elif trace is FROM_STACK and _OVERRIDE.trace is FROM_STACK:
+        # the user spells an expression again: a variable of its own, as in Theano (its
+        # name and tag are its own); the optimizer's merge makes the two one node
+        node = Apply(op, inputs, [o.type for o in node.outputs], trace=user_source_info())
     if test_values.wanted():
         test_values.compute(node)
     return node
@@ -448,6 +456,10 @@ def rebuild(node, inputs, op=None, same_values=False) -> Apply:
     found = Apply._interned.get(key)
     if found is not None:
         return found
+    if op is node.op and len(inputs) == len(node.inputs) and all(
+            a is b for a, b in zip(inputs, node.inputs)):
+        Apply._interned[key] = node   # (a user's second spelling whose first is gone)
+        return node
     if same_values and op is node.op and len(inputs) == len(node.inputs) and all(
             a.type == b.type for a, b in zip(inputs, node.inputs)):
         new = Apply._interned[key] = Apply(op, inputs, [o.type for o in node.outputs],
@@ -459,6 +471,21 @@ def rebuild(node, inputs, op=None, same_values=False) -> Apply:
         if old.tag.__dict__:
             out.tag.__dict__.update(old.tag.__dict__)
     return new
+
+
+def interned(outputs) -> tuple[list, int]:
+    """``outputs`` with every node replaced by the interned node of its structure (two
+    spellings of one expression become one variable: the optimizer's merge), and how many
+    nodes were replaced."""
+    memo: dict = {}
+    merged = 0
+    for node in toposort(list(outputs)):
+        new = rebuild(node, [memo.get(id(v), v) for v in node.inputs], same_values=True)
+        if new is not node:
+            merged += 1
+            for o, n in zip(node.outputs, new.outputs):
+                memo[id(o)] = n
+    return [memo.get(id(v), v) for v in outputs], merged
 
 
 # ---------------------------------------------------------------------------- traversal

@@ -3,8 +3,8 @@
 Part of the optimizer (frontend -> graph -> **optimizer** -> emitters).
 
 * **merge** (:func:`merge_graph`): common subexpressions are one node already, because nodes
-  are hash-consed when built; the stage re-interns a graph that was rebuilt outside the
-  interning tables (unpickled, or produced by a pass) so equal nodes become one again::
+  are hash-consed when built, except an expression the user spelled twice (two variables,
+  as in Theano); the stage re-interns the graph so equal nodes become one again::
 
       before: add(exp(x), exp'(x))   (two equal exp nodes)   after: add(e, e), e = exp(x)
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aotsym.graph.basic import Constant, rebuild
+from aotsym.graph.basic import Constant, interned
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.optimizer.pattern import Rule, RuleSet
 
@@ -73,19 +73,9 @@ FOLD_RULES = RuleSet("fold", [constant_fold])
 
 def merge_graph(fgraph: FunctionGraph, ctx=None) -> FunctionGraph:
     """Re-intern every node (equal nodes become one); see the module docstring."""
-    memo: dict = {}
-    merged = 0
-    for node in fgraph.toposort():
-        new_inputs = [memo.get(v, v) for v in node.inputs]
-        new = rebuild(node, new_inputs, same_values=True)
-        if new is not node:
-            merged += 1
-        for o, n in zip(node.outputs, new.outputs):
-            if o is not n:
-                memo[o] = n
+    outputs, merged = interned(fgraph.outputs)
     if ctx is not None:
         ctx.count("merge", "merge", merged)
-    if not memo:
+    if not merged:
         return fgraph
-    return fgraph.with_outputs([memo.get(v, v) for v in fgraph.outputs])
-
+    return fgraph.with_outputs(outputs)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aotsym.graph.basic import graph_inputs
+from aotsym.graph.basic import graph_inputs, interned
 from aotsym.graph.evaluate import evaluate
 from aotsym.graph.fgraph import FunctionGraph
 from aotsym.optimizer.debug import random_value, values_agree
@@ -38,10 +38,17 @@ def _is_constant(v):
     return isinstance(v, Constant)
 
 
+def merged(variable):
+    """``variable`` as the optimizer's merge sees it: the interned variable of its
+    structure (an expression spelled twice by a test is two variables, as in Theano)."""
+    return interned([variable])[0][0]
+
+
 def assert_graph(got, expected):
-    """``got is expected`` (hash-consing makes structural equality identity), with both
-    graphs printed when not."""
-    if got is not expected:
+    """``got`` and ``expected`` are the same graph (identity once both are interned: an
+    expected graph the test spells anew is made of new variables), with both graphs printed
+    when not."""
+    if got is not expected and merged(got) is not merged(expected):
         raise AssertionError(f"graphs differ\n got:\n{format_graph([got])}\n"
                              f" expected:\n{format_graph([expected])}")
 

@@ -82,7 +82,8 @@ def test_a_body_used_twice_gets_its_own_slots():
     a = T.vector("a")
     ofg = OpFromGraph([a], [T.exp(a) * 2])
     x, y = T.vectors("x", "y")
-    fg = FunctionGraph([x, y], [ofg(x) + ofg(y), ofg(x) - ofg(y)])
+    ox, oy = ofg(x), ofg(y)
+    fg = FunctionGraph([x, y], [ox + oy, ox - oy])
     program, entry = _build(fg)
     blocks = [s for s in program.steps if s.kind == BLOCK]
     assert len(blocks) == 2                         # ofg(x) and ofg(y): two nodes

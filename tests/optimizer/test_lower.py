@@ -55,11 +55,12 @@ def test_views_share_their_inputs_buffer_and_outputs_are_copied_when_not_fresh()
     x = T.matrix("x")
     e = T.exp(x)
     t = e.T
-    p = lower_program(FunctionGraph([x], [e, t, x.T, x]))
+    xt = x.T
+    p = lower_program(FunctionGraph([x], [e, t, xt, x]))
     step = _step_of(p, t)
     assert step.outputs[0].storage == VIEW and step.outputs[0].source == 0
     assert p.slot(t).root == p.slot(e).index
-    assert p.slot(x.T).root == p.slot(x).index
+    assert p.slot(xt).root == p.slot(x).index
     # e: fresh -> move; t: the same buffer as e -> copy; x.T: an argument's memory; x itself
     assert [h.how for h in p.outputs] == ["move", "copy", "copy", "copy"]
     assert all(h.state_arg == -1 for h in p.outputs)

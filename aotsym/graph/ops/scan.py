@@ -79,15 +79,21 @@ def stands_in(v, outputs) -> bool:
     broadcastable in its last dimension because that 1 is a constant), so the frontend's
     captures and the hoisting of loop invariants move such a value's inputs into the loop's
     inputs, not the value.  Only integer scalars and vectors (shapes) take part in type
-    inference."""
+    inference.  Every value computed from ``v`` must keep its type, not only the outputs:
+    an addition of a column and a row broadcasts because the column's type says so."""
     if str(getattr(v.type, "dtype", "float"))[0] not in "iub" or v.ndim > 1:
         return True
-    from aotsym.graph.basic import clone_replace
+    from aotsym.graph.basic import clone_replace, toposort
+    reached, downstream = {id(v)}, []
+    for node in toposort(list(outputs)):
+        if any(id(u) in reached for u in node.inputs):
+            reached.update(id(o) for o in node.outputs)
+            downstream += node.outputs
     try:
-        new = clone_replace(list(outputs), {v: v.type()})
+        new = clone_replace(downstream, {v: v.type()})
     except Exception:   # a node that cannot be built on it: keep the value (always valid)
         return False
-    return all(a.type == b.type for a, b in zip(new, outputs))
+    return all(a.type == b.type for a, b in zip(new, downstream))
 
 
 def row_type(t: TensorType) -> TensorType:
