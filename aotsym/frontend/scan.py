@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from aotsym.graph import test_values
-from aotsym.graph.basic import (Constant, clone_replace, graph_inputs, toposort,
+from aotsym.graph.basic import (Constant, clone_replace, graph_inputs, interned, toposort,
                                 user_source_info)
 from aotsym.graph.convert import as_tensor_variable
 from aotsym.graph.fgraph import MissingInputError
@@ -310,7 +310,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     replace = dict(zip(captured, captured_phs))
     replace.update(zip(shared_updated, shared_phs))
     with test_values.without_test_values():
-        inner_outs = clone_replace(all_outs, replace)
+        # (interned: a value the step spells twice is one node before the scan rewrites
+        # look at the step, as the merge stage makes it one in an outer graph)
+        inner_outs = interned(clone_replace(all_outs, replace))[0]
 
     n_user_states = len(states)
     inner_inputs = (list(seq_phs) + [p for phs in state_phs for p in phs] + shared_phs

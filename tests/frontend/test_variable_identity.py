@@ -76,3 +76,17 @@ def test_is_same_graph_compares_structure():
     assert graph.is_same_graph((x * 2).sum(axis=0), (x * 2).sum(axis=0))
     assert not graph.is_same_graph(x.mean(), x.sum())
     assert graph.is_same_graph(y.mean(), x.mean(), givens={y: x})
+
+
+def test_a_scan_step_spelling_a_value_twice_computes_it_once():
+    """The step is interned when scan builds it: one reduction per step, not two (the
+    exp is pushed out of the loop as one sequence, not two)."""
+    x = T.matrix("x")
+    out, _ = aotsym.scan(lambda r: T.exp(r).sum() + T.exp(r).sum(), sequences=x)
+    f = aotsym.function([x], out)
+    v = np.array([[0.5, -1.0, 2.0], [np.inf, 0.0, 1.0]])
+    np.testing.assert_allclose(f(v), 2 * np.exp(v).sum(axis=1), rtol=1e-15)
+    (scan,) = [n for n in f.maker.fgraph.toposort() if type(n.op).__name__ == "Scan"]
+    step_ops = [str(n.op) for n in scan.op.inner.nodes()]
+    assert sum("sum" in s for s in step_ops) == 1, step_ops
+    assert len(scan.inputs) == len(set(map(id, scan.inputs))), scan.inputs
