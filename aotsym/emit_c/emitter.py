@@ -186,6 +186,24 @@ class ModuleEmitter:
         return name
 
 
+def part_groups(rendered: list) -> list | None:
+    """Consecutive groups of about PART_LINES lines of the ``rendered`` steps of a function,
+    each compiled as a function of its own (the C and CUDA renderers); None when they are
+    fewer lines in all (one function)."""
+    if sum(text.count("\n") + 1 for text in rendered) <= PART_LINES:
+        return None
+    groups, current, lines = [], [], 0
+    for text in rendered:
+        n = text.count("\n") + 1
+        if current and lines + n > PART_LINES:
+            groups.append(current)
+            current, lines = [], 0
+        current.append(text)
+        lines += n
+    groups.append(current)
+    return groups
+
+
 class FunctionEmitter:
     """Renders one lowered program as ``<prefix>_run`` and its Python entry point.
 
@@ -329,26 +347,16 @@ class FunctionEmitter:
 
     def _split(self, rendered: list, parts: list) -> list:
         """``rendered`` steps as the run function holds them: as they are when they are
-        short, else in consecutive parts of about PART_LINES lines, each a function of its
-        own that the run function calls (appended to ``parts``: its number, steps, and
-        whether it can fail)."""
-        if sum(text.count("\n") + 1 for text in rendered) <= PART_LINES:
+        short, else calls of consecutive parts (:func:`part_groups`), each a function of its
+        own (appended to ``parts``: its number, steps, and whether it can fail)."""
+        groups = part_groups(rendered)
+        if groups is None:
             return rendered
-        held, current, lines = [], [], 0
-
-        def close():
+        held = []
+        for group in groups:
             k = len(parts)
-            parts.append((k, current, any("goto fail;" in text for text in current)))
+            parts.append((k, group, any("goto fail;" in text for text in group)))
             held.append(f"    if ({self.prefix}_part{k}(ctx, in, out, v, dims)) goto fail;")
-
-        for text in rendered:
-            n = text.count("\n") + 1
-            if current and lines + n > PART_LINES:
-                close()
-                current, lines = [], 0
-            current.append(text)
-            lines += n
-        close()
         return held
 
     def emit(self) -> dict:

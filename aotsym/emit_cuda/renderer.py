@@ -37,7 +37,7 @@ import jinja2
 import numpy as np
 
 from aotsym.emit_c import dtypes as D
-from aotsym.emit_c.emitter import FunctionSpec
+from aotsym.emit_c.emitter import FunctionSpec, part_groups
 from aotsym.emit_c.errors import EmitError
 from aotsym.emit_c.reductions import accumulator_dtype, combine, identity
 from aotsym.emit_c.scalar_code import Spelling, elemwise_code
@@ -258,12 +258,18 @@ class FunctionEmitter:
                 setup.append(f"if (aot_cu_const(err, -1, &v[{slot.index}], {name}, "
                              f"{name}_shape, {data.ndim}, {data.dtype.itemsize})) goto fail;")
         steps = [self.step_text(s) for s in program.steps]
+        parts = []
+        groups = part_groups(steps)   # (a long function: compiled as parts, as in C)
+        if groups is not None:
+            parts = [(k, group, any("goto fail;" in text for text in group))
+                     for k, group in enumerate(groups)]
+            steps = [f"    if ({self.c_name}_part{k}(v, err)) goto fail;" for k, _, _ in parts]
         finish = [f"if (aot_cu_to_host<{max(1, program.slots[h.slot].ndim)}>(err, -1, "
                   f"&out[{j}], &v[{h.slot}])) goto fail;"
                   for j, h in enumerate(program.outputs)]
         return render("function.cu.j2", comment=c_comment(self.spec.name),
                       c_name=self.c_name, nslots=max(1, len(program.slots)), setup=setup,
-                      steps=steps, finish=finish, nout=len(program.outputs))
+                      steps=steps, parts=parts, finish=finish, nout=len(program.outputs))
 
 
 def emit_cuda_module(functions: list, name: str = "module") -> CudaModuleSource:

@@ -11,6 +11,7 @@ On a GPU (skipped here: no ``nvidia-smi`` or the module's device check fails): e
 of that module against the reference evaluator, NaN, inf and empty arrays included.
 """
 
+import re
 import shutil
 import subprocess
 
@@ -21,6 +22,7 @@ import aotsym
 from aotsym import tensor as T
 from aotsym.build import cuda as B
 from aotsym.build.driver import BuildOptions, _spec
+from aotsym.emit_c import emitter
 from aotsym.emit_cuda import renderer as R
 from aotsym.graph.evaluate import evaluate
 from aotsym.graph.fgraph import FunctionGraph
@@ -61,15 +63,34 @@ def _fgraph(ins, outs, name=""):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """One CUDA module holding every representative graph (one nvcc build for this file)."""
+    """One CUDA module holding every representative graph (one nvcc build for this file).
+    Its functions are split into parts of a few steps each (``PART_LINES``, as a long
+    model's are; the other CUDA test files build them whole), so the parts compile here and
+    run on a GPU."""
     graphs = _graphs()
     specs = [_spec(name, _fgraph(ins, outs, name)) for name, (ins, outs) in graphs.items()]
     options = BuildOptions.from_config(cache_dir=str(tmp_path_factory.mktemp("cuda_cache")))
-    module = B.build_cuda_module(specs, options)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(emitter, "PART_LINES", 12)
+        module = B.build_cuda_module(specs, options)
     return module, graphs
 
 
 # ------------------------------------------------------------------ here (no GPU needed)
+
+
+def test_long_functions_are_compiled_as_parts(built):
+    """The module fixture's source, rendered again: each function's steps in parts that it
+    calls in turn (the fixture's nvcc build compiled them)."""
+    _, graphs = built
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(emitter, "PART_LINES", 12)
+        ins, outs = graphs["fused"]
+        source = R.emit_cuda_module([_spec("fused", _fgraph(ins, outs))]).source
+    defined = set(re.findall(r"static __attribute__\(\(noinline\)\) int (aotcu_f0_part\d+)\(",
+                             source))
+    called = set(re.findall(r"if \((aotcu_f0_part\d+)\(v, err\)\) goto fail;", source))
+    assert len(defined) >= 2 and defined == called
 
 
 def test_the_module_is_a_fatbin_for_sm80_sm90_and_ptx_with_static_cudart():
