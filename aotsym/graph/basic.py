@@ -8,7 +8,7 @@ Part of the IR (frontend -> **graph** -> optimizer -> emitters).  Invariants:
   One exception, Theano's rule for its users: an expression the user spells again (a call
   from user code, no :func:`traced_as` in force) is a new variable with its own name and
   tag (``a = x + 1; b = x + 1``: ``a is not b``); :func:`interned` (the optimizer's merge
-  stage) makes it the interned node again.
+  stage) makes it the interned node again.  Work on constants alone stays one node.
 * Names and source locations live in ``Variable.name`` / ``Variable.tag``, beside the graph;
   they take no part in hashing or interning.
 * A new node records where the user asked for it: the innermost stack frame outside aotsym
@@ -432,9 +432,12 @@ def apply(op, inputs, trace=FROM_STACK) -> Apply:
             trace = creation_trace()
         node = Apply(op, inputs, output_types, trace=trace)
         Apply._interned[key] = node
-    elif trace is FROM_STACK and _OVERRIDE.trace is FROM_STACK:
+    elif trace is FROM_STACK and _OVERRIDE.trace is FROM_STACK and \
+            not all(isinstance(v, Constant) for v in inputs):
         # the user spells an expression again: a variable of its own, as in Theano (its
-        # name and tag are its own); the optimizer's merge makes the two one node
+        # name and tag are its own); the optimizer's merge makes the two one node.  Work on
+        # constants alone stays one node (``x * 0.5`` broadcasts the 0.5 each time: W7's
+        # chain would carry 2,000 copies of two broadcasts through its key and merge)
         node = Apply(op, inputs, [o.type for o in node.outputs], trace=user_source_info())
     if test_values.wanted():
         test_values.compute(node)

@@ -90,3 +90,16 @@ def test_a_scan_step_spelling_a_value_twice_computes_it_once():
     step_ops = [str(n.op) for n in scan.op.inner.nodes()]
     assert sum("sum" in s for s in step_ops) == 1, step_ops
     assert len(scan.inputs) == len(set(map(id, scan.inputs))), scan.inputs
+
+
+def test_work_on_constants_alone_stays_one_node():
+    """``y * 0.5`` broadcasts the 0.5 each time it is spelled: one broadcast node, so a
+    1,000-op chain's graph (its cache key, its merge) holds 3,000 nodes, not 5,000."""
+    from aotsym.graph.basic import toposort
+    x = T.vector("x")
+    y = x
+    for _ in range(100):
+        y = T.sin(y * 0.5 + 1.0)
+    assert len(toposort([y])) == 302
+    p, q = x * 0.5, x * 0.5
+    assert p is not q and p.owner.inputs[1] is q.owner.inputs[1]
