@@ -18,7 +18,11 @@ here is spelling:
   argument — else a fresh buffer) and makes the BLAS operands ready; after every prepare the
   outputs are handed over and the entry wraps them (``ctx->before_commit``); then every
   *commit* (the BLAS calls, which cannot fail once their operands are ready).  An output
-  written in place is handed back as the caller's own argument array, not a copy.
+  written in place is handed back as the caller's own argument array, not a copy;
+* a function whose steps run past ``PART_LINES`` lines of C is spelled as *parts*: its steps
+  in consecutive noinline functions, each taking the frame (``ctx, in, out, v, dims``) and
+  returning -1 on failure, called in turn by the run function, whose one cleanup path
+  releases the frame (GCC's time on one function grows faster than its length).
 
 Each op family's translation lives in its own module (``elementwise``, ``reductions``,
 ``views``, ``blas`` ...) and registers itself with :func:`lowers`; an op without one is an
