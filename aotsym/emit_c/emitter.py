@@ -143,7 +143,8 @@ FRAME_ON_STACK_BYTES = 256 * 1024
 # A function's steps longer than this many lines of C are compiled as several functions
 # ("parts", each taking the frame) that its run function calls in turn: GCC's time on one
 # function grows faster than its length (a Lasagne U-Net's training step, 23,000 lines in
-# one function: minutes at -O1 as at -O3).  A call per part costs nothing beside its steps.
+# one function: minutes at -O1 as at -O3).  A part holds tens of steps: its one call is
+# small beside them (not measured apart: no benchmarked function is this long).
 PART_LINES = 1500
 
 CDEF = """
@@ -190,12 +191,13 @@ class ModuleEmitter:
         return name
 
 
-def part_groups(rendered: list) -> list | None:
-    """Consecutive groups of about PART_LINES lines of the ``rendered`` steps of a function,
-    each compiled as a function of its own (the C and CUDA renderers); None when they are
-    fewer lines in all (one function)."""
+def split_parts(rendered: list, call, parts: list) -> list:
+    """The ``rendered`` steps of a function as it holds them (the C and CUDA renderers): as
+    they are when they are PART_LINES lines or fewer, else the calls ``call(k)`` of
+    consecutive parts of about PART_LINES lines, each a function of its own, appended to
+    ``parts`` as ``(k, steps, whether it can fail)``."""
     if sum(text.count("\n") + 1 for text in rendered) <= PART_LINES:
-        return None
+        return rendered
     groups, current, lines = [], [], 0
     for text in rendered:
         n = text.count("\n") + 1
@@ -205,7 +207,29 @@ def part_groups(rendered: list) -> list | None:
         current.append(text)
         lines += n
     groups.append(current)
-    return groups
+    held = []
+    for group in groups:
+        k = len(parts)
+        parts.append((k, group, any("goto fail;" in text for text in group)))
+        held.append(call(k))
+    return held
+
+
+def render_nested(fe, body, render_step) -> list:
+    """The steps of a nested program (a structured step's body) rendered by
+    ``render_step`` with the function emitter ``fe`` looking at the body's slots
+    (``fe.current``); the caller binds its inputs first and hands its outputs over after."""
+    outer, fe.current = fe.current, body
+    try:
+        return [render_step(s) for s in body.steps]
+    finally:
+        fe.current = outer
+
+
+def held_by(program, body) -> list:
+    """The slots of ``body`` (nested in ``program``) that a run may still hold a reference
+    to: its node values, released after the run."""
+    return sorted({s for s in body.slot_of.values() if program.slots[s].role == NODE})
 
 
 class FunctionEmitter:
@@ -336,38 +360,21 @@ class FunctionEmitter:
                 [f"AOT_PROF_BODY(ctx, {counter});"] + self._dims_snapshot(body.inputs)]
 
     def render_body(self, body) -> list:
-        """The C steps of a nested program (a structured step's body), rendered with its own
-        slots; the caller binds its inputs first and hands its outputs over after."""
-        outer, self.current = self.current, body
-        try:
-            return [self._render_step(s) for s in body.steps]
-        finally:
-            self.current = outer
+        """The C steps of a nested program (a structured step's body): :func:`render_nested`."""
+        return render_nested(self, body, self._render_step)
 
     def body_held(self, body) -> list:
         """The body's values a run may still hold a reference to (release after a run)."""
-        return sorted({s for s in body.slot_of.values()
-                       if self.program.slots[s].role == NODE})
-
-    def _split(self, rendered: list, parts: list) -> list:
-        """``rendered`` steps as the run function holds them: as they are when they are
-        short, else calls of consecutive parts (:func:`part_groups`), each a function of its
-        own (appended to ``parts``: its number, steps, and whether it can fail)."""
-        groups = part_groups(rendered)
-        if groups is None:
-            return rendered
-        held = []
-        for group in groups:
-            k = len(parts)
-            parts.append((k, group, any("goto fail;" in text for text in group)))
-            held.append(f"    if ({self.prefix}_part{k}(ctx, in, out, v, dims)) goto fail;")
-        return held
+        return held_by(self.program, body)
 
     def emit(self) -> dict:
         program = self.program
         parts: list = []
-        steps = self._split([self._render_step(s) for s in program.steps], parts)
-        commits = self._split([self._render_step(s) for s in program.commits], parts)
+
+        def call(k):
+            return f"    if ({self.prefix}_part{k}(ctx, in, out, v, dims)) goto fail;"
+        steps = split_parts([self._render_step(s) for s in program.steps], call, parts)
+        commits = split_parts([self._render_step(s) for s in program.commits], call, parts)
         self.step = None
         finish = [f"if (aot_output_{h.how}(ctx, &out[{j}], &v[{h.slot}])) goto fail;"
                   for j, h in enumerate(program.outputs)]

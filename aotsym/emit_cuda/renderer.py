@@ -37,7 +37,7 @@ import jinja2
 import numpy as np
 
 from aotsym.emit_c import dtypes as D
-from aotsym.emit_c.emitter import FunctionSpec, part_groups
+from aotsym.emit_c.emitter import FunctionSpec, held_by, render_nested, split_parts
 from aotsym.emit_c.errors import EmitError
 from aotsym.emit_c.reductions import accumulator_dtype, combine, identity
 from aotsym.emit_c.scalar_code import Spelling, elemwise_code
@@ -46,7 +46,7 @@ from aotsym.emit_cuda import dtypes as CU
 from aotsym.emit_cuda.scalar_table import cuda_spelling
 from aotsym.graph.errors import describe_node
 from aotsym.graph.scalar import SCALAR_OPS
-from aotsym.optimizer.program import COMMIT, CONSTANT, INPLACE, NODE, PREPARE, STRUCTURED
+from aotsym.optimizer.program import COMMIT, CONSTANT, INPLACE, PREPARE, STRUCTURED
 
 __all__ = ["CudaEmitError", "CudaFunction", "CudaModuleSource", "emit_cuda_module",
            "LOWERINGS", "CDEF"]
@@ -199,17 +199,12 @@ class FunctionEmitter:
         return f"v[{self.current.slot_of[id(var)]}]"
 
     def render_body(self, body) -> list:
-        """The host code of a nested program's steps (the caller binds its inputs first and
-        hands its outputs over after)."""
-        outer, self.current = self.current, body
-        try:
-            return [self.step_text(s) for s in body.steps]
-        finally:
-            self.current = outer
+        """The host code of a nested program's steps: :func:`render_nested`."""
+        return render_nested(self, body, self.step_text)
 
     def body_held(self, body) -> list:
         """The body's values a run may still hold a reference to (released after it)."""
-        return sorted({s for s in body.slot_of.values() if self.top.slots[s].role == NODE})
+        return held_by(self.top, body)
 
     def _check_types(self):
         for slot in self.program.slots:
@@ -257,13 +252,10 @@ class FunctionEmitter:
                 name = self.module.constant(data)
                 setup.append(f"if (aot_cu_const(err, -1, &v[{slot.index}], {name}, "
                              f"{name}_shape, {data.ndim}, {data.dtype.itemsize})) goto fail;")
-        steps = [self.step_text(s) for s in program.steps]
-        parts = []
-        groups = part_groups(steps)   # (a long function: compiled as parts, as in C)
-        if groups is not None:
-            parts = [(k, group, any("goto fail;" in text for text in group))
-                     for k, group in enumerate(groups)]
-            steps = [f"    if ({self.c_name}_part{k}(v, err)) goto fail;" for k, _, _ in parts]
+        parts: list = []   # (a long function: compiled as parts, as in C)
+        steps = split_parts([self.step_text(s) for s in program.steps],
+                            lambda k: f"    if ({self.c_name}_part{k}(v, err)) goto fail;",
+                            parts)
         finish = [f"if (aot_cu_to_host<{max(1, program.slots[h.slot].ndim)}>(err, -1, "
                   f"&out[{j}], &v[{h.slot}])) goto fail;"
                   for j, h in enumerate(program.outputs)]

@@ -459,12 +459,11 @@ def rebuild(node, inputs, op=None, same_values=False) -> Apply:
     found = Apply._interned.get(key)
     if found is not None:
         return found
-    if op is node.op and len(inputs) == len(node.inputs) and all(
-            a is b for a, b in zip(inputs, node.inputs)):
+    same_op = op is node.op and len(inputs) == len(node.inputs)
+    if same_op and all(a is b for a, b in zip(inputs, node.inputs)):
         Apply._interned[key] = node   # (a user's second spelling whose first is gone)
         return node
-    if same_values and op is node.op and len(inputs) == len(node.inputs) and all(
-            a.type == b.type for a, b in zip(inputs, node.inputs)):
+    if same_values and same_op and all(a.type == b.type for a, b in zip(inputs, node.inputs)):
         new = Apply._interned[key] = Apply(op, inputs, [o.type for o in node.outputs],
                                            trace=node.outputs[0].tag.trace)
     else:   # (other values: the op converts its inputs as when the user applies it)
