@@ -12,8 +12,9 @@ Two measurements cannot be taken in the runner's own process:
   ``count_calls`` calls of a do-nothing function and over as many calls of the case; the
   difference divided by the count is the instructions of one call.  The child runs with one
   thread everywhere (``AOTSYM_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``
-  = 1) and ``PYTHONHASHSEED=0``: a count then does not depend on what else the machine does,
-  nor on a thread pool's spinning or a split decided by timing (aot_adapt).  Guest
+  = 1), ``PYTHONHASHSEED=0`` and no AVX-512 (valgrind has none): a count then does not
+  depend on what else the machine does, nor on a thread pool's spinning or a split decided
+  by timing (aot_adapt).  Guest
   instructions under valgrind's emulated CPU: BLAS kernels chosen by CPU detection may
   differ from a native run's; the count is for comparing runs, not for predicting time.
 
@@ -41,6 +42,10 @@ from benchmarks.core import ERROR, OK, TIMEOUT, Impl, InChild, Result, time_case
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ONE_THREAD = {"AOTSYM_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+# valgrind (3.19 .. 3.24) emulates no AVX-512: a module built with -march=native on a CPU that
+# has it would not load under callgrind (the module's own CPU check refuses it), so the
+# counting child builds its modules without (the counts are then of AVX2 code there).
+NO_AVX512 = "cflags=-O3 -march=native -mno-avx512f"
 HELPER_C = r"""
 #include <valgrind/callgrind.h>
 void cg_start(void) { CALLGRIND_START_INSTRUMENTATION; }
@@ -131,7 +136,8 @@ def count(workload_id, case_name, calls, settings, impl="aotsym", timeout=600) -
                sys.executable, "-m", "benchmarks.child",
                json.dumps(_spec(workload_id, case_name, settings, impl=impl, mode="count",
                                 calls=calls, helper=helper, out=out))]
-        info, failed = _run(cmd, dict(ONE_THREAD, PYTHONHASHSEED="0"), timeout, impl)
+        info, failed = _run(cmd, dict(ONE_THREAD, PYTHONHASHSEED="0", AOTSYM_FLAGS=NO_AVX512),
+                            timeout, impl)
     if failed:
         return {"error": failed.error or failed.status}
     return info
