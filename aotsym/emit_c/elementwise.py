@@ -71,7 +71,8 @@ def elementwise_kernel(module, comment, program, steps, output_refs, in_types, o
     nout = len(out_dtypes)
     names = [f"x{i}" for i in range(len(in_types))]
     code = elemwise_code(steps, program, names, [t.dtype for t in in_types], output_refs,
-                         where)
+                         where, invariant={i for i, t in enumerate(in_types)
+                                           if all(t.broadcastable)})
     scalars, arrays = [], []
     for i, t in enumerate(in_types):
         entry = {"name": names[i], "ctype": D.STORAGE[t.dtype], "op": nout + i,
@@ -94,6 +95,9 @@ def elementwise_kernel(module, comment, program, steps, output_refs, in_types, o
     name = module.kernel(
         "elemwise_kernel.c.j2", comment=c_comment(comment), scalars=scalars, arrays=arrays,
         outs=outs, body=list(extra_lines) + code.lines, contig=contig,
+        fast_body=code.fast_lines and list(extra_lines) + code.fast_lines,
+        wide="AOT_WIDE " if work_estimate(program) >= GATHER_MIN_WORK else "",
+        pow_bases=code.pow_bases,
         restrict="restrict " if restrict else "",
         out_itemsize=min(D.itemsize(dt) for dt in out_dtypes), group=group, nops=nops,
         gather=gather, block=block,

@@ -19,7 +19,7 @@ the walk asks for (its table, compute types, ``{f}`` suffixes, conversions, erro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from aotsym.emit_c import dtypes as D
@@ -31,6 +31,12 @@ class ScalarCode:
     lines: list          # C declarations, in order
     outputs: list        # per output: (C expression, dtype)
     uses_ipow: bool      # a signed integer power: check the negative-exponent flag
+    # Where a float power's base is loop-invariant (``invariant``): the same declarations with
+    # those powers spelled exp(y log x) from a logarithm taken once, and per such power
+    # (C expression of its base as double, names of the two parts of its logarithm): the
+    # kernel runs these lines where every base passes aot_pow_log (runtime/aotsym_scalar.h)
+    fast_lines: list | None = None
+    pow_bases: list = field(default_factory=list)
 
 
 def convert(expr: str, src: str, dst: str) -> str:
@@ -78,13 +84,15 @@ def expression(op_name, compute, out_dtype, args, where, spelling=C_SPELLING) ->
 
 
 def elemwise_code(steps, program, input_exprs, input_dtypes, output_refs, where,
-                  spelling=C_SPELLING) -> ScalarCode:
+                  spelling=C_SPELLING, invariant=()) -> ScalarCode:
     """Declarations of a scalar program, in ``spelling`` (C unless given).
 
     ``steps``: per step ``(scalar_op, compute dtypes, out dtype)``; ``program``: per step
     ``(name, cast dtype, args)`` with refs ``('in', i)``, ``('step', j)``, ``('const', v, dt)``.
+    ``invariant``: the inputs that hold one value for the whole loop (C only: a float power
+    of such a base gets the ``fast_lines`` spelling, :class:`ScalarCode`).
     """
-    lines, step_dtypes = [], []
+    lines, fast, bases, step_dtypes = [], [], [], []
     uses_ipow = False
     for j, ((row, compute, out), (name, _cast, args)) in enumerate(zip(steps, program)):
         c_args = []
@@ -100,6 +108,14 @@ def elemwise_code(steps, program, input_exprs, input_dtypes, output_refs, where,
         if name == "pow" and D.kind(compute[0]) == "i":
             uses_ipow = True
         lines.append(f"const {spelling.compute[out]} t{j} = {expr};")
+        if (name == "pow" and args[0][0] == "in" and args[0][1] in invariant
+                and compute[0] in ("float32", "float64") and compute[1] == compute[0]):
+            lh, ll = f"p{j}h", f"p{j}l"
+            bases.append((f"(double)({c_args[0]})", lh, ll))
+            expr = f"aot_pow_from_log((double)({c_args[1]}), {lh}, {ll})"
+            if compute[0] == "float32":
+                expr = f"(float){expr}"
+        fast.append(f"const {spelling.compute[out]} t{j} = {expr};")
         step_dtypes.append(out)
     outputs = [(f"t{ref[1]}", step_dtypes[ref[1]]) for ref in output_refs]
-    return ScalarCode(lines, outputs, uses_ipow)
+    return ScalarCode(lines, outputs, uses_ipow, fast if bases else None, bases)

@@ -155,3 +155,33 @@ def test_a_select_beside_a_call_keeps_the_loop_vectorized(name, dtype):
                 "switch": np.where(v > 0, v, ev * 0.5)}[name].astype(dtype)
     for arg, ref in ((v, want), (v[::-3], want[::-3])):
         _same(f(arg), ref, 4, dtype)
+
+
+def _has_avx512():
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return " avx512f" in fh.read()
+    except OSError:
+        return False
+
+
+def test_vector_math_loops_take_the_widest_vectors():
+    """AOT_WIDE (runtime/aotsym_scalar.h): where the CPU has AVX-512 (and the flags are
+    -march=native), a loop that calls vector math is compiled for 512-bit vectors -- it
+    calls libmvec's 8-lane exp, not the 4-lane one GCC's default width picks; a loop that
+    only moves memory is not marked."""
+    if not compiler.vector_math(portable=False)[0]:
+        pytest.skip("no libmvec here")
+    x = T.vector("x")
+    f = aotsym.function([x], T.exp(x) * 2)
+    cheap = aotsym.function([x], x * 2 + 1)
+    with open(f"{f._run.module.path}/module.c") as fh:
+        assert "AOT_WIDE static inline void" in fh.read()
+    with open(f"{cheap._run.module.path}/module.c") as fh:
+        assert "AOT_WIDE static inline void" not in fh.read()
+    v = _values("float64")
+    with np.errstate(all="ignore"):
+        _same(f(v), np.exp(v) * 2, 8, "float64")
+    if not _has_avx512():
+        pytest.skip("no AVX-512 on this CPU: nothing wider to take")
+    assert re.search(r"_ZGVeN8v_exp@", _undefined_symbols(f)), "the loop calls 4-lane exp"

@@ -47,7 +47,7 @@ static void aot_k0(aot_array *o, const aot_array *a, const aot_array *b, double 
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop over n elements, n a multiple of 64 (so the
  * compiler emits the vector loop alone, no remainder loops).  Iterations are independent: an
  * output shares memory with an input only element for element, when written in place. */
-static inline void aot_k1_loop(int64_t n, uint8_t *restrict o0, const double *restrict i0, const double x1 AOT_UNUSED)
+AOT_WIDE static inline void aot_k1_loop(int64_t n, uint8_t *restrict o0, const double *restrict i0, const double x1 AOT_UNUSED)
 {
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) {
@@ -61,7 +61,7 @@ static inline void aot_k1_loop(int64_t n, uint8_t *restrict o0, const double *re
 
 /* Composite{(sigmoid((i0 + i1)) > 0.5)}: the unit-stride loop on the operands q (outputs, then inputs; a scalar
  * operand points to its value), its first n rounded down to a multiple of 64 */
-AOT_ONE_COPY static void aot_k1_block(int64_t n, char *const *q)
+AOT_ONE_COPY AOT_WIDE static void aot_k1_block(int64_t n, char *const *q)
 {
     aot_k1_loop(n & ~(int64_t)63, (uint8_t *)q[0], (const double *)q[1], *(const double *)q[2]);
 }
