@@ -31,9 +31,10 @@ PEERS = [k for k in LABELS if not k.startswith("aotsym")]
 IN_CHILD = {"aotsym-1t": InChild("aotsym", (("AOTSYM_NUM_THREADS", "1"),), paired=True)}
 DESCRIPTIONS = {
     "aotsym-1t": "aotsym with AOTSYM_NUM_THREADS=1, run in a child process (the runtime reads "
-                 "the variable when its thread pool starts), right after a child with the "
-                 "threads left unset (its time in parentheses); its ratio is its time over "
-                 "that child's (below 1: one thread was faster)",
+                 "the variable when its thread pool starts), beside children with the threads "
+                 "left unset (unset, one thread, one thread, unset; each side the faster of "
+                 "its two; unset's time in parentheses); its ratio is its time over unset's "
+                 "(below 1: one thread was faster)",
     "aotsym-profile": "aotsym's profile build of the same graph (aotsym.function(..., "
                       "profile=True)): its ratio is the instrumentation's overhead",
     "numpy": "NumPy, eager (hand-written gradients where a workload needs them)",

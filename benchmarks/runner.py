@@ -12,9 +12,10 @@ Profiles:
 
 Beside the times (quick and full; ``--no-one-thread``, ``--no-callgrind`` leave them out):
 
-* ``aotsym-1t``: aotsym with ``AOTSYM_NUM_THREADS=1``, in a child process (W1, W2, W3, W8),
-  right after a child with the threads unset, so unset can be compared with one thread in
-  the same run; the report flags a case where unset is more than 5% slower;
+* ``aotsym-1t``: aotsym with ``AOTSYM_NUM_THREADS=1``, in child processes (W1, W2, W3, W8)
+  beside children with the threads unset (unset, one thread, one thread, unset; each side
+  the faster of its two), so unset can be compared with one thread in the same run; the
+  report flags a case where unset is more than 5% slower;
 * the instructions per call of aotsym on the small cases (``count_calls``), counted under
   ``valgrind --tool=callgrind`` in a child process (``benchmarks.child``): a figure that does
   not move with whatever else the machine is doing.

@@ -210,6 +210,24 @@ def test_a_child_finds_and_times_its_case():
     assert missing.status == "error" and "no such case" in missing.error
 
 
+def test_a_paired_child_is_timed_twice_each_side_around_the_other(monkeypatch):
+    """unset, one thread, one thread, unset: each side the faster of its two children, so a
+    VM that slows down between two processes does not read as threads being slower."""
+    envs, medians = [], iter([2e-3, 1.4e-3, 1.1e-3, 1.0e-3])
+
+    def fake_run(cmd, env_add, timeout, impl):
+        envs.append(dict(env_add))
+        m = next(medians)
+        return {"median": m, "samples": [m], "check": "ok", "status": OK}, None
+    monkeypatch.setattr(child, "_run", fake_run)
+    spec = InChild("aotsym", (("AOTSYM_NUM_THREADS", "1"),), paired=True)
+    got = child.measure("W6", W6_CASE, spec, PROFILES["smoke"])
+    one = {"AOTSYM_NUM_THREADS": "1"}
+    assert envs == [{}, one, one, {}]
+    assert got.median == 1.1e-3 and got.extra["baseline_median"] == 1.0e-3
+    assert got.extra["env"] == one
+
+
 def test_callgrind_dumps_are_read_by_their_labels(tmp_path):
     def dump(name, label, ir):
         (tmp_path / name).write_text(
