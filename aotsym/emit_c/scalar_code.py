@@ -90,7 +90,7 @@ def elemwise_code(steps, program, input_exprs, input_dtypes, output_refs, where,
     ``steps``: per step ``(scalar_op, compute dtypes, out dtype)``; ``program``: per step
     ``(name, cast dtype, args)`` with refs ``('in', i)``, ``('step', j)``, ``('const', v, dt)``.
     ``invariant``: the inputs that hold one value for the whole loop (C only: a float power
-    of such a base gets the ``fast_lines`` spelling, :class:`ScalarCode`).
+    of such a base, or of a constant, gets the ``fast_lines`` spelling, :class:`ScalarCode`).
     """
     lines, fast, bases, step_dtypes = [], [], [], []
     uses_ipow = False
@@ -108,7 +108,8 @@ def elemwise_code(steps, program, input_exprs, input_dtypes, output_refs, where,
         if name == "pow" and D.kind(compute[0]) == "i":
             uses_ipow = True
         lines.append(f"const {spelling.compute[out]} t{j} = {expr};")
-        if (name == "pow" and args[0][0] == "in" and args[0][1] in invariant
+        if (name == "pow" and (args[0][0] == "const" or (args[0][0] == "in"
+                                                          and args[0][1] in invariant))
                 and compute[0] in ("float32", "float64") and compute[1] == compute[0]):
             lh, ll = f"p{j}h", f"p{j}l"
             bases.append((f"(double)({c_args[0]})", lh, ll))

@@ -68,6 +68,22 @@ def test_a_scalar_base_gets_the_loop_that_takes_its_logarithm_once():
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("base", FAST_BASES + OTHER_BASES)
+def test_a_constant_base_inside_a_fused_loop_gets_it_too(base, dtype):
+    """``0.9 ** (v * 2)`` is one fused loop whose base is a literal, not an operand."""
+    with np.errstate(all="ignore"):
+        b = np.asarray(base).astype(dtype)
+    v = T.vector("v", dtype=dtype)
+    f = aotsym.function([v], T.constant(b) ** (v * 2))
+    if np.isfinite(b) and b > 0 and b != 1:
+        assert "_loop_fast(" in _module_source(f)
+    x = _exponents(dtype)
+    with np.errstate(all="ignore"):
+        want = np.power(b, x * np.asarray(2, dtype=dtype))
+    _same(f(x), want, dtype, 2 if dtype == "float64" else 1)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("base", FAST_BASES + OTHER_BASES)
 def test_values_are_numpys_for_every_base(base, dtype):
     f = _function(dtype)
     v = _exponents(dtype)
