@@ -5,9 +5,8 @@ Profiles:
 * ``--smoke``: tiny sizes, aotsym and NumPy only, a few seconds — what CI runs, to check that
   the runner works and that every aotsym result equals NumPy's (never timings);
 * ``--quick`` (the default): the real sizes, few repeats, peers' compile times capped low —
-  about three minutes on a quiet 2-core machine (a minute and a half of it the
-  instruction counts and the one-thread children, which ``--no-callgrind`` and
-  ``--no-one-thread`` leave out);
+  about five minutes on a quiet 2-core machine (two of them the instruction counts and
+  the one-thread children, which ``--no-callgrind`` and ``--no-one-thread`` leave out);
 * ``--full``: more repeats, and the 100,000-node build.
 
 Beside the times (quick and full; ``--no-one-thread``, ``--no-callgrind`` leave them out):
