@@ -44,7 +44,9 @@ def cases():
     return [
         Case("elementwise", [x, y, n], [x * y + 2, T.exp(x) / (1 + y ** 2), n // 3, n % -2,
                                         T.maximum(x, y), T.switch(x > y, x, y), abs(n) ** 2,
-                                        T.cast(x, "int8"), T.sigmoid(x), T.softplus(y)]
+                                        T.cast(x, "int8"), T.sigmoid(x), T.softplus(y),
+                                        # a constant base: exp(y log x), log x taken once
+                                        0.75 ** (x * 3)]
              + comp(x, y)),
         Case("reductions", [x, f, n], [x.sum(axis=0), x.max(axis=1), x.mean(), f.sum(),
                                        n.prod(axis=1), x.argmax(axis=1), x.argmin(),
