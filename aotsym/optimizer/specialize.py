@@ -40,7 +40,10 @@ def pow_specialize(node):
     """Powers with a constant exponent become cheaper ops.
 
     before: x ** 2      after: sqr(x)
-    before: x ** 0.5    after: sqrt(x)          x ** -0.5 -> 1 / sqrt(x)
+    before: x ** 0.5    after: sqrt(x)          (NumPy's own fast path: sqrt(-inf) is nan)
+    before: x ** -0.5   after: switch(x == -inf, 0, 1 / sqrt(x + 0))   (real floats;
+                               pow(-0, -0.5) is +inf, pow(-inf, -0.5) is +0, and
+                               1 / sqrt(x) gave -inf and nan there; complex: 1 / sqrt(x))
     before: x ** -1     after: 1 / x
     before: x ** 10     after: sqr(x) * sqr(sqr(sqr(x)))   (integer exponents up to 64;
                                                             negative ones for floats)
@@ -59,7 +62,11 @@ def pow_specialize(node):
     if val == 0.5 and floating:
         return m.sqrt(base)
     if val == -0.5 and floating:
-        return m.true_div(const_like(1, out), m.sqrt(base))
+        if kind == "c":
+            return m.true_div(const_like(1, out), m.sqrt(base))
+        rsqrt = m.true_div(const_like(1, out), m.sqrt(m.add(base, const_like(0, out))))
+        return m.switch(m.eq(base, const_like(-math.inf, out)),  # noqa: F821 (table op)
+                        const_like(0, out), rsqrt)
     if val != int(val):
         return None
     n = int(val)

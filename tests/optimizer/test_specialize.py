@@ -21,7 +21,33 @@ def test_square_and_square_root():
     assert_graph(spec(x ** 2), m.sqr(x))
     assert_graph(spec(x ** 0.5), m.sqrt(x))
     assert_graph(spec(x ** -1), const_like(1.0, x) / x)
-    assert_graph(spec(x ** -0.5), const_like(1.0, x) / m.sqrt(x))
+    minus_inf = const_like(-np.inf, x)
+    assert_graph(spec(x ** -0.5), m.switch(m.eq(x, minus_inf), const_like(0.0, x),
+                                           const_like(1.0, x) / m.sqrt(x + const_like(0.0, x))))
+
+
+SPECIAL = [-np.inf, -0.0, 0.0, np.inf, np.nan, -4.0, 4.0, -2.5, 0.5, 1e-300, 1e300, 3.0]
+
+
+def test_specialized_powers_keep_numpys_values_at_the_edges():
+    """Before and after, evaluated by the reference (np.power before): NaN where NaN, the
+    same infinities and the same signed zeros (x ** -0.5 gave -inf at -0 and nan at -inf
+    as 1 / sqrt(x); NumPy's pow gives +inf and +0)."""
+    for dtype in ("float64", "float32"):
+        x = T.vector("x", dtype=dtype)
+        v = np.array(SPECIAL, dtype=dtype) if dtype == "float64" else \
+            np.array([s for s in SPECIAL if abs(s) not in (1e-300, 1e300)], dtype=dtype)
+        for e in (2, 3, 10, -1, -2, -3, -10, 0.5, -0.5):
+            before = x ** np.asarray(e, dtype=dtype)
+            after = spec(before)
+            assert count_ops(after, "pow") == 0, e
+            with np.errstate(all="ignore"):
+                (b,) = evaluate([before], {x: v})
+                (a,) = evaluate([after], {x: v})
+            assert b.dtype == a.dtype == dtype
+            np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=f"{dtype} ** {e}")
+            np.testing.assert_array_equal(np.signbit(a), np.signbit(b), err_msg=f"{dtype} ** {e}")
+            np.testing.assert_allclose(a, b, rtol=4 * np.finfo(dtype).eps, err_msg=f"** {e}")
 
 
 def test_seed_power_by_squaring():
