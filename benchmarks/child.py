@@ -14,9 +14,9 @@ Two measurements cannot be taken in the runner's own process:
   thread everywhere (``AOTSYM_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``
   = 1), ``PYTHONHASHSEED=0`` and no AVX-512 (valgrind has none): a count then does not
   depend on what else the machine does, nor on a thread pool's spinning or a split decided
-  by timing (aot_adapt).  Guest
-  instructions under valgrind's emulated CPU: BLAS kernels chosen by CPU detection may
-  differ from a native run's; the count is for comparing runs, not for predicting time.
+  by timing (aot_adapt).  Guest instructions under valgrind's emulated CPU: BLAS kernels
+  chosen by CPU detection may differ from a native run's; the count is for comparing runs,
+  not for predicting time.
 
 The child finds the case by its workload's ``ID`` and the case's name, calling the
 workload's ``cases(ctx)`` with only NumPy and the one aotsym builder enabled, so it rebuilds
@@ -42,10 +42,7 @@ from benchmarks.core import ERROR, OK, TIMEOUT, Impl, InChild, Result, time_case
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ONE_THREAD = {"AOTSYM_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-# valgrind (3.19 .. 3.24) emulates no AVX-512: a module built with -march=native on a CPU that
-# has it would not load under callgrind (the module's own CPU check refuses it), so the
-# counting child builds its modules without (the counts are then of AVX2 code there).
-NO_AVX512 = "cflags=-O3 -march=native -mno-avx512f"
+
 HELPER_C = r"""
 #include <valgrind/callgrind.h>
 void cg_start(void) { CALLGRIND_START_INSTRUMENTATION; }
@@ -90,18 +87,20 @@ def measure(workload_id, case_name, spec: InChild, settings, timeout=300) -> Res
            json.dumps(_spec(workload_id, case_name, settings, impl=spec.impl, mode="time"))]
     if not spec.paired:
         return _result(spec, *_run(cmd, dict(spec.env), timeout, spec.impl))
-    runs = {}
+    sides: dict = {False: [], True: []}    # without spec.env, with it
     for env in ({}, dict(spec.env), dict(spec.env), {}):
         info, failed = _run(cmd, env, timeout, spec.impl)
         if failed and env:
             return failed
-        best = runs.get(bool(env))
-        if info and (best is None or (info.get("median") is not None and (
-                best.get("median") is None or info["median"] < best["median"]))):
-            runs[bool(env)] = info
-    out = _result(spec, runs[True], None)
-    if runs.get(False, {}).get("median") is not None:
-        out.extra["baseline_median"] = runs[False]["median"]
+        if info:
+            sides[bool(env)].append(info)
+
+    def fastest(infos):   # (a child without a median counts as the slowest)
+        return min(infos, key=lambda i: (i.get("median") is None, i.get("median") or 0.0))
+    out = _result(spec, fastest(sides[True]), None)
+    baseline = fastest(sides[False]).get("median") if sides[False] else None
+    if baseline is not None:
+        out.extra["baseline_median"] = baseline
     return out
 
 
@@ -139,6 +138,19 @@ def callgrind_helper() -> tuple[str | None, str]:
     return path, ""
 
 
+def _counting_flags() -> dict:
+    """The counting child's AOTSYM_FLAGS: valgrind (3.19 .. 3.24) emulates no AVX-512, so a
+    module built with aotsym's default ``-march=native`` on a CPU that has it would not load
+    under callgrind (the module's own CPU check refuses it); on x86-64 the child builds
+    without (its counts are then of AVX2 code there)."""
+    import platform
+
+    from aotsym.config import FLAGS
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return {}
+    return {"AOTSYM_FLAGS": f"cflags={FLAGS['cflags'][0]} -mno-avx512f"}
+
+
 def count(workload_id, case_name, calls, settings, impl="aotsym", timeout=600) -> dict:
     """``{"instructions": per call, "calls": n}`` of the named case's ``impl`` under
     callgrind, or ``{"error": why}``."""
@@ -151,7 +163,7 @@ def count(workload_id, case_name, calls, settings, impl="aotsym", timeout=600) -
                sys.executable, "-m", "benchmarks.child",
                json.dumps(_spec(workload_id, case_name, settings, impl=impl, mode="count",
                                 calls=calls, helper=helper, out=out))]
-        info, failed = _run(cmd, dict(ONE_THREAD, PYTHONHASHSEED="0", AOTSYM_FLAGS=NO_AVX512),
+        info, failed = _run(cmd, dict(ONE_THREAD, PYTHONHASHSEED="0", **_counting_flags()),
                             timeout, impl)
     if failed:
         return {"error": failed.error or failed.status}

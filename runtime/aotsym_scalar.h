@@ -372,11 +372,12 @@ static inline float AOT_TANHf(float x)
                                             copysignf(1.0f - t, x)));
 }
 
-/* AOT_WIDE: a loop that calls vector math (libmvec's pow, exp, sin ...; the inline tanh and
- * exp below) is compiled for 512-bit vectors where the target has AVX-512: GCC's default
- * there is 256-bit, and these loops are bound by arithmetic, not memory -- twice the lanes
- * per call (glibc's _ZGVeN8v* against _ZGVdN4v*).  The seed's polynomial (10^4 pow of a
- * scalar base) on this project's Intel Xeon: 70 us against 125 with libmvec's pow.  Loops
+/* AOT_WIDE: a loop bound by arithmetic (the ops aotsym/emit_c/elementwise.py's
+ * work_estimate counts expensive: libm's functions -- libmvec's pow, exp, sin ..., the inline
+ * tanh and exp below --, divisions, square roots) is compiled for 512-bit vectors where the
+ * target has AVX-512: GCC's default there is 256-bit; twice the lanes per call (glibc's
+ * _ZGVeN8v* against _ZGVdN4v*).  Timed by hand (a C loop; no benchmark case isolates it) on
+ * this project's Intel Xeon: libmvec's pow over 10^4 elements 70 us against 125.  Loops
  * that only move memory keep the default width.  (elemwise_kernel.c.j2 marks the loop and
  * the block function that inlines it, so that both are compiled alike.) */
 #if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
@@ -401,8 +402,8 @@ static inline float AOT_TANHf(float x)
  * once.  NaN propagates (y NaN: t NaN), infinities give 0 or inf as pow does.  Measured
  * against powl over 2e7 points (bases 2^-1000 .. 2^1000, exponents to the overflow edge,
  * integer exponents to 10^4): at most 1.05 ulp, libmvec's pow at most 1.0 (documented
- * within 4); 10^4 elements 21 us against libmvec's 121 (AVX2), 86 against 111 (SSE2, no
- * fma), 16 against 70 (AVX-512), on this project's Intel Xeon. */
+ * within 4); a C loop over 10^4 elements 21 us against libmvec's 121 (AVX2), 86 against 111
+ * (x86-64-v2: no fma), 16 against 70 (AVX-512), on this project's Intel Xeon. */
 static inline double aot_exp_dd(double t, double c)
 {
     const int in = fabs(t) <= 1000.0;                               /* false for NaN */

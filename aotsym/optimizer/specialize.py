@@ -65,8 +65,7 @@ def pow_specialize(node):
         if kind == "c":
             return m.true_div(const_like(1, out), m.sqrt(base))
         rsqrt = m.true_div(const_like(1, out), m.sqrt(m.add(base, const_like(0, out))))
-        return m.switch(m.eq(base, const_like(-math.inf, out)),  # noqa: F821 (table op)
-                        const_like(0, out), rsqrt)
+        return m.switch(m.eq(base, const_like(-math.inf, out)), const_like(0, out), rsqrt)
     if val != int(val):
         return None
     n = int(val)
