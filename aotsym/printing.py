@@ -29,7 +29,7 @@ import shutil
 import subprocess
 import sys
 
-from aotsym.graph.basic import Constant, Variable, toposort
+from aotsym.graph.basic import Apply, Constant, Variable, toposort
 from aotsym.graph.ops.debugprint import Print  # noqa: F401  (Theano's printing.Print)
 
 # ---------------------------------------------------------------------------- graph access
@@ -46,6 +46,8 @@ def _as_outputs(obj) -> tuple[list, object]:
         return list(fgraph.outputs), fgraph
     if isinstance(obj, Variable):
         return [obj], None
+    if isinstance(obj, Apply):   # Theano's: a node prints as its outputs
+        return list(obj.outputs), None
     if isinstance(obj, (list, tuple)):
         out = []
         for item in obj:
@@ -370,8 +372,9 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, max_inden
 
     ``obj``: a variable, a list of variables, a ``FunctionGraph`` or a compiled function (its
     optimized graph; apply lines then end with the node's position in the execution order).
-    ``file``: None prints to stdout (and returns it), ``'str'`` returns the text, anything
-    with ``write`` receives it.  ``print_type`` adds each variable's type; ``ids`` is
+    ``file``: None prints to stdout and returns None (Theano's: nothing more is echoed at a
+    prompt), ``'str'`` returns the text, anything with ``write`` receives it and is
+    returned.  ``print_type`` adds each variable's type; ``ids`` is
     ``'CHAR'`` (A, B, ... Z, BA ...), ``'int'``, ``'id'`` (Python ids) or ``''``.  ``depth``
     limits how deep the tree is shown; at ``max_indent`` levels a node's line ends with
     ``-> continued below`` and its subtree is printed as a new tree after the current one, so a
@@ -404,9 +407,12 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, max_inden
     text = "\n".join(lines) + "\n"
     if file == "str":
         return text
-    target = sys.stdout if file is None else file
-    target.write(text)
-    return target
+    if file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return None
+    file.write(text)
+    return file
 
 
 def _with_profile(f, position) -> dict:

@@ -158,7 +158,8 @@ def test_debugprint_files_and_options(logreg, capsys):
     assert debugprint(x + y, file="str") == expected
     buf = io.StringIO()
     assert debugprint(x + y, file=buf) is buf and buf.getvalue() == expected
-    debugprint(x + y)
+    # Theano's: printed to stdout, None returned (a prompt echoes nothing after the tree)
+    assert debugprint(x + y) is None
     assert capsys.readouterr().out == expected
     typed = debugprint(x + y, file="str", print_type=True)
     assert typed.split("\n")[0] == "Elemwise{add} [id A] '' <TensorType(float64, matrix)>"
