@@ -10,7 +10,8 @@ Dotted names are sections as in Theano: ``config.scan.allow_gc``, ``config.dnn.c
 The flags that do change something are :mod:`aotsym.config`'s own ``FLAGS`` (``floatX``,
 ``mode``, ``device``, ``compute_test_value``, ``on_unused_input``, ...), plus the three
 ``NanGuardMode.*`` switches below, which are the defaults of
-:class:`aotsym.compile.nanguardmode.NanGuardMode`; ``compiledir`` and ``base_compiledir``
+:class:`aotsym.compile.nanguardmode.NanGuardMode`, and ``print_test_value`` (a variable's
+repr shows its test value); ``compiledir`` and ``base_compiledir``
 are other names of ``cache_dir``.
 """
 
@@ -68,6 +69,8 @@ ACTIVE = {
     "NanGuardMode.inf_is_error": (True, bool, "NanGuardMode's default: an inf is an error"),
     "NanGuardMode.big_is_error": (True, bool,
                                   "NanGuardMode's default: |value| > 1e10 is an error"),
+    "print_test_value": (False, bool, "repr() of a variable with a test value "
+                         "(tag.test_value) shows the value on the next line"),
 }
 
 # other names of aotsym flags

@@ -220,11 +220,23 @@ class Variable:
 
     def __repr__(self):
         if self.name is not None:
-            return self.name
-        if self.owner is not None:
+            text = self.name
+        elif self.owner is not None:
             out = f".{self.index}" if len(self.owner.outputs) > 1 else ".0"
-            return f"{self.owner.op}{out}"
-        return f"<{self.type!r}>"   # Theano's: <TensorType(float32, matrix)>
+            text = f"{self.owner.op}{out}"
+        else:
+            text = f"<{self.type!r}>"   # Theano's: <TensorType(float32, matrix)>
+        test_value = getattr(self.tag, "test_value", None)
+        if test_value is not None:   # Theano's print_test_value: the value on a line below
+            from aotsym.config import config
+            if config.print_test_value:
+                from aotsym.graph.checking import filter_value
+                try:   # (as the variable's type holds it: x.tag.test_value = 42 -> array(42.))
+                    test_value = filter_value(test_value, self.type)
+                except (TypeError, ValueError):
+                    pass
+                text += "\n" + repr(test_value)
+        return text
 
     def __bool__(self):
         """Theano 1.0's rule: a variable is truthy (``if not W:`` is a None check), except a

@@ -137,7 +137,7 @@ _EXPORTS = {
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names.split()}
 # Modules whose ``__all__`` is part of this namespace too (read when a name is not above).
-_MORE = ("aotsym.tensor.basic", "aotsym.tensor.special")
+_MORE = ("aotsym.tensor.basic", "aotsym.tensor.special", "aotsym.tensor.elemwise")
 _ALIASES = {"true_divide": "true_div", "floor_div": "int_div", "power": "pow",
             "argmax_": "argmax", "concat": "concatenate"}
 
@@ -149,7 +149,7 @@ def __getattr__(name):
     if name_ == "signal":
         return importlib.import_module("aotsym.tensor.signal")
     if name_ in ("xlogx", "extra_ops", "nlinalg", "slinalg", "shared_randomstreams",
-                 "sharedvar"):   # Theano's submodules
+                 "sharedvar", "elemwise"):   # Theano's submodules
         return importlib.import_module(f"aotsym.tensor.{name_}")
     if name_ == "TensorSharedVariable":
         return importlib.import_module("aotsym.frontend.shared").SharedVariable
