@@ -50,6 +50,8 @@ import numpy as np
 from aotsym.build.driver import BuildOptions, build_functions, optimize_graphs
 from aotsym.config import config, normalize_mode
 from aotsym.frontend.assemble import UnusedInputError, assemble  # noqa: F401 (public name)
+from aotsym.frontend.function_state import (Containers, InputContainer, SharedContainer,
+                                             set_value, swapped)
 from aotsym.frontend.shared import SharedVariable, StateLock
 from aotsym.graph.basic import Constant, Variable, user_source_info
 from aotsym.graph.checking import filter_value
@@ -378,20 +380,20 @@ class Function:
 
     @property
     def value(self):
-        return _Containers(self, lambda c: c.value, _set_value)
+        return Containers(self, lambda c: c.value, set_value)
 
     @property
     def container(self):
-        return _Containers(self, lambda c: c)
+        return Containers(self, lambda c: c)
 
     def _container(self, item):
         for shared in self.shared_vars:
             if item is shared:
-                return _SharedContainer(shared)
+                return SharedContainer(shared)
         n = len(self.input_specs)
         if isinstance(item, str):
-            hits = [_InputContainer(self, k) for k in range(n) if self.input_names[k] == item]
-            hits += [_SharedContainer(v) for v in self.shared_vars if v.name == item]
+            hits = [InputContainer(self, k) for k in range(n) if self.input_names[k] == item]
+            hits += [SharedContainer(v) for v in self.shared_vars if v.name == item]
             if len(hits) > 1:
                 raise TypeError(f"{self.label}: more than one input or state is named "
                                 f"{item!r}; use the variable itself")
@@ -399,10 +401,10 @@ class Function:
             if not -n <= item < n:
                 raise IndexError(f"{self.label} has {n} input{'s' * (n != 1)}, not an "
                                  f"input {item}")
-            hits = [_InputContainer(self, int(item) % n)]
+            hits = [InputContainer(self, int(item) % n)]
         else:   # the variable as the user gave it (an input computed from others is cut)
             given = [i.variable if isinstance(i, In) else i for i in self._recipe["inputs"]]
-            hits = [_InputContainer(self, k) for k in range(n)
+            hits = [InputContainer(self, k) for k in range(n)
                     if self.input_vars[k] is item or given[k] is item]
         if not hits:
             raise TypeError(f"{self.label}: unknown input or state {item!r}; its inputs are: "
@@ -422,7 +424,7 @@ class Function:
         returned a list for a single output; PyTensor's returns what f does)."""
         recipe = dict(self._recipe)
         if swap:
-            recipe = _swapped(recipe, self._swap_map(swap))
+            recipe = swapped(recipe, self._swap_map(swap))
         if delete_updates:
             # (an input read only by an update is now unused: f accepted it, so does its copy)
             recipe.update(updates=None, no_default_updates=True, on_unused_input="ignore")
@@ -576,70 +578,6 @@ class _DictOutputs:
         return dict(zip(self.output_keys, super().__call__(*args, **kwargs)))
 
 
-class _InputContainer:
-    """Theano's container of an input: ``.value`` is the default the function uses when a
-    call gives none (None: the argument is required); setting it checks the value against
-    the input's type, as a call does."""
-
-    def __init__(self, function, k):
-        self.function, self.k = function, k
-
-    @property
-    def value(self):
-        return self.function.input_specs[self.k].value
-
-    @value.setter
-    def value(self, value):
-        f, spec = self.function, self.function.input_specs[self.k]
-        if value is not None:
-            allow = f.allow_input_downcast if spec.allow_downcast is None \
-                else spec.allow_downcast
-            value = filter_value(value, spec.variable.type, strict=spec.strict,
-                                 allow_downcast=allow, what=f.assembled.labels[self.k])
-        spec.value = value
-
-
-class _SharedContainer:
-    """A shared variable read or set through a function (``f[w]``)."""
-
-    def __init__(self, shared):
-        self.shared = shared
-
-    @property
-    def value(self):
-        return self.shared.get_value()
-
-    @value.setter
-    def value(self, value):
-        self.shared.set_value(value)
-
-
-def _set_value(container, value):
-    container.value = value
-
-
-class _Containers:
-    """``f.value`` and ``f.container``: indexed like ``f`` itself."""
-
-    def __init__(self, function, get, put=None):
-        self.function, self.get, self.put = function, get, put
-
-    def __getitem__(self, item):
-        return self.get(self.function._container(item))
-
-    def __setitem__(self, item, value):
-        if self.put is None:
-            raise TypeError("f.container[x] cannot be assigned; set f.container[x].value")
-        self.put(self.function._container(item), value)
-
-    def __contains__(self, item):
-        try:
-            self.function._container(item)
-        except (TypeError, IndexError):
-            return False
-        return True
-
-
 class DictOutputFunction(_DictOutputs, Function):
     pass
 
@@ -669,43 +607,6 @@ def _function_class(base, dict_outputs, input_updates):
         ((_InputUpdates,) if input_updates else ())
     return type("".join(m.__name__.strip("_") for m in mixins) + base.__name__,
                 mixins + (base,), {})
-
-
-def _swapped(recipe, swap: dict) -> dict:
-    """``recipe`` (a function's ``_recipe``) with the shared variables in ``swap`` replaced
-    everywhere they occur: in the outputs, the updates (targets and values), the givens, the
-    inputs' updates and ``no_default_updates``."""
-    from aotsym.frontend.assemble import normalize_givens, normalize_updates
-    from aotsym.graph.basic import clone_replace
-
-    def sub(v):
-        if isinstance(v, Variable):
-            return swap[v] if v in swap else clone_replace([v], swap)[0]
-        if isinstance(v, Out):
-            return Out(sub(v.variable), v.borrow)
-        if isinstance(v, dict):
-            return {k: sub(o) for k, o in v.items()}
-        if isinstance(v, (list, tuple)):
-            return type(v)(sub(o) for o in v)
-        return v
-
-    out = dict(recipe, outputs=sub(recipe["outputs"]))
-    if recipe["updates"] is not None:
-        out["updates"] = [(sub(var), sub(val)) for var, val in normalize_updates(
-            recipe["updates"])]
-    if recipe["givens"]:
-        out["givens"] = {sub(k): sub(v) for k, v in normalize_givens(recipe["givens"]).items()}
-    if isinstance(recipe["no_default_updates"], (list, tuple)):
-        out["no_default_updates"] = [swap.get(v, v) for v in recipe["no_default_updates"]]
-    inputs = []
-    for spec in recipe["inputs"]:
-        if isinstance(spec, In) and spec.update is not None:
-            import copy as copy_module
-            spec = copy_module.copy(spec)
-            spec.update = sub(spec.update)
-        inputs.append(spec)
-    out["inputs"] = inputs
-    return out
 
 
 def _unpickle_function(recipe, trust_input):
