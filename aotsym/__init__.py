@@ -67,6 +67,8 @@ _LAZY = {
     "configparser": ("aotsym.configparser", None),
     "change_flags": ("aotsym.configparser", "change_flags"),
     "updates": ("aotsym.updates", None),   # theano.updates.OrderedUpdates
+    "compat": ("aotsym.compat", None),   # theano.compat: izip, OrderedDict, PY3 ...
+    "_asarray": ("aotsym.misc.safe_asarray", "_asarray"),
 }
 
 

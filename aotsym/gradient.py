@@ -151,6 +151,10 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=No
                                     abs_tol, rel_tol)
 
 
+# Theano's spelling: ``except theano.gradient.verify_grad.E_grad as e``
+verify_grad.E_grad = GradientError
+
+
 # ---------------------------------------------------------------------------- Jacobians
 
 

@@ -57,6 +57,7 @@ ACCEPTED = {
     "metaopt.verbose": (0, int), "compile.wait": (5, int), "compile.timeout": (120, int),
     "conv.assert_shape": (False, bool), "pycuda.init": (False, bool),
     "experimental.unpickle_gpu_on_cpu": (False, bool),
+    "unittests.rseed": ("666", str),
     "profiling.n_apply": (20, int), "profiling.n_ops": (20, int),
     "profiling.output_line_width": (512, int), "profiling.min_memory_size": (1024, int),
     "profiling.min_peak_memory": (False, bool), "profiling.destination": ("stderr", str),

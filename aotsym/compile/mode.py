@@ -12,11 +12,15 @@ from __future__ import annotations
 from aotsym.config import MODES, config, normalize_mode
 from aotsym.frontend.function import Mode, ProfileMode
 
-__all__ = ["Mode", "get_mode", "get_default_mode", "predefined_modes"]
+__all__ = ["Mode", "get_mode", "get_default_mode", "predefined_modes", "FAST_RUN",
+           "FAST_COMPILE"]
 
 # one instance per mode (Theano: get_mode('FAST_RUN') is predefined_modes['FAST_RUN'])
 predefined_modes = {name: (ProfileMode() if name == "PROFILE_MODE" else Mode(name))
                     for name in MODES}
+# Theano's module-level mode objects (theano.compile.mode.FAST_RUN ...)
+FAST_RUN = predefined_modes["FAST_RUN"]
+FAST_COMPILE = predefined_modes["FAST_COMPILE"]
 
 
 def get_mode(orig_string):

@@ -102,3 +102,30 @@ def test_tensor_inplace_names_compute_the_ordinary_values():
         I.add_inplace(T.ivector("i"), x)                         # float64 into int32
     with pytest.raises(TypeError, match="mul_inplace"):
         I.mul_inplace(T.row("r"), m)                             # (1, n) cannot hold (m, n)
+
+
+def test_the_names_theanos_own_scan_tests_import():
+    """theano/scan_module/tests/test_scan.py's imports and helpers, run against aotsym:
+    theano.compat, theano._asarray, theano.gof.fg.MissingInputError,
+    theano.compile.mode.FAST_RUN, theano.scan_module.scan_op.Scan,
+    theano.gradient.verify_grad.E_grad, config.unittests.rseed."""
+    from aotsym.compat import OrderedDict, PY3, DefaultOrderedDict, cmp, izip
+    from aotsym.compile.mode import FAST_COMPILE, FAST_RUN, get_mode
+    from aotsym.graph.fgraph import MissingInputError
+    from aotsym.graph.ops.scan import Scan
+    from aotsym.scan_module.scan_op import Scan as TheanosScan
+    assert PY3 and cmp(1, 2) == -1 and list(izip("ab", [1, 2])) == [("a", 1), ("b", 2)]
+    assert OrderedDict is __import__("collections").OrderedDict
+    d = DefaultOrderedDict(list)
+    d["k"].append(1)
+    assert d == {"k": [1]} and list(d.copy().items()) == [("k", [1])]
+    assert FAST_RUN is get_mode("FAST_RUN") and FAST_COMPILE is get_mode("FAST_COMPILE")
+    assert aotsym.gof.fg.MissingInputError is MissingInputError and TheanosScan is Scan
+    assert aotsym.gradient.verify_grad.E_grad is aotsym.gradient.GradientError
+    assert aotsym.config.unittests.rseed == "666"
+    a = aotsym._asarray([1, 2], dtype="floatX")
+    assert a.dtype == np.dtype(aotsym.config.floatX) and a.tolist() == [1.0, 2.0]
+    assert aotsym._asarray(np.arange(3), dtype="int32").dtype == np.int32
+    out, _ = aotsym.scan(lambda v: v * 2, sequences=T.vector("v"))
+    assert isinstance(out.owner.inputs[0].owner.op, TheanosScan) or any(
+        isinstance(n.op, TheanosScan) for n in aotsym.graph.basic.toposort([out]))
