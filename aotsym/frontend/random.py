@@ -200,6 +200,23 @@ class RandomStreams:
         return entries
 
     # ---------------------------------------------------------------- distributions
+    # Theano's RandomStreams (RandomFunction ops): a sample has no gradient with respect to
+    # its distribution's parameters; MRG_RandomStreams' uniform and normal do (below)
+    differentiable = False
+
+    def _affine(self, op, entries, dtype, shift, scale, base):
+        """``shift + scale * sample`` of ``op`` drawn with parameters ``base`` (constants:
+        0 and 1): the same values as ``op`` drawn with the parameters themselves (the draw
+        computes exactly that, in ``dtype``), differentiable in ``shift`` and ``scale``."""
+        from aotsym.graph.ops import math as m
+        sample = self._apply(op, entries, [as_tensor_variable(np.asarray(b, dtype=dtype))
+                                           for b in base])
+        return m.add(shift, m.mul(scale, sample))
+
+    def _symbolic(self, params) -> bool:
+        from aotsym.graph.basic import Constant
+        return self.differentiable and any(not isinstance(p, Constant) for p in params)
+
     def uniform(self, size=None, low=0.0, high=1.0, ndim=None, dtype=None, **_):
         """Uniform in [low, high)."""
         dtype = _float_dtype(dtype, (low, high), "uniform")
@@ -208,8 +225,12 @@ class RandomStreams:
         from aotsym.graph.ops.math import cast
         params = [cast(p, dtype) for p in params]
         entries = self._size(size, ndim, params, "uniform")
-        return self._apply(R.UniformDraw(dtype, len(entries)), entries,
-                           [_full(p, entries, "uniform") for p in params])
+        op = R.UniformDraw(dtype, len(entries))
+        if self._symbolic(params):
+            from aotsym.graph.ops.math import sub
+            low, high = params
+            return self._affine(op, entries, dtype, low, sub(high, low), (0, 1))
+        return self._apply(op, entries, [_full(p, entries, "uniform") for p in params])
 
     def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None, truncate=False,
                **_):
@@ -222,8 +243,10 @@ class RandomStreams:
                                           isinstance(v, Variable) else v), dtype)
                   for v in (avg, std)]
         entries = self._size(size, ndim, params, "normal")
-        return self._apply(R.NormalDraw(dtype, len(entries)), entries,
-                           [_full(p, entries, "normal") for p in params])
+        op = R.NormalDraw(dtype, len(entries))
+        if self._symbolic(params):
+            return self._affine(op, entries, dtype, params[0], params[1], (0, 1))
+        return self._apply(op, entries, [_full(p, entries, "normal") for p in params])
 
     def truncated_normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None, **_):
         """Normal with mean ``avg`` and standard deviation ``std`` truncated to ``avg`` ± 2
@@ -339,7 +362,16 @@ class MRG_RandomStreams(RandomStreams):  # noqa: N801 - Theano's name
     """Theano's ``theano.sandbox.rng_mrg.MRG_RandomStreams`` (default seed 12345), with its
     argument orders: ``binomial(size, p, ndim, dtype)``, ``multinomial(size, n, pvals)`` with
     a matrix of ``pvals`` giving one row of counts per row.  The generator is the same
-    Philox4x32-10 (not MRG31k3p); ``nstreams`` is accepted and changes nothing."""
+    Philox4x32-10 (not MRG31k3p); ``nstreams`` is accepted and changes nothing.
+
+    Gradients as Theano's MRG draws have them (elementwise functions of a uniform draw):
+    ``uniform`` is differentiable in ``low`` and ``high``, ``normal`` in ``avg`` and
+    ``std``; no gradient flows to ``binomial``'s ``p``, ``multinomial``'s ``pvals`` and
+    ``choice``'s ``p`` (Theano's MRG gives zeros there; here those parameters are
+    ``disconnected_grad``: where the sample is the only path to a ``wrt``, ``grad`` says it is
+    disconnected, as for any other variable reached only through one)."""
+
+    differentiable = True
 
     def __init__(self, seed=12345):
         super().__init__(seed)
@@ -353,12 +385,14 @@ class MRG_RandomStreams(RandomStreams):  # noqa: N801 - Theano's name
         return super().normal(size, avg, std, ndim, dtype, truncate=truncate, **kwargs)
 
     def binomial(self, size=None, p=1, ndim=None, dtype="int64", nstreams=None, n=1,
-                 **kwargs):
+                 prob=None, **kwargs):
+        p = _no_gradient(p if prob is None else prob)
         return super().binomial(size=size, n=n, p=p, ndim=ndim, dtype=dtype, **kwargs)
 
     def multinomial(self, size=None, n=1, pvals=None, ndim=None, dtype="int64",
                     nstreams=None, **_):
-        return super().multinomial(size=size, n=n, pvals=pvals, ndim=ndim, dtype=dtype)
+        return super().multinomial(size=size, n=n, pvals=_no_gradient(pvals), ndim=ndim,
+                                   dtype=dtype)
 
     def choice(self, size=1, a=None, replace=True, p=None, ndim=None, dtype="int64",
                nstreams=None, **_):
@@ -371,4 +405,13 @@ class MRG_RandomStreams(RandomStreams):  # noqa: N801 - Theano's name
                     "MRG_RandomStreams.choice with a matrix p (one draw per row) is not "
                     "implemented; use multinomial(pvals=p) for one draw per row")
             a = list(p.shape)[0]
-        return super().choice(size=size, a=a, replace=replace, p=p, ndim=ndim, dtype=dtype)
+        return super().choice(size=size, a=a, replace=replace, p=_no_gradient(p), ndim=ndim,
+                              dtype=dtype)
+
+
+def _no_gradient(p):
+    """A symbolic parameter of an MRG discrete draw, with no gradient flowing through it."""
+    if isinstance(p, Variable):
+        from aotsym.gradient import disconnected_grad
+        return disconnected_grad(p)
+    return p

@@ -12,8 +12,10 @@ same sample (so equal draws intern into one node, and a function without the sta
 draws the same numbers every call).  Array parameters are given already broadcast to the
 sample's shape (the frontend allocates them); a 0-d parameter applies to every element.
 
-The ops have no gradient (their outputs are not differentiable in the parameters here) and
-no view or destroy map: the new state and the sample are fresh arrays.
+A sample's gradient with respect to a float parameter is undefined (Theano's
+``RandomFunction``: ``grad`` raises NullTypeGradError where it would be needed); the state
+and the size get none.  The ops have no view or destroy map: the new state and the sample
+are fresh arrays.
 """
 
 from __future__ import annotations
@@ -95,7 +97,19 @@ class _RandomDraw(Op):
         raise NotImplementedError
 
     def grad(self, node, inputs, output_grads):
-        return [None] * len(inputs)
+        """No gradient flows to the state or the size; the gradient with respect to a float
+        parameter is undefined (Theano's ``RandomFunction``: a NullTypeGradError where a
+        ``wrt`` depends on it).  MRG_RandomStreams' uniform and normal are differentiable
+        in their parameters: the frontend draws them as ``low + (high - low) * u`` and
+        ``avg + std * z`` around a draw with constant parameters."""
+        from aotsym.frontend.grad import grad_undefined
+        _, size, params = self.split(inputs)
+        first = 1 + len(size)
+        return [None] * first + [
+            grad_undefined(self, first + k, p, "a sample is not differentiable in its "
+                           "distribution's parameters (MRG_RandomStreams' uniform and normal "
+                           "are, in low, high, avg and std)")
+            if dtype_kind(p.dtype) in "fc" else None for k, p in enumerate(params)]
 
     def infer_shape(self, node, input_shapes):
         _, size, _ = self.split(node.inputs)
