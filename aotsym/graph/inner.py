@@ -191,7 +191,7 @@ class InnerGraph:
                     shapes[id(v)] = tuple(v.data.shape)
                 in_shapes.append(shapes[id(v)])
             got = node.op.infer_shape(node, in_shapes)
-            if got is None:
+            if got is None or any(e is None for shape in got for e in shape):
                 return None
             for o, s in zip(node.outputs, got):
                 shapes[id(o)] = tuple(s)

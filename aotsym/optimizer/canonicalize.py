@@ -23,7 +23,7 @@ from aotsym.graph.basic import Constant, apply
 from aotsym.graph.ops import math as m
 from aotsym.graph.ops.elemwise import DimShuffle
 from aotsym.graph.ops.reduce import Reduce
-from aotsym.graph.ops.shape import Shape_i, shape_i
+from aotsym.graph.ops.shape import Shape, Shape_i, make_vector, shape_i
 from aotsym.graph.types import TensorType, dtype_kind
 from aotsym.optimizer.algebra import (Product, Sum, any_value, as_dtype, product_root_ok,
                                       same_dtype_elemwise, surely_finite,
@@ -252,11 +252,29 @@ def shape_of_computed(node):
     if shapes is None:
         return None
     length = shapes[v.index][node.op.i]
+    if length is None:   # (a length the op's rule does not know)
+        return None
     if isinstance(length, (int, np.integer)):
         return Constant(TensorType("int64", ()), np.asarray(length, dtype="int64"))
     if length.dtype != "int64" or length.ndim != 0:
         return None
     return length
+
+
+@rule("shape_to_shape_i", root=Shape)
+def shape_to_shape_i(node):
+    """The shape vector of a computed value, as its lengths (which shape_of_computed then
+    takes from the inputs' shapes: ``f = function([x], (x ** 2).shape)`` computes no
+    square, ``scan(...)[0].shape`` runs no loop; Theano's local_shape_to_shape_i).
+
+    before: Shape(exp(x))       after: MakeVector(Shape_i{0}(exp(x)), Shape_i{1}(exp(x)))
+                                       (-> MakeVector(Shape_i{0}(x), Shape_i{1}(x)))
+    """
+    (v,) = node.inputs
+    if v.owner is None or v.ndim == 0:
+        return None
+    out = make_vector([shape_i(v, d) for d in range(v.ndim)])
+    return out if out.type == node.outputs[0].type else None
 
 
 # ---------------------------------------------------------------------------- dimshuffle
@@ -478,6 +496,7 @@ CANONICALIZE_RULES = RuleSet("canonicalize", [
     useless_fill,
     fill_model_input,
     pow_neutral,
+    shape_to_shape_i,
     shape_of_computed,
     useless_cast,
     useless_identity,

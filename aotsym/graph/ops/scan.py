@@ -397,7 +397,14 @@ class Scan(HasInnerGraphs, Op):
             result.append((self._kept(rows, self.keep[k]),) + tuple(input_shapes[i][1:]))
         for j in range(self.n_mapped):
             rows = self._kept(n, self.keep[self.n_states + j])
-            result.append((rows,) + tuple(got[self.n_states + j]))
+            # (a loop of no step has no row to take a shape from: its rows are empty, of
+            # length 1 where broadcastable and 0 elsewhere, as perform and the C loop make
+            # them)
+            empty = node.outputs[self.mapped_output(j)].broadcastable[1:]
+            row = tuple(m.switch(m.gt(n, np.int64(0)), e, np.int64(0))
+                        if not b and isinstance(e, (Variable, int, np.integer)) else e
+                        for e, b in zip(got[self.n_states + j], empty))
+            result.append((rows,) + row)
         return result
 
     @staticmethod
