@@ -269,7 +269,8 @@ def __getattr__(name):
     from aotsym import tensor
     if name in ("binary_crossentropy", "categorical_crossentropy", "relu", "logsumexp"):
         return getattr(tensor, name)
-    if name in ("conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights"):
+    if name in ("conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights",
+                "conv2d_transpose"):
         from aotsym.graph.ops import conv
         return getattr(conv, name)
     if name == "conv3d":
@@ -281,4 +282,8 @@ def __getattr__(name):
     if name == "bn":                       # theano.tensor.nnet.bn
         import importlib
         return importlib.import_module("aotsym.tensor.nnet_bn")
+    if name in ("neighbours", "images2neibs", "neibs2images"):   # theano.tensor.nnet.neighbours
+        import importlib
+        module = importlib.import_module("aotsym.tensor.nnet_neighbours")
+        return module if name == "neighbours" else getattr(module, name)
     raise AttributeError(f"aotsym.tensor.nnet has no attribute {name!r}")

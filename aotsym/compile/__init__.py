@@ -6,12 +6,13 @@ Beside the pipeline: re-exports only.  ``aotsym.compile.builders.OpFromGraph`` i
 model's parameters with ``isinstance(v, theano.compile.SharedVariable)``); ``mode`` has
 ``get_mode`` / ``get_default_mode``; ``nanguardmode.NanGuardMode`` finds the node that makes a
 nan; ``monitormode.MonitorMode`` runs the user's callbacks around every node;
-``debugmode.DebugMode`` is the DEBUG_MODE mode; ``io`` (``In``, ``Out``), ``sharedvalue`` and ``pfunc`` (callable, Theano's older
+``debugmode.DebugMode`` is the DEBUG_MODE mode; ``function_module`` has the compiled
+function's errors; ``io`` (``In``, ``Out``), ``sharedvalue`` and ``pfunc`` (callable, Theano's older
 ``theano.function``) are Theano's module names; ``config`` is ``aotsym.config``.
 """
 
-from aotsym.compile import (builders, debugmode, io, mode, monitormode,  # noqa: F401
-                            nanguardmode, ops, pfunc, sharedvalue)
+from aotsym.compile import (builders, debugmode, function_module, io, mode,  # noqa: F401
+                            monitormode, nanguardmode, ops, pfunc, sharedvalue)
 from aotsym.compile.debugmode import DebugMode  # noqa: F401
 from aotsym.compile.builders import OpFromGraph  # noqa: F401
 from aotsym.compile.mode import get_default_mode, get_mode  # noqa: F401

@@ -137,7 +137,8 @@ _EXPORTS = {
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names.split()}
 # Modules whose ``__all__`` is part of this namespace too (read when a name is not above).
-_MORE = ("aotsym.tensor.basic", "aotsym.tensor.special", "aotsym.tensor.elemwise")
+_MORE = ("aotsym.tensor.basic", "aotsym.tensor.special", "aotsym.tensor.elemwise",
+         "aotsym.tensor.sort")
 _ALIASES = {"true_divide": "true_div", "floor_div": "int_div", "power": "pow",
             "argmax_": "argmax", "concat": "concatenate"}
 
@@ -149,7 +150,9 @@ def __getattr__(name):
     if name_ == "signal":
         return importlib.import_module("aotsym.tensor.signal")
     if name_ in ("xlogx", "extra_ops", "nlinalg", "slinalg", "shared_randomstreams",
-                 "sharedvar", "elemwise"):   # Theano's submodules
+                 "sharedvar", "elemwise", "var", "sort", "type"):   # Theano's submodules
+        # (var, sort and elemwise are callable as the functions of their names: T.var(x) is
+        # the variance, T.var.TensorVariable Theano's class, as in Theano)
         return importlib.import_module(f"aotsym.tensor.{name_}")
     if name_ == "TensorSharedVariable":
         return importlib.import_module("aotsym.frontend.shared").SharedVariable

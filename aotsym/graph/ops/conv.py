@@ -423,6 +423,16 @@ def conv2d_grad_wrt_inputs(output_grad, filters, input_shape, filter_shape=None,
     return op(_hinted(w, filter_shape, "filter_shape"), gz, input_shape[2], input_shape[3])
 
 
+def conv2d_transpose(input, filters, output_shape, filter_shape=None, border_mode="valid",
+                     input_dilation=(1, 1), filter_flip=True, filter_dilation=(1, 1),
+                     num_groups=1):
+    """Theano's ``T.nnet.conv2d_transpose`` (a "deconvolution"): the gradient of a
+    convolution with respect to its input, ``output_shape`` the (N, C, H, W) it makes,
+    ``input_dilation`` the strides of that convolution."""
+    return conv2d_grad_wrt_inputs(input, filters, output_shape, filter_shape, border_mode,
+                                  input_dilation, filter_flip, filter_dilation, num_groups)
+
+
 def conv2d_grad_wrt_weights(input, output_grad, filter_shape, input_shape=None,
                             border_mode="valid", subsample=(1, 1), filter_flip=True,
                             filter_dilation=(1, 1), num_groups=1):
