@@ -96,21 +96,32 @@ class _Monitored:
         self.order = fgraph.toposort()
 
     def __call__(self, values):
+        from aotsym.graph.evaluate import NODE_HOOK
         fg = self.fgraph
         # (a node the optimizer made in place writes over its input: the caller's arrays
         # are not the function's to change)
         values = {id(var): np.array(v, copy=True) if k in self.reference.destroyed else v
                   for k, (var, v) in enumerate(zip(fg.inputs, values))}
-        for i, node in enumerate(self.order):
-            thunk = Thunk(node, [values[id(v)] if id(v) in values else np.asarray(v.data)
-                                 for v in node.inputs])
-            self.mode.eval(i, node, thunk)
-            for var, cell in zip(node.outputs, thunk.outputs):
-                if cell[0] is None:
-                    raise RuntimeError(f"MonitorMode: the callbacks did not run node {i} "
-                                       f"({node.op}): call fn() between pre and post")
-                values[id(var)] = cell[0]
+        # the nodes of inner graphs (a scan's step at every step, an ifelse's branch) run
+        # through the callbacks too, as in Theano, where they are compiled in the same mode
+        token = NODE_HOOK.set(self._run_node)
+        try:
+            for i, node in enumerate(self.order):
+                results = self._run_node(
+                    i, node, [values[id(v)] if id(v) in values else np.asarray(v.data)
+                              for v in node.inputs])
+                values.update((id(var), r) for var, r in zip(node.outputs, results))
+        finally:
+            NODE_HOOK.reset(token)
         return [values[id(v)] if id(v) in values else np.asarray(v.data) for v in fg.outputs]
+
+    def _run_node(self, i, node, args):
+        thunk = Thunk(node, args)
+        self.mode.eval(i, node, thunk)
+        if any(cell[0] is None for cell in thunk.outputs):
+            raise RuntimeError(f"MonitorMode: the callbacks did not run node {i} ({node.op}): "
+                               "call fn() between pre and post")
+        return [cell[0] for cell in thunk.outputs]
 
 
 def detect_nan(i, node, fn):

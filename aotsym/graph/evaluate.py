@@ -7,10 +7,18 @@ Iterative over a topological order; memory is released as soon as a value has no
 
 from __future__ import annotations
 
+import contextvars
+
 import numpy as np
 
 from aotsym.graph.basic import Constant, toposort
 from aotsym.graph.errors import NodeError, error_class
+
+
+# A hook that runs each node instead of its op's perform, ``hook(position, node, args) ->
+# results``, while set (MonitorMode: the user's callbacks around every node, the nodes of
+# inner graphs -- scan steps, ifelse branches -- included, since those are evaluated here).
+NODE_HOOK: contextvars.ContextVar = contextvars.ContextVar("aotsym_node_hook", default=None)
 
 
 def evaluate(outputs, givens: dict, *, keep_all=False, check_types=True):
@@ -28,7 +36,8 @@ def evaluate(outputs, givens: dict, *, keep_all=False, check_types=True):
                 remaining[id(v)] = remaining.get(id(v), 0) + 1
         for v in outputs:
             remaining[id(v)] = remaining.get(id(v), 0) + 1
-    for node in order:
+    hook = NODE_HOOK.get()
+    for position, node in enumerate(order):
         args = []
         for v in node.inputs:
             if id(v) in values:
@@ -39,7 +48,8 @@ def evaluate(outputs, givens: dict, *, keep_all=False, check_types=True):
                 raise ValueError(f"evaluate: no value given for input {v!r} "
                                  f"(type {v.type}) needed by {node.op}")
         try:
-            results = node.op.perform(node, args)
+            results = node.op.perform(node, args) if hook is None else \
+                hook(position, node, args)
         except NodeError:
             raise
         except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as exc:

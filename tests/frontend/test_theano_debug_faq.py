@@ -113,3 +113,24 @@ def test_the_gpu_pages_elemwise_check_and_debugprint_of_a_node():
     assert isinstance(T.elemwise('add', a, a).owner.op, T.Elemwise)
     text = theano.printing.debugprint(nodes[0], file="str")
     assert text.startswith("Elemwise{exp} [id A] ''") and "x [id B]" in text
+
+
+def test_monitor_mode_sees_the_nodes_of_a_scan_step_at_every_step(capsys):
+    """Theano compiles a scan's step in the function's mode, so MonitorMode's callbacks see
+    the step's nodes: detect_nan names the add inside the loop where the NaN starts."""
+    seen = []
+    x = T.vector('x')
+    r, _ = theano.scan(lambda xt, acc: acc * 2 + xt, sequences=x, outputs_info=T.zeros(()))
+    f = theano.function([x], r[-1], mode=MonitorMode(
+        post_func=lambda i, node, fn: seen.append((str(node.op), fn.outputs[0][0]))))
+    assert f(numpy.array([1.0, 2.0, 3.0])) == 11.0
+    steps = [float(value) for op, value in seen if op.startswith("Composite")]
+    assert steps == [1.0, 4.0, 11.0]                             # the step, at each step
+    order = [op.split("{")[0] for op, _ in seen]
+    assert order.index("Scan") > max(i for i, op in enumerate(order) if op == "Composite")
+    g = theano.function([x], r[-1], mode=MonitorMode(post_func=detect_nan))
+    assert numpy.isnan(g(numpy.array([1.0, numpy.nan, 3.0])))
+    out = capsys.readouterr().out
+    first = out.split("*** NaN detected ***")[1]
+    assert first.lstrip().startswith("Composite")                # the step's node first,
+    assert "Inputs : [array(1.), array(nan)]" in first           # where the NaN comes in
