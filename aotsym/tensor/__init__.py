@@ -156,6 +156,8 @@ def __getattr__(name):
         return importlib.import_module(f"aotsym.tensor.{name_}")
     if name_ == "TensorSharedVariable":
         return importlib.import_module("aotsym.frontend.shared").SharedVariable
+    if name_ == "_shared":   # Theano's tensor shared constructor (its tests' self.shared)
+        return importlib.import_module("aotsym.frontend.shared").shared
     if name_ in ("grad",):
         from aotsym.frontend.grad import grad
         return grad

@@ -11,7 +11,8 @@ patches' gradients summed back where they overlap).  ``neibs2images`` reshapes t
 
 Modes (Theano's): ``valid`` (the patches must tile the image exactly: a run-time error
 otherwise), ``ignore_borders`` (the rows and columns no patch reaches are left out),
-``half`` and ``full`` (zeros padded first: ``n // 2`` and ``n - 1`` on each side).
+``half`` and ``full`` (zeros padded first, ``n // 2`` and ``n - 1`` on each side; then as
+``valid``, and the image must be at least a patch).
 ``wrap_centered`` is not implemented (an error says so).  ``neib_shape`` and ``neib_step``
 must be constants.
 """
@@ -28,7 +29,10 @@ MODES = ("valid", "ignore_borders", "half", "full")
 
 
 def _pair(value, what):
+    from aotsym.graph.basic import Constant
     from aotsym.graph.ops.shape import constant_value
+    if isinstance(value, Constant):   # T.as_tensor_variable((2, 2)): a constant vector
+        value = [int(v) for v in np.asarray(value.data).reshape(-1)]
     try:
         items = list(value)
     except TypeError:
@@ -65,19 +69,21 @@ def images2neibs(ten4, neib_shape, neib_step=None, mode="valid"):
         raise ValueError(f"images2neibs: mode must be one of {', '.join(MODES)}, got "
                          f"{mode!r}")
     n, c, h, w = (x.shape[d] for d in range(4))
+    where = f"images2neibs (neib_shape={(nr, nc)}, neib_step={(sr, sc)}, mode={mode!r}"
     if mode in ("half", "full"):
+        # Theano's: the image itself must be at least a patch
+        x = specify_shape(x, (n, c, m.maximum(h, np.int64(nr)), m.maximum(w, np.int64(nc))),
+                          context=f"{where}: the image must be at least a patch)")
         pr, pc = (nr // 2, nc // 2) if mode == "half" else (nr - 1, nc - 1)
         padded = zeros((n, c, h + 2 * pr, w + 2 * pc), dtype=x.dtype)
         x = set_subtensor(padded[:, :, pr:pr + h, pc:pc + w], x)
         h, w = h + 2 * pr, w + 2 * pc
     gi = m.int_div(h - nr, np.int64(sr)) + 1
     gj = m.int_div(w - nc, np.int64(sc)) + 1
-    if mode == "valid":   # Theano's: the patches and steps must tile the image exactly
+    if mode != "ignore_borders":   # Theano's: the patches must tile the (padded) image
         x = specify_shape(x, (n, c, (gi - 1) * sr + nr, (gj - 1) * sc + nc),
-                          context=f"images2neibs (neib_shape={(nr, nc)}, neib_step="
-                                  f"{(sr, sc)}, mode='valid': the patches must reach the "
-                                  "last row and column; mode='ignore_borders' leaves the "
-                                  "rest out)")
+                          context=f"{where}: the patches must reach the last row and "
+                                  "column; mode='ignore_borders' leaves the rest out)")
     rows = (arange(gi) * sr).dimshuffle(0, "x") + arange(nr).dimshuffle("x", 0)
     cols = (arange(gj) * sc).dimshuffle(0, "x") + arange(nc).dimshuffle("x", 0)
     patches = x[:, :, rows.dimshuffle(0, "x", 1, "x"), cols.dimshuffle("x", 0, "x", 1)]

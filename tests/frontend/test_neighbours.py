@@ -24,8 +24,9 @@ def reference(x, shape, step, mode):
 
 
 CASES = [((2, 2), None, "valid", (2, 3, 4, 6)), ((2, 3), (1, 1), "valid", (1, 2, 5, 5)),
-         ((3, 3), (2, 2), "ignore_borders", (2, 1, 8, 7)), ((3, 3), None, "half", (1, 2, 5, 4)),
-         ((2, 3), (1, 2), "full", (2, 1, 3, 4)), ((1, 1), None, "valid", (1, 1, 2, 3))]
+         ((3, 3), (2, 2), "ignore_borders", (2, 1, 8, 7)), ((3, 3), None, "half", (1, 2, 7, 4)),
+         ((2, 3), (1, 2), "full", (2, 1, 3, 5)), ((1, 1), None, "valid", (1, 1, 2, 3)),
+         ((3, 2), None, "ignore_borders", (1, 1, 2, 5))]
 
 
 @pytest.mark.parametrize("shape, step, mode, image", CASES)
@@ -38,11 +39,16 @@ def test_images2neibs_matches_the_patches_in_theanos_order(shape, step, mode, im
     np.testing.assert_array_equal(f(strided), reference(strided, shape, step or shape, mode))
 
 
-def test_valid_mode_refuses_patches_that_do_not_tile_the_image():
+def test_valid_half_and_full_refuse_patches_that_do_not_tile_the_image():
+    """Theano's rule (half and full: valid after the padding; the image at least a patch);
+    ignore_borders takes what fits, nothing from an image smaller than a patch."""
     x = T.tensor4("x")
-    f = aotsym.function([x], images2neibs(x, (2, 2)))
-    with pytest.raises(ValueError, match="images2neibs .*mode='valid'"):
-        f(np.zeros((1, 1, 5, 4)))
+    for mode, bad in [("valid", (1, 1, 5, 4)), ("half", (1, 1, 5, 5)), ("full", (1, 1, 1, 4))]:
+        f = aotsym.function([x], images2neibs(x, (2, 2), mode=mode))
+        with pytest.raises(ValueError, match=f"images2neibs .*mode='{mode}'"):
+            f(np.zeros(bad))
+    g = aotsym.function([x], images2neibs(x, (3, 3), mode="ignore_borders"))
+    assert g(np.zeros((1, 1, 2, 5))).shape == (0, 9)
     with pytest.raises(NotImplementedError, match="wrap_centered"):
         images2neibs(x, (3, 3), mode="wrap_centered")
     with pytest.raises(NotImplementedError, match="constant ints"):
