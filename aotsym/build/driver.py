@@ -272,7 +272,9 @@ def build_functions(assembled: list, mode: str = "FAST_RUN",
         lower_s = time.perf_counter() - t
         loaded = build_module(specs, options, labels=[fn.labels for fn in assembled])
         loaded.seconds["lower"] = lower_s
-        if indexed and key:
+        if indexed and key and not loaded.emitted.python_ops:
+            # (a module that calls Python ops back needs them set at load, from the emitted
+            # module's list of their nodes: found by its graph key, it could not have them)
             _index_module(key, loaded, options)
         runners = [CompiledFunction(loaded, k) for k in range(len(specs))]
     if mode == "DEBUG_MODE":   # each call compared with the reference evaluator
@@ -357,12 +359,16 @@ def _load_indexed(key, assembled, mode, options):
             c_entries = [getattr(fast, entry) for entry in entry_names]
         except (ImportError, OSError, AttributeError):   # (a library it links went away)
             return None
+        if hasattr(fast, "_set_py_ops"):   # (an entry made before such modules were left
+            return None                    # out: its Python ops are set by build_module)
         signatures = [FunctionSignature(fn.name, fn.labels, [v.type for v in fn.fgraph.inputs])
                       for fn in assembled]
         fast._set_slowpath(make_slowpath(signatures, list(fast._exact_entries()),
                                          filter_value))
         with _LOADED_LOCK:
             _LOADED.setdefault(module_key, (fast, c_entries, path, True))
+    if hasattr(fast, "_set_py_ops"):
+        return None
     return LoadedModule(
         module_key, path, fast, c_entries,
         [described(entry, d, fn.name) for entry, d, fn in zip(c_entries, descriptions, assembled)],

@@ -145,3 +145,24 @@ def test_a_module_loaded_by_graph_key_keeps_the_shared_state_rules(tmp_path):
     with pytest.raises(TypeError):             # a wrong dtype named by this function's labels
         made[1](np.array(["a", "b"]))
     assert list(w.get_value()) == [4.0, 9.0]   # a failed call changes nothing
+
+
+def test_a_module_that_calls_python_ops_back_is_built_the_long_way_every_time(tmp_path):
+    """searchsorted runs its perform from C (a Python op): the callbacks are set from the
+    emitted module's list of those nodes, which a module found by its graph key would not
+    have (it raised "the module's Python ops were not set" in a second process: found by
+    Theano's test_extra_ops.py under pytest-xdist)."""
+    from aotsym.tensor.extra_ops import searchsorted
+    aotsym.config.cache_dir = str(tmp_path)   # (restored by the autouse default_flags)
+    x, v = T.vector("x"), T.matrix("v")
+    a = np.sort(np.random.default_rng(0).random(20))
+    b = np.random.default_rng(1).random((3, 4))
+
+    def build():
+        driver._LOADED.clear()                 # as a new process would
+        f = aotsym.function([x, v], searchsorted(x, v, side="right"))
+        np.testing.assert_array_equal(f(a, b), np.searchsorted(a, b, side="right"))
+        return f._run.module.from_graph_key
+
+    assert build() is False and build() is False
+    assert _entries(tmp_path, "graphs") == []  # no index entry is made for such a module
