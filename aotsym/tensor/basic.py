@@ -54,7 +54,7 @@ __all__ = [
     "swapaxes", "roll", "flip", "diag", "diagonal", "extract_diag", "trace", "tri", "tril",
     "triu", "max_and_argmax", "isclose", "allclose", "iround", "square", "deg2rad",
     "rad2deg", "mgrid", "ogrid", "nonzero", "flatnonzero", "nonzero_values",
-    "int_dtypes", "uint_dtypes", "float_dtypes", "complex_dtypes", "discrete_dtypes",
+    "int_dtypes", "uint_dtypes", "integer_dtypes", "float_dtypes", "complex_dtypes", "discrete_dtypes",
     "continuous_dtypes", "all_dtypes", "ceil_intdiv", "smallest", "largest", "ptp", "cov",
     "is_flat", "tensor_copy", "NotScalarConstantError", "EmptyConstantError",
     "get_scalar_constant_value", "extract_constant", "get_vector_length", "choose",
@@ -66,6 +66,7 @@ Tensor = TensorType     # Theano's older name of the tensor type class
 # Theano's dtype lists (``T.discrete_dtypes`` ...): the names of the dtypes aotsym has.
 int_dtypes = list(INT_DTYPES)
 uint_dtypes = list(UINT_DTYPES)
+integer_dtypes = int_dtypes + uint_dtypes
 float_dtypes = list(FLOAT_DTYPES)
 complex_dtypes = list(COMPLEX_DTYPES)
 discrete_dtypes = ["bool"] + int_dtypes + uint_dtypes
