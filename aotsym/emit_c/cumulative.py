@@ -5,7 +5,8 @@ of the kept dimensions, each row accumulated sequentially in the output's dtype,
 results are NumPy's bit for bit (``np.add.accumulate`` is sequential too).  Complex inputs
 have no C translation (NumPy's complex product is not C's): the build says so.  The other
 ``extra_ops`` ops (bincount, repeat by counts, searchsorted, unique, bartlett, unravel /
-ravel of indices) are called back through their NumPy reference (the last function here).
+ravel of indices) and ``T.fft``'s are called back through their NumPy reference (the last
+function here).
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ def lower_cum(fe, node, pos):
 
 
 @lowers("BinCount", "RepeatOp", "SearchsortedOp", "Unique", "Bartlett", "UnravelIndex",
-        "RavelMultiIndex")
+        "RavelMultiIndex", "RFFTOp", "IRFFTOp")
 def lower_numpy_reference_op(fe, node, pos):
     """The ``extra_ops`` ops whose reference is a NumPy function (``np.bincount``,
-    ``np.unique`` ...) have no C kernel: the compiled function calls their ``perform``
+    ``np.unique`` ...) and ``T.fft``'s (``np.fft.rfftn`` / ``irfftn``) have no C kernel: the
+    compiled function calls their ``perform``
     (:mod:`aotsym.emit_c.python_op`; a standalone module refuses them at build time)."""
     from aotsym.emit_c.python_op import lower_python_op
     return lower_python_op(fe, node, pos)

@@ -150,7 +150,7 @@ def __getattr__(name):
     if name_ == "signal":
         return importlib.import_module("aotsym.tensor.signal")
     if name_ in ("xlogx", "extra_ops", "nlinalg", "slinalg", "shared_randomstreams",
-                 "sharedvar", "elemwise", "var", "sort", "type"):   # Theano's submodules
+                 "sharedvar", "elemwise", "var", "sort", "type", "fft"):   # Theano's submodules
         # (var, sort and elemwise are callable as the functions of their names: T.var(x) is
         # the variance, T.var.TensorVariable Theano's class, as in Theano)
         return importlib.import_module(f"aotsym.tensor.{name_}")
