@@ -139,6 +139,17 @@ class RandomStateVariable:
         return f"RandomStateVariable({self.shared!r})"
 
 
+def _generator(item, what):
+    """``item`` as a generator handle: ``rv.rng`` (a :class:`RandomStateVariable`) or the
+    state's shared variable itself."""
+    if isinstance(item, RandomStateVariable):
+        return item
+    if getattr(item, "name", None) and str(item.name).startswith(STATE_NAME):
+        return RandomStateVariable(item)
+    raise TypeError(f"RandomStreams {what}: expected a random variable's generator (rv.rng), "
+                    f"got {item!r}")
+
+
 class RandomStreams:
     """Theano's ``theano.tensor.shared_randomstreams.RandomStreams``: a factory of random
     variables whose states are shared variables.
@@ -329,6 +340,22 @@ class RandomStreams:
         sample = self._apply(R.PermutationDraw("int64", len(entries)), entries,
                              [as_int_scalar(n, "permutation: n")])
         return cast(sample, check_dtype(dtype))
+
+    def shuffle_row_elements(self, input):
+        """``input`` with the elements of each row (its last axis) in a random order, a
+        permutation of its own per row (Theano's)."""
+        from aotsym.tensor.basic import permute_row_elements
+        input = as_tensor_variable(input)
+        perm = self.permutation(size=list(input.shape)[:-1], n=input.shape[-1],
+                                ndim=input.ndim - 1)
+        return permute_row_elements(input, perm)
+
+    # Theano's stream[rv.rng] / stream[rv.rng] = value: a generator's value
+    def __getitem__(self, item):
+        return _generator(item, "getitem").get_value(borrow=True)
+
+    def __setitem__(self, item, value):
+        _generator(item, "setitem").set_value(value, borrow=True)
 
     def multinomial(self, size=None, n=1, pvals=(0.5, 0.5), ndim=None, dtype="int64", **_):
         """Category counts of ``n`` draws from ``pvals`` (its last axis): shape

@@ -320,3 +320,28 @@ def test_the_theano_tutorials_random_numbers_section_runs_as_written():
     assert f1() == f2()
     with pytest.raises(AttributeError, match="has no rng"):
         T.vector("x").rng
+
+
+def test_shuffle_row_elements_and_the_streams_item_access():
+    """Theano's RandomStreams.shuffle_row_elements (each row its own permutation, a new one
+    every call) and stream[rv.rng] / stream[rv.rng] = state (test_shared_randomstreams.py)."""
+    from aotsym.tensor.shared_randomstreams import RandomStreams
+    r = RandomStreams(3)
+    m = T.matrix("m")
+    f = aotsym.function([m], r.shuffle_row_elements(m))
+    x = np.arange(40.0).reshape(4, 10)
+    a, b = f(x), f(x)
+    np.testing.assert_array_equal(np.sort(a, axis=1), x)
+    assert len({tuple(np.argsort(row)) for row in a}) > 1 and not np.array_equal(a, b)
+    v = T.vector("v")
+    np.testing.assert_array_equal(np.sort(aotsym.function([v], r.shuffle_row_elements(v))(
+        np.arange(7.0))), np.arange(7.0))
+    u = r.uniform((3,))
+    g = aotsym.function([], u)
+    saved = r[u.rng]
+    first = g()
+    assert not np.array_equal(g(), first)
+    r[u.rng] = saved
+    np.testing.assert_array_equal(g(), first)
+    with pytest.raises(TypeError, match="generator"):
+        r[T.vector("not_a_generator")]
