@@ -460,6 +460,9 @@ class Function:
             if key not in self.input_names:
                 raise TypeError(f"{self.label} got an unexpected keyword argument {key!r}; "
                                 f"its inputs are: {', '.join(map(str, self.input_names))}")
+            if self.input_names.count(key) > 1:   # (Theano's: an ambiguous name)
+                raise TypeError(f"{self.label}: more than one input is named {key!r}; pass "
+                                "those inputs by position")
             k = self.input_names.index(key)
             if given[k]:
                 raise TypeError(f"{self.label} got multiple values for argument {key!r}")

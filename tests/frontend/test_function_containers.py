@@ -75,3 +75,6 @@ def test_two_inputs_of_one_name_must_be_named_by_variable():
     with pytest.raises(TypeError, match="more than one input or state is named 'a'"):
         f["a"]
     assert f[a1] == 1.0 and f[a2] == 2.0
+    with pytest.raises(TypeError, match="more than one input is named 'a'"):
+        f(a=5.0)                         # (it took the first one, silently)
+    assert f(5.0, 1.0) == 4.0
