@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aotsym.graph.basic import Constant
+from aotsym.graph.basic import Constant, Variable
 from aotsym.graph.convert import as_tensor_variable
 from aotsym.graph.op import Op
 from aotsym.graph.types import TensorType
@@ -194,6 +194,42 @@ def make_vector(entries, what="shape"):
         return as_tensor_variable(np.asarray(values, dtype="int64").reshape(len(values)))
     from aotsym.graph.ops.join import stack
     return stack(scalars)
+
+
+def slice_length(entry, n):
+    """``len(range(n)[start:stop:step])`` for constant (or None) ``start``, ``stop``,
+    ``step``: for a symbolic length ``n`` (an int64 scalar), NumPy's clamping of the bounds
+    as int64 arithmetic; for an int, the number; None for anything else."""
+    from aotsym.graph.ops import math as m
+    start, stop, step = entry
+    if isinstance(n, (int, np.integer)):
+        return len(range(int(n))[slice(start, stop, step)])
+    if not isinstance(n, Variable):
+        return None
+    step = 1 if step is None else int(step)
+
+    def const(v):
+        return as_tensor_variable(np.int64(v))
+
+    def bound(v, default, lowest):
+        # a bound of range(n)[...] clamped as NumPy does: [0, n] for step > 0, [-1, n-1]
+        # for step < 0 (lowest: 0 or -1)
+        if v is None:
+            return default
+        if v >= 0:
+            return m.minimum(const(v), m.add(n, const(lowest)))
+        return m.maximum(m.add(n, const(v)), const(lowest))
+
+    if step > 0:
+        first, end = bound(start, const(0), 0), bound(stop, n, 0)
+        span = m.sub(end, first)
+    else:
+        first = bound(start, m.sub(n, const(1)), -1)
+        end = bound(stop, const(-1), -1)
+        span = m.sub(first, end)
+    size = abs(step)
+    count = span if size == 1 else m.int_div(m.add(span, const(size - 1)), const(size))
+    return m.maximum(count, const(0))
 
 
 class SpecifyShape(Op):

@@ -197,49 +197,14 @@ class Subtensor(Op):
     def infer_shape(self, node, input_shapes):
         """The lengths of the sliced dimensions, where the slice's parts are constants
         (None where one is symbolic: that length is not known from the input's)."""
+        from aotsym.graph.ops.shape import slice_length
         x_shape = input_shapes[0]
         out = []
         for d, e in enumerate(self.idx_list):
             if _is_slice(e):
                 out.append(x_shape[d] if e in (_FULL, (None, None, 1)) else
-                           None if SYMBOLIC in e else _slice_length(e, x_shape[d]))
+                           None if SYMBOLIC in e else slice_length(e, x_shape[d]))
         return [tuple(out) + tuple(x_shape[len(self.idx_list):])]
-
-
-def _slice_length(entry, n):
-    """``len(range(n)[start:stop:step])`` for constant (or None) ``start``, ``stop``,
-    ``step``: for a symbolic length ``n`` (an int64 scalar), NumPy's clamping of the bounds
-    as int64 arithmetic; for an int, the number; None for anything else."""
-    from aotsym.graph.ops import math as m
-    start, stop, step = entry
-    if isinstance(n, (int, np.integer)):
-        return len(range(int(n))[slice(start, stop, step)])
-    if not isinstance(n, Variable):
-        return None
-    step = 1 if step is None else int(step)
-
-    def const(v):
-        return as_tensor_variable(np.int64(v))
-
-    def bound(v, default, lowest):
-        # a bound of range(n)[...] clamped as NumPy does: [0, n] for step > 0, [-1, n-1]
-        # for step < 0 (lowest: 0 or -1)
-        if v is None:
-            return default
-        if v >= 0:
-            return m.minimum(const(v), m.add(n, const(lowest)))
-        return m.maximum(m.add(n, const(v)), const(lowest))
-
-    if step > 0:
-        first, end = bound(start, const(0), 0), bound(stop, n, 0)
-        span = m.sub(end, first)
-    else:
-        first = bound(start, m.sub(n, const(1)), -1)
-        end = bound(stop, const(-1), -1)
-        span = m.sub(first, end)
-    size = abs(step)
-    count = span if size == 1 else m.int_div(m.add(span, const(size - 1)), const(size))
-    return m.maximum(count, const(0))
 
 
 class _IndexedWrite(Op):
