@@ -262,19 +262,53 @@ def shape_of_computed(node):
 
 
 @rule("shape_to_shape_i", root=Shape)
-def shape_to_shape_i(node):
-    """The shape vector of a computed value, as its lengths (which shape_of_computed then
-    takes from the inputs' shapes: ``f = function([x], (x ** 2).shape)`` computes no
-    square, ``scan(...)[0].shape`` runs no loop; Theano's local_shape_to_shape_i).
+def shape_to_shape_i(node, ctx=None):
+    """The shape vector of a computed value from its inputs' shapes (the op's shape rule), so
+    the value need not be computed to know it (Theano's local_shape_to_shape_i):
+    ``function([x], (x ** 2).shape)`` computes no square, ``scan(...)[0].shape`` runs no loop.
+    A value whose shape is one input's has that input's shape; otherwise its lengths, as a
+    vector of Shape_i (which shape_of_computed then lifts) -- for the C backend only: the
+    vector is a Join, which the CUDA renderer does not translate.
 
-    before: Shape(exp(x))       after: MakeVector(Shape_i{0}(exp(x)), Shape_i{1}(exp(x)))
-                                       (-> MakeVector(Shape_i{0}(x), Shape_i{1}(x)))
+    before: Shape(exp(x))             after: Shape(x)
+    before: Shape(scan(x, h0).0)      after: MakeVector(Shape_i{0}(scan.0), Shape_i{1}(scan.0))
+                                             (-> MakeVector(n + 1, Shape_i{0}(h0)))
     """
     (v,) = node.inputs
-    if v.owner is None or v.ndim == 0:
+    owner = v.owner
+    if owner is None or v.ndim == 0:
+        return None
+    in_shapes = [tuple(shape_i(i, d) for d in range(i.ndim)) for i in owner.inputs]
+    try:
+        shapes = owner.op.infer_shape(owner, in_shapes)
+    except NotImplementedError:
+        shapes = None
+    if shapes is not None:
+        same = _shape_of_one_input(shapes[v.index], owner.inputs, v)
+        if same is not None:
+            out = Shape()(same)
+            return out if out.type == node.outputs[0].type else None
+    if getattr(ctx, "target", "c") != "c":
         return None
     out = make_vector([shape_i(v, d) for d in range(v.ndim)])
     return out if out.type == node.outputs[0].type else None
+
+
+def _shape_of_one_input(lengths, inputs, v):
+    """The input whose whole shape ``lengths`` (an op's shape rule) is, or None."""
+    for inp in inputs:
+        if inp.ndim == v.ndim and inp.broadcastable == v.broadcastable and all(
+                _is_shape_i(n, inp, d) for d, n in enumerate(lengths)):
+            return inp
+    return None
+
+
+def _is_shape_i(n, inp, d) -> bool:
+    if inp.broadcastable[d]:
+        return constant_value(n) == 1 if hasattr(n, "owner") else n == 1
+    owner = getattr(n, "owner", None)
+    return owner is not None and isinstance(owner.op, Shape_i) and owner.op.i == d and \
+        owner.inputs[0] is inp
 
 
 # ---------------------------------------------------------------------------- dimshuffle

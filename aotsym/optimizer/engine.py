@@ -117,9 +117,10 @@ class LocalRewriter:
     MAX_FIRES_PER_NODE = 50  # more fires than this per node of the graph: rules that loop
 
     def __init__(self, ruleset, stats: OptimizerStats, stage: str, checker=None,
-                 fast_math=False, declined=None):
+                 fast_math=False, declined=None, target="c"):
         self.ruleset = ruleset
         self.fast_math = fast_math  # rules may assume finite values (aotsym.config.fast_math)
+        self.target = target        # the backend ("c", "cuda"): what ops a rule may make
         self.stats = stats
         self.stage = stage
         self.checker = checker
@@ -319,10 +320,11 @@ class LocalRewriter:
 
 
 def rewrite_graph(fgraph: FunctionGraph, ruleset, stats: OptimizerStats, stage: str,
-                  checker=None, fast_math=False, declined=None) -> FunctionGraph:
+                  checker=None, fast_math=False, declined=None, target="c") -> FunctionGraph:
     """``fgraph`` with ``ruleset`` applied to a fixed point (see :class:`LocalRewriter`);
     ``declined``: the memo of rules that did not fire, shared by the stages of one call."""
-    outputs = LocalRewriter(ruleset, stats, stage, checker, fast_math, declined).rewrite(
+    outputs = LocalRewriter(ruleset, stats, stage, checker, fast_math, declined,
+                            target).rewrite(
         fgraph.outputs, fgraph.__len__, fgraph.clients)
     if all(a is b for a, b in zip(outputs, fgraph.outputs)):   # unchanged: keep its order
         return FunctionGraph(fgraph.inputs, outputs, fgraph.n_updates, check=False,
@@ -345,7 +347,7 @@ class Stage:
     def __call__(self, fgraph, ctx) -> FunctionGraph:
         if self.rules is not None:
             return rewrite_graph(fgraph, self.rules, ctx.stats, self.name, ctx.checker,
-                                 ctx.fast_math, ctx.declined)
+                                 ctx.fast_math, ctx.declined, ctx.target)
         return self.run(fgraph, ctx)
 
 

@@ -88,3 +88,27 @@ def test_slices_inside_a_scan_step_still_run():
     got, shape = f(data, 2)
     np.testing.assert_allclose(got, [r[2:].sum() + 3 for r in data])
     np.testing.assert_array_equal(shape, [3])
+
+
+def test_a_shape_that_is_an_inputs_is_that_inputs_and_cuda_graphs_get_no_join():
+    """Shape(exp(z)) is Shape(z) for every target; the vector of lengths (a Join) is made for
+    the C backend only: the CUDA renderer does not translate Join, and T.shape of a computed
+    value built for CUDA before the rule existed."""
+    from aotsym.graph.fgraph import FunctionGraph
+    from aotsym.graph.ops.join import Join
+    from aotsym.graph.ops.shape import Shape
+    from aotsym.optimizer import optimize
+    z = T.matrix("z")
+    for target in ("c", "cuda"):
+        g = optimize(FunctionGraph([z], [T.shape(T.exp(z)) * 1]), mode="FAST_RUN",
+                     target=target)
+        ops = [type(n.op) for n in g.toposort()]
+        assert Shape in ops and Join not in ops and "exp" not in str(g.toposort())
+    x = T.vector("x")
+    sliced = T.shape(x[1:]) * 1
+    c = optimize(FunctionGraph([x], [sliced]), mode="FAST_RUN", target="c")
+    cuda = optimize(FunctionGraph([x], [sliced]), mode="FAST_RUN", target="cuda")
+    assert Subtensor not in [type(n.op) for n in c.toposort()]
+    assert Join not in [type(n.op) for n in cuda.toposort()]
+    assert_same_values(sliced, c.outputs[0], {x: np.arange(5.0)})
+    assert_same_values(sliced, cuda.outputs[0], {x: np.arange(5.0)})
