@@ -8,6 +8,8 @@ Part of the frontend (**frontend** -> graph -> optimizer -> emitters), beside
 
 from __future__ import annotations
 
+import copy
+
 from aotsym.graph.basic import Variable
 from aotsym.graph.checking import filter_value
 
@@ -32,7 +34,11 @@ class InputContainer:
                 else spec.allow_downcast
             value = filter_value(value, spec.variable.type, strict=spec.strict,
                                  allow_downcast=allow, what=f.assembled.labels[self.k])
+        # (the function's own copy of the In: the user's object, maybe another function's
+        # input too, is left as it was)
+        spec = copy.copy(spec)
         spec.value = value
+        f.input_specs[self.k] = spec
 
 
 class SharedContainer:

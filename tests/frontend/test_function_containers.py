@@ -78,3 +78,14 @@ def test_two_inputs_of_one_name_must_be_named_by_variable():
     with pytest.raises(TypeError, match="more than one input is named 'a'"):
         f(a=5.0)                         # (it took the first one, silently)
     assert f(5.0, 1.0) == 4.0
+
+
+def test_setting_a_value_leaves_the_users_in_object_alone():
+    u, x = T.scalars("u", "x")
+    spec = In(x)                          # no value: the argument is required
+    f = function([u, spec], u + x)
+    g = function([u, spec], u * x)
+    f[x] = 2.0
+    assert f(1.0) == 3.0 and spec.value is None
+    with pytest.raises(TypeError, match="missing"):
+        g(1.0)                            # g's x is still required
