@@ -345,8 +345,13 @@ def _load_indexed(key, assembled, mode, options):
         return None
     with _LOADED_LOCK:
         found = _LOADED.get(module_key)
+    # (a module that calls Python ops back is not used here, neither found loaded nor from
+    # disk: its callbacks are set by build_module, from the emitted module's list of those
+    # nodes; index entries made before such modules were left out may still name one)
     if found is not None:
         fast, c_entries, path, _ = found
+        if hasattr(fast, "_set_py_ops"):
+            return None
     else:
         cache = Cache(options.cache_dir or _default_cache_dir())
         module_manifest = cache.lookup(module_key)
@@ -359,16 +364,14 @@ def _load_indexed(key, assembled, mode, options):
             c_entries = [getattr(fast, entry) for entry in entry_names]
         except (ImportError, OSError, AttributeError):   # (a library it links went away)
             return None
-        if hasattr(fast, "_set_py_ops"):   # (an entry made before such modules were left
-            return None                    # out: its Python ops are set by build_module)
+        if hasattr(fast, "_set_py_ops"):   # (before it is kept in _LOADED)
+            return None
         signatures = [FunctionSignature(fn.name, fn.labels, [v.type for v in fn.fgraph.inputs])
                       for fn in assembled]
         fast._set_slowpath(make_slowpath(signatures, list(fast._exact_entries()),
                                          filter_value))
         with _LOADED_LOCK:
             _LOADED.setdefault(module_key, (fast, c_entries, path, True))
-    if hasattr(fast, "_set_py_ops"):
-        return None
     return LoadedModule(
         module_key, path, fast, c_entries,
         [described(entry, d, fn.name) for entry, d, fn in zip(c_entries, descriptions, assembled)],

@@ -301,11 +301,11 @@ class Function:
             self._user_single = not isinstance(outputs, (list, tuple, dict))
             if not isinstance(outputs, dict):
                 outputs = [outputs] if self._user_single else list(outputs)
+        import copy as copy_module
         for k, spec in enumerate(specs):
             if spec.value is not None:
                 # Theano's container holds the value as the input's type (In(x, value=3)
                 # reads back as array(3.0) through f[x])
-                import copy as copy_module
                 specs[k] = spec = copy_module.copy(spec)
                 spec.value = filter_value(
                     spec.value, spec.variable.type, strict=spec.strict,

@@ -112,8 +112,7 @@ def swapped(recipe, swap: dict) -> dict:
     inputs = []
     for spec in recipe["inputs"]:
         if isinstance(spec, In) and spec.update is not None:
-            import copy as copy_module
-            spec = copy_module.copy(spec)
+            spec = copy.copy(spec)
             spec.update = sub(spec.update)
         inputs.append(spec)
     out["inputs"] = inputs

@@ -215,13 +215,13 @@ class RandomStreams:
     # its distribution's parameters; MRG_RandomStreams' uniform and normal do (below)
     differentiable = False
 
-    def _affine(self, op, entries, dtype, shift, scale, base):
-        """``shift + scale * sample`` of ``op`` drawn with parameters ``base`` (constants:
-        0 and 1): the same values as ``op`` drawn with the parameters themselves (the draw
-        computes exactly that, in ``dtype``), differentiable in ``shift`` and ``scale``."""
+    def _affine(self, op, entries, dtype, shift, scale):
+        """``shift + scale * sample`` of ``op`` drawn with the parameters 0 and 1: the same
+        values as ``op`` drawn with ``shift`` and ``scale`` themselves (the draw computes
+        exactly that, in ``dtype``), differentiable in them."""
         from aotsym.graph.ops import math as m
         sample = self._apply(op, entries, [as_tensor_variable(np.asarray(b, dtype=dtype))
-                                           for b in base])
+                                           for b in (0, 1)])
         return m.add(shift, m.mul(scale, sample))
 
     def _symbolic(self, params) -> bool:
@@ -240,7 +240,7 @@ class RandomStreams:
         if self._symbolic(params):
             from aotsym.graph.ops.math import sub
             low, high = params
-            return self._affine(op, entries, dtype, low, sub(high, low), (0, 1))
+            return self._affine(op, entries, dtype, low, sub(high, low))
         return self._apply(op, entries, [_full(p, entries, "uniform") for p in params])
 
     def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None, truncate=False,
@@ -256,7 +256,7 @@ class RandomStreams:
         entries = self._size(size, ndim, params, "normal")
         op = R.NormalDraw(dtype, len(entries))
         if self._symbolic(params):
-            return self._affine(op, entries, dtype, params[0], params[1], (0, 1))
+            return self._affine(op, entries, dtype, params[0], params[1])
         return self._apply(op, entries, [_full(p, entries, "normal") for p in params])
 
     def truncated_normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None, **_):

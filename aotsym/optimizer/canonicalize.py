@@ -298,17 +298,9 @@ def _shape_of_one_input(lengths, inputs, v):
     """The input whose whole shape ``lengths`` (an op's shape rule) is, or None."""
     for inp in inputs:
         if inp.ndim == v.ndim and inp.broadcastable == v.broadcastable and all(
-                _is_shape_i(n, inp, d) for d, n in enumerate(lengths)):
+                _is_length_of(n, inp, d) for d, n in enumerate(lengths)):
             return inp
     return None
-
-
-def _is_shape_i(n, inp, d) -> bool:
-    if inp.broadcastable[d]:
-        return constant_value(n) == 1 if hasattr(n, "owner") else n == 1
-    owner = getattr(n, "owner", None)
-    return owner is not None and isinstance(owner.op, Shape_i) and owner.op.i == d and \
-        owner.inputs[0] is inp
 
 
 # ---------------------------------------------------------------------------- dimshuffle
@@ -395,8 +387,13 @@ def useless_reduce(node):
 
 
 def _is_length_of(entry, v, d) -> bool:
-    """Whether the int64 scalar ``entry`` is the length of ``v``'s dimension ``d``."""
+    """Whether ``entry`` (an int64 scalar, or an int or None -- unknown -- from a shape
+    rule) is the length of ``v``'s dimension ``d``."""
     from aotsym.graph.ops.shape import constant_value as int_value
+    if entry is None:
+        return False
+    if isinstance(entry, (int, np.integer)):
+        return v.broadcastable[d] and entry == 1
     if v.broadcastable[d]:
         return int_value(entry) == 1
     node = entry.owner
